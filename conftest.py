@@ -1,0 +1,52 @@
+"""Test-wide fixtures: personas of two companies (S2: the one of company Y must see nothing of X)."""
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+
+
+def pytest_report_header(config):
+    from django.conf import settings
+
+    db = settings.DATABASES["default"]
+    return f"kefu test database: {db['ENGINE'].rsplit('.', 1)[-1]} ({db.get('HOST') or db['NAME']})"
+
+
+@pytest.fixture
+def company_x(db):
+    from kefu.accounts.tests.factories import CompanyFactory
+
+    return CompanyFactory(code="x", name="X市燃气有限公司", short_name="X燃气")
+
+
+@pytest.fixture
+def company_y(db):
+    from kefu.accounts.tests.factories import CompanyFactory
+
+    return CompanyFactory(code="y", name="Y市燃气有限公司", short_name="Y燃气")
+
+
+@pytest.fixture
+def agent_x(company_x):
+    from kefu.accounts.tests.factories import UserFactory
+
+    return UserFactory(company=company_x, role="agent", username="agent_x")
+
+
+@pytest.fixture
+def supervisor_x(company_x):
+    from kefu.accounts.tests.factories import UserFactory
+
+    return UserFactory(company=company_x, role="supervisor", username="supervisor_x")
+
+
+@pytest.fixture
+def agent_y(company_y):
+    from kefu.accounts.tests.factories import UserFactory
+
+    return UserFactory(company=company_y, role="agent", username="agent_y")
+
+
+@pytest.fixture
+def is_postgres() -> bool:
+    return connection.vendor == "postgresql"

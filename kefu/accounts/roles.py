@@ -1,0 +1,87 @@
+"""Roles and their permission sets (S1, S2: least privilege).
+
+One place for the rule "who may do what". Each role is a fixed set of permission codes; code asks
+`role_allows(user, "customer.view_unmasked")`, never `user.role == ...`. docs/roles.md shows the
+same table and a test keeps the two equal.
+
+The administrator manages accounts but cannot read the audit log; the auditor reads and exports the
+audit log but manages nothing (三权分立, separation of duties).
+"""
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(models.TextChoices):
+    AGENT = "agent", _("坐席")
+    CLERK = "clerk", _("营业员")
+    DISPATCHER = "dispatcher", _("调度员")
+    TECHNICIAN = "technician", _("维修工/安检员")
+    QUALITY = "quality", _("质检员")
+    TEAM_LEAD = "team_lead", _("班长")
+    SUPERVISOR = "supervisor", _("主管")
+    MANAGER = "manager", _("经理")
+    AUDITOR = "auditor", _("审计员")
+    ADMIN = "admin", _("系统管理员")
+
+
+class Perm:
+    """Permission codes. The text is what docs/roles.md shows."""
+
+    CUSTOMER_VIEW = "customer.view"  # search customers, see masked data
+    CUSTOMER_VIEW_UNMASKED = "customer.view_unmasked"  # see full name/phone/address (logged)
+    CUSTOMER_EDIT = "customer.edit"  # create and change customers, phones, meters
+    CUSTOMER_IMPORT = "customer.import"  # bulk import from billing exports
+    CUSTOMER_EXPORT = "customer.export"  # export customer lists (logged)
+    CARE_EDIT = "care.edit"  # maintain the special-care registry (C7)
+    TICKET_CREATE = "ticket.create"
+    TICKET_VIEW_ALL = "ticket.view_all"  # every work order of the company
+    TICKET_VIEW_ASSIGNED = "ticket.view_assigned"  # only work orders assigned to oneself
+    TICKET_WORK = "ticket.work"  # act on work orders one owns or is assigned
+    TICKET_DISPATCH = "ticket.dispatch"  # assign departments, teams, people
+    TICKET_REASSIGN = "ticket.reassign"  # move ownership without the owner's hand-over (P1)
+    TICKET_BACKDATE = "ticket.backdate"  # record a received time in the past (audited)
+    SLA_PAUSE = "sla.pause"  # pause and resume a commitment clock for an accepted reason
+    QUALITY_REVIEW = "quality.review"  # listen, score, check service language
+    REPORT_VIEW = "report.view"  # indicators and boards
+    MASTER_DATA = "master_data.edit"  # categories, departments, teams, commitment sets, calendar
+    ACCOUNT_MANAGE = "account.manage"  # create, disable, unlock users; roles; API tokens of others
+    AUDIT_VIEW = "audit.view"  # read the audit log
+    AUDIT_EXPORT = "audit.export"  # export the audit log (logged)
+
+
+_FRONT_LINE = {Perm.CUSTOMER_VIEW, Perm.TICKET_CREATE, Perm.TICKET_WORK, Perm.TICKET_VIEW_ALL}
+_LEADS = _FRONT_LINE | {
+    Perm.CUSTOMER_VIEW_UNMASKED,
+    Perm.TICKET_DISPATCH,
+    Perm.TICKET_REASSIGN,
+    Perm.SLA_PAUSE,
+    Perm.REPORT_VIEW,
+    Perm.CARE_EDIT,
+}
+
+ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
+    Role.AGENT: frozenset(_FRONT_LINE | {Perm.CARE_EDIT}),
+    Role.CLERK: frozenset(_FRONT_LINE | {Perm.CUSTOMER_EDIT, Perm.CARE_EDIT, Perm.CUSTOMER_VIEW_UNMASKED}),
+    Role.DISPATCHER: frozenset(_FRONT_LINE | {Perm.TICKET_DISPATCH, Perm.SLA_PAUSE, Perm.CUSTOMER_VIEW_UNMASKED}),
+    Role.TECHNICIAN: frozenset({Perm.CUSTOMER_VIEW, Perm.TICKET_VIEW_ASSIGNED, Perm.TICKET_WORK}),
+    Role.QUALITY: frozenset({Perm.CUSTOMER_VIEW, Perm.TICKET_VIEW_ALL, Perm.QUALITY_REVIEW, Perm.REPORT_VIEW}),
+    Role.TEAM_LEAD: frozenset(_LEADS),
+    Role.SUPERVISOR: frozenset(
+        _LEADS | {Perm.TICKET_BACKDATE, Perm.CUSTOMER_EDIT, Perm.CUSTOMER_IMPORT, Perm.CUSTOMER_EXPORT, Perm.QUALITY_REVIEW}
+    ),
+    Role.MANAGER: frozenset(
+        _LEADS
+        | {Perm.TICKET_BACKDATE, Perm.CUSTOMER_EDIT, Perm.CUSTOMER_IMPORT, Perm.CUSTOMER_EXPORT, Perm.MASTER_DATA}
+    ),
+    Role.AUDITOR: frozenset({Perm.AUDIT_VIEW, Perm.AUDIT_EXPORT, Perm.REPORT_VIEW}),
+    Role.ADMIN: frozenset({Perm.ACCOUNT_MANAGE, Perm.MASTER_DATA, Perm.CUSTOMER_IMPORT}),
+}
+
+
+def role_allows(user, perm: str) -> bool:
+    """True when the user is active and their role grants `perm` (S2 least privilege)."""
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    return perm in ROLE_PERMISSIONS.get(user.role, frozenset())

@@ -1,0 +1,189 @@
+"""Log-in, log-out, password change, second factor, API tokens and the audit log (S1, S2, S3)."""
+from __future__ import annotations
+
+import csv
+from datetime import timedelta
+from io import BytesIO
+
+import qrcode
+import qrcode.image.svg
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse_lazy
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+from django_otp import login as otp_login
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from kefu.accounts import selectors, services
+from kefu.accounts.audit import Action, audit_record
+from kefu.accounts.forms import ApiTokenForm, LoginForm, TokenForm
+from kefu.accounts.models import ApiToken, AuditEvent
+from kefu.accounts.roles import Perm, role_allows
+from kefu.errors import DomainError
+
+
+class KefuLoginView(auth_views.LoginView):
+    template_name = "accounts/login.html"
+    authentication_form = LoginForm
+    redirect_authenticated_user = True
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        audit_record(action=Action.LOGIN, actor=form.get_user(), obj=form.get_user())
+        return response
+
+
+class KefuLogoutView(auth_views.LogoutView):
+    def post(self, request, *args, **kwargs):
+        if request.user.is_authenticated:
+            audit_record(action=Action.LOGOUT, obj=request.user)
+        return super().post(request, *args, **kwargs)
+
+
+class KefuPasswordChangeView(auth_views.PasswordChangeView):
+    template_name = "accounts/password_change.html"
+    success_url = reverse_lazy("home")
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        audit_record(action=Action.PASSWORD_CHANGED, obj=self.request.user)
+        messages.success(self.request, _("密码已修改。"))
+        return response
+
+
+def _qr_svg(uri: str) -> str:
+    buf = BytesIO()
+    qrcode.make(uri, image_factory=qrcode.image.svg.SvgPathImage, box_size=8).save(buf)
+    return buf.getvalue().decode()
+
+
+@login_required
+def mfa(request: HttpRequest) -> HttpResponse:
+    """Enrol a TOTP authenticator (first time) or verify a code (every log-in) — mandatory for
+    administrators, auditors and supervisors (S1)."""
+    user = request.user
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    enrolling = device is None
+    if enrolling:
+        device = TOTPDevice.objects.filter(user=user, confirmed=False).first() or TOTPDevice.objects.create(
+            user=user, name="kefu", confirmed=False
+        )
+    form = TokenForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        allowed, _info = device.verify_is_allowed()
+        if allowed and device.verify_token(form.cleaned_data["otp_token"]):
+            if enrolling:
+                device.confirmed = True
+                device.save(update_fields=["confirmed"])
+                audit_record(action=Action.MFA_ENROLLED, obj=user)
+            otp_login(request, device)
+            return redirect(request.GET.get("next") or "home")
+        audit_record(action=Action.MFA_FAILED, obj=user, result=AuditEvent.Result.FAILED)
+        form.add_error("otp_token", _("动态口令不正确或已过期，请重试。") if allowed else _("尝试次数过多，请稍后再试。"))
+    context = {"form": form, "enrolling": enrolling}
+    if enrolling:
+        context["qr_svg"] = _qr_svg(device.config_url)
+        context["secret"] = device.config_url.split("secret=")[1].split("&")[0]
+    return render(request, "accounts/mfa.html", context)
+
+
+@login_required
+def tokens(request: HttpRequest) -> HttpResponse:
+    """A person's own API tokens: create (the secret is shown once) and revoke."""
+    form = ApiTokenForm(request.POST or None)
+    created_secret = None
+    if request.method == "POST" and form.is_valid():
+        days = form.cleaned_data["expires_days"]
+        try:
+            _row, created_secret = services.token_create(
+                user=request.user,
+                name=form.cleaned_data["name"],
+                scopes=[ApiToken.Scope.WRITE] if form.cleaned_data["write"] else [],
+                expires_at=timezone.now() + timedelta(days=days) if days else None,
+            )
+            form = ApiTokenForm()
+        except DomainError as exc:
+            form.add_error(exc.field or None, exc.message)
+    rows = ApiToken.objects.filter(user=request.user).order_by("-created_at")
+    return render(
+        request, "accounts/tokens.html", {"form": form, "rows": rows, "created_secret": created_secret, "now": timezone.now()}
+    )
+
+
+@login_required
+@require_POST
+def token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+    token = get_object_or_404(ApiToken, pk=pk, user__company=request.user.company)
+    try:
+        services.token_revoke(token=token, by=request.user)
+        messages.success(request, _("令牌已吊销。"))
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    return redirect("accounts:tokens")
+
+
+def _audit_forbidden(request: HttpRequest) -> HttpResponse:
+    audit_record(action=Action.PERMISSION_DENIED, result=AuditEvent.Result.DENIED, object_type="audit", object_repr=request.path)
+    return render(request, "403.html", status=403)
+
+
+@login_required
+def audit_search(request: HttpRequest) -> HttpResponse:
+    """The auditor's search over the audit log (time, actor, action, object, result, address)."""
+    if not role_allows(request.user, Perm.AUDIT_VIEW):
+        return _audit_forbidden(request)
+    filters = selectors.AuditFilters.from_query(request.GET)
+    rows = selectors.audit_events(user=request.user, filters=filters)
+    page = Paginator(rows, 50).get_page(request.GET.get("page"))
+    if request.GET:
+        audit_record(action=Action.AUDIT_SEARCHED, object_type="audit", detail=filters.as_dict())
+    return render(
+        request,
+        "accounts/audit.html",
+        {"page": page, "filters": filters, "results": AuditEvent.Result.choices, "query": request.GET.urlencode()},
+    )
+
+
+class _Echo:
+    def write(self, value):
+        return value
+
+
+@login_required
+def audit_export(request: HttpRequest) -> HttpResponse:
+    """CSV export of the filtered audit log; the export itself is logged (S3)."""
+    if not role_allows(request.user, Perm.AUDIT_EXPORT):
+        return _audit_forbidden(request)
+    filters = selectors.AuditFilters.from_query(request.GET)
+    rows = selectors.audit_events(user=request.user, filters=filters)
+    audit_record(action=Action.AUDIT_EXPORTED, object_type="audit", detail={**filters.as_dict(), "rows": rows.count()})
+    writer = csv.writer(_Echo())
+    header = ["时间", "公司", "操作人", "动作", "对象类型", "对象编号", "对象", "结果", "来源地址", "详情"]
+
+    def lines():
+        yield "\ufeff" + writer.writerow(header)
+        for e in rows.iterator(chunk_size=2000):
+            yield writer.writerow(
+                [
+                    timezone.localtime(e.at).isoformat(),
+                    e.company_id or "",
+                    e.actor_label,
+                    e.action,
+                    e.object_type,
+                    e.object_id,
+                    e.object_repr,
+                    e.result,
+                    e.source_ip or "",
+                    e.detail,
+                ]
+            )
+
+    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="audit-{timezone.localdate():%Y%m%d}.csv"'
+    return response

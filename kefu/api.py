@@ -1,0 +1,74 @@
+"""The JSON API root, /api/v1/ (django-ninja; OpenAPI at /api/v1/openapi.json, docs at /api/v1/docs).
+
+Authentication: `Authorization: Bearer kefu_…` tokens for integrations, or the browser session
+(with CSRF). Every error is JSON `{"detail": "<message in the user's language>", ...}` with a 4xx
+status; a malformed request never gives a 500.
+"""
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from django.utils.translation import gettext as _
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+
+from kefu.accounts.apiauth import SessionAuthCSRF, TokenAuth
+from kefu.errors import DomainError
+
+api = NinjaAPI(
+    title="kefu API",
+    version="1",
+    urls_namespace="api",
+    description=__doc__,
+    auth=[TokenAuth(), SessionAuthCSRF()],
+)
+
+
+@api.exception_handler(DomainError)
+def _domain_error(request, exc: DomainError):
+    body = {"detail": exc.message, "code": exc.code}
+    if exc.field:
+        body["field"] = exc.field
+    return api.create_response(request, body, status=exc.status)
+
+
+@api.exception_handler(ValidationError)
+def _validation_error(request, exc: ValidationError):
+    fields = []
+    for err in exc.errors:
+        loc = ".".join(str(p) for p in err.get("loc", []) if p not in ("body", "query", "path", "payload"))
+        fields.append({"field": loc, "message": err.get("msg", "")})
+    summary = "；".join(f"{f['field']}: {f['message']}" for f in fields[:5])
+    return api.create_response(
+        request, {"detail": _("请求数据有误：%(s)s") % {"s": summary}, "code": "invalid", "errors": fields}, status=422
+    )
+
+
+@api.exception_handler(DjangoValidationError)
+def _django_validation_error(request, exc: DjangoValidationError):
+    return api.create_response(request, {"detail": "；".join(exc.messages), "code": "invalid"}, status=400)
+
+
+@api.exception_handler(AuthenticationError)
+def _auth_error(request, exc):
+    return api.create_response(request, {"detail": _("未登录或令牌无效。"), "code": "unauthenticated"}, status=401)
+
+
+@api.exception_handler(PermissionDenied)
+def _permission_denied(request, exc):
+    return api.create_response(request, {"detail": _("您的角色无权执行此操作。"), "code": "permission_denied"}, status=403)
+
+
+@api.exception_handler(Http404)
+def _not_found(request, exc):
+    return api.create_response(request, {"detail": _("未找到。"), "code": "not_found"}, status=404)
+
+
+@api.exception_handler(HttpError)
+def _http_error(request, exc: HttpError):
+    return api.create_response(request, {"detail": str(exc.message), "code": "error"}, status=exc.status_code)
+
+
+api.add_router("/accounts/", "kefu.accounts.api.router")
+api.add_router("/customers/", "kefu.customers.api.router")

@@ -1,0 +1,188 @@
+"""Customers (用户/户), their premises, phones and meters, and the special-care registry (C7).
+
+Personal data here is top secret (绝密, S4): it is shown masked unless the role needs it, and
+every unmasked view is logged (S2). Lookups for the hotline (P2, C15) run on indexed, normalised
+columns: `Phone.number`, `Customer.account_no`, `Premise.building/unit/room`, `Customer.name`.
+"""
+from __future__ import annotations
+
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from kefu.accounts.models import Company
+
+
+class CustomerCategory(models.Model):
+    """Configurable customer category (居民, 商业, 工业, 采暖, 气代煤, 公建). The inspection frequency
+    (C5) differs by category, so it lives here."""
+
+    company = models.ForeignKey(Company, verbose_name=_("公司"), on_delete=models.PROTECT, related_name="customer_categories")
+    code = models.SlugField(_("代码"), max_length=32)
+    name = models.CharField(_("名称"), max_length=30)
+    is_residential = models.BooleanField(_("居民类"), default=False)
+    inspections_per_year = models.PositiveSmallIntegerField(_("每年安检次数"), default=1)
+    sort_order = models.PositiveSmallIntegerField(_("排序"), default=0)
+
+    class Meta:
+        verbose_name = verbose_name_plural = _("客户类别")
+        ordering = ["sort_order", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["company", "code"], name="category_code_unique"),
+            models.UniqueConstraint(fields=["company", "name"], name="category_name_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Premise(models.Model):
+    """A place gas is supplied to, with a structured address and a supply zone (for outages, P13).
+
+    `building`, `unit` and `room` are stored normalised (digits and letters only, no 号楼/栋/单元/室),
+    so "3号楼2单元501", "3-2-501" and "3栋2单元501室" find the same premise.
+    """
+
+    company = models.ForeignKey(Company, verbose_name=_("公司"), on_delete=models.PROTECT, related_name="premises")
+    district = models.CharField(_("区县"), max_length=30, blank=True)
+    street = models.CharField(_("街道"), max_length=50, blank=True)
+    community = models.CharField(_("小区"), max_length=60, blank=True)
+    building = models.CharField(_("楼"), max_length=20, blank=True)
+    unit = models.CharField(_("单元"), max_length=10, blank=True)
+    room = models.CharField(_("室"), max_length=20, blank=True)
+    address = models.CharField(_("地址"), max_length=200, help_text=_("书面地址，如 泰山区岱宗大街幸福小区3号楼2单元501室"))
+    supply_zone = models.CharField(_("供气区域"), max_length=30, blank=True, db_index=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = _("用气地址")
+        indexes = [
+            models.Index(fields=["company", "building", "unit", "room"], name="premise_bur"),
+            models.Index(fields=["company", "community"], name="premise_community"),
+        ]
+
+    def __str__(self) -> str:
+        return self.address
+
+
+class Customer(models.Model):
+    """A gas customer (户), identified by an account number unique in the company."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("正常")
+        SUSPENDED = "suspended", _("停用")
+        CLOSED = "closed", _("销户")
+
+    company = models.ForeignKey(Company, verbose_name=_("公司"), on_delete=models.PROTECT, related_name="customers")
+    account_no = models.CharField(_("户号"), max_length=30)
+    name = models.CharField(_("户名"), max_length=100, db_index=True)
+    category = models.ForeignKey(CustomerCategory, verbose_name=_("类别"), on_delete=models.PROTECT)
+    status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    opened_on = models.DateField(_("开户日期"), null=True, blank=True)
+    suspended_on = models.DateField(_("停用日期"), null=True, blank=True)
+    closed_on = models.DateField(_("销户日期"), null=True, blank=True)
+    premise = models.ForeignKey(Premise, verbose_name=_("用气地址"), null=True, blank=True, on_delete=models.PROTECT, related_name="customers")
+    notes = models.TextField(_("备注"), blank=True)
+    created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+    version = models.PositiveIntegerField(_("版本"), default=1, help_text=_("乐观锁：每次修改加一"))
+
+    class Meta:
+        verbose_name = verbose_name_plural = _("客户")
+        constraints = [models.UniqueConstraint(fields=["company", "account_no"], name="customer_account_unique")]
+        indexes = [models.Index(fields=["company", "status"], name="customer_status")]
+
+    def __str__(self) -> str:
+        return f"{self.account_no}"
+
+
+class CustomerStatusChange(models.Model):
+    """Append-only history of status changes, so "active customers in month M" (K1, K4) can be
+    computed for any past month."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="status_changes")
+    status = models.CharField(max_length=10, choices=Customer.Status.choices)
+    effective_on = models.DateField()
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["effective_on", "id"]
+
+
+class Phone(models.Model):
+    """A phone number of a customer, normalised: mobiles as 11 digits, landlines as area code +
+    number without separators (e.g. 05386201234)."""
+
+    class Kind(models.TextChoices):
+        MOBILE = "mobile", _("手机")
+        LANDLINE = "landline", _("座机")
+        OTHER = "other", _("其他")
+
+    customer = models.ForeignKey(Customer, verbose_name=_("客户"), on_delete=models.CASCADE, related_name="phones")
+    number = models.CharField(_("号码"), max_length=20, db_index=True)
+    kind = models.CharField(_("类型"), max_length=10, choices=Kind.choices, default=Kind.MOBILE)
+    is_primary = models.BooleanField(_("主要号码"), default=False)
+    label = models.CharField(_("说明"), max_length=30, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = _("电话")
+        constraints = [
+            models.UniqueConstraint(fields=["customer", "number"], name="phone_unique_per_customer"),
+            models.UniqueConstraint(
+                fields=["customer"], condition=models.Q(is_primary=True), name="one_primary_phone"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class Meter(models.Model):
+    class Kind(models.TextChoices):
+        IC_CARD = "ic_card", _("IC卡表")
+        SMART = "smart", _("智能表")
+        MECHANICAL = "mechanical", _("机械表")
+
+    customer = models.ForeignKey(Customer, verbose_name=_("客户"), on_delete=models.CASCADE, related_name="meters")
+    serial = models.CharField(_("表号"), max_length=40, db_index=True)
+    kind = models.CharField(_("表型"), max_length=12, choices=Kind.choices)
+    installed_on = models.DateField(_("安装日期"), null=True, blank=True)
+    battery_replaced_on = models.DateField(_("换电池日期"), null=True, blank=True)
+    is_active = models.BooleanField(_("在用"), default=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = _("燃气表")
+        constraints = [models.UniqueConstraint(fields=["customer", "serial"], name="meter_unique_per_customer")]
+
+    def __str__(self) -> str:
+        return self.serial
+
+
+class CareRegistration(models.Model):
+    """Special-care registry (C7, 000 2.2.7): elderly, weak, ill or disabled customers, registered with
+    their consent, so staff go to their home for procedures and the agent sees it at once."""
+
+    class Need(models.TextChoices):
+        ELDERLY = "elderly", _("老")
+        WEAK = "weak", _("弱")
+        ILL = "ill", _("病")
+        DISABLED = "disabled", _("残")
+
+    customer = models.ForeignKey(Customer, verbose_name=_("客户"), on_delete=models.CASCADE, related_name="care")
+    needs = models.JSONField(_("类别"), default=list, help_text=_("elderly / weak / ill / disabled"))
+    note = models.CharField(_("说明"), max_length=200, blank=True)
+    consent_on = models.DateField(_("同意登记日期"))
+    consent_by = models.CharField(_("同意人"), max_length=50, help_text=_("本人或监护人姓名"))
+    registered_by = models.ForeignKey("accounts.User", verbose_name=_("登记人"), null=True, blank=True, on_delete=models.PROTECT)
+    registered_at = models.DateTimeField(_("登记时间"), default=timezone.now)
+    ended_on = models.DateField(_("结束日期"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = _("特殊关爱登记")
+
+    @property
+    def is_active(self) -> bool:
+        return self.ended_on is None
+
+    def need_labels(self) -> list[str]:
+        labels = dict(self.Need.choices)
+        return [str(labels.get(n, n)) for n in self.needs]

@@ -1,0 +1,19 @@
+"""URL map: the web UI, the admin for master data, and the API under /api/v1/."""
+from django.contrib import admin
+from django.urls import include, path
+
+from kefu import views
+from kefu.api import api
+
+admin.site.site_header = "kefu 客服 · 系统管理"
+admin.site.site_title = "kefu 客服"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("accounts/", include("kefu.accounts.urls")),
+    path("customers/", include("kefu.customers.urls")),
+    path("admin/", admin.site.urls),
+    path("api/v1/", api.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("healthz", views.healthz, name="healthz"),
+]
