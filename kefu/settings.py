@@ -53,6 +53,8 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "kefu.accounts",
     "kefu.customers",
+    "kefu.tickets",
+    "kefu.sla",
 ]
 
 MIDDLEWARE = [

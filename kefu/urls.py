@@ -12,6 +12,8 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("accounts/", include("kefu.accounts.urls")),
     path("customers/", include("kefu.customers.urls")),
+    path("tickets/", include("kefu.tickets.urls")),
+    path("sla/", include("kefu.sla.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -1,9 +1,9 @@
 from django.urls import path
 
-from kefu.customers import views
+from kefu.customers import import_views, views
 
 app_name = "customers"
 urlpatterns = [
     path("", views.search, name="search"),
-    path("import/", views.import_page, name="import"),
+    path("import/", import_views.import_page, name="import"),
 ]
