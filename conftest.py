@@ -50,3 +50,12 @@ def agent_y(company_y):
 @pytest.fixture
 def is_postgres() -> bool:
     return connection.vendor == "postgresql"
+
+
+@pytest.fixture(autouse=True)
+def _huey_immediate(settings):
+    """Jobs run inline in tests (the real worker is tested separately where it matters)."""
+    from huey.contrib.djhuey import HUEY
+
+    HUEY.immediate = True
+    yield

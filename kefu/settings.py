@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "django_otp",
     "django_otp.plugins.otp_totp",
+    "huey.contrib.djhuey",
     "kefu.accounts",
     "kefu.customers",
     "kefu.tickets",
@@ -208,7 +209,20 @@ LOGGING = {
 }
 
 # --- Background work ----------------------------------------------------------------------
+# Huey: SQLite storage by default (no extra server), Redis when KEFU_REDIS_URL is set (several
+# workers on several hosts). Jobs are only triggers; state lives in database rows (ARCHITECTURE).
 KEFU_REDIS_URL = os.environ.get("KEFU_REDIS_URL", "")
+HUEY = {
+    "name": os.environ.get("KEFU_HUEY_NAME", "kefu"),
+    "immediate": _env_bool("KEFU_HUEY_IMMEDIATE", False),
+    "results": False,
+    "utc": True,
+    "consumer": {"workers": int(os.environ.get("KEFU_WORKER_THREADS", "2")), "worker_type": "thread"},
+}
+if KEFU_REDIS_URL:
+    HUEY.update({"huey_class": "huey.RedisHuey", "url": KEFU_REDIS_URL})
+else:
+    HUEY.update({"huey_class": "huey.SqliteHuey", "filename": str(VAR_DIR / "huey.sqlite3")})
 KEFU_TOKEN_PREFIX = "kefu_"
 KEFU_DEMO_PASSWORD = os.environ.get("KEFU_DEMO_PASSWORD", "Kefu@Demo2026")
 SILENCED_SYSTEM_CHECKS: list[str] = []

@@ -186,3 +186,39 @@ class CareRegistration(models.Model):
     def need_labels(self) -> list[str]:
         labels = dict(self.Need.choices)
         return [str(labels.get(n, n)) for n in self.needs]
+
+
+class ImportRun(models.Model):
+    """One import of a billing export (CSV/XLSX): its file, progress and per-line report.
+
+    State lives here, the job is only a trigger (ARCHITECTURE): the worker processes pending runs
+    and the page polls `processed_rows`.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("排队中")
+        RUNNING = "running", _("导入中")
+        SUCCEEDED = "succeeded", _("成功")
+        FAILED = "failed", _("失败（未写入任何数据）")
+
+    company = models.ForeignKey(Company, verbose_name=_("公司"), on_delete=models.PROTECT, related_name="import_runs")
+    created_by = models.ForeignKey("accounts.User", verbose_name=_("操作人"), null=True, on_delete=models.PROTECT)
+    created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
+    file = models.FileField(_("文件"), upload_to="imports/%Y/%m/", max_length=300)
+    original_name = models.CharField(_("原文件名"), max_length=200)
+    dry_run = models.BooleanField(_("试运行"), default=False)
+    status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True)
+    encoding = models.CharField(_("编码"), max_length=20, blank=True)
+    total_rows = models.PositiveIntegerField(_("总行数"), default=0)
+    processed_rows = models.PositiveIntegerField(_("已处理行数"), default=0)
+    created_count = models.PositiveIntegerField(_("新增"), default=0)
+    updated_count = models.PositiveIntegerField(_("更新"), default=0)
+    error_count = models.PositiveIntegerField(_("错误行数"), default=0)
+    errors = models.JSONField(_("错误明细"), default=list, blank=True, help_text=_("[{line, column, reason}]，最多保留前 1000 条"))
+    message = models.CharField(_("说明"), max_length=500, blank=True)
+    started_at = models.DateTimeField(_("开始时间"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("结束时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = _("导入记录")
+        ordering = ["-created_at", "-id"]
