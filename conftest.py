@@ -59,3 +59,20 @@ def _huey_immediate(settings):
 
     HUEY.immediate = True
     yield
+
+
+def pytest_configure(config):
+    """Transactional tests end with Django's flush, which empties every table — including the audit
+    log, which the database otherwise refuses to delete from (append-only triggers, migration 0002).
+    The flush alone runs inside `audit_purge_for_tests()`."""
+    from django.test import testcases
+
+    original = testcases.TransactionTestCase._fixture_teardown
+
+    def _fixture_teardown(self):
+        from kefu.accounts.audit import audit_purge_for_tests
+
+        with audit_purge_for_tests():
+            return original(self)
+
+    testcases.TransactionTestCase._fixture_teardown = _fixture_teardown

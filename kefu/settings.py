@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "kefu.customers",
     "kefu.tickets",
     "kefu.sla",
+    "kefu.notify",
 ]
 
 MIDDLEWARE = [
@@ -89,6 +90,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "kefu.accounts.context_processors.kefu_shell",
+                "kefu.notify.context_processors.notifications",
             ],
         },
     },

@@ -6,3 +6,16 @@ class AccountsConfig(AppConfig):
     name = "kefu.accounts"
     label = "accounts"
     verbose_name = _("账号与安全")
+
+    def ready(self) -> None:
+        from django.db.backends.signals import connection_created
+
+        connection_created.connect(_register_sqlite_functions, dispatch_uid="kefu_sqlite_functions")
+
+
+def _register_sqlite_functions(sender, connection, **kwargs) -> None:
+    """SQLite has no session settings: the audit trigger (migration 0002) asks this function."""
+    if connection.vendor == "sqlite":
+        from kefu.accounts.audit import sqlite_audit_purge_flag
+
+        connection.connection.create_function("kefu_audit_purge", 0, sqlite_audit_purge_flag, deterministic=False)

@@ -1,9 +1,10 @@
 """Writing the audit log (S2, S3). One function, used by every service that must leave a trace."""
 from __future__ import annotations
 
-from typing import Any
+from contextlib import contextmanager
+from typing import Any, Iterator
 
-from django.db import models
+from django.db import connection, models
 
 from kefu.accounts.context import current_actor
 from kefu.accounts.models import AuditEvent
@@ -84,3 +85,31 @@ def audit_record(
 def diff_fields(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:
     """{field: [old, new]} for the fields that changed — what an audit row of an update keeps."""
     return {k: [before.get(k), after.get(k)] for k in sorted(set(before) | set(after)) if before.get(k) != after.get(k)}
+
+
+_purge_allowed = False
+
+
+def sqlite_audit_purge_flag() -> int:
+    """The SQL function `kefu_audit_purge()` the SQLite delete trigger reads (1 only during test teardown)."""
+    return 1 if _purge_allowed else 0
+
+
+@contextmanager
+def audit_purge_for_tests() -> Iterator[None]:
+    """Let the test runner empty the audit table between transactional tests, and nothing else.
+
+    Used only by conftest.py around Django's flush; see migration 0002.
+    """
+    global _purge_allowed
+    _purge_allowed = True
+    try:
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cur:
+                cur.execute("SET kefu.audit_purge = 'on'")
+        yield
+    finally:
+        _purge_allowed = False
+        if connection.vendor == "postgresql" and connection.connection is not None:
+            with connection.cursor() as cur:
+                cur.execute("RESET kefu.audit_purge")
