@@ -21,14 +21,10 @@ $(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
 
 setup: $(VENV)/.runtime
 	$(BIN)/python manage.py migrate --noinput -v0
-	$(BIN)/python manage.py compilemessages -v0 --ignore=.venv 2>/dev/null || true
 
 run: setup
 	$(BIN)/kefu demo --if-empty
-	@echo ""
-	@echo "  kefu 客服 is running: open http://$(HOST):$(PORT)/  (Ctrl-C to stop)"
-	@echo ""
-	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+	HOST=$(HOST) PORT=$(PORT) scripts/run-dev.sh
 
 test: $(VENV)/.dev
 	@scripts/ensure-chromium.sh
