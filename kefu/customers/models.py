@@ -58,6 +58,9 @@ class Premise(models.Model):
         indexes = [
             models.Index(fields=["company", "building", "unit", "room"], name="premise_bur"),
             models.Index(fields=["company", "community"], name="premise_community"),
+            # Prefix search on the community ("幸福小区…"): LIKE 'x%' needs pattern_ops on PostgreSQL
+            # with a non-C collation; SQLite ignores opclasses and uses a range on this index.
+            models.Index(fields=["community"], opclasses=["varchar_pattern_ops"], name="premise_community_prefix"),
         ]
 
     def __str__(self) -> str:
@@ -74,7 +77,7 @@ class Customer(models.Model):
 
     company = models.ForeignKey(Company, verbose_name=_("公司"), on_delete=models.PROTECT, related_name="customers")
     account_no = models.CharField(_("户号"), max_length=30)
-    name = models.CharField(_("户名"), max_length=100, db_index=True)
+    name = models.CharField(_("户名"), max_length=100)
     category = models.ForeignKey(CustomerCategory, verbose_name=_("类别"), on_delete=models.PROTECT)
     status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.ACTIVE)
     opened_on = models.DateField(_("开户日期"), null=True, blank=True)
@@ -89,23 +92,38 @@ class Customer(models.Model):
     class Meta:
         verbose_name = verbose_name_plural = _("客户")
         constraints = [models.UniqueConstraint(fields=["company", "account_no"], name="customer_account_unique")]
-        indexes = [models.Index(fields=["company", "status"], name="customer_status")]
+        indexes = [
+            models.Index(fields=["company", "status"], name="customer_status"),
+            # Name lookup (P2: "ask the surname"): exact and prefix. pattern_ops serves both = and
+            # LIKE 'x%' on PostgreSQL; on SQLite the plain index serves = and a BINARY range.
+            models.Index(fields=["name"], opclasses=["varchar_pattern_ops"], name="customer_name_prefix"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.account_no}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == self.Status.ACTIVE
 
 
 class CustomerStatusChange(models.Model):
     """Append-only history of status changes, so "active customers in month M" (K1, K4) can be
     computed for any past month."""
 
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="status_changes")
-    status = models.CharField(max_length=10, choices=Customer.Status.choices)
-    effective_on = models.DateField()
-    recorded_at = models.DateTimeField(default=timezone.now)
+    customer = models.ForeignKey(Customer, verbose_name=_("客户"), on_delete=models.CASCADE, related_name="status_changes")
+    status = models.CharField(_("状态"), max_length=10, choices=Customer.Status.choices)
+    effective_on = models.DateField(_("生效日期"))
+    recorded_at = models.DateTimeField(_("记录时间"), default=timezone.now)
+    recorded_by = models.ForeignKey(
+        "accounts.User", verbose_name=_("记录人"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    reason = models.CharField(_("原因"), max_length=200, blank=True)
 
     class Meta:
+        verbose_name = verbose_name_plural = _("状态变更")
         ordering = ["effective_on", "id"]
+        indexes = [models.Index(fields=["status", "effective_on"], name="status_change_month")]
 
 
 class Phone(models.Model):
@@ -178,6 +196,7 @@ class CareRegistration(models.Model):
 
     class Meta:
         verbose_name = verbose_name_plural = _("特殊关爱登记")
+        ordering = ["-registered_at", "-id"]
 
     @property
     def is_active(self) -> bool:
