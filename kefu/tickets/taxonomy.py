@@ -1,0 +1,102 @@
+"""The standard work-order taxonomy (000 15.2.7 classify the intent; 15.3 consultation; 15.5 repair and
+alarm) that every company starts from. Companies may rename, disable or add kinds afterwards; the
+codes stay stable because the commitment presets of `kefu.sla` refer to them.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.db import transaction
+
+from kefu.tickets.models import Severity, TicketKind, TicketSubKind
+
+
+@dataclass(frozen=True)
+class KindSpec:
+    code: str
+    name: str
+    sub_kinds: tuple[tuple[str, str], ...] = ()
+    requires_name: bool = False
+    requires_phone: bool = False
+    requires_address: bool = False
+    severity: str = Severity.GENERAL
+    can_resolve_on_call: bool = False
+    extra: dict = field(default_factory=dict)
+
+
+STANDARD_KINDS: tuple[KindSpec, ...] = (
+    KindSpec(
+        "consultation",
+        "咨询",
+        (("installation", "报装"), ("safe_use", "安全用气"), ("billing", "收费"), ("outage", "停气"), ("other", "其他")),
+        can_resolve_on_call=True,
+    ),
+    KindSpec("complaint", "投诉", requires_name=True, requires_phone=True),
+    # P5: a repair or an alarm records name, address, phone and content and goes to the department at once.
+    KindSpec(
+        "repair",
+        "维修",
+        (("indoor_facility", "户内设施"), ("meter", "燃气表"), ("appliance", "燃气具")),
+        requires_name=True,
+        requires_phone=True,
+        requires_address=True,
+    ),
+    KindSpec(
+        "emergency",
+        "报警抢险",
+        (("leak", "漏气"), ("fire", "着火"), ("pipe_damage", "管道损坏")),
+        requires_phone=True,
+        requires_address=True,
+        severity=Severity.MAJOR,
+    ),
+    KindSpec("installation", "报装", requires_name=True, requires_phone=True, requires_address=True),
+    KindSpec("inspection_appointment", "安检预约", requires_phone=True, requires_address=True),
+    KindSpec(
+        "meter_card",
+        "表具与IC卡",
+        (("read_card", "读卡"), ("battery", "换电池"), ("reissue_card", "补卡")),
+        can_resolve_on_call=True,
+    ),
+    KindSpec(
+        "appliance", "燃气具", (("install", "安装"), ("repair", "维修")), requires_phone=True, requires_address=True
+    ),
+    KindSpec("suggestion", "意见建议"),
+    KindSpec("praise", "表扬"),
+)
+
+
+def taxonomy_seed(*, company) -> int:
+    """Create the standard kinds and sub-kinds a company does not have yet; returns how many kinds were
+    added. Existing rows (perhaps renamed by the company) are left alone."""
+    added = 0
+    with transaction.atomic():
+        existing = set(TicketKind.objects.filter(company=company).values_list("code", flat=True))
+        for order, spec in enumerate(STANDARD_KINDS):
+            if spec.code in existing:
+                continue
+            kind = TicketKind.objects.create(
+                company=company,
+                code=spec.code,
+                name=spec.name,
+                requires_name=spec.requires_name,
+                requires_phone=spec.requires_phone,
+                requires_address=spec.requires_address,
+                default_severity=spec.severity,
+                can_resolve_on_call=spec.can_resolve_on_call,
+                sort_order=order * 10,
+            )
+            TicketSubKind.objects.bulk_create(
+                [TicketSubKind(kind=kind, code=c, name=n, sort_order=i * 10) for i, (c, n) in enumerate(spec.sub_kinds)]
+            )
+            added += 1
+    return added
+
+
+def kinds_for(company) -> list[TicketKind]:
+    """The active kinds of a company with their sub-kinds, seeding the standard set on first use."""
+    qs = TicketKind.objects.filter(company=company, is_active=True).prefetch_related("sub_kinds")
+    kinds = list(qs)
+    if not kinds and not TicketKind.objects.filter(company=company).exists():
+        taxonomy_seed(company=company)
+        kinds = list(qs.all())
+    return kinds

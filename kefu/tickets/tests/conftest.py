@@ -1,0 +1,79 @@
+"""Personas and data for work-order tests (P1, S2): agents, a dispatcher, a technician, a supervisor of
+company X, an agent of company Y, and a registered customer with premise and phone."""
+from __future__ import annotations
+
+import pytest
+
+from kefu.accounts.tests.factories import DepartmentFactory, TeamFactory, UserFactory
+
+
+@pytest.fixture
+def repair_dept(company_x):
+    from kefu.accounts.models import Department
+
+    return DepartmentFactory(company=company_x, code="repair", name="维修部", kind=Department.Kind.REPAIR)
+
+
+@pytest.fixture
+def repair_team(repair_dept):
+    return TeamFactory(department=repair_dept, name="维修一班")
+
+
+@pytest.fixture
+def agent2_x(company_x):
+    return UserFactory(company=company_x, role="agent", username="agent2_x", full_name="王芳")
+
+
+@pytest.fixture
+def dispatcher_x(company_x):
+    return UserFactory(company=company_x, role="dispatcher", username="dispatcher_x")
+
+
+@pytest.fixture
+def technician_x(company_x, repair_dept, repair_team):
+    return UserFactory(
+        company=company_x, role="technician", username="tech_x", department=repair_dept, team=repair_team
+    )
+
+
+@pytest.fixture
+def technician2_x(company_x, repair_dept):
+    return UserFactory(company=company_x, role="technician", username="tech2_x", department=repair_dept)
+
+
+@pytest.fixture
+def manager_x(company_x):
+    return UserFactory(company=company_x, role="manager", username="manager_x")
+
+
+@pytest.fixture
+def team_lead_x(company_x):
+    return UserFactory(company=company_x, role="team_lead", username="lead_x")
+
+
+@pytest.fixture
+def customer_x(company_x):
+    from kefu.customers.models import Customer, CustomerCategory, Phone, Premise
+
+    cat = CustomerCategory.objects.create(company=company_x, code="resident", name="居民", is_residential=True)
+    premise = Premise.objects.create(
+        company=company_x, community="幸福小区", building="3", unit="2", room="501",
+        address="泰山区幸福小区3号楼2单元501室",
+    )
+    customer = Customer.objects.create(company=company_x, account_no="100001", name="张三丰", category=cat, premise=premise)
+    Phone.objects.create(customer=customer, number="13800138000", is_primary=True)
+    return customer
+
+
+@pytest.fixture
+def make_ticket(agent_x):
+    """Create a work order through the real service."""
+    from kefu.tickets.services import ticket_create
+
+    def make(by=None, **kw):
+        params = dict(kind="consultation", content="咨询燃气开户需要什么材料", caller_surname="张", caller_title="mr",
+                      caller_phone="13900001111", on_duplicate="create")
+        params.update(kw)
+        return ticket_create(by=by or agent_x, **params).ticket
+
+    return make
