@@ -36,7 +36,7 @@ def mask_address(address: str, room: str = "") -> str:
     address = address or ""
     if room and room in address:
         head, _, tail = address.rpartition(room)
-        return head + "***" + tail.replace("室", "", 0)
+        return head + "***" + tail
     return address[:-4] + "****" if len(address) > 8 else address
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 MOBILE_RE = re.compile(r"^1[3-9]\d{9}$")
 LANDLINE_RE = re.compile(r"^0\d{2,3}\d{7,8}$")
 LOCAL_RE = re.compile(r"^[2-9]\d{6,7}$")
+SERVICE_RE = re.compile(r"^[48]00\d{7}$")  # 400/800 numbers businesses give as their contact
 _EXTENSION_RE = re.compile(r"(转|分机|ext\.?|x)\s*\d+$", re.IGNORECASE)
 
 
@@ -38,11 +39,11 @@ def normalize_phone(raw: str, area_code: str = "") -> str | None:
     for prefix in ("0086", "86"):
         if digits.startswith(prefix) and len(digits) - len(prefix) in (10, 11, 12):
             rest = digits[len(prefix) :]
-            if MOBILE_RE.match(rest):
-                return rest
+            if MOBILE_RE.match(rest) or LANDLINE_RE.match(rest):
+                return rest  # "+86 138…", "+86 (0538) 620…" (the trunk 0 written anyway)
             if LANDLINE_RE.match("0" + rest) and not rest.startswith("0"):
                 return "0" + rest
-    if MOBILE_RE.match(digits) or LANDLINE_RE.match(digits):
+    if MOBILE_RE.match(digits) or LANDLINE_RE.match(digits) or SERVICE_RE.match(digits):
         return digits
     if LOCAL_RE.match(digits) and area_code:
         return area_code + digits
@@ -50,8 +51,10 @@ def normalize_phone(raw: str, area_code: str = "") -> str | None:
 
 
 def phone_kind(number: str) -> str:
-    """"mobile" or "landline" for a normalised number."""
-    return "mobile" if MOBILE_RE.match(number) else "landline"
+    """"mobile", "landline" or "other" (400/800 service numbers) for a normalised number."""
+    if MOBILE_RE.match(number):
+        return "mobile"
+    return "other" if SERVICE_RE.match(number) else "landline"
 
 
 _CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
@@ -100,6 +103,17 @@ def normalize_part(value: str) -> str:
     text = _cn_number(text)
     text = re.sub(r"[^0-9A-Z]", "", text)
     return text.lstrip("0") or ("0" if text else "")
+
+
+_ADMIN_PART_RE = re.compile(r"^.*(?:省|市|区|县|旗|镇|乡|街道|大街|路|街|道|巷|弄)(?=.{2,}$)")
+
+
+def community_name(prefix: str) -> str:
+    """The community from what precedes the building: "泰山区岱宗大街幸福小区" → "幸福小区".
+
+    Cuts everything up to the last district/street word, if at least two characters remain."""
+    text = fold(prefix).replace(" ", "")
+    return _ADMIN_PART_RE.sub("", text)
 
 
 def parse_address(text: str) -> AddressParts:

@@ -1,0 +1,448 @@
+"""Reads of customers: the caller lookup (P2, C15) and the customer card (S2 masking).
+
+`caller_lookup` is the screen an agent opens when the phone rings: one query box, and whatever was
+typed — a phone number in any written form, an account number, an address fragment
+("幸福小区3号楼2单元501", "3-2-501"), a meter serial or a name — is detected and looked up on
+indexed, normalised columns only, so it stays fast at a million customers. Results are ranked,
+masked, and carry the special-care flags (C7) so the agent sees them before saying a word.
+
+`customer_card` is the customer page: masked by default; unmasked only for roles with
+`customer.view_unmasked`, and every unmasked view writes an audit row (S2).
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Iterable
+
+from django.db import connection
+from django.db.models import Q, QuerySet
+from django.utils.translation import gettext as _
+
+from kefu.accounts.audit import Action, audit_record
+from kefu.accounts.models import AuditEvent
+from kefu.accounts.roles import Perm, role_allows
+from kefu.accounts.scoping import assert_perm, readable_company_ids
+from kefu.customers.masking import mask_address, mask_name, mask_phone
+from kefu.customers.models import CareRegistration, Customer, Meter, Phone
+from kefu.customers.normalize import AddressParts, community_name, fold, normalize_phone, parse_address
+from kefu.errors import Forbidden, NotFound
+
+MAX_LIMIT = 50
+
+# Scores: exact identifiers first, then the full address in the named community, then the address
+# alone, then names. Within a score, active customers before suspended and closed ones.
+SCORE_PHONE = 100
+SCORE_ACCOUNT = 100
+SCORE_METER = 95
+SCORE_ADDRESS_COMMUNITY = 80
+SCORE_ADDRESS = 70
+SCORE_ADDRESS_OTHER_COMMUNITY = 50
+SCORE_NAME_EXACT = 60
+SCORE_NAME_PREFIX = 40
+SCORE_COMMUNITY = 30
+BONUS_NAME_HINT = 15  # "张 3-2-501": the surname the caller gave matches (P2: address + surname)
+PENALTY_INACTIVE = 5
+
+_IDENT_RE = re.compile(r"^[0-9A-Za-z][0-9A-Za-z\-_]{2,39}$")
+_CJK_RE = re.compile(r"[\u3400-\u9fff]")
+_NAME_RE = re.compile(r"^[\u3400-\u9fff·A-Za-z]{1,20}$")
+_COMMUNITY_SUFFIX_RE = re.compile(r"(小区|花园|家园|新村|社区|公寓|大厦|广场|苑|园|村|庄|里|城|府|院|居|湾|庭)$")
+_SPLIT_RE = re.compile(r"[\s,，;；]+")
+
+
+@dataclass(frozen=True)
+class CallerCandidate:
+    """One ranked, masked lookup result (P2, S2). `match` says how it was found:
+    "phone", "account", "meter", "address" or "name"."""
+
+    customer_id: int
+    account_no: str
+    name_masked: str
+    phone_masked: str
+    address_masked: str
+    category: str
+    status: str
+    care_needs: list[str]
+    match: str
+    score: int
+
+
+@dataclass(frozen=True)
+class PhoneLine:
+    number: str
+    kind: str
+    kind_label: str
+    is_primary: bool
+    label: str
+
+
+@dataclass(frozen=True)
+class MeterLine:
+    serial: str
+    kind: str
+    kind_label: str
+    installed_on: date | None
+    battery_replaced_on: date | None
+    is_active: bool
+
+
+@dataclass(frozen=True)
+class CareLine:
+    needs: list[str]
+    note: str
+    consent_on: date
+    consent_by: str
+    registered_at: datetime
+    ended_on: date | None
+    is_active: bool
+
+
+@dataclass(frozen=True)
+class StatusLine:
+    status: str
+    status_label: str
+    effective_on: date
+    reason: str
+
+
+@dataclass(frozen=True)
+class CustomerCard:
+    """Everything the customer page shows. Personal fields are masked unless `unmasked` (S2)."""
+
+    customer_id: int
+    company_id: int
+    account_no: str
+    name: str
+    category: str
+    status: str
+    status_label: str
+    opened_on: date | None
+    suspended_on: date | None
+    closed_on: date | None
+    address: str
+    district: str
+    street: str
+    community: str
+    building: str
+    unit: str
+    room: str
+    supply_zone: str
+    phones: list[PhoneLine]
+    meters: list[MeterLine]
+    care: list[CareLine]
+    care_needs: list[str]
+    status_history: list[StatusLine]
+    notes: str
+    version: int
+    unmasked: bool
+    can_unmask: bool = False
+    can_edit: bool = False
+    extra: dict = field(default_factory=dict)
+
+
+# --- query detection --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LookupPlan:
+    """What a query box text was taken to be (pure: no database). Several kinds may apply at once:
+    "6201234" is both a local phone number and possibly an account number."""
+
+    phone: str | None = None
+    ident: str | None = None  # account number or meter serial, exact
+    address: AddressParts | None = None
+    name: str | None = None
+    community: str | None = None
+    name_hint: str | None = None
+
+
+def plan_lookup(query: str, *, area_code: str = "") -> LookupPlan:
+    """Detect what the agent typed (P2). Pure function, tested with tables."""
+    text = fold(query)
+    if not text:
+        return LookupPlan()
+    compact = _SPLIT_RE.sub("", text)
+    phone = normalize_phone(compact, area_code)
+    ident = compact if _IDENT_RE.match(compact) else None
+    if ident and phone == compact and len(compact) == 11:
+        ident = None  # a mobile number is never also an account number worth a second query
+    name_hint = None
+    tokens = [t for t in _SPLIT_RE.split(text) if t]
+    address = parse_address(compact)
+    if not address.has_location and len(tokens) > 1:
+        # "张 幸福小区3-2-501" or "幸福小区3-2-501 张": a surname beside the address.
+        for i, tok in enumerate(tokens):
+            rest = "".join(tokens[:i] + tokens[i + 1 :])
+            if _NAME_RE.match(tok) and len(tok) <= 4:
+                parts = parse_address(rest)
+                if parts.has_location:
+                    address, name_hint = parts, tok
+                    break
+    if address.has_location:
+        address = AddressParts(community_name(address.community), address.building, address.unit, address.room)
+        return LookupPlan(phone=phone, ident=ident, address=address, name_hint=name_hint)
+    name = community = None
+    if _CJK_RE.search(compact) and not re.search(r"\d", compact):
+        if _COMMUNITY_SUFFIX_RE.search(compact) and len(compact) >= 3:
+            community = compact
+        elif _NAME_RE.match(compact):
+            name = compact
+            if len(compact) >= 4:
+                community = compact
+    return LookupPlan(phone=phone, ident=ident, name=name, community=community)
+
+
+# --- the lookup --------------------------------------------------------------------------------
+
+
+def _prefix(qs: QuerySet, field_name: str, prefix: str) -> QuerySet:
+    """`field LIKE 'prefix%'` that uses the index on both databases.
+
+    PostgreSQL: LIKE on a varchar_pattern_ops index. SQLite's LIKE is case-insensitive and skips
+    the index, so there the same rows are found with a BINARY range, which uses it."""
+    if connection.vendor == "sqlite":
+        return qs.filter(**{f"{field_name}__gte": prefix, f"{field_name}__lt": prefix + "\U0010ffff"})
+    return qs.filter(**{f"{field_name}__startswith": prefix})
+
+
+def _ids(qs: QuerySet, limit: int) -> list[int]:
+    return list(qs.values_list("id", flat=True)[:limit])
+
+
+def _find(plan: LookupPlan, company_ids: list[int], limit: int) -> dict[int, tuple[str, int, str]]:
+    """{customer_id: (match, score, matched phone)}: each kind of query runs on its index."""
+    base = Customer.objects.filter(company_id__in=company_ids)
+    hits: dict[int, tuple[str, int, str]] = {}
+
+    def add(ids: Iterable[int], match: str, score: int, phone: str = "") -> None:
+        for cid in ids:
+            if cid not in hits or hits[cid][1] < score:
+                hits[cid] = (match, score, phone)
+
+    if plan.phone:
+        add(_ids(base.filter(phones__number=plan.phone), limit), "phone", SCORE_PHONE, plan.phone)
+    if plan.ident:
+        idents = {plan.ident, plan.ident.upper()}
+        add(_ids(base.filter(account_no__in=idents), limit), "account", SCORE_ACCOUNT)
+        add(_ids(base.filter(meters__serial__in=idents), limit), "meter", SCORE_METER)
+    if plan.address is not None and plan.address.building:
+        # The (company, building, unit, room) index narrows; the community only filters what it found.
+        a = plan.address
+        q = Q(premise__company_id__in=company_ids, premise__building=a.building)
+        if a.unit:
+            q &= Q(premise__unit=a.unit)
+        if a.room:
+            q &= Q(premise__room=a.room)
+        located = base.filter(q)
+        if a.community:
+            in_community = _ids(located.filter(premise__community__icontains=a.community), limit)
+            add(in_community, "address", SCORE_ADDRESS_COMMUNITY)
+            if not in_community:
+                add(_ids(located, limit), "address", SCORE_ADDRESS_OTHER_COMMUNITY)
+        else:
+            add(_ids(located, limit), "address", SCORE_ADDRESS)
+    if plan.name:
+        add(_ids(base.filter(name=plan.name), limit), "name", SCORE_NAME_EXACT)
+        if len(hits) < limit:
+            add(_ids(_prefix(base, "name", plan.name).exclude(name=plan.name).order_by("name"), limit), "name", SCORE_NAME_PREFIX)
+    if plan.community and len(hits) < limit:
+        add(_ids(_prefix(base, "premise__community", plan.community), limit), "address", SCORE_COMMUNITY)
+    return hits
+
+
+def _care_map(customer_ids: list[int]) -> dict[int, list[str]]:
+    """Active care needs per customer, as Chinese labels in the registry's order (老、弱、病、残)."""
+    order = [n for n, _label in CareRegistration.Need.choices]
+    needs: dict[int, set[str]] = {}
+    for cid, values in CareRegistration.objects.filter(customer_id__in=customer_ids, ended_on__isnull=True).values_list(
+        "customer_id", "needs"
+    ):
+        needs.setdefault(cid, set()).update(v for v in (values or []) if isinstance(v, str))
+    return {cid: care_labels(sorted(ns, key=lambda n: order.index(n) if n in order else 99)) for cid, ns in needs.items()}
+
+
+def care_labels(needs: Iterable[str]) -> list[str]:
+    labels = dict(CareRegistration.Need.choices)
+    return [str(labels.get(n, n)) for n in needs]
+
+
+def _primary_phones(customer_ids: list[int]) -> dict[int, str]:
+    phones: dict[int, str] = {}
+    for cid, number in (
+        Phone.objects.filter(customer_id__in=customer_ids).order_by("customer_id", "-is_primary", "id").values_list("customer_id", "number")
+    ):
+        phones.setdefault(cid, number)
+    return phones
+
+
+def caller_lookup(*, user, query: str, limit: int = 20) -> list[CallerCandidate]:
+    """Find the caller by phone, account number, meter serial, address fragment or name (P2, C15).
+
+    Company-scoped (S2): only the user's readable companies. Results ranked (exact phone/account
+    first, then the address in the named community, then names) and masked; care flags (C7) shown.
+    Raises Forbidden if the role may not view customers.
+    """
+    assert_perm(user, Perm.CUSTOMER_VIEW)
+    company_ids = readable_company_ids(user)
+    limit = max(1, min(int(limit or 20), MAX_LIMIT))
+    if not company_ids or not query or len(query) > 100:
+        return []
+    area_code = user.company.area_code if user.company_id else ""
+    plan = plan_lookup(query, area_code=area_code)
+    hits = _find(plan, company_ids, limit)
+    if not hits:
+        return []
+    rows = list(
+        Customer.objects.filter(id__in=list(hits))
+        .select_related("premise", "category")
+        .only("id", "account_no", "name", "status", "category__name", "premise__address", "premise__room", "premise__community")
+    )
+    ids = [c.id for c in rows]
+    care = _care_map(ids)
+    phones = _primary_phones(ids)
+    out = []
+    for c in rows:
+        match, score, matched_phone = hits[c.id]
+        if c.status != Customer.Status.ACTIVE:
+            score -= PENALTY_INACTIVE
+        if plan.name_hint and c.name.startswith(plan.name_hint):
+            score += BONUS_NAME_HINT
+        premise = c.premise
+        out.append(
+            CallerCandidate(
+                customer_id=c.id,
+                account_no=c.account_no,
+                name_masked=mask_name(c.name),
+                phone_masked=mask_phone(matched_phone or phones.get(c.id, "")),
+                address_masked=mask_address(premise.address, premise.room) if premise else "",
+                category=c.category.name,
+                status=c.status,
+                care_needs=care.get(c.id, []),
+                match=match,
+                score=score,
+            )
+        )
+    out.sort(key=lambda r: (-r.score, r.account_no))
+    return out[:limit]
+
+
+# --- the customer card --------------------------------------------------------------------------
+
+
+def visible_customers(user) -> QuerySet[Customer]:
+    """Customers of the companies the user may read (S2)."""
+    return Customer.objects.filter(company_id__in=readable_company_ids(user))
+
+
+def get_visible_customer(*, user, customer_id: int) -> Customer:
+    """The customer if the user may read it; NotFound otherwise (also for other companies)."""
+    assert_perm(user, Perm.CUSTOMER_VIEW)
+    customer = visible_customers(user).select_related("premise", "category").filter(pk=customer_id).first()
+    if customer is None:
+        raise NotFound(_("未找到该客户。"), code="not_found")
+    return customer
+
+
+def customer_card(*, user, customer_id: int, unmasked: bool = False) -> CustomerCard:
+    """The customer page's content (C7, S2). Masked unless `unmasked`; unmasked needs
+    `customer.view_unmasked` (Forbidden otherwise, the refusal logged) and writes a
+    PERSONAL_DATA_VIEWED audit row."""
+    customer = get_visible_customer(user=user, customer_id=customer_id)
+    can_unmask = role_allows(user, Perm.CUSTOMER_VIEW_UNMASKED)
+    if unmasked:
+        if not can_unmask:
+            audit_record(
+                action=Action.PERMISSION_DENIED,
+                obj=customer,
+                actor=user,
+                result=AuditEvent.Result.DENIED,
+                detail={"wanted": Perm.CUSTOMER_VIEW_UNMASKED},
+            )
+            raise Forbidden(_("您的角色无权查看完整的客户信息。"), code="permission_denied")
+        audit_record(
+            action=Action.PERSONAL_DATA_VIEWED,
+            obj=customer,
+            actor=user,
+            detail={"fields": ["name", "phones", "address", "care.consent_by"]},
+        )
+    return _card(customer, unmasked=unmasked, can_unmask=can_unmask, can_edit=role_allows(user, Perm.CUSTOMER_EDIT))
+
+
+def _card(customer: Customer, *, unmasked: bool, can_unmask: bool, can_edit: bool) -> CustomerCard:
+    p = customer.premise
+    phone_kinds = dict(Phone.Kind.choices)
+    meter_kinds = dict(Meter.Kind.choices)
+    status_labels = dict(Customer.Status.choices)
+    phones = [
+        PhoneLine(
+            number=ph.number if unmasked else mask_phone(ph.number),
+            kind=ph.kind,
+            kind_label=str(phone_kinds.get(ph.kind, ph.kind)),
+            is_primary=ph.is_primary,
+            label=ph.label,
+        )
+        for ph in customer.phones.order_by("-is_primary", "id")
+    ]
+    meters = [
+        MeterLine(
+            serial=m.serial,
+            kind=m.kind,
+            kind_label=str(meter_kinds.get(m.kind, m.kind)),
+            installed_on=m.installed_on,
+            battery_replaced_on=m.battery_replaced_on,
+            is_active=m.is_active,
+        )
+        for m in customer.meters.order_by("-is_active", "id")
+    ]
+    care = [
+        CareLine(
+            needs=care_labels(r.needs or []),
+            note=r.note,
+            consent_on=r.consent_on,
+            consent_by=r.consent_by if unmasked else mask_name(r.consent_by),
+            registered_at=r.registered_at,
+            ended_on=r.ended_on,
+            is_active=r.is_active,
+        )
+        for r in customer.care.all()
+    ]
+    active_needs: list[str] = []
+    for line in care:
+        if line.is_active:
+            active_needs.extend(n for n in line.needs if n not in active_needs)
+    history = [
+        StatusLine(status=s.status, status_label=str(status_labels.get(s.status, s.status)), effective_on=s.effective_on, reason=s.reason)
+        for s in customer.status_changes.all()
+    ]
+    return CustomerCard(
+        customer_id=customer.pk,
+        company_id=customer.company_id,
+        account_no=customer.account_no,
+        name=customer.name if unmasked else mask_name(customer.name),
+        category=customer.category.name,
+        status=customer.status,
+        status_label=str(status_labels.get(customer.status, customer.status)),
+        opened_on=customer.opened_on,
+        suspended_on=customer.suspended_on,
+        closed_on=customer.closed_on,
+        address=(p.address if unmasked else mask_address(p.address, p.room)) if p else "",
+        district=p.district if p else "",
+        street=p.street if p else "",
+        community=p.community if p else "",
+        building=p.building if p else "",
+        unit=p.unit if p else "",
+        room=(p.room if unmasked else ("***" if p.room else "")) if p else "",
+        supply_zone=p.supply_zone if p else "",
+        phones=phones,
+        meters=meters,
+        care=care,
+        care_needs=active_needs,
+        status_history=history,
+        notes=customer.notes,
+        version=customer.version,
+        unmasked=unmasked,
+        can_unmask=can_unmask,
+        can_edit=can_edit,
+    )
