@@ -6,7 +6,7 @@ days are evaluated in the calendar's zone (Asia/Shanghai by default); results ar
 
 Two ways of counting time
 -------------------------
-**Wall clock** (`minutes`, `hours`): the limit runs day and night, weekends and holidays included
+**Wall clock** (`seconds`, `minutes`, `hours`): the limit runs day and night, weekends and holidays included
 (emergency and repair services are 24 h, SPEC Time rules). A pause shifts the due time by its
 length in wall-clock time.
 
@@ -45,14 +45,15 @@ from datetime import UTC, datetime, time, timedelta
 
 from kefu.sla.calendar import WorkCalendar
 
+SECONDS = "seconds"  # C18 online chat (15 s / 20 s)
 MINUTES = "minutes"
 HOURS = "hours"
 WORKING_DAYS = "working_days"
-UNITS = (MINUTES, HOURS, WORKING_DAYS)
+UNITS = (SECONDS, MINUTES, HOURS, WORKING_DAYS)
 
 US = 1_000_000  # microseconds per second: all working-time arithmetic is in integer microseconds
 DAY_US = 86_400 * US
-_UNIT_US = {MINUTES: 60 * US, HOURS: 3600 * US}
+_UNIT_US = {SECONDS: US, MINUTES: 60 * US, HOURS: 3600 * US}
 _ONE_US = timedelta(microseconds=1)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -284,6 +285,15 @@ def elapsed(
             counted -= b - a
             cursor = b
     return timedelta(microseconds=counted)
+
+
+def lead_deadline(event_at: datetime, limit: Limit) -> datetime:
+    """The latest instant a notice may be given before an event, e.g. C1: a planned supply
+    interruption announced ≥ 48 h before it starts (004 附表). Wall-clock limits only."""
+    _aware(event_at, "event_at")
+    if not limit.is_wall_clock:
+        raise ValueError("notice lead times are wall-clock limits")
+    return (event_at - timedelta(microseconds=limit.value * _UNIT_US[limit.unit])).astimezone(UTC)
 
 
 def fraction_elapsed(elapsed_time: timedelta, limit: Limit, business_hours: BusinessHours | None = None) -> float:

@@ -1,0 +1,197 @@
+"""Commitment presets: the seeds' published values as plain data (C1–C20, C17).
+
+Where the seeds disagree the platform does not choose (SPEC §C): each company starts from one
+preset and edits its own copy. Every value cites the seed clause it comes from (`source`).
+Values of seeds 001 and 002 are documented as alternatives in docs/sla.md.
+
+`taian-antai`        — seed 000 (泰安安泰燃气 service standard) §2.2 服务承诺 and §15 电话服务.
+`laizhou-crgas-2024` — seed 004 (莱州华润燃气 服务承诺管理) 附：2024年服务承诺目标, 第三条.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from kefu.sla.codes import Channel, Event, Severity, TicketKindCode
+from kefu.sla.models import ClockKind, LimitUnit, PauseReason
+
+ALL_REASONS = (
+    PauseReason.CUSTOMER_REQUESTED_TIME,
+    PauseReason.CUSTOMER_UNREACHABLE,
+    PauseReason.AGREED_OTHERWISE,
+)
+APPOINTMENT_REASONS = (PauseReason.CUSTOMER_REQUESTED_TIME, PauseReason.CUSTOMER_UNREACHABLE)
+
+
+@dataclass(frozen=True)
+class CommitmentSpec:
+    code: str
+    spec_id: str
+    name: str
+    clock_kind: str
+    start_event: str
+    stop_event: str
+    limit_value: int
+    limit_unit: str
+    source: str
+    ticket_kind: str = ""
+    ticket_sub_kind: str = ""
+    severity: str = ""
+    channel: str = ""
+    customer_category: str = ""
+    ends_at_close_of_business: bool = False
+    pause_reasons: tuple[str, ...] = ()
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Preset:
+    code: str
+    name: str
+    source: str
+    commitments: tuple[CommitmentSpec, ...] = field(default_factory=tuple)
+
+
+TAIAN_ANTAI = Preset(
+    code="taian-antai",
+    name="安泰燃气服务承诺",
+    source="种子文件 000 §2.2 服务承诺、§15 电话服务工作要求",
+    commitments=(
+        CommitmentSpec(
+            "pipeline_fault_general", "C3", "输气管网一般故障排除", ClockKind.RESOLVED,
+            Event.TICKET_RECEIVED, Event.TICKET_RESOLVED, 4, LimitUnit.HOURS,
+            "000 2.2.3 一般故障排除不超过4小时",
+            ticket_kind=TicketKindCode.EMERGENCY, ticket_sub_kind="pipe_damage", severity=Severity.GENERAL,
+        ),
+        CommitmentSpec(
+            "pipeline_fault_major", "C3", "输气管网大故障修复", ClockKind.RESOLVED,
+            Event.TICKET_RECEIVED, Event.TICKET_RESOLVED, 24, LimitUnit.HOURS,
+            "000 2.2.3 大故障不超过24小时修复",
+            ticket_kind=TicketKindCode.EMERGENCY, ticket_sub_kind="pipe_damage", severity=Severity.MAJOR,
+        ),
+        CommitmentSpec(
+            "equipment_fault_handled", "C4", "用户燃气设备故障处理", ClockKind.HANDLED,
+            Event.TICKET_RECEIVED, Event.TICKET_HANDLED, 6, LimitUnit.HOURS,
+            "000 2.2.4 一般故障原则上在6小时内处理（除和客户另有约定外）",
+            ticket_kind=TicketKindCode.REPAIR, pause_reasons=ALL_REASONS,
+        ),
+        CommitmentSpec(
+            "equipment_fault_repaired", "C4", "用户燃气设备故障修复", ClockKind.RESOLVED,
+            Event.TICKET_RECEIVED, Event.TICKET_RESOLVED, 24, LimitUnit.HOURS,
+            "000 2.2.4 24小时内修复（除和客户另有约定外）",
+            ticket_kind=TicketKindCode.REPAIR, pause_reasons=ALL_REASONS,
+            note="无能力维修（不在维修范围或无配套零配件）时及时告知客户或帮助转其它渠道，并记录。",
+        ),
+        CommitmentSpec(
+            "complaint_reply", "C6", "投诉答复客户", ClockKind.REPLY,
+            Event.TICKET_RECEIVED, Event.TICKET_REPLIED, 72, LimitUnit.HOURS,
+            "000 2.2.6 接到投诉电话时，立即调查并进行处理，72小时内给予客户答复",
+            ticket_kind=TicketKindCode.COMPLAINT, pause_reasons=(PauseReason.CUSTOMER_UNREACHABLE,),
+        ),
+        CommitmentSpec(
+            "phone_answer", "C13", "服务电话接听", ClockKind.FIRST_RESPONSE,
+            Event.CALL_OFFERED, Event.CALL_ANSWERED, 3, LimitUnit.RINGS,
+            "000 15.2.3 电话振铃3声内接听电话", channel=Channel.HOTLINE,
+        ),
+        CommitmentSpec(
+            "call_resolved", "C15", "来电尽量3分钟内解决", ClockKind.HANDLED,
+            Event.CALL_ANSWERED, Event.CALL_ENDED, 3, LimitUnit.MINUTES,
+            "000 15.2.8 尽量在3分钟内为客户解决问题", channel=Channel.HOTLINE,
+            note="目标值（“尽量”），用于统计，不升级。",
+        ),
+        CommitmentSpec(
+            "consultation_answer", "C14", "咨询不能当即答复的答复", ClockKind.REPLY,
+            Event.TICKET_RECEIVED, Event.TICKET_REPLIED, 2, LimitUnit.WORKING_DAYS,
+            "000 15.3.4 不能当即答复的问题……应在二个工作日内答复",
+            ticket_kind=TicketKindCode.CONSULTATION, pause_reasons=(PauseReason.CUSTOMER_UNREACHABLE,),
+            note="来电中已答复的咨询在受理时即停止计时。",
+        ),
+        CommitmentSpec(
+            "consultation_return_visit", "C14", "咨询随机电话回访", ClockKind.RETURN_VISIT,
+            Event.TICKET_CLOSED, Event.RETURN_VISIT_DONE, 2, LimitUnit.WORKING_DAYS,
+            "000 15.3.6 二个工作日内随机电话回访",
+            ticket_kind=TicketKindCode.CONSULTATION, pause_reasons=(PauseReason.CUSTOMER_UNREACHABLE,),
+            note="随机抽取的咨询才启动此计时。",
+        ),
+    ),
+)
+
+LAIZHOU_CRGAS_2024 = Preset(
+    code="laizhou-crgas-2024",
+    name="莱州华润燃气2024年服务承诺",
+    source="种子文件 004 附：2024年服务承诺目标；第三条",
+    commitments=(
+        CommitmentSpec(
+            "outage_notice", "C1", "燃气暂停供应提前通知", ClockKind.NOTICE_LEAD,
+            Event.OUTAGE_PLANNED_START, Event.OUTAGE_NOTIFIED, 48, LimitUnit.HOURS,
+            "004 附表 燃气暂停供应：提前48小时通知客户（紧急事故除外）",
+            note="倒计时：通知须在计划停气开始前48小时送达（截止时间 = 开始时间 − 48小时）；紧急事故除外。",
+        ),
+        CommitmentSpec(
+            "supply_restored", "C2", "恢复燃气供应", ClockKind.RESOLVED,
+            Event.OUTAGE_STARTED, Event.OUTAGE_RESTORED, 24, LimitUnit.HOURS,
+            "004 附表 恢复燃气供应：24小时内（紧急事故除外）",
+        ),
+        CommitmentSpec(
+            "emergency_on_site", "C8", "紧急抢险到达现场", ClockKind.ON_SITE,
+            Event.TICKET_RECEIVED, Event.TICKET_ARRIVED, 40, LimitUnit.MINUTES,
+            "004 附表 紧急抢险服务：40分钟内到达现场",
+            ticket_kind=TicketKindCode.EMERGENCY,
+        ),
+        CommitmentSpec(
+            "installation_on_site", "C9", "预约安装上门", ClockKind.ON_SITE,
+            Event.TICKET_RECEIVED, Event.TICKET_ARRIVED, 2, LimitUnit.WORKING_DAYS,
+            "004 附表 预约安装服务：2个工作日内提供上门安装服务（具备安装条件）",
+            ticket_kind=TicketKindCode.INSTALLATION, pause_reasons=APPOINTMENT_REASONS,
+            note="不具备安装条件的不计时。",
+        ),
+        CommitmentSpec(
+            "repair_on_site", "C10", "预约维修上门", ClockKind.ON_SITE,
+            Event.TICKET_RECEIVED, Event.TICKET_ARRIVED, 1, LimitUnit.WORKING_DAYS,
+            "004 附表 预约维修服务：1个工作日内提供上门维修服务",
+            ticket_kind=TicketKindCode.REPAIR, pause_reasons=APPOINTMENT_REASONS,
+        ),
+        CommitmentSpec(
+            "inspection_on_site", "C11", "预约安检上门", ClockKind.ON_SITE,
+            Event.TICKET_RECEIVED, Event.TICKET_ARRIVED, 1, LimitUnit.WORKING_DAYS,
+            "004 附表 预约安检服务：1个工作日内提供上门安检服务",
+            ticket_kind=TicketKindCode.INSPECTION_APPOINTMENT, pause_reasons=APPOINTMENT_REASONS,
+        ),
+        CommitmentSpec(
+            "appliance_install", "C12", "燃气具安装上门", ClockKind.ON_SITE,
+            Event.TICKET_RECEIVED, Event.TICKET_ARRIVED, 24, LimitUnit.HOURS,
+            "004 附表 百尊安装服务：24小时内提供上门安装服务（具备安装条件）",
+            ticket_kind=TicketKindCode.APPLIANCE, ticket_sub_kind="install", pause_reasons=APPOINTMENT_REASONS,
+        ),
+        CommitmentSpec(
+            "appliance_repair", "C12", "燃气具维修上门", ClockKind.ON_SITE,
+            Event.TICKET_RECEIVED, Event.TICKET_ARRIVED, 24, LimitUnit.HOURS,
+            "004 附表 百尊维修服务：24小时内提供上门维修服务",
+            ticket_kind=TicketKindCode.APPLIANCE, ticket_sub_kind="repair", pause_reasons=APPOINTMENT_REASONS,
+        ),
+        CommitmentSpec(
+            "phone_answer", "C13", "客户服务电话接听", ClockKind.FIRST_RESPONSE,
+            Event.CALL_OFFERED, Event.CALL_ANSWERED, 3, LimitUnit.RINGS,
+            "004 附表 客户服务电话：响铃3声内接听", channel=Channel.HOTLINE,
+        ),
+        CommitmentSpec(
+            "complaint_reply", "C6", "处理客户意见（投诉）答复", ClockKind.REPLY,
+            Event.TICKET_RECEIVED, Event.TICKET_REPLIED, 2, LimitUnit.WORKING_DAYS,
+            "004 附表 处理客户意见：2个工作日答复客户意见处理情况；第三条8 两个工作日内再次回复",
+            ticket_kind=TicketKindCode.COMPLAINT, pause_reasons=(PauseReason.CUSTOMER_UNREACHABLE,),
+        ),
+        CommitmentSpec(
+            "opinion_reply", "C6", "处理客户意见（建议）答复", ClockKind.REPLY,
+            Event.TICKET_RECEIVED, Event.TICKET_REPLIED, 2, LimitUnit.WORKING_DAYS,
+            "004 附表 处理客户意见：2个工作日答复客户意见处理情况；第十条17",
+            ticket_kind=TicketKindCode.SUGGESTION, pause_reasons=(PauseReason.CUSTOMER_UNREACHABLE,),
+        ),
+        CommitmentSpec(
+            "counter_business", "C15", "营业厅业务3分钟内完成", ClockKind.HANDLED,
+            Event.TICKET_RECEIVED, Event.TICKET_RESOLVED, 3, LimitUnit.MINUTES,
+            "004 第三条4 尽量在3分钟内完成客户业务", channel=Channel.COUNTER,
+            note="目标值（“尽量”），用于统计，不升级。",
+        ),
+    ),
+)
+
+PRESETS: dict[str, Preset] = {p.code: p for p in (TAIAN_ANTAI, LAIZHOU_CRGAS_2024)}

@@ -1,0 +1,346 @@
+"""Writes of the sla app: commitment sets (C17), calendar overrides (SPEC Time rules), business
+hours, and the generic clock lifecycle (start, pause, resume, stop) that the tickets app calls."""
+from __future__ import annotations
+
+import logging
+from datetime import date, datetime, time
+
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from kefu.accounts.audit import Action, audit_record
+from kefu.accounts.roles import Perm
+from kefu.accounts.scoping import assert_can_write, assert_perm
+from kefu.errors import Conflict, DomainError, NotFound
+from kefu.sla import engine
+from kefu.sla.models import (
+    BusinessHours,
+    CalendarOverride,
+    CalendarYear,
+    Clock,
+    ClockPause,
+    Commitment,
+    CommitmentSet,
+    PauseReason,
+)
+from kefu.sla.presets import PRESETS
+from kefu.sla.selectors import calendar_for_company
+from kefu.sla.states import ClockState, assert_transition
+
+logger = logging.getLogger("kefu.sla")
+
+# Audit action names of this app (the auditor filters by prefix).
+SET_CREATED = "sla.set_created"
+SET_CLONED = "sla.set_cloned"
+SET_PUBLISHED = "sla.set_published"
+OVERRIDE_CREATED = "sla.calendar_override_created"
+OVERRIDE_DELETED = "sla.calendar_override_deleted"
+CALENDAR_YEAR_ENTERED = "sla.calendar_year_entered"
+BUSINESS_HOURS_SET = "sla.business_hours_set"
+CLOCK_PAUSED = "sla.clock_paused"
+CLOCK_RESUMED = "sla.clock_resumed"
+
+_COPY_FIELDS = (
+    "spec_id", "code", "name", "ticket_kind", "ticket_sub_kind", "customer_category", "severity", "channel",
+    "clock_kind", "start_event", "stop_event", "limit_value", "limit_unit", "ends_at_close_of_business",
+    "pause_reasons", "warn_at_percent", "escalate_after", "source", "note", "sort_order",
+)
+
+
+def _check_year(year: int) -> None:
+    if not 2000 <= year <= 2100:
+        raise DomainError(_("年度无效。"), field="year")
+
+
+def commitment_set_from_preset(*, company, year: int, preset: str, by) -> CommitmentSet:
+    """Create an unpublished commitment set of `company` for `year` from a preset (C17)."""
+    spec = PRESETS.get(preset)
+    if spec is None:
+        raise DomainError(_("未知的预置方案：%(p)s") % {"p": preset}, field="preset")
+    _check_year(year)
+    if by is not None:
+        assert_perm(by, Perm.MASTER_DATA)
+        assert_can_write(by, company.pk)
+    with transaction.atomic():
+        version = (CommitmentSet.objects.filter(company=company, year=year).aggregate(v=Max("version"))["v"] or 0) + 1
+        row = CommitmentSet.objects.create(
+            company=company, year=year, name=spec.name, version=version, preset_code=spec.code, created_by=by
+        )
+        Commitment.objects.bulk_create(
+            [
+                Commitment(
+                    commitment_set=row,
+                    sort_order=i * 10,
+                    pause_reasons=[str(r) for r in c.pause_reasons],
+                    **{k: getattr(c, k) for k in _COPY_FIELDS if k not in ("pause_reasons", "sort_order", "warn_at_percent", "escalate_after")},
+                )
+                for i, c in enumerate(spec.commitments)
+            ]
+        )
+        audit_record(action=SET_CREATED, obj=row, actor=by, detail={"preset": preset, "year": year})
+    return row
+
+
+def commitment_set_clone(*, source: CommitmentSet, year: int, by) -> CommitmentSet:
+    """Copy a set into a new, unpublished version for `year` (administrators then edit it, C17)."""
+    _check_year(year)
+    assert_perm(by, Perm.MASTER_DATA)
+    assert_can_write(by, source.company_id)
+    with transaction.atomic():
+        version = (
+            CommitmentSet.objects.select_for_update().filter(company_id=source.company_id, year=year).aggregate(v=Max("version"))["v"]
+            or 0
+        ) + 1
+        row = CommitmentSet.objects.create(
+            company_id=source.company_id,
+            year=year,
+            name=source.name,
+            version=version,
+            cloned_from=source,
+            preset_code=source.preset_code,
+            created_by=by,
+        )
+        Commitment.objects.bulk_create(
+            [Commitment(commitment_set=row, **{k: getattr(c, k) for k in _COPY_FIELDS}) for c in source.commitments.all()]
+        )
+        audit_record(action=SET_CLONED, obj=row, actor=by, detail={"from": source.pk, "year": year, "version": version})
+    return row
+
+
+def commitment_set_publish(*, commitment_set: CommitmentSet, by, at: datetime | None = None) -> CommitmentSet:
+    """Publish a set (C17): from then on it is in force for work orders received in its year, and
+    it can no longer be edited (changes go into a new cloned version)."""
+    assert_perm(by, Perm.MASTER_DATA)
+    assert_can_write(by, commitment_set.company_id)
+    with transaction.atomic():
+        row = CommitmentSet.objects.select_for_update().get(pk=commitment_set.pk)
+        if row.is_published:
+            raise Conflict(_("该方案已发布。"), code="already_published")
+        if not row.commitments.exists():
+            raise DomainError(_("方案中没有服务承诺，不能发布。"))
+        row.is_published = True
+        row.published_at = at or timezone.now()
+        row.published_by = by
+        row.save(update_fields=["is_published", "published_at", "published_by"])
+        audit_record(action=SET_PUBLISHED, obj=row, actor=by, detail={"version": row.version, "year": row.year})
+    return row
+
+
+def calendar_override_create(
+    *, by, day: date, is_workday: bool, name: str = "", note: str = "", all_companies: bool = False
+) -> CalendarOverride:
+    """Enter one day (e.g. from next year's State Council notice) for the user's company, or for
+    all companies (superusers only). Audited (SPEC Time rules)."""
+    assert_perm(by, Perm.MASTER_DATA)
+    if all_companies and not by.is_superuser:
+        raise DomainError(_("只有超级管理员可以录入适用于所有公司的日历。"), code="permission_denied")
+    company_id = None if all_companies else by.company_id
+    if company_id is None and not all_companies:
+        raise DomainError(_("您的账号不属于任何公司。"))
+    if not 2004 <= day.year <= 2100:
+        raise DomainError(_("日期超出支持范围（2004–2100）。"), field="date")
+    try:
+        with transaction.atomic():
+            row = CalendarOverride.objects.create(
+                company_id=company_id, date=day, is_workday=is_workday, name=name.strip()[:60], note=note.strip()[:200], created_by=by
+            )
+    except IntegrityError:
+        raise Conflict(_("该日期已有调整记录，请先删除。"), code="exists", field="date") from None
+    audit_record(
+        action=OVERRIDE_CREATED,
+        obj=row,
+        actor=by,
+        company=row.company or by.company,
+        detail={"date": day.isoformat(), "is_workday": is_workday, "name": row.name, "all_companies": all_companies},
+    )
+    return row
+
+
+def calendar_override_delete(*, by, override_id: int) -> None:
+    """Remove an override (the official or fallback answer applies again). Audited."""
+    assert_perm(by, Perm.MASTER_DATA)
+    row = CalendarOverride.objects.filter(pk=override_id).first()
+    if row is None or (row.company_id is not None and row.company_id != by.company_id):
+        raise NotFound(_("未找到该日历调整。"))
+    if row.company_id is None and not by.is_superuser:
+        raise DomainError(_("只有超级管理员可以删除适用于所有公司的日历。"), code="permission_denied")
+    detail = {"date": row.date.isoformat(), "is_workday": row.is_workday, "name": row.name}
+    audit_record(
+        action=OVERRIDE_DELETED,
+        actor=by,
+        company=row.company or by.company,
+        object_type="sla.calendaroverride",
+        object_id=str(row.pk),
+        object_repr=str(row),
+        detail=detail,
+    )
+    row.delete()
+
+
+def calendar_year_enter(*, by, year: int, notice: str = "") -> CalendarYear:
+    """Declare that a year's official calendar has been entered in full (as overrides) for the
+    user's company: its days stop showing the fallback warning."""
+    assert_perm(by, Perm.MASTER_DATA)
+    _check_year(year)
+    row, created = CalendarYear.objects.get_or_create(
+        company_id=by.company_id, year=year, defaults={"notice": notice[:200], "created_by": by}
+    )
+    if not created:
+        raise Conflict(_("该年度已标记为已录入。"), code="exists")
+    audit_record(action=CALENDAR_YEAR_ENTERED, obj=row, actor=by, company=by.company, detail={"year": year, "notice": notice})
+    return row
+
+
+def business_hours_set(*, by, company, department=None, opens_at: time, closes_at: time) -> BusinessHours:
+    """Set a department's (or the company's default) business hours (Civil Code art. 203)."""
+    assert_perm(by, Perm.MASTER_DATA)
+    assert_can_write(by, company.pk)
+    if not opens_at < closes_at:
+        raise DomainError(_("营业开始时间必须早于结束时间。"), field="closes_at")
+    if department is not None and department.company_id != company.pk:
+        raise DomainError(_("部门不属于该公司。"), field="department")
+    with transaction.atomic():
+        row, _created = BusinessHours.objects.update_or_create(
+            company=company, department=department, defaults={"opens_at": opens_at, "closes_at": closes_at}
+        )
+        audit_record(
+            action=BUSINESS_HOURS_SET, obj=row, actor=by, company=company,
+            detail={"department": getattr(department, "pk", None), "opens": str(opens_at), "closes": str(closes_at)},
+        )
+    return row
+
+
+# ---- clocks (generic subject; the tickets app attaches them to work orders) -------------------
+def _recompute(clock: Clock, pauses: list[ClockPause]) -> None:
+    """Due and warning times from the snapshot limit, the company calendar and closed pauses."""
+    start = clock.started_at
+    limit = clock.limit
+    bh = clock.business_hours
+    # Wall-clock limits never consult the calendar: skip loading overrides for them.
+    cal = calendar_for_company(clock.company, () if limit.is_wall_clock else None)
+    ps = [p.as_engine() for p in pauses if p.ended_at is not None]
+    clock.due_at = engine.due_at(start, limit, cal, bh, ps)
+    clock.warn_at = engine.warn_at(start, limit, cal, clock.commitment.warn_at_percent, bh, ps)
+    clock.fallback_calendar = (not limit.is_wall_clock) and cal.has_fallback(
+        start.astimezone(cal.tz).date(), clock.due_at.astimezone(cal.tz).date()
+    )
+    if clock.fallback_calendar:
+        logger.warning("clock %s counts on a fallback calendar (no official data)", clock.pk or "(new)")
+
+
+def clock_start(
+    *, company, subject_type: str, subject_id: str, commitment: Commitment, started_at: datetime, department=None
+) -> Clock:
+    """Start the clock of `commitment` on a subject (a work order) at `started_at` (C1–C20).
+
+    The limit is snapshot on the clock; business hours are the department's when the commitment
+    ends at the close of business. Idempotent: an open clock of the same commitment is returned."""
+    if not commitment.is_timed:
+        raise DomainError(_("该承诺不计时（%(u)s）。") % {"u": commitment.get_limit_unit_display()})
+    if commitment.commitment_set.company_id != getattr(company, "pk", company):
+        raise DomainError(_("服务承诺不属于该公司。"))
+    from kefu.sla.selectors import business_hours_for
+
+    with transaction.atomic():
+        existing = Clock.objects.filter(
+            subject_type=subject_type, subject_id=str(subject_id), commitment=commitment,
+            state__in=[ClockState.RUNNING, ClockState.PAUSED, ClockState.BREACHED],
+        ).first()
+        if existing is not None:
+            return existing
+        bh = business_hours_for(company, department) if commitment.ends_at_close_of_business else None
+        clock = Clock(
+            company=company,
+            subject_type=subject_type,
+            subject_id=str(subject_id),
+            commitment=commitment,
+            commitment_version=commitment.commitment_set.version,
+            clock_kind=commitment.clock_kind,
+            limit_value=commitment.limit_value,
+            limit_unit=commitment.limit_unit,
+            business_opens_at=bh.opens if bh else None,
+            business_closes_at=bh.closes if bh else None,
+            started_at=started_at,
+        )
+        _recompute(clock, [])
+        clock.save()
+    return clock
+
+
+def clock_pause(*, clock: Clock, by, reason: str, at: datetime, note: str = "") -> Clock:
+    """Pause a running clock for a reason its commitment accepts; who, when, why recorded."""
+    assert_perm(by, Perm.SLA_PAUSE)
+    assert_can_write(by, clock.company_id)
+    if reason not in PauseReason.values or reason not in (clock.commitment.pause_reasons or []):
+        raise DomainError(_("该承诺不接受此暂停原因。"), field="reason")
+    with transaction.atomic():
+        c = Clock.objects.select_for_update().get(pk=clock.pk)
+        if c.state != ClockState.RUNNING:
+            raise Conflict(_("只有计时中的计时可以暂停。"), code="bad_state")
+        if at < c.started_at:
+            raise DomainError(_("暂停时间不能早于开始时间。"), field="at")
+        assert_transition(c.state, ClockState.PAUSED)
+        ClockPause.objects.create(clock=c, started_at=at, reason=reason, by=by, note=note[:200])
+        c.state, c.paused_at, c.due_at, c.warn_at = ClockState.PAUSED, at, None, None
+        c.save(update_fields=["state", "paused_at", "due_at", "warn_at"])
+        audit_record(action=CLOCK_PAUSED, obj=c, actor=by, detail={"reason": reason, "at": at.isoformat(), "note": note})
+    return c
+
+
+def clock_resume(*, clock: Clock, by, at: datetime) -> Clock:
+    """Resume a paused clock: the due time moves by the pause's working length (engine)."""
+    assert_perm(by, Perm.SLA_PAUSE)
+    assert_can_write(by, clock.company_id)
+    with transaction.atomic():
+        c = Clock.objects.select_for_update().select_related("commitment", "company").get(pk=clock.pk)
+        if c.state != ClockState.PAUSED:
+            raise Conflict(_("该计时未暂停。"), code="bad_state")
+        pause = c.pauses.filter(ended_at__isnull=True).first()
+        if pause is None or at < pause.started_at:
+            raise DomainError(_("恢复时间不能早于暂停时间。"), field="at")
+        assert_transition(c.state, ClockState.RUNNING)
+        pause.ended_at, pause.ended_by = at, by
+        pause.save(update_fields=["ended_at", "ended_by"])
+        pauses = list(c.pauses.all())
+        _recompute(c, pauses)
+        cal = calendar_for_company(c.company, () if c.limit.is_wall_clock else None)
+        kind = c.limit_unit
+        c.paused_total = engine.elapsed(c.started_at, at, kind, cal, (), c.business_hours) - engine.elapsed(
+            c.started_at, at, kind, cal, [p.as_engine() for p in pauses], c.business_hours
+        )
+        c.state, c.paused_at = ClockState.RUNNING, None
+        c.save(update_fields=["state", "paused_at", "due_at", "warn_at", "paused_total", "fallback_calendar"])
+        audit_record(action=CLOCK_RESUMED, obj=c, actor=by, detail={"at": at.isoformat(), "due_at": c.due_at.isoformat()})
+    return c
+
+
+def clock_stop(*, clock: Clock, at: datetime) -> Clock:
+    """The stop event happened at `at`: met, or met after breach (C1–C20). An open pause ends."""
+    with transaction.atomic():
+        c = Clock.objects.select_for_update().get(pk=clock.pk)
+        if c.state == ClockState.BREACHED or (c.state == ClockState.RUNNING and c.due_at is not None and at > c.due_at):
+            new = ClockState.MET_AFTER_BREACH
+            if c.state == ClockState.RUNNING:
+                c.breached_at = c.due_at
+                c.state = ClockState.BREACHED
+        else:
+            new = ClockState.MET
+        assert_transition(c.state, new)
+        for p in c.pauses.filter(ended_at__isnull=True):
+            p.ended_at = max(at, p.started_at)
+            p.save(update_fields=["ended_at"])
+        c.state, c.met_at, c.paused_at = new, at, None
+        c.save(update_fields=["state", "met_at", "paused_at", "breached_at"])
+    return c
+
+
+def clock_mark_breached(*, clock_id: int, now: datetime) -> bool:
+    """Mark one running clock breached if it is past due (the worker's claim: a conditional
+    UPDATE, so two workers never both win). Returns True when this call made the change."""
+    return bool(
+        Clock.objects.filter(pk=clock_id, state=ClockState.RUNNING, due_at__lt=now).update(
+            state=ClockState.BREACHED, breached_at=now
+        )
+    )
