@@ -14,12 +14,22 @@ MOBILE_RE = re.compile(r"^1[3-9]\d{9}$")
 LANDLINE_RE = re.compile(r"^0\d{2,3}\d{7,8}$")
 LOCAL_RE = re.compile(r"^[2-9]\d{6,7}$")
 SERVICE_RE = re.compile(r"^[48]00\d{7}$")  # 400/800 numbers businesses give as their contact
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _EXTENSION_RE = re.compile(r"(转|分机|ext\.?|x)\s*\d+$", re.IGNORECASE)
 
 
 def fold(text: str) -> str:
     """Full-width to half-width (NFKC) and trimmed: "１３８" → "138", "３号楼" → "3号楼"."""
-    return unicodedata.normalize("NFKC", text or "").strip()
+    text = unicodedata.normalize("NFKC", text or "")
+    if _CONTROL_RE.search(text):
+        # NUL and other control characters come only from broken clients; PostgreSQL refuses NUL.
+        text = _CONTROL_RE.sub("", text)
+    return text.strip()
+
+
+def clean_text(text: str | None) -> str:
+    """Free text (notes) as written — no NFKC, so "，" stays — without control characters."""
+    return _CONTROL_RE.sub("", text or "").strip()
 
 
 def normalize_phone(raw: str, area_code: str = "") -> str | None:

@@ -171,12 +171,11 @@ def plan_lookup(query: str, *, area_code: str = "") -> LookupPlan:
     name_hint = None
     tokens = [t for t in _SPLIT_RE.split(text) if t]
     address = parse_address(compact)
-    if not address.has_location and len(tokens) > 1:
-        # "张 幸福小区3-2-501" or "幸福小区3-2-501 张": a surname beside the address.
+    if len(tokens) > 1:
+        # "张 幸福小区3-2-501" or "幸福小区3-2-501 张": a surname beside the address (P2).
         for i, tok in enumerate(tokens):
-            rest = "".join(tokens[:i] + tokens[i + 1 :])
-            if _NAME_RE.match(tok) and len(tok) <= 4:
-                parts = parse_address(rest)
+            if _NAME_RE.match(tok) and len(tok) <= 4 and not _COMMUNITY_SUFFIX_RE.search(tok):
+                parts = parse_address("".join(tokens[:i] + tokens[i + 1 :]))
                 if parts.has_location:
                     address, name_hint = parts, tok
                     break
@@ -286,7 +285,7 @@ def caller_lookup(*, user, query: str, limit: int = 20) -> list[CallerCandidate]
     """
     assert_perm(user, Perm.CUSTOMER_VIEW)
     company_ids = readable_company_ids(user)
-    limit = max(1, min(int(limit or 20), MAX_LIMIT))
+    limit = max(1, min(20 if limit is None else int(limit), MAX_LIMIT))
     if not company_ids or not query or len(query) > 100:
         return []
     area_code = user.company.area_code if user.company_id else ""

@@ -20,7 +20,7 @@ from kefu.accounts.audit import Action, audit_record, diff_fields
 from kefu.accounts.roles import Perm
 from kefu.accounts.scoping import assert_can_write, assert_perm
 from kefu.customers.models import CareRegistration, Customer, CustomerCategory, CustomerStatusChange, Phone, Premise
-from kefu.customers.normalize import community_name, fold, normalize_part, normalize_phone, parse_address, phone_kind
+from kefu.customers.normalize import clean_text, community_name, fold, normalize_part, normalize_phone, parse_address, phone_kind
 from kefu.errors import Conflict, DomainError, NotFound
 
 ACCOUNT_NO_RE = re.compile(r"^[0-9A-Za-z][0-9A-Za-z\-_]{0,29}$")
@@ -108,6 +108,13 @@ def _phone_input(data: Mapping[str, Any]) -> PhoneInput:
         label=str(data.get("label") or ""),
         kind=str(data.get("kind") or ""),
     )
+
+
+def clean_notes(value: str | None) -> str:
+    notes = clean_text(value)
+    if len(notes) > 2000:
+        raise DomainError(_("备注不能超过 2000 个字符。"), field="notes")
+    return notes
 
 
 def clean_status(value: str) -> str:
@@ -223,7 +230,7 @@ def customer_create(
             raise Conflict(_("户号 %(a)s 已存在。") % {"a": account_no}, field="account_no", code="exists")
         premise = Premise.objects.create(company=company, **parts) if parts["address"] or parts["building"] else None
         customer = Customer(
-            company=company, account_no=account_no, name=name, category=cat, premise=premise, notes=notes or "", opened_on=opened_on
+            company=company, account_no=account_no, name=name, category=cat, premise=premise, notes=clean_notes(notes), opened_on=opened_on
         )
         try:
             with transaction.atomic():
@@ -269,7 +276,7 @@ def customer_update(*, user, customer_id: int, version: int, changes: Mapping[st
         if "category" in changes:
             customer.category = resolve_category(company_id=customer.company_id, value=changes["category"])
         if "notes" in changes:
-            customer.notes = changes["notes"] or ""
+            customer.notes = clean_notes(changes["notes"])
         if "opened_on" in changes:
             customer.opened_on = changes["opened_on"]
         if "status" in changes and changes["status"] != customer.status:
