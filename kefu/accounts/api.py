@@ -44,5 +44,5 @@ def create_token(request, payload: TokenIn):
 
 @router.post("/tokens/{token_id}/revoke", response=TokenOut, summary="吊销 API 令牌")
 def revoke_token(request, token_id: int):
-    token = get_object_or_404(ApiToken, pk=token_id, user__company_id=request.user.company_id)
+    token = get_object_or_404(services.tokens_visible_to(request.user), pk=token_id)
     return services.token_revoke(token=token, by=request.user)

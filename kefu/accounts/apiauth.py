@@ -1,4 +1,4 @@
-"""API authentication: bearer tokens (stored hashed, scoped, revocable) and the browser session."""
+"""API authentication (S1, S2): bearer tokens (stored hashed, scoped, revocable) and the browser session."""
 from __future__ import annotations
 
 from datetime import timedelta
@@ -15,24 +15,44 @@ from kefu.accounts.models import ApiToken, AuditEvent, hash_token
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
 
+def token_refusal(row: ApiToken | None, now) -> str | None:
+    """Why a presented token cannot be used ("unknown", "revoked", "expired", "user_disabled",
+    "company_disabled"), or None when it can."""
+    if row is None:
+        return "unknown"
+    if row.revoked_at is not None:
+        return "revoked"
+    if row.expires_at is not None and row.expires_at <= now:
+        return "expired"
+    if not row.user.is_active:
+        return "user_disabled"
+    if row.user.company is not None and not row.user.company.is_active:
+        return "company_disabled"
+    return None
+
+
 class TokenAuth(HttpBearer):
-    """`Authorization: Bearer kefu_<secret>`. A token acts as its user; a read-only token refuses writes."""
+    """`Authorization: Bearer kefu_<secret>`. A token acts as its user; a read-only token refuses writes
+    (403); an unknown, revoked or expired token, or one of a disabled user, gives 401."""
 
     def authenticate(self, request, token: str):
         row = ApiToken.objects.select_related("user", "user__company").filter(token_hash=hash_token(token)).first()
         now = timezone.now()
-        if row is None or not row.is_usable(now) or not row.user.is_active:
+        reason = token_refusal(row, now)
+        if reason is not None:
             audit_record(
                 action=Action.TOKEN_REJECTED,
                 result=AuditEvent.Result.DENIED,
+                company=row.user.company if row is not None else None,
                 object_type="accounts.apitoken",
                 object_id=str(row.pk) if row else "",
-                object_repr=token[:10],
-                actor_label="api",
+                object_repr=row.prefix if row else token[:8],
+                actor_label=row.user.username if row else "api",
+                detail={"reason": reason},
             )
             return None
         if request.method not in SAFE_METHODS and ApiToken.Scope.WRITE not in row.scopes:
-            raise HttpError(403, _("此令牌只有只读权限。"))
+            raise HttpError(403, _("此令牌只有只读权限，不能执行写操作。"))
         if row.last_used_at is None or now - row.last_used_at > timedelta(minutes=5):
             ApiToken.objects.filter(pk=row.pk).update(last_used_at=now)
         request.user = row.user
@@ -42,10 +62,20 @@ class TokenAuth(HttpBearer):
 
 
 class SessionAuthCSRF(SessionAuth):
-    """The logged-in browser session; CSRF is checked for writes (ninja does this for cookie auth)."""
+    """The logged-in browser session; CSRF is checked for writes (ninja does this for cookie auth).
+
+    A session that still owes the second factor or a new password gets 403 with the reason, the same
+    rule the web pages apply (middleware.policy_block)."""
 
     def authenticate(self, request, key):
+        from kefu.accounts.middleware import policy_block
+
         user = request.user
-        if user.is_authenticated and user.is_active:
-            return user
-        return None
+        if not (user.is_authenticated and user.is_active):
+            return None
+        block = policy_block(user)
+        if block == "mfa":
+            raise HttpError(403, _("请先完成动态口令验证。"))
+        if block == "password":
+            raise HttpError(403, _("密码已过期，请先修改密码。"))
+        return user

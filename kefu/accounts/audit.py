@@ -19,6 +19,8 @@ class Action:
     LOCKED_OUT = "auth.locked_out"
     UNLOCKED = "auth.unlocked"
     PASSWORD_CHANGED = "auth.password_changed"
+    PASSWORD_RESET = "account.password_reset"
+    MFA_RESET = "account.mfa_reset"
     MFA_ENROLLED = "auth.mfa_enrolled"
     MFA_FAILED = "auth.mfa_failed"
     TOKEN_CREATED = "auth.token_created"

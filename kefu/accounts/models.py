@@ -174,6 +174,12 @@ class Lockout(models.Model):
         verbose_name = verbose_name_plural = _("登录锁定")
         indexes = [models.Index(fields=["kind", "key", "until"], name="lockout_lookup")]
 
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.key}"
+
+    def is_active_at(self, now) -> bool:
+        return self.released_at is None and self.until > now
+
 
 def hash_token(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
@@ -211,6 +217,19 @@ class ApiToken(models.Model):
         return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)
 
 
+class AuditQuerySet(models.QuerySet):
+    """Refuses bulk updates and deletes with a clear error before the database trigger would."""
+
+    def update(self, **kwargs):
+        raise PermissionError("审计日志只能追加，不能修改")
+
+    def delete(self):
+        raise PermissionError("审计日志只能追加，不能删除")
+
+    def _update(self, values):
+        raise PermissionError("审计日志只能追加，不能修改")
+
+
 class AuditEvent(models.Model):
     """One line of the append-only audit log (S2, S3, 等保 level 3).
 
@@ -236,6 +255,8 @@ class AuditEvent(models.Model):
     source_ip = models.GenericIPAddressField(_("来源地址"), null=True, blank=True)
     detail = models.JSONField(_("详情"), default=dict, blank=True)
 
+    objects = AuditQuerySet.as_manager()
+
     class Meta:
         verbose_name = verbose_name_plural = _("审计日志")
         ordering = ["-at", "-id"]
@@ -258,7 +279,9 @@ class AuditEvent(models.Model):
 class AuditArchive(models.Model):
     """A batch of audit rows moved to a file by `kefu archive-audit` (retention ≥ 180 days online).
 
-    The database trigger lets DELETE through only for rows with id ≤ a recorded `through_id`.
+    The database trigger lets DELETE through only for audit rows with id ≤ a recorded `through_id`
+    and a time before its `before`; archive rows themselves can be neither changed nor deleted
+    (migration 0003).
     """
 
     through_id = models.BigIntegerField()
@@ -271,3 +294,11 @@ class AuditArchive(models.Model):
 
     class Meta:
         verbose_name = verbose_name_plural = _("审计归档")
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None and not self._state.adding:
+            raise PermissionError("审计归档记录不能修改")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError("审计归档记录不能删除")

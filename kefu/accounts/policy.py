@@ -50,44 +50,77 @@ def record_refused_while_locked(*, username: str, lock: Lockout) -> None:
     _audit_failure(username.lower(), f"locked:{lock.kind}")
 
 
+def _failures_since(kind: str, key: str, window_start: datetime):
+    """Failures on `key` that count now: inside the window and after the key's last lock (the count
+    starts again once a lock has been imposed, so a lock is never re-imposed by the same failures)."""
+    last_lock = Lockout.objects.filter(kind=kind, key=key).order_by("-locked_at").values_list("locked_at", flat=True).first()
+    start = max(window_start, last_lock) if last_lock else window_start
+    field = "username" if kind == Lockout.Kind.USERNAME else "source_ip"
+    return LoginFailure.objects.filter(**{field: key}, at__gt=start)
+
+
 def record_failure(*, username: str, source_ip: str | None, now: datetime) -> Lockout | None:
-    """Record a failed attempt; lock the account and/or the address at the threshold."""
+    """Record a failed attempt; lock the account and/or the source address at the threshold (S1).
+
+    Both counters are evaluated for every failure: five wrong passwords for one account from one
+    address lock the account AND the address. Failure rows are kept as evidence; each lock restarts
+    the count for its key. Returns the account lock if one was imposed, else the address lock.
+    """
     username = username.lower()
     LoginFailure.objects.create(username=username, source_ip=source_ip, at=now)
     user = _audit_failure(username, "bad_credentials")
-    window_start = now - timedelta(minutes=_policy()["LOCKOUT_MINUTES"])
-    lock = None
-    checks = [(Lockout.Kind.USERNAME, username, LoginFailure.objects.filter(username=username))]
+    minutes = _policy()["LOCKOUT_MINUTES"]
+    window_start = now - timedelta(minutes=minutes)
+    keys = [(Lockout.Kind.USERNAME, username)]
     if source_ip:
-        checks.append((Lockout.Kind.ADDRESS, source_ip, LoginFailure.objects.filter(source_ip=source_ip)))
-    for kind, key, failures in checks:
-        if failures.filter(at__gt=window_start).count() >= _policy()["LOCKOUT_THRESHOLD"]:
-            lock = Lockout.objects.create(
-                kind=kind, key=key, locked_at=now, until=now + timedelta(minutes=_policy()["LOCKOUT_MINUTES"])
-            )
-            failures.delete()  # the count starts again after this lock
-            audit_record(
-                action=Action.LOCKED_OUT,
-                actor=user,
-                actor_label=username,
-                result=AuditEvent.Result.DENIED,
-                object_type="accounts.lockout",
-                object_id=str(lock.pk),
-                object_repr=f"{kind}:{key}",
-                detail={"kind": kind, "key": key, "until": lock.until.isoformat()},
-            )
-    return lock
+        keys.append((Lockout.Kind.ADDRESS, source_ip))
+    due = [(kind, key) for kind, key in keys if _failures_since(kind, key, window_start).count() >= _policy()["LOCKOUT_THRESHOLD"]]
+    locks = []
+    for kind, key in due:
+        lock = Lockout.objects.create(kind=kind, key=key, locked_at=now, until=now + timedelta(minutes=minutes))
+        locks.append(lock)
+        audit_record(
+            action=Action.LOCKED_OUT,
+            actor=user,
+            actor_label=username,
+            result=AuditEvent.Result.DENIED,
+            object_type="accounts.lockout",
+            object_id=str(lock.pk),
+            object_repr=f"{kind}:{key}",
+            detail={"kind": kind, "key": key, "until": lock.until.isoformat(), "minutes": minutes},
+        )
+    return locks[0] if locks else None
 
 
 def record_success(*, user: User) -> None:
+    """A successful log-in clears the account's failure rows (failures on other accounts from the same
+    address still count towards the address lock)."""
     LoginFailure.objects.filter(username=user.username.lower()).delete()
 
 
-def lock_release(*, lock: Lockout, by: User) -> None:
-    """An administrator ends a lock early (logged)."""
+def lock_release(*, lock: Lockout, by: User) -> Lockout:
+    """An administrator ends a lock early (S1, logged). Releasing twice is harmless."""
+    from kefu.accounts.roles import Perm
+    from kefu.accounts.scoping import assert_perm
+
+    if not (by.is_superuser and by.is_active):
+        assert_perm(by, Perm.ACCOUNT_MANAGE)
+    if lock.released_at is not None:
+        return lock
     lock.released_at, lock.released_by = timezone.now(), by
     lock.save(update_fields=["released_at", "released_by"])
-    audit_record(action=Action.UNLOCKED, obj=lock, object_repr=f"{lock.kind}:{lock.key}")
+    if lock.kind == Lockout.Kind.USERNAME:
+        LoginFailure.objects.filter(username=lock.key).delete()
+    else:
+        LoginFailure.objects.filter(source_ip=lock.key).delete()
+    audit_record(
+        action=Action.UNLOCKED,
+        obj=lock,
+        actor=by,
+        object_repr=f"{lock.kind}:{lock.key}",
+        detail={"kind": lock.kind, "key": lock.key},
+    )
+    return lock
 
 
 def password_expired(user: User, now: datetime | None = None) -> bool:

@@ -1,13 +1,14 @@
 """Reading the audit log (S2): the auditor's search, scoped to the companies the auditor may read."""
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import asdict, dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from kefu.accounts.models import AuditEvent
+from kefu.accounts.models import AuditEvent, Company
 from kefu.accounts.scoping import readable_company_ids
 
 
@@ -16,6 +17,14 @@ def _parse_date(value: str | None) -> date | None:
         return date.fromisoformat(value) if value else None
     except ValueError:
         return None
+
+
+def _parse_ip(value: str | None) -> str:
+    """A valid address or "" (an invalid one would make PostgreSQL's inet comparison fail)."""
+    try:
+        return str(ipaddress.ip_address((value or "").strip())) if value and value.strip() else ""
+    except ValueError:
+        return ""
 
 
 @dataclass(frozen=True)
@@ -39,24 +48,33 @@ class AuditFilters:
             object_type=q.get("object_type", "").strip(),
             object_id=q.get("object_id", "").strip(),
             result=q.get("result", "").strip(),
-            source_ip=q.get("source_ip", "").strip(),
+            source_ip=_parse_ip(q.get("source_ip")),
         )
 
     def as_dict(self) -> dict:
         return {k: (v.isoformat() if isinstance(v, date) else v) for k, v in asdict(self).items() if v}
 
 
-def audit_events(*, user, filters: AuditFilters) -> QuerySet[AuditEvent]:
-    """Audit rows of the auditor's companies (plus rows with no company, e.g. failed log-ins of
-    unknown names), newest first, filtered."""
-    from django.db.models import Q
+def sees_system_rows(user) -> bool:
+    """Rows that belong to no company (failed log-ins with unknown names, rejected unknown tokens,
+    operator commands) are shown to group-level auditors, a superuser, and — in an installation
+    with a single company — that company's auditor. Never to one member company among several (S2)."""
+    if user.is_superuser or user.group_reader:
+        return True
+    return Company.objects.count() == 1
 
-    qs = AuditEvent.objects.filter(Q(company_id__in=readable_company_ids(user)) | Q(company__isnull=True))
+
+def audit_events(*, user, filters: AuditFilters) -> QuerySet[AuditEvent]:
+    """Audit rows of the auditor's companies (S2), newest first, filtered."""
+    scope = Q(company_id__in=readable_company_ids(user))
+    if sees_system_rows(user):
+        scope |= Q(company__isnull=True)
+    qs = AuditEvent.objects.filter(scope)
     tz = timezone.get_current_timezone()
     if filters.date_from:
         qs = qs.filter(at__gte=datetime.combine(filters.date_from, time.min, tzinfo=tz))
     if filters.date_to:
-        qs = qs.filter(at__lt=datetime.combine(filters.date_to, time.max, tzinfo=tz))
+        qs = qs.filter(at__lt=datetime.combine(filters.date_to + timedelta(days=1), time.min, tzinfo=tz))
     if filters.actor:
         qs = qs.filter(actor_label__icontains=filters.actor)
     if filters.action:

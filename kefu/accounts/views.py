@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import csv
+import json
+from base64 import b32encode
 from datetime import timedelta
 from io import BytesIO
 
@@ -13,7 +15,8 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse_lazy
+from django.urls import reverse, reverse_lazy
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -23,7 +26,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from kefu.accounts import selectors, services
 from kefu.accounts.audit import Action, audit_record
 from kefu.accounts.forms import ApiTokenForm, LoginForm, TokenForm
-from kefu.accounts.models import ApiToken, AuditEvent
+from kefu.accounts.models import ApiToken, AuditEvent, Company
 from kefu.accounts.roles import Perm, role_allows
 from kefu.errors import DomainError
 
@@ -33,28 +36,41 @@ class KefuLoginView(auth_views.LoginView):
     authentication_form = LoginForm
     redirect_authenticated_user = True
 
-    def form_valid(self, form):
-        response = super().form_valid(form)
-        audit_record(action=Action.LOGIN, actor=form.get_user(), obj=form.get_user())
-        return response
+    # The LOGIN and LOGOUT audit rows are written by signal receivers (signals.py), so the admin
+    # site's log-in is logged the same way.
 
 
 class KefuLogoutView(auth_views.LogoutView):
-    def post(self, request, *args, **kwargs):
-        if request.user.is_authenticated:
-            audit_record(action=Action.LOGOUT, obj=request.user)
-        return super().post(request, *args, **kwargs)
+    pass
 
 
 class KefuPasswordChangeView(auth_views.PasswordChangeView):
+    """Change one's own password (S1: every 90 days, not one of the last 5). A person who owes the
+    second factor verifies it first."""
+
     template_name = "accounts/password_change.html"
     success_url = reverse_lazy("home")
+
+    def dispatch(self, request, *args, **kwargs):
+        from kefu.accounts.middleware import policy_block
+
+        if request.user.is_authenticated and policy_block(request.user) == "mfa":
+            return redirect("accounts:mfa")
+        return super().dispatch(request, *args, **kwargs)
 
     def form_valid(self, form):
         response = super().form_valid(form)
         audit_record(action=Action.PASSWORD_CHANGED, obj=self.request.user)
         messages.success(self.request, _("密码已修改。"))
         return response
+
+
+def _safe_next(request: HttpRequest) -> str:
+    """The page to return to after the second factor: only a path on this site (no open redirect)."""
+    target = request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        return target
+    return reverse("home")
 
 
 def _qr_svg(uri: str) -> str:
@@ -68,6 +84,8 @@ def mfa(request: HttpRequest) -> HttpResponse:
     """Enrol a TOTP authenticator (first time) or verify a code (every log-in) — mandatory for
     administrators, auditors and supervisors (S1)."""
     user = request.user
+    if user.is_verified():
+        return redirect(_safe_next(request))
     device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
     enrolling = device is None
     if enrolling:
@@ -83,13 +101,13 @@ def mfa(request: HttpRequest) -> HttpResponse:
                 device.save(update_fields=["confirmed"])
                 audit_record(action=Action.MFA_ENROLLED, obj=user)
             otp_login(request, device)
-            return redirect(request.GET.get("next") or "home")
+            return redirect(_safe_next(request))
         audit_record(action=Action.MFA_FAILED, obj=user, result=AuditEvent.Result.FAILED)
         form.add_error("otp_token", _("动态口令不正确或已过期，请重试。") if allowed else _("尝试次数过多，请稍后再试。"))
     context = {"form": form, "enrolling": enrolling}
     if enrolling:
         context["qr_svg"] = _qr_svg(device.config_url)
-        context["secret"] = device.config_url.split("secret=")[1].split("&")[0]
+        context["secret"] = b32encode(device.bin_key).decode()
     return render(request, "accounts/mfa.html", context)
 
 
@@ -110,7 +128,7 @@ def tokens(request: HttpRequest) -> HttpResponse:
             form = ApiTokenForm()
         except DomainError as exc:
             form.add_error(exc.field or None, exc.message)
-    rows = ApiToken.objects.filter(user=request.user).order_by("-created_at")
+    rows = ApiToken.objects.filter(user=request.user).order_by("-created_at")  # one's own only
     return render(
         request, "accounts/tokens.html", {"form": form, "rows": rows, "created_secret": created_secret, "now": timezone.now()}
     )
@@ -119,7 +137,7 @@ def tokens(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
-    token = get_object_or_404(ApiToken, pk=pk, user__company=request.user.company)
+    token = get_object_or_404(services.tokens_visible_to(request.user), pk=pk)
     try:
         services.token_revoke(token=token, by=request.user)
         messages.success(request, _("令牌已吊销。"))
@@ -150,6 +168,12 @@ def audit_search(request: HttpRequest) -> HttpResponse:
     )
 
 
+def csv_safe(value) -> str:
+    """A cell a spreadsheet will not execute: text starting with = + - @ gets a leading quote (S3)."""
+    text = str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
 class _Echo:
     def write(self, value):
         return value
@@ -165,22 +189,26 @@ def audit_export(request: HttpRequest) -> HttpResponse:
     audit_record(action=Action.AUDIT_EXPORTED, object_type="audit", detail={**filters.as_dict(), "rows": rows.count()})
     writer = csv.writer(_Echo())
     header = ["时间", "公司", "操作人", "动作", "对象类型", "对象编号", "对象", "结果", "来源地址", "详情"]
+    companies = dict(Company.objects.values_list("id", "name"))
 
     def lines():
         yield "\ufeff" + writer.writerow(header)
         for e in rows.iterator(chunk_size=2000):
             yield writer.writerow(
                 [
-                    timezone.localtime(e.at).isoformat(),
-                    e.company_id or "",
-                    e.actor_label,
-                    e.action,
-                    e.object_type,
-                    e.object_id,
-                    e.object_repr,
-                    e.result,
-                    e.source_ip or "",
-                    e.detail,
+                    csv_safe(v)
+                    for v in (
+                        timezone.localtime(e.at).isoformat(),
+                        companies.get(e.company_id, ""),
+                        e.actor_label,
+                        e.action,
+                        e.object_type,
+                        e.object_id,
+                        e.object_repr,
+                        e.get_result_display(),
+                        e.source_ip or "",
+                        json.dumps(e.detail, ensure_ascii=False, sort_keys=True),
+                    )
                 ]
             )
 
