@@ -99,9 +99,14 @@ def commitment_applies(
     )
 
 
-def commitments_matching(commitment_set: CommitmentSet, **attrs: str) -> list[Commitment]:
-    """The timed commitments of a set that apply to a request (what clocks to start)."""
-    return [c for c in commitment_set.commitments.all() if c.is_timed and commitment_applies(c, **attrs)]
+def commitments_matching(commitment_set: CommitmentSet, *, start_event: str | None = None, **attrs: str) -> list[Commitment]:
+    """The timed commitments of a set that apply to a request (what clocks to start), optionally
+    only those started by `start_event` (e.g. "ticket.received" when a work order is created)."""
+    return [
+        c
+        for c in commitment_set.commitments.all()
+        if c.is_timed and (start_event is None or c.start_event == start_event) and commitment_applies(c, **attrs)
+    ]
 
 
 @dataclass
