@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from ninja import File, Form, Router, Schema
+from ninja import File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from kefu.customers.importing.runs import import_run_create, import_run_get, import_run_list
@@ -51,7 +51,7 @@ def create_import(request, file: File[UploadedFile], dry_run: Form[bool] = False
     run = import_run_create(user=request.user, upload=file, dry_run=dry_run)
     process_import_run(run.pk)
     run.refresh_from_db()
-    return 201, run
+    return Status(201, run)
 
 
 @router.get("/", response=list[ImportRunOut], summary="本公司最近的导入记录")

@@ -1,0 +1,111 @@
+"""The demo city (issue 2 item 8) and the operator commands (`kefu demo`, `kefu import-customers`)."""
+from __future__ import annotations
+
+from io import StringIO
+
+import pytest
+from django.conf import settings
+from django.core.management import CommandError, call_command
+
+from kefu.accounts.models import Company, User
+from kefu.accounts.roles import Role
+from kefu.customers.demo import MAIN_CODE, SECOND_CODE, build_demo
+from kefu.customers.models import CareRegistration, Customer, CustomerStatusChange, Meter, Phone
+from kefu.customers.tests.test_import import LINES, write_csv
+
+
+def people(code: str) -> list[tuple[str, str]]:
+    return list(Customer.objects.filter(company__code=code).order_by("account_no").values_list("account_no", "name"))
+
+
+@pytest.mark.django_db
+def test_same_seed_same_city_and_other_seed_differs():
+    build_demo(customers=400, seed=7)
+    first = people(MAIN_CODE)
+    assert len(first) == 400
+    build_demo(customers=400, seed=7, reset=True)
+    assert people(MAIN_CODE) == first
+    build_demo(customers=400, seed=8, reset=True)
+    assert people(MAIN_CODE) != first
+
+
+@pytest.mark.django_db
+def test_demo_creates_every_role_and_a_second_company():
+    result = build_demo(customers=1000, seed=1)
+    main = Company.objects.get(code=MAIN_CODE)
+    roles = set(User.objects.filter(company=main).values_list("role", flat=True))
+    assert roles == set(Role.values)
+    for role in Role.values:
+        user = User.objects.get(username=role)
+        assert user.check_password(settings.KEFU_DEMO_PASSWORD) and user.employee_no
+        assert user.is_staff == (role == Role.ADMIN)
+    assert {login[0] for login in result.logins} >= set(Role.values)
+    second = Company.objects.get(code=SECOND_CODE)
+    assert 0 < Customer.objects.filter(company=second).count() < 100
+    assert not set(people(MAIN_CODE)) & set(people(SECOND_CODE))
+
+
+@pytest.mark.django_db
+def test_demo_city_is_realistic():
+    build_demo(customers=2000, seed=3)
+    qs = Customer.objects.filter(company__code=MAIN_CODE)
+    residential = qs.filter(category__code="resident").count()
+    assert 0.92 < residential / 2000 < 0.98
+    assert qs.exclude(category__code="resident").values("category").distinct().count() >= 3
+    assert Phone.objects.filter(customer__in=qs, is_primary=True).count() == 2000
+    assert Phone.objects.filter(customer__in=qs, kind="landline", number__startswith="0538").exists()
+    assert set(Meter.objects.filter(customer__in=qs).values_list("kind", flat=True)) == {"ic_card", "smart", "mechanical"}
+    care = CareRegistration.objects.filter(customer__in=qs)
+    assert 10 < care.count() < 80 and not care.filter(consent_by="").exists()
+    closed = qs.filter(status="closed")
+    assert closed.exists() and not closed.filter(closed_on=None).exists()
+    assert CustomerStatusChange.objects.filter(customer__in=closed, status="closed").count() == closed.count()
+    assert qs.filter(status="suspended").exclude(suspended_on=None).exists()
+    homes = qs.filter(category__code="resident")
+    assert homes.exclude(premise__community="").exclude(premise__unit="").exclude(premise__room="").count() == residential
+
+
+@pytest.mark.django_db
+def test_demo_command_if_empty_prints_logins_and_builds_nothing():
+    call_command("demo", customers=100, seed=2, stdout=StringIO())
+    before = Customer.objects.count()
+    out = StringIO()
+    call_command("demo", customers=100, seed=9, if_empty=True, stdout=out)
+    text = out.getvalue()
+    assert Customer.objects.count() == before
+    assert "http://127.0.0.1:8000/" in text and "supervisor" in text and settings.KEFU_DEMO_PASSWORD in text
+    assert "TOTP" in text
+
+
+@pytest.mark.django_db
+def test_demo_rerun_is_idempotent():
+    build_demo(customers=300, seed=4)
+    counts = (Customer.objects.count(), Phone.objects.count(), Meter.objects.count())
+    result = build_demo(customers=300, seed=4)
+    assert (result.counts.created, result.counts.unchanged) == (0, 300)
+    assert (Customer.objects.count(), Phone.objects.count(), Meter.objects.count()) == counts
+
+
+def test_import_command_reports_errors_with_exit_code(company_x, tmp_path):
+    path = write_csv(tmp_path / "bad.csv", [LINES[0], LINES[0]])
+    out = StringIO()
+    with pytest.raises(CommandError) as exc:
+        call_command("import_customers", str(path), company="x", no_progress=True, stdout=out)
+    assert exc.value.returncode == 1
+    assert "第 3 行  [户号]" in out.getvalue() and "未写入任何数据" in out.getvalue()
+    assert Customer.objects.count() == 0
+
+
+def test_import_command_dry_run_and_real(company_x, tmp_path):
+    path = write_csv(tmp_path / "good.csv", LINES)
+    out = StringIO()
+    call_command("import_customers", str(path), company="x", dry_run=True, no_progress=True, stdout=out)
+    assert "试运行通过" in out.getvalue() and Customer.objects.count() == 0
+    out = StringIO()
+    call_command("import_customers", str(path), company="x", no_progress=True, stdout=out)
+    assert "新增 3 户" in out.getvalue() and Customer.objects.count() == 3
+
+
+def test_import_command_unknown_company(company_x, tmp_path):
+    with pytest.raises(CommandError, match="没有代码为 nope 的公司"):
+        call_command("import_customers", str(write_csv(tmp_path / "g.csv", LINES)), company="nope", stdout=StringIO())
