@@ -1,30 +1,87 @@
 """Project-level pages: the home page per role and the health check."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext_lazy as _
 
 from kefu.accounts.roles import Perm, Role, role_allows
+
+
+@dataclass(frozen=True)
+class Tile:
+    url: str
+    title: str
+    text: str
+
+
+# (url name, permission or None for everyone, title, text). A tile whose page is not installed
+# (its URL does not resolve) is left out, so apps can land one by one.
+TILES = (
+    ("customers:search", Perm.CUSTOMER_VIEW, _("来电查询 / 客户查询"), _("按电话、户号、地址或姓名查找客户")),
+    ("tickets:desk", Perm.TICKET_CREATE, _("受理工单"), _("来电登记、派单、跟踪处理进度")),
+    ("tickets:list", Perm.TICKET_VIEW_ALL, _("工单列表"), _("本公司全部工单，按状态和时限查看")),
+    ("tickets:mine", Perm.TICKET_VIEW_ASSIGNED, _("我的工单"), _("派给我的维修、安检任务")),
+    ("customers:create", Perm.CUSTOMER_EDIT, _("新建客户"), _("登记新开户客户、电话和用气地址")),
+    ("customers:import", Perm.CUSTOMER_IMPORT, _("客户导入"), _("从营业收费系统导入客户、地址、电话和燃气表")),
+    ("sla:sets", Perm.MASTER_DATA, _("服务承诺与日历"), _("承诺时限、工作日历、节假日调整")),
+    ("accounts:audit", Perm.AUDIT_VIEW, _("审计日志"), _("登录、权限变更、个人信息查看和导出记录")),
+    ("admin:index", Perm.ACCOUNT_MANAGE, _("系统管理"), _("用户、部门、班组、客户类别等基础数据")),
+    ("notify:centre", None, _("通知"), _("派给我的任务、到期提醒")),
+    ("accounts:tokens", None, _("API 令牌"), _("为集成系统或脚本创建、吊销令牌")),
+)
+
+ROLE_INTRO = {
+    Role.AGENT: _("电话响起时，在下面输入来电号码或客户报的地址，先确认客户身份。"),
+    Role.CLERK: _("营业厅业务：查询客户、开户、修改资料、关爱登记。"),
+    Role.DISPATCHER: _("查询客户，派单并跟踪处理进度。"),
+    Role.TECHNICIAN: _("查看派给您的任务和客户地址。"),
+    Role.QUALITY: _("抽查工单与服务用语。"),
+    Role.TEAM_LEAD: _("班组工单、时限和服务质量。"),
+    Role.SUPERVISOR: _("客户服务中心的工单、时限、客户资料和指标。"),
+    Role.MANAGER: _("服务指标、基础数据和客户资料。"),
+    Role.AUDITOR: _("审计日志的查询与导出（导出也会被记录）。"),
+    Role.ADMIN: _("账号、部门、班组和基础数据的管理。管理员不能查看审计日志（三权分立）。"),
+}
+
+# Roles whose first action of the day is finding a caller: the lookup box sits on their home page.
+LOOKUP_FIRST = {Role.AGENT, Role.CLERK, Role.DISPATCHER, Role.TEAM_LEAD, Role.SUPERVISOR}
+
+
+def tiles_for(user) -> list[Tile]:
+    """The pages this user's role may open, in the order of the day's work."""
+    out = []
+    for name, perm, title, text in TILES:
+        if perm is not None and not role_allows(user, perm):
+            continue
+        try:
+            out.append(Tile(reverse(name), str(title), str(text)))
+        except NoReverseMatch:
+            continue
+    return out
 
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     """Each role lands on what it works with: agents on the caller lookup, auditors on the audit log,
-    administrators on account management."""
+    administrators on account management (issue 2 item 10)."""
     user = request.user
-    tiles = []
-    if role_allows(user, Perm.CUSTOMER_VIEW):
-        tiles.append(("customers:search", "来电查询 / 客户查询", "按电话、户号、地址或姓名查找客户"))
-    if role_allows(user, Perm.CUSTOMER_IMPORT):
-        tiles.append(("customers:import", "客户导入", "从营业收费系统导入客户、地址、电话和燃气表"))
-    if role_allows(user, Perm.AUDIT_VIEW):
-        tiles.append(("accounts:audit", "审计日志", "登录、权限变更、个人信息查看和导出记录"))
-    if role_allows(user, Perm.ACCOUNT_MANAGE):
-        tiles.append(("admin:index", "系统管理", "用户、部门、班组、客户类别等基础数据"))
-    tiles.append(("accounts:tokens", "API 令牌", "为集成系统或脚本创建、吊销令牌"))
-    return render(request, "home.html", {"tiles": tiles, "role_label": Role(user.role).label})
+    role = Role(user.role) if user.role in Role.values else None
+    return render(
+        request,
+        "home.html",
+        {
+            "tiles": tiles_for(user),
+            "role_label": role.label if role else user.role,
+            "role_intro": ROLE_INTRO.get(role, ""),
+            "lookup_first": role in LOOKUP_FIRST and role_allows(user, Perm.CUSTOMER_VIEW),
+        },
+    )
 
 
 def healthz(request: HttpRequest) -> JsonResponse:
