@@ -314,3 +314,13 @@ def test_default_categories_follow_c5(company_x):
     freq = dict(CustomerCategory.objects.filter(company=company_x).values_list("name", "inspections_per_year"))
     assert freq == {"居民": 1, "商业": 3, "工业": 3, "采暖": 3, "气代煤": 2, "公建": 1}
     assert company_x.departments.count() == 9
+
+
+def test_docs_list_every_column_and_synonym():
+    from django.conf import settings
+
+    from kefu.customers.importing.columns import COLUMNS
+
+    text = (settings.BASE_DIR / "docs" / "import.md").read_text(encoding="utf-8")
+    for col in COLUMNS:
+        assert f"| {col.title} | {'、'.join(col.synonyms)} |" in text, col.title
