@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime, time
 
 from django.utils.translation import gettext as _
-from ninja import Router
+from ninja import Router, Status
 
 from kefu.accounts.roles import Perm
 from kefu.accounts.scoping import assert_perm
@@ -65,7 +65,7 @@ def list_sets(request, year: int | None = None):
     return list(qs)
 
 
-@router.get("/sets/{set_id}", response=CommitmentSetDetailOut, summary="服务承诺方案及其承诺")
+@router.get("/sets/{int:set_id}", response=CommitmentSetDetailOut, summary="服务承诺方案及其承诺")
 def get_set(request, set_id: int):
     row = selectors.commitment_set_get(request.user, set_id)
     out = CommitmentSetOut.from_orm(row).dict()
@@ -79,17 +79,17 @@ def create_from_preset(request, payload: FromPresetIn):
     row = services.commitment_set_from_preset(
         company=_company(request), year=payload.year, preset=payload.preset, by=request.user
     )
-    return 201, row
+    return Status(201, row)
 
 
-@router.post("/sets/{set_id}/clone", response={201: CommitmentSetOut}, summary="复制为新年度的新版本（未发布）")
+@router.post("/sets/{int:set_id}/clone", response={201: CommitmentSetOut}, summary="复制为新年度的新版本（未发布）")
 def clone_set(request, set_id: int, payload: CloneIn):
     assert_perm(request.user, Perm.MASTER_DATA)
     source = selectors.commitment_set_get(request.user, set_id)
-    return 201, services.commitment_set_clone(source=source, year=payload.year, by=request.user)
+    return Status(201, services.commitment_set_clone(source=source, year=payload.year, by=request.user))
 
 
-@router.post("/sets/{set_id}/publish", response=CommitmentSetOut, summary="发布方案")
+@router.post("/sets/{int:set_id}/publish", response=CommitmentSetOut, summary="发布方案")
 def publish_set(request, set_id: int):
     assert_perm(request.user, Perm.MASTER_DATA)
     row = selectors.commitment_set_get(request.user, set_id)
@@ -151,10 +151,10 @@ def create_override(request, payload: OverrideIn):
         by=request.user, day=payload.date, is_workday=payload.is_workday, name=payload.name, note=payload.note,
         all_companies=payload.all_companies,
     )
-    return 201, row
+    return Status(201, row)
 
 
-@router.delete("/overrides/{override_id}", response={204: None}, summary="删除日历调整（管理员）")
+@router.delete("/overrides/{int:override_id}", response={204: None}, summary="删除日历调整（管理员）")
 def delete_override(request, override_id: int):
     services.calendar_override_delete(by=request.user, override_id=override_id)
-    return 204, None
+    return Status(204, None)

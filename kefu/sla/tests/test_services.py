@@ -30,8 +30,8 @@ def L(y, mo, d, h=0, mi=0):
 
 class TestPresets:
     @pytest.mark.parametrize("code", sorted(PRESETS))
-    def test_every_preset_loads_with_a_seed_clause_for_each_value(self, company_x, admin_x, code):
-        row = services.commitment_set_from_preset(company=company_x, year=2026, preset=code, by=admin_x)
+    def test_every_preset_loads_with_a_seed_clause_for_each_value(self, company_x, manager_x, code):
+        row = services.commitment_set_from_preset(company=company_x, year=2026, preset=code, by=manager_x)
         commitments = list(row.commitments.all())
         assert len(commitments) == len(PRESETS[code].commitments) > 5
         for c in commitments:
@@ -50,19 +50,19 @@ class TestPresets:
         assert (by_code["outage_notice"].limit_value, by_code["outage_notice"].limit_unit) == (48, "hours")
         assert by_code["phone_answer"].limit_unit == "rings" and not by_code["phone_answer"].is_timed
 
-    def test_taian_values(self, company_x, admin_x):
-        row = services.commitment_set_from_preset(company=company_x, year=2026, preset="taian-antai", by=admin_x)
+    def test_taian_values(self, company_x, manager_x):
+        row = services.commitment_set_from_preset(company=company_x, year=2026, preset="taian-antai", by=manager_x)
         by_code = {c.code: c for c in row.commitments.all()}
         assert by_code["pipeline_fault_general"].limit_value == 4 and by_code["pipeline_fault_major"].limit_value == 24
         assert by_code["complaint_reply"].limit_value == 72
         assert (by_code["consultation_answer"].limit_value, by_code["consultation_answer"].limit_unit) == (2, "working_days")
 
-    def test_unknown_preset(self, company_x, admin_x):
+    def test_unknown_preset(self, company_x, manager_x):
         with pytest.raises(DomainError):
-            services.commitment_set_from_preset(company=company_x, year=2026, preset="nope", by=admin_x)
+            services.commitment_set_from_preset(company=company_x, year=2026, preset="nope", by=manager_x)
 
-    def test_matching_by_kind_and_severity(self, company_x, admin_x):
-        row = services.commitment_set_from_preset(company=company_x, year=2026, preset="taian-antai", by=admin_x)
+    def test_matching_by_kind_and_severity(self, company_x, manager_x):
+        row = services.commitment_set_from_preset(company=company_x, year=2026, preset="taian-antai", by=manager_x)
         codes = {c.code for c in commitments_matching(row, kind="emergency", sub_kind="pipe_damage", severity="major")}
         assert codes == {"pipeline_fault_major"}
         codes = {c.code for c in commitments_matching(row, kind="repair", sub_kind="meter", channel="hotline")}
@@ -77,19 +77,19 @@ class TestPresets:
 
 
 class TestCloneAndPublish:
-    def test_clone_for_a_new_year_then_publish(self, laizhou_set, admin_x):
-        services.commitment_set_publish(commitment_set=laizhou_set, by=admin_x, at=L(2026, 1, 1))
-        new = services.commitment_set_clone(source=laizhou_set, year=2027, by=admin_x)
+    def test_clone_for_a_new_year_then_publish(self, laizhou_set, manager_x):
+        services.commitment_set_publish(commitment_set=laizhou_set, by=manager_x, at=L(2026, 1, 1))
+        new = services.commitment_set_clone(source=laizhou_set, year=2027, by=manager_x)
         assert (new.year, new.version, new.is_published, new.cloned_from_id) == (2027, 1, False, laizhou_set.pk)
         assert new.commitments.count() == laizhou_set.commitments.count()
-        again = services.commitment_set_clone(source=laizhou_set, year=2026, by=admin_x)
+        again = services.commitment_set_clone(source=laizhou_set, year=2026, by=manager_x)
         assert again.version == 2
         assert AuditEvent.objects.filter(action=services.SET_CLONED).count() == 2
 
-    def test_publish_twice_conflicts(self, laizhou_set, admin_x):
-        services.commitment_set_publish(commitment_set=laizhou_set, by=admin_x)
+    def test_publish_twice_conflicts(self, laizhou_set, manager_x):
+        services.commitment_set_publish(commitment_set=laizhou_set, by=manager_x)
         with pytest.raises(Conflict):
-            services.commitment_set_publish(commitment_set=laizhou_set, by=admin_x)
+            services.commitment_set_publish(commitment_set=laizhou_set, by=manager_x)
 
     def test_agent_cannot_clone_or_publish(self, laizhou_set, agent_x):
         with pytest.raises(Forbidden):
@@ -97,21 +97,21 @@ class TestCloneAndPublish:
         with pytest.raises(Forbidden):
             services.commitment_set_publish(commitment_set=laizhou_set, by=agent_x)
 
-    def test_other_company_admin_cannot_publish(self, laizhou_set, admin_y):
+    def test_other_company_admin_cannot_publish(self, laizhou_set, manager_y):
         with pytest.raises(Forbidden):
-            services.commitment_set_publish(commitment_set=laizhou_set, by=admin_y)
+            services.commitment_set_publish(commitment_set=laizhou_set, by=manager_y)
 
-    def test_version_in_force_when_received(self, laizhou_set, admin_x, company_x):
-        services.commitment_set_publish(commitment_set=laizhou_set, by=admin_x, at=L(2026, 1, 1))
-        v2 = services.commitment_set_clone(source=laizhou_set, year=2026, by=admin_x)
-        services.commitment_set_publish(commitment_set=v2, by=admin_x, at=L(2026, 6, 1))
+    def test_version_in_force_when_received(self, laizhou_set, manager_x, company_x):
+        services.commitment_set_publish(commitment_set=laizhou_set, by=manager_x, at=L(2026, 1, 1))
+        v2 = services.commitment_set_clone(source=laizhou_set, year=2026, by=manager_x)
+        services.commitment_set_publish(commitment_set=v2, by=manager_x, at=L(2026, 6, 1))
         assert commitment_set_in_force(company_x, L(2026, 3, 1)) == laizhou_set
         assert commitment_set_in_force(company_x, L(2026, 7, 1)) == v2
         assert commitment_set_in_force(company_x, L(2025, 7, 1)) is None
 
 
 class TestCalendarOverrides:
-    def test_2027_fallback_then_override(self, company_x, admin_x, caplog):
+    def test_2027_fallback_then_override(self, company_x, manager_x, caplog):
         from kefu.sla import engine
 
         limit = engine.Limit(1, engine.WORKING_DAYS)
@@ -120,43 +120,43 @@ class TestCalendarOverrides:
             assert engine.due_at(L(2026, 12, 31, 10), limit, cal) == L(2027, 1, 2)
         assert "2027" in caplog.text
         assert cal.day_info(date(2027, 1, 1)).source == "fallback"
-        services.calendar_override_create(by=admin_x, day=date(2027, 1, 1), is_workday=False, name="元旦", note="国办通知")
+        services.calendar_override_create(by=manager_x, day=date(2027, 1, 1), is_workday=False, name="元旦", note="国办通知")
         cal = calendar_for_company(company_x)
         assert cal.day_info(date(2027, 1, 1)) == (False, "元旦", "override")
         assert engine.due_at(L(2026, 12, 31, 10), limit, cal) == L(2027, 1, 5)
         assert AuditEvent.objects.filter(action=services.OVERRIDE_CREATED).exists()
 
-    def test_override_is_per_company(self, company_x, company_y, admin_x):
-        services.calendar_override_create(by=admin_x, day=date(2026, 3, 6), is_workday=False, name="公司假日")
+    def test_override_is_per_company(self, company_x, company_y, manager_x):
+        services.calendar_override_create(by=manager_x, day=date(2026, 3, 6), is_workday=False, name="公司假日")
         assert not calendar_for_company(company_x).is_workday(date(2026, 3, 6))
         assert calendar_for_company(company_y).is_workday(date(2026, 3, 6))
 
-    def test_company_row_wins_over_all_companies_row(self, company_x, company_y, admin_x):
+    def test_company_row_wins_over_all_companies_row(self, company_x, company_y, manager_x):
         CalendarOverride.objects.create(company=None, date=date(2027, 2, 6), is_workday=True, name="春节调休上班")
-        services.calendar_override_create(by=admin_x, day=date(2027, 2, 6), is_workday=False, name="本公司休息")
+        services.calendar_override_create(by=manager_x, day=date(2027, 2, 6), is_workday=False, name="本公司休息")
         assert calendar_for_company(company_x).day_info(date(2027, 2, 6)) == (False, "本公司休息", "override")
         assert calendar_for_company(company_y).day_info(date(2027, 2, 6)) == (True, "春节调休上班", "override")
 
-    def test_duplicate_conflicts_and_delete_is_audited(self, admin_x, agent_x):
-        row = services.calendar_override_create(by=admin_x, day=date(2027, 1, 1), is_workday=False)
+    def test_duplicate_conflicts_and_delete_is_audited(self, manager_x, agent_x):
+        row = services.calendar_override_create(by=manager_x, day=date(2027, 1, 1), is_workday=False)
         with pytest.raises(Conflict):
-            services.calendar_override_create(by=admin_x, day=date(2027, 1, 1), is_workday=False)
+            services.calendar_override_create(by=manager_x, day=date(2027, 1, 1), is_workday=False)
         with pytest.raises(Forbidden):
             services.calendar_override_delete(by=agent_x, override_id=row.pk)
-        services.calendar_override_delete(by=admin_x, override_id=row.pk)
+        services.calendar_override_delete(by=manager_x, override_id=row.pk)
         assert not CalendarOverride.objects.exists()
         assert AuditEvent.objects.filter(action=services.OVERRIDE_DELETED, object_id=str(row.pk)).exists()
 
-    def test_other_company_cannot_delete(self, admin_x, admin_y):
+    def test_other_company_cannot_delete(self, manager_x, manager_y):
         from kefu.errors import NotFound
 
-        row = services.calendar_override_create(by=admin_x, day=date(2027, 1, 1), is_workday=False)
+        row = services.calendar_override_create(by=manager_x, day=date(2027, 1, 1), is_workday=False)
         with pytest.raises(NotFound):
-            services.calendar_override_delete(by=admin_y, override_id=row.pk)
+            services.calendar_override_delete(by=manager_y, override_id=row.pk)
 
-    def test_entered_year_stops_the_warning(self, company_x, admin_x):
+    def test_entered_year_stops_the_warning(self, company_x, manager_x):
         assert calendar_for_company(company_x).is_fallback_year(2027)
-        services.calendar_year_enter(by=admin_x, year=2027, notice="国务院办公厅关于2027年部分节假日安排的通知")
+        services.calendar_year_enter(by=manager_x, year=2027, notice="国务院办公厅关于2027年部分节假日安排的通知")
         assert not calendar_for_company(company_x).is_fallback_year(2027)
 
 
@@ -192,11 +192,11 @@ class TestClocks:
         clock = services.clock_stop(clock=clock, at=L(2026, 10, 9, 8))
         assert clock.state == ClockState.MET_AFTER_BREACH and clock.breached_at == L(2026, 10, 9, 2)
 
-    def test_close_of_business_uses_department_hours(self, company_x, laizhou_set, admin_x):
+    def test_close_of_business_uses_department_hours(self, company_x, laizhou_set, manager_x):
         c = self._commitment(laizhou_set, "repair_on_site")
         c.ends_at_close_of_business = True
         c.save()
-        services.business_hours_set(by=admin_x, company=company_x, opens_at=time(8, 30), closes_at=time(17, 30))
+        services.business_hours_set(by=manager_x, company=company_x, opens_at=time(8, 30), closes_at=time(17, 30))
         clock = services.clock_start(
             company=company_x, subject_type="tickets.workorder", subject_id="3", commitment=c, started_at=L(2026, 2, 27, 10)
         )
