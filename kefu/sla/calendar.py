@@ -191,6 +191,15 @@ class WorkCalendar:
             self._ensure_ordinal(ordinal)
         return self._cum[i]
 
+    def count_and_flag(self, ordinal: int) -> tuple[int, bool]:
+        """(working days before `ordinal`, whether `ordinal` is a working day) in one lookup."""
+        i = ordinal - BASE_ORDINAL
+        if i < 0:
+            raise ValueError(f"date {date.fromordinal(ordinal)} is before {BASE_DATE}")
+        if i >= len(self._flags):
+            self._ensure_ordinal(ordinal)
+        return self._cum[i], self._flags[i] == 1
+
     def nth_workday(self, k: int) -> int:
         """Ordinal of the k-th (0-based) working day from BASE_DATE on."""
         while k >= len(self._wd):

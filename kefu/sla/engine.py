@@ -40,7 +40,7 @@ Working time is counted in local wall-clock time (Asia/Shanghai has no daylight 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 
 from kefu.sla.calendar import WorkCalendar
@@ -82,20 +82,17 @@ class BusinessHours:
 
     opens: time
     closes: time
+    open_us: int = field(init=False, repr=False, compare=False)
+    length_us: int = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.opens.tzinfo is not None or self.closes.tzinfo is not None:
             raise ValueError("business hours are local wall-clock times without a zone")
         if not self.opens < self.closes:
             raise ValueError("business hours must open before they close")
-
-    @property
-    def open_us(self) -> int:
-        return _time_us(self.opens)
-
-    @property
-    def length_us(self) -> int:
-        return _time_us(self.closes) - _time_us(self.opens)
+        # precomputed once: the engine reads them on every due-time computation
+        object.__setattr__(self, "open_us", _time_us(self.opens))
+        object.__setattr__(self, "length_us", _time_us(self.closes) - _time_us(self.opens))
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,10 +144,9 @@ class _Measure:
         if self.wall:
             return (t - _EPOCH) // _ONE_US
         loc = t.astimezone(self.cal.tz)
-        o = loc.toordinal()
-        before = self.cal.workdays_before(o)
+        before, working = self.cal.count_and_flag(loc.toordinal())
         w = before * self.day_us
-        if self.cal.workdays_before(o + 1) != before:  # o is a working day
+        if working:
             s = ((loc.hour * 60 + loc.minute) * 60 + loc.second) * US + loc.microsecond - self.open_us
             if s > 0:
                 w += s if s < self.day_us else self.day_us
@@ -208,9 +204,38 @@ def _reach(
     """Earliest instant at which `amount_us` of counted, unpaused time has elapsed since `start`."""
     _aware(start, "start")
     wall = unit != WORKING_DAYS
-    if wall and not pauses:
-        return (start + timedelta(microseconds=amount_us)).astimezone(UTC)
-    m = _Measure(calendar, None if wall else business_hours, wall)
+    if not pauses:
+        if wall:
+            return (start + timedelta(microseconds=amount_us)).astimezone(UTC)
+        # Fast path (the common case): whole working days, no pause — the end of the k-th window.
+        open_us, day_us = _window(business_hours)
+        q, r = divmod(amount_us, day_us)
+        if r == 0:
+            loc = start.astimezone(calendar.tz)
+            o = loc.toordinal()
+            if loc.hour or loc.minute or loc.second or loc.microsecond:
+                o += 1
+            due_o = calendar.nth_workday(calendar.workdays_before(o) + q - 1)
+            local = datetime.fromordinal(due_o) + timedelta(microseconds=open_us + day_us)
+            return local.replace(tzinfo=calendar.tz).astimezone(UTC)
+    if wall:
+        # Wall clock with pauses: plain datetime arithmetic (the same walk as below, in time).
+        cursor, left = start, timedelta(microseconds=amount_us)
+        for p in sorted(pauses, key=lambda p: p.start):
+            _aware(p.start, "pause start")
+            if p.end is None:
+                raise ValueError("a clock with an open pause has no due time")
+            if p.end < p.start:
+                raise ValueError("a pause cannot end before it starts")
+            if p.end <= cursor:
+                continue
+            if p.start > cursor:
+                if p.start - cursor >= left:
+                    break
+                left -= p.start - cursor
+            cursor = p.end
+        return (cursor + left).astimezone(UTC)
+    m = _Measure(calendar, business_hours, False)
     cursor = m.origin(start)
     remaining = amount_us
     for a, b in _pause_spans(m, pauses, None):
