@@ -17,7 +17,7 @@ from datetime import date, datetime
 from typing import Iterable
 
 from django.db import connection
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 from django.utils.translation import gettext as _
 
 from kefu.accounts.audit import Action, audit_record
@@ -206,26 +206,39 @@ def _prefix(qs: QuerySet, field_name: str, prefix: str) -> QuerySet:
     return qs.filter(**{f"{field_name}__startswith": prefix})
 
 
-def _ids(qs: QuerySet, limit: int) -> list[int]:
-    return list(qs.values_list("id", flat=True)[:limit])
+_ROW_FIELDS = ("id", "account_no", "name", "status", "category__name", "premise__address", "premise__room")
 
 
-def _find(plan: LookupPlan, company_ids: list[int], limit: int) -> dict[int, tuple[str, int, str]]:
-    """{customer_id: (match, score, matched phone)}: each kind of query runs on its index."""
+def _rows(qs: QuerySet, limit: int) -> list[tuple]:
+    """The lookup's rows in one query: the customer, category, premise, primary phone and whether
+    the care registry has an active entry (so the registry is read only when it matters)."""
+    primary = Phone.objects.filter(customer_id=OuterRef("pk")).order_by("-is_primary", "id").values("number")[:1]
+    care = CareRegistration.objects.filter(customer_id=OuterRef("pk"), ended_on__isnull=True)
+    return list(qs.annotate(primary_phone=Subquery(primary), has_care=Exists(care)).values_list(*_ROW_FIELDS, "primary_phone", "has_care")[:limit])
+
+
+Hit = tuple  # (match, score, matched phone, row)
+
+
+def _find(plan: LookupPlan, company_ids: list[int], limit: int) -> dict[int, Hit]:
+    """{customer_id: (match, score, matched phone, row)}: each kind of query runs on its index and
+    fetches what the result shows in the same statement (one query for most lookups)."""
     base = Customer.objects.filter(company_id__in=company_ids)
-    hits: dict[int, tuple[str, int, str]] = {}
+    hits: dict[int, Hit] = {}
 
-    def add(ids: Iterable[int], match: str, score: int, phone: str = "") -> None:
-        for cid in ids:
-            if cid not in hits or hits[cid][1] < score:
-                hits[cid] = (match, score, phone)
+    def add(rows: list[tuple], match: str, score: int, phone: str = "") -> int:
+        for row in rows:
+            if row[0] not in hits or hits[row[0]][1] < score:
+                hits[row[0]] = (match, score, phone, row)
+        return len(rows)
 
     if plan.phone:
-        add(_ids(base.filter(phones__number=plan.phone), limit), "phone", SCORE_PHONE, plan.phone)
+        add(_rows(base.filter(phones__number=plan.phone), limit), "phone", SCORE_PHONE, plan.phone)
     if plan.ident:
-        idents = {plan.ident, plan.ident.upper()}
-        add(_ids(base.filter(account_no__in=idents), limit), "account", SCORE_ACCOUNT)
-        add(_ids(base.filter(meters__serial__in=idents), limit), "meter", SCORE_METER)
+        idents = sorted({plan.ident, plan.ident.upper()})
+        if not add(_rows(base.filter(account_no__in=idents), limit), "account", SCORE_ACCOUNT):
+            # Meter serials only when no account number matched: one query fewer for the common case.
+            add(_rows(base.filter(meters__serial__in=idents).distinct(), limit), "meter", SCORE_METER)
     if plan.address is not None and plan.address.building:
         # The (company, building, unit, room) index narrows; the community only filters what it found.
         a = plan.address
@@ -236,23 +249,23 @@ def _find(plan: LookupPlan, company_ids: list[int], limit: int) -> dict[int, tup
             q &= Q(premise__room=a.room)
         located = base.filter(q)
         if a.community:
-            in_community = _ids(located.filter(premise__community__icontains=a.community), limit)
-            add(in_community, "address", SCORE_ADDRESS_COMMUNITY)
-            if not in_community:
-                add(_ids(located, limit), "address", SCORE_ADDRESS_OTHER_COMMUNITY)
+            if not add(_rows(located.filter(premise__community__icontains=a.community), limit), "address", SCORE_ADDRESS_COMMUNITY):
+                add(_rows(located, limit), "address", SCORE_ADDRESS_OTHER_COMMUNITY)
         else:
-            add(_ids(located, limit), "address", SCORE_ADDRESS)
+            add(_rows(located, limit), "address", SCORE_ADDRESS)
     if plan.name:
-        add(_ids(base.filter(name=plan.name), limit), "name", SCORE_NAME_EXACT)
+        add(_rows(base.filter(name=plan.name), limit), "name", SCORE_NAME_EXACT)
         if len(hits) < limit:
-            add(_ids(_prefix(base, "name", plan.name).exclude(name=plan.name).order_by("name"), limit), "name", SCORE_NAME_PREFIX)
+            add(_rows(_prefix(base, "name", plan.name).exclude(name=plan.name).order_by("name"), limit), "name", SCORE_NAME_PREFIX)
     if plan.community and len(hits) < limit:
-        add(_ids(_prefix(base, "premise__community", plan.community), limit), "address", SCORE_COMMUNITY)
+        add(_rows(_prefix(base, "premise__community", plan.community), limit), "address", SCORE_COMMUNITY)
     return hits
 
 
 def _care_map(customer_ids: list[int]) -> dict[int, list[str]]:
     """Active care needs per customer, as Chinese labels in the registry's order (老、弱、病、残)."""
+    if not customer_ids:
+        return {}
     order = [n for n, _label in CareRegistration.Need.choices]
     needs: dict[int, set[str]] = {}
     for cid, values in CareRegistration.objects.filter(customer_id__in=customer_ids, ended_on__isnull=True).values_list(
@@ -265,15 +278,6 @@ def _care_map(customer_ids: list[int]) -> dict[int, list[str]]:
 def care_labels(needs: Iterable[str]) -> list[str]:
     labels = dict(CareRegistration.Need.choices)
     return [str(labels.get(n, n)) for n in needs]
-
-
-def _primary_phones(customer_ids: list[int]) -> dict[int, str]:
-    phones: dict[int, str] = {}
-    for cid, number in (
-        Phone.objects.filter(customer_id__in=customer_ids).order_by("customer_id", "-is_primary", "id").values_list("customer_id", "number")
-    ):
-        phones.setdefault(cid, number)
-    return phones
 
 
 def caller_lookup(*, user, query: str, limit: int = 20) -> list[CallerCandidate]:
@@ -293,32 +297,24 @@ def caller_lookup(*, user, query: str, limit: int = 20) -> list[CallerCandidate]
     hits = _find(plan, company_ids, limit)
     if not hits:
         return []
-    rows = list(
-        Customer.objects.filter(id__in=list(hits))
-        .select_related("premise", "category")
-        .only("id", "account_no", "name", "status", "category__name", "premise__address", "premise__room", "premise__community")
-    )
-    ids = [c.id for c in rows]
-    care = _care_map(ids)
-    phones = _primary_phones(ids)
+    care = _care_map([cid for cid, hit in hits.items() if hit[3][8]])
     out = []
-    for c in rows:
-        match, score, matched_phone = hits[c.id]
-        if c.status != Customer.Status.ACTIVE:
+    for cid, (match, score, matched_phone, row) in hits.items():
+        _id, account_no, name, status, category, address, room, primary_phone, _has_care = row
+        if status != Customer.Status.ACTIVE:
             score -= PENALTY_INACTIVE
-        if plan.name_hint and c.name.startswith(plan.name_hint):
+        if plan.name_hint and name.startswith(plan.name_hint):
             score += BONUS_NAME_HINT
-        premise = c.premise
         out.append(
             CallerCandidate(
-                customer_id=c.id,
-                account_no=c.account_no,
-                name_masked=mask_name(c.name),
-                phone_masked=mask_phone(matched_phone or phones.get(c.id, "")),
-                address_masked=mask_address(premise.address, premise.room) if premise else "",
-                category=c.category.name,
-                status=c.status,
-                care_needs=care.get(c.id, []),
+                customer_id=cid,
+                account_no=account_no,
+                name_masked=mask_name(name),
+                phone_masked=mask_phone(matched_phone or primary_phone or ""),
+                address_masked=mask_address(address, room or "") if address else "",
+                category=category,
+                status=status,
+                care_needs=care.get(cid, []),
                 match=match,
                 score=score,
             )

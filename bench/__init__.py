@@ -1,0 +1,1 @@
+"""Benchmarks: runnable modules printing one JSON object (python -m bench.<name> --help)."""
