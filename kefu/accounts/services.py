@@ -293,6 +293,7 @@ def token_create(*, user: User, name: str, scopes: list[str], expires_at: dateti
     audit_record(
         action=Action.TOKEN_CREATED,
         obj=row,
+        actor=user,
         company=user.company,
         detail={"scopes": row.scopes, "owner": user.username, "expires_at": expires_at.isoformat() if expires_at else None},
     )
@@ -319,5 +320,7 @@ def token_revoke(*, token: ApiToken, by: User) -> ApiToken:
     if token.revoked_at is None:
         token.revoked_at = timezone.now()
         token.save(update_fields=["revoked_at"])
-        audit_record(action=Action.TOKEN_REVOKED, obj=token, company=token.user.company, detail={"owner": token.user.username})
+        audit_record(
+            action=Action.TOKEN_REVOKED, obj=token, actor=by, company=token.user.company, detail={"owner": token.user.username}
+        )
     return token

@@ -157,10 +157,10 @@ def audit_search(request: HttpRequest) -> HttpResponse:
     if not role_allows(request.user, Perm.AUDIT_VIEW):
         return _audit_forbidden(request)
     filters = selectors.AuditFilters.from_query(request.GET)
+    if request.GET:  # logged first, so the page's count and rows come from one state of the table
+        audit_record(action=Action.AUDIT_SEARCHED, object_type="audit", detail=filters.as_dict())
     rows = selectors.audit_events(user=request.user, filters=filters)
     page = Paginator(rows, 50).get_page(request.GET.get("page"))
-    if request.GET:
-        audit_record(action=Action.AUDIT_SEARCHED, object_type="audit", detail=filters.as_dict())
     return render(
         request,
         "accounts/audit.html",
