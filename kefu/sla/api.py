@@ -135,10 +135,11 @@ def add_working_days(request, start: str, days: int, close_of_business: bool = F
     )
 
 
-@router.get("/overrides", response=list[OverrideOut], summary="日历调整（本公司及全部公司适用）")
+@router.get("/overrides", response=list[OverrideOut], summary="日历调整列表（管理员）")
 def list_overrides(request, year: int | None = None):
     from django.db.models import Q
 
+    assert_perm(request.user, Perm.MASTER_DATA)
     qs = CalendarOverride.objects.filter(Q(company__isnull=True) | Q(company_id=request.user.company_id))
     if year is not None:
         qs = qs.filter(date__year=year)

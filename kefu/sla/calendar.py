@@ -97,6 +97,7 @@ def _load_official() -> tuple[dict[date, str], dict[date, str], frozenset[int]]:
 
 
 OFFICIAL_HOLIDAYS, OFFICIAL_WORKDAYS, OFFICIAL_YEARS = _load_official()
+_SHARED: WorkCalendar | None = None  # official-only tables, built once per process
 
 
 class WorkCalendar:
@@ -131,6 +132,33 @@ class WorkCalendar:
         self._wd: list[int] = []
         self._end_year = BASE_DATE.year - 1  # last year built
         self._warned_years: set[int] = set()
+        if official_holidays is None and official_workdays is None and official_years is None:
+            self._start_from_shared_tables()
+
+    def _start_from_shared_tables(self) -> None:
+        """Copy the official years' tables (built once per process) up to the year before the
+        first override, so building a company's calendar per request costs microseconds."""
+        global _SHARED
+        if not self.official_years:
+            return
+        if _SHARED is None:
+            shared = WorkCalendar(
+                official_holidays=self.official_holidays,
+                official_workdays=self.official_workdays,
+                official_years=self.official_years,
+            )
+            shared._ensure_ordinal(date(max(self.official_years), 12, 31).toordinal())
+            _SHARED = shared
+        last = max(self.official_years)
+        if self.overrides:
+            last = min(last, min(self.overrides).year - 1)
+        if last < BASE_DATE.year:
+            return
+        n_days = date(last, 12, 31).toordinal() - BASE_ORDINAL + 1
+        self._flags = _SHARED._flags[:n_days]
+        self._cum = _SHARED._cum[: n_days + 1]
+        self._wd = _SHARED._wd[: _SHARED._cum[n_days]]
+        self._end_year = last
 
     # ---- per-day answers -------------------------------------------------------------------
     def year_source(self, year: int) -> str:

@@ -71,8 +71,10 @@ class TestOverridesApi:
         assert AuditEvent.objects.filter(action__startswith="sla.calendar_override").count() == 2
 
     def test_agent_cannot_write(self, client, agent_x):
-        r = post(login(client, agent_x), "/api/v1/sla/overrides", {"date": "2027-01-01", "is_workday": False})
+        c = login(client, agent_x)
+        r = post(c, "/api/v1/sla/overrides", {"date": "2027-01-01", "is_workday": False})
         assert r.status_code == 403 and "无权" in r.json()["detail"]
+        assert c.get("/api/v1/sla/overrides").status_code == 403
         assert not CalendarOverride.objects.exists()
 
     def test_other_company_sees_and_deletes_nothing(self, client, manager_x, manager_y, agent_y):
