@@ -10,7 +10,8 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from kefu.accounts.audit import Action, audit_record
+from kefu.accounts.audit import audit_record
+from kefu.accounts.models import Company
 from kefu.accounts.roles import Perm
 from kefu.accounts.scoping import assert_can_write, assert_perm
 from kefu.errors import Conflict, DomainError, NotFound
@@ -27,7 +28,7 @@ from kefu.sla.models import (
 )
 from kefu.sla.presets import PRESETS
 from kefu.sla.selectors import calendar_for_company
-from kefu.sla.states import ClockState, assert_transition
+from kefu.sla.states import FINAL_STATES, ClockState, assert_transition
 
 logger = logging.getLogger("kefu.sla")
 
@@ -64,7 +65,9 @@ def commitment_set_from_preset(*, company, year: int, preset: str, by) -> Commit
         assert_perm(by, Perm.MASTER_DATA)
         assert_can_write(by, company.pk)
     with transaction.atomic():
-        version = (CommitmentSet.objects.filter(company=company, year=year).aggregate(v=Max("version"))["v"] or 0) + 1
+        Company.objects.select_for_update().filter(pk=company.pk).first()
+        last = CommitmentSet.objects.filter(company=company, year=year).aggregate(v=Max("version"))["v"]
+        version = (last or 0) + 1
         row = CommitmentSet.objects.create(
             company=company, year=year, name=spec.name, version=version, preset_code=spec.code, created_by=by
         )
@@ -89,10 +92,10 @@ def commitment_set_clone(*, source: CommitmentSet, year: int, by) -> CommitmentS
     assert_perm(by, Perm.MASTER_DATA)
     assert_can_write(by, source.company_id)
     with transaction.atomic():
-        version = (
-            CommitmentSet.objects.select_for_update().filter(company_id=source.company_id, year=year).aggregate(v=Max("version"))["v"]
-            or 0
-        ) + 1
+        # Lock the company row: two administrators cloning at once get consecutive versions.
+        Company.objects.select_for_update().filter(pk=source.company_id).first()
+        last = CommitmentSet.objects.filter(company_id=source.company_id, year=year).aggregate(v=Max("version"))["v"]
+        version = (last or 0) + 1
         row = CommitmentSet.objects.create(
             company_id=source.company_id,
             year=year,
@@ -141,20 +144,28 @@ def calendar_override_create(
         raise DomainError(_("您的账号不属于任何公司。"))
     if not 2004 <= day.year <= 2100:
         raise DomainError(_("日期超出支持范围（2004–2100）。"), field="date")
-    try:
-        with transaction.atomic():
-            row = CalendarOverride.objects.create(
-                company_id=company_id, date=day, is_workday=is_workday, name=name.strip()[:60], note=note.strip()[:200], created_by=by
-            )
-    except IntegrityError:
-        raise Conflict(_("该日期已有调整记录，请先删除。"), code="exists", field="date") from None
-    audit_record(
-        action=OVERRIDE_CREATED,
-        obj=row,
-        actor=by,
-        company=row.company or by.company,
-        detail={"date": day.isoformat(), "is_workday": is_workday, "name": row.name, "all_companies": all_companies},
-    )
+    if CalendarOverride.objects.filter(company_id=company_id, date=day).exists():
+        raise Conflict(_("该日期已有调整记录，请先删除。"), code="exists", field="date")
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                row = CalendarOverride.objects.create(
+                    company_id=company_id,
+                    date=day,
+                    is_workday=is_workday,
+                    name=name.strip()[:60],
+                    note=note.strip()[:200],
+                    created_by=by,
+                )
+        except IntegrityError:  # a concurrent entry of the same day
+            raise Conflict(_("该日期已有调整记录，请先删除。"), code="exists", field="date") from None
+        audit_record(
+            action=OVERRIDE_CREATED,
+            obj=row,
+            actor=by,
+            company=row.company or by.company,
+            detail={"date": day.isoformat(), "is_workday": is_workday, "name": row.name, "all_companies": all_companies},
+        )
     return row
 
 
@@ -167,16 +178,17 @@ def calendar_override_delete(*, by, override_id: int) -> None:
     if row.company_id is None and not by.is_superuser:
         raise DomainError(_("只有超级管理员可以删除适用于所有公司的日历。"), code="permission_denied")
     detail = {"date": row.date.isoformat(), "is_workday": row.is_workday, "name": row.name}
-    audit_record(
-        action=OVERRIDE_DELETED,
-        actor=by,
-        company=row.company or by.company,
-        object_type="sla.calendaroverride",
-        object_id=str(row.pk),
-        object_repr=str(row),
-        detail=detail,
-    )
-    row.delete()
+    with transaction.atomic():
+        audit_record(
+            action=OVERRIDE_DELETED,
+            actor=by,
+            company=row.company or by.company,
+            object_type="sla.calendaroverride",
+            object_id=str(row.pk),
+            object_repr=str(row),
+            detail=detail,
+        )
+        row.delete()
 
 
 def calendar_year_enter(*, by, year: int, notice: str = "") -> CalendarYear:
@@ -281,6 +293,8 @@ def clock_pause(*, clock: Clock, by, reason: str, at: datetime, note: str = "") 
             raise Conflict(_("只有计时中的计时可以暂停。"), code="bad_state")
         if at < c.started_at:
             raise DomainError(_("暂停时间不能早于开始时间。"), field="at")
+        if c.due_at is not None and at > c.due_at:
+            raise Conflict(_("计时已超时，不能再暂停。"), code="breached")
         assert_transition(c.state, ClockState.PAUSED)
         ClockPause.objects.create(clock=c, started_at=at, reason=reason, by=by, note=note[:200])
         c.state, c.paused_at, c.due_at, c.warn_at = ClockState.PAUSED, at, None, None
@@ -320,6 +334,10 @@ def clock_stop(*, clock: Clock, at: datetime) -> Clock:
     """The stop event happened at `at`: met, or met after breach (C1–C20). An open pause ends."""
     with transaction.atomic():
         c = Clock.objects.select_for_update().get(pk=clock.pk)
+        if c.state in FINAL_STATES:
+            raise Conflict(_("计时已停止。"), code="bad_state")
+        if at < c.started_at:
+            raise DomainError(_("停止时间不能早于开始时间。"), field="at")
         if c.state == ClockState.BREACHED or (c.state == ClockState.RUNNING and c.due_at is not None and at > c.due_at):
             new = ClockState.MET_AFTER_BREACH
             if c.state == ClockState.RUNNING:

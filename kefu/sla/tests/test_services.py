@@ -247,3 +247,25 @@ class TestClocks:
         assert not services.clock_mark_breached(clock_id=clocks[0].pk, now=now)  # a second worker loses
         assert Clock.objects.get(pk=clocks[0].pk).state == ClockState.BREACHED
         assert {x.pk for x in clocks_due(now).escalate} == {clocks[0].pk}
+
+
+class TestClockGuards:
+    def test_no_pause_after_due_and_no_second_stop(self, company_x, laizhou_set, supervisor_x):
+        c = laizhou_set.commitments.get(code="appliance_repair")
+        clock = services.clock_start(
+            company=company_x, subject_type="t", subject_id="9", commitment=c, started_at=L(2026, 10, 1, 9)
+        )
+        with pytest.raises(Conflict):
+            services.clock_pause(clock=clock, by=supervisor_x, reason="customer_unreachable", at=L(2026, 10, 2, 10))
+        services.clock_stop(clock=clock, at=L(2026, 10, 1, 12))
+        with pytest.raises(Conflict):
+            services.clock_stop(clock=clock, at=L(2026, 10, 1, 13))
+
+    def test_paused_clock_is_not_swept(self, company_x, laizhou_set, supervisor_x):
+        c = laizhou_set.commitments.get(code="appliance_repair")
+        clock = services.clock_start(
+            company=company_x, subject_type="t", subject_id="10", commitment=c, started_at=L(2026, 10, 1, 9)
+        )
+        services.clock_pause(clock=clock, by=supervisor_x, reason="customer_unreachable", at=L(2026, 10, 1, 10))
+        due = clocks_due(L(2026, 10, 5))
+        assert not due.warn.exists() and not due.breach.exists()
