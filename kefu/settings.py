@@ -142,7 +142,7 @@ PASSWORD_HASHERS = [
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {
-        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "NAME": "kefu.accounts.passwords.MinimumLengthValidator",
         "OPTIONS": {"min_length": KEFU_SECURITY["PASSWORD_MIN_LENGTH"]},
     },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},

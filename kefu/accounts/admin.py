@@ -213,12 +213,19 @@ class TeamAdmin(KefuModelAdmin):
 
 
 class _OrgCheckMixin:
-    """Department and team must belong to the user's company, the team to the department."""
+    """Department and team must belong to the user's company, the team to the department; the
+    employee number is unique within the company (the model constraint is skipped by the form when
+    the company is not one of its fields)."""
 
     def _check_org(self, cleaned: dict, company: Company | None) -> None:
         dept, team = cleaned.get("department"), cleaned.get("team")
         if company is None:
             return
+        employee_no = (cleaned.get("employee_no") or "").strip()
+        if employee_no and "employee_no" not in self.errors:
+            clash = User.objects.filter(company=company, employee_no=employee_no).exclude(pk=self.instance.pk)
+            if clash.exists():
+                self.add_error("employee_no", _("本公司已有此工号的用户。"))
         if dept is not None and dept.company_id != company.pk:
             self.add_error("department", _("部门不属于该公司。"))
         if team is not None and (team.company_id != company.pk or (dept is not None and team.department_id != dept.pk)):
