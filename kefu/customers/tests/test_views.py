@@ -173,3 +173,13 @@ def test_home_per_role(client, company_x, role, present, absent, settings):
     for text in absent:
         assert text not in main, text
     assert ('name="q"' in html) == (role in ("agent", "clerk"))
+
+
+def test_admin_has_categories_but_no_personal_data():
+    from django.contrib import admin
+
+    from kefu.customers.models import CareRegistration, CustomerCategory, Phone, Premise
+
+    assert admin.site.is_registered(CustomerCategory)
+    for model in (Customer, Phone, Premise, CareRegistration):
+        assert not admin.site.is_registered(model)
