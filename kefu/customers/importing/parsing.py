@@ -10,6 +10,8 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import lru_cache
+from operator import itemgetter
+from unicodedata import normalize as _nfkc
 
 from django.utils.translation import gettext as _
 
@@ -89,11 +91,11 @@ _part = lru_cache(maxsize=65536)(normalize_part)
 
 
 def _as_text(value) -> str:
-    """A cell as folded text; ASCII needs no NFKC (the common case, and the fast one)."""
+    """A cell as folded text (see normalize.fold); ASCII needs no NFKC (the common, fast case)."""
     if value is None:
         return ""
     if isinstance(value, str):
-        return value.strip() if value.isascii() else fold(value)
+        return value.strip() if value.isascii() else _nfkc("NFKC", value).strip()
     if isinstance(value, (date, datetime)):
         return value.isoformat()
     return fold(str(value))
@@ -138,6 +140,7 @@ class RowParser:
         self.width = 1 + max((p for ps in mapping.values() for p in ps), default=0)
         # A missing column reads the empty cell appended at position `width`.
         self.positions = [mapping[k][0] if k in mapping else self.width for k in _KEYS]
+        self._pick = itemgetter(*self.positions)
         self.phone_cols = mapping.get("phones", [])
         self.area_code = area_code
         self.categories = categories  # lookup word → category id (names, codes, synonyms)
@@ -185,15 +188,10 @@ class RowParser:
         if len(cells) < self.width:
             cells = cells + [""] * (self.width - len(cells))
         cells.append("")
-        values = []
-        for pos in self.positions:
-            v = cells[pos]
-            if v.__class__ is str:
-                values.append(v.strip() if v.isascii() else fold(v))
-            elif isinstance(v, (date, datetime)):
-                values.append(v)
-            else:
-                values.append(_as_text(v))
+        values = [
+            (v.strip() if v.isascii() else _nfkc("NFKC", v).strip()) if v.__class__ is str else _as_text(v)
+            for v in self._pick(cells)
+        ]
         (account_no, name, category_text, status_text, opened_text, district, street, community, raw_building,
          raw_unit, raw_room, address, zone, serial, kind_text, installed_text, battery_text, notes) = values
         errors: list[LineError] = []
@@ -246,8 +244,9 @@ class RowParser:
         elif not (building or room):
             parts = parse_address(address)
             building, unit, room = parts.building, parts.unit, parts.room
-        values = (district, street, community, building, unit, room, address, zone)
-        if any(len(v) > limit for v, limit in zip(values, _PREMISE_LIMITS)):
+        if (len(address) > 200 or len(community) > 60 or len(street) > 50 or len(district) > 30 or len(zone) > 30
+                or len(building) > 20 or len(unit) > 10 or len(room) > 20):
+            values = (district, street, community, building, unit, room, address, zone)
             for key, value in zip(_PREMISE_KEYS, values):
                 self._too_long(key, value, line, errors)
             return None
@@ -259,11 +258,19 @@ class RowParser:
             raw = cells[pos]
             if not raw:
                 continue
-            for piece in _PHONE_SPLIT_RE.split(str(raw)):
+            raw = str(raw)
+            if len(raw) == 11 and raw.isdigit() and raw[0] == "1" and raw[1] in "3456789":
+                pieces = [raw]  # the common case: one plain mobile number, already canonical
+            else:
+                pieces = _PHONE_SPLIT_RE.split(raw)
+            for piece in pieces:
                 piece = piece.strip()
                 if not piece:
                     continue
-                number = normalize_phone(piece, self.area_code)
+                if len(piece) == 11 and piece.isdigit() and piece[0] == "1" and piece[1] in "3456789":
+                    number = piece
+                else:
+                    number = normalize_phone(piece, self.area_code)
                 if number is None:
                     errors.append(LineError(line, self._titles["phones"], _("电话号码“%(v)s”无效。") % {"v": piece[:30]}))
                 elif number not in numbers:

@@ -194,7 +194,7 @@ def _validate(company, table, report: ImportReport, *, dry_run: bool, progress, 
         processed += 1
         if progress and processed % PROGRESS_EVERY == 0:
             progress(processed, max(total, processed))
-        if _blank(cells):
+        if not any(cells) or (not parser.account_of(cells) and _blank(cells)):
             continue
         report.rows += 1
         record, line_errors = parser.parse(line, cells)
