@@ -9,6 +9,7 @@ first weeks of 2027 (fallback year), a mix of the seeds' limits (40 min, 4/6/24/
 would) and prints one JSON object: {computations, seconds, per_second, mix, ...}.
 No database is touched. `--pauses` adds one closed pause to every case.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -69,7 +70,11 @@ def run(n: int, seed: int, with_pauses: bool) -> dict:
         "seconds": round(seconds, 4),
         "per_second": round(n / seconds),
         "target_per_second": 100_000,
-        "mix": {"wall_clock": wall, "working_days": n - wall, "with_business_hours": sum(1 for c in cases if c[2])},
+        "mix": {
+            "wall_clock": wall,
+            "working_days": n - wall,
+            "with_business_hours": sum(1 for c in cases if c[2]),
+        },
         "pauses": with_pauses,
         "python": sys.version.split()[0],
     }

@@ -1,4 +1,5 @@
 """Smoke test of bench.due_time (no timing assertions)."""
+
 import json
 
 from bench import due_time

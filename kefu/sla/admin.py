@@ -1,4 +1,5 @@
 """Django admin for sla master data (commitment sets, calendar overrides, business hours)."""
+
 from django.contrib import admin
 
 from kefu.sla.models import BusinessHours, CalendarOverride, CalendarYear, Commitment, CommitmentSet
@@ -7,8 +8,20 @@ from kefu.sla.models import BusinessHours, CalendarOverride, CalendarYear, Commi
 class CommitmentInline(admin.TabularInline):
     model = Commitment
     extra = 0
-    fields = ("spec_id", "code", "name", "ticket_kind", "ticket_sub_kind", "severity", "channel", "clock_kind",
-              "limit_value", "limit_unit", "ends_at_close_of_business", "source")
+    fields = (
+        "spec_id",
+        "code",
+        "name",
+        "ticket_kind",
+        "ticket_sub_kind",
+        "severity",
+        "channel",
+        "clock_kind",
+        "limit_value",
+        "limit_unit",
+        "ends_at_close_of_business",
+        "source",
+    )
 
 
 @admin.register(CommitmentSet)

@@ -4,6 +4,7 @@ calendar (is this a working day; add N working days) and calendar overrides (adm
 Every error is a 4xx JSON body with a Chinese message (kefu.errors); all data is scoped to the
 user's company (S2).
 """
+
 from __future__ import annotations
 
 from datetime import date, datetime, time
@@ -82,7 +83,9 @@ def create_from_preset(request, payload: FromPresetIn):
     return Status(201, row)
 
 
-@router.post("/sets/{int:set_id}/clone", response={201: CommitmentSetOut}, summary="复制为新年度的新版本（未发布）")
+@router.post(
+    "/sets/{int:set_id}/clone", response={201: CommitmentSetOut}, summary="复制为新年度的新版本（未发布）"
+)
 def clone_set(request, set_id: int, payload: CloneIn):
     assert_perm(request.user, Perm.MASTER_DATA)
     source = selectors.commitment_set_get(request.user, set_id)
@@ -104,12 +107,20 @@ def calendar_day(request, date: str):
     cal = selectors.calendar_for_company(_company(request), [d.year])
     info = cal.day_info(d)
     return DayOut(
-        date=d, is_workday=info.is_workday, name=info.name, source=info.source, fallback=info.fallback,
+        date=d,
+        is_workday=info.is_workday,
+        name=info.name,
+        source=info.source,
+        fallback=info.fallback,
         warning=fallback_warning(d.year) if info.fallback else None,
     )
 
 
-@router.get("/calendar/add-working-days", response=AddWorkingDaysOut, summary="加 N 个工作日（民法典第二百零一至二百零三条）")
+@router.get(
+    "/calendar/add-working-days",
+    response=AddWorkingDaysOut,
+    summary="加 N 个工作日（民法典第二百零一至二百零三条）",
+)
 def add_working_days(request, start: str, days: int, close_of_business: bool = False):
     if not 1 <= days <= MAX_WORKING_DAYS:
         raise DomainError(_("工作日数应在 1 到 %(n)s 之间。") % {"n": MAX_WORKING_DAYS}, field="days")
@@ -123,15 +134,27 @@ def add_working_days(request, start: str, days: int, close_of_business: bool = F
         start_dt = datetime.combine(parsed, time(12), tzinfo=cal.tz)
     if not 2004 <= start_dt.astimezone(cal.tz).year <= 2099:
         raise DomainError(_("日期超出支持范围（2004–2099）。"), field="start")
-    bh = selectors.business_hours_for(company, getattr(request.user, "department", None)) if close_of_business else None
+    bh = (
+        selectors.business_hours_for(company, getattr(request.user, "department", None))
+        if close_of_business
+        else None
+    )
     due = engine.due_at(start_dt, engine.Limit(days, engine.WORKING_DAYS), cal, bh)
     local_due = due.astimezone(cal.tz)
-    last = local_due.date() if bh is not None or local_due.time() != time(0) else date.fromordinal(local_due.toordinal() - 1)
+    last = (
+        local_due.date()
+        if bh is not None or local_due.time() != time(0)
+        else date.fromordinal(local_due.toordinal() - 1)
+    )
     years = cal.fallback_years(start_dt.astimezone(cal.tz).date(), last)
     return AddWorkingDaysOut(
-        start=start, days=days, last_working_day=last, due_at=due,
+        start=start,
+        days=days,
+        last_working_day=last,
+        due_at=due,
         business_hours=f"{bh.opens:%H:%M}–{bh.closes:%H:%M}" if bh else None,
-        fallback=bool(years), warning=fallback_warning(years[0]) if years else None,
+        fallback=bool(years),
+        warning=fallback_warning(years[0]) if years else None,
     )
 
 
@@ -149,7 +172,11 @@ def list_overrides(request, year: int | None = None):
 @router.post("/overrides", response={201: OverrideOut}, summary="录入日历调整（管理员）")
 def create_override(request, payload: OverrideIn):
     row = services.calendar_override_create(
-        by=request.user, day=payload.date, is_workday=payload.is_workday, name=payload.name, note=payload.note,
+        by=request.user,
+        day=payload.date,
+        is_workday=payload.is_workday,
+        name=payload.name,
+        note=payload.note,
         all_companies=payload.all_companies,
     )
     return Status(201, row)

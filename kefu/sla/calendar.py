@@ -18,6 +18,7 @@ from a fixed base date on, a byte per day (1 = working day), a prefix count of w
 list of working-day ordinals. Lookups are O(1) list indexing; the arrays grow lazily a year at a
 time when a later date is asked for.
 """
+
 from __future__ import annotations
 
 import logging

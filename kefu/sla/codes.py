@@ -3,6 +3,7 @@
 The tickets app owns the work-order taxonomy; these are the codes of its standard kinds
 (`kefu.tickets.taxonomy.STANDARD_KINDS`), so sla does not import tickets. Empty filter = any.
 """
+
 from __future__ import annotations
 
 from django.db import models

@@ -37,6 +37,7 @@ two hours of working time — e.g. from 17:30 on the last day to 10:30 on the ne
 hours. Pauses never move the due time earlier, and the shift is exactly the pauses' working length.
 Working time is counted in local wall-clock time (Asia/Shanghai has no daylight saving).
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
@@ -133,7 +134,7 @@ class _Measure:
     For wall-clock limits W(t) is simply microseconds since the epoch.
     """
 
-    __slots__ = ("cal", "open_us", "day_us", "wall")
+    __slots__ = ("cal", "day_us", "open_us", "wall")
 
     def __init__(self, cal: WorkCalendar, business_hours: BusinessHours | None, wall: bool) -> None:
         self.cal = cal
@@ -321,6 +322,8 @@ def lead_deadline(event_at: datetime, limit: Limit) -> datetime:
     return (event_at - timedelta(microseconds=limit.value * _UNIT_US[limit.unit])).astimezone(UTC)
 
 
-def fraction_elapsed(elapsed_time: timedelta, limit: Limit, business_hours: BusinessHours | None = None) -> float:
+def fraction_elapsed(
+    elapsed_time: timedelta, limit: Limit, business_hours: BusinessHours | None = None
+) -> float:
     """Elapsed time as a share of the limit (1.0 = due); what the countdown colours use."""
     return elapsed_time / limit_length(limit, business_hours)

@@ -1,4 +1,5 @@
 """Forms of the sla pages (SPEC Time rules: calendar overrides entered by administrators)."""
+
 from __future__ import annotations
 
 from django import forms
@@ -13,5 +14,9 @@ class OverrideForm(forms.Form):
         coerce=lambda v: v == "1",
         widget=forms.RadioSelect,
     )
-    name = forms.CharField(label=_("名称"), max_length=60, required=False, help_text=_("如：元旦、春节调休上班"))
-    note = forms.CharField(label=_("依据/备注"), max_length=200, required=False, help_text=_("如：国办发明电〔2026〕×号"))
+    name = forms.CharField(
+        label=_("名称"), max_length=60, required=False, help_text=_("如：元旦、春节调休上班")
+    )
+    note = forms.CharField(
+        label=_("依据/备注"), max_length=200, required=False, help_text=_("如：国办发明电〔2026〕×号")
+    )

@@ -11,6 +11,7 @@
   subject is generic so this app does not depend on the tickets app). Due and warning times are
   indexed columns so "what is due" is one query.
 """
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -61,29 +62,48 @@ class PauseReason(models.TextChoices):
 class CommitmentSet(models.Model):
     """A company's commitments for one year, in one version (C17)."""
 
-    company = models.ForeignKey(Company, verbose_name=_("公司"), on_delete=models.PROTECT, related_name="commitment_sets")
+    company = models.ForeignKey(
+        Company, verbose_name=_("公司"), on_delete=models.PROTECT, related_name="commitment_sets"
+    )
     year = models.PositiveSmallIntegerField(_("年度"))
     name = models.CharField(_("名称"), max_length=100)
     version = models.PositiveIntegerField(_("版本"), default=1)
     is_published = models.BooleanField(_("已发布"), default=False)
     published_at = models.DateTimeField(_("发布时间"), null=True, blank=True)
     published_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("发布人"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("发布人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     cloned_from = models.ForeignKey(
-        "self", verbose_name=_("复制自"), null=True, blank=True, on_delete=models.PROTECT, related_name="clones"
+        "self",
+        verbose_name=_("复制自"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="clones",
     )
     preset_code = models.CharField(_("预置方案"), max_length=40, blank=True)
     created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("创建人"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("创建人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
 
     class Meta:
         verbose_name = verbose_name_plural = _("服务承诺方案")
         ordering = ["-year", "-version"]
         constraints = [
-            models.UniqueConstraint(fields=["company", "year", "version"], name="commitment_set_version_unique")
+            models.UniqueConstraint(
+                fields=["company", "year", "version"], name="commitment_set_version_unique"
+            )
         ]
         indexes = [models.Index(fields=["company", "year", "is_published"], name="sla_set_in_force_idx")]
 
@@ -137,7 +157,8 @@ class Commitment(models.Model):
                 name="commitment_close_only_working_days",
             ),
             models.CheckConstraint(
-                condition=Q(warn_at_percent__gte=1) & Q(warn_at_percent__lte=100), name="commitment_warn_percent"
+                condition=Q(warn_at_percent__gte=1) & Q(warn_at_percent__lte=100),
+                name="commitment_warn_percent",
             ),
         ]
 
@@ -177,7 +198,12 @@ class CalendarOverride(models.Model):
     note = models.CharField(_("备注"), max_length=200, blank=True, help_text=_("如：国办发明电〔2026〕×号"))
     created_at = models.DateTimeField(_("录入时间"), default=timezone.now)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("录入人"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("录入人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
 
     class Meta:
@@ -202,17 +228,26 @@ class CalendarYear(models.Model):
         Company, verbose_name=_("公司"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     year = models.PositiveSmallIntegerField(_("年度"))
-    notice = models.CharField(_("依据"), max_length=200, blank=True, help_text=_("如：国务院办公厅关于2027年部分节假日安排的通知"))
+    notice = models.CharField(
+        _("依据"), max_length=200, blank=True, help_text=_("如：国务院办公厅关于2027年部分节假日安排的通知")
+    )
     created_at = models.DateTimeField(_("录入时间"), default=timezone.now)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("录入人"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("录入人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
 
     class Meta:
         verbose_name = verbose_name_plural = _("已录入年度日历")
         constraints = [
             models.UniqueConstraint(fields=["company", "year"], name="calendar_year_company"),
-            models.UniqueConstraint(fields=["year"], condition=Q(company__isnull=True), name="calendar_year_global"),
+            models.UniqueConstraint(
+                fields=["year"], condition=Q(company__isnull=True), name="calendar_year_global"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -238,9 +273,13 @@ class BusinessHours(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["company", "department"], name="business_hours_department"),
             models.UniqueConstraint(
-                fields=["company"], condition=Q(department__isnull=True), name="business_hours_company_default"
+                fields=["company"],
+                condition=Q(department__isnull=True),
+                name="business_hours_company_default",
             ),
-            models.CheckConstraint(condition=Q(opens_at__lt=models.F("closes_at")), name="business_hours_order"),
+            models.CheckConstraint(
+                condition=Q(opens_at__lt=models.F("closes_at")), name="business_hours_order"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -262,7 +301,9 @@ class Clock(models.Model):
     company = models.ForeignKey(Company, verbose_name=_("公司"), on_delete=models.PROTECT, related_name="+")
     subject_type = models.CharField(_("对象类型"), max_length=40)
     subject_id = models.CharField(_("对象编号"), max_length=40)
-    commitment = models.ForeignKey(Commitment, verbose_name=_("服务承诺"), on_delete=models.PROTECT, related_name="clocks")
+    commitment = models.ForeignKey(
+        Commitment, verbose_name=_("服务承诺"), on_delete=models.PROTECT, related_name="clocks"
+    )
     commitment_version = models.PositiveIntegerField(_("方案版本"))
     clock_kind = models.CharField(_("计时类型"), max_length=20, choices=ClockKind.choices)
     # A snapshot of the limit as it was when the clock started (the set may be cloned and edited later).
@@ -273,7 +314,9 @@ class Clock(models.Model):
     started_at = models.DateTimeField(_("开始时间"))
     due_at = models.DateTimeField(_("到期时间"), null=True, blank=True, db_index=True)
     warn_at = models.DateTimeField(_("预警时间"), null=True, blank=True, db_index=True)
-    state = models.CharField(_("状态"), max_length=20, choices=ClockState.choices, default=ClockState.RUNNING, db_index=True)
+    state = models.CharField(
+        _("状态"), max_length=20, choices=ClockState.choices, default=ClockState.RUNNING, db_index=True
+    )
     paused_at = models.DateTimeField(_("暂停时间"), null=True, blank=True)
     paused_total = models.DurationField(_("累计暂停"), default=timedelta(0))
     met_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
@@ -319,9 +362,16 @@ class ClockPause(models.Model):
     started_at = models.DateTimeField(_("暂停开始"))
     ended_at = models.DateTimeField(_("暂停结束"), null=True, blank=True)
     reason = models.CharField(_("原因"), max_length=30, choices=PauseReason.choices)
-    by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("操作人"), on_delete=models.PROTECT, related_name="+")
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("操作人"), on_delete=models.PROTECT, related_name="+"
+    )
     ended_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("恢复人"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("恢复人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     note = models.CharField(_("说明"), max_length=200, blank=True)
 
@@ -329,9 +379,12 @@ class ClockPause(models.Model):
         verbose_name = verbose_name_plural = _("计时暂停")
         ordering = ["started_at"]
         constraints = [
-            models.UniqueConstraint(fields=["clock"], condition=Q(ended_at__isnull=True), name="sla_one_open_pause"),
+            models.UniqueConstraint(
+                fields=["clock"], condition=Q(ended_at__isnull=True), name="sla_one_open_pause"
+            ),
             models.CheckConstraint(
-                condition=Q(ended_at__isnull=True) | Q(ended_at__gte=models.F("started_at")), name="sla_pause_order"
+                condition=Q(ended_at__isnull=True) | Q(ended_at__gte=models.F("started_at")),
+                name="sla_pause_order",
             ),
         ]
 

@@ -1,4 +1,5 @@
 """API schemas of the sla app (C17 commitment sets; SPEC Time rules calendar)."""
+
 from __future__ import annotations
 
 from datetime import date, datetime

@@ -1,4 +1,5 @@
 """Reads of the sla app: calendars, commitment sets, business hours, due clocks (C1–C20, C17)."""
+
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -84,7 +85,13 @@ def commitment_set_in_force(company, at: datetime) -> CommitmentSet | None:
 
 
 def commitment_applies(
-    c: Commitment, *, kind: str = "", sub_kind: str = "", customer_category: str = "", severity: str = "", channel: str = ""
+    c: Commitment,
+    *,
+    kind: str = "",
+    sub_kind: str = "",
+    customer_category: str = "",
+    severity: str = "",
+    channel: str = "",
 ) -> bool:
     """Does commitment `c` apply to a request with these attributes? Empty filter = any."""
     return all(
@@ -99,13 +106,17 @@ def commitment_applies(
     )
 
 
-def commitments_matching(commitment_set: CommitmentSet, *, start_event: str | None = None, **attrs: str) -> list[Commitment]:
+def commitments_matching(
+    commitment_set: CommitmentSet, *, start_event: str | None = None, **attrs: str
+) -> list[Commitment]:
     """The timed commitments of a set that apply to a request (what clocks to start), optionally
     only those started by `start_event` (e.g. "ticket.received" when a work order is created)."""
     return [
         c
         for c in commitment_set.commitments.all()
-        if c.is_timed and (start_event is None or c.start_event == start_event) and commitment_applies(c, **attrs)
+        if c.is_timed
+        and (start_event is None or c.start_event == start_event)
+        and commitment_applies(c, **attrs)
     ]
 
 
@@ -125,11 +136,15 @@ def clocks_due(now: datetime, *, company=None) -> ClocksDue:
     if company is not None:
         base = base.filter(company=company)
     return ClocksDue(
-        warn=base.filter(state=ClockState.RUNNING, warn_at__lte=now, warned_at__isnull=True).order_by("warn_at"),
+        warn=base.filter(state=ClockState.RUNNING, warn_at__lte=now, warned_at__isnull=True).order_by(
+            "warn_at"
+        ),
         breach=base.filter(state=ClockState.RUNNING, due_at__lt=now).order_by("due_at"),
         escalate=base.filter(state=ClockState.BREACHED, escalation_level__lt=2).order_by("due_at"),
     )
 
 
 def clocks_of(subject_type: str, subject_id: str) -> QuerySet[Clock]:
-    return Clock.objects.filter(subject_type=subject_type, subject_id=str(subject_id)).select_related("commitment")
+    return Clock.objects.filter(subject_type=subject_type, subject_id=str(subject_id)).select_related(
+        "commitment"
+    )

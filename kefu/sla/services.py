@@ -1,5 +1,6 @@
 """Writes of the sla app: commitment sets (C17), calendar overrides (SPEC Time rules), business
 hours, and the generic clock lifecycle (start, pause, resume, stop) that the tickets app calls."""
+
 from __future__ import annotations
 
 import logging
@@ -44,9 +45,26 @@ CLOCK_PAUSED = "sla.clock_paused"
 CLOCK_RESUMED = "sla.clock_resumed"
 
 _COPY_FIELDS = (
-    "spec_id", "code", "name", "ticket_kind", "ticket_sub_kind", "customer_category", "severity", "channel",
-    "clock_kind", "start_event", "stop_event", "limit_value", "limit_unit", "ends_at_close_of_business",
-    "pause_reasons", "warn_at_percent", "escalate_after", "source", "note", "sort_order",
+    "spec_id",
+    "code",
+    "name",
+    "ticket_kind",
+    "ticket_sub_kind",
+    "customer_category",
+    "severity",
+    "channel",
+    "clock_kind",
+    "start_event",
+    "stop_event",
+    "limit_value",
+    "limit_unit",
+    "ends_at_close_of_business",
+    "pause_reasons",
+    "warn_at_percent",
+    "escalate_after",
+    "source",
+    "note",
+    "sort_order",
 )
 
 
@@ -77,7 +95,11 @@ def commitment_set_from_preset(*, company, year: int, preset: str, by) -> Commit
                     commitment_set=row,
                     sort_order=i * 10,
                     pause_reasons=[str(r) for r in c.pause_reasons],
-                    **{k: getattr(c, k) for k in _COPY_FIELDS if k not in ("pause_reasons", "sort_order", "warn_at_percent", "escalate_after")},
+                    **{
+                        k: getattr(c, k)
+                        for k in _COPY_FIELDS
+                        if k not in ("pause_reasons", "sort_order", "warn_at_percent", "escalate_after")
+                    },
                 )
                 for i, c in enumerate(spec.commitments)
             ]
@@ -94,7 +116,9 @@ def commitment_set_clone(*, source: CommitmentSet, year: int, by) -> CommitmentS
     with transaction.atomic():
         # Lock the company row: two administrators cloning at once get consecutive versions.
         Company.objects.select_for_update().filter(pk=source.company_id).first()
-        last = CommitmentSet.objects.filter(company_id=source.company_id, year=year).aggregate(v=Max("version"))["v"]
+        last = CommitmentSet.objects.filter(company_id=source.company_id, year=year).aggregate(
+            v=Max("version")
+        )["v"]
         version = (last or 0) + 1
         row = CommitmentSet.objects.create(
             company_id=source.company_id,
@@ -106,9 +130,14 @@ def commitment_set_clone(*, source: CommitmentSet, year: int, by) -> CommitmentS
             created_by=by,
         )
         Commitment.objects.bulk_create(
-            [Commitment(commitment_set=row, **{k: getattr(c, k) for k in _COPY_FIELDS}) for c in source.commitments.all()]
+            [
+                Commitment(commitment_set=row, **{k: getattr(c, k) for k in _COPY_FIELDS})
+                for c in source.commitments.all()
+            ]
         )
-        audit_record(action=SET_CLONED, obj=row, actor=by, detail={"from": source.pk, "year": year, "version": version})
+        audit_record(
+            action=SET_CLONED, obj=row, actor=by, detail={"from": source.pk, "year": year, "version": version}
+        )
     return row
 
 
@@ -127,7 +156,9 @@ def commitment_set_publish(*, commitment_set: CommitmentSet, by, at: datetime | 
         row.published_at = at or timezone.now()
         row.published_by = by
         row.save(update_fields=["is_published", "published_at", "published_by"])
-        audit_record(action=SET_PUBLISHED, obj=row, actor=by, detail={"version": row.version, "year": row.year})
+        audit_record(
+            action=SET_PUBLISHED, obj=row, actor=by, detail={"version": row.version, "year": row.year}
+        )
     return row
 
 
@@ -164,7 +195,12 @@ def calendar_override_create(
             obj=row,
             actor=by,
             company=row.company or by.company,
-            detail={"date": day.isoformat(), "is_workday": is_workday, "name": row.name, "all_companies": all_companies},
+            detail={
+                "date": day.isoformat(),
+                "is_workday": is_workday,
+                "name": row.name,
+                "all_companies": all_companies,
+            },
         )
     return row
 
@@ -201,7 +237,13 @@ def calendar_year_enter(*, by, year: int, notice: str = "") -> CalendarYear:
     )
     if not created:
         raise Conflict(_("该年度已标记为已录入。"), code="exists")
-    audit_record(action=CALENDAR_YEAR_ENTERED, obj=row, actor=by, company=by.company, detail={"year": year, "notice": notice})
+    audit_record(
+        action=CALENDAR_YEAR_ENTERED,
+        obj=row,
+        actor=by,
+        company=by.company,
+        detail={"year": year, "notice": notice},
+    )
     return row
 
 
@@ -218,8 +260,15 @@ def business_hours_set(*, by, company, department=None, opens_at: time, closes_a
             company=company, department=department, defaults={"opens_at": opens_at, "closes_at": closes_at}
         )
         audit_record(
-            action=BUSINESS_HOURS_SET, obj=row, actor=by, company=company,
-            detail={"department": getattr(department, "pk", None), "opens": str(opens_at), "closes": str(closes_at)},
+            action=BUSINESS_HOURS_SET,
+            obj=row,
+            actor=by,
+            company=company,
+            detail={
+                "department": getattr(department, "pk", None),
+                "opens": str(opens_at),
+                "closes": str(closes_at),
+            },
         )
     return row
 
@@ -243,7 +292,13 @@ def _recompute(clock: Clock, pauses: list[ClockPause]) -> None:
 
 
 def clock_start(
-    *, company, subject_type: str, subject_id: str, commitment: Commitment, started_at: datetime, department=None
+    *,
+    company,
+    subject_type: str,
+    subject_id: str,
+    commitment: Commitment,
+    started_at: datetime,
+    department=None,
 ) -> Clock:
     """Start the clock of `commitment` on a subject (a work order) at `started_at` (C1–C20).
 
@@ -257,7 +312,9 @@ def clock_start(
 
     with transaction.atomic():
         existing = Clock.objects.filter(
-            subject_type=subject_type, subject_id=str(subject_id), commitment=commitment,
+            subject_type=subject_type,
+            subject_id=str(subject_id),
+            commitment=commitment,
             state__in=[ClockState.RUNNING, ClockState.PAUSED, ClockState.BREACHED],
         ).first()
         if existing is not None:
@@ -299,7 +356,12 @@ def clock_pause(*, clock: Clock, by, reason: str, at: datetime, note: str = "") 
         ClockPause.objects.create(clock=c, started_at=at, reason=reason, by=by, note=note[:200])
         c.state, c.paused_at, c.due_at, c.warn_at = ClockState.PAUSED, at, None, None
         c.save(update_fields=["state", "paused_at", "due_at", "warn_at"])
-        audit_record(action=CLOCK_PAUSED, obj=c, actor=by, detail={"reason": reason, "at": at.isoformat(), "note": note})
+        audit_record(
+            action=CLOCK_PAUSED,
+            obj=c,
+            actor=by,
+            detail={"reason": reason, "at": at.isoformat(), "note": note},
+        )
     return c
 
 
@@ -326,7 +388,12 @@ def clock_resume(*, clock: Clock, by, at: datetime) -> Clock:
         )
         c.state, c.paused_at = ClockState.RUNNING, None
         c.save(update_fields=["state", "paused_at", "due_at", "warn_at", "paused_total", "fallback_calendar"])
-        audit_record(action=CLOCK_RESUMED, obj=c, actor=by, detail={"at": at.isoformat(), "due_at": c.due_at.isoformat()})
+        audit_record(
+            action=CLOCK_RESUMED,
+            obj=c,
+            actor=by,
+            detail={"at": at.isoformat(), "due_at": c.due_at.isoformat()},
+        )
     return c
 
 
@@ -338,7 +405,9 @@ def clock_stop(*, clock: Clock, at: datetime) -> Clock:
             raise Conflict(_("计时已停止。"), code="bad_state")
         if at < c.started_at:
             raise DomainError(_("停止时间不能早于开始时间。"), field="at")
-        if c.state == ClockState.BREACHED or (c.state == ClockState.RUNNING and c.due_at is not None and at > c.due_at):
+        if c.state == ClockState.BREACHED or (
+            c.state == ClockState.RUNNING and c.due_at is not None and at > c.due_at
+        ):
             new = ClockState.MET_AFTER_BREACH
             if c.state == ClockState.RUNNING:
                 c.breached_at = c.due_at

@@ -4,6 +4,7 @@ The only way to change a clock's state is a service that locks the row, checks
 `assert_transition`, and records the change. `clock_state` is the pure rule that says which state
 a clock is in, given its due time, the current time, its stop time and whether it is paused.
 """
+
 from __future__ import annotations
 
 from datetime import datetime

@@ -1,9 +1,9 @@
 """sla pages (issue 4 §5): the working-day calendar of a year with the source of each day, the
 calendar overrides of administrators, and the read-only commitment sets (C17, SPEC Time rules)."""
+
 from __future__ import annotations
 
 import calendar as pycal
-from datetime import date
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -89,9 +89,9 @@ def overrides(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, _("已保存日历调整。"))
             return redirect("sla:overrides")
-    rows = CalendarOverride.objects.filter(Q(company__isnull=True) | Q(company_id=request.user.company_id)).order_by(
-        "-date"
-    )
+    rows = CalendarOverride.objects.filter(
+        Q(company__isnull=True) | Q(company_id=request.user.company_id)
+    ).order_by("-date")
     return render(request, "sla/overrides.html", {"form": form, "rows": rows})
 
 

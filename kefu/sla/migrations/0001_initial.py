@@ -8,208 +8,585 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('accounts', '0003_audit_archive_guard'),
+        ("accounts", "0003_audit_archive_guard"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Commitment',
+            name="Commitment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('spec_id', models.CharField(help_text='C1…C20', max_length=4, verbose_name='规范编号')),
-                ('code', models.SlugField(help_text='方案内唯一，复制到新年度时保持不变', max_length=60, verbose_name='代码')),
-                ('name', models.CharField(max_length=120, verbose_name='名称')),
-                ('ticket_kind', models.CharField(blank=True, max_length=40, verbose_name='工单类型')),
-                ('ticket_sub_kind', models.CharField(blank=True, max_length=40, verbose_name='工单子类')),
-                ('customer_category', models.CharField(blank=True, max_length=40, verbose_name='客户类别')),
-                ('severity', models.CharField(blank=True, max_length=20, verbose_name='严重程度')),
-                ('channel', models.CharField(blank=True, max_length=20, verbose_name='渠道')),
-                ('clock_kind', models.CharField(choices=[('first_response', '首次响应'), ('reply', '答复客户'), ('on_site', '到达现场'), ('handled', '处理'), ('resolved', '修复/办结'), ('return_visit', '回访'), ('notice_lead', '提前通知')], max_length=20, verbose_name='计时类型')),
-                ('start_event', models.CharField(max_length=60, verbose_name='开始事件')),
-                ('stop_event', models.CharField(max_length=60, verbose_name='停止事件')),
-                ('limit_value', models.PositiveIntegerField(verbose_name='时限')),
-                ('limit_unit', models.CharField(choices=[('seconds', '秒'), ('minutes', '分钟'), ('hours', '小时'), ('working_days', '工作日'), ('rings', '响铃声数')], max_length=20, verbose_name='时限单位')),
-                ('ends_at_close_of_business', models.BooleanField(default=False, help_text='仅用于工作日时限（民法典第二百零三条）', verbose_name='截止于营业时间结束')),
-                ('pause_reasons', models.JSONField(blank=True, default=list, verbose_name='可暂停原因')),
-                ('warn_at_percent', models.PositiveSmallIntegerField(default=75, verbose_name='预警比例(%)')),
-                ('escalate_after', models.PositiveIntegerField(blank=True, help_text='超时后再过多少分钟升级到经理（P9）', null=True, verbose_name='再升级(分钟)')),
-                ('source', models.CharField(blank=True, max_length=200, verbose_name='依据条款')),
-                ('note', models.TextField(blank=True, verbose_name='说明')),
-                ('sort_order', models.PositiveSmallIntegerField(default=0, verbose_name='排序')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("spec_id", models.CharField(help_text="C1…C20", max_length=4, verbose_name="规范编号")),
+                (
+                    "code",
+                    models.SlugField(
+                        help_text="方案内唯一，复制到新年度时保持不变", max_length=60, verbose_name="代码"
+                    ),
+                ),
+                ("name", models.CharField(max_length=120, verbose_name="名称")),
+                ("ticket_kind", models.CharField(blank=True, max_length=40, verbose_name="工单类型")),
+                ("ticket_sub_kind", models.CharField(blank=True, max_length=40, verbose_name="工单子类")),
+                ("customer_category", models.CharField(blank=True, max_length=40, verbose_name="客户类别")),
+                ("severity", models.CharField(blank=True, max_length=20, verbose_name="严重程度")),
+                ("channel", models.CharField(blank=True, max_length=20, verbose_name="渠道")),
+                (
+                    "clock_kind",
+                    models.CharField(
+                        choices=[
+                            ("first_response", "首次响应"),
+                            ("reply", "答复客户"),
+                            ("on_site", "到达现场"),
+                            ("handled", "处理"),
+                            ("resolved", "修复/办结"),
+                            ("return_visit", "回访"),
+                            ("notice_lead", "提前通知"),
+                        ],
+                        max_length=20,
+                        verbose_name="计时类型",
+                    ),
+                ),
+                ("start_event", models.CharField(max_length=60, verbose_name="开始事件")),
+                ("stop_event", models.CharField(max_length=60, verbose_name="停止事件")),
+                ("limit_value", models.PositiveIntegerField(verbose_name="时限")),
+                (
+                    "limit_unit",
+                    models.CharField(
+                        choices=[
+                            ("seconds", "秒"),
+                            ("minutes", "分钟"),
+                            ("hours", "小时"),
+                            ("working_days", "工作日"),
+                            ("rings", "响铃声数"),
+                        ],
+                        max_length=20,
+                        verbose_name="时限单位",
+                    ),
+                ),
+                (
+                    "ends_at_close_of_business",
+                    models.BooleanField(
+                        default=False,
+                        help_text="仅用于工作日时限（民法典第二百零三条）",
+                        verbose_name="截止于营业时间结束",
+                    ),
+                ),
+                ("pause_reasons", models.JSONField(blank=True, default=list, verbose_name="可暂停原因")),
+                ("warn_at_percent", models.PositiveSmallIntegerField(default=75, verbose_name="预警比例(%)")),
+                (
+                    "escalate_after",
+                    models.PositiveIntegerField(
+                        blank=True,
+                        help_text="超时后再过多少分钟升级到经理（P9）",
+                        null=True,
+                        verbose_name="再升级(分钟)",
+                    ),
+                ),
+                ("source", models.CharField(blank=True, max_length=200, verbose_name="依据条款")),
+                ("note", models.TextField(blank=True, verbose_name="说明")),
+                ("sort_order", models.PositiveSmallIntegerField(default=0, verbose_name="排序")),
             ],
             options={
-                'verbose_name': '服务承诺',
-                'verbose_name_plural': '服务承诺',
-                'ordering': ['commitment_set', 'sort_order', 'id'],
+                "verbose_name": "服务承诺",
+                "verbose_name_plural": "服务承诺",
+                "ordering": ["commitment_set", "sort_order", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Clock',
+            name="Clock",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('subject_type', models.CharField(max_length=40, verbose_name='对象类型')),
-                ('subject_id', models.CharField(max_length=40, verbose_name='对象编号')),
-                ('commitment_version', models.PositiveIntegerField(verbose_name='方案版本')),
-                ('clock_kind', models.CharField(choices=[('first_response', '首次响应'), ('reply', '答复客户'), ('on_site', '到达现场'), ('handled', '处理'), ('resolved', '修复/办结'), ('return_visit', '回访'), ('notice_lead', '提前通知')], max_length=20, verbose_name='计时类型')),
-                ('limit_value', models.PositiveIntegerField(verbose_name='时限')),
-                ('limit_unit', models.CharField(choices=[('seconds', '秒'), ('minutes', '分钟'), ('hours', '小时'), ('working_days', '工作日'), ('rings', '响铃声数')], max_length=20, verbose_name='时限单位')),
-                ('business_opens_at', models.TimeField(blank=True, null=True, verbose_name='营业开始')),
-                ('business_closes_at', models.TimeField(blank=True, null=True, verbose_name='营业结束')),
-                ('started_at', models.DateTimeField(verbose_name='开始时间')),
-                ('due_at', models.DateTimeField(blank=True, db_index=True, null=True, verbose_name='到期时间')),
-                ('warn_at', models.DateTimeField(blank=True, db_index=True, null=True, verbose_name='预警时间')),
-                ('state', models.CharField(choices=[('running', '计时中'), ('paused', '已暂停'), ('met', '已达标'), ('breached', '已超时'), ('met_after_breach', '超时后完成')], db_index=True, default='running', max_length=20, verbose_name='状态')),
-                ('paused_at', models.DateTimeField(blank=True, null=True, verbose_name='暂停时间')),
-                ('paused_total', models.DurationField(default=datetime.timedelta(0), verbose_name='累计暂停')),
-                ('met_at', models.DateTimeField(blank=True, null=True, verbose_name='完成时间')),
-                ('breached_at', models.DateTimeField(blank=True, null=True, verbose_name='超时时间')),
-                ('warned_at', models.DateTimeField(blank=True, null=True, verbose_name='已预警')),
-                ('escalation_level', models.PositiveSmallIntegerField(default=0, verbose_name='升级级别')),
-                ('fallback_calendar', models.BooleanField(default=False, verbose_name='使用后备日历')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='创建时间')),
-                ('company', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='accounts.company', verbose_name='公司')),
-                ('commitment', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='clocks', to='sla.commitment', verbose_name='服务承诺')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("subject_type", models.CharField(max_length=40, verbose_name="对象类型")),
+                ("subject_id", models.CharField(max_length=40, verbose_name="对象编号")),
+                ("commitment_version", models.PositiveIntegerField(verbose_name="方案版本")),
+                (
+                    "clock_kind",
+                    models.CharField(
+                        choices=[
+                            ("first_response", "首次响应"),
+                            ("reply", "答复客户"),
+                            ("on_site", "到达现场"),
+                            ("handled", "处理"),
+                            ("resolved", "修复/办结"),
+                            ("return_visit", "回访"),
+                            ("notice_lead", "提前通知"),
+                        ],
+                        max_length=20,
+                        verbose_name="计时类型",
+                    ),
+                ),
+                ("limit_value", models.PositiveIntegerField(verbose_name="时限")),
+                (
+                    "limit_unit",
+                    models.CharField(
+                        choices=[
+                            ("seconds", "秒"),
+                            ("minutes", "分钟"),
+                            ("hours", "小时"),
+                            ("working_days", "工作日"),
+                            ("rings", "响铃声数"),
+                        ],
+                        max_length=20,
+                        verbose_name="时限单位",
+                    ),
+                ),
+                ("business_opens_at", models.TimeField(blank=True, null=True, verbose_name="营业开始")),
+                ("business_closes_at", models.TimeField(blank=True, null=True, verbose_name="营业结束")),
+                ("started_at", models.DateTimeField(verbose_name="开始时间")),
+                (
+                    "due_at",
+                    models.DateTimeField(blank=True, db_index=True, null=True, verbose_name="到期时间"),
+                ),
+                (
+                    "warn_at",
+                    models.DateTimeField(blank=True, db_index=True, null=True, verbose_name="预警时间"),
+                ),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("running", "计时中"),
+                            ("paused", "已暂停"),
+                            ("met", "已达标"),
+                            ("breached", "已超时"),
+                            ("met_after_breach", "超时后完成"),
+                        ],
+                        db_index=True,
+                        default="running",
+                        max_length=20,
+                        verbose_name="状态",
+                    ),
+                ),
+                ("paused_at", models.DateTimeField(blank=True, null=True, verbose_name="暂停时间")),
+                (
+                    "paused_total",
+                    models.DurationField(default=datetime.timedelta(0), verbose_name="累计暂停"),
+                ),
+                ("met_at", models.DateTimeField(blank=True, null=True, verbose_name="完成时间")),
+                ("breached_at", models.DateTimeField(blank=True, null=True, verbose_name="超时时间")),
+                ("warned_at", models.DateTimeField(blank=True, null=True, verbose_name="已预警")),
+                ("escalation_level", models.PositiveSmallIntegerField(default=0, verbose_name="升级级别")),
+                ("fallback_calendar", models.BooleanField(default=False, verbose_name="使用后备日历")),
+                (
+                    "created_at",
+                    models.DateTimeField(default=django.utils.timezone.now, verbose_name="创建时间"),
+                ),
+                (
+                    "company",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="accounts.company",
+                        verbose_name="公司",
+                    ),
+                ),
+                (
+                    "commitment",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="clocks",
+                        to="sla.commitment",
+                        verbose_name="服务承诺",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '计时',
-                'verbose_name_plural': '计时',
+                "verbose_name": "计时",
+                "verbose_name_plural": "计时",
             },
         ),
         migrations.CreateModel(
-            name='CommitmentSet',
+            name="CommitmentSet",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('year', models.PositiveSmallIntegerField(verbose_name='年度')),
-                ('name', models.CharField(max_length=100, verbose_name='名称')),
-                ('version', models.PositiveIntegerField(default=1, verbose_name='版本')),
-                ('is_published', models.BooleanField(default=False, verbose_name='已发布')),
-                ('published_at', models.DateTimeField(blank=True, null=True, verbose_name='发布时间')),
-                ('preset_code', models.CharField(blank=True, max_length=40, verbose_name='预置方案')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='创建时间')),
-                ('cloned_from', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='clones', to='sla.commitmentset', verbose_name='复制自')),
-                ('company', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='commitment_sets', to='accounts.company', verbose_name='公司')),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='创建人')),
-                ('published_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='发布人')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("year", models.PositiveSmallIntegerField(verbose_name="年度")),
+                ("name", models.CharField(max_length=100, verbose_name="名称")),
+                ("version", models.PositiveIntegerField(default=1, verbose_name="版本")),
+                ("is_published", models.BooleanField(default=False, verbose_name="已发布")),
+                ("published_at", models.DateTimeField(blank=True, null=True, verbose_name="发布时间")),
+                ("preset_code", models.CharField(blank=True, max_length=40, verbose_name="预置方案")),
+                (
+                    "created_at",
+                    models.DateTimeField(default=django.utils.timezone.now, verbose_name="创建时间"),
+                ),
+                (
+                    "cloned_from",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="clones",
+                        to="sla.commitmentset",
+                        verbose_name="复制自",
+                    ),
+                ),
+                (
+                    "company",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="commitment_sets",
+                        to="accounts.company",
+                        verbose_name="公司",
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="创建人",
+                    ),
+                ),
+                (
+                    "published_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="发布人",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '服务承诺方案',
-                'verbose_name_plural': '服务承诺方案',
-                'ordering': ['-year', '-version'],
+                "verbose_name": "服务承诺方案",
+                "verbose_name_plural": "服务承诺方案",
+                "ordering": ["-year", "-version"],
             },
         ),
         migrations.AddField(
-            model_name='commitment',
-            name='commitment_set',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='commitments', to='sla.commitmentset', verbose_name='方案'),
+            model_name="commitment",
+            name="commitment_set",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="commitments",
+                to="sla.commitmentset",
+                verbose_name="方案",
+            ),
         ),
         migrations.CreateModel(
-            name='BusinessHours',
+            name="BusinessHours",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('opens_at', models.TimeField(verbose_name='开始营业')),
-                ('closes_at', models.TimeField(verbose_name='停止营业')),
-                ('company', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='accounts.company', verbose_name='公司')),
-                ('department', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='accounts.department', verbose_name='部门')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("opens_at", models.TimeField(verbose_name="开始营业")),
+                ("closes_at", models.TimeField(verbose_name="停止营业")),
+                (
+                    "company",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="accounts.company",
+                        verbose_name="公司",
+                    ),
+                ),
+                (
+                    "department",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="accounts.department",
+                        verbose_name="部门",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '营业时间',
-                'verbose_name_plural': '营业时间',
-                'constraints': [models.UniqueConstraint(fields=('company', 'department'), name='business_hours_department'), models.UniqueConstraint(condition=models.Q(('department__isnull', True)), fields=('company',), name='business_hours_company_default'), models.CheckConstraint(condition=models.Q(('opens_at__lt', models.F('closes_at'))), name='business_hours_order')],
+                "verbose_name": "营业时间",
+                "verbose_name_plural": "营业时间",
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("company", "department"), name="business_hours_department"
+                    ),
+                    models.UniqueConstraint(
+                        condition=models.Q(("department__isnull", True)),
+                        fields=("company",),
+                        name="business_hours_company_default",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("opens_at__lt", models.F("closes_at"))),
+                        name="business_hours_order",
+                    ),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='CalendarOverride',
+            name="CalendarOverride",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('date', models.DateField(verbose_name='日期')),
-                ('is_workday', models.BooleanField(verbose_name='工作日')),
-                ('name', models.CharField(blank=True, help_text='如：元旦、春节调休上班', max_length=60, verbose_name='名称')),
-                ('note', models.CharField(blank=True, help_text='如：国办发明电〔2026〕×号', max_length=200, verbose_name='备注')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='录入时间')),
-                ('company', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='accounts.company', verbose_name='公司')),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='录入人')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("date", models.DateField(verbose_name="日期")),
+                ("is_workday", models.BooleanField(verbose_name="工作日")),
+                (
+                    "name",
+                    models.CharField(
+                        blank=True, help_text="如：元旦、春节调休上班", max_length=60, verbose_name="名称"
+                    ),
+                ),
+                (
+                    "note",
+                    models.CharField(
+                        blank=True, help_text="如：国办发明电〔2026〕×号", max_length=200, verbose_name="备注"
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(default=django.utils.timezone.now, verbose_name="录入时间"),
+                ),
+                (
+                    "company",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="accounts.company",
+                        verbose_name="公司",
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="录入人",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '日历调整',
-                'verbose_name_plural': '日历调整',
-                'ordering': ['date'],
-                'constraints': [models.UniqueConstraint(fields=('company', 'date'), name='calendar_override_company_date'), models.UniqueConstraint(condition=models.Q(('company__isnull', True)), fields=('date',), name='calendar_override_global_date')],
+                "verbose_name": "日历调整",
+                "verbose_name_plural": "日历调整",
+                "ordering": ["date"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("company", "date"), name="calendar_override_company_date"
+                    ),
+                    models.UniqueConstraint(
+                        condition=models.Q(("company__isnull", True)),
+                        fields=("date",),
+                        name="calendar_override_global_date",
+                    ),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='CalendarYear',
+            name="CalendarYear",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('year', models.PositiveSmallIntegerField(verbose_name='年度')),
-                ('notice', models.CharField(blank=True, help_text='如：国务院办公厅关于2027年部分节假日安排的通知', max_length=200, verbose_name='依据')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='录入时间')),
-                ('company', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='accounts.company', verbose_name='公司')),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='录入人')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("year", models.PositiveSmallIntegerField(verbose_name="年度")),
+                (
+                    "notice",
+                    models.CharField(
+                        blank=True,
+                        help_text="如：国务院办公厅关于2027年部分节假日安排的通知",
+                        max_length=200,
+                        verbose_name="依据",
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(default=django.utils.timezone.now, verbose_name="录入时间"),
+                ),
+                (
+                    "company",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="accounts.company",
+                        verbose_name="公司",
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="录入人",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '已录入年度日历',
-                'verbose_name_plural': '已录入年度日历',
-                'constraints': [models.UniqueConstraint(fields=('company', 'year'), name='calendar_year_company'), models.UniqueConstraint(condition=models.Q(('company__isnull', True)), fields=('year',), name='calendar_year_global')],
+                "verbose_name": "已录入年度日历",
+                "verbose_name_plural": "已录入年度日历",
+                "constraints": [
+                    models.UniqueConstraint(fields=("company", "year"), name="calendar_year_company"),
+                    models.UniqueConstraint(
+                        condition=models.Q(("company__isnull", True)),
+                        fields=("year",),
+                        name="calendar_year_global",
+                    ),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='ClockPause',
+            name="ClockPause",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('started_at', models.DateTimeField(verbose_name='暂停开始')),
-                ('ended_at', models.DateTimeField(blank=True, null=True, verbose_name='暂停结束')),
-                ('reason', models.CharField(choices=[('customer_requested_time', '客户要求另约时间'), ('customer_unreachable', '客户无法联系'), ('agreed_otherwise', '与客户另有约定')], max_length=30, verbose_name='原因')),
-                ('note', models.CharField(blank=True, max_length=200, verbose_name='说明')),
-                ('by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='操作人')),
-                ('clock', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='pauses', to='sla.clock', verbose_name='计时')),
-                ('ended_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='恢复人')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("started_at", models.DateTimeField(verbose_name="暂停开始")),
+                ("ended_at", models.DateTimeField(blank=True, null=True, verbose_name="暂停结束")),
+                (
+                    "reason",
+                    models.CharField(
+                        choices=[
+                            ("customer_requested_time", "客户要求另约时间"),
+                            ("customer_unreachable", "客户无法联系"),
+                            ("agreed_otherwise", "与客户另有约定"),
+                        ],
+                        max_length=30,
+                        verbose_name="原因",
+                    ),
+                ),
+                ("note", models.CharField(blank=True, max_length=200, verbose_name="说明")),
+                (
+                    "by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="操作人",
+                    ),
+                ),
+                (
+                    "clock",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="pauses",
+                        to="sla.clock",
+                        verbose_name="计时",
+                    ),
+                ),
+                (
+                    "ended_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="恢复人",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '计时暂停',
-                'verbose_name_plural': '计时暂停',
-                'ordering': ['started_at'],
-                'constraints': [models.UniqueConstraint(condition=models.Q(('ended_at__isnull', True)), fields=('clock',), name='sla_one_open_pause'), models.CheckConstraint(condition=models.Q(('ended_at__isnull', True), ('ended_at__gte', models.F('started_at')), _connector='OR'), name='sla_pause_order')],
+                "verbose_name": "计时暂停",
+                "verbose_name_plural": "计时暂停",
+                "ordering": ["started_at"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        condition=models.Q(("ended_at__isnull", True)),
+                        fields=("clock",),
+                        name="sla_one_open_pause",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("ended_at__isnull", True),
+                            ("ended_at__gte", models.F("started_at")),
+                            _connector="OR",
+                        ),
+                        name="sla_pause_order",
+                    ),
+                ],
             },
         ),
         migrations.AddIndex(
-            model_name='clock',
-            index=models.Index(fields=['subject_type', 'subject_id'], name='sla_clock_subject_idx'),
+            model_name="clock",
+            index=models.Index(fields=["subject_type", "subject_id"], name="sla_clock_subject_idx"),
         ),
         migrations.AddIndex(
-            model_name='clock',
-            index=models.Index(fields=['state', 'due_at'], name='sla_clock_state_due_idx'),
+            model_name="clock",
+            index=models.Index(fields=["state", "due_at"], name="sla_clock_state_due_idx"),
         ),
         migrations.AddIndex(
-            model_name='clock',
-            index=models.Index(fields=['state', 'warn_at'], name='sla_clock_state_warn_idx'),
+            model_name="clock",
+            index=models.Index(fields=["state", "warn_at"], name="sla_clock_state_warn_idx"),
         ),
         migrations.AddConstraint(
-            model_name='clock',
-            constraint=models.UniqueConstraint(condition=models.Q(('state__in', ['running', 'paused', 'breached'])), fields=('subject_type', 'subject_id', 'commitment'), name='sla_clock_one_open_per_commitment'),
+            model_name="clock",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("state__in", ["running", "paused", "breached"])),
+                fields=("subject_type", "subject_id", "commitment"),
+                name="sla_clock_one_open_per_commitment",
+            ),
         ),
         migrations.AddIndex(
-            model_name='commitmentset',
-            index=models.Index(fields=['company', 'year', 'is_published'], name='sla_set_in_force_idx'),
+            model_name="commitmentset",
+            index=models.Index(fields=["company", "year", "is_published"], name="sla_set_in_force_idx"),
         ),
         migrations.AddConstraint(
-            model_name='commitmentset',
-            constraint=models.UniqueConstraint(fields=('company', 'year', 'version'), name='commitment_set_version_unique'),
+            model_name="commitmentset",
+            constraint=models.UniqueConstraint(
+                fields=("company", "year", "version"), name="commitment_set_version_unique"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='commitment',
-            constraint=models.UniqueConstraint(fields=('commitment_set', 'code'), name='commitment_code_unique'),
+            model_name="commitment",
+            constraint=models.UniqueConstraint(
+                fields=("commitment_set", "code"), name="commitment_code_unique"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='commitment',
-            constraint=models.CheckConstraint(condition=models.Q(('ends_at_close_of_business', False), ('limit_unit', 'working_days'), _connector='OR'), name='commitment_close_only_working_days'),
+            model_name="commitment",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("ends_at_close_of_business", False), ("limit_unit", "working_days"), _connector="OR"
+                ),
+                name="commitment_close_only_working_days",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='commitment',
-            constraint=models.CheckConstraint(condition=models.Q(('warn_at_percent__gte', 1), ('warn_at_percent__lte', 100)), name='commitment_warn_percent'),
+            model_name="commitment",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("warn_at_percent__gte", 1), ("warn_at_percent__lte", 100)),
+                name="commitment_warn_percent",
+            ),
         ),
     ]

@@ -1,4 +1,6 @@
-"""Fixtures of the sla tests: managers of companies X and Y (a manager holds Perm.MASTER_DATA; the admin role needs MFA in the browser) (Perm.MASTER_DATA)."""
+"""Fixtures of the sla tests: managers of companies X and Y (a manager holds Perm.MASTER_DATA;
+the admin role needs MFA in the browser)."""
+
 from __future__ import annotations
 
 import pytest

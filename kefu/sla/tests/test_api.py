@@ -1,4 +1,5 @@
 """sla API with personas (S2 scoping, Perm.MASTER_DATA; 4xx JSON with Chinese messages)."""
+
 from __future__ import annotations
 
 import json
@@ -29,8 +30,12 @@ class TestCalendarApi:
         r = login(client, agent_x).get("/api/v1/sla/calendar/day?date=2026-10-10")
         assert r.status_code == 200
         assert r.json() == {
-            "date": "2026-10-10", "is_workday": True, "name": "国庆节调休上班", "source": "official",
-            "fallback": False, "warning": None,
+            "date": "2026-10-10",
+            "is_workday": True,
+            "name": "国庆节调休上班",
+            "source": "official",
+            "fallback": False,
+            "warning": None,
         }
 
     def test_day_fallback_warns(self, client, agent_x):
@@ -43,12 +48,16 @@ class TestCalendarApi:
         assert r.status_code == 400 and "日期" in r.json()["detail"]
 
     def test_add_working_days(self, client, agent_x):
-        body = login(client, agent_x).get("/api/v1/sla/calendar/add-working-days?start=2026-09-30&days=3").json()
+        body = (
+            login(client, agent_x).get("/api/v1/sla/calendar/add-working-days?start=2026-09-30&days=3").json()
+        )
         assert body["last_working_day"] == "2026-10-10"
         assert body["due_at"] == "2026-10-10T16:00:00Z" and not body["fallback"]
 
     def test_add_working_days_datetime_and_fallback(self, client, agent_x):
-        r = login(client, agent_x).get("/api/v1/sla/calendar/add-working-days?start=2026-12-31T10:00:00%2B08:00&days=1")
+        r = login(client, agent_x).get(
+            "/api/v1/sla/calendar/add-working-days?start=2026-12-31T10:00:00%2B08:00&days=1"
+        )
         body = r.json()
         assert r.status_code == 200 and body["last_working_day"] == "2027-01-01" and body["fallback"]
 
@@ -65,7 +74,9 @@ class TestOverridesApi:
         assert r.status_code == 201, r.content
         oid = r.json()["id"]
         assert c.get("/api/v1/sla/calendar/day?date=2027-01-01").json()["source"] == "override"
-        assert post(c, "/api/v1/sla/overrides", {"date": "2027-01-01", "is_workday": False}).status_code == 409
+        assert (
+            post(c, "/api/v1/sla/overrides", {"date": "2027-01-01", "is_workday": False}).status_code == 409
+        )
         assert [o["id"] for o in c.get("/api/v1/sla/overrides?year=2027").json()] == [oid]
         assert c.delete(f"/api/v1/sla/overrides/{oid}").status_code == 204
         assert AuditEvent.objects.filter(action__startswith="sla.calendar_override").count() == 2
@@ -87,7 +98,11 @@ class TestOverridesApi:
         assert c.delete(f"/api/v1/sla/overrides/{oid}").status_code == 404
 
     def test_all_companies_needs_superuser(self, client, manager_x):
-        r = post(login(client, manager_x), "/api/v1/sla/overrides", {"date": "2027-01-01", "is_workday": False, "all_companies": True})
+        r = post(
+            login(client, manager_x),
+            "/api/v1/sla/overrides",
+            {"date": "2027-01-01", "is_workday": False, "all_companies": True},
+        )
         assert r.status_code == 400 and "超级管理员" in r.json()["detail"]
 
 
@@ -96,7 +111,16 @@ class TestCommitmentSetsApi:
         c = login(client, agent_x)
         assert [s["id"] for s in c.get("/api/v1/sla/sets").json()] == [laizhou_set.pk]
         detail = c.get(f"/api/v1/sla/sets/{laizhou_set.pk}").json()
-        assert {x["spec_id"] for x in detail["commitments"]} >= {"C1", "C2", "C8", "C9", "C10", "C11", "C12", "C6"}
+        assert {x["spec_id"] for x in detail["commitments"]} >= {
+            "C1",
+            "C2",
+            "C8",
+            "C9",
+            "C10",
+            "C11",
+            "C12",
+            "C6",
+        }
         c.logout()
         c = login(client, agent_y)
         assert c.get("/api/v1/sla/sets").json() == []

@@ -3,6 +3,7 @@
 The brute-force oracle counts minute by minute and asks `chinese_calendar` directly (weekdays only
 for years it does not know), so it shares no code with the engine's tables.
 """
+
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
@@ -49,7 +50,9 @@ wd_limits = st.integers(1, 3).map(lambda v: Limit(v, WORKING_DAYS))
 business_hours = st.one_of(
     st.none(),
     st.tuples(st.integers(12, 22), st.integers(2, 18)).map(
-        lambda t: BusinessHours(time(t[0] // 2, 30 * (t[0] % 2)), time(min(23, t[0] // 2 + t[1] // 2 + 1), 30 * (t[1] % 2)))
+        lambda t: BusinessHours(
+            time(t[0] // 2, 30 * (t[0] % 2)), time(min(23, t[0] // 2 + t[1] // 2 + 1), 30 * (t[1] % 2))
+        )
     ),
 )
 pause_lists = st.lists(st.tuples(st.integers(0, 8000), st.integers(0, 3000)), max_size=3)
@@ -162,13 +165,20 @@ def test_pauses_shift_due_by_exactly_their_working_length(start, limit, bh, raw)
     shifted = due_at(start, limit, CAL, bh, pauses)
     kind = limit.unit
     shift = elapsed(start, shifted, kind, CAL, (), bh) - elapsed(start, plain, kind, CAL, (), bh)
-    paused_length = sum(
-        (
-            sum(1 for i in range(int((p.end - p.start) / MIN)) if brute_counted(start, p.start + i * MIN, limit, bh, ()))
-            for p in pauses
-        ),
-        0,
-    ) * MIN
+    paused_length = (
+        sum(
+            (
+                sum(
+                    1
+                    for i in range(int((p.end - p.start) / MIN))
+                    if brute_counted(start, p.start + i * MIN, limit, bh, ())
+                )
+                for p in pauses
+            ),
+            0,
+        )
+        * MIN
+    )
     assert shift == paused_length
     assert shifted >= plain
     # at the due time the clock has used exactly its limit

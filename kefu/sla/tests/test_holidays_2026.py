@@ -6,6 +6,7 @@ The 2026 official calendar (国务院办公厅 notice, as packaged by chinesecal
 国庆 10.1–10.7 (10.10 Sat works).
 Expectations are local (Asia/Shanghai) times; "24:00 of day D" is written as 00:00 of D+1.
 """
+
 from __future__ import annotations
 
 import logging
@@ -59,7 +60,9 @@ WORKING_DAY_CASES = [
 ]
 
 
-@pytest.mark.parametrize("why,start,days,bh,expected", WORKING_DAY_CASES, ids=[c[0] for c in WORKING_DAY_CASES])
+@pytest.mark.parametrize(
+    "why,start,days,bh,expected", WORKING_DAY_CASES, ids=[c[0] for c in WORKING_DAY_CASES]
+)
 def test_working_day_due_times_around_2026_holidays(why, start, days, bh, expected):
     assert due_at(start, Limit(days, WORKING_DAYS), WorkCalendar(), bh) == expected
 
@@ -99,11 +102,15 @@ class TestCivilCode:
     @pytest.mark.parametrize("hour", [7, 12, 18, 23])
     def test_business_hours_end_at_close(self, hour):
         # art. 203: "有业务时间的，停止业务活动的时间为截止时间" — any time on Monday → Tuesday 17:30.
-        assert due_at(L(2026, 3, 2, hour), Limit(1, WORKING_DAYS), WorkCalendar(), BH) == L(2026, 3, 3, 17, 30)
+        assert due_at(L(2026, 3, 2, hour), Limit(1, WORKING_DAYS), WorkCalendar(), BH) == L(
+            2026, 3, 3, 17, 30
+        )
 
     def test_returned_in_utc(self):
         due = due_at(L(2026, 3, 2, 8), Limit(1, WORKING_DAYS), WorkCalendar())
-        assert due.utcoffset().total_seconds() == 0 and due == datetime(2026, 3, 3, 16, 0, tzinfo=ZoneInfo("UTC"))
+        assert due.utcoffset().total_seconds() == 0 and due == datetime(
+            2026, 3, 3, 16, 0, tzinfo=ZoneInfo("UTC")
+        )
 
     def test_other_zone_evaluates_days_in_company_zone(self):
         # Monday 2026-03-02 01:00 in Shanghai is still Sunday 17:00 in UTC: a UTC company counts
@@ -122,11 +129,15 @@ class TestCivilCode:
 class TestPauses:
     def test_pause_on_a_working_day_shifts_by_its_length(self):
         p = Pause(L(2026, 10, 8, 10), L(2026, 10, 8, 12))
-        assert due_at(L(2026, 9, 30, 10), Limit(1, WORKING_DAYS), WorkCalendar(), pauses=[p]) == L(2026, 10, 9, 2)
+        assert due_at(L(2026, 9, 30, 10), Limit(1, WORKING_DAYS), WorkCalendar(), pauses=[p]) == L(
+            2026, 10, 9, 2
+        )
 
     def test_pause_during_a_holiday_shifts_nothing(self):
         p = Pause(L(2026, 10, 3, 10), L(2026, 10, 5, 12))
-        assert due_at(L(2026, 9, 30, 10), Limit(1, WORKING_DAYS), WorkCalendar(), pauses=[p]) == L(2026, 10, 9)
+        assert due_at(L(2026, 9, 30, 10), Limit(1, WORKING_DAYS), WorkCalendar(), pauses=[p]) == L(
+            2026, 10, 9
+        )
 
     def test_pause_over_the_close_counts_only_business_hours(self):
         p = Pause(L(2026, 10, 8, 16, 30), L(2026, 10, 8, 18, 30))  # 1 h inside 08:30–17:30
@@ -145,7 +156,9 @@ class TestPauses:
         p = Pause(L(2026, 10, 1, 10))
         with pytest.raises(ValueError):
             due_at(L(2026, 10, 1, 9), Limit(6, HOURS), WorkCalendar(), pauses=[p])
-        assert elapsed(L(2026, 10, 1, 9), L(2026, 10, 1, 12), HOURS, WorkCalendar(), [p]).total_seconds() == 3600
+        assert (
+            elapsed(L(2026, 10, 1, 9), L(2026, 10, 1, 12), HOURS, WorkCalendar(), [p]).total_seconds() == 3600
+        )
 
 
 class TestCalendarSources:

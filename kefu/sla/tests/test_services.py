@@ -1,4 +1,5 @@
 """Commitment sets, presets, overrides and clocks through the real services (C17, C1–C20, Time rules)."""
+
 from __future__ import annotations
 
 import logging
@@ -11,7 +12,7 @@ import time_machine
 from kefu.accounts.models import AuditEvent
 from kefu.errors import Conflict, DomainError, Forbidden
 from kefu.sla import services
-from kefu.sla.models import CalendarOverride, Clock, CommitmentSet
+from kefu.sla.models import CalendarOverride, Clock
 from kefu.sla.presets import PRESETS
 from kefu.sla.selectors import (
     calendar_for_company,
@@ -44,28 +45,52 @@ class TestPresets:
 
     def test_laizhou_values(self, laizhou_set):
         by_code = {c.code: c for c in laizhou_set.commitments.all()}
-        assert (by_code["emergency_on_site"].limit_value, by_code["emergency_on_site"].limit_unit) == (40, "minutes")
-        assert (by_code["repair_on_site"].limit_value, by_code["repair_on_site"].limit_unit) == (1, "working_days")
-        assert (by_code["installation_on_site"].limit_value, by_code["installation_on_site"].limit_unit) == (2, "working_days")
+        assert (by_code["emergency_on_site"].limit_value, by_code["emergency_on_site"].limit_unit) == (
+            40,
+            "minutes",
+        )
+        assert (by_code["repair_on_site"].limit_value, by_code["repair_on_site"].limit_unit) == (
+            1,
+            "working_days",
+        )
+        assert (by_code["installation_on_site"].limit_value, by_code["installation_on_site"].limit_unit) == (
+            2,
+            "working_days",
+        )
         assert (by_code["outage_notice"].limit_value, by_code["outage_notice"].limit_unit) == (48, "hours")
         assert by_code["phone_answer"].limit_unit == "rings" and not by_code["phone_answer"].is_timed
 
     def test_taian_values(self, company_x, manager_x):
-        row = services.commitment_set_from_preset(company=company_x, year=2026, preset="taian-antai", by=manager_x)
+        row = services.commitment_set_from_preset(
+            company=company_x, year=2026, preset="taian-antai", by=manager_x
+        )
         by_code = {c.code: c for c in row.commitments.all()}
-        assert by_code["pipeline_fault_general"].limit_value == 4 and by_code["pipeline_fault_major"].limit_value == 24
+        assert (
+            by_code["pipeline_fault_general"].limit_value == 4
+            and by_code["pipeline_fault_major"].limit_value == 24
+        )
         assert by_code["complaint_reply"].limit_value == 72
-        assert (by_code["consultation_answer"].limit_value, by_code["consultation_answer"].limit_unit) == (2, "working_days")
+        assert (by_code["consultation_answer"].limit_value, by_code["consultation_answer"].limit_unit) == (
+            2,
+            "working_days",
+        )
 
     def test_unknown_preset(self, company_x, manager_x):
         with pytest.raises(DomainError):
             services.commitment_set_from_preset(company=company_x, year=2026, preset="nope", by=manager_x)
 
     def test_matching_by_kind_and_severity(self, company_x, manager_x):
-        row = services.commitment_set_from_preset(company=company_x, year=2026, preset="taian-antai", by=manager_x)
-        codes = {c.code for c in commitments_matching(row, kind="emergency", sub_kind="pipe_damage", severity="major")}
+        row = services.commitment_set_from_preset(
+            company=company_x, year=2026, preset="taian-antai", by=manager_x
+        )
+        codes = {
+            c.code
+            for c in commitments_matching(row, kind="emergency", sub_kind="pipe_damage", severity="major")
+        }
         assert codes == {"pipeline_fault_major"}
-        codes = {c.code for c in commitments_matching(row, kind="repair", sub_kind="meter", channel="hotline")}
+        codes = {
+            c.code for c in commitments_matching(row, kind="repair", sub_kind="meter", channel="hotline")
+        }
         assert codes == {"equipment_fault_handled", "equipment_fault_repaired", "call_resolved"}
         codes = {
             c.code
@@ -80,7 +105,12 @@ class TestCloneAndPublish:
     def test_clone_for_a_new_year_then_publish(self, laizhou_set, manager_x):
         services.commitment_set_publish(commitment_set=laizhou_set, by=manager_x, at=L(2026, 1, 1))
         new = services.commitment_set_clone(source=laizhou_set, year=2027, by=manager_x)
-        assert (new.year, new.version, new.is_published, new.cloned_from_id) == (2027, 1, False, laizhou_set.pk)
+        assert (new.year, new.version, new.is_published, new.cloned_from_id) == (
+            2027,
+            1,
+            False,
+            laizhou_set.pk,
+        )
         assert new.commitments.count() == laizhou_set.commitments.count()
         again = services.commitment_set_clone(source=laizhou_set, year=2026, by=manager_x)
         assert again.version == 2
@@ -120,22 +150,34 @@ class TestCalendarOverrides:
             assert engine.due_at(L(2026, 12, 31, 10), limit, cal) == L(2027, 1, 2)
         assert "2027" in caplog.text
         assert cal.day_info(date(2027, 1, 1)).source == "fallback"
-        services.calendar_override_create(by=manager_x, day=date(2027, 1, 1), is_workday=False, name="元旦", note="国办通知")
+        services.calendar_override_create(
+            by=manager_x, day=date(2027, 1, 1), is_workday=False, name="元旦", note="国办通知"
+        )
         cal = calendar_for_company(company_x)
         assert cal.day_info(date(2027, 1, 1)) == (False, "元旦", "override")
         assert engine.due_at(L(2026, 12, 31, 10), limit, cal) == L(2027, 1, 5)
         assert AuditEvent.objects.filter(action=services.OVERRIDE_CREATED).exists()
 
     def test_override_is_per_company(self, company_x, company_y, manager_x):
-        services.calendar_override_create(by=manager_x, day=date(2026, 3, 6), is_workday=False, name="公司假日")
+        services.calendar_override_create(
+            by=manager_x, day=date(2026, 3, 6), is_workday=False, name="公司假日"
+        )
         assert not calendar_for_company(company_x).is_workday(date(2026, 3, 6))
         assert calendar_for_company(company_y).is_workday(date(2026, 3, 6))
 
     def test_company_row_wins_over_all_companies_row(self, company_x, company_y, manager_x):
-        CalendarOverride.objects.create(company=None, date=date(2027, 2, 6), is_workday=True, name="春节调休上班")
-        services.calendar_override_create(by=manager_x, day=date(2027, 2, 6), is_workday=False, name="本公司休息")
+        CalendarOverride.objects.create(
+            company=None, date=date(2027, 2, 6), is_workday=True, name="春节调休上班"
+        )
+        services.calendar_override_create(
+            by=manager_x, day=date(2027, 2, 6), is_workday=False, name="本公司休息"
+        )
         assert calendar_for_company(company_x).day_info(date(2027, 2, 6)) == (False, "本公司休息", "override")
-        assert calendar_for_company(company_y).day_info(date(2027, 2, 6)) == (True, "春节调休上班", "override")
+        assert calendar_for_company(company_y).day_info(date(2027, 2, 6)) == (
+            True,
+            "春节调休上班",
+            "override",
+        )
 
     def test_duplicate_conflicts_and_delete_is_audited(self, manager_x, agent_x):
         row = services.calendar_override_create(by=manager_x, day=date(2027, 1, 1), is_workday=False)
@@ -156,7 +198,9 @@ class TestCalendarOverrides:
 
     def test_entered_year_stops_the_warning(self, company_x, manager_x):
         assert calendar_for_company(company_x).is_fallback_year(2027)
-        services.calendar_year_enter(by=manager_x, year=2027, notice="国务院办公厅关于2027年部分节假日安排的通知")
+        services.calendar_year_enter(
+            by=manager_x, year=2027, notice="国务院办公厅关于2027年部分节假日安排的通知"
+        )
         assert not calendar_for_company(company_x).is_fallback_year(2027)
 
 
@@ -167,12 +211,20 @@ class TestClocks:
     def test_wall_clock_start_pause_resume_stop(self, company_x, laizhou_set, supervisor_x):
         c = self._commitment(laizhou_set, "appliance_repair")  # C12: 24 h
         clock = services.clock_start(
-            company=company_x, subject_type="tickets.workorder", subject_id="1", commitment=c, started_at=L(2026, 10, 1, 9)
+            company=company_x,
+            subject_type="tickets.workorder",
+            subject_id="1",
+            commitment=c,
+            started_at=L(2026, 10, 1, 9),
         )
         assert clock.due_at == L(2026, 10, 2, 9) and clock.warn_at == L(2026, 10, 2, 3)
         assert clock.commitment_version == laizhou_set.version and not clock.fallback_calendar
         clock = services.clock_pause(
-            clock=clock, by=supervisor_x, reason="customer_requested_time", at=L(2026, 10, 1, 10), note="客户改约"
+            clock=clock,
+            by=supervisor_x,
+            reason="customer_requested_time",
+            at=L(2026, 10, 1, 10),
+            note="客户改约",
         )
         assert clock.state == ClockState.PAUSED and clock.due_at is None
         clock = services.clock_resume(clock=clock, by=supervisor_x, at=L(2026, 10, 1, 13))
@@ -183,10 +235,16 @@ class TestClocks:
     def test_working_day_clock_with_pause_and_late_stop(self, company_x, laizhou_set, supervisor_x):
         c = self._commitment(laizhou_set, "repair_on_site")  # C10: 1 working day
         clock = services.clock_start(
-            company=company_x, subject_type="tickets.workorder", subject_id="2", commitment=c, started_at=L(2026, 9, 30, 10)
+            company=company_x,
+            subject_type="tickets.workorder",
+            subject_id="2",
+            commitment=c,
+            started_at=L(2026, 9, 30, 10),
         )
         assert clock.due_at == L(2026, 10, 9)
-        clock = services.clock_pause(clock=clock, by=supervisor_x, reason="customer_unreachable", at=L(2026, 10, 8, 10))
+        clock = services.clock_pause(
+            clock=clock, by=supervisor_x, reason="customer_unreachable", at=L(2026, 10, 8, 10)
+        )
         clock = services.clock_resume(clock=clock, by=supervisor_x, at=L(2026, 10, 8, 12))
         assert clock.due_at == L(2026, 10, 9, 2)
         clock = services.clock_stop(clock=clock, at=L(2026, 10, 9, 8))
@@ -196,38 +254,65 @@ class TestClocks:
         c = self._commitment(laizhou_set, "repair_on_site")
         c.ends_at_close_of_business = True
         c.save()
-        services.business_hours_set(by=manager_x, company=company_x, opens_at=time(8, 30), closes_at=time(17, 30))
+        services.business_hours_set(
+            by=manager_x, company=company_x, opens_at=time(8, 30), closes_at=time(17, 30)
+        )
         clock = services.clock_start(
-            company=company_x, subject_type="tickets.workorder", subject_id="3", commitment=c, started_at=L(2026, 2, 27, 10)
+            company=company_x,
+            subject_type="tickets.workorder",
+            subject_id="3",
+            commitment=c,
+            started_at=L(2026, 2, 27, 10),
         )
         assert clock.due_at == L(2026, 2, 28, 17, 30)  # the make-up Saturday, at close
 
     def test_fallback_flag_on_2027_clock(self, company_x, laizhou_set):
         c = self._commitment(laizhou_set, "installation_on_site")
         clock = services.clock_start(
-            company=company_x, subject_type="tickets.workorder", subject_id="4", commitment=c, started_at=L(2026, 12, 31, 10)
+            company=company_x,
+            subject_type="tickets.workorder",
+            subject_id="4",
+            commitment=c,
+            started_at=L(2026, 12, 31, 10),
         )
         assert clock.fallback_calendar
 
-    def test_pause_needs_an_accepted_reason_and_the_permission(self, company_x, laizhou_set, supervisor_x, agent_x):
+    def test_pause_needs_an_accepted_reason_and_the_permission(
+        self, company_x, laizhou_set, supervisor_x, agent_x
+    ):
         c = self._commitment(laizhou_set, "emergency_on_site")  # accepts no pause
         clock = services.clock_start(
-            company=company_x, subject_type="tickets.workorder", subject_id="5", commitment=c, started_at=L(2026, 10, 1, 9)
+            company=company_x,
+            subject_type="tickets.workorder",
+            subject_id="5",
+            commitment=c,
+            started_at=L(2026, 10, 1, 9),
         )
         with pytest.raises(DomainError):
-            services.clock_pause(clock=clock, by=supervisor_x, reason="customer_unreachable", at=L(2026, 10, 1, 9, 5))
+            services.clock_pause(
+                clock=clock, by=supervisor_x, reason="customer_unreachable", at=L(2026, 10, 1, 9, 5)
+            )
         with pytest.raises(Forbidden):
-            services.clock_pause(clock=clock, by=agent_x, reason="customer_unreachable", at=L(2026, 10, 1, 9, 5))
+            services.clock_pause(
+                clock=clock, by=agent_x, reason="customer_unreachable", at=L(2026, 10, 1, 9, 5)
+            )
 
     def test_start_is_idempotent_and_rings_do_not_start(self, company_x, laizhou_set):
         c = self._commitment(laizhou_set, "emergency_on_site")
-        a = services.clock_start(company=company_x, subject_type="t", subject_id="6", commitment=c, started_at=L(2026, 5, 1))
-        b = services.clock_start(company=company_x, subject_type="t", subject_id="6", commitment=c, started_at=L(2026, 5, 1))
+        a = services.clock_start(
+            company=company_x, subject_type="t", subject_id="6", commitment=c, started_at=L(2026, 5, 1)
+        )
+        b = services.clock_start(
+            company=company_x, subject_type="t", subject_id="6", commitment=c, started_at=L(2026, 5, 1)
+        )
         assert a.pk == b.pk
         with pytest.raises(DomainError):
             services.clock_start(
-                company=company_x, subject_type="t", subject_id="6",
-                commitment=self._commitment(laizhou_set, "phone_answer"), started_at=L(2026, 5, 1),
+                company=company_x,
+                subject_type="t",
+                subject_id="6",
+                commitment=self._commitment(laizhou_set, "phone_answer"),
+                started_at=L(2026, 5, 1),
             )
 
     def test_clocks_due_and_single_claim(self, company_x, laizhou_set):
@@ -235,11 +320,17 @@ class TestClocks:
         with time_machine.travel(L(2026, 10, 1, 9), tick=False):
             clocks = [
                 services.clock_start(
-                    company=company_x, subject_type="t", subject_id=str(i), commitment=c, started_at=L(2026, 10, 1, 9, i * 10)
+                    company=company_x,
+                    subject_type="t",
+                    subject_id=str(i),
+                    commitment=c,
+                    started_at=L(2026, 10, 1, 9, i * 10),
                 )
                 for i in range(3)
             ]
-        now = L(2026, 10, 1, 9, 45)  # clock 0 due 9:40 (breached), clock 1 warn 9:40 (warn), clock 2 warn 9:50
+        now = L(
+            2026, 10, 1, 9, 45
+        )  # clock 0 due 9:40 (breached), clock 1 warn 9:40 (warn), clock 2 warn 9:50
         due = clocks_due(now)
         assert {x.pk for x in due.breach} == {clocks[0].pk}
         assert {x.pk for x in due.warn} == {clocks[0].pk, clocks[1].pk}
@@ -256,7 +347,9 @@ class TestClockGuards:
             company=company_x, subject_type="t", subject_id="9", commitment=c, started_at=L(2026, 10, 1, 9)
         )
         with pytest.raises(Conflict):
-            services.clock_pause(clock=clock, by=supervisor_x, reason="customer_unreachable", at=L(2026, 10, 2, 10))
+            services.clock_pause(
+                clock=clock, by=supervisor_x, reason="customer_unreachable", at=L(2026, 10, 2, 10)
+            )
         services.clock_stop(clock=clock, at=L(2026, 10, 1, 12))
         with pytest.raises(Conflict):
             services.clock_stop(clock=clock, at=L(2026, 10, 1, 13))
@@ -266,6 +359,8 @@ class TestClockGuards:
         clock = services.clock_start(
             company=company_x, subject_type="t", subject_id="10", commitment=c, started_at=L(2026, 10, 1, 9)
         )
-        services.clock_pause(clock=clock, by=supervisor_x, reason="customer_unreachable", at=L(2026, 10, 1, 10))
+        services.clock_pause(
+            clock=clock, by=supervisor_x, reason="customer_unreachable", at=L(2026, 10, 1, 10)
+        )
         due = clocks_due(L(2026, 10, 5))
         assert not due.warn.exists() and not due.breach.exists()

@@ -1,4 +1,5 @@
 """Clock states and their transition table (issue 4 §3). Time is an argument, never read."""
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -6,7 +7,14 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from kefu.sla.states import TRANSITIONS, ClockState, IllegalTransition, assert_transition, can_transition, clock_state
+from kefu.sla.states import (
+    TRANSITIONS,
+    ClockState,
+    IllegalTransition,
+    assert_transition,
+    can_transition,
+    clock_state,
+)
 
 SH = ZoneInfo("Asia/Shanghai")
 DUE = datetime(2026, 10, 9, tzinfo=SH)  # 24:00 of 10.8

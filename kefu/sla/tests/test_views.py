@@ -1,4 +1,5 @@
 """sla pages: the calendar with sources and the fallback banner, overrides form, commitment sets."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -33,7 +34,9 @@ def test_calendar_2027_shows_fallback_banner_then_override(client, manager_x):
     c = login(client, manager_x)
     html = c.get("/sla/calendar/?year=2027").content.decode()
     assert 'data-testid="fallback-warning"' in html and "2027 年尚无官方节假日数据" in html
-    r = c.post("/sla/calendar/overrides/", {"date": "2027-01-01", "is_workday": "0", "name": "元旦", "note": "通知"})
+    r = c.post(
+        "/sla/calendar/overrides/", {"date": "2027-01-01", "is_workday": "0", "name": "元旦", "note": "通知"}
+    )
     assert r.status_code == 302
     html = c.get("/sla/calendar/?year=2027").content.decode()
     assert "元旦" in html and "管理员录入" in html
