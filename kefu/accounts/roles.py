@@ -51,6 +51,35 @@ class Perm:
     AUDIT_EXPORT = "audit.export"  # export the audit log (logged)
 
 
+PERMISSION_LABELS: dict[str, str] = {
+    Perm.CUSTOMER_VIEW: "查询客户，查看脱敏后的客户信息",
+    Perm.CUSTOMER_VIEW_UNMASKED: "查看完整姓名、电话、地址（每次查看记入审计日志）",
+    Perm.CUSTOMER_EDIT: "新建和修改客户、电话、燃气表",
+    Perm.CUSTOMER_IMPORT: "从营业收费系统批量导入客户",
+    Perm.CUSTOMER_EXPORT: "导出客户清单（记入审计日志）",
+    Perm.CARE_EDIT: "维护特殊关怀（老、弱、病、残）登记",
+    Perm.TICKET_CREATE: "受理来电、新建工单",
+    Perm.TICKET_VIEW_ALL: "查看本公司全部工单",
+    Perm.TICKET_VIEW_ASSIGNED: "只查看派给本人的工单",
+    Perm.TICKET_WORK: "处理本人负责或被派的工单",
+    Perm.TICKET_DISPATCH: "派单到部门、班组和人员",
+    Perm.TICKET_REASSIGN: "不经原负责人交接直接改派工单",
+    Perm.TICKET_BACKDATE: "补录过去的受理时间（记入审计日志）",
+    Perm.SLA_PAUSE: "因认可的原因暂停和恢复承诺时限计时",
+    Perm.QUALITY_REVIEW: "质检：听录音、评分、检查服务用语",
+    Perm.REPORT_VIEW: "查看指标和看板",
+    Perm.MASTER_DATA: "维护基础数据：客户类别、部门、班组、承诺标准、工作日历",
+    Perm.ACCOUNT_MANAGE: "管理账号：新建、停用、解锁用户，分配角色，吊销他人的 API 令牌",
+    Perm.AUDIT_VIEW: "查询审计日志",
+    Perm.AUDIT_EXPORT: "导出审计日志（导出本身记入审计日志）",
+}
+
+
+def all_permissions() -> list[str]:
+    """Every permission code, in the order of the class Perm."""
+    return [v for k, v in vars(Perm).items() if k.isupper() and isinstance(v, str)]
+
+
 _FRONT_LINE = {Perm.CUSTOMER_VIEW, Perm.TICKET_CREATE, Perm.TICKET_WORK, Perm.TICKET_VIEW_ALL}
 _LEADS = _FRONT_LINE | {
     Perm.CUSTOMER_VIEW_UNMASKED,
