@@ -101,10 +101,12 @@ def import_run_process(*, run_id: int) -> ImportRun | None:
             audit_object=run,
         )
     except Exception as exc:  # the run must never stay "running" forever
+        _discard_file(run)
         ImportRun.objects.filter(pk=run.pk).update(
             status=ImportRun.Status.FAILED, finished_at=timezone.now(), message=_("导入程序出错：%(err)s") % {"err": str(exc)[:300]}
         )
         raise
+    _discard_file(run)
     ImportRun.objects.filter(pk=run.pk).update(
         status=ImportRun.Status.SUCCEEDED if report.ok else ImportRun.Status.FAILED,
         encoding=report.encoding,
@@ -119,6 +121,13 @@ def import_run_process(*, run_id: int) -> ImportRun | None:
     )
     run.refresh_from_db()
     return run
+
+
+def _discard_file(run: ImportRun) -> None:
+    """The upload holds personal data (S3: no unnecessary copies): delete it once processed."""
+    if run.file:
+        run.file.delete(save=False)
+    ImportRun.objects.filter(pk=run.pk).update(file="")
 
 
 def import_runs_pending(*, older_than: timedelta = timedelta(minutes=1)) -> list[int]:

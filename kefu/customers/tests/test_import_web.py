@@ -33,6 +33,11 @@ def token(user) -> dict:
     return {"HTTP_AUTHORIZATION": f"Bearer {_TOKENS[user.pk]}"}
 
 
+@pytest.fixture(autouse=True)
+def _media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
 @pytest.fixture
 def manager_x(company_x):
     return UserFactory(company=company_x, role="manager", username="manager_x")
@@ -60,6 +65,7 @@ def test_page_upload_imports_and_shows_result(client, manager_x):
     assert r["Location"].endswith(f"?run={run.pk}")
     assert (run.status, run.created_count, run.company_id, run.created_by) == ("succeeded", 3, manager_x.company_id, manager_x)
     assert Customer.objects.filter(company=manager_x.company).count() == 3
+    assert run.file.name == "" and run.original_name == "客户.csv"  # the upload (personal data) is gone
     page = client.get(r["Location"]).content.decode()
     assert "导入成功" in page and "hx-get" not in page  # finished: no more polling
 
@@ -80,6 +86,14 @@ def test_page_shows_per_line_report(client, manager_x):
     html = client.get(f"{PAGE}?run={run.pk}&fragment=1").content.decode()
     assert "电话号码“abc”无效。" in html and "<td>3</td>" in html
     assert Customer.objects.count() == 0
+
+
+def test_pending_run_is_claimed_once(manager_x):
+    from kefu.customers.importing.runs import import_run_create, import_run_process
+
+    run = import_run_create(user=manager_x, upload=csv_upload(), dry_run=True)
+    assert import_run_process(run_id=run.pk).status == "succeeded"
+    assert import_run_process(run_id=run.pk) is None  # already claimed: a second worker does nothing
 
 
 def test_running_run_fragment_polls(client, manager_x):
