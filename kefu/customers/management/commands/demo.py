@@ -5,6 +5,7 @@ Builds the demo city and prints the URL and the logins. `make run` calls it with
 from __future__ import annotations
 
 import time
+import unicodedata
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
@@ -13,6 +14,12 @@ from django.utils import translation
 from kefu.accounts.context import ActorContext, acting_as
 from kefu.customers.demo import MAIN_CODE, build_demo
 from kefu.customers.management.commands.import_customers import ProgressBar
+
+
+def _pad(text: str, width: int) -> str:
+    """Left-align in a terminal where Chinese characters take two columns."""
+    used = sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+    return text + " " * max(width - used, 1)
 
 
 class Command(BaseCommand):
@@ -53,7 +60,7 @@ class Command(BaseCommand):
             out.write(f"{result.company.name} 已存在，未重新生成（去掉 --if-empty 可补充生成，加 --reset 可重建）。")
         out.write("")
         out.write("打开 http://127.0.0.1:8000/ 用下列账号登录：")
-        out.write(f"{'用户名':<12}{'角色':<14}{'公司':<10}密码")
+        out.write(f"  {_pad('用户名', 14)}{_pad('角色', 16)}{_pad('公司', 12)}密码")
         for username, role, company in result.logins:
-            out.write(f"{username:<15}{role:<12}{company:<10}{settings.KEFU_DEMO_PASSWORD}")
+            out.write(f"  {_pad(username, 14)}{_pad(role, 16)}{_pad(company, 12)}{settings.KEFU_DEMO_PASSWORD}")
         out.write("主管（supervisor）、审计员（auditor）、系统管理员（admin）首次登录时须绑定 TOTP 验证器（如 Google Authenticator）。")
