@@ -11,7 +11,7 @@ class AccountsConfig(AppConfig):
         from django.db.backends.signals import connection_created
 
         connection_created.connect(_register_sqlite_functions, dispatch_uid="kefu_sqlite_functions")
-        from kefu.accounts import signals  # noqa: F401  (log-in/log-out audit receivers)
+        from kefu.accounts import checks, signals  # noqa: F401  (deploy check; log-in/log-out audit receivers)
 
 
 def _register_sqlite_functions(sender, connection, **kwargs) -> None:

@@ -43,6 +43,21 @@ def test_check_deploy_fails_when_debug_is_forced_on(tmp_path):
     assert "DEBUG" in result.stdout + result.stderr
 
 
+def test_check_deploy_reports_a_policy_weaker_than_level_3(tmp_path):
+    result = _check(tmp_path, KEFU_AUDIT_RETENTION_DAYS="30", KEFU_MFA_ENFORCED="0")
+    assert result.returncode != 0
+    out = result.stdout + result.stderr
+    assert "kefu.W001" in out and "AUDIT_RETENTION_DAYS=30" in out and "MFA_ENFORCED" in out
+
+
+def test_policy_weaknesses_of_the_shipped_settings_are_none():
+    from kefu.accounts.checks import policy_weaknesses
+
+    assert policy_weaknesses(settings.KEFU_SECURITY) == []
+    weaker = {**settings.KEFU_SECURITY, "PASSWORD_MIN_LENGTH": 8, "LOCKOUT_THRESHOLD": 10}
+    assert len(policy_weaknesses(weaker)) == 2
+
+
 def test_production_refuses_to_start_without_secret_key(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith("KEFU_")}
     env.update(KEFU_PRODUCTION="1", KEFU_VAR_DIR=str(tmp_path), DJANGO_SETTINGS_MODULE="kefu.settings")
