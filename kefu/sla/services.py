@@ -431,3 +431,46 @@ def clock_mark_breached(*, clock_id: int, now: datetime) -> bool:
             state=ClockState.BREACHED, breached_at=now
         )
     )
+
+
+def clocks_on_event(
+    *,
+    company,
+    subject_type: str,
+    subject_id: str,
+    event: str,
+    at: datetime,
+    commitment_set: CommitmentSet | None,
+    attrs: dict[str, str] | None = None,
+    department=None,
+) -> tuple[list[Clock], list[Clock]]:
+    """One call for the app that owns the subject (the tickets app on create and on each
+    transition): stop the subject's open clocks whose stop event is `event`, then start the
+    clocks of the commitments in `commitment_set` (the set in force when the work order was
+    received) that apply to `attrs` (kind, sub_kind, customer_category, severity, channel) and
+    start on `event`. Returns (started, stopped)."""
+    from kefu.sla.selectors import commitments_matching
+
+    stopped = []
+    open_clocks = Clock.objects.filter(
+        subject_type=subject_type,
+        subject_id=str(subject_id),
+        state__in=[ClockState.RUNNING, ClockState.PAUSED, ClockState.BREACHED],
+        commitment__stop_event=event,
+    )
+    for clock in open_clocks:
+        stopped.append(clock_stop(clock=clock, at=at))
+    started = []
+    if commitment_set is not None:
+        for commitment in commitments_matching(commitment_set, start_event=event, **(attrs or {})):
+            started.append(
+                clock_start(
+                    company=company,
+                    subject_type=subject_type,
+                    subject_id=subject_id,
+                    commitment=commitment,
+                    started_at=at,
+                    department=department,
+                )
+            )
+    return started, stopped

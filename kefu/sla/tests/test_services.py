@@ -364,3 +364,30 @@ class TestClockGuards:
         )
         due = clocks_due(L(2026, 10, 5))
         assert not due.warn.exists() and not due.breach.exists()
+
+
+def test_clocks_on_event_starts_and_stops_by_commitment(company_x, laizhou_set, manager_x):
+    """A repair work order (C10, 004 附表): received starts the on-site clock; arrival stops it."""
+    services.commitment_set_publish(commitment_set=laizhou_set, by=manager_x, at=L(2026, 1, 1))
+    attrs = {"kind": "repair", "sub_kind": "meter", "channel": "hotline", "severity": "general"}
+    started, stopped = services.clocks_on_event(
+        company=company_x,
+        subject_type="tickets.workorder",
+        subject_id="77",
+        event="ticket.received",
+        at=L(2026, 4, 30, 9),
+        commitment_set=commitment_set_in_force(company_x, L(2026, 4, 30, 9)),
+        attrs=attrs,
+    )
+    assert [c.commitment.code for c in started] == ["repair_on_site"] and stopped == []
+    assert started[0].due_at == L(2026, 5, 7)  # Labour Day skipped
+    started, stopped = services.clocks_on_event(
+        company=company_x,
+        subject_type="tickets.workorder",
+        subject_id="77",
+        event="ticket.arrived",
+        at=L(2026, 5, 6, 15),
+        commitment_set=laizhou_set,
+        attrs=attrs,
+    )
+    assert started == [] and [c.state for c in stopped] == [ClockState.MET]
