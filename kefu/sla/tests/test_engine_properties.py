@@ -190,3 +190,23 @@ def test_pauses_shift_due_by_exactly_their_working_length(start, limit, bh, raw)
 def test_warning_comes_before_due(start, limit, bh, percent):
     w = warn_at(start, limit, CAL, percent, bh)
     assert start <= w <= due_at(start, limit, CAL, bh)
+
+
+@FAST
+@given(
+    st.lists(st.tuples(st.dates(date(2004, 1, 1), date(2027, 12, 31)), st.booleans()), max_size=6),
+    st.dates(date(2004, 1, 1), date(2027, 12, 1)),
+    st.integers(1, 15),
+)
+def test_calendar_tables_agree_with_a_naive_walk(overrides, start, n):
+    """The shared prefix tables (copied up to the first override) and the lazily built years give
+    the same answer as walking day by day through day_info."""
+    from kefu.sla.calendar import OverrideDay
+
+    cal = WorkCalendar(overrides={d: OverrideDay(w) for d, w in overrides})
+    d, left = start, n
+    while left:
+        d += timedelta(days=1)
+        if cal.day_info(d).is_workday:
+            left -= 1
+    assert cal.add_working_days(start, n) == d
