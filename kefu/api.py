@@ -65,6 +65,12 @@ def _not_found(request, exc):
     return api.create_response(request, {"detail": _("未找到。"), "code": "not_found"}, status=404)
 
 
+@api.exception_handler(OverflowError)
+def _overflow(request, exc):
+    """A number too large for the database (e.g. an id of 30 digits) is bad input, not a crash."""
+    return api.create_response(request, {"detail": _("数值超出允许范围。"), "code": "invalid"}, status=400)
+
+
 @api.exception_handler(HttpError)
 def _http_error(request, exc: HttpError):
     return api.create_response(request, {"detail": str(exc.message), "code": "error"}, status=exc.status_code)

@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
-from ninja import Router, Schema
+from ninja import Field, Router, Schema
 
 from kefu.notify import selectors, services
 
@@ -27,7 +28,7 @@ class InboxOut(Schema):
 
 
 class MarkReadIn(Schema):
-    ids: list[int] | None = None
+    ids: list[Annotated[int, Field(ge=1, le=2**53)]] | None = Field(default=None, max_length=1000)
 
 
 @router.get("/", response=InboxOut, summary="我的通知（最新 100 条）与未读数")
