@@ -258,7 +258,7 @@ def customer_update(*, user, customer_id: int, version: int, changes: Mapping[st
         raise DomainError(_("未知字段：%(f)s") % {"f": ", ".join(sorted(unknown))}, field=sorted(unknown)[0])
     with transaction.atomic():
         customer = (
-            Customer.objects.select_for_update()
+            Customer.objects.select_for_update(of=("self",))
             .select_related("premise", "category", "company")
             .filter(pk=customer_id, company_id=user.company_id)
             .first()
