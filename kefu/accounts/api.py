@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from django.shortcuts import get_object_or_404
-from ninja import Router
+from ninja import Router, Status
 
 from kefu.accounts import services
 from kefu.accounts.models import ApiToken
@@ -39,7 +39,7 @@ def create_token(request, payload: TokenIn):
     row, raw = services.token_create(
         user=request.user, name=payload.name, scopes=payload.scopes, expires_at=payload.expires_at
     )
-    return 201, TokenCreatedOut(**TokenOut.from_orm(row).dict(), token=raw)
+    return Status(201, TokenCreatedOut(**TokenOut.model_validate(row).model_dump(), token=raw))
 
 
 @router.post("/tokens/{token_id}/revoke", response=TokenOut, summary="吊销 API 令牌")

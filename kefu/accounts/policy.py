@@ -66,7 +66,9 @@ def record_failure(*, username: str, source_ip: str | None, now: datetime) -> Lo
     address lock the account AND the address. Failure rows are kept as evidence; each lock restarts
     the count for its key. Returns the account lock if one was imposed, else the address lock.
     """
-    username = username.lower()
+    username = username.lower()[:150]
+    # Rows older than a day count for nothing any more (the audit log keeps every failure).
+    LoginFailure.objects.filter(at__lt=now - timedelta(days=1)).delete()
     LoginFailure.objects.create(username=username, source_ip=source_ip, at=now)
     user = _audit_failure(username, "bad_credentials")
     minutes = _policy()["LOCKOUT_MINUTES"]

@@ -277,6 +277,8 @@ def token_create(*, user: User, name: str, scopes: list[str], expires_at: dateti
     unknown = set(scopes) - set(ApiToken.Scope.values)
     if unknown:
         raise DomainError(_("未知的令牌范围：%(s)s") % {"s": ", ".join(sorted(unknown))}, field="scopes")
+    if expires_at is not None and timezone.is_naive(expires_at):
+        expires_at = timezone.make_aware(expires_at)  # a local time without zone: the installation's zone
     if expires_at is not None and expires_at <= timezone.now():
         raise DomainError(_("过期时间必须晚于当前时间。"), field="expires_at")
     if ApiToken.objects.filter(user=user, name=name).exists():

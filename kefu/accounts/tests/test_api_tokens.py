@@ -93,6 +93,15 @@ def test_token_create_validation(clock, client, agent_x):
     assert 400 <= r.status_code < 500
 
 
+def test_expiry_without_zone_is_local_time(clock, client, agent_x):
+    client.force_login(agent_x)
+    r = client.post(TOKENS, {"name": "n", "expires_at": "2026-03-03T09:00:00"}, content_type="application/json")
+    assert r.status_code == 201
+    assert ApiToken.objects.get(name="n").expires_at == timezone.now() + timedelta(days=1)
+    r = client.post(TOKENS, {"name": "m", "expires_at": "2020-01-01T00:00:00+08:00"}, content_type="application/json")
+    assert r.status_code == 400 and r.json()["field"] == "expires_at"
+
+
 def test_session_api_revoke_and_list(clock, client, agent_x):
     client.force_login(agent_x)
     r = client.post(TOKENS, {"name": "脚本", "scopes": ["write"]}, content_type="application/json")
