@@ -12,13 +12,16 @@ from datetime import date, datetime, time
 from django.utils.translation import gettext as _
 from ninja import Router, Status
 
+from kefu.accounts.models import Department
 from kefu.accounts.roles import Perm
 from kefu.accounts.scoping import assert_perm
-from kefu.errors import DomainError
+from kefu.errors import DomainError, NotFound
 from kefu.sla import engine, selectors, services
-from kefu.sla.models import CalendarOverride
+from kefu.sla.models import BusinessHours, CalendarOverride
 from kefu.sla.schemas import (
     AddWorkingDaysOut,
+    BusinessHoursIn,
+    BusinessHoursOut,
     CloneIn,
     CommitmentSetDetailOut,
     CommitmentSetOut,
@@ -186,3 +189,27 @@ def create_override(request, payload: OverrideIn):
 def delete_override(request, override_id: int):
     services.calendar_override_delete(by=request.user, override_id=override_id)
     return Status(204, None)
+
+
+@router.get("/business-hours", response=list[BusinessHoursOut], summary="营业时间（民法典第二百零三条）")
+def list_business_hours(request):
+    return list(BusinessHours.objects.filter(company_id=request.user.company_id).order_by("department_id"))
+
+
+@router.put("/business-hours", response=BusinessHoursOut, summary="设置部门或公司默认营业时间（管理员）")
+def set_business_hours(request, payload: BusinessHoursIn):
+    assert_perm(request.user, Perm.MASTER_DATA)
+    department = None
+    if payload.department_id is not None:
+        department = Department.objects.filter(
+            pk=payload.department_id, company_id=request.user.company_id
+        ).first()
+        if department is None:
+            raise NotFound(_("未找到该部门。"))
+    return services.business_hours_set(
+        by=request.user,
+        company=_company(request),
+        department=department,
+        opens_at=payload.opens_at,
+        closes_at=payload.closes_at,
+    )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, time
 
 from ninja import Field, Schema
 
@@ -90,3 +90,16 @@ class OverrideOut(Schema):
     name: str
     note: str
     created_at: datetime
+
+
+class BusinessHoursIn(Schema):
+    department_id: int | None = None
+    opens_at: time
+    closes_at: time
+
+
+class BusinessHoursOut(Schema):
+    id: int
+    department_id: int | None
+    opens_at: time
+    closes_at: time

@@ -148,3 +148,39 @@ class TestCommitmentSetsApi:
         # manager_y cannot clone company X's set: it is not even visible
         assert post(c, f"/api/v1/sla/sets/{laizhou_set.pk}/clone", {"year": 2027}).status_code == 404
         assert CommitmentSet.objects.filter(company=manager_y.company).count() == 1
+
+
+class TestBusinessHoursApi:
+    def test_set_and_use_at_close_of_business(self, client, manager_x, agent_x):
+        c = login(client, manager_x)
+        r = c.put(
+            "/api/v1/sla/business-hours",
+            data=json.dumps({"opens_at": "08:30", "closes_at": "17:30"}),
+            content_type="application/json",
+        )
+        assert r.status_code == 200, r.content
+        body = c.get(
+            "/api/v1/sla/calendar/add-working-days?start=2026-05-08&days=1&close_of_business=true"
+        ).json()
+        assert body["due_at"] == "2026-05-09T09:30:00Z" and body["business_hours"] == "08:30–17:30"
+        c.logout()
+        c = login(client, agent_x)
+        assert len(c.get("/api/v1/sla/business-hours").json()) == 1
+        r = c.put(
+            "/api/v1/sla/business-hours",
+            data=json.dumps({"opens_at": "09:00", "closes_at": "17:00"}),
+            content_type="application/json",
+        )
+        assert r.status_code == 403
+
+    def test_bad_window_and_other_company_department(self, client, manager_x, company_y):
+        from kefu.accounts.tests.factories import DepartmentFactory
+
+        dept_y = DepartmentFactory(company=company_y)
+        c = login(client, manager_x)
+        put = lambda d: c.put(
+            "/api/v1/sla/business-hours", data=json.dumps(d), content_type="application/json"
+        )  # noqa: E731
+        r = put({"opens_at": "18:00", "closes_at": "08:00"})
+        assert r.status_code == 400 and "营业" in r.json()["detail"]
+        assert put({"department_id": dept_y.pk, "opens_at": "08:00", "closes_at": "17:00"}).status_code == 404
