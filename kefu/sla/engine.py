@@ -226,6 +226,7 @@ def _reach(
             _aware(p.start, "pause start")
             if p.end is None:
                 raise ValueError("a clock with an open pause has no due time")
+            _aware(p.end, "pause end")
             if p.end < p.start:
                 raise ValueError("a pause cannot end before it starts")
             if p.end <= cursor:

@@ -17,7 +17,17 @@ import chinese_calendar
 import pytest
 
 from kefu.sla.calendar import FALLBACK, OFFICIAL, OVERRIDE, OverrideDay, WorkCalendar
-from kefu.sla.engine import HOURS, MINUTES, WORKING_DAYS, BusinessHours, Limit, Pause, due_at, elapsed
+from kefu.sla.engine import (
+    HOURS,
+    MINUTES,
+    WORKING_DAYS,
+    BusinessHours,
+    Limit,
+    Pause,
+    due_at,
+    elapsed,
+    lead_deadline,
+)
 
 SH = ZoneInfo("Asia/Shanghai")
 BH = BusinessHours(time(8, 30), time(17, 30))
@@ -124,6 +134,13 @@ class TestCivilCode:
     def test_naive_datetime_is_refused(self):
         with pytest.raises(ValueError):
             due_at(datetime(2026, 3, 2, 8), Limit(1, WORKING_DAYS), WorkCalendar())
+
+
+def test_c1_notice_lead_runs_backwards():
+    # 004 附表: a planned interruption at 10-01 08:00 must be announced by 09-29 08:00.
+    assert lead_deadline(L(2026, 10, 1, 8), Limit(48, HOURS)) == L(2026, 9, 29, 8)
+    with pytest.raises(ValueError):
+        lead_deadline(L(2026, 10, 1, 8), Limit(2, WORKING_DAYS))
 
 
 class TestPauses:
