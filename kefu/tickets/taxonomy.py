@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from kefu.tickets.models import Severity, TicketKind, TicketSubKind
 
@@ -69,26 +69,31 @@ def taxonomy_seed(*, company) -> int:
     """Create the standard kinds and sub-kinds a company does not have yet; returns how many kinds were
     added. Existing rows (perhaps renamed by the company) are left alone."""
     added = 0
-    with transaction.atomic():
-        existing = set(TicketKind.objects.filter(company=company).values_list("code", flat=True))
-        for order, spec in enumerate(STANDARD_KINDS):
-            if spec.code in existing:
-                continue
-            kind = TicketKind.objects.create(
-                company=company,
-                code=spec.code,
-                name=spec.name,
-                requires_name=spec.requires_name,
-                requires_phone=spec.requires_phone,
-                requires_address=spec.requires_address,
-                default_severity=spec.severity,
-                can_resolve_on_call=spec.can_resolve_on_call,
-                sort_order=order * 10,
-            )
-            TicketSubKind.objects.bulk_create(
-                [TicketSubKind(kind=kind, code=c, name=n, sort_order=i * 10) for i, (c, n) in enumerate(spec.sub_kinds)]
-            )
-            added += 1
+    try:
+        # One transaction for the whole set: a concurrent first request of the same company blocks on
+        # our inserts and then sees every kind, never a half-seeded taxonomy.
+        with transaction.atomic():
+            existing = set(TicketKind.objects.filter(company=company).values_list("code", flat=True))
+            for order, spec in enumerate(STANDARD_KINDS):
+                if spec.code in existing:
+                    continue
+                kind = TicketKind.objects.create(
+                    company=company,
+                    code=spec.code,
+                    name=spec.name,
+                    requires_name=spec.requires_name,
+                    requires_phone=spec.requires_phone,
+                    requires_address=spec.requires_address,
+                    default_severity=spec.severity,
+                    can_resolve_on_call=spec.can_resolve_on_call,
+                    sort_order=order * 10,
+                )
+                TicketSubKind.objects.bulk_create(
+                    [TicketSubKind(kind=kind, code=c, name=n, sort_order=i * 10) for i, (c, n) in enumerate(spec.sub_kinds)]
+                )
+                added += 1
+    except IntegrityError:
+        return 0  # somebody else seeded the same kinds at the same moment
     return added
 
 
@@ -96,7 +101,7 @@ def kinds_for(company) -> list[TicketKind]:
     """The active kinds of a company with their sub-kinds, seeding the standard set on first use."""
     qs = TicketKind.objects.filter(company=company, is_active=True).prefetch_related("sub_kinds")
     kinds = list(qs)
-    if not kinds and not TicketKind.objects.filter(company=company).exists():
+    if not kinds:  # seeding is idempotent per code, so a race with another first request is harmless
         taxonomy_seed(company=company)
         kinds = list(qs.all())
     return kinds
