@@ -140,7 +140,10 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator",
+        "OPTIONS": {"user_attributes": ("username", "full_name", "employee_no", "email", "mobile")},
+    },
     {
         "NAME": "kefu.accounts.passwords.MinimumLengthValidator",
         "OPTIONS": {"min_length": KEFU_SECURITY["PASSWORD_MIN_LENGTH"]},

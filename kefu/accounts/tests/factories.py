@@ -49,6 +49,7 @@ class UserFactory(factory.django.DjangoModelFactory):
     employee_no = factory.Sequence(lambda n: f"E{n:05d}")
     full_name = factory.Sequence(lambda n: f"员工{n}")
     role = "agent"
+    is_staff = factory.LazyAttribute(lambda o: o.role == "admin")  # as services.user_create does
 
     @factory.post_generation
     def password(self, create, extracted, **kwargs):

@@ -309,3 +309,11 @@ def test_login_and_logout_are_audited(clock, client, agent_x):
     assert rows == [(Action.LOGIN, "198.51.100.7"), (Action.LOGOUT, "198.51.100.7")]
     e = AuditEvent.objects.get(action=Action.LOGIN)
     assert e.company == agent_x.company and e.result == AuditEvent.Result.OK
+
+
+def test_password_like_employee_number_or_mobile_is_refused(agent_x):
+    agent_x.employee_no, agent_x.mobile = "KF20260001", "13912345678"
+    with pytest.raises(ValidationError):
+        validate_password("Kf20260001!", agent_x)
+    with pytest.raises(ValidationError):
+        validate_password("13912345678Aa", agent_x)
