@@ -67,6 +67,8 @@ def create(request, payload: CustomerIn):
 def update(request, payload: CustomerPatch, customer_id: int = Path(..., ge=1, le=MAX_ID)):
     changes = payload.dict(exclude_unset=True)
     version = changes.pop("version")
+    # An explicit null means "not changing it", except for the optional fields it can clear.
+    changes = {k: v for k, v in changes.items() if v is not None or k in ("opened_on", "notes")}
     customer = services.customer_update(user=request.user, customer_id=customer_id, version=version, changes=changes)
     return selectors.customer_card(user=request.user, customer_id=customer.pk)
 

@@ -179,3 +179,16 @@ def test_openapi_documents_the_endpoints(client):
     schema = client.get("/api/v1/openapi.json").json()
     assert "/api/v1/customers/lookup" in schema["paths"]
     assert schema["paths"]["/api/v1/customers/lookup"]["get"]["summary"].startswith("来电查询")
+
+
+def test_patch_null_phones_keeps_them(client, supervisor_x, zhang):
+    h = auth(supervisor_x, write=True)
+    r = client.patch(f"{BASE}/{zhang.pk}", {"version": 1, "phones": None, "notes": None}, content_type="application/json", **h)
+    assert r.status_code == 200, r.content
+    assert [p["number"] for p in r.json()["phones"]] == ["138****5678"]
+
+
+@pytest.mark.parametrize("body", [{"version": 0}, {"version": "x"}, {}, {"version": 1, "phones": [{"number": "1"}]}, {"version": 1, "status": "gone"}])
+def test_patch_bad_bodies_are_4xx(client, supervisor_x, zhang, body):
+    r = client.patch(f"{BASE}/{zhang.pk}", body, content_type="application/json", **auth(supervisor_x, write=True))
+    assert r.status_code in (400, 422), r.content
