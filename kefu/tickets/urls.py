@@ -1,2 +1,18 @@
+"""Work-order pages: /tickets/ (list), /tickets/desk/ (agent desk, ?phone= from telephony),
+/tickets/mine/ (technicians), /tickets/<id>/ (work-order page)."""
+from django.urls import path
+
+from kefu.tickets import views
+
 app_name = "tickets"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.ticket_list, name="list"),
+    path("desk/", views.desk, name="desk"),
+    path("desk/new/", views.desk_create, name="desk_create"),
+    path("mine/", views.mine, name="mine"),
+    path("hand-overs/", views.hand_overs, name="hand_overs"),
+    path("hand-overs/<int:hand_over_id>/<str:decision>/", views.hand_over_decide, name="hand_over_decide"),
+    path("<int:ticket_id>/", views.detail, name="detail"),
+    path("<int:ticket_id>/called-again/", views.called_again, name="called_again"),
+    path("<int:ticket_id>/do/<str:action>/", views.act, name="act"),
+]

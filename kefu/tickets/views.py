@@ -1,0 +1,487 @@
+"""Web pages of work orders: the agent desk (P1, P2, P5, L1, L3, C15), the list, the work-order page
+with its timeline and actions, and the technicians' phone list. Views parse, call one service or
+selector, render; refusals become messages in Chinese."""
+from __future__ import annotations
+
+from datetime import datetime
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from kefu.accounts.models import Department, User
+from kefu.accounts.roles import Perm, role_allows
+from kefu.customers.masking import mask_address, mask_phone
+from kefu.customers.normalize import normalize_phone
+from kefu.errors import DomainError, Forbidden
+from kefu.tickets import services
+from kefu.tickets.forms import FilterForm, HandOverForm, TicketForm, TransitionForm
+from kefu.tickets.models import HandOver, TicketEvent, TicketLink
+from kefu.tickets.selectors import (
+    TicketFilter,
+    counts_by_state,
+    pending_hand_overs_for,
+    ticket_get,
+    ticket_search,
+    tickets_for_caller,
+    tickets_visible_to,
+)
+from kefu.tickets.states import OPEN_STATES, TicketState, allowed_targets, state_label
+from kefu.tickets.taxonomy import kinds_for
+
+try:  # the caller lookup of kefu.customers (P2)
+    from kefu.customers.selectors import caller_lookup, customer_card
+except ImportError:  # pragma: no cover - only while the lookup is not merged
+    caller_lookup = customer_card = None
+
+
+def _require(request: HttpRequest, perm: str) -> None:
+    if not role_allows(request.user, perm):
+        raise Forbidden(_("您的角色无权执行此操作。"), code="permission_denied")
+
+
+def _can_view_tickets(user) -> bool:
+    return role_allows(user, Perm.TICKET_VIEW_ALL) or role_allows(user, Perm.TICKET_VIEW_ASSIGNED)
+
+
+def _forbidden(request: HttpRequest, message: str) -> HttpResponse:
+    return render(request, "tickets/refused.html", {"message": message}, status=403)
+
+
+# --------------------------------------------------------------------------------------------- desk
+
+
+@login_required
+def desk(request: HttpRequest) -> HttpResponse:
+    """The agent desk: phone box (a telephone system opens /tickets/desk/?phone=<caller id>) →
+    candidates → customer card with open and recent work orders first → new work-order form."""
+    if not role_allows(request.user, Perm.TICKET_CREATE):
+        return _forbidden(request, _("您的角色不能受理来电。"))
+    kinds = kinds_for(request.user.company)
+    phone_raw = (request.GET.get("phone") or "").strip()[:40]
+    query = (request.GET.get("q") or phone_raw).strip()[:100]
+    customer_id = _int(request.GET.get("customer"))
+    started = _parse_started(request.GET.get("started")) or timezone.now()
+    area = request.user.company.area_code if request.user.company else ""
+    phone = normalize_phone(phone_raw, area) or "" if phone_raw else ""
+
+    candidates = []
+    if query and caller_lookup is not None and not customer_id:
+        candidates = caller_lookup(user=request.user, query=query, limit=20)
+        if len(candidates) == 1 and candidates[0].match in ("phone", "account"):
+            customer_id = candidates[0].customer_id
+    card = None
+    if customer_id and customer_card is not None:
+        try:
+            card = customer_card(user=request.user, customer_id=customer_id)
+        except DomainError as exc:
+            messages.error(request, exc.message)
+            customer_id = None
+    caller_tickets = tickets_for_caller(user=request.user, customer_id=customer_id, phone=phone)
+
+    initial = {
+        "kind": "consultation",
+        "channel": "hotline",
+        "caller_phone": phone_raw,
+        "customer_id": customer_id,
+        "contact_started_at": started,
+        "on_duplicate": "ask",
+    }
+    if request.GET.get("quick"):
+        initial["resolved_on_call"] = True
+    if card is not None:
+        initial["caller_surname"] = (card.name or "").rstrip("*")[:2]
+    form = TicketForm(initial=initial, kinds=kinds)
+    saved = None
+    if saved_id := _int(request.GET.get("saved")):
+        try:
+            saved = ticket_get(user=request.user, ticket_id=saved_id)
+        except DomainError:
+            saved = None
+    return render(
+        request,
+        "tickets/desk.html",
+        {
+            "form": form,
+            "kinds": kinds,
+            "query": query,
+            "phone": phone_raw,
+            "candidates": candidates,
+            "card": card,
+            "caller_tickets": caller_tickets,
+            "open_states": OPEN_STATES,
+            "started": started.isoformat(),
+            "saved": saved,
+            "company": request.user.company,
+        },
+    )
+
+
+def _int(value) -> int | None:
+    try:
+        return int(value) if value not in (None, "") else None
+    except (TypeError, ValueError):
+        return None
+
+
+def _parse_started(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        dt = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    if timezone.is_naive(dt) or dt > timezone.now():
+        return None
+    return dt
+
+
+@login_required
+@require_POST
+def desk_create(request: HttpRequest) -> HttpResponse:
+    """Save the new work order; on success back to the desk with the L1 closing reminder."""
+    if not role_allows(request.user, Perm.TICKET_CREATE):
+        return _forbidden(request, _("您的角色不能受理来电。"))
+    kinds = kinds_for(request.user.company)
+    form = TicketForm(request.POST, kinds=kinds)
+    duplicates = []
+    if form.is_valid():
+        d = form.cleaned_data
+        on_dup = d.get("on_duplicate") or "ask"
+        link_to = d.get("link_to_id") if on_dup == "link" else None
+        try:
+            result = services.ticket_create(
+                by=request.user,
+                kind=d["kind"],
+                sub_kind=d["sub_kind"],
+                channel=d["channel"],
+                content=d["content"],
+                customer_id=d.get("customer_id"),
+                caller_surname=d.get("caller_surname") or "",
+                caller_title=d.get("caller_title") or "",
+                caller_phone=d.get("caller_phone") or "",
+                address=d.get("address") or "",
+                resolved_on_call=d.get("resolved_on_call") or False,
+                answer=d.get("answer") or "",
+                contact_started_at=d.get("contact_started_at"),
+                on_duplicate="create" if on_dup in ("create", "link") else "ask",
+                link_to_id=link_to,
+                link_kind=TicketLink.Kind.DUPLICATE_OF,
+            )
+        except services.DuplicateFound as exc:
+            duplicates = exc.duplicates
+            form.add_error(None, exc.message)
+        except DomainError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        else:
+            t = result.ticket
+            params = {"saved": t.pk}
+            if t.customer_id:
+                params["customer"] = t.customer_id
+            if t.caller_phone:
+                params["phone"] = t.caller_phone
+            return redirect(f"{reverse('tickets:desk')}?{urlencode(params)}")
+    customer_id = _int(request.POST.get("customer_id"))
+    card = None
+    if customer_id and customer_card is not None:
+        try:
+            card = customer_card(user=request.user, customer_id=customer_id)
+        except DomainError:
+            card = None
+    return render(
+        request,
+        "tickets/desk.html",
+        {
+            "form": form,
+            "kinds": kinds,
+            "query": "",
+            "phone": request.POST.get("caller_phone", ""),
+            "candidates": [],
+            "card": card,
+            "caller_tickets": tickets_for_caller(user=request.user, customer_id=customer_id),
+            "open_states": OPEN_STATES,
+            "started": request.POST.get("contact_started_at", ""),
+            "duplicates": duplicates,
+            "company": request.user.company,
+        },
+        status=400,
+    )
+
+
+@login_required
+@require_POST
+def called_again(request: HttpRequest, ticket_id: int) -> HttpResponse:
+    """"来电再次反映": recorded on the open work order instead of a new one (P1)."""
+    try:
+        t = services.ticket_record_called_again(
+            ticket_id=ticket_id, by=request.user, note=request.POST.get("note", ""),
+            channel=request.POST.get("channel") or "hotline",
+        )
+        messages.success(
+            request, _("已在工单 %(n)s 上记录客户再次来电（第 %(c)d 次）。您还有其他问题吗？") % {"n": t.number, "c": t.called_again_count}
+        )
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    return HttpResponseRedirect(request.POST.get("next") or reverse("tickets:detail", args=[ticket_id]))
+
+
+# --------------------------------------------------------------------------------------------- list
+
+
+@login_required
+def ticket_list(request: HttpRequest) -> HttpResponse:
+    """Work-order list: filters (state, kind, owner, department, channel, dates), one search box
+    (number, phone, address or content), counts by state, pagination."""
+    if not _can_view_tickets(request.user):
+        return _forbidden(request, _("您的角色不能查看工单。"))
+    form = FilterForm(request.GET or None)
+    f = TicketFilter()
+    states: tuple[str, ...] = ()
+    if form.is_bound and form.is_valid():
+        d = form.cleaned_data
+        owner = d.get("owner") or ""
+        owner_id = request.user.pk if owner == "me" else _int(owner)
+        states = tuple(d.get("state") or ())
+        f = TicketFilter(
+            open_only=d.get("open_only") or False, kind=d.get("kind") or "", owner_id=owner_id,
+            department_id=d.get("department_id"), channel=d.get("channel") or "", date_from=d.get("date_from"),
+            date_to=d.get("date_to"), number=d.get("number") or "", phone=d.get("phone") or "",
+            address=d.get("address") or "", content=d.get("content") or "", q=d.get("q") or "",
+        )
+    qs = ticket_search(user=request.user, f=f)
+    counts = counts_by_state(qs)
+    if states:
+        qs = qs.filter(state__in=states)
+    qs = qs.select_related("kind", "owner", "assigned_department", "assigned_to")
+    page = Paginator(qs, 20).get_page(request.GET.get("page"))
+    params = request.GET.copy()
+    params.pop("page", None)
+    return render(
+        request,
+        "tickets/list.html",
+        {
+            "form": form,
+            "page": page,
+            "counts": [(s, TicketState(s).label, counts.get(s, 0)) for s in TicketState.values],
+            "total": sum(counts.values()),
+            "kinds": kinds_for(request.user.company) if request.user.company else [],
+            "departments": Department.objects.filter(company_id=request.user.company_id, is_active=True),
+            "querystring": params.urlencode(),
+            "rows": [_row(t) for t in page.object_list],
+        },
+    )
+
+
+def _row(t) -> dict:
+    return {"t": t, "phone": mask_phone(t.caller_phone), "address": mask_address(t.address), "state": state_label(t.state)}
+
+
+@login_required
+def mine(request: HttpRequest) -> HttpResponse:
+    """Technicians' list on a phone screen: open work orders assigned to me, newest first."""
+    if not _can_view_tickets(request.user):
+        return _forbidden(request, _("您的角色不能查看工单。"))
+    qs = (
+        tickets_visible_to(request.user)
+        .filter(assigned_to=request.user, state__in=OPEN_STATES)
+        .select_related("kind", "sub_kind", "owner")
+        .order_by("-severity", "received_at")
+    )
+    return render(request, "tickets/mine.html", {"rows": [_row(t) for t in qs[:100]]})
+
+
+# ------------------------------------------------------------------------------------------- detail
+
+
+@login_required
+def detail(request: HttpRequest, ticket_id: int) -> HttpResponse:
+    """One work order: its facts, the timeline, and the actions the user's role allows."""
+    try:
+        t = ticket_get(user=request.user, ticket_id=ticket_id)
+    except DomainError as exc:
+        return render(request, "tickets/refused.html", {"message": exc.message}, status=404)
+    user = request.user
+    handler = role_allows(user, Perm.TICKET_WORK) and services.is_handler(user, t)
+    targets = []
+    if handler:
+        for s in sorted(allowed_targets(t.state), key=TicketState.values.index):
+            if s in (TicketState.CLOSED, TicketState.CANCELLED) and not (
+                user.pk == t.owner_id or role_allows(user, Perm.TICKET_DISPATCH)
+            ):
+                continue
+            targets.append((s, TicketState(s).label))
+    events = list(t.events.select_related("actor").order_by("at", "id"))
+    labels = dict(TicketEvent.Kind.choices)
+    colleagues = User.objects.filter(company_id=user.company_id, is_active=True).exclude(pk=user.pk).order_by("full_name")
+    owners = [u for u in colleagues if role_allows(u, Perm.TICKET_WORK) and role_allows(u, Perm.TICKET_VIEW_ALL)]
+    workers = [u for u in colleagues if role_allows(u, Perm.TICKET_WORK)]
+    pending = t.hand_overs.filter(status=HandOver.Status.PENDING).select_related("from_user", "to_user").first()
+    links = list(t.links_out.select_related("target")) + list(t.links_in.select_related("source"))
+    return render(
+        request,
+        "tickets/detail.html",
+        {
+            "t": t,
+            "phone": mask_phone(t.caller_phone),
+            "address": mask_address(t.address, t.premise.room if t.premise_id else ""),
+            "state": state_label(t.state),
+            "events": [(e, labels.get(e.kind, e.kind), describe_event(e)) for e in events],
+            "targets": targets,
+            "handler": handler,
+            "can_work": role_allows(user, Perm.TICKET_WORK),
+            "is_owner": user.pk == t.owner_id,
+            "can_reassign": role_allows(user, Perm.TICKET_REASSIGN),
+            "can_assign": handler and t.state not in (TicketState.RESOLVED, TicketState.CLOSED, TicketState.CANCELLED),
+            "owners": owners,
+            "workers": workers,
+            "departments": Department.objects.filter(company_id=user.company_id, is_active=True),
+            "pending": pending,
+            "links": links,
+            "is_open": t.state in OPEN_STATES,
+            "reason_required": ["on_hold", "cancelled", "reopened"],
+        },
+    )
+
+
+def describe_event(e: TicketEvent) -> str:
+    """One line of text for a timeline entry, from its payload."""
+    p = e.payload or {}
+    parts: list[str] = []
+    if e.kind == TicketEvent.Kind.STATE_CHANGED:
+        parts.append(f"{state_label(p.get('from', ''))} → {state_label(p.get('to', ''))}")
+    if e.kind == TicketEvent.Kind.ASSIGNED:
+        parts.append(" / ".join(x for x in (p.get("department"), p.get("team"), p.get("user")) if x))
+    if e.kind in (TicketEvent.Kind.HANDED_OVER, TicketEvent.Kind.REASSIGNED, TicketEvent.Kind.ESCALATED) and p.get("to"):
+        parts.append(_("给 %(who)s") % {"who": p["to"]})
+    if e.kind == TicketEvent.Kind.LINKED:
+        parts.append(f"{p.get('kind', '')} {p.get('target') or p.get('source') or ''}")
+    if e.kind == TicketEvent.Kind.CONTACT_ATTEMPT:
+        parts.append(services.CONTACT_OUTCOMES.get(p.get("outcome", ""), ""))
+    if e.kind == TicketEvent.Kind.ATTACHMENT:
+        parts.append(p.get("name", ""))
+    for key in ("text", "reason", "note"):
+        if p.get(key):
+            parts.append(str(p[key]))
+    return " · ".join(x for x in parts if x)
+
+
+def _back(ticket_id: int) -> HttpResponse:
+    return redirect("tickets:detail", ticket_id=ticket_id)
+
+
+@login_required
+@require_POST
+def act(request: HttpRequest, ticket_id: int, action: str) -> HttpResponse:
+    """The work-order page's buttons: each posts here and calls exactly one service."""
+    p = request.POST
+    user = request.user
+    try:
+        if action == "transition":
+            form = TransitionForm(p)
+            if not form.is_valid():
+                raise DomainError(_("请求数据有误，请刷新后重试。"))
+            d = form.cleaned_data
+            services.ticket_transition(
+                ticket_id=ticket_id, by=user, to=d["to"], version=d["version"], reason=d["reason"],
+                cancel_reason=d["cancel_reason"],
+            )
+            messages.success(request, _("状态已改为“%(s)s”。") % {"s": state_label(d["to"])})
+        elif action == "assign":
+            services.ticket_assign(
+                ticket_id=ticket_id, by=user, version=_int(p.get("version")),
+                department_id=_int(p.get("department_id")), user_id=_int(p.get("user_id")), note=p.get("note", ""),
+            )
+            messages.success(request, _("已派发。"))
+        elif action == "comment":
+            services.ticket_comment(ticket_id=ticket_id, by=user, text=p.get("text", ""))
+            messages.success(request, _("备注已添加。"))
+        elif action == "reply":
+            services.ticket_reply(ticket_id=ticket_id, by=user, text=p.get("text", ""), via=p.get("via") or "hotline")
+            messages.success(request, _("答复已记录。"))
+        elif action == "hand_over":
+            form = HandOverForm(p)
+            if not form.is_valid():
+                raise DomainError(_("请选择接收人并填写移交原因。"), field="reason")
+            d = form.cleaned_data
+            services.ticket_hand_over(ticket_id=ticket_id, by=user, to_user_id=d["to_user_id"], reason=d["reason"],
+                                      version=d.get("version"))
+            messages.success(request, _("已发起移交，对方接收后责任转移。"))
+        elif action == "reassign":
+            services.ticket_reassign(ticket_id=ticket_id, by=user, to_user_id=_int(p.get("to_user_id")),
+                                     reason=p.get("reason", ""), version=_int(p.get("version")))
+            messages.success(request, _("已改派首问责任人。"))
+        elif action == "link":
+            services.ticket_link(ticket_id=ticket_id, by=user, target_id=_ticket_id_from(user, p.get("target", "")),
+                                 kind=p.get("kind", ""))
+            messages.success(request, _("已关联。"))
+        elif action == "close_children":
+            closed = services.ticket_close_children(ticket_id=ticket_id, by=user, reason=p.get("reason", ""),
+                                                    version=_int(p.get("version")))
+            messages.success(request, _("已批量办结 %(n)d 张工单。") % {"n": len(closed)})
+        elif action == "contact":
+            services.ticket_record_contact_attempt(ticket_id=ticket_id, by=user, outcome=p.get("outcome", ""),
+                                                   note=p.get("note", ""))
+            messages.success(request, _("联系记录已保存。"))
+        elif action == "attach":
+            upload = request.FILES.get("file")
+            if upload is None:
+                raise DomainError(_("请选择文件。"), field="file")
+            services.ticket_add_attachment(ticket_id=ticket_id, by=user, upload=upload)
+            messages.success(request, _("附件已上传。"))
+        else:
+            raise DomainError(_("未知的操作。"))
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    if p.get("next", "").startswith("/tickets/"):
+        return HttpResponseRedirect(p["next"])
+    return _back(ticket_id)
+
+
+def _ticket_id_from(user, text: str) -> int | None:
+    """The link box accepts a work-order number (GD…) or an id."""
+    text = (text or "").strip()
+    if text.isdigit():
+        return int(text)
+    t = tickets_visible_to(user).filter(company_id=user.company_id, number=text.upper()).first()
+    if t is None:
+        raise DomainError(_("没有找到工单 %(n)s。") % {"n": text}, field="target")
+    return t.pk
+
+
+@login_required
+def hand_overs(request: HttpRequest) -> HttpResponse:
+    """Hand-overs waiting for me."""
+    return render(request, "tickets/hand_overs.html", {"pending": pending_hand_overs_for(user=request.user)})
+
+
+@login_required
+@require_POST
+def hand_over_decide(request: HttpRequest, hand_over_id: int, decision: str) -> HttpResponse:
+    ticket_id = None
+    try:
+        if decision == "accept":
+            t = services.ticket_accept_hand_over(hand_over_id=hand_over_id, by=request.user)
+            ticket_id = t.pk
+            messages.success(request, _("已接收工单 %(n)s，您现在是首问责任人。") % {"n": t.number})
+        elif decision == "decline":
+            ho = services.ticket_decline_hand_over(hand_over_id=hand_over_id, by=request.user, note=request.POST.get("note", ""))
+            messages.success(request, _("已拒绝移交。"))
+            ticket_id = ho.ticket_id
+        elif decision == "withdraw":
+            ho = services.ticket_withdraw_hand_over(hand_over_id=hand_over_id, by=request.user)
+            messages.success(request, _("已撤回移交。"))
+            ticket_id = ho.ticket_id
+        else:
+            raise DomainError(_("未知的操作。"))
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    if ticket_id:
+        return _back(ticket_id)
+    return redirect("tickets:hand_overs")
