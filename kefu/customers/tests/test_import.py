@@ -324,3 +324,71 @@ def test_docs_list_every_column_and_synonym():
     text = (settings.BASE_DIR / "docs" / "import.md").read_text(encoding="utf-8")
     for col in COLUMNS:
         assert f"| {col.title} | {'、'.join(col.synonyms)} |" in text, col.title
+
+
+# --- stream mode (the command line): validating and writing at once, one transaction -----------
+
+def many_lines(n: int, start: int = 5000) -> list[str]:
+    return [f"{start + i},客户{i},居民,,,泰山区,岱庙街道,东岳花园,{i // 20 + 1},1,{i % 20 + 101},,TS-01,1380538{i:04d},M{i},IC卡表,,," for i in range(n)]
+
+
+def test_stream_mode_gives_the_same_result_as_two_phase(company_x, company_y, tmp_path):
+    lines = [*LINES, *many_lines(30)]
+    r1 = import_customers(company=company_x, path=write_csv(tmp_path / "a.csv", lines), batch_size=7)
+    r2 = import_customers(company=company_y, path=write_csv(tmp_path / "b.csv", lines, encoding="gbk"), batch_size=7, stream=True)
+    assert (r1.created, r2.created, r2.written) == (33, 33, True)
+    assert snapshot(company_x) == snapshot(company_y)
+    assert AuditEvent.objects.filter(action="data.imported", company=company_y).count() == 1
+
+
+def test_stream_bad_line_after_written_batches_writes_nothing(company_x, tmp_path):
+    lines = [*many_lines(40), "9999,坏行,居民,,,,,,,,,某地,,12345,,,,,", *many_lines(5, start=8000)]
+    before = counts()
+    report = import_customers(company=company_x, path=write_csv(tmp_path / "late.csv", lines), batch_size=5, stream=True)
+    assert [(e.line, e.column) for e in report.errors] == [(42, "联系电话")]
+    assert not report.written and "未写入任何数据" in report.summary()
+    assert counts() == before
+
+
+def test_stream_duplicate_reports_both_lines(company_x, tmp_path):
+    lines = [*many_lines(12), many_lines(1)[0]]
+    report = import_customers(company=company_x, path=write_csv(tmp_path / "d.csv", lines), batch_size=4, stream=True)
+    assert len(report.errors) == 1 and "第 2 行和第 14 行" in report.errors[0].reason
+    assert Customer.objects.count() == 0
+
+
+def test_stream_database_failure_rolls_back(company_x, tmp_path, monkeypatch):
+    company_seed_defaults(company_x)
+    real_write = CustomerBulkWriter.write
+    calls = {"n": 0}
+
+    def failing_write(self, batch):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise DatabaseError("disk full")
+        return real_write(self, batch)
+
+    monkeypatch.setattr(CustomerBulkWriter, "write", failing_write)
+    before = counts()
+    report = import_customers(company=company_x, path=write_csv(tmp_path / "f.csv", many_lines(200)), batch_size=5, stream=True)
+    assert "已全部回滚" in report.problem
+    assert counts() == before
+
+
+@pytest.mark.parametrize("case", ["empty", "header_only", "png", "missing_columns"])
+def test_stream_bad_files(company_x, tmp_path, case):
+    content, message = BAD_FILES[case]
+    path = tmp_path / "bad.csv"
+    path.write_bytes(content)
+    before = counts()
+    report = import_customers(company=company_x, path=path, stream=True)
+    assert message in report.summary() and counts() == before
+
+
+def test_stream_dry_run_and_reimport(company_x, tmp_path):
+    path = write_csv(tmp_path / "s.csv", many_lines(25))
+    report = import_customers(company=company_x, path=path, dry_run=True, stream=True, batch_size=10)
+    assert (report.created, report.written, Customer.objects.count()) == (25, False, 0)
+    import_customers(company=company_x, path=path, stream=True, batch_size=10)
+    again = import_customers(company=company_x, path=path, stream=True, batch_size=10)
+    assert (again.created, again.updated, again.unchanged) == (0, 0, 25)
