@@ -70,7 +70,6 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--keep-file", help="write the generated CSV here and keep it")
     parser.add_argument("--dry-run", action="store_true", help="validate only")
-    parser.add_argument("--two-phase", action="store_true", help="validate all, then write (as web runs do)")
     args = parser.parse_args(argv)
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kefu.settings")
@@ -93,7 +92,7 @@ def main(argv: list[str] | None = None) -> dict:
     company = Company.objects.create(code=code, name=f"基准测试燃气公司 {code}", short_name="基准", area_code="0538")
     company_seed_defaults(company)
     t0 = time.perf_counter()
-    report = import_customers(company=company, path=path, dry_run=args.dry_run, stream=not args.two_phase)
+    report = import_customers(company=company, path=path, dry_run=args.dry_run)
     seconds = time.perf_counter() - t0
     result = {
         "benchmark": "import_customers",
@@ -103,7 +102,6 @@ def main(argv: list[str] | None = None) -> dict:
         "database": connection.vendor,
         "created": report.created,
         "dry_run": args.dry_run,
-        "mode": "two-phase" if args.two_phase else "stream",
         "ok": report.ok,
         "message": report.summary(),
         "file_bytes": path.stat().st_size,

@@ -39,7 +39,6 @@ class Table:
     encoding: str  # for CSV; "" for workbooks
     total_rows: int  # an estimate for progress (lines in the file, header included)
     rows: Iterator[tuple[int, list]]
-    header_line: int = 0  # set once the header is found
 
 
 _MAGIC: tuple[tuple[bytes, str], ...] = (

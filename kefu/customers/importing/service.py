@@ -8,8 +8,6 @@ the company makes re-running a file harmless. One audit row per import, with the
 from __future__ import annotations
 
 import logging
-import queue
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,7 +35,6 @@ HEADER_SEARCH_ROWS = 10
 
 STAGE_VALIDATING = "validating"
 STAGE_WRITING = "writing"
-STAGE_IMPORTING = "importing"  # stream mode: validating and writing at once
 
 
 @dataclass
@@ -99,204 +96,101 @@ def import_customers(
     source_name: str = "",
     audit_object=None,
     batch_size: int = BATCH_SIZE,
-    stream: bool = False,
 ) -> ImportReport:
-    """Import a billing export into `company`; nothing is written if any line is bad.
+    """Validate the whole file, then (unless `dry_run` or any error) upsert it in one transaction.
 
-    Two ways to the same result:
-    - default (web runs): validate the whole file, then upsert it in one transaction.
-      `progress(processed, total)` is called while validating and again while writing, and
-      `on_stage("validating" | "writing")` announces each phase, so progress can be saved between
-      the phases.
-    - `stream=True` (the command line, a million lines): one transaction from the first line; a
-      reader thread validates while this thread writes the lines already validated, so both cores
-      work. The first bad line stops the writing, the reader still reports every bad line, and the
-      transaction is rolled back. Progress comes from the reader thread (`on_stage("importing")`).
+    `progress(processed, total)` is called every few thousand lines while validating and again
+    while writing; `on_stage("validating" | "writing")` announces each phase.
     """
     report = ImportReport(dry_run=dry_run)
-    name = source_name or Path(path).name
     try:
         table = open_table(path, encoding=encoding)
         report.file_kind, report.encoding = table.kind, table.encoding
-        header = _read_header(table)
+        records = _validate(company, table, report, dry_run=dry_run, progress=progress, on_stage=on_stage)
     except FileProblem as exc:
         report.problem = exc.message
         return report
-    parser = RowParser(header, categories=_category_lookup(company, dry_run=dry_run), area_code=company.area_code)
+    if not report.ok:
+        return report
+    if not records:
+        report.problem = _("文件中没有数据行（只有列名）。")
+        return report
+
     writer = CustomerBulkWriter(company.pk)
-    audit = {"company": company, "actor": actor, "audit_object": audit_object, "name": name}
+    counts = WriteCounts()
+    if on_stage:
+        on_stage(STAGE_WRITING)
+    total = len(records)
     try:
-        if stream:
-            counts = _stream(table, parser, writer, report, dry_run=dry_run, progress=progress, on_stage=on_stage,
-                             batch_size=batch_size, audit=audit)
+        if dry_run:
+            for start in range(0, total, batch_size):
+                plan = writer.plan(records[start : start + batch_size])
+                counts.add(WriteCounts(len(plan.new), len(plan.changed), plan.unchanged))
+                if progress:
+                    progress(min(start + batch_size, total), total)
         else:
-            counts = _two_phase(table, parser, writer, report, dry_run=dry_run, progress=progress, on_stage=on_stage,
-                                batch_size=batch_size, audit=audit)
-    except FileProblem as exc:
-        report.problem = exc.message
-        return report
+            with transaction.atomic():
+                for start in range(0, total, batch_size):
+                    counts.add(writer.write(records[start : start + batch_size]))
+                    if progress:
+                        progress(min(start + batch_size, total), total)
+                audit_record(
+                    action=Action.IMPORTED,
+                    obj=audit_object,
+                    actor=actor,
+                    company=company,
+                    object_type="" if audit_object is not None else "customers.customer",
+                    object_repr="" if audit_object is not None else (source_name or Path(path).name),
+                    detail={
+                        "file": source_name or Path(path).name,
+                        "rows": report.rows,
+                        "created": counts.created,
+                        "updated": counts.updated,
+                        "unchanged": counts.unchanged,
+                    },
+                )
+            report.written = True
     except DatabaseError as exc:
         log.exception("customer import failed while writing")
         report.problem = _("写入数据库失败，已全部回滚，未写入任何数据：%(err)s") % {"err": str(exc)[:200]}
         return report
-    if counts is None:
-        return report
-    report.written = not dry_run
     report.created, report.updated, report.unchanged = counts.created, counts.updated, counts.unchanged
     return report
 
 
-class _Stopped(Exception):
-    """The writing thread stopped; the reader thread ends."""
-
-
-class _Rollback(Exception):
-    """Raised inside the transaction when a bad line was found after writing had started."""
-
-
-def _no_rows(report: ImportReport) -> bool:
-    if report.ok and not report.rows:
-        report.problem = _("文件中没有数据行（只有列名）。")
-        return True
-    return False
-
-
-def _audit(report: ImportReport, counts: WriteCounts, audit: dict) -> None:
-    """One audit row per import, with the counts (S2), inside the import's transaction."""
-    obj = audit["audit_object"]
-    audit_record(
-        action=Action.IMPORTED,
-        obj=obj,
-        actor=audit["actor"],
-        company=audit["company"],
-        object_type="" if obj is not None else "customers.customer",
-        object_repr="" if obj is not None else audit["name"],
-        detail={"file": audit["name"], "rows": report.rows, "created": counts.created, "updated": counts.updated,
-                "unchanged": counts.unchanged},
-    )
-
-
-def _two_phase(table, parser, writer, report, *, dry_run, progress, on_stage, batch_size, audit) -> WriteCounts | None:
+def _validate(company, table, report: ImportReport, *, dry_run: bool, progress, on_stage) -> list[CustomerData]:
+    """Read every line; return the records, filling `report.errors` with every bad line."""
     if on_stage:
         on_stage(STAGE_VALIDATING)
-    records: list[CustomerData] = []
-    _validate(table, parser, report, records.append, progress=progress)
-    if not report.ok or _no_rows(report):
-        return None
-    if on_stage:
-        on_stage(STAGE_WRITING)
-    counts = WriteCounts()
-    total = len(records)
-    with transaction.atomic():
-        for start in range(0, total, batch_size):
-            batch = records[start : start + batch_size]
-            if dry_run:
-                plan = writer.plan(batch)
-                counts.add(WriteCounts(len(plan.new), len(plan.changed), plan.unchanged))
-            else:
-                counts.add(writer.write(batch))
-            if progress:
-                progress(min(start + batch_size, total), total)
-        if not dry_run:
-            _audit(report, counts, audit)
-    return counts
-
-
-def _stream(table, parser, writer, report, *, dry_run, progress, on_stage, batch_size, audit) -> WriteCounts | None:
-    if on_stage:
-        on_stage(STAGE_IMPORTING)
-    batches: queue.Queue = queue.Queue(maxsize=4)
-    stop = threading.Event()
-    failure: list[BaseException] = []
-
-    def read() -> None:
-        # File and Python work only: this thread never touches the database.
-        batch: list[CustomerData] = []
-
-        def sink(record: CustomerData) -> None:
-            batch.append(record)
-            if len(batch) >= batch_size:
-                _put(list(batch))
-                batch.clear()
-
-        def _put(item) -> None:
-            while not stop.is_set():
-                try:
-                    batches.put(item, timeout=0.2)
-                    return
-                except queue.Full:
-                    continue
-            if item is not None:
-                raise _Stopped  # the writer gave up (database error): stop reading
-
-        try:
-            _validate(table, parser, report, sink, progress=progress)
-            if batch and report.ok:
-                _put(batch)
-        except _Stopped:
-            pass
-        except BaseException as exc:  # handed to the writing thread
-            failure.append(exc)
-        finally:
-            _put(None)
-
-    reader = threading.Thread(target=read, name="kefu-import-reader", daemon=True)
-    reader.start()
-    counts = WriteCounts()
-    try:
-        with transaction.atomic():
-            while (batch := batches.get()) is not None:
-                if not report.ok:
-                    continue  # a bad line was found: nothing more is written, all is rolled back
-                if dry_run:
-                    plan = writer.plan(batch)
-                    counts.add(WriteCounts(len(plan.new), len(plan.changed), plan.unchanged))
-                else:
-                    counts.add(writer.write(batch))
-            reader.join()
-            if failure:
-                raise failure[0]
-            if not report.ok or _no_rows(report):
-                raise _Rollback
-            if not dry_run:
-                _audit(report, counts, audit)
-    except _Rollback:
-        return None
-    finally:
-        stop.set()
-        reader.join(timeout=5)
-    return counts
-
-
-def _read_header(table) -> dict[str, list[int]]:
-    """Find the header among the first lines (billing exports may put a title above it)."""
-    for line, cells in table.rows:
+    rows = table.rows
+    mapping: dict[str, list[int]] = {}
+    header_line = 0
+    for line, cells in rows:
         if _blank(cells):
             continue
         mapping, problems = map_header(cells)
         if problems:
             raise FileProblem(" ".join(problems))
         if len(mapping) >= 2:
-            missing = missing_required(mapping)
-            if missing:
-                raise FileProblem(_("缺少必需的列：%(cols)s。可下载列模板对照。") % {"cols": "、".join(missing)})
-            table.header_line = line
-            return mapping
+            header_line = line
+            break
         if line >= HEADER_SEARCH_ROWS:
             break
-    raise FileProblem(
-        _("没有找到可识别的列名（如 户号、户名、客户类别）。第一行应为列名；如果列名显示为乱码，请确认文件编码为 UTF-8 或 GBK。")
-    )
+    if not header_line:
+        raise FileProblem(
+            _("没有找到可识别的列名（如 户号、户名、客户类别）。第一行应为列名；如果列名显示为乱码，请确认文件编码为 UTF-8 或 GBK。")
+        )
+    missing = missing_required(mapping)
+    if missing:
+        raise FileProblem(_("缺少必需的列：%(cols)s。可下载列模板对照。") % {"cols": "、".join(missing)})
 
-
-def _validate(table, parser: RowParser, report: ImportReport, sink: Callable[[CustomerData], None], *, progress) -> None:
-    """Read every line after the header: good records go to `sink` until the first bad line;
-    every bad line goes to `report.errors`."""
+    parser = RowParser(mapping, categories=_category_lookup(company, dry_run=dry_run), area_code=company.area_code)
     seen: dict[str, int] = {}
-    total = max(table.total_rows - table.header_line, 1)
+    records: list[CustomerData] = []
+    total = max(table.total_rows - header_line, 1)
     errors = report.errors
     processed = 0
-    for line, cells in table.rows:
+    for line, cells in rows:
         processed += 1
         if progress and processed % PROGRESS_EVERY == 0:
             progress(processed, max(total, processed))
@@ -311,14 +205,17 @@ def _validate(table, parser: RowParser, report: ImportReport, sink: Callable[[Cu
             else:
                 seen[record.account_no] = line
                 if not report.error_count:
-                    sink(record)
+                    records.append(record)
         else:
             account = parser.account_of(cells)
             if account and account not in seen:
                 seen[account] = line
         if line_errors:
+            if not report.error_count:
+                records.clear()  # nothing will be written: free the memory
             report.error_count += len(line_errors)
             if len(errors) < MAX_ERRORS_KEPT:
                 errors.extend(line_errors[: MAX_ERRORS_KEPT - len(errors)])
     if progress:
         progress(processed, processed)
+    return records

@@ -1,8 +1,7 @@
 """`kefu import-customers FILE [--company CODE] [--dry-run] [--encoding ENC]` (issue 2 item 7).
 
 Prints the report in Chinese; exits 1 when the file has errors (nothing written), 0 otherwise.
-A progress bar goes to stderr. The command streams (validates and writes at once in one
-transaction, rolled back on the first bad line), which is the fastest way for a million lines.
+A progress bar goes to stderr.
 """
 from __future__ import annotations
 
@@ -15,9 +14,9 @@ from django.utils import translation
 from kefu.accounts.context import ActorContext, acting_as
 from kefu.accounts.models import Company
 from kefu.customers.importing import import_customers
-from kefu.customers.importing.service import STAGE_IMPORTING, STAGE_VALIDATING, STAGE_WRITING
+from kefu.customers.importing.service import STAGE_VALIDATING
 
-STAGE_LABELS = {STAGE_VALIDATING: "校验", STAGE_WRITING: "写入", STAGE_IMPORTING: "导入"}
+STAGE_LABELS = {STAGE_VALIDATING: "校验", "writing": "写入"}
 
 
 class ProgressBar:
@@ -77,7 +76,6 @@ class Command(BaseCommand):
                 encoding=opts["encoding"],
                 progress=bar,
                 on_stage=bar.stage if bar else None,
-                stream=True,
             )
         if bar:
             bar.finish()
