@@ -69,6 +69,8 @@ class SecurityPolicyMiddleware:
             and request.path not in self.exempt_paths()
         ):
             block = policy_block(user)
+            if block is None and request.path.startswith("/admin/") and user.is_staff and not user.is_verified():
+                block = "mfa"  # the admin site always needs the second factor (admin.admin_has_permission)
             if block == "mfa":
                 return redirect(f"{reverse('accounts:mfa')}?{urlencode({'next': request.get_full_path()})}")
             if block == "password":

@@ -248,3 +248,23 @@ def test_department_create_is_scoped_and_audited(clock, client, admin_x):
     assert r.status_code == 302
     row = AuditEvent.objects.get(action=Action.CREATED, object_type="accounts.department")
     assert row.company == admin_x.company and row.detail["values"]["name"] == "维修部"
+
+
+def test_admin_site_sends_staff_to_mfa_even_with_policy_off(clock, client, admin_x, settings):
+    settings.KEFU_SECURITY = {**settings.KEFU_SECURITY, "MFA_ENFORCED": False}
+    client.force_login(admin_x)
+    assert client.get("/").status_code == 200  # the policy is off for ordinary pages
+    r = client.get("/admin/")
+    assert r.status_code == 302 and r["Location"].startswith("/accounts/mfa/")
+
+
+def test_superuser_manages_every_company_and_grants_group_read(clock, company_x, company_y, agent_y):
+    root = UserFactory(company=None, username="root", is_superuser=True, is_staff=True)
+    user = services.user_create(
+        by=root, company=company_y, username="reader", employee_no="G1", full_name="集团审计",
+        role="auditor", password=NEW_PASSWORD, group_reader=True,
+    )
+    assert user.group_reader and user.company == company_y
+    services.user_change(by=root, user=agent_y, group_reader=True)
+    row = AuditEvent.objects.get(action=Action.ROLE_CHANGED)
+    assert row.detail == {"changes": {"group_reader": [False, True]}} and row.company == company_y
