@@ -26,7 +26,7 @@ from django.utils.translation import gettext_lazy as _
 from kefu.accounts import policy, services
 from kefu.accounts.audit import Action, audit_record, diff_fields
 from kefu.accounts.context import current_actor
-from kefu.accounts.models import Company, CompanyGroup, Department, Lockout, Team, User
+from kefu.accounts.models import ApiToken, Company, CompanyGroup, Department, Lockout, Team, User
 from kefu.accounts.roles import Perm, Role, role_allows
 from kefu.errors import DomainError
 
@@ -474,3 +474,41 @@ class LockoutAdmin(KefuModelAdmin):
 
 
 __all__ = ["admin_has_permission", "KefuModelAdmin", "Role"]
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(KefuModelAdmin):
+    """API tokens of the company's people (never the secret, which is not stored): the administrator
+    sees and revokes them (services.token_revoke, audited). Tokens are created by their owners."""
+
+    perm = Perm.ACCOUNT_MANAGE
+    company_path = "user__company"
+    list_display = ("name", "user", "prefix", "scopes", "created_at", "expires_at", "last_used_at", "revoked_at")
+    list_filter = ("revoked_at",)
+    search_fields = ("name", "prefix", "user__username", "user__full_name")
+    list_select_related = ("user",)
+    actions = ["revoke_tokens"]
+
+    def _company_id_of(self, obj) -> int | None:
+        return obj.user.company_id
+
+    def get_queryset(self, request):
+        qs = admin.ModelAdmin.get_queryset(self, request)
+        return qs if request.user.is_superuser else qs.filter(user__company_id=request.user.company_id)
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.action(description=_("吊销所选令牌"))
+    def revoke_tokens(self, request, queryset):
+        count = 0
+        for token in queryset.filter(revoked_at__isnull=True).select_related("user"):
+            try:
+                services.token_revoke(token=token, by=request.user)
+                count += 1
+            except DomainError as exc:
+                self.message_user(request, exc.message, messages.ERROR)
+        self.message_user(request, str(_("已吊销 %(n)d 个令牌。")) % {"n": count}, messages.SUCCESS)

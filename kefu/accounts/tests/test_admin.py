@@ -268,3 +268,22 @@ def test_superuser_manages_every_company_and_grants_group_read(clock, company_x,
     services.user_change(by=root, user=agent_y, group_reader=True)
     row = AuditEvent.objects.get(action=Action.ROLE_CHANGED)
     assert row.detail == {"changes": {"group_reader": [False, True]}} and row.company == company_y
+
+
+def test_admin_revokes_company_tokens_only(clock, client, admin_x, agent_x, agent_y):
+    from kefu.accounts.models import ApiToken
+
+    tx, _raw = services.token_create(user=agent_x, name="X脚本", scopes=[])
+    ty, _raw = services.token_create(user=agent_y, name="Y脚本", scopes=[])
+    verified_client(client, admin_x)
+    page = client.get("/admin/accounts/apitoken/").content.decode()
+    assert "X脚本" in page and "Y脚本" not in page
+    assert token_hash_not_shown(page, tx)
+    client.post("/admin/accounts/apitoken/", {"action": "revoke_tokens", "_selected_action": [tx.pk, ty.pk]})
+    assert ApiToken.objects.get(pk=tx.pk).revoked_at is not None
+    assert ApiToken.objects.get(pk=ty.pk).revoked_at is None
+    assert AuditEvent.objects.get(action=Action.TOKEN_REVOKED).actor == admin_x
+
+
+def token_hash_not_shown(page: str, token) -> bool:
+    return token.token_hash not in page
