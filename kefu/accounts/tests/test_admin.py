@@ -287,3 +287,36 @@ def test_admin_revokes_company_tokens_only(clock, client, admin_x, agent_x, agen
 
 def token_hash_not_shown(page: str, token) -> bool:
     return token.token_hash not in page
+
+
+def test_every_admin_page_renders(clock, client, admin_x, agent_x, company_x):
+    """Changelists, add and change pages render for the company administrator and the superuser."""
+    dept = DepartmentFactory(company=company_x)
+    team = TeamFactory(department=dept)
+    root = UserFactory(company=None, username="root", is_superuser=True, is_staff=True)
+    for who in (admin_x, root):
+        client.logout()
+        verified_client(client, who)
+        for path in [
+            "/admin/",
+            "/admin/accounts/user/",
+            "/admin/accounts/user/add/",
+            f"/admin/accounts/user/{agent_x.pk}/change/",
+            f"/admin/accounts/user/{admin_x.pk}/change/",
+            f"/admin/accounts/user/{agent_x.pk}/password/",
+            "/admin/accounts/department/",
+            f"/admin/accounts/department/{dept.pk}/change/",
+            "/admin/accounts/team/",
+            f"/admin/accounts/team/{team.pk}/change/",
+            "/admin/accounts/company/",
+            f"/admin/accounts/company/{company_x.pk}/change/",
+            "/admin/accounts/companygroup/",
+            "/admin/accounts/lockout/",
+            "/admin/accounts/apitoken/",
+        ]:
+            assert client.get(path).status_code == 200, (who.username, path)
+    client.logout()
+    verified_client(client, admin_x)
+    form = client.get(f"/admin/accounts/user/{admin_x.pk}/change/").context["adminform"].form
+    assert form.fields["role"].disabled  # no changing one's own role
+    assert "group_reader" not in form.fields
