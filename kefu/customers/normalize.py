@@ -115,7 +115,8 @@ def normalize_part(value: str) -> str:
     return text.lstrip("0") or ("0" if text else "")
 
 
-_ADMIN_PART_RE = re.compile(r"^.*(?:省|市|区|县|旗|镇|乡|街道|大街|路|街|道|巷|弄)(?=.{2,}$)")
+# 区 but not 小区/社区, which end a community's own name ("山锦小区四期").
+_ADMIN_PART_RE = re.compile(r"^.*(?:省|市|(?<![小社])区|县|旗|镇|乡|街道|大街|路|街|道|巷|弄)(?=.{2,}$)")
 
 
 def community_name(prefix: str) -> str:

@@ -170,8 +170,9 @@ def plan_lookup(query: str, *, area_code: str = "") -> LookupPlan:
         ident = None  # a mobile number is never also an account number worth a second query
     name_hint = None
     tokens = [t for t in _SPLIT_RE.split(text) if t]
-    address = parse_address(compact)
-    if len(tokens) > 1:
+    # A valid phone number is not also read as an address ("+86 152-4668-6067" is not 152-4668-6067).
+    address = parse_address(compact) if phone is None else AddressParts()
+    if phone is None and len(tokens) > 1:
         # "张 幸福小区3-2-501" or "幸福小区3-2-501 张": a surname beside the address (P2).
         for i, tok in enumerate(tokens):
             if _NAME_RE.match(tok) and len(tok) <= 4 and not _COMMUNITY_SUFFIX_RE.search(tok):

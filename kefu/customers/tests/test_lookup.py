@@ -209,6 +209,7 @@ def test_card_has_history_meters_and_notes(agent_x, supervisor_x, city):
     ("typed", "phone", "ident", "building", "name", "community"),
     [
         ("13812345678", "13812345678", None, None, None, None),
+        ("+86 152-4668-6067", "15246686067", None, None, None, None),
         ("6201234", "05386201234", "6201234", None, None, None),
         ("HX-00012", None, "HX-00012", None, None, None),
         ("3-2-501", None, "3-2-501", "3", None, None),
