@@ -163,12 +163,14 @@ class Lockout(models.Model):
         USERNAME = "username", _("账号")
         ADDRESS = "address", _("来源地址")
 
-    kind = models.CharField(max_length=10, choices=Kind.choices)
-    key = models.CharField(max_length=150)
-    locked_at = models.DateTimeField(default=timezone.now)
-    until = models.DateTimeField(db_index=True)
-    released_at = models.DateTimeField(null=True, blank=True)
-    released_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(_("锁定对象"), max_length=10, choices=Kind.choices)
+    key = models.CharField(_("账号或地址"), max_length=150)
+    locked_at = models.DateTimeField(_("锁定时间"), default=timezone.now)
+    until = models.DateTimeField(_("锁定至"), db_index=True)
+    released_at = models.DateTimeField(_("解锁时间"), null=True, blank=True)
+    released_by = models.ForeignKey(
+        User, verbose_name=_("解锁人"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
 
     class Meta:
         verbose_name = verbose_name_plural = _("登录锁定")
@@ -199,7 +201,7 @@ class ApiToken(models.Model):
     user = models.ForeignKey(User, verbose_name=_("用户"), on_delete=models.PROTECT, related_name="api_tokens")
     name = models.CharField(_("名称"), max_length=100)
     prefix = models.CharField(_("前缀"), max_length=16, db_index=True)
-    token_hash = models.CharField(max_length=64, unique=True)
+    token_hash = models.CharField(_("密钥哈希"), max_length=64, unique=True)
     scopes = models.JSONField(_("范围"), default=list)
     created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
     expires_at = models.DateTimeField(_("过期时间"), null=True, blank=True)
@@ -284,13 +286,13 @@ class AuditArchive(models.Model):
     (migration 0003).
     """
 
-    through_id = models.BigIntegerField()
-    before = models.DateTimeField()
-    row_count = models.IntegerField()
-    path = models.CharField(max_length=500)
-    sha256 = models.CharField(max_length=64)
-    created_at = models.DateTimeField(default=timezone.now)
-    created_by = models.CharField(max_length=150, blank=True)
+    through_id = models.BigIntegerField(_("截止编号"))
+    before = models.DateTimeField(_("截止时间"))
+    row_count = models.IntegerField(_("条数"))
+    path = models.CharField(_("归档文件"), max_length=500)
+    sha256 = models.CharField("SHA-256", max_length=64)
+    created_at = models.DateTimeField(_("归档时间"), default=timezone.now)
+    created_by = models.CharField(_("执行人"), max_length=150, blank=True)
 
     class Meta:
         verbose_name = verbose_name_plural = _("审计归档")
