@@ -149,6 +149,31 @@ def measure_in_process(user, queries: list[tuple[str, str, int]]) -> dict:
     }
 
 
+def _process_cpu_seconds(pid: int) -> float | None:
+    """utime + stime of a process (Linux /proc), to report the server's CPU per request."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def _tree_cpu_seconds(root: int) -> float | None:
+    """CPU seconds of a process and its children (gunicorn's master and its worker)."""
+    total = _process_cpu_seconds(root)
+    if total is None:
+        return None
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                ppid = int(entry.joinpath("stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+            if ppid == root:
+                total += _process_cpu_seconds(int(entry.name)) or 0.0
+    return total
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -194,13 +219,18 @@ def measure_http(user, queries: list[tuple[str, str, int]]) -> dict:
             get(text)
         times: dict[str, list[float]] = {k: [] for k in KINDS}
         hits = dict.fromkeys(KINDS, 0)
+        cpu_before = _tree_cpu_seconds(server.pid)
         for kind, text, cid in queries:
             t0 = time.perf_counter()
             found = get(text)
             times[kind].append((time.perf_counter() - t0) * 1000)
             hits[kind] += any(r["customer_id"] == cid for r in found)
+        cpu_after = _tree_cpu_seconds(server.pid)
         conn.close()
-        return {k: {**summary(times[k]), "found_rate": round(hits[k] / len(times[k]), 4)} for k in KINDS if times[k]}
+        out: dict = {k: {**summary(times[k]), "found_rate": round(hits[k] / len(times[k]), 4)} for k in KINDS if times[k]}
+        if cpu_before is not None and cpu_after is not None and queries:
+            out["server_cpu_mean_ms_per_request"] = round((cpu_after - cpu_before) * 1000 / len(queries), 3)
+        return out
     finally:
         server.send_signal(signal.SIGTERM)
         try:
