@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -11,7 +12,7 @@ class LoginForm(AuthenticationForm):
     """Django's log-in form, telling a locked-out person until when (S1)."""
 
     error_messages = {
-        "invalid_login": _("工号或密码错误。连续 5 次错误将锁定 30 分钟。"),
+        "invalid_login": _("工号或密码错误。连续 %(threshold)d 次错误将锁定 %(minutes)d 分钟。"),
         "inactive": _("该账号已停用，请联系系统管理员。"),
         "locked": _("账号或来源地址因多次登录失败已锁定，请于 %(until)s 之后再试，或联系系统管理员解锁。"),
     }
@@ -25,6 +26,14 @@ class LoginForm(AuthenticationForm):
                 until = timezone.localtime(lock.until).strftime("%H:%M")
                 raise forms.ValidationError(self.error_messages["locked"], code="locked", params={"until": until})
             raise
+
+    def get_invalid_login_error(self):
+        policy = settings.KEFU_SECURITY
+        return forms.ValidationError(
+            self.error_messages["invalid_login"],
+            code="invalid_login",
+            params={"threshold": policy["LOCKOUT_THRESHOLD"], "minutes": policy["LOCKOUT_MINUTES"]},
+        )
 
 
 class TokenForm(forms.Form):

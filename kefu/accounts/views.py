@@ -9,6 +9,7 @@ from io import BytesIO
 
 import qrcode
 import qrcode.image.svg
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
@@ -50,6 +51,9 @@ class KefuPasswordChangeView(auth_views.PasswordChangeView):
 
     template_name = "accounts/password_change.html"
     success_url = reverse_lazy("home")
+
+    def get_context_data(self, **kwargs):
+        return {**super().get_context_data(**kwargs), "max_age_days": settings.KEFU_SECURITY["PASSWORD_MAX_AGE_DAYS"]}
 
     def dispatch(self, request, *args, **kwargs):
         from kefu.accounts.middleware import policy_block

@@ -86,6 +86,7 @@ def test_password_change_page_enforces_history(clock, client, agent_x):
     )
     assert r.status_code == 200
     assert "最近 5 次" in r.content.decode()
+    assert "密码每 90 天须更换一次" in r.content.decode()
 
 
 def test_expired_password_forces_the_change_page(clock, client, agent_x):
