@@ -27,7 +27,7 @@ from kefu.accounts import policy, services
 from kefu.accounts.audit import Action, audit_record, diff_fields
 from kefu.accounts.context import current_actor
 from kefu.accounts.models import ApiToken, Company, CompanyGroup, Department, Lockout, Team, User
-from kefu.accounts.roles import Perm, Role, role_allows
+from kefu.accounts.roles import Perm, role_allows
 from kefu.errors import DomainError
 
 
@@ -471,9 +471,6 @@ class LockoutAdmin(KefuModelAdmin):
             except DomainError as exc:
                 self.message_user(request, exc.message, messages.ERROR)
         self.message_user(request, str(_("已解锁 %(n)d 条。")) % {"n": count}, messages.SUCCESS)
-
-
-__all__ = ["admin_has_permission", "KefuModelAdmin", "Role"]
 
 
 @admin.register(ApiToken)
