@@ -6,3 +6,8 @@ class SlaConfig(AppConfig):
     name = "kefu.sla"
     label = "sla"
     verbose_name = _("服务承诺与时限")
+
+    def ready(self) -> None:
+        from kefu.sla import attach
+
+        attach.register()

@@ -321,8 +321,13 @@ class Clock(models.Model):
     paused_total = models.DurationField(_("累计暂停"), default=timedelta(0))
     met_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
     breached_at = models.DateTimeField(_("超时时间"), null=True, blank=True)
+    cancelled_at = models.DateTimeField(_("撤销时间"), null=True, blank=True)
     warned_at = models.DateTimeField(_("已预警"), null=True, blank=True)
-    escalation_level = models.PositiveSmallIntegerField(_("升级级别"), default=0)
+    escalation_level = models.PositiveSmallIntegerField(
+        _("升级级别"), default=0, help_text=_("0 未升级，1 已通知主管（超时），2 已通知经理（P9）")
+    )
+    # due_at + the commitment's escalate_after: when a breached clock goes on to the manager (P9).
+    escalate_at = models.DateTimeField(_("升级时间"), null=True, blank=True)
     fallback_calendar = models.BooleanField(_("使用后备日历"), default=False)
     created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
 
@@ -332,6 +337,9 @@ class Clock(models.Model):
             models.Index(fields=["subject_type", "subject_id"], name="sla_clock_subject_idx"),
             models.Index(fields=["state", "due_at"], name="sla_clock_state_due_idx"),
             models.Index(fields=["state", "warn_at"], name="sla_clock_state_warn_idx"),
+            models.Index(
+                fields=["state", "escalation_level", "escalate_at"], name="sla_clock_escalate_idx"
+            ),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -393,3 +401,31 @@ class ClockPause(models.Model):
 
     def as_engine(self) -> engine.Pause:
         return engine.Pause(self.started_at, self.ended_at)
+
+
+class ClockAttachment(models.Model):
+    """The record that a subject (a work order) has been given its clocks (issue 4 §3).
+
+    Written in the same transaction as the clocks — also when no commitment applies — so the
+    periodic sweep can find open work orders whose creation hook never ran (the process died
+    between the work order's commit and the hook) without re-examining every work order forever.
+    """
+
+    company = models.ForeignKey(Company, verbose_name=_("公司"), on_delete=models.PROTECT, related_name="+")
+    subject_type = models.CharField(_("对象类型"), max_length=40)
+    subject_id = models.CharField(_("对象编号"), max_length=40)
+    commitment_set = models.ForeignKey(
+        CommitmentSet, verbose_name=_("方案"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    kind_signature = models.CharField(_("类型签名"), max_length=120, blank=True)
+    attached_at = models.DateTimeField(_("挂接时间"), default=timezone.now)
+    by_sweep = models.BooleanField(_("由巡检补挂"), default=False)
+
+    class Meta:
+        verbose_name = verbose_name_plural = _("计时挂接记录")
+        constraints = [
+            models.UniqueConstraint(fields=["subject_type", "subject_id"], name="sla_attachment_subject")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.subject_type}#{self.subject_id}"

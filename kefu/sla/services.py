@@ -4,8 +4,9 @@ hours, and the generic clock lifecycle (start, pause, resume, stop) that the tic
 from __future__ import annotations
 
 import logging
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
@@ -43,6 +44,17 @@ CALENDAR_YEAR_ENTERED = "sla.calendar_year_entered"
 BUSINESS_HOURS_SET = "sla.business_hours_set"
 CLOCK_PAUSED = "sla.clock_paused"
 CLOCK_RESUMED = "sla.clock_resumed"
+
+#: Minutes after the breach before a breached clock goes on to the manager level when the
+#: commitment leaves `escalate_after` empty (P9). Settings may override it.
+DEFAULT_ESCALATE_AFTER_MINUTES = 120
+
+
+def escalate_after_minutes(commitment: Commitment) -> int:
+    """The commitment's own escalation delay, else the installation default (P9)."""
+    if commitment.escalate_after is not None:
+        return commitment.escalate_after
+    return int(getattr(settings, "KEFU_SLA_ESCALATE_AFTER_MINUTES", DEFAULT_ESCALATE_AFTER_MINUTES))
 
 _COPY_FIELDS = (
     "spec_id",
@@ -284,6 +296,7 @@ def _recompute(clock: Clock, pauses: list[ClockPause]) -> None:
     ps = [p.as_engine() for p in pauses if p.ended_at is not None]
     clock.due_at = engine.due_at(start, limit, cal, bh, ps)
     clock.warn_at = engine.warn_at(start, limit, cal, clock.commitment.warn_at_percent, bh, ps)
+    clock.escalate_at = clock.due_at + timedelta(minutes=escalate_after_minutes(clock.commitment))
     clock.fallback_calendar = (not limit.is_wall_clock) and cal.has_fallback(
         start.astimezone(cal.tz).date(), clock.due_at.astimezone(cal.tz).date()
     )
@@ -354,8 +367,8 @@ def clock_pause(*, clock: Clock, by, reason: str, at: datetime, note: str = "") 
             raise Conflict(_("计时已超时，不能再暂停。"), code="breached")
         assert_transition(c.state, ClockState.PAUSED)
         ClockPause.objects.create(clock=c, started_at=at, reason=reason, by=by, note=note[:200])
-        c.state, c.paused_at, c.due_at, c.warn_at = ClockState.PAUSED, at, None, None
-        c.save(update_fields=["state", "paused_at", "due_at", "warn_at"])
+        c.state, c.paused_at, c.due_at, c.warn_at, c.escalate_at = ClockState.PAUSED, at, None, None, None
+        c.save(update_fields=["state", "paused_at", "due_at", "warn_at", "escalate_at"])
         audit_record(
             action=CLOCK_PAUSED,
             obj=c,
@@ -387,7 +400,11 @@ def clock_resume(*, clock: Clock, by, at: datetime) -> Clock:
             c.started_at, at, kind, cal, [p.as_engine() for p in pauses], c.business_hours
         )
         c.state, c.paused_at = ClockState.RUNNING, None
-        c.save(update_fields=["state", "paused_at", "due_at", "warn_at", "paused_total", "fallback_calendar"])
+        c.save(
+            update_fields=[
+                "state", "paused_at", "due_at", "warn_at", "escalate_at", "paused_total", "fallback_calendar"
+            ]
+        )
         audit_record(
             action=CLOCK_RESUMED,
             obj=c,
@@ -420,6 +437,20 @@ def clock_stop(*, clock: Clock, at: datetime) -> Clock:
             p.save(update_fields=["ended_at"])
         c.state, c.met_at, c.paused_at = new, at, None
         c.save(update_fields=["state", "met_at", "paused_at", "breached_at"])
+    return c
+
+
+def clock_cancel(*, clock: Clock, at: datetime) -> Clock:
+    """The work order was reclassified or cancelled: the clock is not measured any more
+    (issue 4 §3). An open pause ends; a final clock cannot be cancelled."""
+    with transaction.atomic():
+        c = Clock.objects.select_for_update().get(pk=clock.pk)
+        assert_transition(c.state, ClockState.CANCELLED)
+        for p in c.pauses.filter(ended_at__isnull=True):
+            p.ended_at = max(at, p.started_at)
+            p.save(update_fields=["ended_at"])
+        c.state, c.cancelled_at, c.paused_at = ClockState.CANCELLED, at, None
+        c.save(update_fields=["state", "cancelled_at", "paused_at"])
     return c
 
 

@@ -19,19 +19,23 @@ class ClockState(models.TextChoices):
     MET = "met", _("已达标")  # stopped at or before the due time
     BREACHED = "breached", _("已超时")  # due time passed, not stopped yet (escalation runs)
     MET_AFTER_BREACH = "met_after_breach", _("超时后完成")  # stopped after the due time (counts as a breach)
+    CANCELLED = "cancelled", _("已撤销")  # the work order was reclassified or cancelled: not measured
 
 
 #: Allowed moves. A breached clock cannot be paused: a pause cannot undo a breach that happened.
 TRANSITIONS: dict[str, frozenset[str]] = {
-    ClockState.RUNNING: frozenset({ClockState.PAUSED, ClockState.MET, ClockState.BREACHED}),
-    ClockState.PAUSED: frozenset({ClockState.RUNNING, ClockState.MET}),
-    ClockState.BREACHED: frozenset({ClockState.MET_AFTER_BREACH}),
+    ClockState.RUNNING: frozenset(
+        {ClockState.PAUSED, ClockState.MET, ClockState.BREACHED, ClockState.CANCELLED}
+    ),
+    ClockState.PAUSED: frozenset({ClockState.RUNNING, ClockState.MET, ClockState.CANCELLED}),
+    ClockState.BREACHED: frozenset({ClockState.MET_AFTER_BREACH, ClockState.CANCELLED}),
     ClockState.MET: frozenset(),
     ClockState.MET_AFTER_BREACH: frozenset(),
+    ClockState.CANCELLED: frozenset(),
 }
 
 OPEN_STATES = frozenset({ClockState.RUNNING, ClockState.PAUSED, ClockState.BREACHED})
-FINAL_STATES = frozenset({ClockState.MET, ClockState.MET_AFTER_BREACH})
+FINAL_STATES = frozenset({ClockState.MET, ClockState.MET_AFTER_BREACH, ClockState.CANCELLED})
 
 
 class IllegalTransition(ValueError):
