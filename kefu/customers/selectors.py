@@ -17,7 +17,7 @@ from datetime import date, datetime
 from typing import Iterable
 
 from django.db import connection
-from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.utils.translation import gettext as _
 
 from kefu.accounts.audit import Action, audit_record
@@ -214,8 +214,10 @@ def _rows(qs: QuerySet, limit: int) -> list[tuple]:
     """The lookup's rows in one query: the customer, category, premise, primary phone and whether
     the care registry has an active entry (so the registry is read only when it matters)."""
     primary = Phone.objects.filter(customer_id=OuterRef("pk")).order_by("-is_primary", "id").values("number")[:1]
-    care = CareRegistration.objects.filter(customer_id=OuterRef("pk"), ended_on__isnull=True)
-    return list(qs.annotate(primary_phone=Subquery(primary), has_care=Exists(care)).values_list(*_ROW_FIELDS, "primary_phone", "has_care")[:limit])
+    # A scalar subquery, not EXISTS: PostgreSQL may turn an EXISTS into a hashed subplan that reads
+    # the whole registry; a LIMIT 1 scalar subquery is always an index probe per row.
+    care = CareRegistration.objects.filter(customer_id=OuterRef("pk"), ended_on__isnull=True).order_by().values("id")[:1]
+    return list(qs.annotate(primary_phone=Subquery(primary), care_id=Subquery(care)).values_list(*_ROW_FIELDS, "primary_phone", "care_id")[:limit])
 
 
 Hit = tuple  # (match, score, matched phone, row)
@@ -298,10 +300,10 @@ def caller_lookup(*, user, query: str, limit: int = 20) -> list[CallerCandidate]
     hits = _find(plan, company_ids, limit)
     if not hits:
         return []
-    care = _care_map([cid for cid, hit in hits.items() if hit[3][8]])
+    care = _care_map([cid for cid, hit in hits.items() if hit[3][8] is not None])
     out = []
     for cid, (match, score, matched_phone, row) in hits.items():
-        _id, account_no, name, status, category, address, room, primary_phone, _has_care = row
+        _id, account_no, name, status, category, address, room, primary_phone, _care_id = row
         if status != Customer.Status.ACTIVE:
             score -= PENALTY_INACTIVE
         if plan.name_hint and name.startswith(plan.name_hint):
