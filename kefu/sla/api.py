@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, time
 
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Router, Status
 
@@ -23,13 +24,17 @@ from kefu.sla.schemas import (
     BusinessHoursIn,
     BusinessHoursOut,
     CloneIn,
+    ClockOut,
     CommitmentSetDetailOut,
     CommitmentSetOut,
     DayOut,
     FromPresetIn,
     OverrideIn,
     OverrideOut,
+    PauseIn,
 )
+from kefu.sla.models import PauseReason
+from kefu.sla.states import clock_display
 
 router = Router(tags=["sla"])
 
@@ -213,3 +218,75 @@ def set_business_hours(request, payload: BusinessHoursIn):
         opens_at=payload.opens_at,
         closes_at=payload.closes_at,
     )
+
+
+# ---- clocks of a work order (issue 4 §6) -------------------------------------------------------
+def clock_out(clock, now) -> dict:
+    """A clock as the API and the pages show it (display state computed at `now`)."""
+    return {
+        "id": clock.pk,
+        "subject_type": clock.subject_type,
+        "subject_id": clock.subject_id,
+        "commitment_id": clock.commitment_id,
+        "spec_id": clock.commitment.spec_id,
+        "name": clock.commitment.name,
+        "clock_kind": clock.clock_kind,
+        "commitment_version": clock.commitment_version,
+        "limit_value": clock.limit_value,
+        "limit_unit": clock.limit_unit,
+        "state": clock.state,
+        "display": clock_display(state=clock.state, due_at=clock.due_at, warn_at=clock.warn_at, now=now),
+        "started_at": clock.started_at,
+        "due_at": clock.due_at,
+        "warn_at": clock.warn_at,
+        "met_at": clock.met_at,
+        "breached_at": clock.breached_at,
+        "paused_at": clock.paused_at,
+        "escalation_level": clock.escalation_level,
+        "fallback_calendar": clock.fallback_calendar,
+        "accepted_pause_reasons": list(clock.commitment.pause_reasons or []),
+        "pauses": [
+            {
+                "started_at": p.started_at,
+                "ended_at": p.ended_at,
+                "reason": p.reason,
+                "reason_label": str(PauseReason(p.reason).label) if p.reason in PauseReason.values else p.reason,
+                "by": p.by.display_name,
+                "ended_by": p.ended_by.display_name if p.ended_by_id else None,
+                "note": p.note,
+            }
+            for p in clock.pauses.all()
+        ],
+    }
+
+
+def _clock_id(clock_id: int) -> int:
+    if not 1 <= clock_id <= 2**62:
+        raise NotFound(_("未找到该计时，或您无权查看。"))
+    return clock_id
+
+
+@router.get("/tickets/{int:ticket_id}/clocks", response=list[ClockOut], summary="工单的承诺计时")
+def ticket_clocks(request, ticket_id: int):
+    if not 1 <= ticket_id <= 2**62:
+        raise NotFound(_("没有找到该工单，或您无权查看。"))
+    now = timezone.now()
+    return [clock_out(c, now) for c in selectors.ticket_clocks_for_user(request.user, ticket_id)]
+
+
+@router.post("/clocks/{int:clock_id}/pause", response=ClockOut, summary="暂停计时（须为承诺认可的原因）")
+def pause_clock(request, clock_id: int, payload: PauseIn):
+    clock = selectors.clock_for_user(request.user, _clock_id(clock_id))
+    if len(payload.note) > 200:
+        raise DomainError(_("说明不能超过 200 字。"), field="note")
+    services.clock_pause(
+        clock=clock, by=request.user, reason=payload.reason, at=timezone.now(), note=payload.note.strip()
+    )
+    return clock_out(selectors.clock_for_user(request.user, clock_id), timezone.now())
+
+
+@router.post("/clocks/{int:clock_id}/resume", response=ClockOut, summary="恢复计时")
+def resume_clock(request, clock_id: int):
+    clock = selectors.clock_for_user(request.user, _clock_id(clock_id))
+    services.clock_resume(clock=clock, by=request.user, at=timezone.now())
+    return clock_out(selectors.clock_for_user(request.user, clock_id), timezone.now())

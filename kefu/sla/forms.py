@@ -5,6 +5,8 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from kefu.sla.models import Commitment
+
 
 class OverrideForm(forms.Form):
     date = forms.DateField(label=_("日期"), widget=forms.DateInput(attrs={"type": "date"}))
@@ -20,3 +22,42 @@ class OverrideForm(forms.Form):
     note = forms.CharField(
         label=_("依据/备注"), max_length=200, required=False, help_text=_("如：国办发明电〔2026〕×号")
     )
+
+
+class CommitmentForm(forms.ModelForm):
+    """The commitment-set editor (C17): limits and applies-to filters of an unpublished set."""
+
+    pause_reasons = forms.MultipleChoiceField(
+        label=_("可暂停原因"), required=False, widget=forms.CheckboxSelectMultiple, choices=()
+    )
+
+    class Meta:
+        model = Commitment
+        fields = [
+            "name",
+            "ticket_kind",
+            "ticket_sub_kind",
+            "customer_category",
+            "severity",
+            "channel",
+            "limit_value",
+            "limit_unit",
+            "ends_at_close_of_business",
+            "pause_reasons",
+            "warn_at_percent",
+            "escalate_after",
+            "note",
+        ]
+
+    def __init__(self, *args, **kwargs):
+        from kefu.sla.codes import Channel, Severity, TicketKindCode
+        from kefu.sla.models import PauseReason
+
+        super().__init__(*args, **kwargs)
+        self.fields["pause_reasons"].choices = PauseReason.choices
+        any_ = [("", _("（任意）"))]
+        self.fields["ticket_kind"].widget = forms.Select(choices=any_ + list(TicketKindCode.choices))
+        self.fields["severity"].widget = forms.Select(choices=any_ + list(Severity.choices))
+        self.fields["channel"].widget = forms.Select(choices=any_ + list(Channel.choices))
+        self.fields["limit_value"].min_value = 1
+        self.fields["note"].widget = forms.Textarea(attrs={"rows": 2})

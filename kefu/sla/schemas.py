@@ -103,3 +103,43 @@ class BusinessHoursOut(Schema):
     department_id: int | None
     opens_at: time
     closes_at: time
+
+
+class ClockPauseOut(Schema):
+    started_at: datetime
+    ended_at: datetime | None
+    reason: str
+    reason_label: str
+    by: str
+    ended_by: str | None
+    note: str
+
+
+class ClockOut(Schema):
+    id: int
+    subject_type: str
+    subject_id: str
+    commitment_id: int
+    spec_id: str
+    name: str
+    clock_kind: str
+    commitment_version: int
+    limit_value: int
+    limit_unit: str
+    state: str
+    display: str = Field(description="running / due_soon / breached / paused / met / met_after_breach / cancelled")
+    started_at: datetime
+    due_at: datetime | None
+    warn_at: datetime | None
+    met_at: datetime | None
+    breached_at: datetime | None
+    paused_at: datetime | None
+    escalation_level: int
+    fallback_calendar: bool
+    accepted_pause_reasons: list[str]
+    pauses: list[ClockPauseOut]
+
+
+class PauseIn(Schema):
+    reason: str = Field(description="customer_requested_time / customer_unreachable / agreed_otherwise")
+    note: str = ""

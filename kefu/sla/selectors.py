@@ -148,3 +148,123 @@ def clocks_of(subject_type: str, subject_id: str) -> QuerySet[Clock]:
     return Clock.objects.filter(subject_type=subject_type, subject_id=str(subject_id)).select_related(
         "commitment"
     )
+
+
+# ---- clocks as people see them (issue 4 §5, §6) ------------------------------------------------
+TICKET_SUBJECT = "tickets.workorder"
+
+
+def ticket_clocks(ticket_id: int) -> QuerySet[Clock]:
+    """Every clock of a work order, oldest first (visibility is the caller's check)."""
+    return (
+        Clock.objects.filter(subject_type=TICKET_SUBJECT, subject_id=str(ticket_id))
+        .select_related("commitment")
+        .prefetch_related("pauses__by", "pauses__ended_by")
+        .order_by("started_at", "id")
+    )
+
+
+def ticket_clocks_for_user(user, ticket_id: int) -> QuerySet[Clock]:
+    """The clocks of a work order the user may see — the work order's own visibility decides
+    (kefu.tickets.selectors.ticket_get; NotFound otherwise, S2)."""
+    from kefu.tickets.selectors import ticket_get
+
+    ticket_get(user=user, ticket_id=ticket_id)
+    return ticket_clocks(ticket_id)
+
+
+def clock_for_user(user, clock_id: int) -> Clock:
+    """One clock the user may see: a work order's clock if they may see the work order; any other
+    subject's clock within their companies. NotFound otherwise (S2)."""
+    from django.utils.translation import gettext as _
+
+    clock = (
+        Clock.objects.select_related("commitment", "company")
+        .filter(pk=clock_id, company_id__in=readable_company_ids(user))
+        .first()
+    )
+    if clock is None:
+        raise NotFound(_("未找到该计时，或您无权查看。"))
+    if clock.subject_type == TICKET_SUBJECT:
+        from kefu.tickets.selectors import ticket_get
+
+        try:
+            ticket_get(user=user, ticket_id=int(clock.subject_id))
+        except (NotFound, ValueError):
+            raise NotFound(_("未找到该计时，或您无权查看。")) from None
+    return clock
+
+
+def _team_ticket_ids(user, team_id: int | None):
+    from django.db.models import CharField
+    from django.db.models.functions import Cast
+
+    from kefu.tickets.selectors import tickets_visible_to
+
+    qs = tickets_visible_to(user)
+    if team_id is not None:
+        qs = qs.filter(assigned_team_id=team_id)
+    return qs.annotate(sid=Cast("pk", output_field=CharField())).values("sid")
+
+
+def queue_due_soon(user, *, team_id: int | None, now: datetime) -> QuerySet[Clock]:
+    """Running clocks past their warning time and not yet due, on work orders of the team the
+    user may see — the "due soon" queue, soonest first (issue 4 §5)."""
+    return (
+        Clock.objects.filter(
+            subject_type=TICKET_SUBJECT,
+            subject_id__in=_team_ticket_ids(user, team_id),
+            state=ClockState.RUNNING,
+            warn_at__lte=now,
+            due_at__gte=now,
+        )
+        .select_related("commitment")
+        .order_by("due_at")
+    )
+
+
+def queue_breached(user, *, team_id: int | None, now: datetime) -> QuerySet[Clock]:
+    """Clocks past due and not stopped (marked or not yet swept), oldest breach first."""
+    return (
+        Clock.objects.filter(subject_type=TICKET_SUBJECT, subject_id__in=_team_ticket_ids(user, team_id))
+        .filter(Q(state=ClockState.BREACHED) | Q(state=ClockState.RUNNING, due_at__lt=now))
+        .select_related("commitment")
+        .order_by("due_at")
+    )
+
+
+def board_counts(company_ids: Iterable[int], *, now: datetime, since: datetime) -> list[dict]:
+    """The supervisor board (issue 4 §5): per commitment (SPEC id, code, name) the number of clocks
+    started since `since` in each display state; open clocks are counted whenever they started."""
+    from django.db.models import Count
+
+    running = Q(state=ClockState.RUNNING)
+    qs = Clock.objects.filter(company_id__in=list(company_ids)).filter(
+        Q(started_at__gte=since) | Q(state__in=[ClockState.RUNNING, ClockState.PAUSED, ClockState.BREACHED])
+    )
+    rows = (
+        qs.values("commitment__spec_id", "commitment__code", "commitment__name")
+        .annotate(
+            running=Count("id", filter=running & (Q(warn_at__gt=now) | Q(warn_at__isnull=True))),
+            due_soon=Count("id", filter=running & Q(warn_at__lte=now, due_at__gte=now)),
+            breached=Count("id", filter=Q(state=ClockState.BREACHED) | (running & Q(due_at__lt=now))),
+            paused=Count("id", filter=Q(state=ClockState.PAUSED)),
+            met=Count("id", filter=Q(state=ClockState.MET)),
+            met_after_breach=Count("id", filter=Q(state=ClockState.MET_AFTER_BREACH)),
+            cancelled=Count("id", filter=Q(state=ClockState.CANCELLED)),
+        )
+        .order_by("commitment__spec_id", "commitment__code")
+    )
+    merged: dict[tuple, dict] = {}
+    for r in rows:  # several set versions share a code: one line per SPEC id + code
+        key = (r["commitment__spec_id"], r["commitment__code"])
+        line = merged.setdefault(
+            key,
+            {"spec_id": key[0], "code": key[1], "name": r["commitment__name"], **{k: 0 for k in BOARD_STATES}},
+        )
+        for k in BOARD_STATES:
+            line[k] += r[k]
+    return list(merged.values())
+
+
+BOARD_STATES = ("running", "due_soon", "breached", "paused", "met", "met_after_breach", "cancelled")

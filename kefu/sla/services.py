@@ -505,3 +505,63 @@ def clocks_on_event(
                 )
             )
     return started, stopped
+
+
+COMMITMENT_UPDATED = "sla.commitment_updated"
+
+#: What an administrator may change on a commitment of an unpublished set (C17).
+EDITABLE_FIELDS = (
+    "name",
+    "ticket_kind",
+    "ticket_sub_kind",
+    "customer_category",
+    "severity",
+    "channel",
+    "limit_value",
+    "limit_unit",
+    "ends_at_close_of_business",
+    "pause_reasons",
+    "warn_at_percent",
+    "escalate_after",
+    "note",
+)
+
+
+def commitment_update(*, by, commitment: Commitment, changes: dict) -> Commitment:
+    """Change the limits and filters of a commitment of an unpublished set (C17). Published sets
+    are read-only: clone them into a new version first. Validated like the model; audited."""
+    from django.core.exceptions import ValidationError
+
+    assert_perm(by, Perm.MASTER_DATA)
+    unknown = set(changes) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise DomainError(_("不能修改这些字段：%(f)s") % {"f": "、".join(sorted(unknown))})
+    with transaction.atomic():
+        the_set = CommitmentSet.objects.select_for_update().get(pk=commitment.commitment_set_id)
+        assert_can_write(by, the_set.company_id)
+        if the_set.is_published:
+            raise Conflict(_("已发布的方案不能修改，请先复制为新版本。"), code="published")
+        row = Commitment.objects.select_for_update().get(pk=commitment.pk)
+        before = {k: getattr(row, k) for k in changes}
+        for k, v in changes.items():
+            setattr(row, k, v)
+        if row.limit_value < 1:
+            raise DomainError(_("时限必须大于 0。"), field="limit_value")
+        if not 1 <= row.warn_at_percent <= 100:
+            raise DomainError(_("预警比例应在 1 到 100 之间。"), field="warn_at_percent")
+        try:
+            row.clean()
+        except ValidationError as exc:
+            raise DomainError(" ".join(exc.messages)) from None
+        row.save(update_fields=list(changes))
+        audit_record(
+            action=COMMITMENT_UPDATED,
+            obj=row,
+            actor=by,
+            company=the_set.company,
+            detail={
+                "set": the_set.pk,
+                "changes": {k: [str(before[k]), str(getattr(row, k))] for k in changes if before[k] != getattr(row, k)},
+            },
+        )
+    return row

@@ -76,3 +76,27 @@ def clock_state(
     if due_at is not None and now > due_at:
         return ClockState.BREACHED
     return ClockState.RUNNING
+
+
+#: How a clock is shown (countdown colours, queues): its state, with "due soon" for a running
+#: clock past its warning time and "breached" for one past due that no sweep has marked yet.
+DISPLAY_LABELS: dict[str, str] = {
+    "running": _("计时中"),
+    "due_soon": _("即将到期"),
+    "breached": _("已超时"),
+    "paused": _("已暂停"),
+    "met": _("已达标"),
+    "met_after_breach": _("超时后完成"),
+    "cancelled": _("已撤销"),
+}
+
+
+def clock_display(*, state: str, due_at: datetime | None, warn_at: datetime | None, now: datetime) -> str:
+    """The display state of a clock at `now` (pure): running / due_soon / breached / paused / met /
+    met_after_breach / cancelled."""
+    if state == ClockState.RUNNING:
+        if due_at is not None and now > due_at:
+            return "breached"
+        if warn_at is not None and now >= warn_at:
+            return "due_soon"
+    return str(state)

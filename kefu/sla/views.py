@@ -122,4 +122,152 @@ def commitment_set_detail(request: HttpRequest, pk: int) -> HttpResponse:
         row = selectors.commitment_set_get(request.user, pk)
     except DomainError:
         raise Http404 from None
-    return render(request, "sla/set_detail.html", {"set": row, "commitments": row.commitments.all()})
+    return render(
+        request,
+        "sla/set_detail.html",
+        {
+            "set": row,
+            "commitments": row.commitments.all(),
+            "can_edit": role_allows(request.user, Perm.MASTER_DATA) and row.company_id == request.user.company_id,
+        },
+    )
+
+
+# ---- queues, board, editor (issue 4 §5) --------------------------------------------------------
+QUEUE_LIMIT = 200
+
+
+def _teams(user):
+    from kefu.accounts.models import Team
+
+    return Team.objects.filter(company_id=user.company_id, is_active=True).select_related("department")
+
+
+def _ticket_numbers(clocks) -> dict[str, dict]:
+    from kefu.tickets.models import Ticket
+
+    ids = [int(c.subject_id) for c in clocks if c.subject_id.isdigit()]
+    rows = Ticket.objects.filter(pk__in=ids).values("id", "number", "owner__full_name", "owner__username", "state")
+    return {str(r["id"]): r for r in rows}
+
+
+@login_required
+def queue(request: HttpRequest, which: str) -> HttpResponse:
+    """The "due soon" and "breached" queues of a team (default: the user's own team)."""
+    from kefu.sla.templatetags.sla_tags import clock_line
+
+    if which not in ("due-soon", "breached"):
+        raise Http404
+    team_param = request.GET.get("team", "")
+    if team_param == "all" and role_allows(request.user, Perm.TICKET_VIEW_ALL):
+        team_id = None
+    else:
+        try:
+            team_id = int(team_param) if team_param else request.user.team_id
+        except ValueError:
+            team_id = request.user.team_id
+        if team_id is not None and not _teams(request.user).filter(pk=team_id).exists():
+            raise Http404
+    now = timezone.now()
+    pick = selectors.queue_due_soon if which == "due-soon" else selectors.queue_breached
+    qs = pick(request.user, team_id=team_id, now=now)
+    total = qs.count()
+    clocks = list(qs[:QUEUE_LIMIT])
+    tickets = _ticket_numbers(clocks)
+    return render(
+        request,
+        "sla/queue.html",
+        {
+            "which": which,
+            "title": _("即将到期") if which == "due-soon" else _("已超时"),
+            "lines": [dict(clock_line(c, now), ticket=tickets.get(c.subject_id)) for c in clocks],
+            "total": total,
+            "limit": QUEUE_LIMIT,
+            "teams": _teams(request.user),
+            "team_id": team_id,
+            "team_param": "all" if team_id is None else str(team_id),
+            "can_all": role_allows(request.user, Perm.TICKET_VIEW_ALL),
+        },
+    )
+
+
+@login_required
+def board(request: HttpRequest) -> HttpResponse:
+    """The supervisor board: clocks per commitment (SPEC id) and state (Perm.REPORT_VIEW)."""
+    from datetime import timedelta
+
+    from kefu.accounts.scoping import readable_company_ids
+
+    if not role_allows(request.user, Perm.REPORT_VIEW):
+        return render(request, "403.html", status=403)
+    try:
+        days = min(max(int(request.GET.get("days", "30")), 1), 366)
+    except ValueError:
+        days = 30
+    now = timezone.now()
+    rows = selectors.board_counts(readable_company_ids(request.user), now=now, since=now - timedelta(days=days))
+    totals = {k: sum(r[k] for r in rows) for k in selectors.BOARD_STATES}
+    return render(
+        request,
+        "sla/board.html",
+        {"rows": rows, "totals": totals, "days": days, "states": selectors.BOARD_STATES},
+    )
+
+
+@login_required
+def commitment_edit(request: HttpRequest, pk: int, commitment_pk: int) -> HttpResponse:
+    """Edit one commitment of an unpublished set (Perm.MASTER_DATA; published sets: clone first)."""
+    from kefu.sla.forms import CommitmentForm
+
+    if not role_allows(request.user, Perm.MASTER_DATA):
+        return render(request, "403.html", status=403)
+    try:
+        the_set = selectors.commitment_set_get(request.user, pk)
+    except DomainError:
+        raise Http404 from None
+    commitment = the_set.commitments.filter(pk=commitment_pk).first()
+    if commitment is None:
+        raise Http404
+    if the_set.is_published:
+        messages.error(request, _("已发布的方案不能修改，请先复制为新版本。"))
+        return redirect("sla:set_detail", pk=the_set.pk)
+    form = CommitmentForm(request.POST or None, instance=commitment)
+    if request.method == "POST" and form.is_valid():
+        changes = {k: form.cleaned_data[k] for k in form.changed_data}
+        try:
+            services.commitment_update(
+                by=request.user, commitment=the_set.commitments.get(pk=commitment_pk), changes=changes
+            )
+        except DomainError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, _("已保存。"))
+            return redirect("sla:set_detail", pk=the_set.pk)
+    return render(request, "sla/commitment_edit.html", {"set": the_set, "commitment": commitment, "form": form})
+
+
+@login_required
+@require_POST
+def set_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    """Clone a set into a new draft version, or publish a draft (Perm.MASTER_DATA, C17)."""
+    try:
+        the_set = selectors.commitment_set_get(request.user, pk)
+    except DomainError:
+        raise Http404 from None
+    try:
+        if action == "clone":
+            try:
+                year = int(request.POST.get("year", the_set.year))
+            except ValueError:
+                raise DomainError(_("年度无效。"), field="year") from None
+            new = services.commitment_set_clone(source=the_set, year=year, by=request.user)
+            messages.success(request, _("已复制为 %(y)s 年 v%(v)s（草稿）。") % {"y": new.year, "v": new.version})
+            return redirect("sla:set_detail", pk=new.pk)
+        if action == "publish":
+            services.commitment_set_publish(commitment_set=the_set, by=request.user)
+            messages.success(request, _("方案已发布。"))
+        else:
+            raise Http404
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    return redirect("sla:set_detail", pk=the_set.pk)

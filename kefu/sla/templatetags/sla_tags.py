@@ -1,0 +1,58 @@
+"""`{% load sla_tags %}{% ticket_clocks ticket %}` — a work order's commitment clocks as coloured
+countdowns (issue 4 §5): running, due soon, breached, paused, met. `compact=True` gives one line
+for the work-order list.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django import template
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from kefu.sla import selectors
+from kefu.sla.states import DISPLAY_LABELS, clock_display
+
+register = template.Library()
+
+
+def human_span(delta: timedelta) -> str:
+    """"2天3小时", "3小时12分", "8分" — the size of a remaining or overdue span (pure)."""
+    minutes = max(int(delta.total_seconds() // 60), 0)
+    days, rest = divmod(minutes, 1440)
+    hours, mins = divmod(rest, 60)
+    if days:
+        return _("%(d)s天%(h)s小时") % {"d": days, "h": hours}
+    if hours:
+        return _("%(h)s小时%(m)s分") % {"h": hours, "m": mins}
+    return _("%(m)s分") % {"m": mins}
+
+
+def clock_line(clock, now: datetime) -> dict:
+    display = clock_display(state=clock.state, due_at=clock.due_at, warn_at=clock.warn_at, now=now)
+    if display in ("running", "due_soon") and clock.due_at:
+        text = _("剩余 %(s)s") % {"s": human_span(clock.due_at - now)}
+    elif display == "breached" and clock.due_at:
+        text = _("已超时 %(s)s") % {"s": human_span(now - clock.due_at)}
+    elif display == "paused":
+        text = _("暂停于 %(t)s") % {"t": timezone.localtime(clock.paused_at).strftime("%m-%d %H:%M")} if clock.paused_at else ""
+    elif display in ("met", "met_after_breach") and clock.met_at:
+        text = _("完成于 %(t)s") % {"t": timezone.localtime(clock.met_at).strftime("%m-%d %H:%M")}
+    else:
+        text = ""
+    return {
+        "clock": clock,
+        "display": display,
+        "label": DISPLAY_LABELS.get(display, display),
+        "text": text,
+        "open": display in ("running", "due_soon", "breached"),
+    }
+
+
+@register.inclusion_tag("sla/_ticket_clocks.html")
+def ticket_clocks(ticket, compact: bool = False):
+    """The clocks of `ticket` (a kefu.tickets Ticket) — cancelled clocks are left out."""
+    now = timezone.now()
+    clocks = [c for c in selectors.ticket_clocks(ticket.pk) if c.state != "cancelled"]
+    return {"lines": [clock_line(c, now) for c in clocks], "compact": compact}
