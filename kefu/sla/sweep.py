@@ -28,6 +28,7 @@ import logging
 import time as _time
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
+from functools import lru_cache
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -137,11 +138,23 @@ class Recipients:
         return self._by_role[key]
 
 
-def _ticket_url(ticket_id: str) -> str:
+_URL_PLACEHOLDER = 987654321
+
+
+@lru_cache(maxsize=1)
+def _ticket_url_template() -> str:
     try:
-        return reverse("tickets:detail", args=[int(ticket_id)])
-    except (NoReverseMatch, ValueError):
+        return reverse("tickets:detail", args=[_URL_PLACEHOLDER])
+    except NoReverseMatch:
         return ""
+
+
+def _ticket_url(ticket_id: str) -> str:
+    """The work order's page (reversed once per process, not once per notification)."""
+    template = _ticket_url_template()
+    if not template or not str(ticket_id).isdigit():
+        return ""
+    return template.replace(str(_URL_PLACEHOLDER), str(int(ticket_id)))
 
 
 def _label(row: dict, ticket: dict | None) -> str:
@@ -206,18 +219,33 @@ def _run_phase(
     return done
 
 
-def _send(recipient, *, kind: str, title: str, key: str, body: str, url: str, level: str) -> int:
-    from kefu.notify.services import notification_send
+class Outbox:
+    """The notifications of one batch, written together at the end of the batch (still inside its
+    transaction). Uses `kefu.notify.services.notification_send_many` when the notify app offers it
+    (one INSERT … ON CONFLICT DO NOTHING per batch), else `notification_send` row by row; both
+    are unique per (recipient, dedupe key), so nothing is ever sent twice."""
 
-    _row, created = notification_send(
-        recipient=recipient, kind=kind, title=title, dedupe_key=key, body=body, url=url, level=level
-    )
-    return 1 if created else 0
+    def __init__(self) -> None:
+        self.items: list[dict] = []
+
+    def add(self, recipient, *, kind: str, title: str, key: str, body: str, url: str, level: str) -> None:
+        self.items.append(
+            dict(recipient=recipient, kind=kind, title=title, dedupe_key=key, body=body, url=url, level=level)
+        )
+
+    def flush(self) -> int:
+        from kefu.notify import services as notify
+
+        items, self.items = self.items, []
+        many = getattr(notify, "notification_send_many", None)
+        if many is not None:
+            return int(many(items))
+        return sum(1 for item in items if notify.notification_send(**item)[1])
 
 
 def _notify_warn(rows: list[dict], rc: Recipients) -> int:
     tickets = rc.tickets(r["subject_id"] for r in rows if r["subject_type"] == SUBJECT_TYPE)
-    sent = 0
+    out = Outbox()
     for r in rows:
         t = tickets.get(str(r["subject_id"])) if r["subject_type"] == SUBJECT_TYPE else None
         people = []
@@ -231,11 +259,11 @@ def _notify_warn(rows: list[dict], rc: Recipients) -> int:
         title = _("%(t)s 将于 %(d)s 到期") % {"t": _label(r, t), "d": _local(r["due_at"])}
         body = _("请在到期前处理，超时将通知主管。")
         for p in _unique(people):
-            sent += _send(
+            out.add(
                 p, kind=KIND_WARN, title=title, key=f"clock:{r['id']}:warn", body=body,
                 url=_ticket_url(r["subject_id"]) if t else "", level="warning",
             )
-    return sent
+    return out.flush()
 
 
 def _escalation_targets(r: dict, t: dict | None, rc: Recipients, role: str) -> list:
@@ -245,32 +273,32 @@ def _escalation_targets(r: dict, t: dict | None, rc: Recipients, role: str) -> l
 
 def _notify_breach(rows: list[dict], rc: Recipients) -> int:
     tickets = rc.tickets(r["subject_id"] for r in rows if r["subject_type"] == SUBJECT_TYPE)
-    sent = 0
+    out = Outbox()
     for r in rows:
         t = tickets.get(str(r["subject_id"])) if r["subject_type"] == SUBJECT_TYPE else None
         title = _("%(t)s 已超时（应于 %(d)s 前完成）") % {"t": _label(r, t), "d": _local(r["due_at"])}
         body = _("超时已升级至主管；未处理将继续升级至经理。")
         for p in _unique(_escalation_targets(r, t, rc, "supervisor")):
-            sent += _send(
+            out.add(
                 p, kind=KIND_BREACH, title=title, key=f"clock:{r['id']}:breach", body=body,
                 url=_ticket_url(r["subject_id"]) if t else "", level="alert",
             )
-    return sent
+    return out.flush()
 
 
 def _notify_escalate(rows: list[dict], rc: Recipients) -> int:
     tickets = rc.tickets(r["subject_id"] for r in rows if r["subject_type"] == SUBJECT_TYPE)
-    sent = 0
+    out = Outbox()
     for r in rows:
         t = tickets.get(str(r["subject_id"])) if r["subject_type"] == SUBJECT_TYPE else None
         title = _("%(t)s 超时未处理，已升级至经理") % {"t": _label(r, t)}
         body = _("应于 %(d)s 前完成，主管已于超时时收到通知。") % {"d": _local(r["due_at"])}
         for p in _unique(_escalation_targets(r, t, rc, "manager")):
-            sent += _send(
+            out.add(
                 p, kind=KIND_ESCALATE, title=title, key=f"clock:{r['id']}:escalate:2", body=body,
                 url=_ticket_url(r["subject_id"]) if t else "", level="alert",
             )
-    return sent
+    return out.flush()
 
 
 def _unique(people: list) -> list:

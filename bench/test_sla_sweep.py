@@ -1,0 +1,30 @@
+"""Smoke test of the clock-sweep benchmark at a tiny size (no timing assertions)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from bench.sla_sweep import main
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("bulk", [False, True])
+def test_bench_sla_sweep_smoke(capsys, bulk, monkeypatch):
+    from kefu.notify import services as notify
+
+    if bulk:  # the bench installs the proposed writer on the module: undo it after the test
+        monkeypatch.setattr(notify, "notification_send_many", None, raising=False)
+        monkeypatch.delattr(notify, "notification_send_many")
+    argv = ["--sizes", "400,800", "--due-fraction", "0.05", "--batch-size", "7"] + (["--bulk-notify"] if bulk else [])
+    assert main(argv) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["database"] in ("sqlite", "postgresql")
+    assert [r["clocks"] for r in out["runs"]] == [400, 800]
+    for run in out["runs"]:
+        assert run["breached"] == run["due"] // 2 and run["warned"] == run["due"] - run["due"] // 2
+        # a breach tells the supervisor; a warning the owner and the lead of the owner's team
+        assert run["notifications"] == run["breached"] + 2 * run["warned"]
+        assert run["traced_run_same_counts"]
+        assert run["peak_mib"] > 0
