@@ -168,7 +168,8 @@ def create_ticket(request: HttpRequest, payload: TicketCreateIn):
                 for t in exc.duplicates
             ],
         })
-    body = {**ticket_out(ticket_get(user=request.user, ticket_id=result.ticket.pk)), "created": result.created}
+    # The new work order already carries its kind, owner and premise: no second read (create is hot, P2).
+    body = {**ticket_out(result.ticket), "created": result.created}
     return Status((201 if result.created else 200), body)
 
 

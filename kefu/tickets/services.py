@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -148,15 +148,27 @@ def _next_number(company, now: datetime) -> str:
     falls back to the UPDATE if a concurrent create inserted it first.
     """
     day = _local_day(company, now)
-    rows = TicketNumberCounter.objects.filter(company=company, day=day)
-    if rows.update(last=F("last") + 1) == 0:
+    seq = _bump_counter(company.pk, day)
+    if seq is None:
         try:
             with transaction.atomic():
                 TicketNumberCounter.objects.create(company=company, day=day, last=1)
+            seq = 1
         except IntegrityError:
-            rows.update(last=F("last") + 1)
-    seq = rows.values_list("last", flat=True).get()
+            seq = _bump_counter(company.pk, day)
     return f"{NUMBER_PREFIX}{day:%Y%m%d}-{seq:04d}"
+
+
+def _bump_counter(company_id: int, day) -> int | None:
+    """UPDATE … RETURNING (PostgreSQL, SQLite ≥ 3.35): one statement takes the lock and the value."""
+    table = connection.ops.quote_name(TicketNumberCounter._meta.db_table)
+    with connection.cursor() as cur:
+        cur.execute(
+            f"UPDATE {table} SET last = last + 1 WHERE company_id = %s AND day = %s RETURNING last",
+            [company_id, connection.ops.adapt_datefield_value(day)],
+        )
+        row = cur.fetchone()
+    return row[0] if row else None
 
 
 def _lock(ticket_id: int, by: User) -> Ticket:
