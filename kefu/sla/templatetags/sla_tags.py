@@ -54,5 +54,8 @@ def clock_line(clock, now: datetime) -> dict:
 def ticket_clocks(ticket, compact: bool = False):
     """The clocks of `ticket` (a kefu.tickets Ticket) — cancelled clocks are left out."""
     now = timezone.now()
-    clocks = [c for c in selectors.ticket_clocks(ticket.pk) if c.state != "cancelled"]
+    qs = selectors.ticket_clocks(ticket.pk).exclude(state="cancelled")
+    if compact:  # one query per row on the list: no pauses needed
+        qs = qs.prefetch_related(None)
+    clocks = list(qs)
     return {"lines": [clock_line(c, now) for c in clocks], "compact": compact}
