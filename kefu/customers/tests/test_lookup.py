@@ -226,3 +226,19 @@ def test_plan_lookup(typed, phone, ident, building, name, community):
     assert (plan.address.building if plan.address else None) == building
     assert plan.name == name
     assert plan.community == community
+
+
+@pytest.mark.parametrize(
+    ("typed", "queries"),
+    [
+        ("13912345678", 1),  # phone: one statement with row, primary phone and care flag
+        ("10000002", 1),  # account number found: meters are not searched
+        ("和平小区3-2-501", 1),  # address in the named community
+        ("13812345678", 2),  # + the care registry, only because this customer is registered
+    ],
+)
+def test_lookup_query_count(agent_x, city, django_assert_num_queries, typed, queries):
+    """Speed at a million customers comes from few indexed statements (bench/lookup.py measures)."""
+    agent_x.company  # the area code is read from the company, loaded once per request in service
+    with django_assert_num_queries(queries):
+        assert caller_lookup(user=agent_x, query=typed)
