@@ -1,0 +1,174 @@
+"""Timeline entries (notes, replies, contact attempts, called again, attachments), links and mass incidents."""
+from __future__ import annotations
+
+import os
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from kefu.accounts.models import User
+from kefu.accounts.roles import Perm, role_allows
+from kefu.accounts.scoping import assert_perm
+from kefu.errors import DomainError, Forbidden, NotFound
+from kefu.tickets.models import Attachment, Channel, Ticket, TicketEvent, TicketLink
+from kefu.tickets.selectors import tickets_visible_to
+from kefu.tickets.states import can_move, FINAL_STATES, TicketState
+from kefu.tickets.services.common import (
+    ATTACHMENT_MAX_BYTES,
+    ATTACHMENT_TYPES,
+    MAX_REASON,
+    _MAGIC,
+    _check_version,
+    _event,
+    _link,
+    _lock,
+    _require_company,
+    _text,
+    is_handler,
+)
+from kefu.tickets.services.workflow import _apply_state
+
+
+def _open_for_notes(ticket_id: int, by: User) -> Ticket:
+    company_id = _require_company(by)
+    assert_perm(by, Perm.TICKET_WORK)
+    ticket = tickets_visible_to(by).filter(pk=ticket_id, company_id=company_id).first()
+    if ticket is None:
+        raise NotFound(_("没有找到该工单，或您无权查看。"), code="not_found")
+    return ticket
+
+
+def ticket_comment(*, ticket_id: int, by: User, text: str) -> TicketEvent:
+    """An internal note on the timeline (not shown to the customer). Anyone who may work on and see
+    the work order may add one; notes never conflict, so no version is needed."""
+    ticket = _open_for_notes(ticket_id, by)
+    text = _text(text, field_name="text", label=_("备注"))
+    with transaction.atomic():
+        Ticket.objects.filter(pk=ticket.pk).update(updated_at=timezone.now())
+        return _event(ticket, TicketEvent.Kind.COMMENT, by, {"text": text})
+
+
+def ticket_reply(*, ticket_id: int, by: User, text: str, via: str = Channel.HOTLINE) -> TicketEvent:
+    """What was told to the customer (by phone, SMS, letter …), by the owner, assignee or a lead."""
+    ticket = _open_for_notes(ticket_id, by)
+    if not is_handler(by, ticket):
+        raise Forbidden(_("只有首问责任人、承办人或调度/班长可以答复客户。"), code="not_handler")
+    if via not in Channel.values and via != "sms":
+        raise DomainError(_("未知的答复方式。"), field="via")
+    text = _text(text, field_name="text", label=_("答复内容"))
+    with transaction.atomic():
+        Ticket.objects.filter(pk=ticket.pk).update(updated_at=timezone.now())
+        return _event(ticket, TicketEvent.Kind.REPLY, by, {"text": text, "via": via})
+
+
+CONTACT_OUTCOMES = {"reached": "已联系上", "no_answer": "无人接听", "busy": "占线", "wrong_number": "号码错误"}
+
+
+def ticket_record_contact_attempt(*, ticket_id: int, by: User, outcome: str, note: str = "") -> TicketEvent:
+    """One attempt to reach the customer (call back, visit), with its outcome."""
+    ticket = _open_for_notes(ticket_id, by)
+    if outcome not in CONTACT_OUTCOMES:
+        raise DomainError(_("联系结果无效。"), field="outcome")
+    note = _text(note, field_name="note", label=_("说明"), required=False, limit=MAX_REASON)
+    return _event(ticket, TicketEvent.Kind.CONTACT_ATTEMPT, by, {"outcome": outcome, "note": note})
+
+
+def ticket_record_called_again(*, ticket_id: int, by: User, note: str = "", channel: str = Channel.HOTLINE) -> Ticket:
+    """The customer called again about an open work order (P1: the customer never has to start over):
+    recorded on that work order instead of opening a new one. The counter is bumped with an atomic
+    UPDATE (not the version), so it never conflicts with the people working on it."""
+    ticket = _open_for_notes(ticket_id, by)
+    if ticket.state in FINAL_STATES:
+        raise DomainError(
+            _("工单 %(n)s 已关闭，请新建工单并关联为跟进。") % {"n": ticket.number}, code="illegal_transition"
+        )
+    if channel not in Channel.values:
+        raise DomainError(_("未知的受理渠道：%(c)s。") % {"c": channel}, field="channel")
+    note = _text(note, field_name="note", label=_("说明"), required=False)
+    with transaction.atomic():
+        Ticket.objects.filter(pk=ticket.pk).update(
+            called_again_count=F("called_again_count") + 1, updated_at=timezone.now()
+        )
+        _event(ticket, TicketEvent.Kind.CALLED_AGAIN, by, {"note": note, "channel": channel})
+    ticket.refresh_from_db()
+    return ticket
+
+
+def ticket_add_attachment(*, ticket_id: int, by: User, upload) -> Attachment:
+    """A photo or document (jpg/png/webp/pdf/docx/xlsx/txt up to 10 MB), checked by extension,
+    declared type and leading bytes."""
+    ticket = _open_for_notes(ticket_id, by)
+    name = os.path.basename(getattr(upload, "name", "") or "")[:200]
+    ext = os.path.splitext(name)[1].lower()
+    size = getattr(upload, "size", 0) or 0
+    if ext not in ATTACHMENT_TYPES:
+        raise DomainError(_("不支持的文件类型，请上传图片、PDF、Word、Excel 或文本文件。"), field="file")
+    if size <= 0:
+        raise DomainError(_("文件是空的。"), field="file")
+    if size > ATTACHMENT_MAX_BYTES:
+        raise DomainError(_("文件不能超过 10 MB。"), field="file")
+    declared = (getattr(upload, "content_type", "") or "").split(";")[0].strip().lower()
+    if declared and declared not in ATTACHMENT_TYPES[ext] and declared != "application/octet-stream":
+        raise DomainError(_("文件内容类型与扩展名不符。"), field="file")
+    head = upload.read(16)
+    upload.seek(0)
+    if ext in _MAGIC and not any(head.startswith(m) for m in _MAGIC[ext]):
+        raise DomainError(_("文件内容与扩展名不符。"), field="file")
+    with transaction.atomic():
+        att = Attachment(
+            company_id=ticket.company_id,
+            ticket=ticket,
+            original_name=name,
+            content_type=ATTACHMENT_TYPES[ext][0],
+            size=size,
+            uploaded_by=by,
+        )
+        att.file.save(name, upload, save=False)
+        att.save()
+        _event(ticket, TicketEvent.Kind.ATTACHMENT, by, {"attachment_id": att.pk, "name": name, "size": size})
+    return att
+
+
+def ticket_link(*, ticket_id: int, by: User, target_id: int, kind: str) -> TicketLink:
+    """Record that this work order is a duplicate of / a follow-up of / a child of another."""
+    if kind not in TicketLink.Kind.values:
+        raise DomainError(_("未知的关联关系。"), field="kind")
+    with transaction.atomic():
+        source = _lock(ticket_id, by)
+        assert_perm(by, Perm.TICKET_WORK)
+        target = tickets_visible_to(by).filter(pk=target_id, company_id=source.company_id).first()
+        if target is None:
+            raise DomainError(_("要关联的工单不存在。"), field="target_id")
+        return _link(source, target, kind, by)
+
+
+def ticket_close_children(*, ticket_id: int, by: User, reason: str, version: int | None = None) -> list[Ticket]:
+    """Mass incident (one leak, one outage, many calls): close the parent and every linked child
+    together, each through the state table (open → resolved → closed) with its own events.
+    Returns the work orders that were closed."""
+    with transaction.atomic():
+        parent = _lock(ticket_id, by)
+        _check_version(parent, version)
+        assert_perm(by, Perm.TICKET_WORK)
+        if not (by.pk == parent.owner_id or role_allows(by, Perm.TICKET_DISPATCH)):
+            raise Forbidden(_("只有父工单的责任人或调度/班长可以批量关闭。"), code="not_owner")
+        reason = _text(reason, field_name="reason", label=_("办结说明"), limit=MAX_REASON)
+        child_ids = list(
+            TicketLink.objects.filter(target=parent, kind=TicketLink.Kind.CHILD_OF).values_list("source_id", flat=True)
+        )
+        children = list(Ticket.objects.select_for_update().filter(pk__in=child_ids).order_by("pk"))
+        closed: list[Ticket] = []
+        now = timezone.now()
+        for t in [parent, *children]:
+            if t.state in FINAL_STATES:
+                continue
+            note = reason if t is parent else _("随父工单 %(n)s 办结：%(r)s") % {"n": parent.number, "r": reason}
+            if t.state != TicketState.RESOLVED:
+                if not can_move(t.state, TicketState.RESOLVED):
+                    continue
+                _apply_state(t, TicketState.RESOLVED, by, reason=note[:MAX_REASON], cancel_reason="", now=now)
+            _apply_state(t, TicketState.CLOSED, by, reason=note[:MAX_REASON], cancel_reason="", now=now)
+            closed.append(t)
+    return closed

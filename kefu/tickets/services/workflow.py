@@ -1,0 +1,356 @@
+"""Moving a work order: state table, dispatch, reclassification, ownership (P1) and escalation (P9)."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from kefu.accounts.audit import Action, audit_record
+from kefu.accounts.models import Department, Team, User
+from kefu.accounts.roles import Perm, role_allows
+from kefu.accounts.scoping import assert_perm
+from kefu.errors import Conflict, DomainError, Forbidden, NotFound
+from kefu.tickets import hooks
+from kefu.tickets.models import HandOver, Severity, Ticket, TicketEvent
+from kefu.tickets.states import (
+    can_move,
+    CancelReason,
+    FINAL_STATES,
+    OWNED_STATES,
+    REASON_REQUIRED,
+    state_label,
+    TicketState,
+)
+from kefu.tickets.services.common import (
+    LEVEL_ROLES,
+    MAX_REASON,
+    MAX_TEXT,
+    ROLE_LEVEL,
+    _assert_handler,
+    _bump,
+    _check_version,
+    _colleague,
+    _event,
+    _lock,
+    _require_company,
+    _resolve_kind,
+    _text,
+)
+
+
+def _apply_state(ticket: Ticket, to: str, by: User, *, reason: str, cancel_reason: str, now: datetime) -> None:
+    source = ticket.state
+    ticket.state = to
+    ticket.state_reason = reason
+    fields = ["state", "state_reason"]
+    if to == TicketState.RESOLVED:
+        ticket.resolved_at = now
+        fields.append("resolved_at")
+    elif to == TicketState.REOPENED:
+        ticket.resolved_at = None
+        fields.append("resolved_at")
+    if to in FINAL_STATES:
+        ticket.closed_at = now
+        fields.append("closed_at")
+    if to == TicketState.CANCELLED:
+        ticket.cancel_reason = cancel_reason
+        fields.append("cancel_reason")
+    _bump(ticket, now, fields)
+    payload = {"from": source, "to": to}
+    if reason:
+        payload["reason"] = reason
+    if cancel_reason:
+        payload["cancel_reason"] = cancel_reason
+    _event(ticket, TicketEvent.Kind.STATE_CHANGED, by, payload)
+    hooks.fire_on_commit(hooks.TICKET_STATE_CHANGED, ticket_id=ticket.pk, source=source, target=to)
+
+
+def _validate_move(ticket: Ticket, to: str, by: User, reason: str, cancel_reason: str) -> tuple[str, str]:
+    if to not in TicketState.values:
+        raise DomainError(_("未知的状态：%(s)s。") % {"s": to}, field="to")
+    if not can_move(ticket.state, to):
+        raise DomainError(
+            _("工单 %(n)s 当前为“%(a)s”，不能改为“%(b)s”。")
+            % {"n": ticket.number, "a": state_label(ticket.state), "b": state_label(to)},
+            field="to",
+            code="illegal_transition",
+        )
+    reason = _text(reason, field_name="reason", label=_("原因"), required=to in REASON_REQUIRED, limit=MAX_REASON)
+    if to == TicketState.CANCELLED:
+        if cancel_reason not in CancelReason.values:
+            raise DomainError(_("取消工单须选择原因：重复、无效或客户撤回。"), field="cancel_reason")
+    else:
+        cancel_reason = ""
+    if to in (TicketState.CLOSED, TicketState.CANCELLED) and not (
+        by.pk == ticket.owner_id or role_allows(by, Perm.TICKET_DISPATCH)
+    ):
+        raise Forbidden(_("只有首问责任人或调度/班长可以关闭或取消工单。"), code="not_owner")
+    return reason, cancel_reason
+
+
+def ticket_transition(
+    *, ticket_id: int, by: User, to: str, version: int | None, reason: str = "", cancel_reason: str = ""
+) -> Ticket:
+    """Move a work order along the table in kefu.tickets.states (refusing illegal moves with a clear
+    message, DomainError) after checking the caller's `version` (stale → Conflict)."""
+    with transaction.atomic():
+        ticket = _lock(ticket_id, by)
+        _check_version(ticket, version)
+        _assert_handler(by, ticket)
+        reason, cancel_reason = _validate_move(ticket, to, by, reason, cancel_reason)
+        _apply_state(ticket, to, by, reason=reason, cancel_reason=cancel_reason, now=timezone.now())
+    return ticket
+
+
+def ticket_assign(
+    *,
+    ticket_id: int,
+    by: User,
+    version: int | None,
+    department_id: int | None = None,
+    team_id: int | None = None,
+    user_id: int | None = None,
+    note: str = "",
+) -> Ticket:
+    """Pass the work order to a department, team and/or person (P5: repairs and alarms go to the
+    responsible department at once). The owner stays the owner (P1). A new/reopened/on-hold/
+    in-progress work order becomes `assigned`."""
+    with transaction.atomic():
+        ticket = _lock(ticket_id, by)
+        _check_version(ticket, version)
+        _assert_handler(by, ticket)
+        if department_id is None and team_id is None and user_id is None:
+            raise DomainError(_("请选择承办部门、班组或承办人。"), field="department_id")
+        if ticket.state in FINAL_STATES or ticket.state == TicketState.RESOLVED:
+            raise DomainError(
+                _("工单 %(n)s 已是“%(s)s”，不能再派发。") % {"n": ticket.number, "s": state_label(ticket.state)},
+                code="illegal_transition",
+            )
+        dept = team = person = None
+        if department_id is not None:
+            dept = Department.objects.filter(pk=department_id, company_id=ticket.company_id, is_active=True).first()
+            if dept is None:
+                raise DomainError(_("本公司没有该部门。"), field="department_id")
+        if team_id is not None:
+            team = Team.objects.filter(pk=team_id, company_id=ticket.company_id, is_active=True).first()
+            if team is None:
+                raise DomainError(_("本公司没有该班组。"), field="team_id")
+            if dept is not None and team.department_id != dept.pk:
+                raise DomainError(_("班组不属于所选部门。"), field="team_id")
+            dept = dept or team.department
+        if user_id is not None:
+            person = _colleague(by, user_id, field_name="user_id")
+            if not role_allows(person, Perm.TICKET_WORK):
+                raise DomainError(_("该员工的角色不能承办工单。"), field="user_id")
+            dept = dept or person.department
+            team = team or person.team
+        note = _text(note, field_name="note", label=_("说明"), required=False, limit=MAX_REASON)
+        before = {
+            "department": ticket.assigned_department_id,
+            "team": ticket.assigned_team_id,
+            "user": ticket.assigned_to_id,
+        }
+        ticket.assigned_department = dept
+        ticket.assigned_team = team
+        ticket.assigned_to = person
+        now = timezone.now()
+        _bump(ticket, now, ["assigned_department", "assigned_team", "assigned_to"])
+        _event(
+            ticket,
+            TicketEvent.Kind.ASSIGNED,
+            by,
+            {
+                "before": before,
+                "department": dept.name if dept else "",
+                "department_id": dept.pk if dept else None,
+                "team": team.name if team else "",
+                "user": person.display_name if person else "",
+                "user_id": person.pk if person else None,
+                "note": note,
+            },
+        )
+        if ticket.state != TicketState.ASSIGNED and can_move(ticket.state, TicketState.ASSIGNED):
+            _apply_state(ticket, TicketState.ASSIGNED, by, reason="", cancel_reason="", now=now)
+    return ticket
+
+
+def ticket_reclassify(
+    *, ticket_id: int, by: User, version: int | None, kind: str, sub_kind: str | None = None, reason: str = ""
+) -> Ticket:
+    """Change the kind / sub-kind (the agent classified the call wrongly). The commitment clocks are
+    recomputed by the `ticket_kind_changed` hook (kefu.sla)."""
+    with transaction.atomic():
+        ticket = _lock(ticket_id, by)
+        _check_version(ticket, version)
+        _assert_handler(by, ticket)
+        if ticket.state in FINAL_STATES:
+            raise DomainError(_("已关闭或已取消的工单不能更改类型。"), code="illegal_transition")
+        kind_obj, sub_obj = _resolve_kind(ticket.company, kind, sub_kind)
+        reason = _text(reason, field_name="reason", label=_("原因"), limit=MAX_REASON)
+        before = {"kind": ticket.kind.code, "sub_kind": ticket.sub_kind.code if ticket.sub_kind_id else None}
+        if kind_obj.pk == ticket.kind_id and (sub_obj.pk if sub_obj else None) == ticket.sub_kind_id:
+            raise DomainError(_("类型没有变化。"), field="kind")
+        ticket.kind, ticket.sub_kind = kind_obj, sub_obj
+        _bump(ticket, timezone.now(), ["kind", "sub_kind"])
+        _event(
+            ticket,
+            TicketEvent.Kind.RECLASSIFIED,
+            by,
+            {"before": before, "kind": kind_obj.code, "sub_kind": sub_obj.code if sub_obj else None, "reason": reason},
+        )
+        hooks.fire_on_commit(hooks.TICKET_KIND_CHANGED, ticket_id=ticket.pk)
+    return ticket
+
+
+def ticket_hand_over(*, ticket_id: int, by: User, to_user_id: int, reason: str, version: int | None = None) -> HandOver:
+    """The owner proposes to hand the work order to a colleague, with a reason (P1). The owner stays
+    responsible until the colleague accepts."""
+    with transaction.atomic():
+        ticket = _lock(ticket_id, by)
+        _check_version(ticket, version)
+        assert_perm(by, Perm.TICKET_WORK)
+        if by.pk != ticket.owner_id:
+            raise Forbidden(_("只有首问责任人可以移交工单；主管可使用“改派责任人”。"), code="not_owner")
+        if ticket.state not in OWNED_STATES:
+            raise DomainError(_("已关闭或已取消的工单不能移交。"), code="illegal_transition")
+        to = _colleague(by, to_user_id, field_name="to_user_id")
+        if to.pk == by.pk:
+            raise DomainError(_("不能移交给自己。"), field="to_user_id")
+        if not (role_allows(to, Perm.TICKET_WORK) and role_allows(to, Perm.TICKET_VIEW_ALL)):
+            raise DomainError(_("该员工的角色不能作为工单责任人。"), field="to_user_id")
+        reason = _text(reason, field_name="reason", label=_("移交原因"), limit=MAX_REASON)
+        if HandOver.objects.filter(ticket=ticket, status=HandOver.Status.PENDING).exists():
+            raise Conflict(_("该工单已有一个待接收的移交。"), code="pending_hand_over")
+        ho = HandOver.objects.create(
+            company_id=ticket.company_id, ticket=ticket, from_user=by, to_user=to, reason=reason
+        )
+        _event(
+            ticket,
+            TicketEvent.Kind.HANDED_OVER,
+            by,
+            {"hand_over_id": ho.pk, "to_user_id": to.pk, "to": to.display_name, "reason": reason},
+        )
+    return ho
+
+
+def _lock_hand_over(hand_over_id: int, by: User) -> tuple[HandOver, Ticket]:
+    company_id = _require_company(by)
+    ho = HandOver.objects.filter(pk=hand_over_id, company_id=company_id).first()
+    if ho is None:
+        raise NotFound(_("没有找到该移交。"), code="not_found")
+    ticket = Ticket.objects.select_for_update().get(pk=ho.ticket_id)
+    ho = HandOver.objects.select_for_update().get(pk=ho.pk)
+    if ho.status != HandOver.Status.PENDING:
+        raise Conflict(_("该移交已处理（%(s)s）。") % {"s": ho.get_status_display()}, code="hand_over_decided")
+    return ho, ticket
+
+
+def ticket_accept_hand_over(*, hand_over_id: int, by: User) -> Ticket:
+    """The receiver accepts: they become the owner (P1); recorded on the timeline and in the audit log."""
+    with transaction.atomic():
+        ho, ticket = _lock_hand_over(hand_over_id, by)
+        if ho.to_user_id != by.pk:
+            raise Forbidden(_("只有接收人可以接收此移交。"), code="not_receiver")
+        if ticket.owner_id != ho.from_user_id or ticket.state not in OWNED_STATES:
+            ho.status = HandOver.Status.WITHDRAWN
+            ho.decided_at = timezone.now()
+            ho.save(update_fields=["status", "decided_at"])
+            raise Conflict(_("工单责任人已变更或工单已关闭，此移交已失效。"), code="hand_over_stale")
+        now = timezone.now()
+        ho.status, ho.decided_at = HandOver.Status.ACCEPTED, now
+        ho.save(update_fields=["status", "decided_at"])
+        previous = ticket.owner_id
+        ticket.owner = by
+        _bump(ticket, now, ["owner"])
+        _event(ticket, TicketEvent.Kind.ACCEPTED, by, {"hand_over_id": ho.pk, "from_user_id": previous})
+        audit_record(
+            action=Action.UPDATED,
+            obj=ticket,
+            actor=by,
+            detail={"owner": [previous, by.pk], "hand_over_id": ho.pk, "reason": ho.reason},
+        )
+    return ticket
+
+
+def ticket_decline_hand_over(*, hand_over_id: int, by: User, note: str) -> HandOver:
+    """The receiver declines, saying why; the owner keeps the work order."""
+    with transaction.atomic():
+        ho, ticket = _lock_hand_over(hand_over_id, by)
+        if ho.to_user_id != by.pk:
+            raise Forbidden(_("只有接收人可以拒绝此移交。"), code="not_receiver")
+        note = _text(note, field_name="note", label=_("拒绝原因"), limit=MAX_REASON)
+        ho.status, ho.decided_at, ho.decision_note = HandOver.Status.DECLINED, timezone.now(), note
+        ho.save(update_fields=["status", "decided_at", "decision_note"])
+        _event(ticket, TicketEvent.Kind.DECLINED, by, {"hand_over_id": ho.pk, "note": note})
+    return ho
+
+
+def ticket_withdraw_hand_over(*, hand_over_id: int, by: User) -> HandOver:
+    """The owner takes back a hand-over nobody has accepted yet."""
+    with transaction.atomic():
+        ho, ticket = _lock_hand_over(hand_over_id, by)
+        if ho.from_user_id != by.pk:
+            raise Forbidden(_("只有移交人可以撤回此移交。"), code="not_owner")
+        ho.status, ho.decided_at = HandOver.Status.WITHDRAWN, timezone.now()
+        ho.save(update_fields=["status", "decided_at"])
+        _event(ticket, TicketEvent.Kind.DECLINED, by, {"hand_over_id": ho.pk, "withdrawn": True})
+    return ho
+
+
+def ticket_reassign(*, ticket_id: int, by: User, to_user_id: int, reason: str, version: int | None) -> Ticket:
+    """A supervisor moves ownership without the owner's hand-over (P1), with a reason; audited.
+    A pending hand-over is withdrawn."""
+    with transaction.atomic():
+        ticket = _lock(ticket_id, by)
+        _check_version(ticket, version)
+        assert_perm(by, Perm.TICKET_REASSIGN)
+        if ticket.state not in OWNED_STATES:
+            raise DomainError(_("已关闭或已取消的工单不能改派。"), code="illegal_transition")
+        to = _colleague(by, to_user_id, field_name="to_user_id")
+        if not (role_allows(to, Perm.TICKET_WORK) and role_allows(to, Perm.TICKET_VIEW_ALL)):
+            raise DomainError(_("该员工的角色不能作为工单责任人。"), field="to_user_id")
+        if to.pk == ticket.owner_id:
+            raise DomainError(_("该员工已是责任人。"), field="to_user_id")
+        reason = _text(reason, field_name="reason", label=_("改派原因"), limit=MAX_REASON)
+        now = timezone.now()
+        HandOver.objects.filter(ticket=ticket, status=HandOver.Status.PENDING).update(
+            status=HandOver.Status.WITHDRAWN, decided_at=now
+        )
+        previous = ticket.owner_id
+        ticket.owner = to
+        _bump(ticket, now, ["owner"])
+        _event(
+            ticket,
+            TicketEvent.Kind.REASSIGNED,
+            by,
+            {"from_user_id": previous, "to_user_id": to.pk, "to": to.display_name, "reason": reason},
+        )
+        audit_record(action=Action.UPDATED, obj=ticket, actor=by, detail={"owner": [previous, to.pk], "reason": reason})
+    return ticket
+
+
+def ticket_escalate(*, ticket_id: int, by: User, to_user_id: int, reason: str) -> TicketEvent:
+    """Report a work order up the hierarchy (P9 请示报告): one level at a time; in an emergency (kind
+    `emergency` or severity major) a level may be skipped and the skipped levels are listed for the
+    report afterwards."""
+    with transaction.atomic():
+        ticket = _lock(ticket_id, by)
+        assert_perm(by, Perm.TICKET_WORK)
+        to = _colleague(by, to_user_id, field_name="to_user_id")
+        mine, theirs = ROLE_LEVEL.get(by.role, 0), ROLE_LEVEL.get(to.role, -1)
+        if theirs <= mine:
+            raise DomainError(_("只能向上一级请示报告。"), field="to_user_id")
+        emergency = ticket.kind.code == "emergency" or ticket.severity == Severity.MAJOR
+        skipped = [LEVEL_ROLES[lvl] for lvl in range(mine + 1, theirs) if lvl in LEVEL_ROLES]
+        if skipped and not emergency:
+            raise DomainError(_("非紧急情况须逐级请示，不能越级上报。"), field="to_user_id", code="skip_level")
+        reason = _text(reason, field_name="reason", label=_("请示内容"), limit=MAX_TEXT)
+        return _event(
+            ticket,
+            TicketEvent.Kind.ESCALATED,
+            by,
+            {"to_user_id": to.pk, "to": to.display_name, "reason": reason, "skipped_levels": skipped,
+             "report_afterwards": bool(skipped)},
+        )
