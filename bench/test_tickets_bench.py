@@ -32,10 +32,11 @@ def test_search_bench_smoke(capsys):
     assert search_main(["--stored", "2000", "--queries", "20", "--no-migrate", "--quiet"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["stored"] == 2000
-    for kind in ("phone", "number", "content", "owner_open"):
-        assert out["by_kind"][kind]["n"] == 5
+    for kind in ("phone", "number", "content", "content_rare", "owner_open"):
+        assert out["by_kind"][kind]["n"] == 4
     assert out["by_kind"]["number"]["found_rate"] == 1.0
     assert out["by_kind"]["phone"]["found_rate"] == 1.0
+    assert out["by_kind"]["content_rare"]["found_rate"] == 1.0
 
 
 def test_create_bench_help(capsys):
