@@ -76,3 +76,17 @@ def pytest_configure(config):
             return original(self)
 
     testcases.TransactionTestCase._fixture_teardown = _fixture_teardown
+
+
+@pytest.fixture
+def keep_test_connection():
+    """Tests that call the WSGI app directly (schemathesis) must stop Django from closing the test's
+    database connection at the end of each request — on PostgreSQL that would end the test transaction."""
+    from django.core import signals
+    from django.db import close_old_connections
+
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)

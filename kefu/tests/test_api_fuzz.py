@@ -27,7 +27,7 @@ def _operations():
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE], ids=["valid", "invalid"])
-def test_no_server_errors(supervisor_x, mode):
+def test_no_server_errors(keep_test_connection, supervisor_x, mode):
     token = token_create(user=supervisor_x, name="fuzz", scopes=[ApiToken.Scope.WRITE])[1]
     headers = {"Authorization": f"Bearer {token}"}
     operations = _operations()
