@@ -33,7 +33,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -328,24 +328,27 @@ def sweep(
     base = Clock.objects.all()
     common = dict(recipients=rc, batch=batch_size, result=result, deadline=deadline, on_batch=on_batch)
 
-    # 1. breach (running past due) and tell the supervisors (level 0 → 1)
-    def breach_mark(ids: list[int]) -> int:
-        moved = Clock.objects.filter(pk__in=ids, state=ClockState.RUNNING, due_at__lt=now).update(
-            state=ClockState.BREACHED, breached_at=now, escalation_level=1
-        )
-        told = Clock.objects.filter(pk__in=ids, state=ClockState.BREACHED, escalation_level=0).update(
-            escalation_level=1
-        )
-        return moved + told
-
+    # 1. breach (running past due) and tell the supervisors (level 0 → 1); then the clocks that
+    #    another path marked breached without telling anyone. Two phases: each is one index range.
     result.breached = _run_phase(
         name="breach",
-        eligible=lambda: base.filter(
-            Q(state=ClockState.RUNNING, due_at__lt=now) | Q(state=ClockState.BREACHED, escalation_level=0)
-        ),
+        eligible=lambda: base.filter(state=ClockState.RUNNING, due_at__lt=now),
         order="due_at",
-        mark=breach_mark,
+        mark=lambda ids: Clock.objects.filter(pk__in=ids, state=ClockState.RUNNING, due_at__lt=now).update(
+            state=ClockState.BREACHED, breached_at=now, escalation_level=1
+        ),
         won=lambda ids: Clock.objects.filter(pk__in=ids, state=ClockState.BREACHED, breached_at=now),
+        notify=_notify_breach,
+        **common,
+    )
+    result.breached += _run_phase(
+        name="breach",
+        eligible=lambda: base.filter(state=ClockState.BREACHED, escalation_level=0),
+        order="escalate_at",
+        mark=lambda ids: Clock.objects.filter(pk__in=ids, state=ClockState.BREACHED, escalation_level=0).update(
+            escalation_level=1
+        ),
+        won=lambda ids: Clock.objects.none(),
         notify=_notify_breach,
         **common,
     )
