@@ -90,3 +90,39 @@ def keep_test_connection():
     yield
     signals.request_started.connect(close_old_connections)
     signals.request_finished.connect(close_old_connections)
+
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--headless",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture
+def browser(monkeypatch):
+    """The system Chromium (Debian package) driven by Playwright — no browser download.
+
+    Skipped where Chromium is missing, except under CI, where a missing browser fails the run.
+    """
+    import os
+    import shutil
+
+    executable = os.environ.get("KEFU_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+    if not executable:
+        if os.environ.get("CI"):
+            pytest.fail("Chromium not found; CI must run the browser tests (scripts/ensure-chromium.sh)")
+        pytest.skip("Chromium not found")
+    # Playwright's sync API runs an event loop in this thread; the live server's ORM calls are in another.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()

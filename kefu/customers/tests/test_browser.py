@@ -3,46 +3,19 @@ finds the customer, masked, with the care flag — Playwright driving the system
 pytest-django's live server, at a phone's screen width."""
 from __future__ import annotations
 
-import os
-import shutil
 from datetime import date
 
 import pytest
 
-CHROMIUM = os.environ.get("KEFU_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--headless",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def _chromium_or_skip() -> str:
-    if os.path.exists(CHROMIUM) or shutil.which(CHROMIUM):
-        return CHROMIUM
-    if os.environ.get("CI"):
-        pytest.fail(f"Chromium not found at {CHROMIUM}; CI must run the browser test")
-    pytest.skip(f"Chromium not found at {CHROMIUM}")
-
-
 @pytest.fixture
-def page():
-    executable = _chromium_or_skip()
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # Playwright's sync API runs an event loop
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        context = browser.new_context(locale="zh-CN", viewport={"width": 390, "height": 844})
-        context.set_default_timeout(15_000)
-        yield context.new_page()
-        context.close()
-        browser.close()
+def page(browser):
+    context = browser.new_context(locale="zh-CN", viewport={"width": 390, "height": 844})
+    context.set_default_timeout(15_000)
+    yield context.new_page()
+    context.close()
 
 
 def test_agent_finds_caller_by_phone(page, live_server, agent_x, supervisor_x):
