@@ -212,8 +212,6 @@ def proposed_send_many(items: list[dict]) -> int:
 
 
 def run_size(n: int, *, due_fraction: float, batch_size: int, seed: int) -> dict:
-    from django.db import connection
-
     from kefu.sla.sweep import sweep
 
     company, the_set = _company()
@@ -230,7 +228,6 @@ def run_size(n: int, *, due_fraction: float, batch_size: int, seed: int) -> dict
     seconds = time.perf_counter() - t0
     cpu = time.process_time() - cpu0
     reset(company)
-    connection.close()
     tracemalloc.start()
     traced = sweep(now=now, batch_size=batch_size)
     _current, peak = tracemalloc.get_traced_memory()
