@@ -11,7 +11,7 @@ from django.conf import settings
 
 
 def _check(tmp_path, **extra: str) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("KEFU_")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KEFU_") and k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
     env.update(
         KEFU_PRODUCTION="1",
         KEFU_SECRET_KEY=secrets.token_urlsafe(64),
@@ -59,7 +59,7 @@ def test_policy_weaknesses_of_the_shipped_settings_are_none():
 
 
 def test_production_refuses_to_start_without_secret_key(tmp_path):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("KEFU_")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KEFU_") and k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
     env.update(KEFU_PRODUCTION="1", KEFU_VAR_DIR=str(tmp_path), DJANGO_SETTINGS_MODULE="kefu.settings")
     result = subprocess.run(
         [sys.executable, "manage.py", "check"], cwd=settings.BASE_DIR, env=env, capture_output=True, text=True, timeout=120
