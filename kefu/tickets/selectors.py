@@ -8,7 +8,7 @@ own until they are closed.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 
 from django.db.models import Count, Q, QuerySet
@@ -92,9 +92,18 @@ def _day_start(d: date) -> datetime:
     return timezone.make_aware(datetime.combine(d, time.min))
 
 
+def _without_nul(f: TicketFilter) -> TicketFilter:
+    """NUL characters cannot be stored, so they can never match: drop them (PostgreSQL refuses them)."""
+    changes = {k: v.replace("\x00", "") for k, v in f.__dict__.items() if isinstance(v, str) and "\x00" in v}
+    if f.states and any("\x00" in s for s in f.states):
+        changes["states"] = tuple(s.replace("\x00", "") for s in f.states)
+    return replace(f, **changes) if changes else f
+
+
 def ticket_search(*, user, f: TicketFilter) -> QuerySet[Ticket]:
     """Work orders matching the filter, newest first. Number and phone are exact (indexed) lookups;
     address and content are substring searches."""
+    f = _without_nul(f)
     qs = tickets_visible_to(user)
     if f.states:
         qs = qs.filter(state__in=f.states)

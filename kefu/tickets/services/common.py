@@ -95,6 +95,8 @@ def _event(ticket: Ticket, kind: str, by: User | None, payload: dict[str, Any] |
 
 def _text(value: str | None, *, field_name: str, label: str, required: bool = True, limit: int = MAX_TEXT) -> str:
     text = (value or "").strip()
+    if "\x00" in text:  # PostgreSQL cannot store NUL; SQLite would store it silently
+        raise DomainError(_("%(label)s含有非法字符。") % {"label": label}, field=field_name)
     if required and not text:
         raise DomainError(_("请填写%(label)s。") % {"label": label}, field=field_name)
     if len(text) > limit:

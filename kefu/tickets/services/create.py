@@ -72,6 +72,8 @@ def ticket_create(
     assert_perm(by, Perm.TICKET_CREATE)
     company = by.company
     key = (idempotency_key or "").strip()
+    if "\x00" in key:
+        raise DomainError(_("幂等键含有非法字符。"), field="idempotency_key")
     if len(key) > 100:
         raise DomainError(_("幂等键不能超过 100 个字符。"), field="idempotency_key")
     if key:

@@ -176,3 +176,13 @@ def test_openapi_has_examples():
     assert "/api/v1/tickets/{ticket_id}/transition" in paths
     create_schema = schema["components"]["schemas"]["TicketCreateIn"]
     assert create_schema.get("examples")
+
+
+def test_nul_characters_are_4xx_not_5xx(agent_x):
+    """PostgreSQL cannot store NUL: refused (create) or ignored (search) on both databases."""
+    c = client_for(agent_x)
+    r = c.post(BASE, {**REPAIR, "content": "燃气\x00表"}, content_type="application/json")
+    assert r.status_code == 400 and r.json()["field"] == "content"
+    r = c.post(BASE, REPAIR, content_type="application/json", headers={"Idempotency-Key": "a\x00b"})
+    assert r.status_code == 400
+    assert c.get(BASE, {"content": "燃\x00气", "kind": "re\x00pair", "q": "\x00"}).status_code == 200
