@@ -201,7 +201,7 @@ def list_tickets(
         channel=channel, date_from=date_from, date_to=date_to, number=number, phone=phone, address=address,
         content=content, customer_id=customer_id, q=q,
     )
-    states = tuple(s for s in (state or []) if s)
+    states = tuple(s.replace("\x00", "") for s in (state or []) if s)  # NUL can never match (PostgreSQL)
     qs_all = ticket_search(user=request.user, f=base)
     counts = counts_by_state(qs_all)
     qs = qs_all.filter(state__in=states) if states else qs_all
