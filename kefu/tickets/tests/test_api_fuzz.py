@@ -14,20 +14,6 @@ from kefu.accounts.services import token_create
 EXAMPLES = 25
 
 
-@pytest.fixture
-def keep_test_connection():
-    """Schemathesis calls the WSGI app directly, so Django's request signals would close the test
-    transaction's connection on PostgreSQL; the test client disconnects them the same way."""
-    from django.core import signals
-    from django.db import close_old_connections
-
-    signals.request_started.disconnect(close_old_connections)
-    signals.request_finished.disconnect(close_old_connections)
-    yield
-    signals.request_started.connect(close_old_connections)
-    signals.request_finished.connect(close_old_connections)
-
-
 @pytest.mark.django_db
 @pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE], ids=["valid", "invalid"])
 def test_ticket_endpoints_never_5xx(keep_test_connection, agent_x, agent2_x, dispatcher_x, repair_dept, make_ticket, mode):
