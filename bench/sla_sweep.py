@@ -188,29 +188,6 @@ def reset(company) -> None:
         _analyze()
 
 
-def proposed_send_many(items: list[dict]) -> int:
-    """The bulk notification writer proposed for kefu.notify.services (not in kefu yet): one
-    INSERT … ON CONFLICT DO NOTHING for a batch, same uniqueness as notification_send. Installed
-    only with --bulk-notify to show what it changes."""
-    from django.utils import timezone
-
-    from kefu.notify.models import Notification
-
-    now = timezone.now()
-    rows = [
-        Notification(
-            company_id=i["recipient"].company_id, recipient=i["recipient"], kind=i["kind"],
-            level=i.get("level") or Notification.Level.INFO, title=i["title"][:200], body=i.get("body", ""),
-            url=(i.get("url") or "")[:300], dedupe_key=i["dedupe_key"][:200], channel=Notification.Channel.IN_APP,
-            status=Notification.Status.SENT, sent_at=now, created_at=now, attempts=1,
-        )
-        for i in items
-    ]
-    Notification.objects.bulk_create(rows, ignore_conflicts=True, batch_size=1000)
-    keys = {i["dedupe_key"][:200] for i in items}
-    return Notification.objects.filter(created_at=now, dedupe_key__in=keys).count()
-
-
 def run_size(n: int, *, due_fraction: float, batch_size: int, seed: int) -> dict:
     from kefu.sla.sweep import sweep
 
@@ -253,9 +230,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--due-fraction", type=float, default=0.01, help="share of clocks due (half breached)")
     parser.add_argument("--batch-size", type=int, default=500)
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument(
-        "--bulk-notify", action="store_true", help="measure with the proposed notification_send_many (bench-local)"
-    )
     parser.add_argument("--keep", action="store_true", help="keep the bench rows afterwards")
     args = parser.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
@@ -263,12 +237,6 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("sizes ≥ 10 and 0 < due-fraction ≤ 1")
     _setup_django()
     from django.db import connection
-
-    if args.bulk_notify:
-        from kefu.notify import services as notify
-
-        if not hasattr(notify, "notification_send_many"):
-            notify.notification_send_many = proposed_send_many
 
     runs = [run_size(n, due_fraction=args.due_fraction, batch_size=args.batch_size, seed=args.seed) for n in sizes]
     if not args.keep:
@@ -280,7 +248,6 @@ def main(argv: list[str] | None = None) -> int:
         "database": connection.vendor,
         "due_fraction": args.due_fraction,
         "batch_size": args.batch_size,
-        "notification_writer": "notification_send_many" if args.bulk_notify else "notification_send",
         "target_seconds": 2.0,
         "runs": runs,
     }

@@ -10,14 +10,8 @@ from bench.sla_sweep import main
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("bulk", [False, True])
-def test_bench_sla_sweep_smoke(capsys, bulk, monkeypatch):
-    from kefu.notify import services as notify
-
-    if bulk:  # the bench installs the proposed writer on the module: undo it after the test
-        monkeypatch.setattr(notify, "notification_send_many", None, raising=False)
-        monkeypatch.delattr(notify, "notification_send_many")
-    argv = ["--sizes", "400,800", "--due-fraction", "0.05", "--batch-size", "7"] + (["--bulk-notify"] if bulk else [])
+def test_bench_sla_sweep_smoke(capsys):
+    argv = ["--sizes", "400,800", "--due-fraction", "0.05", "--batch-size", "7"]
     assert main(argv) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["database"] in ("sqlite", "postgresql")

@@ -7,6 +7,24 @@ from django.utils import timezone
 from kefu.notify.models import Notification
 
 
+def _row(*, recipient, kind: str, title: str, dedupe_key: str, body: str, url: str, level: str, now) -> Notification:
+    return Notification(
+        company_id=recipient.company_id,
+        recipient=recipient,
+        kind=kind,
+        level=level or Notification.Level.INFO,
+        title=title[:200],
+        body=body or "",
+        url=(url or "")[:300],
+        dedupe_key=dedupe_key[:200],
+        channel=Notification.Channel.IN_APP,
+        status=Notification.Status.SENT,  # in-app delivery is the row itself
+        sent_at=now,
+        created_at=now,
+        attempts=1,
+    )
+
+
 def notification_send(
     *,
     recipient,
@@ -24,26 +42,44 @@ def notification_send(
     """
     try:
         with transaction.atomic():
-            row = Notification.objects.create(
-                company_id=recipient.company_id,
-                recipient=recipient,
-                kind=kind,
-                level=level,
-                title=title[:200],
-                body=body,
-                url=url[:300],
-                dedupe_key=dedupe_key[:200],
-                channel=Notification.Channel.IN_APP,
-                status=Notification.Status.SENT,  # in-app delivery is the row itself
-                sent_at=timezone.now(),
-                attempts=1,
+            row = _row(
+                recipient=recipient, kind=kind, title=title, dedupe_key=dedupe_key, body=body, url=url, level=level,
+                now=timezone.now(),
             )
+            row.save(force_insert=True)
             return row, True
     except IntegrityError:
         return (
             Notification.objects.get(recipient=recipient, channel=Notification.Channel.IN_APP, dedupe_key=dedupe_key[:200]),
             False,
         )
+
+
+def notification_send_many(items: list[dict]) -> int:
+    """Send a batch (dicts with notification_send's keyword arguments) in one INSERT; returns how many
+    were new. Same uniqueness as notification_send: rows whose key exists are skipped, and
+    ON CONFLICT DO NOTHING covers a racing writer. Used by the clock sweep (P9)."""
+    now = timezone.now()
+    wanted: dict[tuple[int, str], dict] = {}
+    for item in items:
+        wanted.setdefault((item["recipient"].pk, item["dedupe_key"][:200]), item)
+    if not wanted:
+        return 0
+    existing = set(
+        Notification.objects.filter(
+            channel=Notification.Channel.IN_APP,
+            recipient_id__in={pk for pk, _ in wanted},
+            dedupe_key__in={key for _, key in wanted},
+        ).values_list("recipient_id", "dedupe_key")
+    )
+    rows = [
+        _row(now=now, body=i.get("body", ""), url=i.get("url", ""), level=i.get("level", ""),
+             **{k: i[k] for k in ("recipient", "kind", "title", "dedupe_key")})
+        for pair, i in wanted.items()
+        if pair not in existing
+    ]
+    Notification.objects.bulk_create(rows, ignore_conflicts=True, batch_size=1000)
+    return len(rows)
 
 
 def notification_mark_read(*, user, ids: list[int] | None = None) -> int:

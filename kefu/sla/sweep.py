@@ -221,9 +221,8 @@ def _run_phase(
 
 class Outbox:
     """The notifications of one batch, written together at the end of the batch (still inside its
-    transaction). Uses `kefu.notify.services.notification_send_many` when the notify app offers it
-    (one INSERT … ON CONFLICT DO NOTHING per batch), else `notification_send` row by row; both
-    are unique per (recipient, dedupe key), so nothing is ever sent twice."""
+    transaction) with `kefu.notify.services.notification_send_many`: one INSERT … ON CONFLICT DO
+    NOTHING per batch, unique per (recipient, dedupe key), so nothing is ever sent twice."""
 
     def __init__(self) -> None:
         self.items: list[dict] = []
@@ -237,10 +236,7 @@ class Outbox:
         from kefu.notify import services as notify
 
         items, self.items = self.items, []
-        many = getattr(notify, "notification_send_many", None)
-        if many is not None:
-            return int(many(items))
-        return sum(1 for item in items if notify.notification_send(**item)[1])
+        return notify.notification_send_many(items)
 
 
 def _notify_warn(rows: list[dict], rc: Recipients) -> int:

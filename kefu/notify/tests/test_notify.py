@@ -71,3 +71,18 @@ def test_racing_senders_notify_once(agent_x):
         t.join()
     assert sorted(results) == [False, False, False, True]
     assert Notification.objects.filter(dedupe_key="race").count() == 1
+
+
+@pytest.mark.django_db
+def test_send_many_skips_existing_keys_and_duplicates_in_the_batch(agent_x, supervisor_x):
+    _send(agent_x, key="k1")
+    items = [
+        dict(recipient=agent_x, kind="clock_warning", title="a", dedupe_key="k1"),  # exists
+        dict(recipient=agent_x, kind="clock_warning", title="b", dedupe_key="k2"),
+        dict(recipient=agent_x, kind="clock_warning", title="b again", dedupe_key="k2"),  # same batch
+        dict(recipient=supervisor_x, kind="clock_breach", title="c", dedupe_key="k1", level="alert"),
+    ]
+    assert services.notification_send_many(items) == 2
+    assert services.notification_send_many(items) == 0
+    assert Notification.objects.count() == 3
+    assert Notification.objects.get(recipient=supervisor_x).level == "alert"
