@@ -109,3 +109,15 @@ def test_import_command_dry_run_and_real(company_x, tmp_path):
 def test_import_command_unknown_company(company_x, tmp_path):
     with pytest.raises(CommandError, match="没有代码为 nope 的公司"):
         call_command("import_customers", str(write_csv(tmp_path / "g.csv", LINES)), company="nope", stdout=StringIO())
+
+
+@pytest.mark.django_db
+def test_demo_command_publishes_this_years_commitments():
+    """Work orders taken in the demo get clocks at once (C17: the year's set is published)."""
+    from django.utils import timezone
+
+    from kefu.sla.models import CommitmentSet
+
+    call_command("demo", customers=20, no_progress=True, stdout=StringIO())
+    the_set = CommitmentSet.objects.get(company__code=MAIN_CODE, year=timezone.localdate().year)
+    assert the_set.published_at is not None and the_set.commitments.exists()

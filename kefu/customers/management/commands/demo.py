@@ -47,6 +47,8 @@ class Command(BaseCommand):
                 customers=opts["customers"], seed=opts["seed"], company_code=opts["company"],
                 if_empty=opts["if_empty"], reset=opts["reset"], progress=bar,
             )
+            if result.created:
+                _publish_commitments(result.company)
         if bar:
             bar.finish()
         out = self.stdout
@@ -64,3 +66,24 @@ class Command(BaseCommand):
         for username, role, company in result.logins:
             out.write(f"  {_pad(username, 14)}{_pad(role, 16)}{_pad(company, 12)}{settings.KEFU_DEMO_PASSWORD}")
         out.write("主管（supervisor）、审计员（auditor）、系统管理员（admin）首次登录时须绑定 TOTP 验证器（如 Google Authenticator）。")
+
+
+DEMO_PRESET = "laizhou-crgas-2024"
+
+
+def _publish_commitments(company) -> None:
+    """The demo company publishes this year's commitments (C17) from a preset, so work orders taken
+    in the demo get their clocks at once."""
+    from django.utils import timezone
+
+    from kefu.accounts.models import User
+    from kefu.accounts.roles import Role
+    from kefu.sla.models import CommitmentSet
+    from kefu.sla.services import commitment_set_from_preset, commitment_set_publish
+
+    year = timezone.localdate().year
+    if CommitmentSet.objects.filter(company=company, year=year).exists():
+        return
+    manager = User.objects.filter(company=company, role=Role.MANAGER, is_active=True).first()
+    the_set = commitment_set_from_preset(company=company, year=year, preset=DEMO_PRESET, by=manager)
+    commitment_set_publish(commitment_set=the_set, by=manager)
