@@ -1,12 +1,13 @@
 """URL map: the web UI, the admin for master data, and the API under /api/v1/."""
 from django.contrib import admin
 from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
 
 from kefu import views
 from kefu.api import api
 
-admin.site.site_header = "kefu 客服 · 系统管理"
-admin.site.site_title = "kefu 客服"
+admin.site.site_header = _("kefu 客服 · 系统管理")
+admin.site.site_title = _("kefu 客服")
 
 urlpatterns = [
     path("", views.home, name="home"),

@@ -11,7 +11,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _l
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from kefu.accounts.roles import Perm, role_allows
@@ -25,7 +25,7 @@ def _refused(request: HttpRequest, exc: DomainError) -> HttpResponse:
     return render(request, "customers/refused.html", {"message": exc.message, "status": exc.status}, status=exc.status)
 
 
-MATCH_LABELS = {"phone": _l("电话"), "account": _l("户号"), "meter": _l("表号"), "address": _l("地址"), "name": _l("姓名")}
+MATCH_LABELS = {"phone": gettext_lazy("电话"), "account": gettext_lazy("户号"), "meter": gettext_lazy("表号"), "address": gettext_lazy("地址"), "name": gettext_lazy("姓名")}
 
 
 def _rows(results: list[selectors.CallerCandidate]) -> list[dict]:

@@ -12,7 +12,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _l
+from django.utils.translation import pgettext_lazy
 from django.views.decorators.http import require_POST
 
 from kefu.accounts.roles import Perm, role_allows
@@ -23,7 +23,15 @@ from kefu.sla.calendar import OFFICIAL_YEARS
 from kefu.sla.forms import OverrideForm
 from kefu.sla.models import CalendarOverride
 
-WEEKDAYS = [_l("一"), _l("二"), _l("三"), _l("四"), _l("五"), _l("六"), _l("日")]
+WEEKDAYS = [
+    pgettext_lazy("weekday", "一"),
+    pgettext_lazy("weekday", "二"),
+    pgettext_lazy("weekday", "三"),
+    pgettext_lazy("weekday", "四"),
+    pgettext_lazy("weekday", "五"),
+    pgettext_lazy("weekday", "六"),
+    pgettext_lazy("weekday", "日"),
+]
 
 
 def _year_param(request: HttpRequest) -> int:

@@ -10,6 +10,7 @@ import math
 from datetime import date
 
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 from ninja import File, Query, Router, UploadedFile
 from ninja.responses import Status
 
@@ -128,7 +129,7 @@ def _ho_out(ho: HandOver) -> dict:
 @router.get("/kinds", response={200: list[KindOut], **ERRORS}, summary="工单类型及子类（含各类型必填项）")
 def list_kinds(request: HttpRequest):
     if request.user.company_id is None:
-        raise Forbidden("您的账号不属于任何公司。", code="no_company")
+        raise Forbidden(_("您的账号不属于任何公司。"), code="no_company")
     return [
         {
             "code": k.code,
@@ -195,7 +196,7 @@ def list_tickets(
     page_size: int = Query(20, ge=1, le=100),
 ):
     if date_from and date_to and date_from > date_to:
-        raise DomainError("开始日期不能晚于结束日期。", field="date_from")
+        raise DomainError(_("开始日期不能晚于结束日期。"), field="date_from")
     base = TicketFilter(
         open_only=open_only, kind=kind, owner_id=owner_id, assigned_to_id=assigned_to_id, department_id=department_id,
         channel=channel, date_from=date_from, date_to=date_to, number=number, phone=phone, address=address,
@@ -246,7 +247,7 @@ def get_ticket(request: HttpRequest, ticket_id: int, unmasked: bool = False):
     t = ticket_get(user=request.user, ticket_id=ticket_id)
     if unmasked:
         if not role_allows(request.user, Perm.CUSTOMER_VIEW_UNMASKED):
-            raise Forbidden("您的角色不能查看完整的个人信息。", code="permission_denied")
+            raise Forbidden(_("您的角色不能查看完整的个人信息。"), code="permission_denied")
         audit_record(action=Action.PERSONAL_DATA_VIEWED, obj=t, actor=request.user, detail={"fields": ["caller_phone", "address"]})
     return ticket_out(t, unmasked=unmasked)
 

@@ -13,6 +13,7 @@ from datetime import date, datetime, time, timedelta
 
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from kefu.accounts.roles import Perm, role_allows
 from kefu.accounts.scoping import readable_company_ids
@@ -48,7 +49,7 @@ def ticket_get(*, user, ticket_id: int) -> Ticket:
             .get(pk=ticket_id)
         )
     except (Ticket.DoesNotExist, ValueError, TypeError):
-        raise NotFound("没有找到该工单，或您无权查看。", code="not_found")
+        raise NotFound(_("没有找到该工单，或您无权查看。"), code="not_found")
 
 
 def open_duplicates(*, company_id: int, kind_id: int, customer=None, premise=None) -> QuerySet[Ticket]:
