@@ -1,13 +1,18 @@
 """Stable codes a commitment's applies-to filters and events refer to (C1–C20; P2 classification).
 
 The tickets app owns the work-order taxonomy; these are the codes of its standard kinds
-(`kefu.tickets.taxonomy.STANDARD_KINDS`), so sla does not import tickets. Empty filter = any.
+(`kefu.tickets.taxonomy.STANDARD_KINDS`). Channels and severities are the tickets app's own choices,
+re-exported here so presets and forms name them in one place. Empty filter = any.
 """
 
 from __future__ import annotations
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+from kefu.tickets.models import Channel, Severity
+
+__all__ = ["Channel", "Event", "Severity", "TicketKindCode"]
 
 
 class TicketKindCode(models.TextChoices):
@@ -21,21 +26,6 @@ class TicketKindCode(models.TextChoices):
     APPLIANCE = "appliance", _("燃气具")
     SUGGESTION = "suggestion", _("意见建议")
     PRAISE = "praise", _("表扬")
-
-
-class Severity(models.TextChoices):
-    GENERAL = "general", _("一般")
-    MAJOR = "major", _("重大")
-
-
-class Channel(models.TextChoices):
-    HOTLINE = "hotline", _("服务热线")
-    COUNTER = "counter", _("营业厅")
-    CHAT = "chat", _("在线客服")
-    WECHAT = "wechat", _("微信")
-    PORTAL = "portal", _("网上营业厅")
-    VISIT = "visit", _("上门")
-    LETTER = "letter", _("来信")
 
 
 class Event(models.TextChoices):
