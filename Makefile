@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run setup test test-pg bench clean
+.PHONY: run setup test clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,9 +29,6 @@ run: setup
 test: $(VENV)/.dev
 	@scripts/ensure-chromium.sh
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
-
-bench: $(VENV)/.dev
-	$(BIN)/python -m bench.run_all
 
 clean:
 	rm -rf $(VENV) var
