@@ -164,6 +164,21 @@ def ticket_clocks(ticket_id: int) -> QuerySet[Clock]:
     )
 
 
+def clocks_by_ticket(ticket_ids) -> dict[int, list[Clock]]:
+    """The live (not cancelled) clocks of many work orders in one query, keyed by work-order id —
+    for the work-order list, which shows a countdown per row (issue 4 §5)."""
+    out: dict[int, list[Clock]] = {int(i): [] for i in ticket_ids}
+    qs = (
+        Clock.objects.filter(subject_type=TICKET_SUBJECT, subject_id__in=[str(i) for i in out])
+        .exclude(state="cancelled")
+        .select_related("commitment")
+        .order_by("started_at", "id")
+    )
+    for clock in qs:
+        out[int(clock.subject_id)].append(clock)
+    return out
+
+
 def ticket_clocks_for_user(user, ticket_id: int) -> QuerySet[Clock]:
     """The clocks of a work order the user may see — the work order's own visibility decides
     (kefu.tickets.selectors.ticket_get; NotFound otherwise, S2)."""
