@@ -62,9 +62,11 @@ def _huey_immediate(settings):
 
 
 def pytest_configure(config):
-    """Transactional tests end with Django's flush, which empties every table — including the audit
-    log, which the database otherwise refuses to delete from (append-only triggers, migration 0002).
-    The flush alone runs inside `audit_purge_for_tests()`."""
+    """Transactional tests end with Django's flush, which empties every table — including the
+    append-only ones the database otherwise refuses to delete from: the audit log (accounts
+    migrations 0002/0003) and the work-order timeline (tickets migration 0004). Their triggers read
+    one switch, so the flush alone runs inside `audit_purge_for_tests()` and nothing else is needed
+    for a new append-only table that reads the same flag."""
     from django.test import testcases
 
     original = testcases.TransactionTestCase._fixture_teardown

@@ -34,6 +34,7 @@ class Action:
     CREATED = "data.created"
     UPDATED = "data.updated"
     PERSONAL_DATA_VIEWED = "privacy.unmasked_view"
+    ATTACHMENT_VIEWED = "privacy.attachment_view"  # a work-order attachment opened or downloaded
     EXPORTED = "data.exported"
     IMPORTED = "data.imported"
     PERMISSION_DENIED = "auth.permission_denied"
@@ -99,9 +100,11 @@ def sqlite_audit_purge_flag() -> int:
 
 @contextmanager
 def audit_purge_for_tests() -> Iterator[None]:
-    """Let the test runner empty the audit table between transactional tests, and nothing else.
+    """Let the test runner empty the append-only tables between transactional tests, and nothing else.
 
-    Used only by conftest.py around Django's flush; see migration 0002.
+    One switch for every append-only table: the audit log (accounts migrations 0002, 0003) and the
+    work-order timeline (tickets migration 0004) read the same flag. Used only by conftest.py around
+    Django's flush. UPDATE stays refused even inside.
     """
     global _purge_allowed
     _purge_allowed = True

@@ -8,6 +8,21 @@ their AppConfig.ready():
     hooks.register(hooks.TICKET_CREATED, start_clocks_for_ticket)      # fn(ticket_id: int) -> None
     hooks.register(hooks.TICKET_KIND_CHANGED, restart_clocks_for_ticket)
 
+The events and the keyword arguments each listener receives (listeners should accept `**_kw` too,
+so a new argument never breaks them):
+
+| event | kwargs | fired by |
+|---|---|---|
+| TICKET_CREATED | ticket_id | ticket_create |
+| TICKET_KIND_CHANGED | ticket_id | ticket_reclassify |
+| TICKET_STATE_CHANGED | ticket_id, source, target | every state move |
+| TICKET_REPLIED | ticket_id, at (aware datetime of the reply event), event_id, via | ticket_reply |
+
+TICKET_REPLIED is a reply to the customer recorded on an existing work order (what stops the
+"reply within N working days" clocks, C6/C14). The answer given when a work order is created
+already resolved on the call is NOT fired as TICKET_REPLIED: that work order is created in state
+`resolved`, and the state already stands for the reply.
+
 State lives in the database: a listener that must not miss an event should also be able to sweep
 (e.g. "work orders without clocks") because a process can die between commit and hook.
 """
@@ -24,6 +39,7 @@ log = logging.getLogger(__name__)
 TICKET_CREATED = "ticket_created"
 TICKET_KIND_CHANGED = "ticket_kind_changed"
 TICKET_STATE_CHANGED = "ticket_state_changed"
+TICKET_REPLIED = "ticket_replied"
 
 _listeners: dict[str, list[Callable[..., None]]] = defaultdict(list)
 

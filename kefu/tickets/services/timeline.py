@@ -1,17 +1,21 @@
 """Timeline entries (notes, replies, contact attempts, called again, attachments), links and mass incidents."""
 from __future__ import annotations
 
+import logging
 import os
+from typing import IO
 
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from kefu.accounts.audit import Action, audit_record
 from kefu.accounts.models import User
 from kefu.accounts.roles import Perm, role_allows
 from kefu.accounts.scoping import assert_perm
 from kefu.errors import DomainError, Forbidden, NotFound
+from kefu.tickets import hooks
 from kefu.tickets.models import Attachment, Channel, Ticket, TicketEvent, TicketLink
 from kefu.tickets.selectors import tickets_visible_to
 from kefu.tickets.states import can_move, FINAL_STATES, TicketState
@@ -29,6 +33,8 @@ from kefu.tickets.services.common import (
     is_handler,
 )
 from kefu.tickets.services.workflow import _apply_state
+
+log = logging.getLogger(__name__)
 
 
 def _open_for_notes(ticket_id: int, by: User) -> Ticket:
@@ -51,7 +57,10 @@ def ticket_comment(*, ticket_id: int, by: User, text: str) -> TicketEvent:
 
 
 def ticket_reply(*, ticket_id: int, by: User, text: str, via: str = Channel.HOTLINE) -> TicketEvent:
-    """What was told to the customer (by phone, SMS, letter …), by the owner, assignee or a lead."""
+    """What was told to the customer (by phone, SMS, letter …), by the owner, assignee or a lead.
+
+    Fires hooks.TICKET_REPLIED after the commit (ticket_id, at, event_id, via): the reply is what
+    stops the "answer within N working days" commitments (C6 complaints, C14 consultations)."""
     ticket = _open_for_notes(ticket_id, by)
     if not is_handler(by, ticket):
         raise Forbidden(_("只有首问责任人、承办人或调度/班长可以答复客户。"), code="not_handler")
@@ -60,7 +69,9 @@ def ticket_reply(*, ticket_id: int, by: User, text: str, via: str = Channel.HOTL
     text = _text(text, field_name="text", label=_("答复内容"))
     with transaction.atomic():
         Ticket.objects.filter(pk=ticket.pk).update(updated_at=timezone.now())
-        return _event(ticket, TicketEvent.Kind.REPLY, by, {"text": text, "via": via})
+        event = _event(ticket, TicketEvent.Kind.REPLY, by, {"text": text, "via": via})
+        hooks.fire_on_commit(hooks.TICKET_REPLIED, ticket_id=ticket.pk, at=event.at, event_id=event.pk, via=via)
+    return event
 
 
 CONTACT_OUTCOMES = {"reached": "已联系上", "no_answer": "无人接听", "busy": "占线", "wrong_number": "号码错误"}
@@ -129,6 +140,54 @@ def ticket_add_attachment(*, ticket_id: int, by: User, upload) -> Attachment:
         att.save()
         _event(ticket, TicketEvent.Kind.ATTACHMENT, by, {"attachment_id": att.pk, "name": name, "size": size})
     return att
+
+
+#: Types a browser may show in place (Content-Disposition: inline); everything else is a download.
+INLINE_TYPES = frozenset({"image/jpeg", "image/png", "image/webp", "application/pdf"})
+
+
+def ticket_attachment_open(*, ticket_id: int, attachment_id: int, by: User) -> tuple[Attachment, IO[bytes]]:
+    """Open an attachment of a work order for reading, for someone who may see that work order
+    (S2): their own company's, through `tickets_visible_to` (technicians: their own work orders).
+    Anything else — another company's, a technician's colleague's, an attachment of another work
+    order, a wrong id — is the same NotFound, so nobody learns that it exists.
+
+    Attachments hold personal data (photos of homes, copies of ID cards): every opening is written
+    to the audit log (Action.ATTACHMENT_VIEWED). The caller streams the returned file and closes it
+    (kefu.tickets.downloads.attachment_response)."""
+    not_found = NotFound(_("没有找到该附件，或您无权查看。"), code="not_found")
+    if by is None or not by.is_authenticated or by.company_id is None:
+        raise not_found
+    try:
+        ticket = (
+            tickets_visible_to(by).filter(pk=ticket_id, company_id=by.company_id).only("pk", "number", "company").first()
+        )
+        att = None
+        if ticket is not None:
+            att = Attachment.objects.filter(pk=attachment_id, ticket_id=ticket.pk, company_id=by.company_id).first()
+    except (OverflowError, ValueError, TypeError):  # an id too large for the database is not a crash
+        raise not_found
+    if att is None:
+        raise not_found
+    try:
+        handle = att.file.storage.open(att.file.name, "rb")
+    except OSError:
+        log.error("attachment %s of work order %s: file %r missing from storage", att.pk, ticket.number, att.file.name)
+        raise NotFound(_("附件文件已丢失，请联系系统管理员。"), code="file_missing")
+    try:
+        audit_record(
+            action=Action.ATTACHMENT_VIEWED,
+            obj=att,
+            actor=by,
+            company=by.company,
+            object_repr=f"{ticket.number} / {att.original_name}",
+            detail={"ticket_id": ticket.pk, "ticket": ticket.number, "name": att.original_name,
+                    "content_type": att.content_type, "size": att.size},
+        )
+    except BaseException:  # no audit row, no file
+        handle.close()
+        raise
+    return att, handle
 
 
 def ticket_link(*, ticket_id: int, by: User, target_id: int, kind: str) -> TicketLink:
