@@ -165,6 +165,13 @@ class Ticket(models.Model):
             models.Index(fields=["company", "caller_phone"], name="ticket_co_phone"),
             models.Index(fields=["company", "customer", "state"], name="ticket_co_customer"),
             models.Index(fields=["company", "premise", "kind", "state"], name="ticket_co_premise_kind"),
+            # "Open work orders of one owner, newest first" (P1): a small partial index walked backwards,
+            # so a page is 20 index entries, not a sort of all the owner's open rows (migration 0005).
+            models.Index(
+                fields=["company", "owner", "received_at", "id", "state"],
+                condition=models.Q(state__in=["assigned", "in_progress", "new", "on_hold", "reopened"]),
+                name="ticket_co_owner_open",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -125,11 +125,16 @@ class DuplicateOut(ErrorOut):
 
 
 class TicketPage(Schema):
-    count: int
+    count: int = Field(description="符合条件的工单数；`count_capped` 为 true 时是下限（10000，即“10,000+”）")
+    count_capped: bool = Field(
+        False,
+        description="内容/地址搜索命中超过 10000 张时只计到 10000（`count` 为下限，`pages` 按此计算），"
+        "此时 `counts_by_state` 为空；缩小搜索范围即可得到精确数。不含文字搜索的筛选总是精确计数。",
+    )
     page: int
     page_size: int
     pages: int
-    counts_by_state: dict[str, int]
+    counts_by_state: dict[str, int] = Field(description="未按状态筛选时各状态的数量；命中过多（见 count_capped）时为空")
     items: list[TicketOut]
 
 

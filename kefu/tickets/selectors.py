@@ -11,13 +11,17 @@ import re
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import Count, Q, QuerySet
+from django.db import connection
+from django.db.models import Count, Q, QuerySet, Value
+from django.db.models.expressions import RawSQL
+from django.db.models.functions import StrIndex
+from django.db.models.lookups import GreaterThan
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kefu.accounts.roles import Perm, role_allows
 from kefu.accounts.scoping import readable_company_ids
-from kefu.customers.normalize import fold, normalize_phone
+from kefu.customers.normalize import clean_text, fold, normalize_phone
 from kefu.errors import NotFound
 from kefu.tickets.models import HandOver, Ticket
 from kefu.tickets.states import FINAL_STATES, OPEN_STATES, TicketState
@@ -101,15 +105,83 @@ def _without_nul(f: TicketFilter) -> TicketFilter:
     return replace(f, **changes) if changes else f
 
 
+# ------------------------------------------------------------------------------------ text search
+
+TEXT_INDEX_MIN_CHARS = 3
+"""Terms of at least this many characters are served by a trigram index: pg_trgm GIN on PostgreSQL
+(migration 0002), FTS5 `trigram` on SQLite (migration 0003). Shorter ones are scanned on both."""
+
+COUNT_CAP = 10_000
+"""A text search counts its matches only up to here ("10,000+", as helpdesks show it): a common
+phrase matches hundreds of thousands of work orders at 10 million, and counting them all would
+cost the page seconds. Searches without text are counted exactly."""
+
+_FTS_TABLE = "tickets_ticket_fts"
+
+
+def text_contains(term: str, *columns: str) -> Q:
+    """Work orders whose `columns` (content, address) contain `term` — a case-sensitive substring,
+    the same rows on both databases (PostgreSQL's LIKE semantics).
+
+    The one place of the rule. PostgreSQL: `LIKE '%term%'`, served by the trigram GIN indexes for
+    terms of ≥ 3 characters. SQLite: terms of ≥ 3 characters are one quoted FTS5 phrase on the
+    trigram index (a phrase of consecutive trigrams is exactly a substring; the quotes make
+    `* ^ : ( ) AND OR NEAR` plain text); shorter ones are `instr()` (SQLite's LIKE ignores ASCII case).
+    """
+    if connection.vendor == "sqlite":
+        if len(term) >= TEXT_INDEX_MIN_CHARS:
+            phrase = '{%s}: "%s"' % (" ".join(columns), term.replace('"', '""'))
+            return Q(pk__in=RawSQL(f"SELECT rowid FROM {_FTS_TABLE} WHERE {_FTS_TABLE} MATCH %s", [phrase]))
+        cond = Q()
+        for c in columns:
+            cond |= Q(GreaterThan(StrIndex(c, Value(term)), 0))
+        return cond
+    cond = Q()
+    for c in columns:
+        cond |= Q(**{f"{c}__contains": term})
+    return cond
+
+
+def _text_filter(raw: str, *columns: str) -> Q:
+    """A search term as typed and as folded (NFKC: "３号楼" → "3号楼", "，" → ","): stored text keeps
+    what was typed (full-width punctuation included), so a row matches if it contains either."""
+    forms = dict.fromkeys(t for t in (clean_text(raw), fold(raw)) if t)
+    cond = Q()
+    for term in forms:
+        cond |= text_contains(term, *columns)
+    return cond
+
+
+def _q_meaning(text: str, area: str) -> tuple[str, str]:
+    """What the one search box holds: ("number", GD…), ("phone", normalised) or ("text", words)."""
+    if NUMBER_RE.match(text):
+        return "number", text.upper()
+    if phone := normalize_phone(text, area):
+        return "phone", phone
+    return "text", text
+
+
+def _area(user) -> str:
+    return getattr(getattr(user, "company", None), "area_code", "") or ""
+
+
+def _is_text_search(f: TicketFilter, user) -> bool:
+    """Whether the filter searches text (content/address), i.e. may match a huge set (COUNT_CAP)."""
+    f = _without_nul(f)
+    if fold(f.address) or fold(f.content):
+        return True
+    return bool(fold(f.q)) and _q_meaning(fold(f.q), _area(user))[0] == "text"
+
+
 def ticket_search(*, user, f: TicketFilter) -> QuerySet[Ticket]:
     """Work orders matching the filter, newest first. Number and phone are exact (indexed) lookups;
-    address and content are substring searches."""
+    address and content are substring searches (`text_contains`, the term as typed or folded)."""
     f = _without_nul(f)
     qs = tickets_visible_to(user)
     if f.states:
         qs = qs.filter(state__in=f.states)
     if f.open_only:
-        qs = qs.filter(state__in=OPEN_STATES)
+        qs = qs.filter(state__in=sorted(OPEN_STATES))
     if f.kind:
         qs = qs.filter(kind__code=f.kind)
     if f.owner_id:
@@ -129,31 +201,78 @@ def ticket_search(*, user, f: TicketFilter) -> QuerySet[Ticket]:
     if f.number:
         qs = qs.filter(number=fold(f.number).upper())
     if f.phone:
-        area = getattr(getattr(user, "company", None), "area_code", "") or ""
-        qs = qs.filter(caller_phone=normalize_phone(f.phone, area) or fold(f.phone))
-    if f.address:
-        qs = qs.filter(address__contains=fold(f.address))
-    if f.content:
-        qs = qs.filter(content__contains=fold(f.content))
-    if f.q:
-        text = fold(f.q)
-        area = getattr(getattr(user, "company", None), "area_code", "") or ""
-        if NUMBER_RE.match(text):
-            qs = qs.filter(number=text.upper())
-        elif phone := normalize_phone(text, area):
-            qs = qs.filter(caller_phone=phone)
+        qs = qs.filter(caller_phone=normalize_phone(f.phone, _area(user)) or fold(f.phone))
+    if fold(f.address):
+        qs = qs.filter(_text_filter(f.address, "address"))
+    if fold(f.content):
+        qs = qs.filter(_text_filter(f.content, "content"))
+    if text := fold(f.q):
+        meaning, value = _q_meaning(text, _area(user))
+        if meaning == "number":
+            qs = qs.filter(number=value)
+        elif meaning == "phone":
+            qs = qs.filter(caller_phone=value)
         else:
-            qs = qs.filter(Q(content__contains=text) | Q(address__contains=text))
+            qs = qs.filter(_text_filter(f.q, "content", "address"))
     return qs.order_by("-received_at", "-id")
 
 
 def counts_by_state(qs: QuerySet[Ticket]) -> dict[str, int]:
-    """{state: count} of a filtered list (the counts above the list)."""
+    """{state: count} of a filtered list, exact (the counts above the list)."""
     rows = qs.order_by().values("state").annotate(n=Count("id"))
     counts = {s: 0 for s in TicketState.values}
     for row in rows:
         counts[row["state"]] = row["n"]
     return counts
+
+
+def _capped_counts(qs: QuerySet[Ticket], cap: int) -> dict[str, int]:
+    """{state: count} over at most cap + 1 rows of `qs` (any cap + 1: no order, the cheapest plan)."""
+    sql, params = qs.order_by().values("state")[: cap + 1].query.sql_with_params()
+    counts = {s: 0 for s in TicketState.values}
+    with connection.cursor() as cur:
+        cur.execute(f"SELECT capped.state, COUNT(*) FROM ({sql}) capped GROUP BY capped.state", params)
+        for state, n in cur.fetchall():
+            counts[state] = n
+    return counts
+
+
+@dataclass(frozen=True)
+class TicketList:
+    """A filtered list and its counts — what the list page and the list API show.
+
+    `total` counts `rows` (the list after the state filter). `capped`: a text search matched more
+    than COUNT_CAP work orders, so `total` is COUNT_CAP ("10,000+", a lower bound). `by_state` are the
+    counts of the list without the state filter, exact — or None when that set is over the cap.
+    """
+
+    rows: QuerySet[Ticket]
+    total: int
+    capped: bool
+    by_state: dict[str, int] | None
+    cap: int = COUNT_CAP
+
+
+def ticket_list_with_counts(
+    *, user, f: TicketFilter, states: tuple[str, ...] = (), cap: int | None = None
+) -> TicketList:
+    """The work-order list (issue 3 §7, API list): `ticket_search` newest first, narrowed to `states`,
+    with counts by state. Exact counts for ordinary filters (they are index-served); a text search
+    counts at most `cap` + 1 matches (default COUNT_CAP) and says so."""
+    cap = COUNT_CAP if cap is None else cap
+    base = ticket_search(user=user, f=f)
+    states = tuple(s.replace("\x00", "") for s in states if s)  # NUL can never match (PostgreSQL)
+    rows = base.filter(state__in=states) if states else base
+    if not _is_text_search(f, user):
+        by_state = counts_by_state(base)
+        total = sum(by_state.get(s, 0) for s in set(states)) if states else sum(by_state.values())
+        return TicketList(rows=rows, total=total, capped=False, by_state=by_state, cap=cap)
+    by_state = _capped_counts(base, cap)
+    if sum(by_state.values()) <= cap:
+        total = sum(by_state.get(s, 0) for s in set(states)) if states else sum(by_state.values())
+        return TicketList(rows=rows, total=total, capped=False, by_state=by_state, cap=cap)
+    total = min(sum(_capped_counts(rows, cap).values()), cap + 1) if states else cap + 1
+    return TicketList(rows=rows, total=min(total, cap), capped=total > cap, by_state=None, cap=cap)
 
 
 def tickets_for_caller(*, user, customer_id: int | None = None, phone: str = "", limit: int = 10) -> list[Ticket]:

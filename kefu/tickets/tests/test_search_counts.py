@@ -1,0 +1,85 @@
+"""Counts of the work-order list (issue 3 §7): exact for ordinary filters, capped ("10,000+") for a text
+search that matches more than COUNT_CAP work orders — flagged in the selector, the API
+(`count_capped`) and the list page. Here the cap is made small instead of storing 10,001 rows."""
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from kefu.tickets import selectors
+from kefu.tickets.models import Ticket
+from kefu.tickets.selectors import TicketFilter, ticket_list_with_counts
+from kefu.tickets.states import OPEN_STATES
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def five_leaks(make_ticket, agent_x):
+    made = [make_ticket(content=f"第{i}户 厨房有燃气味") for i in range(5)]
+    make_ticket(content="咨询阶梯气价")
+    Ticket.objects.filter(pk=made[0].pk).update(state="closed")
+    return made
+
+
+def test_ordinary_filters_are_exact_above_the_cap(agent_x, five_leaks):
+    res = ticket_list_with_counts(user=agent_x, f=TicketFilter(), cap=2)
+    assert (res.total, res.capped) == (6, False)
+    assert res.by_state["new"] == 5 and res.by_state["closed"] == 1
+    res = ticket_list_with_counts(user=agent_x, f=TicketFilter(owner_id=agent_x.pk, open_only=True), cap=2)
+    assert (res.total, res.capped, res.rows.count()) == (5, False, 5)
+
+
+def test_text_search_within_the_cap_is_exact(agent_x, five_leaks):
+    res = ticket_list_with_counts(user=agent_x, f=TicketFilter(content="燃气味"), cap=5)
+    assert (res.total, res.capped) == (5, False)
+    assert res.by_state["new"] == 4 and res.by_state["closed"] == 1
+    res = ticket_list_with_counts(user=agent_x, f=TicketFilter(content="燃气味"), states=("closed",), cap=5)
+    assert (res.total, res.capped, list(res.rows)) == (1, False, [five_leaks[0]])
+
+
+@pytest.mark.parametrize("f", [TicketFilter(content="燃气味"), TicketFilter(q="燃气味"), TicketFilter(address="泰山"),
+                               TicketFilter(content="户")])
+def test_text_search_over_the_cap_is_flagged(agent_x, five_leaks, f):
+    if f.address:
+        Ticket.objects.update(address="泰山区幸福小区")
+    res = ticket_list_with_counts(user=agent_x, f=f, cap=3)
+    assert (res.total, res.capped, res.by_state) == (3, True, None)
+    assert res.rows.count() >= 4  # the rows themselves are all there, newest first
+    assert list(res.rows[:2]) == list(Ticket.objects.filter(pk__in=res.rows.values("pk")).order_by("-received_at", "-id")[:2])
+
+
+def test_state_filter_under_a_capped_search(agent_x, five_leaks):
+    res = ticket_list_with_counts(user=agent_x, f=TicketFilter(content="燃气味"), states=("closed",), cap=3)
+    assert (res.total, res.capped, res.by_state) == (1, False, None)  # the list itself is small: exact
+    res = ticket_list_with_counts(user=agent_x, f=TicketFilter(content="燃气味"), states=("new",), cap=3)
+    assert (res.total, res.capped) == (3, True)
+
+
+def test_number_and_phone_in_the_box_are_not_text(agent_x, five_leaks):
+    res = ticket_list_with_counts(user=agent_x, f=TicketFilter(q="13900001111"), cap=2)
+    assert (res.total, res.capped) == (6, False)
+    res = ticket_list_with_counts(user=agent_x, f=TicketFilter(q=five_leaks[1].number), cap=0)
+    assert (res.total, res.capped) == (1, False)
+
+
+def test_api_and_page_show_the_cap(agent_x, five_leaks, monkeypatch):
+    monkeypatch.setattr(selectors, "COUNT_CAP", 3)
+    c = Client()
+    c.force_login(agent_x)
+    body = c.get("/api/v1/tickets/", {"content": "燃气味", "page_size": 2}).json()
+    assert (body["count"], body["count_capped"], body["pages"], body["counts_by_state"]) == (3, True, 2, {})
+    assert len(body["items"]) == 2
+    body = c.get("/api/v1/tickets/", {"content": "阶梯"}).json()
+    assert (body["count"], body["count_capped"], body["counts_by_state"]["new"]) == (1, False, 1)
+    html = c.get("/tickets/", {"q": "燃气味"}).content.decode()
+    assert "3+" in html and 'id="count-capped"' in html
+    html = c.get("/tickets/", {"q": "阶梯"}).content.decode()
+    assert 'id="count-capped"' not in html
+
+
+def test_owner_open_index_matches_open_states():
+    """Migration 0005's partial index must cover exactly OPEN_STATES (else the planner cannot use it)."""
+    index = next(i for i in Ticket._meta.indexes if i.name == "ticket_co_owner_open")
+    (lookup, values), = index.condition.children
+    assert lookup == "state__in" and values == sorted(OPEN_STATES)
