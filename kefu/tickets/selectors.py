@@ -119,19 +119,45 @@ cost the page seconds. Searches without text are counted exactly."""
 _FTS_TABLE = "tickets_ticket_fts"
 
 
-def text_contains(term: str, *columns: str) -> Q:
+_FTS_COMMON = 2_000
+"""SQLite: a term with at least this many FTS matches (all companies) is "common"; see text_contains."""
+
+
+def _fts_phrase(term: str, columns: tuple[str, ...]) -> str:
+    # One quoted phrase restricted to the columns: quotes make `* ^ : ( ) AND OR NEAR` plain text.
+    return '{%s}: "%s"' % (" ".join(columns), term.replace('"', '""'))
+
+
+def _fts_is_common(phrase: str) -> bool:
+    with connection.cursor() as cur:
+        cur.execute(
+            f"SELECT count(*) FROM (SELECT 1 FROM {_FTS_TABLE} WHERE {_FTS_TABLE} MATCH %s LIMIT %s)",
+            [phrase, _FTS_COMMON],
+        )
+        return cur.fetchone()[0] >= _FTS_COMMON
+
+
+def text_contains(term: str, *columns: str, for_counting: bool = False) -> Q:
     """Work orders whose `columns` (content, address) contain `term` — a case-sensitive substring,
     the same rows on both databases (PostgreSQL's LIKE semantics).
 
     The one place of the rule. PostgreSQL: `LIKE '%term%'`, served by the trigram GIN indexes for
-    terms of ≥ 3 characters. SQLite: terms of ≥ 3 characters are one quoted FTS5 phrase on the
-    trigram index (a phrase of consecutive trigrams is exactly a substring; the quotes make
-    `* ^ : ( ) AND OR NEAR` plain text); shorter ones are `instr()` (SQLite's LIKE ignores ASCII case).
+    terms of ≥ 3 characters; the planner walks the received_at index instead when the term is
+    common. SQLite: terms of ≥ 3 characters are one quoted FTS5 phrase on the trigram index (a
+    phrase of consecutive trigrams is exactly a substring); shorter ones are `instr()` (SQLite's
+    LIKE ignores ASCII case, instr does not).
+
+    SQLite's planner cannot tell a rare phrase from a common one, and always fetches every match
+    before sorting them newest first — 100,000 rows for a common phrase. So a page (not a count,
+    `for_counting`) first asks the FTS index for up to _FTS_COMMON matches (under a millisecond):
+    a common term is then tested with `instr()` on the rows of the newest-first walk, where 20
+    matches come after a few hundred rows; a rare one goes through the index. Same rows either way.
     """
     if connection.vendor == "sqlite":
         if len(term) >= TEXT_INDEX_MIN_CHARS:
-            phrase = '{%s}: "%s"' % (" ".join(columns), term.replace('"', '""'))
-            return Q(pk__in=RawSQL(f"SELECT rowid FROM {_FTS_TABLE} WHERE {_FTS_TABLE} MATCH %s", [phrase]))
+            phrase = _fts_phrase(term, columns)
+            if for_counting or not _fts_is_common(phrase):
+                return Q(pk__in=RawSQL(f"SELECT rowid FROM {_FTS_TABLE} WHERE {_FTS_TABLE} MATCH %s", [phrase]))
         cond = Q()
         for c in columns:
             cond |= Q(GreaterThan(StrIndex(c, Value(term)), 0))
@@ -142,13 +168,13 @@ def text_contains(term: str, *columns: str) -> Q:
     return cond
 
 
-def _text_filter(raw: str, *columns: str) -> Q:
+def _text_filter(raw: str, *columns: str, for_counting: bool = False) -> Q:
     """A search term as typed and as folded (NFKC: "３号楼" → "3号楼", "，" → ","): stored text keeps
     what was typed (full-width punctuation included), so a row matches if it contains either."""
     forms = dict.fromkeys(t for t in (clean_text(raw), fold(raw)) if t)
     cond = Q()
     for term in forms:
-        cond |= text_contains(term, *columns)
+        cond |= text_contains(term, *columns, for_counting=for_counting)
     return cond
 
 
@@ -173,9 +199,10 @@ def _is_text_search(f: TicketFilter, user) -> bool:
     return bool(fold(f.q)) and _q_meaning(fold(f.q), _area(user))[0] == "text"
 
 
-def ticket_search(*, user, f: TicketFilter) -> QuerySet[Ticket]:
+def ticket_search(*, user, f: TicketFilter, for_counting: bool = False) -> QuerySet[Ticket]:
     """Work orders matching the filter, newest first. Number and phone are exact (indexed) lookups;
-    address and content are substring searches (`text_contains`, the term as typed or folded)."""
+    address and content are substring searches (`text_contains`, the term as typed or folded).
+    `for_counting`: the same rows, planned for counting them rather than for the newest page."""
     f = _without_nul(f)
     qs = tickets_visible_to(user)
     if f.states:
@@ -203,9 +230,9 @@ def ticket_search(*, user, f: TicketFilter) -> QuerySet[Ticket]:
     if f.phone:
         qs = qs.filter(caller_phone=normalize_phone(f.phone, _area(user)) or fold(f.phone))
     if fold(f.address):
-        qs = qs.filter(_text_filter(f.address, "address"))
+        qs = qs.filter(_text_filter(f.address, "address", for_counting=for_counting))
     if fold(f.content):
-        qs = qs.filter(_text_filter(f.content, "content"))
+        qs = qs.filter(_text_filter(f.content, "content", for_counting=for_counting))
     if text := fold(f.q):
         meaning, value = _q_meaning(text, _area(user))
         if meaning == "number":
@@ -213,7 +240,7 @@ def ticket_search(*, user, f: TicketFilter) -> QuerySet[Ticket]:
         elif meaning == "phone":
             qs = qs.filter(caller_phone=value)
         else:
-            qs = qs.filter(_text_filter(f.q, "content", "address"))
+            qs = qs.filter(_text_filter(f.q, "content", "address", for_counting=for_counting))
     return qs.order_by("-received_at", "-id")
 
 
@@ -260,18 +287,19 @@ def ticket_list_with_counts(
     with counts by state. Exact counts for ordinary filters (they are index-served); a text search
     counts at most `cap` + 1 matches (default COUNT_CAP) and says so."""
     cap = COUNT_CAP if cap is None else cap
-    base = ticket_search(user=user, f=f)
     states = tuple(s.replace("\x00", "") for s in states if s)  # NUL can never match (PostgreSQL)
+    base = ticket_search(user=user, f=f)
     rows = base.filter(state__in=states) if states else base
     if not _is_text_search(f, user):
         by_state = counts_by_state(base)
         total = sum(by_state.get(s, 0) for s in set(states)) if states else sum(by_state.values())
         return TicketList(rows=rows, total=total, capped=False, by_state=by_state, cap=cap)
-    by_state = _capped_counts(base, cap)
+    counted = ticket_search(user=user, f=f, for_counting=True)
+    by_state = _capped_counts(counted, cap)
     if sum(by_state.values()) <= cap:
         total = sum(by_state.get(s, 0) for s in set(states)) if states else sum(by_state.values())
         return TicketList(rows=rows, total=total, capped=False, by_state=by_state, cap=cap)
-    total = min(sum(_capped_counts(rows, cap).values()), cap + 1) if states else cap + 1
+    total = min(sum(_capped_counts(counted.filter(state__in=states), cap).values()), cap + 1) if states else cap + 1
     return TicketList(rows=rows, total=min(total, cap), capped=total > cap, by_state=None, cap=cap)
 
 

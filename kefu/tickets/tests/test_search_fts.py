@@ -9,6 +9,7 @@ import pytest
 from django.db import connection
 
 from kefu.customers.normalize import fold
+from kefu.tickets import selectors
 from kefu.tickets.models import Ticket
 from kefu.tickets.selectors import TEXT_INDEX_MIN_CHARS, TicketFilter, ticket_search, text_contains
 
@@ -55,7 +56,10 @@ def _ids(qs) -> set[int]:
     return set(qs.values_list("pk", flat=True))
 
 
-def test_content_address_and_box_equal_substring(agent_x, stored):
+@pytest.mark.parametrize("common_from", [2_000, 1], ids=["rare-via-index", "common-via-walk"])
+def test_content_address_and_box_equal_substring(agent_x, stored, common_from, monkeypatch):
+    """common_from=1: every term counts as common, so SQLite pages test rows with instr() (the walk)."""
+    monkeypatch.setattr(selectors, "_FTS_COMMON", common_from)
     assert len(stored) == len(TEXTS)
     for term in TERMS:
         forms = {term, fold(term)}  # as typed or folded (full-width → half-width)
@@ -73,12 +77,17 @@ def test_both_filters_together(agent_x, stored):
     assert len(expect) == 1
 
 
-def test_text_contains_uses_the_index_for_three_characters(stored):
+def test_text_contains_uses_the_index_for_three_characters(stored, monkeypatch):
     sql = str(Ticket.objects.filter(text_contains("燃气表", "content")).query)
     short = str(Ticket.objects.filter(text_contains("燃气", "content")).query)
+    monkeypatch.setattr(selectors, "_FTS_COMMON", 1)
+    walk = str(Ticket.objects.filter(text_contains("燃气表", "content")).query)
+    counting = str(Ticket.objects.filter(text_contains("燃气表", "content", for_counting=True)).query)
     if connection.vendor == "sqlite":
         assert "tickets_ticket_fts" in sql and "MATCH" in sql
         assert "tickets_ticket_fts" not in short and "INSTR" in short.upper()
+        assert "tickets_ticket_fts" not in walk and "INSTR" in walk.upper()
+        assert "tickets_ticket_fts" in counting
     else:
         assert "LIKE" in sql.upper() and "LIKE" in short.upper()
     assert TEXT_INDEX_MIN_CHARS == 3
