@@ -61,6 +61,16 @@ def _huey_immediate(settings):
     yield
 
 
+@pytest.fixture(autouse=True)
+def _fresh_process_caches():
+    """Per-process caches keyed by row ids (published commitment sets, work calendars) would carry
+    over between tests, where rolled-back ids are reused: every test starts with them empty."""
+    from kefu.sla.selectors import forget_process_caches
+
+    forget_process_caches()
+    yield
+
+
 def pytest_configure(config):
     """Transactional tests end with Django's flush, which empties every table — including the
     append-only ones the database otherwise refuses to delete from: the audit log (accounts

@@ -40,7 +40,7 @@ def start_gunicorn(workers: int) -> tuple[subprocess.Popen, int]:
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "kefu.settings", "KEFU_DEBUG": os.environ.get("KEFU_DEBUG", "0")}
     server = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "kefu.wsgi", "-b", f"127.0.0.1:{port}", "-w", str(workers),
-         "--keep-alive", "30", "--log-level", "warning"],
+         "--keep-alive", "30", "--log-level", "warning", *os.environ.get("KEFU_BENCH_GUNICORN_ARGS", "").split()],
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )
     deadline = time.time() + 60
@@ -62,14 +62,70 @@ def stop(server: subprocess.Popen) -> None:
         server.kill()
 
 
+def ensure_commitments(company):
+    """This year's laizhou-crgas-2024 commitments, published, so every create starts its clocks
+    as it does in a utility that has published its commitments (C1–C20)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from kefu.sla.models import CommitmentSet
+    from kefu.sla.services import commitment_set_from_preset
+
+    now = timezone.now()
+    row = CommitmentSet.objects.filter(company=company, year=now.year, is_published=True).first()
+    if row is None:
+        row = commitment_set_from_preset(company=company, year=now.year, preset="laizhou-crgas-2024", by=None)
+        # published as of yesterday (the publish service wants a manager; the bench has none)
+        CommitmentSet.objects.filter(pk=row.pk).update(is_published=True, published_at=now - timedelta(days=1))
+    return row
+
+
+def _cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU seconds of processes (Linux /proc), to report CPU per request."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def _database_backends() -> list[int]:
+    """PostgreSQL server processes serving this database for other clients (the workers' persistent
+    connections), when the server runs on this machine (their CPU is read from /proc)."""
+    from django.db import connection
+
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        pids = [row[0] for row in cur.fetchall()]
+    return [pid for pid in pids if Path(f"/proc/{pid}").exists()]
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
 def run(*, stored_target: int, requests: int, clients: int, workers: int, log) -> dict:
     from django.db import connection
 
     from kefu.accounts.models import ApiToken
     from kefu.accounts.services import token_create
+    from django.utils import timezone
+
+    from kefu.sla.models import Clock
     from kefu.tickets.models import Ticket
 
+    started_at = timezone.now()
     company, agents, _dept = ensure_company()
+    commitment_set = ensure_commitments(company)
     fill_seconds = fill(company, agents, stored_target, log=log)
     before = stored(company)
     agent = agents[0]
@@ -124,12 +180,18 @@ def run(*, stored_target: int, requests: int, clients: int, workers: int, log) -
                 latencies.extend(mine)
 
         threads = [threading.Thread(target=client, args=(c,)) for c in range(clients)]
+        workers_pids = _children(server.pid)
+        backend_pids = _database_backends() if connection.vendor == "postgresql" else []
+        cpu0 = _cpu_seconds(workers_pids)
+        db_cpu0 = _cpu_seconds(backend_pids)
         t0 = time.perf_counter()
         for t in threads:
             t.start()
         for t in threads:
             t.join()
         wall = time.perf_counter() - t0
+        worker_cpu = _cpu_seconds(workers_pids) - cpu0
+        db_cpu = _cpu_seconds(backend_pids) - db_cpu0
     finally:
         stop(server)
         ApiToken.objects.filter(user=agent, name="bench-tickets").delete()
@@ -148,6 +210,10 @@ def run(*, stored_target: int, requests: int, clients: int, workers: int, log) -
         "seconds": round(wall, 2),
         "requests_per_second": round(requests / wall, 1) if wall else 0.0,
         "latency": summary(latencies),
+        "worker_cpu_ms_per_request": round(worker_cpu * 1000 / requests, 2) if requests else 0.0,
+        "database_cpu_ms_per_request": round(db_cpu * 1000 / requests, 2) if backend_pids and requests else None,
+        "commitment_set": f"{commitment_set.preset_code} v{commitment_set.version}",
+        "clocks_started": Clock.objects.filter(company=company, created_at__gte=started_at).count(),
         "errors": len(errors),
         "error_samples": errors[:5],
         "created": after - before,

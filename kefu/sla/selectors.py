@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from django.db.models import Q, QuerySet
 
@@ -76,7 +77,7 @@ def commitment_set_get(user, set_id: int) -> CommitmentSet:
 def commitment_set_in_force(company, at: datetime) -> CommitmentSet | None:
     """The published set in force at `at`: the highest published version of that year published
     no later than `at` (a work order keeps the version in force when it was received, C17)."""
-    year = at.astimezone(WorkCalendar(tz=getattr(company, "time_zone", "Asia/Shanghai")).tz).year
+    year = at.astimezone(ZoneInfo(getattr(company, "time_zone", "") or "Asia/Shanghai")).year
     return (
         CommitmentSet.objects.filter(company=company, year=year, is_published=True, published_at__lte=at)
         .order_by("-version")
@@ -106,6 +107,26 @@ def commitment_applies(
     )
 
 
+_published_commitments: dict[tuple[int, datetime], list[Commitment]] = {}
+
+
+def set_commitments(commitment_set: CommitmentSet) -> list[Commitment]:
+    """The commitments of a set. A published set never changes (C17), so its list is kept per
+    process (keyed by id and publication time) and every new work order skips that query."""
+    if not commitment_set.is_published or commitment_set.published_at is None:
+        return list(commitment_set.commitments.all())
+    key = (commitment_set.pk, commitment_set.published_at)
+    rows = _published_commitments.get(key)
+    if rows is None:
+        rows = _published_commitments[key] = list(commitment_set.commitments.all())
+    return rows
+
+
+def forget_process_caches() -> None:
+    """Empty this process's caches of sla data (tests; a published set is otherwise never stale)."""
+    _published_commitments.clear()
+
+
 def commitments_matching(
     commitment_set: CommitmentSet, *, start_event: str | None = None, **attrs: str
 ) -> list[Commitment]:
@@ -113,7 +134,7 @@ def commitments_matching(
     only those started by `start_event` (e.g. "ticket.received" when a work order is created)."""
     return [
         c
-        for c in commitment_set.commitments.all()
+        for c in set_commitments(commitment_set)
         if c.is_timed
         and (start_event is None or c.start_event == start_event)
         and commitment_applies(c, **attrs)

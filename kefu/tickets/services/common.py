@@ -200,13 +200,18 @@ def _colleague(by: User, user_id: int | None, *, field_name: str) -> User:
 
 
 def _resolve_kind(company, code: str, sub_code: str | None) -> tuple[TicketKind, TicketSubKind | None]:
-    kinds = {k.code: k for k in kinds_for(company)}
-    kind = kinds.get((code or "").strip())
+    """The company's active kind `code` and its active sub-kind `sub_code` (one indexed query each;
+    a company without kinds is seeded with the standard taxonomy first)."""
+    code = (code or "").strip()
+    kind = TicketKind.objects.filter(company=company, code=code, is_active=True).order_by().first()
+    if kind is None and not TicketKind.objects.filter(company=company).exists():
+        kinds_for(company)  # first use: seed the standard set
+        kind = TicketKind.objects.filter(company=company, code=code, is_active=True).order_by().first()
     if kind is None:
         raise DomainError(_("未知的工单类型：%(c)s。") % {"c": code}, field="kind")
     sub = None
     if sub_code:
-        sub = next((s for s in kind.sub_kinds.all() if s.code == sub_code and s.is_active), None)
+        sub = TicketSubKind.objects.filter(kind=kind, code=sub_code, is_active=True).order_by().first()
         if sub is None:
             raise DomainError(
                 _("“%(k)s”没有子类“%(s)s”。") % {"k": kind.name, "s": sub_code}, field="sub_kind"

@@ -77,7 +77,7 @@ def ticket_create(
     if len(key) > 100:
         raise DomainError(_("幂等键不能超过 100 个字符。"), field="idempotency_key")
     if key:
-        existing = Ticket.objects.filter(company_id=company_id, idempotency_key=key).first()
+        existing = _by_idempotency_key(company_id, key)
         if existing is not None:
             return CreateResult(existing, False)
 
@@ -95,7 +95,9 @@ def ticket_create(
 
     customer = premise = None
     if customer_id is not None:
-        customer = Customer.objects.filter(pk=customer_id, company_id=company_id).select_related("premise").first()
+        customer = (
+            Customer.objects.filter(pk=customer_id, company_id=company_id).select_related("premise", "category").first()
+        )
         if customer is None:
             raise DomainError(_("本公司没有该客户。"), field="customer_id")
     if premise_id is not None:
@@ -168,7 +170,7 @@ def ticket_create(
     try:
         with transaction.atomic():
             ticket = Ticket.objects.create(
-                company_id=company_id,
+                company=company,
                 number=_next_number(company, now),
                 idempotency_key=key,
                 kind=kind_obj,
@@ -210,12 +212,19 @@ def ticket_create(
                     actor=by,
                     detail={"backdated": True, "received_at": received.isoformat(), "reason": backdate_reason},
                 )
-            hooks.fire_on_commit(hooks.TICKET_CREATED, ticket_id=ticket.pk)
+            hooks.fire_on_commit(hooks.TICKET_CREATED, ticket_id=ticket.pk, ticket=ticket)
     except IntegrityError:
         # Two requests with the same idempotency key raced: the loser returns the winner's work order.
         if key:
-            existing = Ticket.objects.filter(company_id=company_id, idempotency_key=key).first()
+            existing = _by_idempotency_key(company_id, key)
             if existing is not None:
                 return CreateResult(existing, False)
         raise
     return CreateResult(ticket, True)
+
+
+def _by_idempotency_key(company_id: int, key: str) -> Ticket | None:
+    """The work order an earlier request with this idempotency key created (checked on every
+    create: the lookup reads only the id and loads the row when there is one)."""
+    pk = Ticket.objects.filter(company_id=company_id, idempotency_key=key).values_list("pk", flat=True).first()
+    return Ticket.objects.get(pk=pk) if pk is not None else None

@@ -145,8 +145,8 @@ def test_duplicate_detection_offers_open_tickets(agent_x, customer_x):
 
 def test_hooks_fire_after_commit(agent_x, make_ticket, django_capture_on_commit_callbacks):
     seen = []
-    fn = lambda ticket_id: seen.append(("created", ticket_id))  # noqa: E731
-    fn2 = lambda ticket_id: seen.append(("kind", ticket_id))  # noqa: E731
+    fn = lambda ticket_id, **_kw: seen.append(("created", ticket_id))  # noqa: E731
+    fn2 = lambda ticket_id, **_kw: seen.append(("kind", ticket_id))  # noqa: E731
     hooks.register(hooks.TICKET_CREATED, fn)
     hooks.register(hooks.TICKET_KIND_CHANGED, fn2)
     try:
