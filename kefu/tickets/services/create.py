@@ -225,6 +225,12 @@ def ticket_create(
 
 def _by_idempotency_key(company_id: int, key: str) -> Ticket | None:
     """The work order an earlier request with this idempotency key created (checked on every
-    create: the lookup reads only the id and loads the row when there is one)."""
-    pk = Ticket.objects.filter(company_id=company_id, idempotency_key=key).values_list("pk", flat=True).first()
+    create: the lookup reads only the id and loads the row when there is one). The condition of the
+    partial unique index is repeated, or SQLite cannot use the index and scans every work order."""
+    pk = (
+        Ticket.objects.filter(company_id=company_id, idempotency_key=key)
+        .exclude(idempotency_key="")
+        .values_list("pk", flat=True)
+        .first()
+    )
     return Ticket.objects.get(pk=pk) if pk is not None else None
