@@ -13,7 +13,7 @@ so a new argument never breaks them):
 
 | event | kwargs | fired by |
 |---|---|---|
-| TICKET_CREATED | ticket_id | ticket_create |
+| TICKET_CREATED | ticket_id, ticket (the instance just saved) | ticket_create |
 | TICKET_KIND_CHANGED | ticket_id | ticket_reclassify |
 | TICKET_STATE_CHANGED | ticket_id, source, target | every state move |
 | TICKET_REPLIED | ticket_id, at (aware datetime of the reply event), event_id, via | ticket_reply |
