@@ -131,6 +131,10 @@ class TicketPage(Schema):
         description="内容/地址搜索命中超过 10000 张时只计到 10000（`count` 为下限，`pages` 按此计算），"
         "此时 `counts_by_state` 为空；缩小搜索范围即可得到精确数。不含文字搜索的筛选总是精确计数。",
     )
+    text_window: int | None = Field(
+        None,
+        description="关键词只有一两个字时无法使用索引，只在最近的这么多张工单中查找（20000）；三个字以上查全部。",
+    )
     page: int
     page_size: int
     pages: int

@@ -111,6 +111,11 @@ TEXT_INDEX_MIN_CHARS = 3
 """Terms of at least this many characters are served by a trigram index: pg_trgm GIN on PostgreSQL
 (migration 0002), FTS5 `trigram` on SQLite (migration 0003). Shorter ones are scanned on both."""
 
+SHORT_TERM_WINDOW = 20_000
+"""A term of 1–2 characters cannot use a trigram index on either database, so it is looked for
+only in the newest SHORT_TERM_WINDOW work orders the user may see (a rare two-character term
+otherwise scanned all 10 million rows: 50 s on PostgreSQL). Three characters or more search all."""
+
 COUNT_CAP = 10_000
 """A text search counts its matches only up to here ("10,000+", as helpdesks show it): a common
 phrase matches hundreds of thousands of work orders at 10 million, and counting them all would
@@ -191,18 +196,34 @@ def _area(user) -> str:
     return getattr(getattr(user, "company", None), "area_code", "") or ""
 
 
-def _is_text_search(f: TicketFilter, user) -> bool:
-    """Whether the filter searches text (content/address), i.e. may match a huge set (COUNT_CAP)."""
+def _text_terms(f: TicketFilter, user) -> list[str]:
+    """The text the filter searches (address, content, the box when it holds words)."""
     f = _without_nul(f)
-    if fold(f.address) or fold(f.content):
-        return True
-    return bool(fold(f.q)) and _q_meaning(fold(f.q), _area(user))[0] == "text"
+    terms = [t for t in (f.address, f.content) if fold(t)]
+    if fold(f.q) and _q_meaning(fold(f.q), _area(user))[0] == "text":
+        terms.append(f.q)
+    return terms
+
+
+def _is_short(term: str) -> bool:
+    return any(len(t) < TEXT_INDEX_MIN_CHARS for t in (clean_text(term), fold(term)) if t)
+
+
+def _window_start(user) -> datetime | None:
+    """received_at of the SHORT_TERM_WINDOW-th newest work order the user may see (None: fewer)."""
+    edge = list(
+        tickets_visible_to(user).order_by("-received_at").values_list("received_at", flat=True)[
+            SHORT_TERM_WINDOW - 1 : SHORT_TERM_WINDOW
+        ]
+    )
+    return edge[0] if edge else None
 
 
 def ticket_search(*, user, f: TicketFilter, for_counting: bool = False) -> QuerySet[Ticket]:
     """Work orders matching the filter, newest first. Number and phone are exact (indexed) lookups;
     address and content are substring searches (`text_contains`, the term as typed or folded).
-    `for_counting`: the same rows, planned for counting them rather than for the newest page."""
+    `for_counting`: the same rows, planned for counting them rather than for the newest page.
+    A text term of 1–2 characters searches only the newest SHORT_TERM_WINDOW work orders."""
     f = _without_nul(f)
     qs = tickets_visible_to(user)
     if f.states:
@@ -229,6 +250,8 @@ def ticket_search(*, user, f: TicketFilter, for_counting: bool = False) -> Query
         qs = qs.filter(number=fold(f.number).upper())
     if f.phone:
         qs = qs.filter(caller_phone=normalize_phone(f.phone, _area(user)) or fold(f.phone))
+    if any(_is_short(t) for t in _text_terms(f, user)) and (start := _window_start(user)) is not None:
+        qs = qs.filter(received_at__gte=start)
     if fold(f.address):
         qs = qs.filter(_text_filter(f.address, "address", for_counting=for_counting))
     if fold(f.content):
@@ -278,6 +301,7 @@ class TicketList:
     capped: bool
     by_state: dict[str, int] | None
     cap: int = COUNT_CAP
+    window: int | None = None  # a 1–2 character term searched only the newest `window` work orders
 
 
 def ticket_list_with_counts(
@@ -285,22 +309,25 @@ def ticket_list_with_counts(
 ) -> TicketList:
     """The work-order list (issue 3 §7, API list): `ticket_search` newest first, narrowed to `states`,
     with counts by state. Exact counts for ordinary filters (they are index-served); a text search
-    counts at most `cap` + 1 matches (default COUNT_CAP) and says so."""
+    counts at most `cap` + 1 matches (default COUNT_CAP) and says so; `window` says that a 1–2
+    character term was looked for only among the newest SHORT_TERM_WINDOW work orders."""
     cap = COUNT_CAP if cap is None else cap
     states = tuple(s.replace("\x00", "") for s in states if s)  # NUL can never match (PostgreSQL)
     base = ticket_search(user=user, f=f)
     rows = base.filter(state__in=states) if states else base
-    if not _is_text_search(f, user):
+    terms = _text_terms(f, user)
+    window = SHORT_TERM_WINDOW if any(_is_short(t) for t in terms) else None
+    if not terms:
         by_state = counts_by_state(base)
         total = sum(by_state.get(s, 0) for s in set(states)) if states else sum(by_state.values())
-        return TicketList(rows=rows, total=total, capped=False, by_state=by_state, cap=cap)
+        return TicketList(rows=rows, total=total, capped=False, by_state=by_state, cap=cap, window=window)
     counted = ticket_search(user=user, f=f, for_counting=True)
     by_state = _capped_counts(counted, cap)
     if sum(by_state.values()) <= cap:
         total = sum(by_state.get(s, 0) for s in set(states)) if states else sum(by_state.values())
-        return TicketList(rows=rows, total=total, capped=False, by_state=by_state, cap=cap)
+        return TicketList(rows=rows, total=total, capped=False, by_state=by_state, cap=cap, window=window)
     total = min(sum(_capped_counts(counted.filter(state__in=states), cap).values()), cap + 1) if states else cap + 1
-    return TicketList(rows=rows, total=min(total, cap), capped=total > cap, by_state=None, cap=cap)
+    return TicketList(rows=rows, total=min(total, cap), capped=total > cap, by_state=None, cap=cap, window=window)
 
 
 def tickets_for_caller(*, user, customer_id: int | None = None, phone: str = "", limit: int = 10) -> list[Ticket]:

@@ -83,3 +83,28 @@ def test_owner_open_index_matches_open_states():
     index = next(i for i in Ticket._meta.indexes if i.name == "ticket_co_owner_open")
     (lookup, values), = index.condition.children
     assert lookup == "state__in" and values == sorted(OPEN_STATES)
+
+
+def test_short_terms_search_the_newest_window(agent_x, make_ticket, monkeypatch):
+    """1–2 characters cannot use a trigram index: only the newest SHORT_TERM_WINDOW work orders."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    made = [make_ticket(content=f"燃气表 ab 第{i}张") for i in range(5)]
+    now = timezone.now()
+    for i, t in enumerate(made):
+        Ticket.objects.filter(pk=t.pk).update(received_at=now - timedelta(hours=10 - i))
+    monkeypatch.setattr(selectors, "SHORT_TERM_WINDOW", 3)
+    res = ticket_list_with_counts(user=agent_x, f=TicketFilter(content="ab"))
+    assert (res.total, res.window) == (3, 3)
+    assert list(res.rows) == made[:1:-1]  # the three newest, newest first
+    res = ticket_list_with_counts(user=agent_x, f=TicketFilter(content="燃气表"))  # three characters: all
+    assert (res.total, res.window) == (5, None)
+    res = ticket_list_with_counts(user=agent_x, f=TicketFilter(q="燃气表", address="楼"))  # any short term
+    assert res.window == 3
+    c = Client()
+    c.force_login(agent_x)
+    assert c.get("/api/v1/tickets/", {"q": "ab"}).json()["text_window"] == 3
+    assert c.get("/api/v1/tickets/", {"q": "燃气表"}).json()["text_window"] is None
+    assert 'id="search-window"' in c.get("/tickets/", {"q": "ab"}).content.decode()
