@@ -63,11 +63,11 @@ def _huey_immediate(settings):
 
 @pytest.fixture(autouse=True)
 def _fresh_process_caches():
-    """Per-process caches keyed by row ids (published commitment sets, work calendars) would carry
-    over between tests, where rolled-back ids are reused: every test starts with them empty."""
-    from kefu.sla.selectors import forget_process_caches
+    """Per-process caches (kefu.caching) are keyed by row ids, which rolled-back tests reuse: every
+    test starts with them empty."""
+    from kefu.caching import forget_all
 
-    forget_process_caches()
+    forget_all()
     yield
 
 

@@ -8,6 +8,14 @@ class SlaConfig(AppConfig):
     verbose_name = _("服务承诺与时限")
 
     def ready(self) -> None:
+        from django.db.models.signals import post_delete, post_save
+
         from kefu.sla import attach
+        from kefu.sla.models import CalendarOverride, CalendarYear
+        from kefu.sla.selectors import calendar_rows
 
         attach.register()
+        # This process sees its own calendar changes at once (others within a minute: kefu.caching).
+        for model in (CalendarOverride, CalendarYear):
+            for name, signal in (("saved", post_save), ("deleted", post_delete)):
+                signal.connect(calendar_rows.clear, sender=model, dispatch_uid=f"sla-calendar-{model.__name__}-{name}")

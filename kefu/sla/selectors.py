@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from django.db.models import Q, QuerySet
 
 from kefu.accounts.scoping import readable_company_ids
+from kefu.caching import ProcessCache
 from kefu.errors import NotFound
 from kefu.sla import engine
 from kefu.sla.calendar import DayInfo, OverrideDay, WorkCalendar
@@ -17,26 +18,38 @@ from kefu.sla.models import BusinessHours, CalendarOverride, CalendarYear, Clock
 from kefu.sla.states import ClockState
 
 
+#: Calendar rows per company: {company_id: (override rows, entered years)}; see kefu.caching.
+calendar_rows: ProcessCache[tuple[list[tuple[date, bool, str, int | None]], frozenset[int]]] = ProcessCache(
+    "sla.calendar", max_age=60
+)
+
+
+def _calendar_rows_of(company_id: int) -> tuple[list[tuple[date, bool, str, int | None]], frozenset[int]]:
+    company_rows = Q(company__isnull=True) | Q(company_id=company_id)
+    rows = list(CalendarOverride.objects.filter(company_rows).values_list("date", "is_workday", "name", "company_id"))
+    years = frozenset(CalendarYear.objects.filter(company_rows).values_list("year", flat=True))
+    return rows, years
+
+
 def calendar_for_company(company, years: Iterable[int] | None = None) -> WorkCalendar:
     """The working-day calendar of a company: chinesecalendar + all-companies overrides + the
     company's own overrides (which win), in the company's zone (SPEC Time rules).
 
-    `years` limits which overrides are loaded (a clock needs only the years it spans).
+    `years` limits which overrides are used (a clock needs only the years it spans). The rows are
+    read at most once a minute per process (kefu.caching; saving an override clears it at once).
     """
     company_id = getattr(company, "pk", company)
-    qs = CalendarOverride.objects.filter(Q(company__isnull=True) | Q(company_id=company_id))
-    yq = CalendarYear.objects.filter(Q(company__isnull=True) | Q(company_id=company_id))
+    rows, entered = calendar_rows.get(company_id, lambda: _calendar_rows_of(company_id))
     if years is not None:
-        years = sorted(set(years))
-        qs = qs.filter(date__year__in=years)
-        yq = yq.filter(year__in=years)
+        wanted = set(years)
+        rows = [r for r in rows if r[0].year in wanted]
+        entered = frozenset(y for y in entered if y in wanted)
     overrides: dict[date, OverrideDay] = {}
-    rows = list(qs.values("date", "is_workday", "name", "company_id"))
     # all-companies rows first, then the company's own rows overwrite them
-    for row in sorted(rows, key=lambda r: r["company_id"] is not None):
-        overrides[row["date"]] = OverrideDay(row["is_workday"], row["name"])
+    for day, is_workday, name, _company in sorted(rows, key=lambda r: r[3] is not None):
+        overrides[day] = OverrideDay(is_workday, name)
     tz = getattr(company, "time_zone", None) or "Asia/Shanghai"
-    return WorkCalendar(tz=tz, overrides=overrides, entered_years=yq.values_list("year", flat=True))
+    return WorkCalendar(tz=tz, overrides=overrides, entered_years=entered)
 
 
 def calendar_year_days(cal: WorkCalendar, year: int) -> list[tuple[date, DayInfo]]:
@@ -107,24 +120,18 @@ def commitment_applies(
     )
 
 
-_published_commitments: dict[tuple[int, datetime], list[Commitment]] = {}
+#: Commitments of published sets: a published set never changes (C17), so they never go stale.
+published_commitments: ProcessCache[list[Commitment]] = ProcessCache("sla.published_commitments", max_age=None)
 
 
 def set_commitments(commitment_set: CommitmentSet) -> list[Commitment]:
-    """The commitments of a set. A published set never changes (C17), so its list is kept per
-    process (keyed by id and publication time) and every new work order skips that query."""
+    """The commitments of a set; a published set's list is kept per process (kefu.caching), so a
+    new work order does not read it again."""
     if not commitment_set.is_published or commitment_set.published_at is None:
         return list(commitment_set.commitments.all())
-    key = (commitment_set.pk, commitment_set.published_at)
-    rows = _published_commitments.get(key)
-    if rows is None:
-        rows = _published_commitments[key] = list(commitment_set.commitments.all())
-    return rows
-
-
-def forget_process_caches() -> None:
-    """Empty this process's caches of sla data (tests; a published set is otherwise never stale)."""
-    _published_commitments.clear()
+    return published_commitments.get(
+        (commitment_set.pk, commitment_set.published_at), lambda: list(commitment_set.commitments.all())
+    )
 
 
 def commitments_matching(

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from kefu.accounts.models import User
 from kefu.accounts.roles import Perm, Role, role_allows
 from kefu.accounts.scoping import assert_perm
+from kefu.caching import ProcessCache
 from kefu.errors import Conflict, DomainError, Forbidden, NotFound
 from kefu.tickets.models import Ticket, TicketEvent, TicketKind, TicketLink, TicketNumberCounter, TicketSubKind
 from kefu.tickets.selectors import tickets_visible_to
@@ -199,19 +200,39 @@ def _colleague(by: User, user_id: int | None, *, field_name: str) -> User:
     return user
 
 
-def _resolve_kind(company, code: str, sub_code: str | None) -> tuple[TicketKind, TicketSubKind | None]:
-    """The company's active kind `code` and its active sub-kind `sub_code` (one indexed query each;
-    a company without kinds is seeded with the standard taxonomy first)."""
-    code = (code or "").strip()
-    kind = TicketKind.objects.filter(company=company, code=code, is_active=True).order_by().first()
-    if kind is None and not TicketKind.objects.filter(company=company).exists():
-        kinds_for(company)  # first use: seed the standard set
-        kind = TicketKind.objects.filter(company=company, code=code, is_active=True).order_by().first()
+#: Active kinds with their active sub-kinds, per company and code (kefu.caching; a saved kind or
+#: sub-kind clears it in this process, other processes see the change within a minute).
+active_kinds: ProcessCache[tuple[TicketKind, dict[str, TicketSubKind]] | None] = ProcessCache(
+    "tickets.active_kinds", max_age=60
+)
+
+
+def _active_kind(company_id: int, code: str) -> tuple[TicketKind, dict[str, TicketSubKind]] | None:
+    kind = (
+        TicketKind.objects.filter(company_id=company_id, code=code, is_active=True)
+        .prefetch_related("sub_kinds")
+        .first()
+    )
     if kind is None:
+        return None
+    return kind, {s.code: s for s in kind.sub_kinds.all() if s.is_active}
+
+
+def _resolve_kind(company, code: str, sub_code: str | None) -> tuple[TicketKind, TicketSubKind | None]:
+    """The company's active kind `code` and its active sub-kind `sub_code` (a company without kinds
+    is seeded with the standard taxonomy first)."""
+    code = (code or "").strip()
+    found = active_kinds.get((company.pk, code), lambda: _active_kind(company.pk, code))
+    if found is None and not TicketKind.objects.filter(company=company).exists():
+        kinds_for(company)  # first use: seed the standard set
+        active_kinds.clear()
+        found = active_kinds.get((company.pk, code), lambda: _active_kind(company.pk, code))
+    if found is None:
         raise DomainError(_("未知的工单类型：%(c)s。") % {"c": code}, field="kind")
+    kind, sub_kinds = found
     sub = None
     if sub_code:
-        sub = TicketSubKind.objects.filter(kind=kind, code=sub_code, is_active=True).order_by().first()
+        sub = sub_kinds.get(sub_code)
         if sub is None:
             raise DomainError(
                 _("“%(k)s”没有子类“%(s)s”。") % {"k": kind.name, "s": sub_code}, field="sub_kind"
