@@ -87,15 +87,23 @@ def commitment_set_get(user, set_id: int) -> CommitmentSet:
     return row
 
 
+#: Published sets per (company, year), newest version first (kefu.caching: publishing clears it in
+#: this process; other processes use a new version within a minute of its publication).
+published_sets: ProcessCache[list[CommitmentSet]] = ProcessCache("sla.published_sets", max_age=60)
+
+
 def commitment_set_in_force(company, at: datetime) -> CommitmentSet | None:
     """The published set in force at `at`: the highest published version of that year published
     no later than `at` (a work order keeps the version in force when it was received, C17)."""
+    company_id = getattr(company, "pk", company)
     year = at.astimezone(ZoneInfo(getattr(company, "time_zone", "") or "Asia/Shanghai")).year
-    return (
-        CommitmentSet.objects.filter(company=company, year=year, is_published=True, published_at__lte=at)
-        .order_by("-version")
-        .first()
+    sets = published_sets.get(
+        (company_id, year),
+        lambda: list(
+            CommitmentSet.objects.filter(company_id=company_id, year=year, is_published=True).order_by("-version")
+        ),
     )
+    return next((s for s in sets if s.published_at is not None and s.published_at <= at), None)
 
 
 def commitment_applies(

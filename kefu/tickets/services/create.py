@@ -64,7 +64,9 @@ def ticket_create(
       recorded as the reply given.
     - `received_at` earlier than now needs Perm.TICKET_BACKDATE and a reason, and is audited.
     - `idempotency_key`: a repeated request with the same key returns the first work order
-      (`created=False`), so a telephone system's retry never makes two.
+      (`created=False`), so a telephone system's retry never makes two. The unique index finds the
+      repeat when it inserts (the transaction, number included, is rolled back), so a first request
+      pays no extra read; a repeat is validated like the first request.
     - `on_duplicate="ask"` refuses with DuplicateFound when work orders of the same kind are open for
       the same customer or premise; `"create"` creates anyway; `link_to_id` links the new one.
     """
@@ -76,10 +78,6 @@ def ticket_create(
         raise DomainError(_("幂等键含有非法字符。"), field="idempotency_key")
     if len(key) > 100:
         raise DomainError(_("幂等键不能超过 100 个字符。"), field="idempotency_key")
-    if key:
-        existing = _by_idempotency_key(company_id, key)
-        if existing is not None:
-            return CreateResult(existing, False)
 
     kind_obj, sub_obj = _resolve_kind(company, kind, sub_kind)
     if channel not in Channel.values:
@@ -158,6 +156,9 @@ def ticket_create(
             raise DomainError(_("要关联的工单不存在。"), field="link_to_id")
     elif on_duplicate == "ask" and not resolved_on_call and (customer or premise):
         dups = list(open_duplicates(company_id=company_id, kind_id=kind_obj.pk, customer=customer, premise=premise))
+        repeated = next((t for t in dups if key and t.idempotency_key == key), None)
+        if repeated is not None:  # the retry of the request that created it
+            return CreateResult(repeated, False)
         if dups:
             raise DuplicateFound(
                 _("该客户已有未办结的“%(k)s”工单：%(n)s。请在原工单上记录再次来电，或关联后再新建。")
@@ -214,7 +215,7 @@ def ticket_create(
                 )
             hooks.fire_on_commit(hooks.TICKET_CREATED, ticket_id=ticket.pk, ticket=ticket)
     except IntegrityError:
-        # Two requests with the same idempotency key raced: the loser returns the winner's work order.
+        # A repeated idempotency key (a retry, or two requests racing): the first work order wins.
         if key:
             existing = _by_idempotency_key(company_id, key)
             if existing is not None:
@@ -224,13 +225,6 @@ def ticket_create(
 
 
 def _by_idempotency_key(company_id: int, key: str) -> Ticket | None:
-    """The work order an earlier request with this idempotency key created (checked on every
-    create: the lookup reads only the id and loads the row when there is one). The condition of the
+    """The work order an earlier request with this idempotency key created. The condition of the
     partial unique index is repeated, or SQLite cannot use the index and scans every work order."""
-    pk = (
-        Ticket.objects.filter(company_id=company_id, idempotency_key=key)
-        .exclude(idempotency_key="")
-        .values_list("pk", flat=True)
-        .first()
-    )
-    return Ticket.objects.get(pk=pk) if pk is not None else None
+    return Ticket.objects.filter(company_id=company_id, idempotency_key=key).exclude(idempotency_key="").first()

@@ -129,6 +129,19 @@ def test_idempotency_key_returns_same_ticket(agent_x, make_ticket):
     assert Ticket.objects.filter(idempotency_key="call-123").count() == 1
 
 
+def test_idempotency_key_repeat_is_not_a_duplicate_and_takes_no_number(agent_x, customer_x):
+    """The repeat of a request for a customer finds its own first work order among the open ones of
+    the same kind: it returns it instead of refusing it as a duplicate, and no number is used up."""
+    first = ticket_create(by=agent_x, kind="repair", content="表不走", customer_id=customer_x.pk, idempotency_key="pbx-9")
+    again = ticket_create(by=agent_x, kind="repair", content="表不走", customer_id=customer_x.pk, idempotency_key="pbx-9")
+    assert first.created and not again.created and again.ticket.pk == first.ticket.pk
+    closed = ticket_create(by=agent_x, kind="consultation", content="问", idempotency_key="pbx-10", resolved_on_call=True)
+    repeat = ticket_create(by=agent_x, kind="consultation", content="问", idempotency_key="pbx-10", resolved_on_call=True)
+    assert repeat.ticket.pk == closed.ticket.pk and not repeat.created
+    nxt = ticket_create(by=agent_x, kind="consultation", content="再问", resolved_on_call=True)
+    assert int(nxt.ticket.number[-4:]) == int(closed.ticket.number[-4:]) + 1  # the repeat's number was rolled back
+
+
 def test_duplicate_detection_offers_open_tickets(agent_x, customer_x):
     first = ticket_create(by=agent_x, kind="repair", content="表不走", customer_id=customer_x.pk).ticket
     with pytest.raises(DuplicateFound) as exc:
