@@ -1,5 +1,6 @@
 """Work-order pages: /tickets/ (list), /tickets/desk/ (agent desk, ?phone= from telephony),
-/tickets/mine/ (technicians), /tickets/<id>/ (work-order page)."""
+/tickets/mine/ (technicians), /tickets/<id>/ (work-order page), /tickets/<id>/attachments/<id>/ (an
+attachment, for those who may see the work order; audited — the only way to a stored file)."""
 from django.urls import path
 
 from kefu.tickets import views
@@ -15,4 +16,5 @@ urlpatterns = [
     path("<int:ticket_id>/", views.detail, name="detail"),
     path("<int:ticket_id>/called-again/", views.called_again, name="called_again"),
     path("<int:ticket_id>/do/<str:action>/", views.act, name="act"),
+    path("<int:ticket_id>/attachments/<int:attachment_id>/", views.attachment_download, name="attachment"),
 ]

@@ -14,7 +14,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from kefu.accounts.models import Department, User
 from kefu.accounts.roles import Perm, role_allows
@@ -22,6 +22,7 @@ from kefu.customers.masking import mask_address, mask_phone
 from kefu.customers.normalize import normalize_phone
 from kefu.errors import DomainError, Forbidden
 from kefu.tickets import services
+from kefu.tickets.downloads import attachment_response
 from kefu.tickets.forms import FilterForm, HandOverForm, TicketForm, TransitionForm
 from kefu.tickets.models import HandOver, TicketEvent, TicketLink
 from kefu.tickets.selectors import (
@@ -33,6 +34,7 @@ from kefu.tickets.selectors import (
     tickets_for_caller,
     tickets_visible_to,
 )
+from kefu.tickets.services.timeline import ticket_attachment_open
 from kefu.tickets.states import OPEN_STATES, TicketState, allowed_targets, state_label
 from kefu.tickets.taxonomy import kinds_for
 
@@ -327,6 +329,10 @@ def detail(request: HttpRequest, ticket_id: int) -> HttpResponse:
             targets.append((s, TicketState(s).label))
     events = list(t.events.select_related("actor").order_by("at", "id"))
     labels = dict(TicketEvent.Kind.choices)
+    attachments = list(t.attachments.order_by("uploaded_at", "id"))
+    # Files open only within one's own company (ticket_attachment_open); a group reader sees the names.
+    can_open_files = t.company_id == user.company_id
+    openable = {a.pk: a for a in attachments} if can_open_files else {}
     colleagues = User.objects.filter(company_id=user.company_id, is_active=True).exclude(pk=user.pk).order_by("full_name")
     owners = [u for u in colleagues if role_allows(u, Perm.TICKET_WORK) and role_allows(u, Perm.TICKET_VIEW_ALL)]
     workers = [u for u in colleagues if role_allows(u, Perm.TICKET_WORK)]
@@ -340,7 +346,12 @@ def detail(request: HttpRequest, ticket_id: int) -> HttpResponse:
             "phone": mask_phone(t.caller_phone),
             "address": mask_address(t.address, t.premise.room if t.premise_id else ""),
             "state": state_label(t.state),
-            "events": [(e, labels.get(e.kind, e.kind), describe_event(e)) for e in events],
+            "events": [
+                (e, labels.get(e.kind, e.kind), describe_event(e), openable.get((e.payload or {}).get("attachment_id")))
+                for e in events
+            ],
+            "attachments": attachments,
+            "can_open_files": can_open_files,
             "targets": targets,
             "handler": handler,
             "can_work": role_allows(user, Perm.TICKET_WORK),
@@ -378,6 +389,18 @@ def describe_event(e: TicketEvent) -> str:
         if p.get(key):
             parts.append(str(p[key]))
     return " · ".join(x for x in parts if x)
+
+
+@login_required
+@require_GET
+def attachment_download(request: HttpRequest, ticket_id: int, attachment_id: int) -> HttpResponse:
+    """Open an attachment of a work order the user may see (S2): images and PDF in the browser,
+    other files as a download; every opening is in the audit log. 404 for anything else."""
+    try:
+        att, handle = ticket_attachment_open(ticket_id=ticket_id, attachment_id=attachment_id, by=request.user)
+    except DomainError as exc:
+        return render(request, "tickets/refused.html", {"message": exc.message}, status=404)
+    return attachment_response(att, handle)
 
 
 def _back(ticket_id: int) -> HttpResponse:
