@@ -29,9 +29,7 @@ def page(user, f) -> dict:
     from kefu.tickets.selectors import ticket_list_with_counts
 
     result = ticket_list_with_counts(user=user, f=f)
-    rows = result.rows.select_related(
-        "kind", "sub_kind", "owner", "assigned_department", "assigned_team", "assigned_to", "premise"
-    )[:20]
+    rows = result.page(0, 20, "kind", "sub_kind", "owner", "assigned_department", "assigned_team", "assigned_to", "premise")
     items = [ticket_out(t) for t in rows]
     return {"count": result.total, "count_capped": result.capped, "items": items}
 

@@ -49,10 +49,9 @@ from kefu.tickets.schemas import (
 )
 from kefu.tickets.selectors import (
     TicketFilter,
-    counts_by_state,
     pending_hand_overs_for,
     ticket_get,
-    ticket_search,
+    ticket_list_with_counts,
 )
 from kefu.tickets.services.timeline import ticket_attachment_open
 from kefu.tickets.states import allowed_targets, state_label
@@ -204,21 +203,20 @@ def list_tickets(
         channel=channel, date_from=date_from, date_to=date_to, number=number, phone=phone, address=address,
         content=content, customer_id=customer_id, q=q,
     )
-    states = tuple(s.replace("\x00", "") for s in (state or []) if s)  # NUL can never match (PostgreSQL)
-    qs_all = ticket_search(user=request.user, f=base)
-    counts = counts_by_state(qs_all)
-    qs = qs_all.filter(state__in=states) if states else qs_all
-    total = sum(counts.get(s, 0) for s in states) if states else sum(counts.values())
+    result = ticket_list_with_counts(user=request.user, f=base, states=tuple(state or ()))
     start = (page - 1) * page_size
-    rows = qs.select_related("kind", "sub_kind", "owner", "assigned_department", "assigned_team", "assigned_to", "premise")[
-        start : start + page_size
-    ]
+    rows = result.page(
+        start, start + page_size, "kind", "sub_kind", "owner", "assigned_department", "assigned_team", "assigned_to",
+        "premise",
+    )
     return {
-        "count": total,
+        "count": result.total,
+        "count_capped": result.capped,
+        "text_window": result.window,
         "page": page,
         "page_size": page_size,
-        "pages": max(math.ceil(total / page_size), 1),
-        "counts_by_state": counts,
+        "pages": max(math.ceil(result.total / page_size), 1),
+        "counts_by_state": result.by_state or {},
         "items": [ticket_out(t) for t in rows],
     }
 

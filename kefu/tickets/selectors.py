@@ -303,6 +303,16 @@ class TicketList:
     cap: int = COUNT_CAP
     window: int | None = None  # a 1–2 character term searched only the newest `window` work orders
 
+    def page(self, start: int, stop: int, *related: str) -> list[Ticket]:
+        """Rows [start:stop] with their `related` objects: the ids first, then the rows by id.
+        PostgreSQL plans the filtered query joined to seven related tables in 30–50 ms when it has a
+        LIKE condition (the execution takes under a millisecond); the bare query plans in 0.3 ms."""
+        ids = list(self.rows.values_list("pk", flat=True)[start:stop])
+        if not ids:
+            return []
+        by_id = Ticket.objects.select_related(*related).in_bulk(ids)
+        return [by_id[pk] for pk in ids if pk in by_id]
+
 
 def ticket_list_with_counts(
     *, user, f: TicketFilter, states: tuple[str, ...] = (), cap: int | None = None

@@ -27,10 +27,9 @@ from kefu.tickets.forms import FilterForm, HandOverForm, TicketForm, TransitionF
 from kefu.tickets.models import HandOver, TicketEvent, TicketLink
 from kefu.tickets.selectors import (
     TicketFilter,
-    counts_by_state,
     pending_hand_overs_for,
     ticket_get,
-    ticket_search,
+    ticket_list_with_counts,
     tickets_for_caller,
     tickets_visible_to,
 )
@@ -257,12 +256,12 @@ def ticket_list(request: HttpRequest) -> HttpResponse:
             date_to=d.get("date_to"), number=d.get("number") or "", phone=d.get("phone") or "",
             address=d.get("address") or "", content=d.get("content") or "", q=d.get("q") or "",
         )
-    qs = ticket_search(user=request.user, f=f)
-    counts = counts_by_state(qs)
-    if states:
-        qs = qs.filter(state__in=states)
-    qs = qs.select_related("kind", "owner", "assigned_department", "assigned_to")
-    page = Paginator(qs, 20).get_page(request.GET.get("page"))
+    result = ticket_list_with_counts(user=request.user, f=f, states=states)
+    paginator = Paginator(result.rows, 20)
+    paginator.count = result.total  # counted once by ticket_list_with_counts (capped for a huge text match)
+    page = paginator.get_page(request.GET.get("page"))
+    start = (page.number - 1) * paginator.per_page
+    page.object_list = result.page(start, start + paginator.per_page, "kind", "owner", "assigned_department", "assigned_to")
     params = request.GET.copy()
     params.pop("page", None)
     return render(
@@ -271,8 +270,14 @@ def ticket_list(request: HttpRequest) -> HttpResponse:
         {
             "form": form,
             "page": page,
-            "counts": [(s, TicketState(s).label, counts.get(s, 0)) for s in TicketState.values],
-            "total": sum(counts.values()),
+            "counts": [
+                (s, TicketState(s).label, None if result.by_state is None else result.by_state.get(s, 0))
+                for s in TicketState.values
+            ],
+            "total": result.total,
+            "capped": result.capped,
+            "cap": result.cap,
+            "window": result.window,
             "kinds": kinds_for(request.user.company) if request.user.company else [],
             "departments": Department.objects.filter(company_id=request.user.company_id, is_active=True),
             "querystring": params.urlencode(),
