@@ -45,6 +45,10 @@ class ProcessCache(Generic[V]):
             self._entries[key] = (now, value)
         return value
 
+    def forget(self, key: Hashable) -> None:
+        with self._lock:
+            self._entries.pop(key, None)
+
     def clear(self, *_args, **_kwargs) -> None:
         """Forget every entry (usable as a model-signal receiver)."""
         with self._lock:

@@ -1,6 +1,7 @@
 """API authentication (S1, S2): bearer tokens (stored hashed, scoped, revocable) and the browser session."""
 from __future__ import annotations
 
+import copy
 from datetime import timedelta
 
 from django.utils import timezone
@@ -11,6 +12,7 @@ from ninja.security import HttpBearer, SessionAuth
 from kefu.accounts.audit import Action, audit_record
 from kefu.accounts.context import set_current_user
 from kefu.accounts.models import ApiToken, AuditEvent, hash_token
+from kefu.caching import ProcessCache
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
@@ -31,12 +33,28 @@ def token_refusal(row: ApiToken | None, now) -> str | None:
     return None
 
 
+#: Valid tokens with their user and company, by token hash, for a few seconds (kefu.caching; issue 3
+#: speed). Revoking a token or disabling a user or company clears it in this process at once; other
+#: server processes refuse the token within `max_age` seconds. Unknown tokens are never kept.
+token_rows: ProcessCache[ApiToken] = ProcessCache("accounts.api_tokens", max_age=5)
+
+
+def _token_row(token_hash: str) -> ApiToken | None:
+    def load() -> ApiToken | None:
+        return ApiToken.objects.select_related("user", "user__company").filter(token_hash=token_hash).first()
+
+    row = token_rows.get(token_hash, load)
+    if row is None:
+        token_rows.forget(token_hash)
+    return row
+
+
 class TokenAuth(HttpBearer):
     """`Authorization: Bearer kefu_<secret>`. A token acts as its user; a read-only token refuses writes
     (403); an unknown, revoked or expired token, or one of a disabled user, gives 401."""
 
     def authenticate(self, request, token: str):
-        row = ApiToken.objects.select_related("user", "user__company").filter(token_hash=hash_token(token)).first()
+        row = _token_row(hash_token(token))
         now = timezone.now()
         reason = token_refusal(row, now)
         if reason is not None:
@@ -55,6 +73,9 @@ class TokenAuth(HttpBearer):
             raise HttpError(403, _("此令牌只有只读权限，不能执行写操作。"))
         if row.last_used_at is None or now - row.last_used_at > timedelta(minutes=5):
             ApiToken.objects.filter(pk=row.pk).update(last_used_at=now)
+            row.last_used_at = now
+        row = copy.copy(row)  # this request's own objects: middleware and views set attributes on them
+        row.user = copy.copy(row.user)
         request.user = row.user
         set_current_user(row.user)
         request.api_token = row
