@@ -13,10 +13,10 @@ How work-order facts become clock events (the mapping is the one place for this 
 | state → `cancelled` | every open clock of the work order is cancelled (not measured) |
 | state → `on_hold`, `reopened` | nothing (a pause needs an accepted reason and is explicit, P9 / SPEC Time rules) |
 | kind changed (TICKET_KIND_CHANGED) | open clocks cancelled; clocks of the new kind started at `received_at` |
+| reply to the customer (TICKET_REPLIED) | `ticket.replied` at the reply's time |
 
-Not emitted by the tickets app yet: an explicit arrival on site, a reply to the customer
-(`ticket_reply` fires no hook), `return_visit.done`, and the call/chat/outage events — until then
-the state changes above stand in for them.
+Not emitted by the tickets app yet: an explicit arrival on site, `return_visit.done`, and the
+call/chat/outage events — until then the state changes above stand in for them.
 
 The commitment set is the one in force when the work order was received (C17); every clock keeps
 its set version. A `ClockAttachment` row is written with the clocks, so the sweep can find open
@@ -180,6 +180,23 @@ def on_ticket_state_changed(*, ticket_id: int, source: str = "", target: str = "
             _emit(ticket, attachment.commitment_set, events, _state_time(ticket, target))
 
 
+def on_ticket_replied(*, ticket_id: int, at: datetime, **_kw) -> None:
+    """TICKET_REPLIED listener: a reply to the customer recorded on the work order stops its
+    "answered within …" clocks (C6 complaints, C14 consultations) at the reply's time."""
+    ticket = _ticket(ticket_id)
+    if ticket is None:
+        return
+    attachment = ClockAttachment.objects.filter(subject_type=SUBJECT_TYPE, subject_id=str(ticket.pk)).first()
+    if attachment is None:  # the creation hook was lost: attach first, then apply the reply
+        if ticket_clocks_attach(ticket_id) is None:
+            return
+        attachment = ClockAttachment.objects.get(subject_type=SUBJECT_TYPE, subject_id=str(ticket.pk))
+    if ticket.state in CANCELLING_STATES:
+        return
+    with transaction.atomic():
+        _emit(ticket, attachment.commitment_set, ("ticket.replied",), at)
+
+
 def _open_clocks(ticket_id: int) -> list[Clock]:
     return list(
         Clock.objects.filter(subject_type=SUBJECT_TYPE, subject_id=str(ticket_id), state__in=list(OPEN_STATES))
@@ -247,3 +264,4 @@ def register() -> None:
     hooks.register(hooks.TICKET_CREATED, on_ticket_created)
     hooks.register(hooks.TICKET_STATE_CHANGED, on_ticket_state_changed)
     hooks.register(hooks.TICKET_KIND_CHANGED, on_ticket_kind_changed)
+    hooks.register(hooks.TICKET_REPLIED, on_ticket_replied)

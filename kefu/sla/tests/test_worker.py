@@ -198,6 +198,24 @@ def test_complaint_gets_its_reply_clock(published, agent_x, django_capture_on_co
     assert Clock.objects.get(subject_id=str(ticket.pk)).state == ClockState.RUNNING
 
 
+def test_a_reply_to_the_customer_stops_the_reply_clock(published, agent_x, django_capture_on_commit_callbacks):
+    """C6: the complaint's "answered within" clock stops when the customer is answered, while the
+    work order stays open (and its other clocks keep running)."""
+    from kefu.tickets.services import ticket_create, ticket_reply
+
+    with time_machine.travel(L(2026, 3, 2, 10, 0), tick=False), django_capture_on_commit_callbacks(execute=True):
+        ticket = ticket_create(
+            by=agent_x, kind="complaint", content="抄表员态度差", caller_surname="李", caller_phone="13900003333",
+            on_duplicate="create",
+        ).ticket
+    with time_machine.travel(L(2026, 3, 3, 9, 30), tick=False), django_capture_on_commit_callbacks(execute=True):
+        ticket_reply(ticket_id=ticket.pk, by=agent_x, text="已核实，向您道歉，已对抄表员批评教育。")
+    clock = Clock.objects.get(subject_id=str(ticket.pk), clock_kind="reply")
+    assert clock.state == ClockState.MET and clock.met_at == L(2026, 3, 3, 9, 30)
+    ticket.refresh_from_db()
+    assert ticket.state == "new"
+
+
 def test_fallback_calendar_is_logged_by_the_sweep(published, people, agent_x, caplog):
     from kefu.sla.services import clock_start
 
