@@ -4,7 +4,7 @@
 
 Makes sure the benchmark company holds `--stored` work orders (bench/tickets_data.py), then times,
 in process, exactly what the list API does for one page (kefu.tickets.api.list_tickets): the
-filtered query, the counts by state over the filtered set (capped at 10,000 for a text search,
+filtered query, the counts by state over the filtered set (capped at 1,000 for a text search,
 kefu.tickets.selectors.COUNT_CAP), the total and one page of 20 rows with their related objects,
 shaped for JSON. Kinds of query: by phone, by number, by content (a common phrase of
 the text, matching ~10 % of the rows), by a distinctive word (content_rare), and the open work orders of one owner. Prints one JSON object with p50/p95/p99 per kind.

@@ -125,10 +125,10 @@ class DuplicateOut(ErrorOut):
 
 
 class TicketPage(Schema):
-    count: int = Field(description="符合条件的工单数；`count_capped` 为 true 时是下限（10000，即“10,000+”）")
+    count: int = Field(description="符合条件的工单数；`count_capped` 为 true 时是下限（1000，即“1000+”）")
     count_capped: bool = Field(
         False,
-        description="内容/地址搜索命中超过 10000 张时只计到 10000（`count` 为下限，`pages` 按此计算），"
+        description="内容/地址搜索命中超过 1000 张时只计到 1000（`count` 为下限，`pages` 按此计算），"
         "此时 `counts_by_state` 为空；缩小搜索范围即可得到精确数。不含文字搜索的筛选总是精确计数。",
     )
     text_window: int | None = Field(
