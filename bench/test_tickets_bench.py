@@ -29,10 +29,10 @@ def test_percentile():
 
 @pytest.mark.django_db
 def test_search_bench_smoke(capsys):
-    assert search_main(["--stored", "2000", "--queries", "20", "--no-migrate", "--quiet"]) == 0
+    assert search_main(["--stored", "2000", "--queries", "24", "--no-migrate", "--quiet"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["stored"] == 2000
-    for kind in ("phone", "number", "content", "content_rare", "owner_open"):
+    for kind in ("phone", "number", "content", "content_rare", "address", "owner_open"):
         assert out["by_kind"][kind]["n"] == 4
     assert out["by_kind"]["number"]["found_rate"] == 1.0
     assert out["by_kind"]["phone"]["found_rate"] == 1.0
