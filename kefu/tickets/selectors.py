@@ -128,7 +128,9 @@ _FTS_TABLE = "tickets_ticket_fts"
 
 
 _FTS_COMMON = 2_000
-"""SQLite: a term with at least this many FTS matches (all companies) is "common"; see text_contains."""
+"""SQLite: a term with at least this many FTS matches (all companies) is "common" for a page, and
+_FTS_COMMON_COUNT for a count; see text_contains."""
+_FTS_COMMON_COUNT = 20_000
 
 
 def _fts_phrase(term: str, columns: tuple[str, ...]) -> str:
@@ -136,13 +138,12 @@ def _fts_phrase(term: str, columns: tuple[str, ...]) -> str:
     return '{%s}: "%s"' % (" ".join(columns), term.replace('"', '""'))
 
 
-def _fts_is_common(phrase: str) -> bool:
+def _fts_is_common(phrase: str, limit: int) -> bool:
     with connection.cursor() as cur:
         cur.execute(
-            f"SELECT count(*) FROM (SELECT 1 FROM {_FTS_TABLE} WHERE {_FTS_TABLE} MATCH %s LIMIT %s)",
-            [phrase, _FTS_COMMON],
+            f"SELECT count(*) FROM (SELECT 1 FROM {_FTS_TABLE} WHERE {_FTS_TABLE} MATCH %s LIMIT %s)", [phrase, limit]
         )
-        return cur.fetchone()[0] >= _FTS_COMMON
+        return cur.fetchone()[0] >= limit
 
 
 def text_contains(term: str, *columns: str, for_counting: bool = False) -> Q:
@@ -155,16 +156,17 @@ def text_contains(term: str, *columns: str, for_counting: bool = False) -> Q:
     phrase of consecutive trigrams is exactly a substring); shorter ones are `instr()` (SQLite's
     LIKE ignores ASCII case, instr does not).
 
-    SQLite's planner cannot tell a rare phrase from a common one, and always fetches every match
-    before sorting them newest first — 100,000 rows for a common phrase. So a page (not a count,
-    `for_counting`) first asks the FTS index for up to _FTS_COMMON matches (under a millisecond):
-    a common term is then tested with `instr()` on the rows of the newest-first walk, where 20
-    matches come after a few hundred rows; a rare one goes through the index. Same rows either way.
+    SQLite's planner cannot tell a rare phrase from a common one: it always reads every match
+    of the index first (100,000 for a common phrase at 1M) and then fetches and sorts them. So the
+    index is first asked for up to _FTS_COMMON matches (a few milliseconds): a common term is then
+    tested with `instr()` on the rows of the newest-first walk, where 20 matches come after a few
+    hundred rows; a rare one goes through the index. A count (`for_counting`, up to COUNT_CAP + 1
+    matches) walks only for a very common term (_FTS_COMMON_COUNT). Same rows either way.
     """
     if connection.vendor == "sqlite":
         if len(term) >= TEXT_INDEX_MIN_CHARS:
             phrase = _fts_phrase(term, columns)
-            if for_counting or not _fts_is_common(phrase):
+            if not _fts_is_common(phrase, _FTS_COMMON_COUNT if for_counting else _FTS_COMMON):
                 return Q(pk__in=RawSQL(f"SELECT rowid FROM {_FTS_TABLE} WHERE {_FTS_TABLE} MATCH %s", [phrase]))
         cond = Q()
         for c in columns:

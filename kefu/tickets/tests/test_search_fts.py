@@ -58,8 +58,9 @@ def _ids(qs) -> set[int]:
 
 @pytest.mark.parametrize("common_from", [2_000, 1], ids=["rare-via-index", "common-via-walk"])
 def test_content_address_and_box_equal_substring(agent_x, stored, common_from, monkeypatch):
-    """common_from=1: every term counts as common, so SQLite pages test rows with instr() (the walk)."""
+    """common_from=1: every term counts as common, so SQLite pages and counts test rows with instr()."""
     monkeypatch.setattr(selectors, "_FTS_COMMON", common_from)
+    monkeypatch.setattr(selectors, "_FTS_COMMON_COUNT", common_from)
     assert len(stored) == len(TEXTS)
     for term in TERMS:
         forms = {term, fold(term)}  # as typed or folded (full-width → half-width)
@@ -83,11 +84,13 @@ def test_text_contains_uses_the_index_for_three_characters(stored, monkeypatch):
     monkeypatch.setattr(selectors, "_FTS_COMMON", 1)
     walk = str(Ticket.objects.filter(text_contains("燃气表", "content")).query)
     counting = str(Ticket.objects.filter(text_contains("燃气表", "content", for_counting=True)).query)
+    monkeypatch.setattr(selectors, "_FTS_COMMON_COUNT", 1)
+    counting_walk = str(Ticket.objects.filter(text_contains("燃气表", "content", for_counting=True)).query)
     if connection.vendor == "sqlite":
         assert "tickets_ticket_fts" in sql and "MATCH" in sql
         assert "tickets_ticket_fts" not in short and "INSTR" in short.upper()
         assert "tickets_ticket_fts" not in walk and "INSTR" in walk.upper()
-        assert "tickets_ticket_fts" in counting
+        assert "tickets_ticket_fts" in counting and "tickets_ticket_fts" not in counting_walk
     else:
         assert "LIKE" in sql.upper() and "LIKE" in short.upper()
     assert TEXT_INDEX_MIN_CHARS == 3
