@@ -29,8 +29,8 @@ from kefu.sla.models import (
     CommitmentSet,
     PauseReason,
 )
-from kefu.sla.presets import PRESETS
 from kefu.sla.calendar import WorkCalendar
+from kefu.sla.presets import PRESETS
 from kefu.sla.selectors import calendar_for_company
 from kefu.sla.states import FINAL_STATES, ClockState, assert_transition
 

@@ -391,3 +391,43 @@ def test_clocks_on_event_starts_and_stops_by_commitment(company_x, laizhou_set, 
         attrs=attrs,
     )
     assert started == [] and [c.state for c in stopped] == [ClockState.MET]
+
+
+@pytest.mark.parametrize(
+    "kind, events",
+    [
+        ("repair", [("ticket.received", (2026, 4, 30, 9))]),
+        # A work order created already resolved, or found late: received, then the resolved events.
+        ("complaint", [("ticket.received", (2026, 4, 30, 9)), ("ticket.responded", (2026, 5, 8, 10)),
+                       ("ticket.replied", (2026, 5, 8, 10)), ("ticket.resolved", (2026, 5, 8, 10))]),
+        # At the counter (3 minutes, C-counter business), resolved after 5: met after breach.
+        ("consultation", [("ticket.received", (2026, 4, 29, 17)), ("ticket.resolved", (2026, 4, 29, 17, 5)),
+                          ("ticket.closed", (2026, 4, 29, 17, 5))]),
+    ],
+)
+def test_new_subject_clocks_equal_one_event_at_a_time(company_x, laizhou_set, manager_x, kind, events):
+    """`clocks_start_new_subject` (the create path, one INSERT) makes the same clocks, with the same
+    states and times, as `clocks_on_event` called once per event (C1–C20)."""
+    the_set = services.commitment_set_publish(commitment_set=laizhou_set, by=manager_x, at=L(2026, 1, 1))
+    channel = "counter" if kind == "consultation" else "hotline"
+    attrs = {"kind": kind, "sub_kind": "", "channel": channel, "severity": "general", "customer_category": ""}
+    timed = [(e, L(*at)) for e, at in events]
+    services.clocks_start_new_subject(
+        company=company_x, subject_type="t", subject_id="bulk", commitment_set=the_set, events=timed, attrs=attrs
+    )
+    for event, at in timed:
+        services.clocks_on_event(
+            company=company_x, subject_type="t", subject_id="one", event=event, at=at, commitment_set=the_set,
+            attrs=attrs,
+        )
+
+    def shape(subject_id: str) -> list[tuple]:
+        return sorted(
+            (c.commitment.code, c.state, c.started_at, c.due_at, c.warn_at, c.escalate_at, c.met_at, c.breached_at)
+            for c in Clock.objects.filter(subject_type="t", subject_id=subject_id)
+        )
+
+    assert shape("bulk") == shape("one")
+    assert shape("bulk"), "the preset has clocks for this kind"
+    if kind == "consultation":
+        assert [row[1] for row in shape("bulk")] == [ClockState.MET_AFTER_BREACH]
