@@ -16,12 +16,12 @@ so a new argument never breaks them):
 | TICKET_CREATED | ticket_id, ticket (the instance just saved) | ticket_create |
 | TICKET_KIND_CHANGED | ticket_id | ticket_reclassify |
 | TICKET_STATE_CHANGED | ticket_id, source, target | every state move |
-| TICKET_REPLIED | ticket_id, at (aware datetime of the reply event), event_id, via | ticket_reply |
+| TICKET_REPLIED | ticket_id, at (aware datetime of the reply event), event_id, via | ticket_reply; ticket_create with an `answer` (after TICKET_CREATED) |
 
-TICKET_REPLIED is a reply to the customer recorded on an existing work order (what stops the
-"reply within N working days" clocks, C6/C14). The answer given when a work order is created
-already resolved on the call is NOT fired as TICKET_REPLIED: that work order is created in state
-`resolved`, and the state already stands for the reply.
+TICKET_REPLIED is a reply to the customer recorded on a work order (what stops the "reply within
+N working days" clocks, C6/C14). The answer given when a work order is created already resolved on
+the call is NOT fired as TICKET_REPLIED: that work order is created in state `resolved`, and the
+state already stands for the reply.
 
 State lives in the database: a listener that must not miss an event should also be able to sweep
 (e.g. "work orders without clocks") because a process can die between commit and hook.

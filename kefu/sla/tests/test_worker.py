@@ -216,6 +216,19 @@ def test_a_reply_to_the_customer_stops_the_reply_clock(published, agent_x, djang
     assert ticket.state == "new"
 
 
+def test_an_answer_given_when_creating_stops_the_reply_clock(published, agent_x, django_capture_on_commit_callbacks):
+    """A complaint answered on the call but kept open for follow-up: its answer clock is met at once."""
+    from kefu.tickets.services import ticket_create
+
+    with time_machine.travel(L(2026, 3, 2, 10, 0), tick=False), django_capture_on_commit_callbacks(execute=True):
+        ticket = ticket_create(
+            by=agent_x, kind="complaint", content="抄表员态度差", caller_surname="李", caller_phone="13900003333",
+            answer="已向您道歉，班长明天上门核实。", on_duplicate="create",
+        ).ticket
+    clock = Clock.objects.get(subject_id=str(ticket.pk), clock_kind="reply")
+    assert clock.state == ClockState.MET and clock.met_at == L(2026, 3, 2, 10, 0)
+
+
 def test_fallback_calendar_is_logged_by_the_sweep(published, people, agent_x, caplog):
     from kefu.sla.services import clock_start
 

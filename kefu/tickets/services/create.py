@@ -202,8 +202,7 @@ def ticket_create(
                 by,
                 {"kind": kind_obj.code, "channel": channel, "state": ticket.state, "resolved_on_call": resolved_on_call},
             )
-            if answer:
-                _event(ticket, TicketEvent.Kind.REPLY, by, {"text": answer, "via": channel})
+            reply = _event(ticket, TicketEvent.Kind.REPLY, by, {"text": answer, "via": channel}) if answer else None
             if link_target is not None:
                 _link(ticket, link_target, link_kind, by)
             if backdated:
@@ -214,6 +213,8 @@ def ticket_create(
                     detail={"backdated": True, "received_at": received.isoformat(), "reason": backdate_reason},
                 )
             hooks.fire_on_commit(hooks.TICKET_CREATED, ticket_id=ticket.pk, ticket=ticket)
+            if reply is not None and not resolved_on_call:  # resolved on the call: the state stands for it
+                hooks.fire_on_commit(hooks.TICKET_REPLIED, ticket_id=ticket.pk, at=reply.at, event_id=reply.pk, via=channel)
     except IntegrityError:
         # A repeated idempotency key (a retry, or two requests racing): the first work order wins.
         if key:
