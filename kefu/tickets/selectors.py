@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
+from functools import partial
 from datetime import date, datetime, time, timedelta
 
 from django.db import connection
@@ -140,9 +141,8 @@ def _fts_phrase(term: str, columns: tuple[str, ...]) -> str:
 
 def _fts_is_common(phrase: str, limit: int) -> bool:
     with connection.cursor() as cur:
-        cur.execute(
-            f"SELECT count(*) FROM (SELECT 1 FROM {_FTS_TABLE} WHERE {_FTS_TABLE} MATCH %s LIMIT %s)", [phrase, limit]
-        )
+        sql = f"SELECT count(*) FROM (SELECT 1 FROM {_FTS_TABLE} WHERE {_FTS_TABLE} MATCH %s LIMIT %s)"
+        cur.execute(sql, [phrase, limit])
         return cur.fetchone()[0] >= limit
 
 
@@ -167,7 +167,8 @@ def text_contains(term: str, *columns: str, for_counting: bool = False) -> Q:
         if len(term) >= TEXT_INDEX_MIN_CHARS:
             phrase = _fts_phrase(term, columns)
             if not _fts_is_common(phrase, _FTS_COMMON_COUNT if for_counting else _FTS_COMMON):
-                return Q(pk__in=RawSQL(f"SELECT rowid FROM {_FTS_TABLE} WHERE {_FTS_TABLE} MATCH %s", [phrase]))
+                matches = RawSQL(f"SELECT rowid FROM {_FTS_TABLE} WHERE {_FTS_TABLE} MATCH %s", [phrase])
+                return Q(pk__in=matches)
         cond = Q()
         for c in columns:
             cond |= Q(GreaterThan(StrIndex(c, Value(term)), 0))
@@ -331,18 +332,20 @@ def ticket_list_with_counts(
     base = ticket_search(user=user, f=f)
     rows = base.filter(state__in=states) if states else base
     terms = _text_terms(f, user)
-    window = SHORT_TERM_WINDOW if any(_is_short(t) for t in terms) else None
+    done = partial(TicketList, rows=rows, cap=cap, window=SHORT_TERM_WINDOW if any(map(_is_short, terms)) else None)
     if not terms:
         by_state = counts_by_state(base)
         total = sum(by_state.get(s, 0) for s in set(states)) if states else sum(by_state.values())
-        return TicketList(rows=rows, total=total, capped=False, by_state=by_state, cap=cap, window=window)
+        return done(total=total, capped=False, by_state=by_state)
     counted = ticket_search(user=user, f=f, for_counting=True)
     by_state = _capped_counts(counted, cap)
     if sum(by_state.values()) <= cap:
         total = sum(by_state.get(s, 0) for s in set(states)) if states else sum(by_state.values())
-        return TicketList(rows=rows, total=total, capped=False, by_state=by_state, cap=cap, window=window)
-    total = min(sum(_capped_counts(counted.filter(state__in=states), cap).values()), cap + 1) if states else cap + 1
-    return TicketList(rows=rows, total=min(total, cap), capped=total > cap, by_state=None, cap=cap, window=window)
+        return done(total=total, capped=False, by_state=by_state)
+    # More than the cap without the state filter: the states' counts are unknown; the list's own total
+    # is counted to the cap again only when a state filter narrows it.
+    total = sum(_capped_counts(counted.filter(state__in=states), cap).values()) if states else cap + 1
+    return done(total=min(total, cap), capped=total > cap, by_state=None)
 
 
 def tickets_for_caller(*, user, customer_id: int | None = None, phone: str = "", limit: int = 10) -> list[Ticket]:

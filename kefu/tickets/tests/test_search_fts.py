@@ -139,5 +139,5 @@ def test_bulk_inserts_are_indexed(agent_x):
     Ticket.objects.filter(pk=some.pk).delete()  # no timeline rows: a delete is allowed here
     if connection.vendor == "sqlite":  # the delete trigger took it out of the index itself
         with connection.cursor() as cur:
-            cur.execute("SELECT rowid FROM tickets_ticket_fts WHERE tickets_ticket_fts MATCH %s", [f'"{code}"'])
+            cur.execute("SELECT rowid FROM tickets_ticket_fts WHERE tickets_ticket_fts MATCH %s", [f'"{code}"'])  # noqa: E501
             assert some.pk not in {r[0] for r in cur.fetchall()}
