@@ -133,7 +133,7 @@ class TicketPage(Schema):
     )
     text_window: int | None = Field(
         None,
-        description="关键词只有一两个字时无法使用索引，只在最近的这么多张工单中查找（20000）；三个字以上查全部。",
+        description="关键词只有一两个字时无法使用索引，只在所选时段最近的这么多张工单中查找（20000；缩小日期范围可查更早的）；三个字以上查全部。",
     )
     page: int
     page_size: int

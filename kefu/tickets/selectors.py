@@ -114,8 +114,9 @@ TEXT_INDEX_MIN_CHARS = 3
 
 SHORT_TERM_WINDOW = 20_000
 """A term of 1–2 characters cannot use a trigram index on either database, so it is looked for
-only in the newest SHORT_TERM_WINDOW work orders the user may see (a rare two-character term
-otherwise scanned all 10 million rows: 50 s on PostgreSQL). Three characters or more search all."""
+only in the newest SHORT_TERM_WINDOW work orders the user may see in the chosen period (a rare
+two-character term otherwise scanned all 10 million rows: 50 s on PostgreSQL); narrowing the dates
+reaches older ones. Three characters or more search all."""
 
 COUNT_CAP = 1_000
 """A text search counts its matches only up to here ("1000+", as helpdesks show it): a common
@@ -215,12 +216,21 @@ def _is_short(term: str) -> bool:
     return any(len(t) < TEXT_INDEX_MIN_CHARS for t in (clean_text(term), fold(term)) if t)
 
 
-def _window_start(user) -> datetime | None:
-    """received_at of the SHORT_TERM_WINDOW-th newest work order the user may see (None: fewer)."""
+def _in_period(qs: QuerySet[Ticket], f: TicketFilter) -> QuerySet[Ticket]:
+    if f.date_from:
+        qs = qs.filter(received_at__gte=_day_start(f.date_from))
+    if f.date_to:
+        qs = qs.filter(received_at__lt=_day_start(f.date_to + timedelta(days=1)))
+    return qs
+
+
+def _window_start(user, f: TicketFilter) -> datetime | None:
+    """received_at of the SHORT_TERM_WINDOW-th newest work order the user may see in the chosen
+    period (None: fewer) — so narrowing the dates reaches older work orders with a short term."""
     edge = list(
-        tickets_visible_to(user).order_by("-received_at").values_list("received_at", flat=True)[
-            SHORT_TERM_WINDOW - 1 : SHORT_TERM_WINDOW
-        ]
+        _in_period(tickets_visible_to(user), f)
+        .order_by("-received_at")
+        .values_list("received_at", flat=True)[SHORT_TERM_WINDOW - 1 : SHORT_TERM_WINDOW]
     )
     return edge[0] if edge else None
 
@@ -229,7 +239,8 @@ def ticket_search(*, user, f: TicketFilter, for_counting: bool = False) -> Query
     """Work orders matching the filter, newest first. Number and phone are exact (indexed) lookups;
     address and content are substring searches (`text_contains`, the term as typed or folded).
     `for_counting`: the same rows, planned for counting them rather than for the newest page.
-    A text term of 1–2 characters searches only the newest SHORT_TERM_WINDOW work orders."""
+    A text term of 1–2 characters searches only the newest SHORT_TERM_WINDOW work orders of the
+    chosen period (all visible ones when no dates are given)."""
     f = _without_nul(f)
     qs = tickets_visible_to(user)
     if f.states:
@@ -248,15 +259,12 @@ def ticket_search(*, user, f: TicketFilter, for_counting: bool = False) -> Query
         qs = qs.filter(channel=f.channel)
     if f.customer_id:
         qs = qs.filter(customer_id=f.customer_id)
-    if f.date_from:
-        qs = qs.filter(received_at__gte=_day_start(f.date_from))
-    if f.date_to:
-        qs = qs.filter(received_at__lt=_day_start(f.date_to + timedelta(days=1)))
+    qs = _in_period(qs, f)
     if f.number:
         qs = qs.filter(number=fold(f.number).upper())
     if f.phone:
         qs = qs.filter(caller_phone=normalize_phone(f.phone, _area(user)) or fold(f.phone))
-    if any(_is_short(t) for t in _text_terms(f, user)) and (start := _window_start(user)) is not None:
+    if any(_is_short(t) for t in _text_terms(f, user)) and (start := _window_start(user, f)) is not None:
         qs = qs.filter(received_at__gte=start)
     if fold(f.address):
         qs = qs.filter(_text_filter(f.address, "address", for_counting=for_counting))

@@ -109,3 +109,23 @@ def test_short_terms_search_the_newest_window(agent_x, make_ticket, monkeypatch)
     assert c.get("/api/v1/tickets/", {"q": "ab"}).json()["text_window"] == 3
     assert c.get("/api/v1/tickets/", {"q": "燃气表"}).json()["text_window"] is None
     assert 'id="search-window"' in c.get("/tickets/", {"q": "ab"}).content.decode()
+
+
+def test_short_terms_window_follows_the_chosen_period(agent_x, make_ticket, monkeypatch):
+    """Narrowing the dates reaches older work orders with a 1–2 character term (the window is the
+    newest SHORT_TERM_WINDOW of the chosen period, not of all time)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    made = [make_ticket(content=f"漏气 第{i}张") for i in range(5)]
+    today = timezone.localdate()
+    for i, t in enumerate(made):  # made[0] is the oldest: ten days ago
+        Ticket.objects.filter(pk=t.pk).update(received_at=timezone.now() - timedelta(days=10 - i))
+    monkeypatch.setattr(selectors, "SHORT_TERM_WINDOW", 3)
+    assert made[0] not in ticket_list_with_counts(user=agent_x, f=TicketFilter(content="漏气")).rows
+    oldest_day = today - timedelta(days=10)
+    res = ticket_list_with_counts(
+        user=agent_x, f=TicketFilter(content="漏气", date_from=oldest_day - timedelta(days=1), date_to=oldest_day)
+    )
+    assert list(res.rows) == [made[0]] and res.window == 3
