@@ -28,7 +28,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from kefu.sla.models import Clock, ClockAttachment
@@ -128,8 +128,11 @@ def ticket_clocks_attach(ticket_id: int, *, by_sweep: bool = False, ticket=None)
         events.append(("ticket.received", ticket.received_at))
         at = max(_state_time(ticket, ticket.state), ticket.received_at)
         events.extend((event, at) for event in STATE_EVENTS.get(ticket.state, ()))
+    own_transaction = not connection.in_atomic_block
     try:
         with transaction.atomic():
+            if own_transaction:
+                _commit_without_waiting_for_disk()
             row = ClockAttachment.objects.create(
                 company=ticket.company,
                 subject_type=SUBJECT_TYPE,
@@ -153,6 +156,16 @@ def ticket_clocks_attach(ticket_id: int, *, by_sweep: bool = False, ticket=None)
     if by_sweep:
         logger.warning("work order %s had no clocks: attached by the sweep", ticket.pk)
     return row
+
+
+def _commit_without_waiting_for_disk() -> None:
+    """PostgreSQL: this transaction's commit does not wait for the WAL flush (about half a
+    millisecond per create on the benchmark machine). Safe because the transaction holds only the
+    attachment and its clocks: if a server crash loses them, the sweep's catch-up
+    (`tickets_without_clocks`) makes them again from the work order, which was committed durably."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cur:
+            cur.execute("SET LOCAL synchronous_commit TO OFF")
 
 
 def on_ticket_created(*, ticket_id: int, ticket=None, **_kw) -> None:
