@@ -178,7 +178,7 @@ def on_ticket_state_changed(*, ticket_id: int, source: str = "", target: str = "
     ticket = _ticket(ticket_id)
     if ticket is None:
         return
-    attachment = ClockAttachment.objects.filter(subject_type=SUBJECT_TYPE, subject_id=str(ticket.pk)).first()
+    attachment = _attachment(ticket.pk)
     if attachment is None:  # the creation hook was lost: attach now (it applies the current state)
         ticket_clocks_attach(ticket_id)
         return
@@ -199,15 +199,18 @@ def on_ticket_replied(*, ticket_id: int, at: datetime, **_kw) -> None:
     ticket = _ticket(ticket_id)
     if ticket is None:
         return
-    attachment = ClockAttachment.objects.filter(subject_type=SUBJECT_TYPE, subject_id=str(ticket.pk)).first()
-    if attachment is None:  # the creation hook was lost: attach first, then apply the reply
-        if ticket_clocks_attach(ticket_id) is None:
-            return
-        attachment = ClockAttachment.objects.get(subject_type=SUBJECT_TYPE, subject_id=str(ticket.pk))
-    if ticket.state in CANCELLING_STATES:
+    attachment = _attachment(ticket.pk)
+    if attachment is None:  # the creation hook was lost: attach first (or the sweep just did), then reply
+        ticket_clocks_attach(ticket_id, ticket=ticket)
+        attachment = _attachment(ticket.pk)
+    if attachment is None or ticket.state in CANCELLING_STATES:
         return
     with transaction.atomic():
         _emit(ticket, attachment.commitment_set, ("ticket.replied",), at)
+
+
+def _attachment(ticket_id: int) -> ClockAttachment | None:
+    return ClockAttachment.objects.filter(subject_type=SUBJECT_TYPE, subject_id=str(ticket_id)).first()
 
 
 def _open_clocks(ticket_id: int) -> list[Clock]:
