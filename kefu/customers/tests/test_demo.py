@@ -121,3 +121,37 @@ def test_demo_command_publishes_this_years_commitments():
     call_command("demo", customers=20, no_progress=True, stdout=StringIO())
     the_set = CommitmentSet.objects.get(company__code=MAIN_CODE, year=timezone.localdate().year)
     assert the_set.published_at is not None and the_set.commitments.exists()
+
+
+@pytest.mark.django_db(transaction=True)  # the clocks attach when the demo's transaction commits
+def test_demo_command_makes_a_few_days_of_work_orders_with_clocks():
+    """The demo's hotline has work orders in every stage (issue 3): answered on the call, assigned,
+    in progress, resolved, closed, handed over, a leak reported three times and linked; clocks on
+    time and breached; the sweep's notices. Past ones are audited backdated entries."""
+    from collections import Counter
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from kefu.accounts.models import AuditEvent
+    from kefu.notify.models import Notification
+    from kefu.sla.models import Clock
+    from kefu.tickets.models import HandOver, Ticket, TicketLink
+
+    out = StringIO()
+    call_command("demo", customers=50, no_progress=True, stdout=out)
+    company = Company.objects.get(code=MAIN_CODE)
+    tickets = Ticket.objects.filter(company=company)
+    states = Counter(tickets.values_list("state", flat=True))
+    assert {"new", "assigned", "in_progress", "resolved", "closed"} <= set(states)
+    assert tickets.filter(resolved_at_first_contact=True).count() >= 3
+    assert HandOver.objects.filter(ticket__company=company, status="pending").count() == 1
+    assert TicketLink.objects.filter(company=company, kind=TicketLink.Kind.CHILD_OF).count() == 2
+    clocks = Counter(Clock.objects.filter(company=company).values_list("state", flat=True))
+    assert clocks["running"] and clocks["met"] and clocks["breached"]
+    assert Notification.objects.filter(kind="sla.breach").exists()
+    past = tickets.filter(received_at__lt=timezone.now() - timedelta(minutes=29)).count()
+    assert AuditEvent.objects.filter(object_type="tickets.ticket", detail__backdated=True).count() == past > 0
+    assert f"工单 {tickets.count()} 张" in out.getvalue()
+    call_command("demo", customers=50, no_progress=True, stdout=StringIO())  # again: no second set
+    assert Ticket.objects.filter(company=company).count() == tickets.count()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import time
 import unicodedata
+from datetime import datetime
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
@@ -49,6 +50,7 @@ class Command(BaseCommand):
             )
             if result.created:
                 _publish_commitments(result.company)
+                tickets = _demo_tickets(result.company, seed=opts["seed"])
         if bar:
             bar.finish()
         out = self.stdout
@@ -56,7 +58,7 @@ class Command(BaseCommand):
             c = result.counts
             out.write(
                 f"演示数据已生成：{result.company.name}，新增 {c.created} 户，更新 {c.updated} 户，"
-                f"{c.unchanged} 户无变化，用时 {time.monotonic() - started:.1f} 秒。"
+                f"{c.unchanged} 户无变化，工单 {tickets} 张，用时 {time.monotonic() - started:.1f} 秒。"
             )
         else:
             out.write(f"{result.company.name} 已存在，未重新生成（去掉 --if-empty 可补充生成，加 --reset 可重建）。")
@@ -72,8 +74,8 @@ DEMO_PRESET = "laizhou-crgas-2024"
 
 
 def _publish_commitments(company) -> None:
-    """The demo company publishes this year's commitments (C17) from a preset, so work orders taken
-    in the demo get their clocks at once."""
+    """The demo company publishes this year's commitments (C17) from a preset, in force since the
+    first of January (so the demo's earlier work orders have clocks too)."""
     from django.utils import timezone
 
     from kefu.accounts.models import User
@@ -86,4 +88,17 @@ def _publish_commitments(company) -> None:
         return
     manager = User.objects.filter(company=company, role=Role.MANAGER, is_active=True).first()
     the_set = commitment_set_from_preset(company=company, year=year, preset=DEMO_PRESET, by=manager)
-    commitment_set_publish(commitment_set=the_set, by=manager)
+    new_year = timezone.make_aware(datetime(year, 1, 1))
+    commitment_set_publish(commitment_set=the_set, by=manager, at=new_year)
+
+
+def _demo_tickets(company, *, seed: int) -> int:
+    """A few days of the hotline's work orders (kefu.tickets.demo), then one clock sweep so the
+    warnings and breaches of the past days are already on the queues and in the notifications."""
+    from kefu.sla.sweep import sweep
+    from kefu.tickets.demo import build_demo_tickets
+
+    made = build_demo_tickets(company, seed=seed)
+    if made:
+        sweep()
+    return made
