@@ -247,6 +247,8 @@ def clock_for_user(user, clock_id: int) -> Clock:
 
 
 def _team_ticket_ids(user, team_id: int | None):
+    """Work orders of a team: those passed to it, and those its people own as first contact (P1:
+    the owner stays accountable while another department works on it)."""
     from django.db.models import CharField
     from django.db.models.functions import Cast
 
@@ -254,7 +256,7 @@ def _team_ticket_ids(user, team_id: int | None):
 
     qs = tickets_visible_to(user)
     if team_id is not None:
-        qs = qs.filter(assigned_team_id=team_id)
+        qs = qs.filter(Q(assigned_team_id=team_id) | Q(owner__team_id=team_id))
     return qs.annotate(sid=Cast("pk", output_field=CharField())).values("sid")
 
 

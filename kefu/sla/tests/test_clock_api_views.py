@@ -149,6 +149,21 @@ class TestPages:
         assert login(client, agent_y).get("/sla/queues/breached/?team=all").content.decode().count("GD") == 0
         assert client.get("/sla/queues/nope/").status_code == 404
 
+    def test_team_queue_holds_what_its_people_own(self, repair, agent_x, lead_x):
+        """P1: a work order its agent took stays on the agent's team queue while another department
+        works on it; a team with neither the owner nor the assignment does not see it."""
+        from kefu.accounts.tests.factories import TeamFactory
+        from kefu.sla.selectors import queue_breached
+
+        hotline, repairs = TeamFactory(company=agent_x.company), TeamFactory(company=agent_x.company)
+        agent_x.team = hotline
+        agent_x.save()
+        type(repair).objects.filter(pk=repair.pk).update(assigned_team=repairs)
+        now = L(2026, 3, 4, 9, 0)
+        for team, expected in ((hotline, True), (repairs, True), (TeamFactory(company=agent_x.company), False)):
+            found = queue_breached(lead_x, team_id=team.pk, now=now).filter(subject_id=str(repair.pk)).exists()
+            assert found is expected, team
+
     def test_board_needs_report_view(self, client, agent_x):
         assert login(client, agent_x).get("/sla/board/").status_code == 403
 
