@@ -14,6 +14,7 @@ import csv
 import json
 import os
 import random
+import resource
 import sys
 import tempfile
 import time
@@ -91,14 +92,16 @@ def main(argv: list[str] | None = None) -> dict:
     code = f"bench{int(time.time() * 1000) % 10**10}"
     company = Company.objects.create(code=code, name=f"基准测试燃气公司 {code}", short_name="基准", area_code="0538")
     company_seed_defaults(company)
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     report = import_customers(company=company, path=path, dry_run=args.dry_run)
-    seconds = time.perf_counter() - t0
+    seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
     result = {
         "benchmark": "import_customers",
         "rows": report.rows,
         "seconds": round(seconds, 2),
         "rows_per_second": round(report.rows / seconds) if seconds else None,
+        "cpu_seconds": round(cpu, 2),  # this process only (on PostgreSQL the server's work is not in it)
+        "max_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
         "database": connection.vendor,
         "created": report.created,
         "dry_run": args.dry_run,

@@ -7,8 +7,10 @@ the company makes re-running a file harmless. One audit row per import, with the
 """
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -84,6 +86,24 @@ def _blank(cells: list) -> bool:
     return all(c is None or (isinstance(c, str) and not c.strip()) for c in cells)
 
 
+@contextmanager
+def _collector_paused():
+    """Pause Python's cyclic garbage collector for the import.
+
+    Validation keeps every record (a few objects per line, none in a reference cycle) until the
+    write; with the collector on, each full collection walks all of them again, so its cost grows
+    with the file and took 10–25 % of the time of a large import. Reference counting still frees
+    everything as usual; the collector is switched back on (if it was on) at the end.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def import_customers(
     *,
     company: Company,
@@ -102,6 +122,14 @@ def import_customers(
     `progress(processed, total)` is called every few thousand lines while validating and again
     while writing; `on_stage("validating" | "writing")` announces each phase.
     """
+    with _collector_paused():
+        return _import(
+            company=company, path=path, dry_run=dry_run, encoding=encoding, actor=actor, progress=progress,
+            on_stage=on_stage, source_name=source_name, audit_object=audit_object, batch_size=batch_size,
+        )
+
+
+def _import(*, company, path, dry_run, encoding, actor, progress, on_stage, source_name, audit_object, batch_size) -> ImportReport:
     report = ImportReport(dry_run=dry_run)
     try:
         table = open_table(path, encoding=encoding)

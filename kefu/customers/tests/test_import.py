@@ -324,3 +324,28 @@ def test_docs_list_every_column_and_synonym():
     text = (settings.BASE_DIR / "docs" / "import.md").read_text(encoding="utf-8")
     for col in COLUMNS:
         assert f"| {col.title} | {'、'.join(col.synonyms)} |" in text, col.title
+
+
+def test_garbage_collector_is_paused_during_the_import_and_restored(company_x, good_csv, tmp_path, monkeypatch):
+    import gc
+
+    seen = []
+    real_write = CustomerBulkWriter.write
+
+    def spying_write(self, batch):
+        seen.append(gc.isenabled())
+        return real_write(self, batch)
+
+    monkeypatch.setattr(CustomerBulkWriter, "write", spying_write)
+    assert gc.isenabled()
+    assert import_customers(company=company_x, path=good_csv).ok
+    assert seen == [False] and gc.isenabled()
+    bad = write_csv(tmp_path / "bad.csv", ["1009,,居民,,,,,,,,,某地址,,,,,,,"])
+    assert not import_customers(company=company_x, path=bad).ok
+    assert gc.isenabled()
+    gc.disable()  # a caller that had it off keeps it off
+    try:
+        import_customers(company=company_x, path=good_csv)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
