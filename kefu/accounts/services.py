@@ -274,6 +274,8 @@ def token_create(*, user: User, name: str, scopes: list[str], expires_at: dateti
     name = name.strip()
     if not name:
         raise DomainError(_("请填写令牌名称。"), field="name")
+    if "\x00" in name or len(name) > ApiToken._meta.get_field("name").max_length:
+        raise DomainError(_("令牌名称最多 100 个字，且不能含有控制字符。"), field="name")
     unknown = set(scopes) - set(ApiToken.Scope.values)
     if unknown:
         raise DomainError(_("未知的令牌范围：%(s)s") % {"s": ", ".join(sorted(unknown))}, field="scopes")

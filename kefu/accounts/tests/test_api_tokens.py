@@ -134,3 +134,10 @@ def test_web_token_page(clock, client, agent_x):
     assert r.status_code == 302
     row.refresh_from_db()
     assert row.revoked_at is not None
+
+
+@pytest.mark.parametrize("name", ["x" * 101, "脚本\x00"])
+def test_token_name_too_long_or_with_nul_is_a_clear_400(client, agent_x, name):
+    client.force_login(agent_x)
+    r = client.post(TOKENS, {"name": name, "scopes": []}, content_type="application/json")
+    assert r.status_code == 400 and "令牌名称" in r.json()["detail"]

@@ -218,16 +218,25 @@ def _active_kind(company_id: int, code: str) -> tuple[TicketKind, dict[str, Tick
     return kind, {s.code: s for s in kind.sub_kinds.all() if s.is_active}
 
 
+def _is_code(code: str) -> bool:
+    """A possible kind code: a slug of at most 40 characters (TicketKind.code)."""
+    return 0 < len(code) <= 40 and code.isascii() and all(c.isalnum() or c in "-_" for c in code)
+
+
 def _resolve_kind(company, code: str, sub_code: str | None) -> tuple[TicketKind, TicketSubKind | None]:
     """The company's active kind `code` and its active sub-kind `sub_code` (a company without kinds
     is seeded with the standard taxonomy first)."""
     code = (code or "").strip()
-    found = active_kinds.get((company.pk, code), lambda: _active_kind(company.pk, code))
+    if not _is_code(code):  # never sent to the database nor kept in the cache
+        raise DomainError(_("未知的工单类型：%(c)s。") % {"c": code[:40]}, field="kind")
+    key = (company.pk, code)
+    found = active_kinds.get(key, lambda: _active_kind(company.pk, code))
     if found is None and not TicketKind.objects.filter(company=company).exists():
         kinds_for(company)  # first use: seed the standard set
-        active_kinds.clear()
-        found = active_kinds.get((company.pk, code), lambda: _active_kind(company.pk, code))
+        active_kinds.forget(key)
+        found = active_kinds.get(key, lambda: _active_kind(company.pk, code))
     if found is None:
+        active_kinds.forget(key)  # unknown codes are not kept (anyone can send any)
         raise DomainError(_("未知的工单类型：%(c)s。") % {"c": code}, field="kind")
     kind, sub_kinds = found
     sub = None

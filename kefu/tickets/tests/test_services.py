@@ -298,3 +298,16 @@ def test_not_found_for_other_company(agent_y, make_ticket):
         services.ticket_transition(ticket_id=t.pk, by=agent_y, to="in_progress", version=1)
     with pytest.raises(NotFound):
         services.ticket_comment(ticket_id=t.pk, by=agent_y, text="x")
+
+
+@pytest.mark.parametrize("code", ["repair\x00", "x" * 41, "维修", "repair; drop", ""])
+def test_impossible_kind_codes_are_refused_without_a_query(agent_x, code, django_assert_max_num_queries):
+    from kefu.tickets.services.common import active_kinds
+
+    with django_assert_max_num_queries(0), pytest.raises(DomainError) as exc:
+        services.common._resolve_kind(agent_x.company, code, None)
+    assert exc.value.field == "kind"
+    ticket_create(by=agent_x, kind="consultation", content="先用一次", resolved_on_call=True)
+    with pytest.raises(DomainError):
+        ticket_create(by=agent_x, kind="no-such-kind", content="x")
+    assert all(value is not None for _at, value in active_kinds._entries.values())  # misses are not kept
