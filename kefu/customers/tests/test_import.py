@@ -349,3 +349,80 @@ def test_garbage_collector_is_paused_during_the_import_and_restored(company_x, g
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+@pytest.fixture(params=["set_based", "per_row"])
+def fk_mode(request, monkeypatch):
+    """PostgreSQL checks the references set-based when the role may (the test role may), else per
+    row; both must behave the same. SQLite always checks per row: both params are the same there."""
+    if request.param == "per_row":
+        monkeypatch.setattr(CustomerBulkWriter, "_replica_mode", lambda self, on: False)
+    return request.param
+
+
+@pytest.mark.django_db(transaction=True)
+def test_premise_deleted_after_the_writer_loaded_it_fails_the_import_and_writes_nothing(company_x, good_csv, tmp_path, monkeypatch, fk_mode):
+    assert import_customers(company=company_x, path=good_csv).ok
+    real = CustomerBulkWriter._premise_ids
+
+    def stale(self):  # as if another user deleted every premise after the writer read them
+        premises = real(self)
+        for key in premises:
+            premises[key] += 10**9
+        return premises
+
+    monkeypatch.setattr(CustomerBulkWriter, "_premise_ids", stale)
+    before, snap = counts(), snapshot(company_x)
+    same_place = write_csv(tmp_path / "same.csv", [LINES[0].replace("1001,张建国", "2001,张小军").replace("IC001", "IC201")])
+    report = import_customers(company=company_x, path=same_place)
+    assert not report.ok and "已全部回滚" in report.problem
+    assert counts() == before and snapshot(company_x) == snap
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        assert ("no longer exist" in report.problem) == (fk_mode == "set_based"), report.problem
+
+
+@pytest.mark.django_db(transaction=True)
+def test_committed_import_and_upsert_are_the_same_in_both_foreign_key_modes(company_x, good_csv, tmp_path, fk_mode):
+    assert import_customers(company=company_x, path=good_csv).ok
+    changed = write_csv(tmp_path / "changed.csv", [
+        LINES[0].replace("张建国", "张建军").replace("13805381234", "13805389999"),
+        LINES[1].replace("泰山区东岳大街12号", "泰山区东岳大街14号"),
+        LINES[2],
+        "1004,赵丽,公建,正常,2021-01-01,泰山区,岱庙街道,东岳花园,3,2,501,,TS-01,13905381111,IC004,IC卡表,,,",
+    ])
+    report = import_customers(company=company_x, path=changed)
+    assert report.ok, report.summary()
+    assert (report.created, report.updated, report.unchanged) == (1, 2, 1)
+    snap = {row[0]: row for row in snapshot(company_x)}
+    assert snap["1001"][1] == "张建军" and ("13805389999", "mobile", True) in snap["1001"][8]
+    assert ("13805381234", "mobile", False) in snap["1001"][8]  # kept, no longer primary
+    assert snap["1002"][7][6] == "泰山区东岳大街14号"
+    assert snap["1004"][7] == snap["1001"][7]  # the same premise, shared
+    assert Premise.objects.filter(company=company_x).count() == 4
+
+
+def test_postgresql_role_setting_is_restored_after_each_batch(company_x, good_csv, tmp_path):
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL only")
+    assert import_customers(company=company_x, path=good_csv, batch_size=2).ok
+    with connection.cursor() as cur:
+        cur.execute("SHOW session_replication_role")
+        assert cur.fetchone()[0] == "origin"
+    bad_write = CustomerBulkWriter._apply
+
+    def failing(self, plan):
+        bad_write(self, plan)
+        raise DatabaseError("disk full")
+
+    CustomerBulkWriter._apply = failing
+    try:
+        assert not import_customers(company=company_x, path=good_csv).ok
+    finally:
+        CustomerBulkWriter._apply = bad_write
+    with connection.cursor() as cur:
+        cur.execute("SHOW session_replication_role")
+        assert cur.fetchone()[0] == "origin"
