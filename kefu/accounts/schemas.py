@@ -4,6 +4,8 @@ from datetime import datetime
 
 from ninja import Schema
 
+from kefu.schema_types import Instant
+
 
 class MeOut(Schema):
     id: int
@@ -21,7 +23,7 @@ class MeOut(Schema):
 class TokenIn(Schema):
     name: str
     scopes: list[str] = []
-    expires_at: datetime | None = None
+    expires_at: Instant | None = None
 
 
 class TokenOut(Schema):

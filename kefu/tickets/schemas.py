@@ -6,6 +6,8 @@ from typing import Any, Literal
 
 from ninja import Field, Schema
 
+from kefu.schema_types import Instant
+
 ChannelCode = Literal["hotline", "counter", "chat", "wechat", "portal", "visit", "letter"]
 StateCode = Literal["new", "assigned", "in_progress", "on_hold", "resolved", "closed", "cancelled", "reopened"]
 LinkKind = Literal["duplicate_of", "follow_up_of", "child_of"]
@@ -29,9 +31,9 @@ class TicketCreateIn(Schema):
     caller_title: Literal["", "mr", "ms"] = ""
     caller_phone: str = Field("", max_length=40)
     address: str = Field("", max_length=200)
-    received_at: datetime | None = Field(None, description="受理时间；早于现在须有补录权限和原因")
+    received_at: Instant | None = Field(None, description="受理时间；早于现在须有补录权限和原因")
     backdate_reason: str = Field("", max_length=200)
-    contact_started_at: datetime | None = Field(None, description="通话开始时间（C15 统计用）")
+    contact_started_at: Instant | None = Field(None, description="通话开始时间（C15 统计用）")
     resolved_on_call: bool = Field(False, description="当场解答（咨询、读卡、换电池）：直接为“已解决”")
     answer: str = Field("", max_length=4000, description="当场给客户的答复")
     idempotency_key: str = Field("", max_length=100, description="也可用请求头 Idempotency-Key")

@@ -141,3 +141,12 @@ def test_token_name_too_long_or_with_nul_is_a_clear_400(client, agent_x, name):
     client.force_login(agent_x)
     r = client.post(TOKENS, {"name": name, "scopes": []}, content_type="application/json")
     assert r.status_code == 400 and "令牌名称" in r.json()["detail"]
+
+
+def test_token_expiry_with_an_offset_postgresql_refuses_is_stored_in_utc(client, agent_x):
+    """ISO 8601 allows offsets up to ±23:59; PostgreSQL only ±15:59: the API keeps UTC."""
+    client.force_login(agent_x)
+    r = client.post(TOKENS, {"name": "远期", "scopes": [], "expires_at": "3173-05-03T21:31:48-16:17"},
+                    content_type="application/json")
+    assert r.status_code == 201
+    assert r.json()["expires_at"].startswith("3173-05-04T13:48:48")
