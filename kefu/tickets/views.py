@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from kefu.accounts.models import Department, User
 from kefu.accounts.roles import Perm, role_allows
-from kefu.customers.masking import mask_address, mask_phone
+from kefu.customers.masking import mask_address, mask_name, mask_phone
 from kefu.customers.normalize import normalize_phone
 from kefu.errors import DomainError, Forbidden
 from kefu.tickets import services
@@ -348,6 +348,8 @@ def detail(request: HttpRequest, ticket_id: int) -> HttpResponse:
         "tickets/detail.html",
         {
             "t": t,
+            # the caller as the agent said it, else the registered customer's masked name (S3)
+            "caller": t.salutation or (mask_name(t.customer.name) if t.customer_id else ""),
             "phone": mask_phone(t.caller_phone),
             "address": mask_address(t.address, t.premise.room if t.premise_id else ""),
             "state": state_label(t.state),

@@ -119,3 +119,13 @@ def test_technician_phone_list_and_no_desk(agent_x, technician_x, make_ticket):
 def test_other_company_page_is_404(agent_y, make_ticket):
     t = make_ticket()
     assert login(agent_y).get(f"/tickets/{t.pk}/").status_code == 404
+
+
+def test_detail_names_the_registered_customer_masked(agent_x, customer_x, make_ticket):
+    from kefu.customers.masking import mask_name
+
+    t = make_ticket(customer_id=customer_x.pk, kind="repair", content="燃气表不走字", caller_surname="", caller_title="")
+    html = login(agent_x).get(f"/tickets/{t.pk}/").content.decode()
+    assert mask_name(customer_x.name) in html and customer_x.name not in html
+    told = make_ticket(kind="consultation", content="问", caller_surname="李", caller_title="ms")
+    assert "李女士" in login(agent_x).get(f"/tickets/{told.pk}/").content.decode()
