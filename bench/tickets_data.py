@@ -61,19 +61,19 @@ def stored(company) -> int:
     return Ticket.objects.filter(company=company).count()
 
 
-def _rows(company, agents, kinds, *, start: int, count: int, per_day: int, now, rnd):
+def _rows(company, agents, kinds, *, start: int, count: int, last_day, rnd):
     """`count` stored work orders as {column: value}, numbered from position `start` on.
 
-    Numbers: day d (counting back from yesterday) holds sequence 1..per_day+; a resumed fill
-    continues where the last one stopped.
+    Numbers: position i is day `last_day - i % SPAN_DAYS`, sequence `i // SPAN_DAYS + 1`, so every
+    position has its own number whatever the target, and a resumed fill (same `last_day`: the
+    newest filled day) continues where the last one stopped.
     """
     codes = [c for c, _w in KIND_WEIGHTS]
     weights = [w for _c, w in KIND_WEIGHTS]
     for i in range(start, start + count):
-        day_index, seq = divmod(i, per_day)
-        day = (now - timedelta(days=day_index % SPAN_DAYS + 1)).date()  # UTC date, always before today
+        day = last_day - timedelta(days=i % SPAN_DAYS)  # UTC date, before the first fill's day
         received = datetime.combine(day, dtime(0), tzinfo=dt_timezone.utc) + timedelta(seconds=rnd.randrange(0, 86400))
-        seq += 1 + per_day * (day_index // SPAN_DAYS)
+        seq = i // SPAN_DAYS + 1
         kind = kinds[rnd.choices(codes, weights)[0]]
         r = rnd.random()
         state = ("closed" if r < 0.88 else "resolved" if r < 0.92 else "cancelled" if r < 0.93 else
@@ -114,15 +114,19 @@ def fill(company, agents, target: int, *, seed: int = 1, batch: int = 5000, log=
     from django.db import connection, transaction
     from django.utils import timezone
 
-    from kefu.tickets.models import Ticket, TicketKind, TicketNumberCounter
+    from kefu.tickets.models import Ticket, TicketKind
 
     have = stored(company)
     if have >= target:
         return 0.0
-    rnd = random.Random(seed + have)
+    # Fill positions count only the rows a fill made: the create benchmark's work orders (they carry
+    # an idempotency key and today's numbers) must not shift the numbering of the next fill.
+    filled_rows = Ticket.objects.filter(company=company, idempotency_key="")
+    filled = filled_rows.count()
+    newest = filled_rows.order_by("-received_at").values_list("received_at", flat=True).first()
+    rnd = random.Random(seed + filled)
     kinds = {k.code: k for k in TicketKind.objects.filter(company=company)}
-    now = timezone.now()
-    per_day = max(target // SPAN_DAYS, 1)
+    last_day = newest.astimezone(dt_timezone.utc).date() if newest else (timezone.now() - timedelta(days=1)).date()
     started = time.perf_counter()
     pg = connection.vendor == "postgresql"
     fields = [f for f in Ticket._meta.concrete_fields if not f.primary_key]
@@ -138,10 +142,10 @@ def fill(company, agents, target: int, *, seed: int = 1, batch: int = 5000, log=
         if log:
             log(f"dropped {len(dropped)} secondary indexes for the bulk load")
     try:
-        n = have
-        while n < target:
-            count = min(batch, target - n)
-            rows = _rows(company, agents, kinds, start=n, count=count, per_day=per_day, now=now, rnd=rnd)
+        n, end = filled, filled + (target - have)
+        while n < end:
+            count = min(batch, end - n)
+            rows = _rows(company, agents, kinds, start=n, count=count, last_day=last_day, rnd=rnd)
             with transaction.atomic():
                 if pg:
                     with connection.cursor() as cur:
@@ -155,8 +159,8 @@ def fill(company, agents, target: int, *, seed: int = 1, batch: int = 5000, log=
                     with connection.cursor() as cur:
                         cur.executemany(insert_sql, prepped)
             n += count
-            if log and ((n // batch) % 20 == 0 or n == target):
-                log(f"stored {n}/{target} ({time.perf_counter() - started:.0f}s)")
+            if log and ((n // batch) % 20 == 0 or n == end):
+                log(f"stored {have + n - filled}/{target} ({time.perf_counter() - started:.0f}s)")
     finally:
         if dropped:
             with connection.cursor() as cur:
@@ -167,8 +171,7 @@ def fill(company, agents, target: int, *, seed: int = 1, batch: int = 5000, log=
                     if log:
                         log(f"index {name} built ({time.perf_counter() - t0:.0f}s)")
                 cur.execute("RESET maintenance_work_mem")
-    # The create benchmark numbers today's orders; stored orders are all in the past.
-    TicketNumberCounter.objects.filter(company=company).delete()
+    # Stored orders are all in the past; today's counter (the create benchmark's numbers) is kept.
     with connection.cursor() as cur:
         if pg and not connection.in_atomic_block:
             cur.execute("VACUUM ANALYZE tickets_ticket")  # visibility map: index-only scans for the counts
