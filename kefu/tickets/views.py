@@ -261,7 +261,7 @@ def ticket_list(request: HttpRequest) -> HttpResponse:
     paginator.count = result.total  # counted once by ticket_list_with_counts (capped for a huge text match)
     page = paginator.get_page(request.GET.get("page"))
     start = (page.number - 1) * paginator.per_page
-    page.object_list = result.page(start, start + paginator.per_page, "kind", "owner", "assigned_department", "assigned_to")
+    page.object_list = result.page(start, start + paginator.per_page, "kind", "owner", "assigned_department", "assigned_to", "customer")
     params = request.GET.copy()
     params.pop("page", None)
     return render(
@@ -286,8 +286,19 @@ def ticket_list(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _caller(t) -> str:
+    """The caller as the agent said it, else the registered customer's masked name (S3)."""
+    return t.salutation or (mask_name(t.customer.name) if t.customer_id else "")
+
+
 def _row(t) -> dict:
-    return {"t": t, "phone": mask_phone(t.caller_phone), "address": mask_address(t.address), "state": state_label(t.state)}
+    return {
+        "t": t,
+        "caller": _caller(t),
+        "phone": mask_phone(t.caller_phone),
+        "address": mask_address(t.address),
+        "state": state_label(t.state),
+    }
 
 
 def _rows_with_clocks(tickets) -> list[dict]:
@@ -306,7 +317,7 @@ def mine(request: HttpRequest) -> HttpResponse:
     qs = (
         tickets_visible_to(request.user)
         .filter(assigned_to=request.user, state__in=OPEN_STATES)
-        .select_related("kind", "sub_kind", "owner")
+        .select_related("kind", "sub_kind", "owner", "customer")
         .order_by("-severity", "received_at")
     )
     return render(request, "tickets/mine.html", {"rows": [_row(t) for t in qs[:100]]})
@@ -348,8 +359,7 @@ def detail(request: HttpRequest, ticket_id: int) -> HttpResponse:
         "tickets/detail.html",
         {
             "t": t,
-            # the caller as the agent said it, else the registered customer's masked name (S3)
-            "caller": t.salutation or (mask_name(t.customer.name) if t.customer_id else ""),
+            "caller": _caller(t),
             "phone": mask_phone(t.caller_phone),
             "address": mask_address(t.address, t.premise.room if t.premise_id else ""),
             "state": state_label(t.state),

@@ -127,5 +127,7 @@ def test_detail_names_the_registered_customer_masked(agent_x, customer_x, make_t
     t = make_ticket(customer_id=customer_x.pk, kind="repair", content="燃气表不走字", caller_surname="", caller_title="")
     html = login(agent_x).get(f"/tickets/{t.pk}/").content.decode()
     assert mask_name(customer_x.name) in html and customer_x.name not in html
+    listed = login(agent_x).get("/tickets/").content.decode()
+    assert mask_name(customer_x.name) in listed and customer_x.name not in listed
     told = make_ticket(kind="consultation", content="问", caller_surname="李", caller_title="ms")
     assert "李女士" in login(agent_x).get(f"/tickets/{told.pk}/").content.decode()
