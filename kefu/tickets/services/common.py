@@ -231,12 +231,13 @@ def _resolve_kind(company, code: str, sub_code: str | None) -> tuple[TicketKind,
         raise DomainError(_("未知的工单类型：%(c)s。") % {"c": code[:40]}, field="kind")
     key = (company.pk, code)
     found = active_kinds.get(key, lambda: _active_kind(company.pk, code))
-    if found is None and not TicketKind.objects.filter(company=company).exists():
-        kinds_for(company)  # first use: seed the standard set
-        active_kinds.forget(key)
-        found = active_kinds.get(key, lambda: _active_kind(company.pk, code))
     if found is None:
         active_kinds.forget(key)  # unknown codes are not kept (anyone can send any)
+        # A company's first work orders seed the standard set; kinds_for also waits for a seeding
+        # running in parallel (the first calls of a new company racing), then the code is read again.
+        kinds_for(company)
+        found = _active_kind(company.pk, code)
+    if found is None:
         raise DomainError(_("未知的工单类型：%(c)s。") % {"c": code}, field="kind")
     kind, sub_kinds = found
     sub = None

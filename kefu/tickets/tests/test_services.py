@@ -311,3 +311,22 @@ def test_impossible_kind_codes_are_refused_without_a_query(agent_x, code, django
     with pytest.raises(DomainError):
         ticket_create(by=agent_x, kind="no-such-kind", content="x")
     assert all(value is not None for _at, value in active_kinds._entries.values())  # misses are not kept
+
+
+def test_first_calls_of_a_new_company_racing_the_seeding_find_the_kind(agent_x, monkeypatch):
+    """Parallel first creates of a company: one read finds no kinds while another request seeds
+    them; it must read again after the seeding instead of calling the kind unknown."""
+    from kefu.tickets.services import common
+    from kefu.tickets.taxonomy import kinds_for
+
+    kinds_for(agent_x.company)  # the other request has seeded meanwhile
+    real = common._active_kind
+    calls = []
+
+    def stale_first(company_id, code):
+        calls.append(code)
+        return None if len(calls) == 1 else real(company_id, code)
+
+    monkeypatch.setattr(common, "_active_kind", stale_first)
+    kind, _sub = common._resolve_kind(agent_x.company, "consultation", None)
+    assert kind.code == "consultation" and len(calls) == 2
