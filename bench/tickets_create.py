@@ -6,6 +6,7 @@ Makes sure the benchmark company holds `--stored` work orders (bulk-inserted onc
 bench/tickets_data.py), starts gunicorn with `--workers` sync workers, and lets `--clients` threads
 POST /api/v1/tickets/ with an API token and an Idempotency-Key each (keep-alive connections),
 `--requests` in total. Prints one JSON object: requests/s, latency percentiles, errors, sizes.
+KEFU_BENCH_GUNICORN_ARGS adds gunicorn options (e.g. "-k gthread --threads 2") to compare setups.
 Use a scratch database: KEFU_DATABASE_URL=postgres://postgres@127.0.0.1:5432/kefu_bench_tk (migrate
 first) or KEFU_VAR_DIR=/tmp/kefu-bench-tk for SQLite.
 """

@@ -5,8 +5,8 @@ are read on every create; each read is a query. A `ProcessCache` keeps them in t
 
 - `max_age` bounds how stale an entry may be: a change made in another server process is seen
   within that many seconds (None: never stale, for data that cannot change, e.g. published sets).
-- The owning app clears its cache when its own rows are saved or deleted (model signals), so the
-  process that made a change sees it at once.
+- The owning app clears its cache when its own rows are saved or deleted (`clear_when_changed`,
+  model signals), so the process that made a change sees it at once.
 - Values must be treated as read-only: they are shared by every request of the process.
 
 Tests start each case with every cache empty (root conftest: `forget_all`), because rolled-back
@@ -53,6 +53,15 @@ class ProcessCache(Generic[V]):
         """Forget every entry (usable as a model-signal receiver)."""
         with self._lock:
             self._entries.clear()
+
+    def clear_when_changed(self, *models) -> None:
+        """Clear this cache whenever a row of `models` is saved or deleted in this process (call
+        from AppConfig.ready)."""
+        from django.db.models.signals import post_delete, post_save
+
+        for model in models:
+            for name, signal in (("saved", post_save), ("deleted", post_delete)):
+                signal.connect(self.clear, sender=model, dispatch_uid=f"{self.name}-{model._meta.label}-{name}")
 
 
 def forget_all() -> None:

@@ -12,16 +12,12 @@ class AccountsConfig(AppConfig):
 
         connection_created.connect(_register_sqlite_functions, dispatch_uid="kefu_sqlite_functions")
         from kefu.accounts import checks, signals  # noqa: F401  (deploy check; log-in/log-out audit receivers)
-        from django.db.models.signals import post_delete, post_save
-
         from kefu.accounts.apiauth import token_rows
         from kefu.accounts.models import ApiToken, Company, User
 
         # A revoked token, a disabled user or company stops working at once in this process (others:
         # within token_rows.max_age seconds, kefu.caching).
-        for model in (ApiToken, User, Company):
-            for name, signal in (("saved", post_save), ("deleted", post_delete)):
-                signal.connect(token_rows.clear, sender=model, dispatch_uid=f"accounts-tokens-{model.__name__}-{name}")
+        token_rows.clear_when_changed(ApiToken, User, Company)
 
 
 def _register_sqlite_functions(sender, connection, **kwargs) -> None:

@@ -91,7 +91,7 @@ def build_demo_tickets(company: Company, *, seed: int = 1, now: datetime | None 
             ticket = _take(scene, customer, people, supervisor, now)
             _play(ticket, scene, people, supervisor)
             made += 1
-        made += _mass_incident(people, supervisor, customers[:1], now)
+        made += _mass_incident(people[Role.AGENT], customers[:1])
     return made
 
 
@@ -149,9 +149,8 @@ def _play(ticket: Ticket, scene: Scene, people: dict[str, User], supervisor: Use
             )
 
 
-def _mass_incident(people: dict[str, User], supervisor: User, customers: list[Customer], now: datetime) -> int:
+def _mass_incident(agent: User, customers: list[Customer]) -> int:
     """Several calls about one smell of gas, linked under the first (P: mass incidents)."""
-    agent = people[Role.AGENT]
     parent = None
     for i, text in enumerate(LEAK_REPORTS):
         ticket = services.ticket_create(
