@@ -63,9 +63,9 @@ def _huey_immediate(settings):
 
 @pytest.fixture(autouse=True)
 def _fresh_process_caches():
-    """Per-process caches (kefu.caching) are keyed by row ids, which rolled-back tests reuse: every
+    """Per-process caches (kefu.core.caching) are keyed by row ids, which rolled-back tests reuse: every
     test starts with them empty."""
-    from kefu.caching import forget_all
+    from kefu.core.caching import forget_all
 
     forget_all()
     yield

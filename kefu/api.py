@@ -14,7 +14,7 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from kefu.accounts.apiauth import SessionAuthCSRF, TokenAuth
-from kefu.errors import DomainError
+from kefu.core.errors import DomainError
 
 api = NinjaAPI(
     title="kefu API",

@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "huey.contrib.djhuey",
+    "kefu.core",
     "kefu.accounts",
     "kefu.customers",
     "kefu.tickets",

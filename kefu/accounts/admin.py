@@ -28,7 +28,7 @@ from kefu.accounts.audit import Action, audit_record, diff_fields
 from kefu.accounts.context import current_actor
 from kefu.accounts.models import ApiToken, Company, CompanyGroup, Department, Lockout, Team, User
 from kefu.accounts.roles import Perm, role_allows
-from kefu.errors import DomainError
+from kefu.core.errors import DomainError
 
 
 def admin_has_permission(request) -> bool:

@@ -12,7 +12,7 @@ from ninja.security import HttpBearer, SessionAuth
 from kefu.accounts.audit import Action, audit_record
 from kefu.accounts.context import set_current_user
 from kefu.accounts.models import ApiToken, AuditEvent, hash_token
-from kefu.caching import ProcessCache
+from kefu.core.caching import ProcessCache
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
@@ -33,7 +33,7 @@ def token_refusal(row: ApiToken | None, now) -> str | None:
     return None
 
 
-#: Valid tokens with their user and company, by token hash, for a few seconds (kefu.caching; issue 3
+#: Valid tokens with their user and company, by token hash, for a few seconds (kefu.core.caching; issue 3
 #: speed). Revoking a token or disabling a user or company clears it in this process at once; other
 #: server processes refuse the token within `max_age` seconds. Unknown tokens are never kept.
 token_rows: ProcessCache[ApiToken] = ProcessCache("accounts.api_tokens", max_age=5)

@@ -16,7 +16,7 @@ class AccountsConfig(AppConfig):
         from kefu.accounts.models import ApiToken, Company, User
 
         # A revoked token, a disabled user or company stops working at once in this process (others:
-        # within token_rows.max_age seconds, kefu.caching).
+        # within token_rows.max_age seconds, kefu.core.caching).
         token_rows.clear_when_changed(ApiToken, User, Company)
 
 

@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 
 from kefu.accounts.audit import Action, audit_record
 from kefu.accounts.models import AuditArchive, AuditEvent
-from kefu.errors import DomainError
+from kefu.core.errors import DomainError
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ from datetime import datetime
 
 from ninja import Schema
 
-from kefu.schema_types import Instant
+from kefu.core.schema_types import Instant
 
 
 class MeOut(Schema):

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 
 from kefu.accounts.models import Company
 from kefu.accounts.roles import role_allows
-from kefu.errors import Forbidden
+from kefu.core.errors import Forbidden
 
 
 def readable_company_ids(user) -> list[int]:

@@ -21,7 +21,7 @@ from kefu.accounts.audit import Action, audit_record, diff_fields
 from kefu.accounts.models import ApiToken, Company, Department, Team, User, hash_token
 from kefu.accounts.roles import Perm, Role, role_allows
 from kefu.accounts.scoping import assert_perm
-from kefu.errors import Conflict, DomainError, Forbidden
+from kefu.core.errors import Conflict, DomainError, Forbidden
 
 # Fields of a user an account administrator may change (user_change). Role and group-level read
 # are permission changes: they also write ROLE_CHANGED.

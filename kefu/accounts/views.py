@@ -29,7 +29,7 @@ from kefu.accounts.audit import Action, audit_record
 from kefu.accounts.forms import ApiTokenForm, LoginForm, TokenForm
 from kefu.accounts.models import ApiToken, AuditEvent, Company
 from kefu.accounts.roles import Perm, role_allows
-from kefu.errors import DomainError
+from kefu.core.errors import DomainError
 
 
 class KefuLoginView(auth_views.LoginView):

@@ -1,7 +1,7 @@
 """Customer endpoints (P2, C15; issue 2 items 5, 6, 9): caller lookup, the customer card, create and
 update with phones, the care registry. Thin: parse, call one selector or service, return.
 
-Company scoping and roles are enforced by the selectors and services; errors are kefu.errors
+Company scoping and roles are enforced by the selectors and services; errors are kefu.core.errors
 (4xx JSON with a Chinese message, see kefu/api.py).
 """
 from __future__ import annotations

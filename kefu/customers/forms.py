@@ -7,7 +7,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from kefu.customers.models import Customer, CustomerCategory
-from kefu.errors import DomainError
+from kefu.core.errors import DomainError
 
 _FIELD_ALIASES = {"phones": "phones_text"}
 

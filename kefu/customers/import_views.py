@@ -22,7 +22,7 @@ from kefu.customers.importing.columns import COLUMNS
 from kefu.customers.importing.runs import ALLOWED_EXTENSIONS, import_run_create, import_run_get, import_run_list, max_upload_bytes
 from kefu.customers.models import ImportRun
 from kefu.customers.tasks import process_import_run
-from kefu.errors import DomainError
+from kefu.core.errors import DomainError
 
 
 class ImportForm(forms.Form):

@@ -27,7 +27,7 @@ from kefu.accounts.scoping import assert_perm, readable_company_ids
 from kefu.customers.masking import mask_address, mask_name, mask_phone
 from kefu.customers.models import CareRegistration, Customer, Meter, Phone
 from kefu.customers.normalize import AddressParts, community_name, fold, normalize_phone, parse_address
-from kefu.errors import Forbidden, NotFound
+from kefu.core.errors import Forbidden, NotFound
 
 MAX_LIMIT = 50
 

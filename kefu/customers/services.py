@@ -21,7 +21,7 @@ from kefu.accounts.roles import Perm
 from kefu.accounts.scoping import assert_can_write, assert_perm
 from kefu.customers.models import CareRegistration, Customer, CustomerCategory, CustomerStatusChange, Phone, Premise
 from kefu.customers.normalize import clean_text, community_name, fold, normalize_part, normalize_phone, parse_address, phone_kind
-from kefu.errors import Conflict, DomainError, NotFound
+from kefu.core.errors import Conflict, DomainError, NotFound
 
 ACCOUNT_NO_RE = re.compile(r"^[0-9A-Za-z][0-9A-Za-z\-_]{0,29}$")
 MAX_PHONES = 10

@@ -18,7 +18,7 @@ from kefu.accounts.roles import Perm, role_allows
 from kefu.customers import selectors, services
 from kefu.customers.forms import CustomerForm
 from kefu.customers.models import Customer
-from kefu.errors import DomainError, Forbidden
+from kefu.core.errors import DomainError, Forbidden
 
 
 def _refused(request: HttpRequest, exc: DomainError) -> HttpResponse:

@@ -1,7 +1,7 @@
 """sla endpoints (issue 4 §6): commitment sets (read; clone and publish for administrators), the
 calendar (is this a working day; add N working days) and calendar overrides (administrators).
 
-Every error is a 4xx JSON body with a Chinese message (kefu.errors); all data is scoped to the
+Every error is a 4xx JSON body with a Chinese message (kefu.core.errors); all data is scoped to the
 user's company (S2).
 """
 
@@ -16,7 +16,7 @@ from ninja import Router, Status
 from kefu.accounts.models import Department
 from kefu.accounts.roles import Perm
 from kefu.accounts.scoping import assert_perm
-from kefu.errors import DomainError, NotFound
+from kefu.core.errors import DomainError, NotFound
 from kefu.sla import engine, selectors, services
 from kefu.sla.models import BusinessHours, CalendarOverride
 from kefu.sla.schemas import (

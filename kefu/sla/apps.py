@@ -13,6 +13,6 @@ class SlaConfig(AppConfig):
         from kefu.sla.selectors import calendar_rows, published_sets
 
         attach.register()
-        # This process sees its own changes at once (others within a minute: kefu.caching).
+        # This process sees its own changes at once (others within a minute: kefu.core.caching).
         calendar_rows.clear_when_changed(CalendarOverride, CalendarYear)
         published_sets.clear_when_changed(CommitmentSet)

@@ -10,15 +10,15 @@ from zoneinfo import ZoneInfo
 from django.db.models import Q, QuerySet
 
 from kefu.accounts.scoping import readable_company_ids
-from kefu.caching import ProcessCache
-from kefu.errors import NotFound
+from kefu.core.caching import ProcessCache
+from kefu.core.errors import NotFound
 from kefu.sla import engine
 from kefu.sla.calendar import DayInfo, OverrideDay, WorkCalendar
 from kefu.sla.models import BusinessHours, CalendarOverride, CalendarYear, Clock, Commitment, CommitmentSet
 from kefu.sla.states import ClockState
 
 
-#: Calendar rows per company: {company_id: (override rows, entered years)}; see kefu.caching.
+#: Calendar rows per company: {company_id: (override rows, entered years)}; see kefu.core.caching.
 calendar_rows: ProcessCache[tuple[list[tuple[date, bool, str, int | None]], frozenset[int]]] = ProcessCache(
     "sla.calendar", max_age=60
 )
@@ -36,7 +36,7 @@ def calendar_for_company(company, years: Iterable[int] | None = None) -> WorkCal
     company's own overrides (which win), in the company's zone (SPEC Time rules).
 
     `years` limits which overrides are used (a clock needs only the years it spans). The rows are
-    read at most once a minute per process (kefu.caching; saving an override clears it at once).
+    read at most once a minute per process (kefu.core.caching; saving an override clears it at once).
     """
     company_id = getattr(company, "pk", company)
     rows, entered = calendar_rows.get(company_id, lambda: _calendar_rows_of(company_id))
@@ -87,7 +87,7 @@ def commitment_set_get(user, set_id: int) -> CommitmentSet:
     return row
 
 
-#: Published sets per (company, year), newest version first (kefu.caching: publishing clears it in
+#: Published sets per (company, year), newest version first (kefu.core.caching: publishing clears it in
 #: this process; other processes use a new version within a minute of its publication).
 published_sets: ProcessCache[list[CommitmentSet]] = ProcessCache("sla.published_sets", max_age=60)
 
@@ -133,7 +133,7 @@ published_commitments: ProcessCache[list[Commitment]] = ProcessCache("sla.publis
 
 
 def set_commitments(commitment_set: CommitmentSet) -> list[Commitment]:
-    """The commitments of a set; a published set's list is kept per process (kefu.caching), so a
+    """The commitments of a set; a published set's list is kept per process (kefu.core.caching), so a
     new work order does not read it again."""
     if not commitment_set.is_published or commitment_set.published_at is None:
         return list(commitment_set.commitments.all())

@@ -17,7 +17,7 @@ from kefu.accounts.audit import audit_record
 from kefu.accounts.models import Company
 from kefu.accounts.roles import Perm
 from kefu.accounts.scoping import assert_can_write, assert_perm
-from kefu.errors import Conflict, DomainError, NotFound
+from kefu.core.errors import Conflict, DomainError, NotFound
 from kefu.sla import engine
 from kefu.sla.models import (
     BusinessHours,

@@ -16,7 +16,7 @@ from django.utils.translation import pgettext_lazy
 from django.views.decorators.http import require_POST
 
 from kefu.accounts.roles import Perm, role_allows
-from kefu.errors import DomainError
+from kefu.core.errors import DomainError
 from kefu.sla import selectors, services
 from kefu.sla.api import fallback_warning
 from kefu.sla.calendar import OFFICIAL_YEARS

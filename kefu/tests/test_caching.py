@@ -1,4 +1,4 @@
-"""Per-process caches of master data (kefu.caching; issue 3): how stale they may be, and that a
+"""Per-process caches of master data (kefu.core.caching; issue 3): how stale they may be, and that a
 change made in this process is seen at once."""
 from __future__ import annotations
 
@@ -8,11 +8,11 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from kefu import caching
+from kefu.core import caching
 from kefu.accounts.models import ApiToken
 from kefu.accounts.services import token_create, token_revoke
-from kefu.caching import ProcessCache
-from kefu.errors import DomainError
+from kefu.core.caching import ProcessCache
+from kefu.core.errors import DomainError
 from kefu.sla.models import CalendarOverride
 from kefu.sla.selectors import calendar_for_company
 from kefu.tickets.models import TicketKind

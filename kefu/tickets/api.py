@@ -17,7 +17,7 @@ from ninja.responses import Status
 from kefu.accounts.audit import Action, audit_record
 from kefu.accounts.roles import Perm, role_allows
 from kefu.customers.masking import mask_address, mask_phone
-from kefu.errors import DomainError, Forbidden
+from kefu.core.errors import DomainError, Forbidden
 from kefu.tickets import services
 from kefu.tickets.downloads import attachment_response
 from kefu.tickets.models import HandOver, Ticket, TicketEvent

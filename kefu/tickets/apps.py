@@ -11,5 +11,5 @@ class TicketsConfig(AppConfig):
         from kefu.tickets.models import TicketKind, TicketSubKind
         from kefu.tickets.services.common import active_kinds
 
-        # This process sees its own taxonomy changes at once (others within a minute: kefu.caching).
+        # This process sees its own taxonomy changes at once (others within a minute: kefu.core.caching).
         active_kinds.clear_when_changed(TicketKind, TicketSubKind)

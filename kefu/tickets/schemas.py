@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from ninja import Field, Schema
 
-from kefu.schema_types import Instant
+from kefu.core.schema_types import Instant
 
 ChannelCode = Literal["hotline", "counter", "chat", "wechat", "portal", "visit", "letter"]
 StateCode = Literal["new", "assigned", "in_progress", "on_hold", "resolved", "closed", "cancelled", "reopened"]

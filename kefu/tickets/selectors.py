@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 from kefu.accounts.roles import Perm, role_allows
 from kefu.accounts.scoping import readable_company_ids
 from kefu.customers.normalize import clean_text, fold, normalize_phone
-from kefu.errors import NotFound
+from kefu.core.errors import NotFound
 from kefu.tickets.models import HandOver, Ticket
 from kefu.tickets.states import FINAL_STATES, OPEN_STATES, TicketState
 

@@ -20,7 +20,7 @@ from kefu.accounts.models import Department, User
 from kefu.accounts.roles import Perm, role_allows
 from kefu.customers.masking import mask_address, mask_name, mask_phone
 from kefu.customers.normalize import normalize_phone
-from kefu.errors import DomainError, Forbidden
+from kefu.core.errors import DomainError, Forbidden
 from kefu.tickets import services
 from kefu.tickets.downloads import attachment_response
 from kefu.tickets.forms import FilterForm, HandOverForm, TicketForm, TransitionForm

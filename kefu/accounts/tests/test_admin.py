@@ -10,7 +10,7 @@ from kefu.accounts.audit import Action
 from kefu.accounts.models import AuditEvent, Lockout, User
 from kefu.accounts.tests.conftest import verified_client
 from kefu.accounts.tests.factories import TEST_PASSWORD, DepartmentFactory, TeamFactory, UserFactory
-from kefu.errors import Conflict, DomainError, Forbidden
+from kefu.core.errors import Conflict, DomainError, Forbidden
 
 pytestmark = pytest.mark.django_db
 

@@ -13,7 +13,7 @@ from kefu.accounts.audit import Action
 from kefu.accounts.models import ApiToken, AuditEvent
 from kefu.accounts.roles import ROLE_PERMISSIONS
 from kefu.accounts.tests.conftest import verified_client
-from kefu.errors import DomainError
+from kefu.core.errors import DomainError
 
 pytestmark = pytest.mark.django_db
 

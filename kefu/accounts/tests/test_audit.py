@@ -167,7 +167,7 @@ def test_admin_site_does_not_offer_the_audit_log(clock, client, admin_x):
 
 
 def test_auditor_cannot_manage_accounts(clock, client, auditor_x, agent_x):
-    from kefu.errors import Forbidden
+    from kefu.core.errors import Forbidden
 
     verified_client(client, auditor_x)
     r = client.get("/admin/accounts/user/")

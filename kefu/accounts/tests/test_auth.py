@@ -195,7 +195,7 @@ def test_admin_unlock_releases_and_is_audited(clock, client, agent_x, admin_x):
 
 def test_agent_cannot_unlock(clock, client, agent_x, supervisor_x):
     from kefu.accounts.policy import lock_release
-    from kefu.errors import Forbidden
+    from kefu.core.errors import Forbidden
 
     for _ in range(5):
         _login(client, "agent_x", "wrong")

@@ -8,7 +8,7 @@ from kefu.accounts import services
 from kefu.accounts.audit import Action, audit_record
 from kefu.accounts.models import AuditEvent
 from kefu.accounts.tests.conftest import verified_client
-from kefu.errors import Forbidden
+from kefu.core.errors import Forbidden
 
 pytestmark = pytest.mark.django_db
 

@@ -19,7 +19,7 @@ from kefu.accounts.roles import Perm
 from kefu.accounts.scoping import assert_perm
 from kefu.customers.importing.service import STAGE_WRITING, import_customers
 from kefu.customers.models import ImportRun
-from kefu.errors import DomainError, NotFound
+from kefu.core.errors import DomainError, NotFound
 
 ALLOWED_EXTENSIONS = (".csv", ".txt", ".xlsx", ".xls")
 PROGRESS_SAVE_EVERY = 5000

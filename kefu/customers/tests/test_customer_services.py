@@ -9,7 +9,7 @@ import pytest
 from kefu.accounts.models import AuditEvent
 from kefu.customers import services
 from kefu.customers.models import CareRegistration, Customer, CustomerCategory, CustomerStatusChange
-from kefu.errors import Conflict, DomainError, Forbidden, NotFound
+from kefu.core.errors import Conflict, DomainError, Forbidden, NotFound
 
 CATEGORIES = [("resident", "居民"), ("commercial", "商业"), ("industrial", "工业")]
 

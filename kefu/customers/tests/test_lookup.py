@@ -11,7 +11,7 @@ from kefu.accounts.tests.factories import UserFactory
 from kefu.customers import services
 from kefu.customers.selectors import caller_lookup, customer_card, plan_lookup
 from kefu.customers.tests.test_customer_services import new_customer
-from kefu.errors import Forbidden, NotFound
+from kefu.core.errors import Forbidden, NotFound
 
 
 @pytest.fixture

@@ -190,7 +190,7 @@ class TestEditor:
         assert r.status_code == 200 and "营业时间" in r.content.decode()
 
     def test_published_is_read_only_and_clone_makes_a_draft(self, client, published, manager_x):
-        from kefu.errors import Conflict
+        from kefu.core.errors import Conflict
         from kefu.sla.services import commitment_update
 
         cm = published.commitments.get(code="repair_on_site")

@@ -10,7 +10,7 @@ import pytest
 import time_machine
 
 from kefu.accounts.models import AuditEvent
-from kefu.errors import Conflict, DomainError, Forbidden
+from kefu.core.errors import Conflict, DomainError, Forbidden
 from kefu.sla import services
 from kefu.sla.models import CalendarOverride, Clock
 from kefu.sla.presets import PRESETS
@@ -190,7 +190,7 @@ class TestCalendarOverrides:
         assert AuditEvent.objects.filter(action=services.OVERRIDE_DELETED, object_id=str(row.pk)).exists()
 
     def test_other_company_cannot_delete(self, manager_x, manager_y):
-        from kefu.errors import NotFound
+        from kefu.core.errors import NotFound
 
         row = services.calendar_override_create(by=manager_x, day=date(2027, 1, 1), is_workday=False)
         with pytest.raises(NotFound):

@@ -12,8 +12,8 @@ from django.utils.translation import gettext as _
 from kefu.accounts.models import User
 from kefu.accounts.roles import Perm, Role, role_allows
 from kefu.accounts.scoping import assert_perm
-from kefu.caching import ProcessCache
-from kefu.errors import Conflict, DomainError, Forbidden, NotFound
+from kefu.core.caching import ProcessCache
+from kefu.core.errors import Conflict, DomainError, Forbidden, NotFound
 from kefu.tickets.models import Ticket, TicketEvent, TicketKind, TicketLink, TicketNumberCounter, TicketSubKind
 from kefu.tickets.selectors import tickets_visible_to
 from kefu.tickets.taxonomy import kinds_for
@@ -200,7 +200,7 @@ def _colleague(by: User, user_id: int | None, *, field_name: str) -> User:
     return user
 
 
-#: Active kinds with their active sub-kinds, per company and code (kefu.caching; a saved kind or
+#: Active kinds with their active sub-kinds, per company and code (kefu.core.caching; a saved kind or
 #: sub-kind clears it in this process, other processes see the change within a minute).
 active_kinds: ProcessCache[tuple[TicketKind, dict[str, TicketSubKind]] | None] = ProcessCache(
     "tickets.active_kinds", max_age=60

@@ -13,7 +13,7 @@ from kefu.accounts.roles import Perm, role_allows
 from kefu.accounts.scoping import assert_perm
 from kefu.customers.models import Customer, Premise
 from kefu.customers.normalize import normalize_phone
-from kefu.errors import DomainError, Forbidden
+from kefu.core.errors import DomainError, Forbidden
 from kefu.tickets import hooks
 from kefu.tickets.models import Channel, Severity, Ticket, TicketEvent, TicketLink, Title
 from kefu.tickets.selectors import open_duplicates, tickets_visible_to

@@ -14,7 +14,7 @@ from kefu.accounts.audit import Action, audit_record
 from kefu.accounts.models import User
 from kefu.accounts.roles import Perm, role_allows
 from kefu.accounts.scoping import assert_perm
-from kefu.errors import DomainError, Forbidden, NotFound
+from kefu.core.errors import DomainError, Forbidden, NotFound
 from kefu.tickets import hooks
 from kefu.tickets.models import Attachment, Channel, Ticket, TicketEvent, TicketLink
 from kefu.tickets.selectors import tickets_visible_to

@@ -11,7 +11,7 @@ from kefu.accounts.audit import Action, audit_record
 from kefu.accounts.models import Department, Team, User
 from kefu.accounts.roles import Perm, role_allows
 from kefu.accounts.scoping import assert_perm
-from kefu.errors import Conflict, DomainError, Forbidden, NotFound
+from kefu.core.errors import Conflict, DomainError, Forbidden, NotFound
 from kefu.tickets import hooks
 from kefu.tickets.models import HandOver, Severity, Ticket, TicketEvent
 from kefu.tickets.states import (

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from kefu.accounts.models import AuditEvent
-from kefu.errors import Conflict, DomainError, Forbidden, NotFound
+from kefu.core.errors import Conflict, DomainError, Forbidden, NotFound
 from kefu.tickets import services
 from kefu.tickets.models import HandOver
 from kefu.tickets.selectors import ticket_get, tickets_visible_to

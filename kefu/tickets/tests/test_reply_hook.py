@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from django.db import transaction
 
-from kefu.errors import DomainError
+from kefu.core.errors import DomainError
 from kefu.tickets import hooks, services
 from kefu.tickets.models import TicketEvent
 

@@ -8,7 +8,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from kefu.accounts.models import AuditEvent
-from kefu.errors import Conflict, DomainError, Forbidden, NotFound
+from kefu.core.errors import Conflict, DomainError, Forbidden, NotFound
 from kefu.tickets import hooks, services
 from kefu.tickets.models import Ticket, TicketEvent, TicketKind, TicketLink
 from kefu.tickets.services import DuplicateFound, ticket_create

@@ -5,7 +5,7 @@ import itertools
 
 import pytest
 
-from kefu.errors import DomainError
+from kefu.core.errors import DomainError
 from kefu.tickets.models import Ticket, TicketEvent
 from kefu.tickets.services import ticket_transition
 from kefu.tickets.states import FINAL_STATES, REASON_REQUIRED, TRANSITIONS, TicketState, can_move

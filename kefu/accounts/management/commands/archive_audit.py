@@ -8,7 +8,7 @@ from datetime import date
 from django.core.management.base import BaseCommand, CommandError
 
 from kefu.accounts.archive import audit_archive
-from kefu.errors import DomainError
+from kefu.core.errors import DomainError
 
 
 class Command(BaseCommand):
