@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run setup test clean
+.PHONY: run setup test test-quick clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,11 @@ run: setup
 test: $(VENV)/.dev
 	@scripts/ensure-chromium.sh
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Everything but the schemathesis runs over the API (marker `fuzz`), which CI runs.
+test-quick: $(VENV)/.dev
+	@scripts/ensure-chromium.sh
+	$(BIN)/python -m pytest -m "not fuzz" $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) var

@@ -71,6 +71,19 @@ def _fresh_process_caches():
     yield
 
 
+# Argon2 (production's first hasher, S1) costs ~50 ms per hash or check; every persona of every test
+# gets a password, so the suite hashes with MD5 instead. Test-only: production settings are checked to
+# keep Argon2 first (kefu/accounts/tests/test_settings_hashers.py).
+TEST_PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def _use_fast_password_hasher():
+    from django.test.utils import override_settings
+
+    # override_settings sends setting_changed, which empties Django's cache of hashers.
+    override_settings(PASSWORD_HASHERS=TEST_PASSWORD_HASHERS).enable()
+
+
 def pytest_configure(config):
     """Transactional tests end with Django's flush, which empties every table — including the
     append-only ones the database otherwise refuses to delete from: the audit log (accounts
@@ -88,6 +101,7 @@ def pytest_configure(config):
             return original(self)
 
     testcases.TransactionTestCase._fixture_teardown = _fixture_teardown
+    _use_fast_password_hasher()
 
 
 @pytest.fixture

@@ -11,6 +11,9 @@ from schemathesis.checks import not_a_server_error
 from kefu.accounts.models import ApiToken
 from kefu.accounts.services import token_create
 
+# Minutes of generated requests: CI runs them, a developer may skip them with `-m "not fuzz"`.
+pytestmark = pytest.mark.fuzz
+
 EXAMPLES = 25
 
 
