@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run setup test test-quick clean
+.PHONY: run setup test test-quick lint clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,10 @@ test: $(VENV)/.dev
 test-quick: $(VENV)/.dev
 	@scripts/ensure-chromium.sh
 	$(BIN)/python -m pytest -m "not fuzz" $(PYTEST_ARGS)
+
+# ruff and the import contract of the layers (scripts/lint.sh); checks only, rewrites nothing.
+lint: $(VENV)/.dev
+	scripts/lint.sh
 
 clean:
 	rm -rf $(VENV) var
