@@ -1,4 +1,4 @@
-"""Benchmark: due-time computations per second in pure Python (issue 4: target ≥ 100,000/s).
+"""Benchmark: due-time computations per second in pure Python (target ≥ 100,000/s).
 
     .venv/bin/python -m bench.due_time [--n 200000] [--seed 1] [--pauses]
 

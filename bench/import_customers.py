@@ -1,4 +1,4 @@
-"""Benchmark: import an N-row billing export (CSV) into a fresh company (issue 2: ≥ 20,000 rows/s).
+"""Benchmark: import an N-row billing export (CSV) into a fresh company (target ≥ 20,000 rows/s).
 
     .venv/bin/python -m bench.import_customers [--rows 1000000] [--keep-file PATH] [--dry-run]
 

@@ -1,4 +1,4 @@
-"""Benchmark: caller lookup at N customers (issue 2: p99 ≤ 10 ms in-process, ≤ 25 ms through HTTP).
+"""Benchmark: caller lookup at N customers (target p99 ≤ 10 ms in-process, ≤ 25 ms through HTTP).
 
     .venv/bin/python -m bench.lookup [--customers 1000000] [--queries 2000] [--http-queries 500]
                                       [--no-http] [--explain] [--seed 1]

@@ -1,4 +1,4 @@
-"""Benchmark: one clock sweep over N open clocks (issue 4: ≤ 2 s at 1,000,000, memory flat in N).
+"""Benchmark: one clock sweep over N open clocks (target ≤ 2 s at 1,000,000, memory flat in N).
 
     .venv/bin/python -m bench.sla_sweep [--sizes 100000,1000000] [--due-fraction 0.01]
                                         [--batch-size 500] [--seed 1]

@@ -1,4 +1,4 @@
-"""Benchmark: create work orders over HTTP (issue 3: ≥ 250/s on PostgreSQL).
+"""Benchmark: create work orders over HTTP (target ≥ 250/s on PostgreSQL).
 
     .venv/bin/python -m bench.tickets_create [--stored 1000000] [--requests 4000] [--clients 8] [--workers 2]
 
@@ -65,7 +65,7 @@ def stop(server: subprocess.Popen) -> None:
 
 def ensure_commitments(company):
     """This year's laizhou-crgas-2024 commitments, published, so every create starts its clocks
-    as it does in a utility that has published its commitments (C1–C20)."""
+    as it does in a utility that has published its commitments (C17)."""
     from datetime import timedelta
 
     from django.utils import timezone

@@ -1,4 +1,4 @@
-"""Benchmark: list and search work orders (issue 3: p99 ≤ 100 ms at 10M on PostgreSQL, 1M on SQLite).
+"""Benchmark: list and search work orders (target p99 ≤ 100 ms at 10M on PostgreSQL, 1M on SQLite).
 
     .venv/bin/python -m bench.tickets_search [--stored 1000000] [--queries 200]
 

@@ -33,9 +33,10 @@ def token_refusal(row: ApiToken | None, now) -> str | None:
     return None
 
 
-#: Valid tokens with their user and company, by token hash, for a few seconds (kefu.core.caching; issue 3
-#: speed). Revoking a token or disabling a user or company clears it in this process at once; other
-#: server processes refuse the token within `max_age` seconds. Unknown tokens are never kept.
+#: Valid tokens with their user and company, by token hash, for a few seconds (kefu.core.caching: an
+#: API call must not cost a token query). Revoking a token or disabling a user or company clears it
+#: in this process at once; other server processes refuse the token within `max_age` seconds.
+#: Unknown tokens are never kept.
 token_rows: ProcessCache[ApiToken] = ProcessCache("accounts.api_tokens", max_age=5)
 
 

@@ -1,4 +1,4 @@
-"""API tokens (issue 2 item 9; S1, S2): stored hashed, scoped, revocable, expiring, of active users only,
+"""API tokens (S1, S2): stored hashed, scoped, revocable, expiring, of active users only,
 company-scoped; /api/v1/accounts/me; JSON errors with a Chinese `detail`."""
 from __future__ import annotations
 

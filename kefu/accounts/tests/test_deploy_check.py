@@ -1,4 +1,4 @@
-"""`manage.py check --deploy` passes with production settings (issue 2 item 3, 等保 level 3): run in
+"""`manage.py check --deploy` passes with production settings (S1, 等保 level 3): run in
 a subprocess so the production settings module is loaded fresh."""
 from __future__ import annotations
 

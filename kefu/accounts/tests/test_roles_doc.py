@@ -1,4 +1,4 @@
-"""docs/roles.md and roles.py cannot drift apart (issue 2 item 2): the table is parsed and compared
+"""docs/roles.md and roles.py cannot drift apart: the table is parsed and compared
 cell by cell with ROLE_PERMISSIONS and PERMISSION_LABELS."""
 from __future__ import annotations
 

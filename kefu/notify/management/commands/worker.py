@@ -1,7 +1,7 @@
 """`kefu worker`: the background worker — huey's consumer with kefu's settings.
 
 Runs queued jobs (imports, notices) and the periodic sweeps the apps register as huey periodic
-tasks (e.g. the commitment-clock sweep of C1–C20). Several workers may run on several hosts when
+tasks (e.g. the sweep of the commitment clocks). Several workers may run on several hosts when
 KEFU_REDIS_URL is set; every job claims its rows in the database, so nothing runs twice.
 """
 from django.core.management import call_command
