@@ -22,6 +22,6 @@ def manager_y(company_y):
 
 @pytest.fixture
 def laizhou_set(company_x, manager_x):
-    from kefu.sla.services import commitment_set_from_preset
+    from kefu.sla.tests.factories import CommitmentSetFactory
 
-    return commitment_set_from_preset(company=company_x, year=2026, preset="laizhou-crgas-2024", by=manager_x)
+    return CommitmentSetFactory(company=company_x, by=manager_x, year=2026, preset="laizhou-crgas-2024")

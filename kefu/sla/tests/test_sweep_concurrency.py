@@ -21,7 +21,6 @@ from django.db.models import Count
 
 from kefu.notify.models import Notification
 from kefu.sla.models import Clock
-from kefu.sla.services import commitment_set_publish
 from kefu.sla.states import ClockState
 from kefu.sla.sweep import sweep
 
@@ -33,10 +32,9 @@ def _setup(company, manager, *, breached: int, warned: int) -> dict:
     """`breached` clocks 1 min past due and `warned` clocks past 75 % but not due, on a subject
     that is not a work order (the company's leads and supervisors are told)."""
     from kefu.accounts.tests.factories import UserFactory
-    from kefu.sla.services import commitment_set_from_preset
+    from kefu.sla.tests.factories import CommitmentSetFactory
 
-    s = commitment_set_from_preset(company=company, year=2026, preset="laizhou-crgas-2024", by=manager)
-    commitment_set_publish(commitment_set=s, by=manager, at=datetime(2026, 1, 1, tzinfo=SH))
+    s = CommitmentSetFactory(company=company, by=manager, published_at=datetime(2026, 1, 1, tzinfo=SH))
     c = s.commitments.get(code="repair_on_site")
     sups = [UserFactory(company=company, role="supervisor", username=f"sup{i}") for i in range(2)]
     lead = UserFactory(company=company, role="team_lead", username="lead")

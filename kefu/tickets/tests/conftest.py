@@ -53,27 +53,24 @@ def team_lead_x(company_x):
 
 @pytest.fixture
 def customer_x(company_x):
-    from kefu.customers.models import Customer, CustomerCategory, Phone, Premise
+    """A registered resident of company X with premise and mobile, made by a clerk through
+    customer_create (kefu/customers/tests/factories.py)."""
+    from kefu.customers.tests.factories import CustomerFactory
 
-    cat = CustomerCategory.objects.create(company=company_x, code="resident", name="居民", is_residential=True)
-    premise = Premise.objects.create(
-        company=company_x, community="幸福小区", building="3", unit="2", room="501",
-        address="泰山区幸福小区3号楼2单元501室",
+    clerk = UserFactory(company=company_x, role="clerk", username="clerk_x")
+    return CustomerFactory(
+        user=clerk, account_no="100001", name="张三丰", category="resident",
+        phones=[{"number": "13800138000", "is_primary": True}],
+        community="幸福小区", building="3", unit="2", room="501", address="泰山区幸福小区3号楼2单元501室",
     )
-    customer = Customer.objects.create(company=company_x, account_no="100001", name="张三丰", category=cat, premise=premise)
-    Phone.objects.create(customer=customer, number="13800138000", is_primary=True)
-    return customer
 
 
 @pytest.fixture
 def make_ticket(agent_x):
-    """Create a work order through the real service."""
-    from kefu.tickets.services import ticket_create
+    """Create a work order through the real service (kefu/tickets/tests/factories.py)."""
+    from kefu.tickets.tests.factories import TicketFactory
 
     def make(by=None, **kw):
-        params = dict(kind="consultation", content="咨询燃气开户需要什么材料", caller_surname="张", caller_title="mr",
-                      caller_phone="13900001111", on_duplicate="create")
-        params.update(kw)
-        return ticket_create(by=by or agent_x, **params).ticket
+        return TicketFactory(by=by or agent_x, **kw)
 
     return make
