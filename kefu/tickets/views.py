@@ -18,7 +18,6 @@ from django.views.decorators.http import require_GET, require_POST
 
 from kefu.accounts.models import Department, User
 from kefu.accounts.roles import Perm, role_allows
-from kefu.customers.masking import mask_address, mask_name, mask_phone
 from kefu.customers.normalize import normalize_phone
 from kefu.core.errors import DomainError, Forbidden
 from kefu.tickets import services
@@ -30,6 +29,8 @@ from kefu.tickets.selectors import (
     pending_hand_overs_for,
     ticket_get,
     ticket_list_with_counts,
+    ticket_caller,
+    ticket_personal_data,
     tickets_for_caller,
     tickets_visible_to,
 )
@@ -261,7 +262,7 @@ def ticket_list(request: HttpRequest) -> HttpResponse:
     paginator.count = result.total  # counted once by ticket_list_with_counts (capped for a huge text match)
     page = paginator.get_page(request.GET.get("page"))
     start = (page.number - 1) * paginator.per_page
-    page.object_list = result.page(start, start + paginator.per_page, "kind", "owner", "assigned_department", "assigned_to", "customer")
+    page.object_list = result.page(start, start + paginator.per_page, "kind", "owner", "assigned_department", "assigned_to", "customer", "premise")
     params = request.GET.copy()
     params.pop("page", None)
     return render(
@@ -286,19 +287,8 @@ def ticket_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _caller(t) -> str:
-    """The caller as the agent said it, else the registered customer's masked name (S3)."""
-    return t.salutation or (mask_name(t.customer.name) if t.customer_id else "")
-
-
 def _row(t) -> dict:
-    return {
-        "t": t,
-        "caller": _caller(t),
-        "phone": mask_phone(t.caller_phone),
-        "address": mask_address(t.address),
-        "state": state_label(t.state),
-    }
+    return {"t": t, "caller": ticket_caller(t), **ticket_personal_data(t), "state": state_label(t.state)}
 
 
 def _rows_with_clocks(tickets) -> list[dict]:
@@ -317,7 +307,7 @@ def mine(request: HttpRequest) -> HttpResponse:
     qs = (
         tickets_visible_to(request.user)
         .filter(assigned_to=request.user, state__in=OPEN_STATES)
-        .select_related("kind", "sub_kind", "owner", "customer")
+        .select_related("kind", "sub_kind", "owner", "customer", "premise")
         .order_by("-severity", "received_at")
     )
     return render(request, "tickets/mine.html", {"rows": [_row(t) for t in qs[:100]]})
@@ -359,9 +349,8 @@ def detail(request: HttpRequest, ticket_id: int) -> HttpResponse:
         "tickets/detail.html",
         {
             "t": t,
-            "caller": _caller(t),
-            "phone": mask_phone(t.caller_phone),
-            "address": mask_address(t.address, t.premise.room if t.premise_id else ""),
+            "caller": ticket_caller(t),
+            **ticket_personal_data(t),
             "state": state_label(t.state),
             "events": [
                 (e, labels.get(e.kind, e.kind), describe_event(e), openable.get((e.payload or {}).get("attachment_id")))

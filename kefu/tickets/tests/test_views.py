@@ -77,6 +77,16 @@ def test_list_search_and_counts(agent_x, make_ticket):
     assert c.get("/tickets/", {"date_from": "bad"}).status_code == 200  # bad filter: shown, not a 500
 
 
+def test_list_and_page_mask_the_address_by_one_rule(agent_x, make_ticket):
+    """S2: the list, the work-order page and the API hide the same room (kefu.customers.privacy);
+    the list used to hide a fixed 4 characters and left a digit of "1501"."""
+    t = make_ticket(kind="repair", sub_kind="meter", content="燃气表不走字", address="泰山区幸福小区3号楼2单元1501室")
+    c = login(agent_x)
+    for html in (c.get("/tickets/").content.decode(), c.get(f"/tickets/{t.pk}/").content.decode()):
+        assert "泰山区幸福小区3号楼2单元***室" in html and "1501" not in html
+    assert c.get(f"/api/v1/tickets/{t.pk}").json()["address"] == "泰山区幸福小区3号楼2单元***室"
+
+
 def test_detail_actions_and_hand_over(agent_x, agent2_x, make_ticket):
     t = make_ticket()
     c = login(agent_x)
