@@ -7,13 +7,14 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from kefu.customers.models import Customer, CustomerCategory
+from kefu.customers.rules import ACCOUNT_NO_MAX, clean_account_no
 from kefu.core.errors import DomainError
 
 _FIELD_ALIASES = {"phones": "phones_text"}
 
 
 class CustomerForm(forms.Form):
-    account_no = forms.CharField(label=_("户号"), max_length=30)
+    account_no = forms.CharField(label=_("户号"), max_length=ACCOUNT_NO_MAX)
     name = forms.CharField(label=_("户名"), max_length=100)
     category = forms.ChoiceField(label=_("类别"))
     phones_text = forms.CharField(
@@ -45,6 +46,16 @@ class CustomerForm(forms.Form):
             self.fields["version"].required = True
         else:
             del self.fields["status_reason"]
+
+    def clean_account_no(self) -> str:
+        """The account-number rule of kefu.customers.rules, shown at the field (the service checks it again)."""
+        value = self.cleaned_data.get("account_no") or ""
+        if self.instance is not None:  # shown, not editable
+            return value
+        try:
+            return clean_account_no(value)
+        except DomainError as exc:
+            raise forms.ValidationError(exc.message) from exc
 
     def _phones(self) -> list[dict[str, Any]]:
         lines = [line.strip() for line in (self.cleaned_data.get("phones_text") or "").splitlines() if line.strip()]

@@ -7,6 +7,8 @@ from typing import Literal, Optional
 from ninja import Field, Schema
 from pydantic import ConfigDict
 
+from kefu.customers.rules import ACCOUNT_NO_MAX
+
 Status = Literal["active", "suspended", "closed"]
 PhoneKind = Literal["mobile", "landline", "other"]
 
@@ -115,7 +117,9 @@ class _AddressIn(Schema):
 
 
 class CustomerIn(_AddressIn):
-    account_no: str = Field(max_length=30, description="户号，公司内唯一")
+    account_no: str = Field(
+        max_length=ACCOUNT_NO_MAX, description="户号，公司内唯一：字母、数字、-、_、.，以字母或数字开头"
+    )
     name: str = Field(max_length=100)
     category: str = Field(max_length=30, description="类别代码或名称：resident / 居民 …")
     phones: list[PhoneIn] = Field(default_factory=list, max_length=10)

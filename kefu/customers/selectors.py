@@ -26,6 +26,7 @@ from kefu.customers.masking import mask_room
 from kefu.customers.privacy import can_view_unmasked, personal_data_view, show_address, show_name, show_phone
 from kefu.customers.models import CareRegistration, Customer, Meter, Phone
 from kefu.customers.normalize import AddressParts, community_name, fold, normalize_phone, parse_address
+from kefu.customers.rules import is_account_no
 from kefu.core.errors import NotFound
 
 MAX_LIMIT = 50
@@ -44,7 +45,8 @@ SCORE_COMMUNITY = 30
 BONUS_NAME_HINT = 15  # "张 3-2-501": the surname the caller gave matches (P2: address + surname)
 PENALTY_INACTIVE = 5
 
-_IDENT_RE = re.compile(r"^[0-9A-Za-z][0-9A-Za-z\-_]{2,39}$")
+# A meter serial as the lookup reads one (the account number's rule is kefu.customers.rules).
+_SERIAL_RE = re.compile(r"^[0-9A-Za-z][0-9A-Za-z\-_]{2,39}$")
 _CJK_RE = re.compile(r"[\u3400-\u9fff]")
 _NAME_RE = re.compile(r"^[\u3400-\u9fff·A-Za-z]{1,20}$")
 _COMMUNITY_SUFFIX_RE = re.compile(r"(小区|花园|家园|新村|社区|公寓|大厦|广场|苑|园|村|庄|里|城|府|院|居|湾|庭)$")
@@ -164,7 +166,8 @@ def plan_lookup(query: str, *, area_code: str = "") -> LookupPlan:
         return LookupPlan()
     compact = _SPLIT_RE.sub("", text)
     phone = normalize_phone(compact, area_code)
-    ident = compact if _IDENT_RE.match(compact) else None
+    # An account number or a meter serial; shorter than 3 characters is not worth a query.
+    ident = compact if len(compact) >= 3 and (is_account_no(compact) or _SERIAL_RE.match(compact)) else None
     if ident and phone == compact and len(compact) == 11:
         ident = None  # a mobile number is never also an account number worth a second query
     name_hint = None

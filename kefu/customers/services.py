@@ -7,7 +7,6 @@ change. Status changes append a CustomerStatusChange row, which K1/K4 read for "
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, Iterable, Mapping
@@ -21,9 +20,9 @@ from kefu.accounts.roles import Perm
 from kefu.accounts.scoping import assert_can_write, assert_perm
 from kefu.customers.models import CareRegistration, Customer, CustomerCategory, CustomerStatusChange, Phone, Premise
 from kefu.customers.normalize import clean_text, community_name, fold, normalize_part, normalize_phone, parse_address, phone_kind
+from kefu.customers.rules import clean_account_no
 from kefu.core.errors import Conflict, DomainError, NotFound
 
-ACCOUNT_NO_RE = re.compile(r"^[0-9A-Za-z][0-9A-Za-z\-_]{0,29}$")
 MAX_PHONES = 10
 
 ADDRESS_FIELDS = ("address", "district", "street", "community", "building", "unit", "room", "supply_zone")
@@ -43,13 +42,6 @@ class PhoneInput:
 
 
 # --- validation (one place per rule) ------------------------------------------------------------
-
-
-def clean_account_no(value: str) -> str:
-    account_no = fold(value or "")
-    if not ACCOUNT_NO_RE.match(account_no):
-        raise DomainError(_("户号须为 1–30 位字母、数字或连字符。"), field="account_no")
-    return account_no
 
 
 def clean_name(value: str) -> str:
