@@ -5,6 +5,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from kefu.tickets.models import Channel, Title
+from kefu.tickets.services.common import MAX_REASON
 from kefu.tickets.states import CancelReason, TicketState
 
 
@@ -64,13 +65,13 @@ class TicketForm(forms.Form):
 class TransitionForm(forms.Form):
     to = forms.ChoiceField(choices=TicketState.choices)
     version = forms.IntegerField(min_value=1)
-    reason = forms.CharField(max_length=200, required=False)
+    reason = forms.CharField(max_length=MAX_REASON, required=False)  # required or not: the state table says
     cancel_reason = forms.ChoiceField(choices=[("", "—"), *CancelReason.choices], required=False)
 
 
 class HandOverForm(forms.Form):
     to_user_id = forms.IntegerField(label=_("接收人"))
-    reason = forms.CharField(label=_("移交原因"), max_length=200)
+    reason = forms.CharField(label=_("移交原因"), max_length=MAX_REASON)
     version = forms.IntegerField(min_value=1, required=False)
 
 

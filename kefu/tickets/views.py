@@ -35,7 +35,8 @@ from kefu.tickets.selectors import (
     tickets_visible_to,
 )
 from kefu.tickets.services.timeline import ticket_attachment_open
-from kefu.tickets.states import OPEN_STATES, TicketState, allowed_targets, state_label
+from kefu.tickets.services.workflow import allowed_actions, may_be_assigned, may_move, may_own
+from kefu.tickets.states import FINAL_STATES, OPEN_STATES, CancelReason, TicketState, field_next_step, state_label
 from kefu.tickets.taxonomy import kinds_for
 
 try:  # the caller lookup of kefu.customers (P2)
@@ -119,6 +120,7 @@ def desk(request: HttpRequest) -> HttpResponse:
             "card": card,
             "caller_tickets": caller_tickets,
             "open_states": OPEN_STATES,
+            "final_states": FINAL_STATES,  # "called again" is recorded on any work order not final (P1)
             "started": started.isoformat(),
             "saved": saved,
             "company": request.user.company,
@@ -209,6 +211,7 @@ def desk_create(request: HttpRequest) -> HttpResponse:
             "card": card,
             "caller_tickets": tickets_for_caller(user=request.user, customer_id=customer_id),
             "open_states": OPEN_STATES,
+            "final_states": FINAL_STATES,  # "called again" is recorded on any work order not final (P1)
             "started": request.POST.get("contact_started_at", ""),
             "duplicates": duplicates,
             "company": request.user.company,
@@ -310,7 +313,14 @@ def mine(request: HttpRequest) -> HttpResponse:
         .select_related("kind", "sub_kind", "owner", "customer", "premise")
         .order_by("-severity", "received_at")
     )
-    return render(request, "tickets/mine.html", {"rows": [_row(t) for t in qs[:100]]})
+    rows = [{**_row(t), "next": _next_step(t, request.user)} for t in qs[:100]]
+    return render(request, "tickets/mine.html", {"rows": rows})
+
+
+def _next_step(t, user) -> str | None:
+    """The phone list's one button: the table's next step, if the workflow lets this user take it."""
+    step = field_next_step(t.state)
+    return step if step and may_move(user, t, step) else None
 
 
 # ------------------------------------------------------------------------------------------- detail
@@ -324,15 +334,6 @@ def detail(request: HttpRequest, ticket_id: int) -> HttpResponse:
     except DomainError as exc:
         return render(request, "tickets/refused.html", {"message": exc.message}, status=404)
     user = request.user
-    handler = role_allows(user, Perm.TICKET_WORK) and services.is_handler(user, t)
-    targets = []
-    if handler:
-        for s in sorted(allowed_targets(t.state), key=TicketState.values.index):
-            if s in (TicketState.CLOSED, TicketState.CANCELLED) and not (
-                user.pk == t.owner_id or role_allows(user, Perm.TICKET_DISPATCH)
-            ):
-                continue
-            targets.append((s, TicketState(s).label))
     events = list(t.events.select_related("actor").order_by("at", "id"))
     labels = dict(TicketEvent.Kind.choices)
     attachments = list(t.attachments.order_by("uploaded_at", "id"))
@@ -340,8 +341,8 @@ def detail(request: HttpRequest, ticket_id: int) -> HttpResponse:
     can_open_files = t.company_id == user.company_id
     openable = {a.pk: a for a in attachments} if can_open_files else {}
     colleagues = User.objects.filter(company_id=user.company_id, is_active=True).exclude(pk=user.pk).order_by("full_name")
-    owners = [u for u in colleagues if role_allows(u, Perm.TICKET_WORK) and role_allows(u, Perm.TICKET_VIEW_ALL)]
-    workers = [u for u in colleagues if role_allows(u, Perm.TICKET_WORK)]
+    owners = [u for u in colleagues if may_own(u)]
+    workers = [u for u in colleagues if may_be_assigned(u)]
     pending = t.hand_overs.filter(status=HandOver.Status.PENDING).select_related("from_user", "to_user").first()
     links = list(t.links_out.select_related("target")) + list(t.links_in.select_related("source"))
     return render(
@@ -358,19 +359,14 @@ def detail(request: HttpRequest, ticket_id: int) -> HttpResponse:
             ],
             "attachments": attachments,
             "can_open_files": can_open_files,
-            "targets": targets,
-            "handler": handler,
-            "can_work": role_allows(user, Perm.TICKET_WORK),
-            "is_owner": user.pk == t.owner_id,
-            "can_reassign": role_allows(user, Perm.TICKET_REASSIGN),
-            "can_assign": handler and t.state not in (TicketState.RESOLVED, TicketState.CLOSED, TicketState.CANCELLED),
+            "actions": allowed_actions(t, user),  # the workflow decides what the page offers
+            "cancel_reasons": CancelReason.choices,
+            "max_reason": services.MAX_REASON,
             "owners": owners,
             "workers": workers,
             "departments": Department.objects.filter(company_id=user.company_id, is_active=True),
             "pending": pending,
             "links": links,
-            "is_open": t.state in OPEN_STATES,
-            "reason_required": ["on_hold", "cancelled", "reopened"],
         },
     )
 
