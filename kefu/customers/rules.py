@@ -1,5 +1,7 @@
 """Rules of customer master data, each in one place: the web form, the API and the import ask here.
 
+Field lengths: `MAX_LEN`, the longest value of each field (the database columns; notes: 2000).
+
 Account number (户号): 1–30 characters, letters, digits, `-`, `_` and `.`, beginning with a letter or
 a digit ("3800012345", "A-1", "A.123"), unique within the company. The billing systems the import
 reads write account numbers this way (docs/import.md), so the form and the API accept exactly
@@ -14,7 +16,14 @@ from django.utils.translation import gettext as _
 from kefu.core.errors import DomainError
 from kefu.customers.normalize import fold
 
-ACCOUNT_NO_MAX = 30
+#: The longest value of each customer field: the form, the API schemas, the services and the import
+#: read this table (a test holds it equal to the columns of kefu.customers.models).
+MAX_LEN: dict[str, int] = {
+    "account_no": 30, "name": 100, "district": 30, "street": 50, "community": 60, "building": 20, "unit": 10,
+    "room": 20, "address": 200, "supply_zone": 30, "meter_serial": 40, "notes": 2000, "status_reason": 200,
+    "phone_label": 30, "consent_by": 50, "care_note": 200, "category": 30,
+}
+ACCOUNT_NO_MAX = MAX_LEN["account_no"]
 ACCOUNT_NO_RE = re.compile(r"^[0-9A-Za-z][0-9A-Za-z\-_.]{0,%d}$" % (ACCOUNT_NO_MAX - 1))
 # What Excel makes of a long numeric account number in a column not set to text: "3.8E+09".
 _SCIENTIFIC_RE = re.compile(r"^\d(\.\d+)?E\+\d+$", re.IGNORECASE)

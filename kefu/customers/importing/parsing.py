@@ -19,7 +19,7 @@ from kefu.customers.importing.bulk import CustomerData, MeterData, PremiseData
 from kefu.customers.importing.columns import COLUMN_BY_KEY, COLUMNS, column_for_header
 from kefu.customers.models import Customer, Meter
 from kefu.customers.normalize import fold, normalize_part, normalize_phone, parse_address
-from kefu.customers.rules import ACCOUNT_NO_MAX, account_no_problem
+from kefu.customers.rules import MAX_LEN, account_no_problem
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,10 +64,6 @@ _DATE_RES = (
 _EXCEL_EPOCH = date(1899, 12, 30)
 _PREMISE_KEYS = ("district", "street", "community", "building", "unit", "room", "address", "supply_zone")
 
-MAX_LEN = {
-    "account_no": ACCOUNT_NO_MAX, "name": 100, "district": 30, "street": 50, "community": 60, "building": 20,
-    "unit": 10, "room": 20, "address": 200, "supply_zone": 30, "meter_serial": 40,
-}
 _PREMISE_LIMITS = tuple(MAX_LEN[k] for k in _PREMISE_KEYS)
 
 

@@ -93,3 +93,21 @@ def test_form_api_and_import_refuse_the_same_with_the_same_message(client, clerk
     report = _import(clerk_x.company, tmp_path, account_no)
     assert [(e.column, e.reason) for e in report.errors] == [("户号", problem)]
     assert not Customer.objects.exists()
+
+
+def test_field_lengths_are_the_columns():
+    """One table of lengths (rules.MAX_LEN) for form, API, service and import: the database columns."""
+    from kefu.customers.models import CareRegistration, Customer, CustomerStatusChange, Meter, Phone, Premise
+    from kefu.customers.rules import MAX_LEN
+
+    columns = {
+        "account_no": Customer, "name": Customer, "district": Premise, "street": Premise, "community": Premise,
+        "building": Premise, "unit": Premise, "room": Premise, "address": Premise, "supply_zone": Premise,
+    }
+    for key, model in columns.items():
+        assert MAX_LEN[key] == model._meta.get_field(key).max_length, key
+    assert MAX_LEN["meter_serial"] == Meter._meta.get_field("serial").max_length
+    assert MAX_LEN["status_reason"] == CustomerStatusChange._meta.get_field("reason").max_length
+    assert MAX_LEN["phone_label"] == Phone._meta.get_field("label").max_length
+    assert MAX_LEN["consent_by"] == CareRegistration._meta.get_field("consent_by").max_length
+    assert MAX_LEN["care_note"] == CareRegistration._meta.get_field("note").max_length
