@@ -27,9 +27,9 @@ from kefu.tickets.models import HandOver, TicketEvent, TicketLink
 from kefu.tickets.selectors import (
     TicketFilter,
     pending_hand_overs_for,
+    ticket_caller,
     ticket_get,
     ticket_list_with_counts,
-    ticket_caller,
     ticket_personal_data,
     tickets_for_caller,
     tickets_visible_to,
