@@ -6,3 +6,10 @@ class CustomersConfig(AppConfig):
     name = "kefu.customers"
     label = "customers"
     verbose_name = _("客户")
+
+    def ready(self) -> None:
+        from kefu.core.demo import register_demo_step
+        from kefu.customers import demo
+
+        # `kefu demo` (kefu.core.demo): the company, its users and the city come first.
+        register_demo_step(10, "customers", demo.demo_step, arguments=demo.add_demo_arguments)

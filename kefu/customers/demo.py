@@ -24,6 +24,7 @@ from django.utils import timezone
 from kefu.accounts.audit import Action, audit_record
 from kefu.accounts.models import Company, CompanyGroup, Department, Team, User
 from kefu.accounts.roles import Role
+from kefu.core.demo import DemoRefused, DemoRun
 from kefu.customers.defaults import company_seed_defaults
 from kefu.customers.importing.bulk import CareData, CustomerBulkWriter, CustomerData, MeterData, PremiseData, WriteCounts
 from kefu.customers.models import (
@@ -330,3 +331,39 @@ def build_demo(*, customers: int = 5000, seed: int = 1, company_code: str = MAIN
     counts = _fill(main, customers=customers, seed=seed, prefix="37", progress=progress)
     _fill(second, customers=min(50, customers), seed=seed + 1, prefix="38")
     return DemoResult(company=main, created=True, counts=counts, logins=logins)
+
+
+# --- `kefu demo`, step 10 (kefu.core.demo) ---------------------------------------------------------
+
+
+def add_demo_arguments(parser) -> None:
+    """The options of the customers step of `kefu demo`."""
+    parser.add_argument("--customers", type=int, default=5000, help="客户数量（默认 5000）")
+    parser.add_argument("--company", default=MAIN_CODE, help=f"公司代码（默认 {MAIN_CODE}）")
+    parser.add_argument("--reset", action="store_true", help="先删除演示公司的客户数据再生成")
+
+
+def demo_step(run: DemoRun) -> None:
+    """`kefu demo`, step 10: the demo company with its departments, teams and a user of every role,
+    and the city's customers (`build_demo`). With --if-empty and the company there, nothing is built
+    and the later steps are skipped; the logins are printed all the same."""
+    from kefu.customers.management.commands.import_customers import ProgressBar
+
+    opts = run.options
+    if opts["customers"] < 0:
+        raise DemoRefused("客户数量不能为负数。")
+    bar = None if opts["no_progress"] or opts["customers"] < 20000 else ProgressBar()
+    if bar:
+        bar.stage("生成")
+    try:
+        result = build_demo(
+            customers=opts["customers"], seed=opts["seed"], company_code=opts["company"],
+            if_empty=opts["if_empty"], reset=opts["reset"], progress=bar,
+        )
+    finally:
+        if bar:
+            bar.finish()
+    run.company, run.built, run.logins = result.company, result.created, result.logins
+    if result.created:
+        c = result.counts
+        run.summary.append(f"新增 {c.created} 户，更新 {c.updated} 户，{c.unchanged} 户无变化")

@@ -2,6 +2,8 @@
 幸福小区3号楼2单元*** — and in full only to roles with `customer.view_unmasked`, each view logged."""
 from __future__ import annotations
 
+from kefu.customers.normalize import parse_address
+
 
 def mask_name(name: str) -> str:
     """Keep the surname (first character; two for common compound surnames): "张三丰" → "张**"."""
@@ -32,11 +34,17 @@ def mask_room(room: str) -> str:
 
 
 def mask_address(address: str, room: str = "") -> str:
-    """The written address with the room replaced by ***, or its last 4 characters when no room is known."""
+    """The written address with the room replaced by ***.
+
+    The room is `room` (the registered premise's) when it stands in the address, else the room read
+    from the address itself ("幸福小区3号楼2单元1501室", "3-2-1501"); only when neither is found
+    are the last 4 characters hidden. One rule for every screen: hiding a fixed 4 characters of
+    "…2单元1501室" would leave a digit of the room."""
     address = address or ""
-    if room and room in address:
-        head, _, tail = address.rpartition(room)
-        return head + "***" + tail
+    for candidate in (room, parse_address(address).room if address else ""):
+        if candidate and candidate in address:
+            head, _, tail = address.rpartition(candidate)
+            return head + "***" + tail
     return address[:-4] + "****" if len(address) > 8 else address
 
 

@@ -7,6 +7,8 @@ from typing import Literal, Optional
 from ninja import Field, Schema
 from pydantic import ConfigDict
 
+from kefu.customers.rules import MAX_LEN
+
 Status = Literal["active", "suspended", "closed"]
 PhoneKind = Literal["mobile", "landline", "other"]
 
@@ -99,29 +101,31 @@ class CardOut(Schema):
 class PhoneIn(Schema):
     number: str = Field(max_length=40, description="任意写法：+86 138-0013-8000、(0538) 620-1234、6201234（补本地区号）")
     is_primary: bool = False
-    label: str = Field("", max_length=30)
+    label: str = Field("", max_length=MAX_LEN["phone_label"])
     kind: Optional[PhoneKind] = Field(None, description="不填则按号码判断")
 
 
 class _AddressIn(Schema):
-    address: Optional[str] = Field(None, max_length=200, description="书面地址；未单独给出楼/单元/室时从中解析")
-    district: Optional[str] = Field(None, max_length=30)
-    street: Optional[str] = Field(None, max_length=50)
-    community: Optional[str] = Field(None, max_length=60)
-    building: Optional[str] = Field(None, max_length=20)
-    unit: Optional[str] = Field(None, max_length=10)
-    room: Optional[str] = Field(None, max_length=20)
-    supply_zone: Optional[str] = Field(None, max_length=30)
+    address: Optional[str] = Field(None, max_length=MAX_LEN["address"], description="书面地址；未单独给出楼/单元/室时从中解析")
+    district: Optional[str] = Field(None, max_length=MAX_LEN["district"])
+    street: Optional[str] = Field(None, max_length=MAX_LEN["street"])
+    community: Optional[str] = Field(None, max_length=MAX_LEN["community"])
+    building: Optional[str] = Field(None, max_length=MAX_LEN["building"])
+    unit: Optional[str] = Field(None, max_length=MAX_LEN["unit"])
+    room: Optional[str] = Field(None, max_length=MAX_LEN["room"])
+    supply_zone: Optional[str] = Field(None, max_length=MAX_LEN["supply_zone"])
 
 
 class CustomerIn(_AddressIn):
-    account_no: str = Field(max_length=30, description="户号，公司内唯一")
-    name: str = Field(max_length=100)
-    category: str = Field(max_length=30, description="类别代码或名称：resident / 居民 …")
+    account_no: str = Field(
+        max_length=MAX_LEN["account_no"], description="户号，公司内唯一：字母、数字、-、_、.，以字母或数字开头"
+    )
+    name: str = Field(max_length=MAX_LEN["name"])
+    category: str = Field(max_length=MAX_LEN["category"], description="类别代码或名称：resident / 居民 …")
     phones: list[PhoneIn] = Field(default_factory=list, max_length=10)
     status: Status = "active"
     opened_on: Optional[date] = None
-    notes: str = Field("", max_length=2000)
+    notes: str = Field("", max_length=MAX_LEN["notes"])
 
     model_config = ConfigDict(
         json_schema_extra={
@@ -144,14 +148,14 @@ class CustomerPatch(_AddressIn):
     """Only the fields sent are changed. `version` is the one the client read (optimistic lock)."""
 
     version: int = Field(ge=1, le=2_000_000_000)
-    name: Optional[str] = Field(None, max_length=100)
-    category: Optional[str] = Field(None, max_length=30)
+    name: Optional[str] = Field(None, max_length=MAX_LEN["name"])
+    category: Optional[str] = Field(None, max_length=MAX_LEN["category"])
     phones: Optional[list[PhoneIn]] = Field(None, max_length=10, description="给出则整体替换")
     status: Optional[Status] = None
-    status_reason: Optional[str] = Field(None, max_length=200)
+    status_reason: Optional[str] = Field(None, max_length=MAX_LEN["status_reason"])
     status_effective_on: Optional[date] = None
     opened_on: Optional[date] = None
-    notes: Optional[str] = Field(None, max_length=2000)
+    notes: Optional[str] = Field(None, max_length=MAX_LEN["notes"])
 
     model_config = ConfigDict(
         json_schema_extra={"examples": [{"version": 3, "status": "suspended", "status_reason": "用户申请停气"}]}
@@ -161,8 +165,8 @@ class CustomerPatch(_AddressIn):
 class CareIn(Schema):
     needs: list[Literal["elderly", "weak", "ill", "disabled", "老", "弱", "病", "残"]] = Field(min_length=1, max_length=4)
     consent_on: date
-    consent_by: str = Field(max_length=50, description="同意登记的本人或监护人")
-    note: str = Field("", max_length=200)
+    consent_by: str = Field(max_length=MAX_LEN["consent_by"], description="同意登记的本人或监护人")
+    note: str = Field("", max_length=MAX_LEN["care_note"])
 
     model_config = ConfigDict(
         json_schema_extra={"examples": [{"needs": ["老", "残"], "consent_on": "2026-01-05", "consent_by": "张三丰", "note": "独居，行动不便"}]}

@@ -20,14 +20,14 @@ from django.db import connection
 from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.utils.translation import gettext as _
 
-from kefu.accounts.audit import Action, audit_record
-from kefu.accounts.models import AuditEvent
 from kefu.accounts.roles import Perm, role_allows
 from kefu.accounts.scoping import assert_perm, readable_company_ids
-from kefu.customers.masking import mask_address, mask_name, mask_phone
+from kefu.customers.masking import mask_room
+from kefu.customers.privacy import can_view_unmasked, personal_data_view, show_address, show_name, show_phone
 from kefu.customers.models import CareRegistration, Customer, Meter, Phone
 from kefu.customers.normalize import AddressParts, community_name, fold, normalize_phone, parse_address
-from kefu.core.errors import Forbidden, NotFound
+from kefu.customers.rules import is_account_no
+from kefu.core.errors import NotFound
 
 MAX_LIMIT = 50
 
@@ -45,7 +45,8 @@ SCORE_COMMUNITY = 30
 BONUS_NAME_HINT = 15  # "张 3-2-501": the surname the caller gave matches (P2: address + surname)
 PENALTY_INACTIVE = 5
 
-_IDENT_RE = re.compile(r"^[0-9A-Za-z][0-9A-Za-z\-_]{2,39}$")
+# A meter serial as the lookup reads one (the account number's rule is kefu.customers.rules).
+_SERIAL_RE = re.compile(r"^[0-9A-Za-z][0-9A-Za-z\-_]{2,39}$")
 _CJK_RE = re.compile(r"[\u3400-\u9fff]")
 _NAME_RE = re.compile(r"^[\u3400-\u9fff·A-Za-z]{1,20}$")
 _COMMUNITY_SUFFIX_RE = re.compile(r"(小区|花园|家园|新村|社区|公寓|大厦|广场|苑|园|村|庄|里|城|府|院|居|湾|庭)$")
@@ -165,7 +166,8 @@ def plan_lookup(query: str, *, area_code: str = "") -> LookupPlan:
         return LookupPlan()
     compact = _SPLIT_RE.sub("", text)
     phone = normalize_phone(compact, area_code)
-    ident = compact if _IDENT_RE.match(compact) else None
+    # An account number or a meter serial; shorter than 3 characters is not worth a query.
+    ident = compact if len(compact) >= 3 and (is_account_no(compact) or _SERIAL_RE.match(compact)) else None
     if ident and phone == compact and len(compact) == 11:
         ident = None  # a mobile number is never also an account number worth a second query
     name_hint = None
@@ -312,9 +314,9 @@ def caller_lookup(*, user, query: str, limit: int = 20) -> list[CallerCandidate]
             CallerCandidate(
                 customer_id=cid,
                 account_no=account_no,
-                name_masked=mask_name(name),
-                phone_masked=mask_phone(matched_phone or primary_phone or ""),
-                address_masked=mask_address(address, room or "") if address else "",
+                name_masked=show_name(name),
+                phone_masked=show_phone(matched_phone or primary_phone or ""),
+                address_masked=show_address(address, room or ""),
                 category=category,
                 status=status,
                 care_needs=care.get(cid, []),
@@ -343,29 +345,18 @@ def get_visible_customer(*, user, customer_id: int) -> Customer:
     return customer
 
 
+#: What the customer card shows in full when unmasked (named in the audit row, S2).
+CARD_PERSONAL_FIELDS = ("name", "phones", "address", "care.consent_by")
+
+
 def customer_card(*, user, customer_id: int, unmasked: bool = False) -> CustomerCard:
     """The customer page's content (C7, S2). Masked unless `unmasked`; unmasked needs
     `customer.view_unmasked` (Forbidden otherwise, the refusal logged) and writes a
-    PERSONAL_DATA_VIEWED audit row."""
+    PERSONAL_DATA_VIEWED audit row (kefu.customers.privacy)."""
     customer = get_visible_customer(user=user, customer_id=customer_id)
-    can_unmask = role_allows(user, Perm.CUSTOMER_VIEW_UNMASKED)
     if unmasked:
-        if not can_unmask:
-            audit_record(
-                action=Action.PERMISSION_DENIED,
-                obj=customer,
-                actor=user,
-                result=AuditEvent.Result.DENIED,
-                detail={"wanted": Perm.CUSTOMER_VIEW_UNMASKED},
-            )
-            raise Forbidden(_("您的角色无权查看完整的客户信息。"), code="permission_denied")
-        audit_record(
-            action=Action.PERSONAL_DATA_VIEWED,
-            obj=customer,
-            actor=user,
-            detail={"fields": ["name", "phones", "address", "care.consent_by"]},
-        )
-    return _card(customer, unmasked=unmasked, can_unmask=can_unmask, can_edit=role_allows(user, Perm.CUSTOMER_EDIT))
+        personal_data_view(user=user, obj=customer, fields=CARD_PERSONAL_FIELDS)
+    return _card(customer, unmasked=unmasked, can_unmask=can_view_unmasked(user), can_edit=role_allows(user, Perm.CUSTOMER_EDIT))
 
 
 def _card(customer: Customer, *, unmasked: bool, can_unmask: bool, can_edit: bool) -> CustomerCard:
@@ -375,7 +366,7 @@ def _card(customer: Customer, *, unmasked: bool, can_unmask: bool, can_edit: boo
     status_labels = dict(Customer.Status.choices)
     phones = [
         PhoneLine(
-            number=ph.number if unmasked else mask_phone(ph.number),
+            number=show_phone(ph.number, unmasked=unmasked),
             kind=ph.kind,
             kind_label=str(phone_kinds.get(ph.kind, ph.kind)),
             is_primary=ph.is_primary,
@@ -399,7 +390,7 @@ def _card(customer: Customer, *, unmasked: bool, can_unmask: bool, can_edit: boo
             needs=care_labels(r.needs or []),
             note=r.note,
             consent_on=r.consent_on,
-            consent_by=r.consent_by if unmasked else mask_name(r.consent_by),
+            consent_by=show_name(r.consent_by, unmasked=unmasked),
             registered_at=r.registered_at,
             ended_on=r.ended_on,
             is_active=r.is_active,
@@ -418,20 +409,20 @@ def _card(customer: Customer, *, unmasked: bool, can_unmask: bool, can_edit: boo
         customer_id=customer.pk,
         company_id=customer.company_id,
         account_no=customer.account_no,
-        name=customer.name if unmasked else mask_name(customer.name),
+        name=show_name(customer.name, unmasked=unmasked),
         category=customer.category.name,
         status=customer.status,
         status_label=str(status_labels.get(customer.status, customer.status)),
         opened_on=customer.opened_on,
         suspended_on=customer.suspended_on,
         closed_on=customer.closed_on,
-        address=(p.address if unmasked else mask_address(p.address, p.room)) if p else "",
+        address=show_address(p.address, p.room, unmasked=unmasked) if p else "",
         district=p.district if p else "",
         street=p.street if p else "",
         community=p.community if p else "",
         building=p.building if p else "",
         unit=p.unit if p else "",
-        room=(p.room if unmasked else ("***" if p.room else "")) if p else "",
+        room=(p.room if unmasked else mask_room(p.room)) if p else "",
         supply_zone=p.supply_zone if p else "",
         phones=phones,
         meters=meters,

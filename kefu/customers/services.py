@@ -7,7 +7,6 @@ change. Status changes append a CustomerStatusChange row, which K1/K4 read for "
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, Iterable, Mapping
@@ -21,9 +20,9 @@ from kefu.accounts.roles import Perm
 from kefu.accounts.scoping import assert_can_write, assert_perm
 from kefu.customers.models import CareRegistration, Customer, CustomerCategory, CustomerStatusChange, Phone, Premise
 from kefu.customers.normalize import clean_text, community_name, fold, normalize_part, normalize_phone, parse_address, phone_kind
+from kefu.customers.rules import MAX_LEN, clean_account_no
 from kefu.core.errors import Conflict, DomainError, NotFound
 
-ACCOUNT_NO_RE = re.compile(r"^[0-9A-Za-z][0-9A-Za-z\-_]{0,29}$")
 MAX_PHONES = 10
 
 ADDRESS_FIELDS = ("address", "district", "street", "community", "building", "unit", "room", "supply_zone")
@@ -45,19 +44,12 @@ class PhoneInput:
 # --- validation (one place per rule) ------------------------------------------------------------
 
 
-def clean_account_no(value: str) -> str:
-    account_no = fold(value or "")
-    if not ACCOUNT_NO_RE.match(account_no):
-        raise DomainError(_("户号须为 1–30 位字母、数字或连字符。"), field="account_no")
-    return account_no
-
-
 def clean_name(value: str) -> str:
     name = fold(value or "")
     if not name:
         raise DomainError(_("户名不能为空。"), field="name")
-    if len(name) > 100:
-        raise DomainError(_("户名不能超过 100 个字符。"), field="name")
+    if len(name) > MAX_LEN["name"]:
+        raise DomainError(_("户名不能超过 %(n)d 个字符。") % {"n": MAX_LEN["name"]}, field="name")
     return name
 
 
@@ -90,7 +82,7 @@ def clean_phones(phones: Iterable[PhoneInput | Mapping[str, Any]], *, area_code:
         kind = p.kind or phone_kind(number)
         if kind not in Phone.Kind.values:
             raise DomainError(_("未知的电话类型：%(v)s") % {"v": kind}, field=f"phones[{i}].kind")
-        out.append(PhoneInput(number=number, is_primary=bool(p.is_primary), label=fold(p.label or "")[:30], kind=kind))
+        out.append(PhoneInput(number=number, is_primary=bool(p.is_primary), label=fold(p.label or "")[: MAX_LEN["phone_label"]], kind=kind))
     primaries = [p for p in out if p.is_primary]
     if len(primaries) > 1:
         raise DomainError(_("只能有一个主要号码。"), field="phones")
@@ -112,8 +104,8 @@ def _phone_input(data: Mapping[str, Any]) -> PhoneInput:
 
 def clean_notes(value: str | None) -> str:
     notes = clean_text(value)
-    if len(notes) > 2000:
-        raise DomainError(_("备注不能超过 2000 个字符。"), field="notes")
+    if len(notes) > MAX_LEN["notes"]:
+        raise DomainError(_("备注不能超过 %(n)d 个字符。") % {"n": MAX_LEN["notes"]}, field="notes")
     return notes
 
 
@@ -126,21 +118,21 @@ def clean_status(value: str) -> str:
 def premise_parts(fields: Mapping[str, Any]) -> dict[str, str]:
     """The structured address: explicit building/unit/room win; otherwise parsed from the address line."""
     address = fold(fields.get("address") or "")
-    if len(address) > 200:
-        raise DomainError(_("地址不能超过 200 个字符。"), field="address")
+    if len(address) > MAX_LEN["address"]:
+        raise DomainError(_("地址不能超过 %(n)d 个字符。") % {"n": MAX_LEN["address"]}, field="address")
     parsed = parse_address(address)
     parts = {
         "address": address,
-        "district": fold(fields.get("district") or "")[:30],
-        "street": fold(fields.get("street") or "")[:50],
-        "community": fold(fields.get("community") or "") or community_name(parsed.community)[:60],
+        "district": fold(fields.get("district") or "")[: MAX_LEN["district"]],
+        "street": fold(fields.get("street") or "")[: MAX_LEN["street"]],
+        "community": fold(fields.get("community") or "") or community_name(parsed.community)[: MAX_LEN["community"]],
         "building": normalize_part(fields.get("building") or "") or parsed.building,
         "unit": normalize_part(fields.get("unit") or "") or parsed.unit,
         "room": normalize_part(fields.get("room") or "") or parsed.room,
-        "supply_zone": fold(fields.get("supply_zone") or "")[:30],
+        "supply_zone": fold(fields.get("supply_zone") or "")[: MAX_LEN["supply_zone"]],
     }
-    for key, limit in (("community", 60), ("building", 20), ("unit", 10), ("room", 20)):
-        if len(parts[key]) > limit:
+    for key in ("community", "building", "unit", "room"):
+        if len(parts[key]) > MAX_LEN[key]:
             raise DomainError(_("地址字段过长：%(f)s") % {"f": key}, field=key)
     return parts
 
@@ -188,7 +180,7 @@ def _apply_status(customer: Customer, *, status: str, effective_on: date, by, re
         customer.suspended_on = None
         customer.closed_on = None
     CustomerStatusChange.objects.create(
-        customer=customer, status=status, effective_on=effective_on, recorded_by=by, reason=reason[:200]
+        customer=customer, status=status, effective_on=effective_on, recorded_by=by, reason=reason[: MAX_LEN["status_reason"]]
     )
 
 
@@ -335,7 +327,7 @@ def care_register(
             raise NotFound(_("未找到该客户。"), code="not_found")
         assert_can_write(user, customer.company_id)
         reg = CareRegistration.objects.create(
-            customer=customer, needs=codes, note=fold(note or "")[:200], consent_on=consent_on, consent_by=consent_by[:50], registered_by=user
+            customer=customer, needs=codes, note=fold(note or "")[: MAX_LEN["care_note"]], consent_on=consent_on, consent_by=consent_by[: MAX_LEN["consent_by"]], registered_by=user
         )
         audit_record(action=Action.CREATED, obj=reg, actor=user, company=customer.company, detail={"customer": customer.pk, "needs": codes})
     return reg

@@ -8,6 +8,11 @@ class SlaConfig(AppConfig):
     verbose_name = _("服务承诺与时限")
 
     def ready(self) -> None:
+        from kefu.core.demo import register_demo_step
+        from kefu.sla import demo
+
+        register_demo_step(20, "sla", demo.demo_step)  # `kefu demo`: this year's commitments
+
         from kefu.sla import attach
         from kefu.sla.models import CalendarOverride, CalendarYear, CommitmentSet
         from kefu.sla.selectors import calendar_rows, published_sets

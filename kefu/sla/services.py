@@ -155,11 +155,15 @@ def commitment_set_clone(*, source: CommitmentSet, year: int, by) -> CommitmentS
     return row
 
 
-def commitment_set_publish(*, commitment_set: CommitmentSet, by, at: datetime | None = None) -> CommitmentSet:
+def commitment_set_publish(*, commitment_set: CommitmentSet, by=None, at: datetime | None = None) -> CommitmentSet:
     """Publish a set (C17): from then on it is in force for work orders received in its year, and
-    it can no longer be edited (changes go into a new cloned version)."""
-    assert_perm(by, Perm.MASTER_DATA)
-    assert_can_write(by, commitment_set.company_id)
+    it can no longer be edited (changes go into a new cloned version).
+
+    `by=None` is an operator's command (`kefu sla-preset --publish`, the demo): no user to check
+    permissions against; the audit row names the command channel and no publisher is recorded."""
+    if by is not None:
+        assert_perm(by, Perm.MASTER_DATA)
+        assert_can_write(by, commitment_set.company_id)
     with transaction.atomic():
         row = CommitmentSet.objects.select_for_update().get(pk=commitment_set.pk)
         if row.is_published:

@@ -14,9 +14,7 @@ from django.utils.translation import gettext as _
 from ninja import File, Query, Router, UploadedFile
 from ninja.responses import Status
 
-from kefu.accounts.audit import Action, audit_record
-from kefu.accounts.roles import Perm, role_allows
-from kefu.customers.masking import mask_address, mask_phone
+from kefu.customers.privacy import personal_data_view
 from kefu.core.errors import DomainError, Forbidden
 from kefu.tickets import services
 from kefu.tickets.downloads import attachment_response
@@ -48,10 +46,12 @@ from kefu.tickets.schemas import (
     TransitionIn,
 )
 from kefu.tickets.selectors import (
+    TICKET_PERSONAL_FIELDS,
     TicketFilter,
     pending_hand_overs_for,
     ticket_get,
     ticket_list_with_counts,
+    ticket_personal_data,
 )
 from kefu.tickets.services.timeline import ticket_attachment_open
 from kefu.tickets.states import allowed_targets, state_label
@@ -68,6 +68,7 @@ def _user_ref(u) -> dict | None:
 
 def ticket_out(t: Ticket, *, unmasked: bool = False) -> dict:
     """The API shape of a work order; phone and address masked unless `unmasked` (already authorised)."""
+    personal = ticket_personal_data(t, unmasked=unmasked)
     return {
         "id": t.pk,
         "number": t.number,
@@ -86,8 +87,8 @@ def ticket_out(t: Ticket, *, unmasked: bool = False) -> dict:
         "caller_surname": t.caller_surname,
         "caller_title": t.caller_title,
         "salutation": t.salutation,
-        "caller_phone": t.caller_phone if unmasked else mask_phone(t.caller_phone),
-        "address": t.address if unmasked else mask_address(t.address, t.premise.room if t.premise_id else ""),
+        "caller_phone": personal["phone"],
+        "address": personal["address"],
         "content": t.content,
         "received_at": t.received_at,
         "backdate_reason": t.backdate_reason,
@@ -246,9 +247,7 @@ def withdraw_hand_over(request: HttpRequest, hand_over_id: int):
 def get_ticket(request: HttpRequest, ticket_id: int, unmasked: bool = False):
     t = ticket_get(user=request.user, ticket_id=ticket_id)
     if unmasked:
-        if not role_allows(request.user, Perm.CUSTOMER_VIEW_UNMASKED):
-            raise Forbidden(_("您的角色不能查看完整的个人信息。"), code="permission_denied")
-        audit_record(action=Action.PERSONAL_DATA_VIEWED, obj=t, actor=request.user, detail={"fields": ["caller_phone", "address"]})
+        personal_data_view(user=request.user, obj=t, fields=TICKET_PERSONAL_FIELDS)
     return ticket_out(t, unmasked=unmasked)
 
 

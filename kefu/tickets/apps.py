@@ -8,6 +8,11 @@ class TicketsConfig(AppConfig):
     verbose_name = _("工单")
 
     def ready(self) -> None:
+        from kefu.core.demo import register_demo_step
+        from kefu.tickets import demo
+
+        register_demo_step(30, "tickets", demo.demo_step)  # `kefu demo`: a few days of work orders
+
         from kefu.tickets.models import TicketKind, TicketSubKind
         from kefu.tickets.services.common import active_kinds
 

@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from kefu.accounts.models import Company, Department, User
 from kefu.accounts.roles import Role
+from kefu.core.demo import DemoRun
 from kefu.customers.models import Customer
 from kefu.tickets import services
 from kefu.tickets.models import Channel, Ticket, TicketLink
@@ -163,3 +164,15 @@ def _mass_incident(agent: User, customers: list[Customer]) -> int:
         else:
             services.ticket_link(ticket_id=ticket.pk, by=agent, target_id=parent.pk, kind=TicketLink.Kind.CHILD_OF)
     return len(LEAK_REPORTS)
+
+
+def demo_step(run: DemoRun) -> None:
+    """`kefu demo`, step 30 (kefu.core.demo): a few days of the hotline's work orders, then one clock
+    sweep so the warnings and breaches of the past days are already on the queues and in the
+    notifications."""
+    from kefu.sla.sweep import sweep
+
+    made = build_demo_tickets(run.company, seed=run.options["seed"])
+    if made:
+        sweep()
+    run.summary.append(f"工单 {made} 张")

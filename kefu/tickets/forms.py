@@ -5,6 +5,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from kefu.tickets.models import Channel, Title
+from kefu.tickets.services.common import MAX_REASON, MAX_TEXT
 from kefu.tickets.states import CancelReason, TicketState
 
 
@@ -32,9 +33,9 @@ class TicketForm(forms.Form):
     )
     caller_phone = forms.CharField(label=_("联系电话"), max_length=40, required=False)
     address = forms.CharField(label=_("地址"), max_length=200, required=False)
-    content = forms.CharField(label=_("内容"), max_length=4000, widget=forms.Textarea(attrs={"rows": 3}))
+    content = forms.CharField(label=_("内容"), max_length=MAX_TEXT, widget=forms.Textarea(attrs={"rows": 3}))
     resolved_on_call = forms.BooleanField(label=_("当场解答，直接办结（首次接触解决）"), required=False)
-    answer = forms.CharField(label=_("答复内容"), max_length=4000, required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    answer = forms.CharField(label=_("答复内容"), max_length=MAX_TEXT, required=False, widget=forms.Textarea(attrs={"rows": 2}))
     customer_id = forms.IntegerField(required=False, widget=forms.HiddenInput)
     contact_started_at = forms.DateTimeField(required=False, widget=forms.HiddenInput)
     on_duplicate = forms.ChoiceField(
@@ -64,13 +65,13 @@ class TicketForm(forms.Form):
 class TransitionForm(forms.Form):
     to = forms.ChoiceField(choices=TicketState.choices)
     version = forms.IntegerField(min_value=1)
-    reason = forms.CharField(max_length=200, required=False)
+    reason = forms.CharField(max_length=MAX_REASON, required=False)  # required or not: the state table says
     cancel_reason = forms.ChoiceField(choices=[("", "—"), *CancelReason.choices], required=False)
 
 
 class HandOverForm(forms.Form):
     to_user_id = forms.IntegerField(label=_("接收人"))
-    reason = forms.CharField(label=_("移交原因"), max_length=200)
+    reason = forms.CharField(label=_("移交原因"), max_length=MAX_REASON)
     version = forms.IntegerField(min_value=1, required=False)
 
 

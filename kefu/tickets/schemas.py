@@ -7,6 +7,7 @@ from typing import Any, Literal
 from ninja import Field, Schema
 
 from kefu.core.schema_types import Instant
+from kefu.tickets.services.common import MAX_REASON, MAX_TEXT
 
 ChannelCode = Literal["hotline", "counter", "chat", "wechat", "portal", "visit", "letter"]
 StateCode = Literal["new", "assigned", "in_progress", "on_hold", "resolved", "closed", "cancelled", "reopened"]
@@ -22,7 +23,7 @@ class ErrorOut(Schema):
 class TicketCreateIn(Schema):
     kind: str = Field(..., max_length=40, description="类型代码：consultation, complaint, repair, emergency …")
     sub_kind: str | None = Field(None, max_length=40, description="子类代码，如 repair 的 meter")
-    content: str = Field(..., max_length=4000, description="来电内容")
+    content: str = Field(..., max_length=MAX_TEXT, description="来电内容")
     channel: ChannelCode = "hotline"
     severity: Literal["general", "major"] | None = None
     customer_id: int | None = None
@@ -32,10 +33,10 @@ class TicketCreateIn(Schema):
     caller_phone: str = Field("", max_length=40)
     address: str = Field("", max_length=200)
     received_at: Instant | None = Field(None, description="受理时间；早于现在须有补录权限和原因")
-    backdate_reason: str = Field("", max_length=200)
+    backdate_reason: str = Field("", max_length=MAX_REASON)
     contact_started_at: Instant | None = Field(None, description="通话开始时间（C15 统计用）")
     resolved_on_call: bool = Field(False, description="当场解答（咨询、读卡、换电池）：直接为“已解决”")
-    answer: str = Field("", max_length=4000, description="当场给客户的答复")
+    answer: str = Field("", max_length=MAX_TEXT, description="当场给客户的答复")
     idempotency_key: str = Field("", max_length=100, description="也可用请求头 Idempotency-Key")
     on_duplicate: Literal["ask", "create"] = Field("ask", description="ask：同一客户/地址有未办结同类工单时返回 409 及其列表")
     link_to_id: int | None = None
@@ -156,7 +157,7 @@ class EventOut(Schema):
 class TransitionIn(Schema):
     to: StateCode
     version: int = Field(..., ge=1, description="读取工单时的 version；已被他人修改则返回 409")
-    reason: str = Field("", max_length=200)
+    reason: str = Field("", max_length=MAX_REASON)
     cancel_reason: Literal["", "duplicate", "invalid", "withdrawn"] = ""
 
     model_config = {"json_schema_extra": {"examples": [{"to": "on_hold", "version": 3, "reason": "等待客户在家"}]}}
@@ -167,18 +168,18 @@ class AssignIn(Schema):
     department_id: int | None = None
     team_id: int | None = None
     user_id: int | None = None
-    note: str = Field("", max_length=200)
+    note: str = Field("", max_length=MAX_REASON)
 
 
 class ReclassifyIn(Schema):
     version: int = Field(..., ge=1)
     kind: str = Field(..., max_length=40)
     sub_kind: str | None = Field(None, max_length=40)
-    reason: str = Field(..., max_length=200)
+    reason: str = Field(..., max_length=MAX_REASON)
 
 
 class TextIn(Schema):
-    text: str = Field(..., max_length=4000)
+    text: str = Field(..., max_length=MAX_TEXT)
 
     model_config = {"json_schema_extra": {"examples": [{"text": "已联系维修班，今天下午上门"}]}}
 
@@ -189,7 +190,7 @@ class ReplyIn(TextIn):
 
 class HandOverIn(Schema):
     to_user_id: int
-    reason: str = Field(..., max_length=200)
+    reason: str = Field(..., max_length=MAX_REASON)
     version: int | None = Field(None, ge=1)
 
     model_config = {"json_schema_extra": {"examples": [{"to_user_id": 12, "reason": "下班交接，客户下午回电"}]}}
@@ -209,12 +210,12 @@ class HandOverOut(Schema):
 
 
 class DecisionIn(Schema):
-    note: str = Field("", max_length=200)
+    note: str = Field("", max_length=MAX_REASON)
 
 
 class ReassignIn(Schema):
     to_user_id: int
-    reason: str = Field(..., max_length=200)
+    reason: str = Field(..., max_length=MAX_REASON)
     version: int = Field(..., ge=1)
 
 
@@ -233,23 +234,23 @@ class LinkOut(Schema):
 
 
 class CalledAgainIn(Schema):
-    note: str = Field("", max_length=4000)
+    note: str = Field("", max_length=MAX_TEXT)
     channel: ChannelCode = "hotline"
 
 
 class ContactAttemptIn(Schema):
     outcome: Literal["reached", "no_answer", "busy", "wrong_number"]
-    note: str = Field("", max_length=200)
+    note: str = Field("", max_length=MAX_REASON)
 
 
 class CloseChildrenIn(Schema):
-    reason: str = Field(..., max_length=200)
+    reason: str = Field(..., max_length=MAX_REASON)
     version: int | None = Field(None, ge=1)
 
 
 class EscalateIn(Schema):
     to_user_id: int
-    reason: str = Field(..., max_length=4000)
+    reason: str = Field(..., max_length=MAX_TEXT)
 
 
 class SubKindOut(Schema):

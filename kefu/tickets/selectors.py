@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from kefu.accounts.roles import Perm, role_allows
 from kefu.accounts.scoping import readable_company_ids
 from kefu.customers.normalize import clean_text, fold, normalize_phone
+from kefu.customers.privacy import show_address, show_name, show_phone
 from kefu.core.errors import NotFound
 from kefu.tickets.models import HandOver, Ticket
 from kefu.tickets.states import FINAL_STATES, OPEN_STATES, TicketState
@@ -380,3 +381,25 @@ def pending_hand_overs_for(*, user) -> QuerySet[HandOver]:
         .select_related("ticket", "from_user")
         .order_by("created_at")
     )
+
+
+
+#: A work order's personal data (S2): what `ticket_personal_data` shows, named in the audit row of a full view.
+TICKET_PERSONAL_FIELDS = ("caller_phone", "address")
+
+
+def ticket_personal_data(t: Ticket, *, unmasked: bool = False) -> dict[str, str]:
+    """The phone and address of a work order as every screen and the API show them (S2): masked by
+    kefu.customers.privacy unless `unmasked` (authorised and logged by `personal_data_view`), the
+    room read from the registered premise when there is one. Select `premise` with the page."""
+    room = t.premise.room if t.premise_id else ""
+    return {
+        "phone": show_phone(t.caller_phone, unmasked=unmasked),
+        "address": show_address(t.address, room, unmasked=unmasked),
+    }
+
+
+def ticket_caller(t: Ticket) -> str:
+    """The caller as the agent wrote it, else the registered customer's masked name (S2, S3).
+    Select `customer` with the page."""
+    return t.salutation or (show_name(t.customer.name) if t.customer_id else "")

@@ -51,9 +51,13 @@ TRANSITIONS: dict[str, frozenset[str]] = {
 REASON_REQUIRED: frozenset[str] = frozenset({S.ON_HOLD, S.CANCELLED, S.REOPENED})
 
 OPEN_STATES: frozenset[str] = frozenset({S.NEW, S.ASSIGNED, S.IN_PROGRESS, S.ON_HOLD, S.REOPENED})
+# Final: only the owner or a dispatcher / lead may move a work order here (kefu.tickets.services.workflow).
 FINAL_STATES: frozenset[str] = frozenset({S.CLOSED, S.CANCELLED})
 # States in which the owner still answers for the work order (P1): everything except closed/cancelled.
+# The owner may hand it over and a supervisor may reassign it in these.
 OWNED_STATES: frozenset[str] = frozenset(set(S.values) - FINAL_STATES)
+# States in which a work order may be dispatched (P5): open ones, not once resolved or final.
+ASSIGNABLE_STATES: frozenset[str] = OPEN_STATES
 
 
 def allowed_targets(state: str) -> frozenset[str]:
@@ -64,6 +68,23 @@ def allowed_targets(state: str) -> frozenset[str]:
 def can_move(source: str, target: str) -> bool:
     """True when the table allows source → target."""
     return target in allowed_targets(source)
+
+
+def needs_reason(source: str, target: str) -> bool:
+    """True when the move source → target must carry a reason (REASON_REQUIRED: the target decides)."""
+    return can_move(source, target) and target in REASON_REQUIRED
+
+
+def needs_cancel_reason(target: str) -> bool:
+    """A cancellation names its kind (CancelReason: duplicate, invalid, withdrawn)."""
+    return target == S.CANCELLED
+
+
+def field_next_step(state: str) -> str | None:
+    """The one move a technician's phone list offers (P5): start the work, then resolve it."""
+    if state == S.IN_PROGRESS:
+        return S.RESOLVED
+    return S.IN_PROGRESS if can_move(state, S.IN_PROGRESS) else None
 
 
 def state_label(state: str) -> str:

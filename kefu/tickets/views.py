@@ -18,7 +18,6 @@ from django.views.decorators.http import require_GET, require_POST
 
 from kefu.accounts.models import Department, User
 from kefu.accounts.roles import Perm, role_allows
-from kefu.customers.masking import mask_address, mask_name, mask_phone
 from kefu.customers.normalize import normalize_phone
 from kefu.core.errors import DomainError, Forbidden
 from kefu.tickets import services
@@ -28,13 +27,16 @@ from kefu.tickets.models import HandOver, TicketEvent, TicketLink
 from kefu.tickets.selectors import (
     TicketFilter,
     pending_hand_overs_for,
+    ticket_caller,
     ticket_get,
     ticket_list_with_counts,
+    ticket_personal_data,
     tickets_for_caller,
     tickets_visible_to,
 )
 from kefu.tickets.services.timeline import ticket_attachment_open
-from kefu.tickets.states import OPEN_STATES, TicketState, allowed_targets, state_label
+from kefu.tickets.services.workflow import allowed_actions, may_be_assigned, may_move, may_own
+from kefu.tickets.states import FINAL_STATES, OPEN_STATES, CancelReason, TicketState, field_next_step, state_label
 from kefu.tickets.taxonomy import kinds_for
 
 try:  # the caller lookup of kefu.customers (P2)
@@ -118,6 +120,7 @@ def desk(request: HttpRequest) -> HttpResponse:
             "card": card,
             "caller_tickets": caller_tickets,
             "open_states": OPEN_STATES,
+            "final_states": FINAL_STATES,  # "called again" is recorded on any work order not final (P1)
             "started": started.isoformat(),
             "saved": saved,
             "company": request.user.company,
@@ -208,6 +211,7 @@ def desk_create(request: HttpRequest) -> HttpResponse:
             "card": card,
             "caller_tickets": tickets_for_caller(user=request.user, customer_id=customer_id),
             "open_states": OPEN_STATES,
+            "final_states": FINAL_STATES,  # "called again" is recorded on any work order not final (P1)
             "started": request.POST.get("contact_started_at", ""),
             "duplicates": duplicates,
             "company": request.user.company,
@@ -261,7 +265,7 @@ def ticket_list(request: HttpRequest) -> HttpResponse:
     paginator.count = result.total  # counted once by ticket_list_with_counts (capped for a huge text match)
     page = paginator.get_page(request.GET.get("page"))
     start = (page.number - 1) * paginator.per_page
-    page.object_list = result.page(start, start + paginator.per_page, "kind", "owner", "assigned_department", "assigned_to", "customer")
+    page.object_list = result.page(start, start + paginator.per_page, "kind", "owner", "assigned_department", "assigned_to", "customer", "premise")
     params = request.GET.copy()
     params.pop("page", None)
     return render(
@@ -286,19 +290,8 @@ def ticket_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _caller(t) -> str:
-    """The caller as the agent said it, else the registered customer's masked name (S3)."""
-    return t.salutation or (mask_name(t.customer.name) if t.customer_id else "")
-
-
 def _row(t) -> dict:
-    return {
-        "t": t,
-        "caller": _caller(t),
-        "phone": mask_phone(t.caller_phone),
-        "address": mask_address(t.address),
-        "state": state_label(t.state),
-    }
+    return {"t": t, "caller": ticket_caller(t), **ticket_personal_data(t), "state": state_label(t.state)}
 
 
 def _rows_with_clocks(tickets) -> list[dict]:
@@ -317,10 +310,17 @@ def mine(request: HttpRequest) -> HttpResponse:
     qs = (
         tickets_visible_to(request.user)
         .filter(assigned_to=request.user, state__in=OPEN_STATES)
-        .select_related("kind", "sub_kind", "owner", "customer")
+        .select_related("kind", "sub_kind", "owner", "customer", "premise")
         .order_by("-severity", "received_at")
     )
-    return render(request, "tickets/mine.html", {"rows": [_row(t) for t in qs[:100]]})
+    rows = [{**_row(t), "next": _next_step(t, request.user)} for t in qs[:100]]
+    return render(request, "tickets/mine.html", {"rows": rows})
+
+
+def _next_step(t, user) -> str | None:
+    """The phone list's one button: the table's next step, if the workflow lets this user take it."""
+    step = field_next_step(t.state)
+    return step if step and may_move(user, t, step) else None
 
 
 # ------------------------------------------------------------------------------------------- detail
@@ -334,15 +334,6 @@ def detail(request: HttpRequest, ticket_id: int) -> HttpResponse:
     except DomainError as exc:
         return render(request, "tickets/refused.html", {"message": exc.message}, status=404)
     user = request.user
-    handler = role_allows(user, Perm.TICKET_WORK) and services.is_handler(user, t)
-    targets = []
-    if handler:
-        for s in sorted(allowed_targets(t.state), key=TicketState.values.index):
-            if s in (TicketState.CLOSED, TicketState.CANCELLED) and not (
-                user.pk == t.owner_id or role_allows(user, Perm.TICKET_DISPATCH)
-            ):
-                continue
-            targets.append((s, TicketState(s).label))
     events = list(t.events.select_related("actor").order_by("at", "id"))
     labels = dict(TicketEvent.Kind.choices)
     attachments = list(t.attachments.order_by("uploaded_at", "id"))
@@ -350,8 +341,8 @@ def detail(request: HttpRequest, ticket_id: int) -> HttpResponse:
     can_open_files = t.company_id == user.company_id
     openable = {a.pk: a for a in attachments} if can_open_files else {}
     colleagues = User.objects.filter(company_id=user.company_id, is_active=True).exclude(pk=user.pk).order_by("full_name")
-    owners = [u for u in colleagues if role_allows(u, Perm.TICKET_WORK) and role_allows(u, Perm.TICKET_VIEW_ALL)]
-    workers = [u for u in colleagues if role_allows(u, Perm.TICKET_WORK)]
+    owners = [u for u in colleagues if may_own(u)]
+    workers = [u for u in colleagues if may_be_assigned(u)]
     pending = t.hand_overs.filter(status=HandOver.Status.PENDING).select_related("from_user", "to_user").first()
     links = list(t.links_out.select_related("target")) + list(t.links_in.select_related("source"))
     return render(
@@ -359,9 +350,8 @@ def detail(request: HttpRequest, ticket_id: int) -> HttpResponse:
         "tickets/detail.html",
         {
             "t": t,
-            "caller": _caller(t),
-            "phone": mask_phone(t.caller_phone),
-            "address": mask_address(t.address, t.premise.room if t.premise_id else ""),
+            "caller": ticket_caller(t),
+            **ticket_personal_data(t),
             "state": state_label(t.state),
             "events": [
                 (e, labels.get(e.kind, e.kind), describe_event(e), openable.get((e.payload or {}).get("attachment_id")))
@@ -369,19 +359,14 @@ def detail(request: HttpRequest, ticket_id: int) -> HttpResponse:
             ],
             "attachments": attachments,
             "can_open_files": can_open_files,
-            "targets": targets,
-            "handler": handler,
-            "can_work": role_allows(user, Perm.TICKET_WORK),
-            "is_owner": user.pk == t.owner_id,
-            "can_reassign": role_allows(user, Perm.TICKET_REASSIGN),
-            "can_assign": handler and t.state not in (TicketState.RESOLVED, TicketState.CLOSED, TicketState.CANCELLED),
+            "actions": allowed_actions(t, user),  # the workflow decides what the page offers
+            "cancel_reasons": CancelReason.choices,
+            "max_reason": services.MAX_REASON,
             "owners": owners,
             "workers": workers,
             "departments": Department.objects.filter(company_id=user.company_id, is_active=True),
             "pending": pending,
             "links": links,
-            "is_open": t.state in OPEN_STATES,
-            "reason_required": ["on_hold", "cancelled", "reopened"],
         },
     )
 

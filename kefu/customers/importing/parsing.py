@@ -19,6 +19,7 @@ from kefu.customers.importing.bulk import CustomerData, MeterData, PremiseData
 from kefu.customers.importing.columns import COLUMN_BY_KEY, COLUMNS, column_for_header
 from kefu.customers.models import Customer, Meter
 from kefu.customers.normalize import fold, normalize_part, normalize_phone, parse_address
+from kefu.customers.rules import MAX_LEN, account_no_problem
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,8 +56,6 @@ CATEGORY_SYNONYMS = {
 }
 
 _PHONE_SPLIT_RE = re.compile(r"[;；,，、/\n]+")
-_ACCOUNT_RE = re.compile(r"^[0-9A-Za-z][0-9A-Za-z\-_.]*$")
-_SCI_RE = re.compile(r"^\d(\.\d+)?E\+\d+$", re.IGNORECASE)
 _DATE_RES = (
     re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$"),
     re.compile(r"^(\d{4})年(\d{1,2})月(\d{1,2})日?$"),
@@ -65,10 +64,6 @@ _DATE_RES = (
 _EXCEL_EPOCH = date(1899, 12, 30)
 _PREMISE_KEYS = ("district", "street", "community", "building", "unit", "room", "address", "supply_zone")
 
-MAX_LEN = {
-    "account_no": 30, "name": 100, "district": 30, "street": 50, "community": 60, "building": 20,
-    "unit": 10, "room": 20, "address": 200, "supply_zone": 30, "meter_serial": 40,
-}
 _PREMISE_LIMITS = tuple(MAX_LEN[k] for k in _PREMISE_KEYS)
 
 
@@ -197,12 +192,8 @@ class RowParser:
         errors: list[LineError] = []
         titles = self._titles
 
-        if not account_no:
-            errors.append(LineError(line, titles["account_no"], _("户号不能为空。")))
-        elif _SCI_RE.match(account_no):
-            errors.append(LineError(line, titles["account_no"], _("户号“%(v)s”被 Excel 改成了科学计数法，请把该列设为文本后重新导出。") % {"v": account_no}))
-        elif not self._too_long("account_no", account_no, line, errors) and not _ACCOUNT_RE.match(account_no):
-            errors.append(LineError(line, titles["account_no"], _("户号“%(v)s”只能包含字母、数字、-、_ 和 .。") % {"v": account_no[:30]}))
+        if (problem := account_no_problem(account_no)) is not None:  # the one rule (kefu.customers.rules)
+            errors.append(LineError(line, titles["account_no"], problem))
 
         if not name:
             errors.append(LineError(line, titles["name"], _("户名不能为空。")))

@@ -49,3 +49,17 @@ def test_mask_address(address, room, masked):
 def test_mask_room():
     assert mask_room("501") == "***"
     assert mask_room("") == ""
+
+
+@pytest.mark.parametrize(
+    ("address", "masked"),
+    [
+        # No registered room: the room is read from the address, never a fixed 4 characters (S2).
+        ("泰山区幸福小区3号楼2单元1501室", "泰山区幸福小区3号楼2单元***室"),
+        ("幸福小区3-2-1501", "幸福小区3-2-***"),
+        ("岱宗大街88号幸福小区3号楼2单元501", "岱宗大街88号幸福小区3号楼2单元***"),
+    ],
+)
+def test_mask_address_reads_the_room_when_none_is_given(address, masked):
+    assert mask_address(address) == masked
+    assert "1501" not in mask_address(address) and "501" not in mask_address(address)

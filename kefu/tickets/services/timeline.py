@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 
 from kefu.accounts.audit import Action, audit_record
 from kefu.accounts.models import User
-from kefu.accounts.roles import Perm, role_allows
+from kefu.accounts.roles import Perm
 from kefu.accounts.scoping import assert_perm
 from kefu.core.errors import DomainError, Forbidden, NotFound
 from kefu.tickets import hooks
@@ -32,7 +32,7 @@ from kefu.tickets.services.common import (
     _text,
     is_handler,
 )
-from kefu.tickets.services.workflow import _apply_state
+from kefu.tickets.services.workflow import _apply_state, may_close_or_cancel
 
 log = logging.getLogger(__name__)
 
@@ -211,7 +211,7 @@ def ticket_close_children(*, ticket_id: int, by: User, reason: str, version: int
         parent = _lock(ticket_id, by)
         _check_version(parent, version)
         assert_perm(by, Perm.TICKET_WORK)
-        if not (by.pk == parent.owner_id or role_allows(by, Perm.TICKET_DISPATCH)):
+        if not may_close_or_cancel(by, parent):
             raise Forbidden(_("只有父工单的责任人或调度/班长可以批量关闭。"), code="not_owner")
         reason = _text(reason, field_name="reason", label=_("办结说明"), limit=MAX_REASON)
         child_ids = list(

@@ -1,6 +1,7 @@
 """Moving a work order: state table, dispatch, reclassification, ownership (P1) and escalation (P9)."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import transaction
@@ -13,13 +14,16 @@ from kefu.accounts.roles import Perm, role_allows
 from kefu.accounts.scoping import assert_perm
 from kefu.core.errors import Conflict, DomainError, Forbidden, NotFound
 from kefu.tickets import hooks
-from kefu.tickets.models import HandOver, Severity, Ticket, TicketEvent
+from kefu.tickets.models import HandOver, Severity, Ticket, TicketEvent, TicketLink
 from kefu.tickets.states import (
+    ASSIGNABLE_STATES,
     can_move,
     CancelReason,
     FINAL_STATES,
+    needs_cancel_reason,
+    needs_reason,
     OWNED_STATES,
-    REASON_REQUIRED,
+    allowed_targets,
     state_label,
     TicketState,
 )
@@ -37,6 +41,7 @@ from kefu.tickets.services.common import (
     _require_company,
     _resolve_kind,
     _text,
+    is_handler,
 )
 
 
@@ -77,15 +82,13 @@ def _validate_move(ticket: Ticket, to: str, by: User, reason: str, cancel_reason
             field="to",
             code="illegal_transition",
         )
-    reason = _text(reason, field_name="reason", label=_("原因"), required=to in REASON_REQUIRED, limit=MAX_REASON)
-    if to == TicketState.CANCELLED:
+    reason = _text(reason, field_name="reason", label=_("原因"), required=needs_reason(ticket.state, to), limit=MAX_REASON)
+    if needs_cancel_reason(to):
         if cancel_reason not in CancelReason.values:
             raise DomainError(_("取消工单须选择原因：重复、无效或客户撤回。"), field="cancel_reason")
     else:
         cancel_reason = ""
-    if to in (TicketState.CLOSED, TicketState.CANCELLED) and not (
-        by.pk == ticket.owner_id or role_allows(by, Perm.TICKET_DISPATCH)
-    ):
+    if to in FINAL_STATES and not may_close_or_cancel(by, ticket):
         raise Forbidden(_("只有首问责任人或调度/班长可以关闭或取消工单。"), code="not_owner")
     return reason, cancel_reason
 
@@ -123,7 +126,7 @@ def ticket_assign(
         _assert_handler(by, ticket)
         if department_id is None and team_id is None and user_id is None:
             raise DomainError(_("请选择承办部门、班组或承办人。"), field="department_id")
-        if ticket.state in FINAL_STATES or ticket.state == TicketState.RESOLVED:
+        if ticket.state not in ASSIGNABLE_STATES:
             raise DomainError(
                 _("工单 %(n)s 已是“%(s)s”，不能再派发。") % {"n": ticket.number, "s": state_label(ticket.state)},
                 code="illegal_transition",
@@ -142,7 +145,7 @@ def ticket_assign(
             dept = dept or team.department
         if user_id is not None:
             person = _colleague(by, user_id, field_name="user_id")
-            if not role_allows(person, Perm.TICKET_WORK):
+            if not may_be_assigned(person):
                 raise DomainError(_("该员工的角色不能承办工单。"), field="user_id")
             dept = dept or person.department
             team = team or person.team
@@ -218,7 +221,7 @@ def ticket_hand_over(*, ticket_id: int, by: User, to_user_id: int, reason: str, 
         to = _colleague(by, to_user_id, field_name="to_user_id")
         if to.pk == by.pk:
             raise DomainError(_("不能移交给自己。"), field="to_user_id")
-        if not (role_allows(to, Perm.TICKET_WORK) and role_allows(to, Perm.TICKET_VIEW_ALL)):
+        if not may_own(to):
             raise DomainError(_("该员工的角色不能作为工单责任人。"), field="to_user_id")
         reason = _text(reason, field_name="reason", label=_("移交原因"), limit=MAX_REASON)
         if HandOver.objects.filter(ticket=ticket, status=HandOver.Status.PENDING).exists():
@@ -309,7 +312,7 @@ def ticket_reassign(*, ticket_id: int, by: User, to_user_id: int, reason: str, v
         if ticket.state not in OWNED_STATES:
             raise DomainError(_("已关闭或已取消的工单不能改派。"), code="illegal_transition")
         to = _colleague(by, to_user_id, field_name="to_user_id")
-        if not (role_allows(to, Perm.TICKET_WORK) and role_allows(to, Perm.TICKET_VIEW_ALL)):
+        if not may_own(to):
             raise DomainError(_("该员工的角色不能作为工单责任人。"), field="to_user_id")
         if to.pk == ticket.owner_id:
             raise DomainError(_("该员工已是责任人。"), field="to_user_id")
@@ -354,3 +357,85 @@ def ticket_escalate(*, ticket_id: int, by: User, to_user_id: int, reason: str) -
             {"to_user_id": to.pk, "to": to.display_name, "reason": reason, "skipped_levels": skipped,
              "report_afterwards": bool(skipped)},
         )
+
+
+# --- who may do what (P1): one place, asked by the services above and by the pages ----------------
+
+
+def may_own(user: User) -> bool:
+    """Whether a colleague may become a work order's owner by hand-over or reassignment (P1): their
+    role works on and sees every work order of the company."""
+    return role_allows(user, Perm.TICKET_WORK) and role_allows(user, Perm.TICKET_VIEW_ALL)
+
+
+def may_be_assigned(user: User) -> bool:
+    """Whether a colleague may be the person a work order is dispatched to (P5)."""
+    return role_allows(user, Perm.TICKET_WORK)
+
+
+def may_close_or_cancel(user: User, ticket: Ticket) -> bool:
+    """Only the owner (P1) or a dispatcher / lead (`ticket.dispatch`) may close or cancel a work
+    order, alone or with its children (ticket_close_children)."""
+    return user.pk == ticket.owner_id or role_allows(user, Perm.TICKET_DISPATCH)
+
+
+def may_move(user: User, ticket: Ticket, target: str) -> bool:
+    """Whether `user` may move `ticket` to `target` now (ticket_transition's checks but the version
+    and the reason): the table allows it, the user handles the work order, and a move to a final
+    state is the owner's or a dispatcher's."""
+    return (
+        can_move(ticket.state, target)
+        and role_allows(user, Perm.TICKET_WORK)
+        and is_handler(user, ticket)
+        and (target not in FINAL_STATES or may_close_or_cancel(user, ticket))
+    )
+
+
+@dataclass(frozen=True)
+class Move:
+    """A state move the user may make now, and what it must carry."""
+
+    target: str
+    label: str
+    needs_reason: bool
+    needs_cancel_reason: bool
+
+
+@dataclass(frozen=True)
+class TicketActions:
+    """What `user` may do with `ticket` now: the work-order pages offer exactly these. Built from
+    the same predicates and state sets the services check, so a page never offers what the service
+    would refuse nor hides what it would allow (tests/test_states.py checks the moves against
+    ticket_transition for every state and persona)."""
+
+    work: bool  # notes, attachments, links (`ticket.work`)
+    handle: bool  # replies, contact attempts, state moves: owner, assignee or dispatcher / lead
+    moves: tuple[Move, ...]
+    assign: bool
+    hand_over: bool
+    reassign: bool
+    close_children: bool
+    called_again: bool
+
+
+def allowed_actions(ticket: Ticket, user: User) -> TicketActions:
+    """The actions of `ticket` that `user` may take now (P1, P5). One query at most (children)."""
+    work = role_allows(user, Perm.TICKET_WORK)
+    handle = work and is_handler(user, ticket)
+    closer = may_close_or_cancel(user, ticket)
+    moves = tuple(
+        Move(s, state_label(s), needs_reason(ticket.state, s), needs_cancel_reason(s))
+        for s in sorted(allowed_targets(ticket.state), key=TicketState.values.index)
+        if may_move(user, ticket, s)
+    )
+    owned = ticket.state in OWNED_STATES
+    return TicketActions(
+        work=work,
+        handle=handle,
+        moves=moves,
+        assign=handle and ticket.state in ASSIGNABLE_STATES,
+        hand_over=work and user.pk == ticket.owner_id and owned,
+        reassign=role_allows(user, Perm.TICKET_REASSIGN) and owned,
+        close_children=work and closer and TicketLink.objects.filter(target=ticket, kind=TicketLink.Kind.CHILD_OF).exists(),
+        called_again=work and ticket.state not in FINAL_STATES,
+    )

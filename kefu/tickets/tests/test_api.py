@@ -43,6 +43,8 @@ def test_unmasked_view_needs_permission_and_is_logged(agent_x, team_lead_x):
     t = client_for(agent_x).post(BASE, REPAIR, content_type="application/json").json()
     r = client_for(agent_x).get(f"{BASE}{t['id']}?unmasked=true")
     assert r.status_code == 403 and r.json()["detail"]
+    # The same service as the customer card (kefu.customers.privacy): the refusal is logged too.
+    assert AuditEvent.objects.filter(action="auth.permission_denied", object_id=str(t["id"]), actor=agent_x).exists()
     r = client_for(team_lead_x).get(f"{BASE}{t['id']}?unmasked=true")
     assert r.status_code == 200, r.json()
     assert r.json()["caller_phone"] == "13800138000"

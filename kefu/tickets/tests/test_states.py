@@ -79,3 +79,36 @@ def test_unknown_state_refused(agent_x, make_ticket):
     with pytest.raises(DomainError) as exc:
         ticket_transition(ticket_id=t.pk, by=agent_x, to="exploded", version=t.version)
     assert exc.value.field == "to"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("source", ALL)
+def test_the_pages_offer_exactly_the_moves_the_service_allows(
+    source, agent_x, agent2_x, technician_x, dispatcher_x, make_ticket
+):
+    """P1: `allowed_actions` (what the work-order pages show) and `ticket_transition` agree for every
+    state, target and persona: owner, assignee, dispatcher, a colleague who is none of these."""
+    from django.db import transaction
+
+    from kefu.core.errors import Forbidden
+    from kefu.tickets.services.workflow import allowed_actions
+    from kefu.tickets.states import needs_reason
+
+    t = make_ticket()
+    Ticket.objects.filter(pk=t.pk).update(state=source, assigned_to=technician_x)
+    t.refresh_from_db()
+    for user in (agent_x, technician_x, dispatcher_x, agent2_x):
+        offered = {m.target: m for m in allowed_actions(t, user).moves}
+        for target in ALL:
+            try:
+                with transaction.atomic():
+                    ticket_transition(ticket_id=t.pk, by=user, to=target, version=t.version, reason="客户要求",
+                                      cancel_reason="withdrawn")
+                    transaction.set_rollback(True)
+                allowed = True
+            except (DomainError, Forbidden):
+                allowed = False
+            assert (target in offered) == allowed, (user.username, source, target)
+            if allowed:
+                assert offered[target].needs_reason == needs_reason(source, target) == (target in REASON_REQUIRED)
+                assert offered[target].needs_cancel_reason == (target == TicketState.CANCELLED)

@@ -77,6 +77,16 @@ def test_list_search_and_counts(agent_x, make_ticket):
     assert c.get("/tickets/", {"date_from": "bad"}).status_code == 200  # bad filter: shown, not a 500
 
 
+def test_list_and_page_mask_the_address_by_one_rule(agent_x, make_ticket):
+    """S2: the list, the work-order page and the API hide the same room (kefu.customers.privacy);
+    the list used to hide a fixed 4 characters and left a digit of "1501"."""
+    t = make_ticket(kind="repair", sub_kind="meter", content="燃气表不走字", address="泰山区幸福小区3号楼2单元1501室")
+    c = login(agent_x)
+    for html in (c.get("/tickets/").content.decode(), c.get(f"/tickets/{t.pk}/").content.decode()):
+        assert "泰山区幸福小区3号楼2单元***室" in html and "1501" not in html
+    assert c.get(f"/api/v1/tickets/{t.pk}").json()["address"] == "泰山区幸福小区3号楼2单元***室"
+
+
 def test_detail_actions_and_hand_over(agent_x, agent2_x, make_ticket):
     t = make_ticket()
     c = login(agent_x)
@@ -131,3 +141,24 @@ def test_detail_names_the_registered_customer_masked(agent_x, customer_x, make_t
     assert mask_name(customer_x.name) in listed and customer_x.name not in listed
     told = make_ticket(kind="consultation", content="问", caller_surname="李", caller_title="ms")
     assert "李女士" in login(agent_x).get(f"/tickets/{told.pk}/").content.decode()
+
+
+def test_page_shows_what_the_workflow_allows(agent_x, technician_x, dispatcher_x, make_ticket):
+    """The work-order page asks kefu.tickets.services.workflow.allowed_actions: the assignee may
+    resolve but not close (P1: only the owner or a dispatcher closes); the owner may close and hand
+    over a resolved one; the reason inputs follow the state table."""
+    from kefu.tickets.services import ticket_assign, ticket_transition
+
+    t = make_ticket(kind="repair", sub_kind="meter", content="燃气表不走字", address="幸福小区3号楼2单元501室")
+    t = ticket_assign(ticket_id=t.pk, by=dispatcher_x, version=t.version, user_id=technician_x.pk)
+    t = ticket_transition(ticket_id=t.pk, by=technician_x, to="resolved", version=t.version)
+    tech = login(technician_x).get(f"/tickets/{t.pk}/").content.decode()
+    assert 'data-to="reopened"' in tech and 'data-to="closed"' not in tech and 'id="open-hand-over"' not in tech
+    owner = login(agent_x).get(f"/tickets/{t.pk}/").content.decode()
+    assert 'data-to="closed"' in owner and 'data-to="reopened"' in owner and 'id="open-hand-over"' in owner
+    reopen = owner[owner.rindex("<form", 0, owner.index('data-to="reopened"')):owner.index('data-to="reopened"')]
+    close = owner[owner.rindex("<form", 0, owner.index('data-to="closed"')):owner.index('data-to="closed"')]
+    assert 'name="reason"' in reopen and 'name="reason"' not in close
+    assert "来电再次反映" in owner  # a resolved work order still records a repeat call (P1)
+    html = login(technician_x).get("/tickets/mine/").content.decode()
+    assert t.number not in html  # resolved: no longer on the technician's open list

@@ -11,11 +11,11 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone, translation
 
-from kefu.accounts.audit import audit_record
 from kefu.accounts.models import Company
+from kefu.core.errors import DomainError
 from kefu.sla.models import CommitmentSet
 from kefu.sla.presets import PRESETS
-from kefu.sla.services import SET_PUBLISHED, commitment_set_from_preset
+from kefu.sla.services import commitment_set_from_preset, commitment_set_publish
 
 
 class Command(BaseCommand):
@@ -39,15 +39,14 @@ class Command(BaseCommand):
         if opts["if_missing"] and CommitmentSet.objects.filter(company=company, year=year).exists():
             self.stdout.write(f"{company.name} {year} 年已有服务承诺方案，未创建。")
             return
-        with transaction.atomic():
-            row = commitment_set_from_preset(company=company, year=year, preset=opts["preset"], by=None)
-            if opts["publish"]:
-                # An operator's command: no user to check permissions against; the row records no publisher.
-                row.is_published, row.published_at = True, timezone.now()
-                row.save(update_fields=["is_published", "published_at"])
-                audit_record(
-                    action=SET_PUBLISHED, obj=row, actor_label="cli", detail={"version": row.version}
-                )
+        try:
+            with transaction.atomic():
+                # An operator's command: by=None (no user to check permissions against).
+                row = commitment_set_from_preset(company=company, year=year, preset=opts["preset"], by=None)
+                if opts["publish"]:
+                    row = commitment_set_publish(commitment_set=row, by=None)
+        except DomainError as exc:
+            raise CommandError(exc.message) from exc
         state = "已发布" if row.is_published else "草稿"
         self.stdout.write(
             f"{company.name} {year} 年服务承诺方案 v{row.version}（{state}）：{row.commitments.count()} 项承诺。"
