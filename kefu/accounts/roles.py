@@ -63,7 +63,7 @@ PERMISSION_LABELS: dict[str, str] = {
     Perm.TICKET_VIEW_ALL: "查看本公司全部工单",
     Perm.TICKET_VIEW_ASSIGNED: "只查看派给本人的工单",
     Perm.TICKET_WORK: "处理本人负责或被派的工单",
-    Perm.TICKET_DISPATCH: "派单到部门、班组和人员",
+    Perm.TICKET_DISPATCH: "派发、改派、办结、取消任何工单（无此权限者只能处理本人负责或被派的工单）",
     Perm.TICKET_REASSIGN: "不经原负责人交接直接改派工单",
     Perm.TICKET_BACKDATE: "补录过去的受理时间（记入审计日志）",
     Perm.SLA_PAUSE: "因认可的原因暂停和恢复承诺时限计时",
