@@ -22,7 +22,7 @@ from kefu.sla import selectors, services
 from kefu.sla.api import fallback_warning
 from kefu.sla.calendar import OFFICIAL_YEARS
 from kefu.sla.forms import NoticeForm, OverrideEditForm, RangeForm
-from kefu.sla.models import CalendarOverride
+from kefu.sla.models import CalendarOverride, CalendarYear
 
 WEEKDAYS = [
     pgettext_lazy("weekday", "一"),
@@ -144,9 +144,10 @@ def notice(request: HttpRequest) -> HttpResponse:
         if parsed is not None and request.POST.get("confirm") == "1":
             try:
                 days = [(d.day, d.is_workday, d.name) for d in parsed.days]
-                created = services.calendar_overrides_enter(
-                    by=request.user, days=days, note=_("国务院办公厅%(y)s年节假日安排通知") % {"y": parsed.year}
-                )
+                note = _("国务院办公厅%(y)s年节假日安排通知") % {"y": parsed.year}
+                created = services.calendar_overrides_enter(by=request.user, days=days, note=note)
+                if not CalendarYear.objects.filter(company_id=request.user.company_id, year=parsed.year).exists():
+                    services.calendar_year_enter(by=request.user, year=parsed.year, notice=note)  # no fallback banner
             except DomainError as exc:
                 form.add_error(None, exc.message)
             else:

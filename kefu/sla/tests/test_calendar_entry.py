@@ -11,7 +11,7 @@ import pytest
 from kefu.accounts.roles import Perm, role_allows
 from kefu.core.errors import DomainError
 from kefu.sla import selectors, services
-from kefu.sla.models import CalendarOverride
+from kefu.sla.models import CalendarOverride, CalendarYear
 
 NOTICE_2026 = (Path(__file__).parent / "fixtures" / "notice_2026.txt").read_text(encoding="utf-8")
 NOTICE_2027 = NOTICE_2026.replace("2026年", "2027年")  # a made-up next year: weekdays no longer agree
@@ -88,6 +88,10 @@ def test_pasted_notice_is_shown_then_entered_on_confirmation(client, supervisor_
     r = c.post("/sla/calendar/notice/", {"text": NOTICE_2026, "confirm": "1"})
     assert r.status_code == 302 and r["Location"].endswith("?year=2026")
     assert CalendarOverride.objects.filter(company=supervisor_x.company).count() == 39
+    assert CalendarYear.objects.filter(company=supervisor_x.company, year=2026).exists()
+    # the same notice again: nothing new, nothing refused
+    assert c.post("/sla/calendar/notice/", {"text": NOTICE_2026, "confirm": "1"}).status_code == 302
+    assert CalendarOverride.objects.count() == 39
 
 
 def test_malformed_notice_is_refused_with_a_message(client, supervisor_x):
