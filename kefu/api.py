@@ -79,6 +79,7 @@ def _http_error(request, exc: HttpError):
 api.add_router("/accounts/", "kefu.accounts.api.router")
 api.add_router("/customers/", "kefu.customers.api.router")
 api.add_router("/imports/", "kefu.customers.import_api.router")
+api.add_router("/billing/", "kefu.customers.billing_api.router")
 api.add_router("/tickets/", "kefu.tickets.api.router")
 api.add_router("/sla/", "kefu.sla.api.router")
 api.add_router("/notifications/", "kefu.notify.api.router")

@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django_htmx",
+    "ninja",  # its Swagger UI / ReDoc files are served from the package, no CDN (intranets)
     "django_otp",
     "django_otp.plugins.otp_totp",
     "huey.contrib.djhuey",

@@ -1,13 +1,16 @@
 """Project-level pages: the home page per role and the health check."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from kefu.accounts.roles import Perm, Role, role_allows
@@ -66,6 +69,62 @@ def tiles_for(user) -> list[Tile]:
     return out
 
 
+# Roles that run a shift: their home page is the cockpit (today's counts and on-time rates).
+COCKPIT_ROLES = {Role.TEAM_LEAD, Role.SUPERVISOR, Role.MANAGER}
+RATE_DAYS = 30
+
+
+def spec_sort_key(spec_id: str) -> tuple:
+    """SPEC ids in numeric order: C2 before C10; ids without a number last."""
+    m = re.fullmatch(r"([A-Za-z]*)(\d+)", spec_id or "")
+    return (0, m.group(1), int(m.group(2))) if m else (1, spec_id or "", 0)
+
+
+def on_time_rate(met: int, late: int) -> float | None:
+    """按时率: clocks met in time over all clocks that ended or are already late (None when none)."""
+    total = met + late
+    return None if total == 0 else met / total
+
+
+def cockpit(user, now) -> dict:
+    """Today's counts and the on-time rate per commitment for the supervisor's home page (C1–C20,
+    P9): work orders through the tickets selectors, clocks through the sla selectors."""
+    from kefu.accounts.scoping import readable_company_ids
+    from kefu.sla.selectors import board_counts
+    from kefu.tickets.selectors import cockpit_ticket_counts
+
+    local = timezone.localtime(now)
+    day_start = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    companies = readable_company_ids(user)
+    today = {(r["spec_id"], r["code"]): r for r in board_counts(companies, now=now, since=day_start)}
+    window = {(r["spec_id"], r["code"]): r for r in board_counts(companies, now=now, since=now - timedelta(days=RATE_DAYS))}
+    rows = []
+    for key in sorted(set(today) | set(window), key=lambda k: (spec_sort_key(k[0]), k[1])):
+        t = today.get(key) or {}
+        w = window.get(key) or {}
+        late = w.get("met_after_breach", 0) + w.get("breached", 0)
+        rate = on_time_rate(w.get("met", 0), late)
+        rows.append({
+            "spec_id": key[0],
+            "name": (t or w).get("name", ""),
+            "due_soon": t.get("due_soon", 0),
+            "breached": t.get("breached", 0),
+            "met_today": t.get("met", 0),
+            "met": w.get("met", 0),
+            "ended": w.get("met", 0) + late,
+            "rate": None if rate is None else round(rate * 100, 1),
+        })
+    tickets = cockpit_ticket_counts(user=user, day_start=day_start)
+    return {
+        "tickets": tickets,
+        "rows": rows,
+        "due_soon": sum(r["due_soon"] for r in rows),
+        "breached": sum(r["breached"] for r in rows),
+        "rate_days": RATE_DAYS,
+        "as_of": local,
+    }
+
+
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     """Each role lands on what it works with: agents on the caller lookup, auditors on the audit log,
@@ -80,6 +139,9 @@ def home(request: HttpRequest) -> HttpResponse:
             "role_label": role.label if role else user.role,
             "role_intro": ROLE_INTRO.get(role, ""),
             "lookup_first": role in LOOKUP_FIRST and role_allows(user, Perm.CUSTOMER_VIEW),
+            "cockpit": cockpit(user, timezone.now())
+            if role in COCKPIT_ROLES and role_allows(user, Perm.REPORT_VIEW) and role_allows(user, Perm.TICKET_VIEW_ALL)
+            else None,
         },
     )
 

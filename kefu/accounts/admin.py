@@ -322,9 +322,10 @@ class UserAdmin(KefuModelAdmin, DjangoUserAdmin):
     perm = Perm.ACCOUNT_MANAGE
     form = UserEditForm
     add_form = UserAddForm
+    add_form_template = "admin/accounts/user/add_form.html"  # Django's own sentence has no Chinese
     change_password_form = KefuAdminPasswordChangeForm
     list_display = ("username", "employee_no", "full_name", "role", "department", "team", "is_active", "last_login")
-    list_filter = ("role", "is_active", "department")
+    list_filter = ("role", "is_active", ("department", admin.RelatedOnlyFieldListFilter))  # own company only, once each
     search_fields = ("username", "employee_no", "full_name", "mobile")
     ordering = ("employee_no",)
     filter_horizontal = ()

@@ -46,6 +46,7 @@ class Perm:
     QUALITY_REVIEW = "quality.review"  # listen, score, check service language
     REPORT_VIEW = "report.view"  # indicators and boards
     MASTER_DATA = "master_data.edit"  # categories, departments, teams, commitment sets, calendar
+    CALENDAR_EDIT = "sla.calendar"  # holidays and make-up working days of the company's calendar
     ACCOUNT_MANAGE = "account.manage"  # create, disable, unlock users; roles; API tokens of others
     AUDIT_VIEW = "audit.view"  # read the audit log
     AUDIT_EXPORT = "audit.export"  # export the audit log (logged)
@@ -62,13 +63,14 @@ PERMISSION_LABELS: dict[str, str] = {
     Perm.TICKET_VIEW_ALL: "查看本公司全部工单",
     Perm.TICKET_VIEW_ASSIGNED: "只查看派给本人的工单",
     Perm.TICKET_WORK: "处理本人负责或被派的工单",
-    Perm.TICKET_DISPATCH: "派单到部门、班组和人员",
+    Perm.TICKET_DISPATCH: "派发、改派、办结、取消任何工单（无此权限者只能处理本人负责或被派的工单）",
     Perm.TICKET_REASSIGN: "不经原负责人交接直接改派工单",
     Perm.TICKET_BACKDATE: "补录过去的受理时间（记入审计日志）",
     Perm.SLA_PAUSE: "因认可的原因暂停和恢复承诺时限计时",
     Perm.QUALITY_REVIEW: "质检：听录音、评分、检查服务用语",
     Perm.REPORT_VIEW: "查看指标和看板",
     Perm.MASTER_DATA: "维护基础数据：客户类别、部门、班组、承诺标准、工作日历",
+    Perm.CALENDAR_EDIT: "录入、修改、删除工作日历的节假日和调休上班日（含粘贴国务院通知）",
     Perm.ACCOUNT_MANAGE: "管理账号：新建、停用、解锁用户，分配角色，吊销他人的 API 令牌",
     Perm.AUDIT_VIEW: "查询审计日志",
     Perm.AUDIT_EXPORT: "导出审计日志（导出本身记入审计日志）",
@@ -98,14 +100,17 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.QUALITY: frozenset({Perm.CUSTOMER_VIEW, Perm.TICKET_VIEW_ALL, Perm.QUALITY_REVIEW, Perm.REPORT_VIEW}),
     Role.TEAM_LEAD: frozenset(_LEADS),
     Role.SUPERVISOR: frozenset(
-        _LEADS | {Perm.TICKET_BACKDATE, Perm.CUSTOMER_EDIT, Perm.CUSTOMER_IMPORT, Perm.CUSTOMER_EXPORT, Perm.QUALITY_REVIEW}
+        _LEADS
+        | {Perm.TICKET_BACKDATE, Perm.CUSTOMER_EDIT, Perm.CUSTOMER_IMPORT, Perm.CUSTOMER_EXPORT, Perm.QUALITY_REVIEW}
+        | {Perm.CALENDAR_EDIT}
     ),
     Role.MANAGER: frozenset(
         _LEADS
         | {Perm.TICKET_BACKDATE, Perm.CUSTOMER_EDIT, Perm.CUSTOMER_IMPORT, Perm.CUSTOMER_EXPORT, Perm.MASTER_DATA}
+        | {Perm.CALENDAR_EDIT}
     ),
     Role.AUDITOR: frozenset({Perm.AUDIT_VIEW, Perm.AUDIT_EXPORT, Perm.REPORT_VIEW}),
-    Role.ADMIN: frozenset({Perm.ACCOUNT_MANAGE, Perm.MASTER_DATA, Perm.CUSTOMER_IMPORT}),
+    Role.ADMIN: frozenset({Perm.ACCOUNT_MANAGE, Perm.MASTER_DATA, Perm.CUSTOMER_IMPORT, Perm.CALENDAR_EDIT}),
 }
 
 

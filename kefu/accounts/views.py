@@ -83,6 +83,21 @@ def _qr_svg(uri: str) -> str:
     return buf.getvalue().decode()
 
 
+MFA_TOO_MANY = 5  # failures in a row before the page speaks of "too many attempts"
+
+
+def _mfa_refusal(device, allowed: bool, info) -> str:
+    """Why a code was refused. django-otp makes one wait 1 s, 2 s, 4 s… after each failure (S1); a
+    code typed during that wait is refused too, but one or two slips are not "too many attempts"."""
+    if allowed:
+        return _("动态口令不正确或已过期，请重试。")
+    locked_until = (info or {}).get("locked_until")
+    wait = max(1, int((locked_until - timezone.now()).total_seconds() + 0.999)) if locked_until else 1
+    if device.throttling_failure_count >= MFA_TOO_MANY:
+        return _("尝试次数过多，请 %(s)d 秒后再试。") % {"s": wait}
+    return _("动态口令不正确，请等 %(s)d 秒后输入新的口令。") % {"s": wait}
+
+
 @login_required
 def mfa(request: HttpRequest) -> HttpResponse:
     """Enrol a TOTP authenticator (first time) or verify a code (every log-in) — mandatory for
@@ -107,7 +122,7 @@ def mfa(request: HttpRequest) -> HttpResponse:
             otp_login(request, device)
             return redirect(_safe_next(request))
         audit_record(action=Action.MFA_FAILED, obj=user, result=AuditEvent.Result.FAILED)
-        form.add_error("otp_token", _("动态口令不正确或已过期，请重试。") if allowed else _("尝试次数过多，请稍后再试。"))
+        form.add_error("otp_token", _mfa_refusal(device, allowed, _info))
     context = {"form": form, "enrolling": enrolling}
     if enrolling:
         context["qr_svg"] = _qr_svg(device.config_url)

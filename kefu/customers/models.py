@@ -241,3 +241,53 @@ class ImportRun(models.Model):
     class Meta:
         verbose_name = verbose_name_plural = _("导入记录")
         ordering = ["-created_at", "-id"]
+
+
+class BillingImport(models.Model):
+    """One delivery of billing facts from the billing system (营业收费系统): a file import or an API
+    batch. Balance, arrears, purchases and the meter's lock state are never typed in kefu."""
+
+    class Source(models.TextChoices):
+        FILE = "file", _("文件导入")
+        API = "api", _("接口推送")
+
+    company = models.ForeignKey(Company, verbose_name=_("公司"), on_delete=models.PROTECT, related_name="+")
+    source = models.CharField(_("来源"), max_length=8, choices=Source.choices)
+    original_name = models.CharField(_("原文件名"), max_length=200, blank=True)
+    created_by = models.ForeignKey("accounts.User", verbose_name=_("操作人"), null=True, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(_("接收时间"), default=timezone.now)
+    total_rows = models.PositiveIntegerField(_("总行数"), default=0)
+    created_count = models.PositiveIntegerField(_("新增"), default=0)
+    updated_count = models.PositiveIntegerField(_("更新"), default=0)
+    unchanged_count = models.PositiveIntegerField(_("未变（已是最新）"), default=0)
+
+    class Meta:
+        verbose_name = verbose_name_plural = _("计费数据导入")
+        ordering = ["-created_at", "-id"]
+
+
+class BillingSnapshot(models.Model):
+    """The billing system's latest facts about one customer, as of `updated_at` in that system.
+
+    Written only by kefu.customers.billing (file import or API, idempotent: a delivery that is not
+    newer than the stored one changes nothing). Empty fields mean the billing system did not say."""
+
+    company = models.ForeignKey(Company, verbose_name=_("公司"), on_delete=models.PROTECT, related_name="+")
+    customer = models.OneToOneField(Customer, verbose_name=_("客户"), on_delete=models.CASCADE, related_name="billing")
+    balance = models.DecimalField(_("余额（元）"), max_digits=12, decimal_places=2, null=True, blank=True)
+    arrears = models.DecimalField(_("欠费（元）"), max_digits=12, decimal_places=2, null=True, blank=True)
+    last_purchase_at = models.DateTimeField(_("最近购气/充值时间"), null=True, blank=True)
+    last_purchase_amount = models.DecimalField(_("最近购气/充值金额（元）"), max_digits=12, decimal_places=2, null=True, blank=True)
+    meter_locked = models.BooleanField(_("表具锁定"), null=True, blank=True)
+    valve_closed = models.BooleanField(_("阀门关闭"), null=True, blank=True)
+    alarm_expires_on = models.DateField(_("报警器到期日"), null=True, blank=True)
+    hose_expires_on = models.DateField(_("软管到期日"), null=True, blank=True)
+    updated_at = models.DateTimeField(_("计费系统更新时间"))
+    received_at = models.DateTimeField(_("kefu 接收时间"), default=timezone.now)
+    billing_import = models.ForeignKey(
+        BillingImport, verbose_name=_("导入批次"), on_delete=models.PROTECT, related_name="snapshots"
+    )
+
+    class Meta:
+        verbose_name = verbose_name_plural = _("计费数据")
+        indexes = [models.Index(fields=["company", "updated_at"], name="billing_company_updated")]

@@ -6,10 +6,13 @@ system opens on an incoming call, e.g. /customers/?phone=13800138000). The custo
 """
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -54,15 +57,43 @@ def search(request: HttpRequest) -> HttpResponse:
     return render(request, "customers/search.html", context)
 
 
+def _card_context(request: HttpRequest, card) -> dict:
+    """What the customer card shows besides the customer: billing facts (from the billing system,
+    with their time), the work-order history (asked of the tickets app: customers sit below tickets,
+    so only this view layer calls it), the new-work-order link and the search to go back to."""
+    from kefu.customers.billing import billing_for_customer
+
+    history, open_states = [], ()
+    if role_allows(request.user, Perm.TICKET_VIEW_ALL) or role_allows(request.user, Perm.TICKET_VIEW_ASSIGNED):
+        try:
+            from kefu.tickets.selectors import tickets_for_caller
+            from kefu.tickets.states import OPEN_STATES
+        except ImportError:  # pragma: no cover - an installation without work orders
+            pass
+        else:
+            history = tickets_for_caller(user=request.user, customer_id=card.customer_id, limit=20)
+            open_states = OPEN_STATES
+    query = (request.GET.get("q") or request.POST.get("q") or "").strip()[:100]
+    return {
+        "card": card,
+        "billing": billing_for_customer(customer_id=card.customer_id),
+        "history": history,
+        "open_states": open_states,
+        "can_create_ticket": role_allows(request.user, Perm.TICKET_CREATE),
+        "query": query,
+        "back_url": f"{reverse('customers:search')}?{urlencode({'q': query})}" if query else reverse("customers:search"),
+    }
+
+
 @login_required
 @require_GET
 def detail(request: HttpRequest, pk: int) -> HttpResponse:
-    """The customer page, masked (S2)."""
+    """The customer card, masked (S2)."""
     try:
         card = selectors.customer_card(user=request.user, customer_id=pk)
     except DomainError as exc:
         return _refused(request, exc)
-    return render(request, "customers/detail.html", {"card": card})
+    return render(request, "customers/detail.html", _card_context(request, card))
 
 
 @login_required
@@ -73,7 +104,7 @@ def unmask(request: HttpRequest, pk: int) -> HttpResponse:
         card = selectors.customer_card(user=request.user, customer_id=pk, unmasked=True)
     except DomainError as exc:
         return _refused(request, exc)
-    return render(request, "customers/detail.html", {"card": card})
+    return render(request, "customers/detail.html", _card_context(request, card))
 
 
 @login_required

@@ -166,18 +166,18 @@ def add_working_days(request, start: str, days: int, close_of_business: bool = F
     )
 
 
-@router.get("/overrides", response=list[OverrideOut], summary="日历调整列表（管理员）")
+@router.get("/overrides", response=list[OverrideOut], summary="日历调整列表（主管、管理员）")
 def list_overrides(request, year: int | None = None):
     from django.db.models import Q
 
-    assert_perm(request.user, Perm.MASTER_DATA)
+    assert_perm(request.user, Perm.CALENDAR_EDIT)
     qs = CalendarOverride.objects.filter(Q(company__isnull=True) | Q(company_id=request.user.company_id))
     if year is not None:
         qs = qs.filter(date__year=year)
     return list(qs.order_by("date"))
 
 
-@router.post("/overrides", response={201: OverrideOut}, summary="录入日历调整（管理员）")
+@router.post("/overrides", response={201: OverrideOut}, summary="录入日历调整（主管、管理员）")
 def create_override(request, payload: OverrideIn):
     row = services.calendar_override_create(
         by=request.user,
@@ -190,7 +190,7 @@ def create_override(request, payload: OverrideIn):
     return Status(201, row)
 
 
-@router.delete("/overrides/{int:override_id}", response={204: None}, summary="删除日历调整（管理员）")
+@router.delete("/overrides/{int:override_id}", response={204: None}, summary="删除日历调整（主管、管理员）")
 def delete_override(request, override_id: int):
     services.calendar_override_delete(by=request.user, override_id=override_id)
     return Status(204, None)

@@ -24,6 +24,34 @@ class OverrideForm(forms.Form):
     )
 
 
+class RangeForm(forms.Form):
+    """A run of days with the same meaning (e.g. 春节 2.15–2.23), SPEC Time rules."""
+
+    date = forms.DateField(label=_("开始日期"), widget=forms.DateInput(attrs={"type": "date"}))
+    last = forms.DateField(
+        label=_("结束日期"), required=False, widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=_("只录一天时可留空"),
+    )
+    is_workday = OverrideForm.base_fields["is_workday"]
+    name = OverrideForm.base_fields["name"]
+    note = OverrideForm.base_fields["note"]
+
+
+class OverrideEditForm(forms.Form):
+    is_workday = OverrideForm.base_fields["is_workday"]
+    name = OverrideForm.base_fields["name"]
+    note = OverrideForm.base_fields["note"]
+
+
+class NoticeForm(forms.Form):
+    text = forms.CharField(
+        label=_("通知全文"),
+        max_length=20000,
+        widget=forms.Textarea(attrs={"rows": 10, "placeholder": _("国务院办公厅关于××××年部分节假日安排的通知……")}),
+        help_text=_("从中国政府网复制通知全文粘贴在此，kefu 读出放假和调休上班日期，请核对后确认。"),
+    )
+
+
 class CommitmentForm(forms.ModelForm):
     """The commitment-set editor (C17): limits and applies-to filters of an unpublished set."""
 

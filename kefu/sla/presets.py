@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from django.utils.translation import gettext_noop  # commitment names are stored in Chinese, shown translated
+
 from kefu.sla.codes import Channel, Event, Severity, TicketKindCode
 from kefu.sla.models import ClockKind, LimitUnit, PauseReason
 
@@ -60,7 +62,7 @@ TAIAN_ANTAI = Preset(
         CommitmentSpec(
             "pipeline_fault_general",
             "C3",
-            "输气管网一般故障排除",
+            gettext_noop("输气管网一般故障排除"),
             ClockKind.RESOLVED,
             Event.TICKET_RECEIVED,
             Event.TICKET_RESOLVED,
@@ -74,7 +76,7 @@ TAIAN_ANTAI = Preset(
         CommitmentSpec(
             "pipeline_fault_major",
             "C3",
-            "输气管网大故障修复",
+            gettext_noop("输气管网大故障修复"),
             ClockKind.RESOLVED,
             Event.TICKET_RECEIVED,
             Event.TICKET_RESOLVED,
@@ -88,7 +90,7 @@ TAIAN_ANTAI = Preset(
         CommitmentSpec(
             "equipment_fault_handled",
             "C4",
-            "用户燃气设备故障处理",
+            gettext_noop("用户燃气设备故障处理"),
             ClockKind.HANDLED,
             Event.TICKET_RECEIVED,
             Event.TICKET_HANDLED,
@@ -101,7 +103,7 @@ TAIAN_ANTAI = Preset(
         CommitmentSpec(
             "equipment_fault_repaired",
             "C4",
-            "用户燃气设备故障修复",
+            gettext_noop("用户燃气设备故障修复"),
             ClockKind.RESOLVED,
             Event.TICKET_RECEIVED,
             Event.TICKET_RESOLVED,
@@ -115,7 +117,7 @@ TAIAN_ANTAI = Preset(
         CommitmentSpec(
             "complaint_reply",
             "C6",
-            "投诉答复客户",
+            gettext_noop("投诉答复客户"),
             ClockKind.REPLY,
             Event.TICKET_RECEIVED,
             Event.TICKET_REPLIED,
@@ -128,7 +130,7 @@ TAIAN_ANTAI = Preset(
         CommitmentSpec(
             "phone_answer",
             "C13",
-            "服务电话接听",
+            gettext_noop("服务电话接听"),
             ClockKind.FIRST_RESPONSE,
             Event.CALL_OFFERED,
             Event.CALL_ANSWERED,
@@ -140,7 +142,7 @@ TAIAN_ANTAI = Preset(
         CommitmentSpec(
             "call_resolved",
             "C15",
-            "来电尽量3分钟内解决",
+            gettext_noop("来电尽量3分钟内解决"),
             ClockKind.HANDLED,
             Event.CALL_ANSWERED,
             Event.CALL_ENDED,
@@ -153,7 +155,7 @@ TAIAN_ANTAI = Preset(
         CommitmentSpec(
             "consultation_answer",
             "C14",
-            "咨询不能当即答复的答复",
+            gettext_noop("咨询不能当即答复的答复"),
             ClockKind.REPLY,
             Event.TICKET_RECEIVED,
             Event.TICKET_REPLIED,
@@ -167,7 +169,7 @@ TAIAN_ANTAI = Preset(
         CommitmentSpec(
             "consultation_return_visit",
             "C14",
-            "咨询随机电话回访",
+            gettext_noop("咨询随机电话回访"),
             ClockKind.RETURN_VISIT,
             Event.TICKET_CLOSED,
             Event.RETURN_VISIT_DONE,
@@ -189,7 +191,7 @@ LAIZHOU_CRGAS_2024 = Preset(
         CommitmentSpec(
             "outage_notice",
             "C1",
-            "燃气暂停供应提前通知",
+            gettext_noop("燃气暂停供应提前通知"),
             ClockKind.NOTICE_LEAD,
             Event.OUTAGE_PLANNED_START,
             Event.OUTAGE_NOTIFIED,
@@ -201,7 +203,7 @@ LAIZHOU_CRGAS_2024 = Preset(
         CommitmentSpec(
             "supply_restored",
             "C2",
-            "恢复燃气供应",
+            gettext_noop("恢复燃气供应"),
             ClockKind.RESOLVED,
             Event.OUTAGE_STARTED,
             Event.OUTAGE_RESTORED,
@@ -212,7 +214,7 @@ LAIZHOU_CRGAS_2024 = Preset(
         CommitmentSpec(
             "emergency_on_site",
             "C8",
-            "紧急抢险到达现场",
+            gettext_noop("紧急抢险到达现场"),
             ClockKind.ON_SITE,
             Event.TICKET_RECEIVED,
             Event.TICKET_ARRIVED,
@@ -224,7 +226,7 @@ LAIZHOU_CRGAS_2024 = Preset(
         CommitmentSpec(
             "installation_on_site",
             "C9",
-            "预约安装上门",
+            gettext_noop("预约安装上门"),
             ClockKind.ON_SITE,
             Event.TICKET_RECEIVED,
             Event.TICKET_ARRIVED,
@@ -238,7 +240,7 @@ LAIZHOU_CRGAS_2024 = Preset(
         CommitmentSpec(
             "repair_on_site",
             "C10",
-            "预约维修上门",
+            gettext_noop("预约维修上门"),
             ClockKind.ON_SITE,
             Event.TICKET_RECEIVED,
             Event.TICKET_ARRIVED,
@@ -251,7 +253,7 @@ LAIZHOU_CRGAS_2024 = Preset(
         CommitmentSpec(
             "inspection_on_site",
             "C11",
-            "预约安检上门",
+            gettext_noop("预约安检上门"),
             ClockKind.ON_SITE,
             Event.TICKET_RECEIVED,
             Event.TICKET_ARRIVED,
@@ -264,7 +266,7 @@ LAIZHOU_CRGAS_2024 = Preset(
         CommitmentSpec(
             "appliance_install",
             "C12",
-            "燃气具安装上门",
+            gettext_noop("燃气具安装上门"),
             ClockKind.ON_SITE,
             Event.TICKET_RECEIVED,
             Event.TICKET_ARRIVED,
@@ -278,7 +280,7 @@ LAIZHOU_CRGAS_2024 = Preset(
         CommitmentSpec(
             "appliance_repair",
             "C12",
-            "燃气具维修上门",
+            gettext_noop("燃气具维修上门"),
             ClockKind.ON_SITE,
             Event.TICKET_RECEIVED,
             Event.TICKET_ARRIVED,
@@ -292,7 +294,7 @@ LAIZHOU_CRGAS_2024 = Preset(
         CommitmentSpec(
             "phone_answer",
             "C13",
-            "客户服务电话接听",
+            gettext_noop("客户服务电话接听"),
             ClockKind.FIRST_RESPONSE,
             Event.CALL_OFFERED,
             Event.CALL_ANSWERED,
@@ -304,7 +306,7 @@ LAIZHOU_CRGAS_2024 = Preset(
         CommitmentSpec(
             "complaint_reply",
             "C6",
-            "处理客户意见（投诉）答复",
+            gettext_noop("处理客户意见（投诉）答复"),
             ClockKind.REPLY,
             Event.TICKET_RECEIVED,
             Event.TICKET_REPLIED,
@@ -317,7 +319,7 @@ LAIZHOU_CRGAS_2024 = Preset(
         CommitmentSpec(
             "opinion_reply",
             "C6",
-            "处理客户意见（建议）答复",
+            gettext_noop("处理客户意见（建议）答复"),
             ClockKind.REPLY,
             Event.TICKET_RECEIVED,
             Event.TICKET_REPLIED,
@@ -330,7 +332,7 @@ LAIZHOU_CRGAS_2024 = Preset(
         CommitmentSpec(
             "counter_business",
             "C15",
-            "营业厅业务3分钟内完成",
+            gettext_noop("营业厅业务3分钟内完成"),
             ClockKind.HANDLED,
             Event.TICKET_RECEIVED,
             Event.TICKET_RESOLVED,

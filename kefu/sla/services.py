@@ -185,7 +185,7 @@ def calendar_override_create(
 ) -> CalendarOverride:
     """Enter one day (e.g. from next year's State Council notice) for the user's company, or for
     all companies (superusers only). Audited (SPEC Time rules)."""
-    assert_perm(by, Perm.MASTER_DATA)
+    assert_perm(by, Perm.CALENDAR_EDIT)
     if all_companies and not by.is_superuser:
         raise DomainError(_("只有超级管理员可以录入适用于所有公司的日历。"), code="permission_denied")
     company_id = None if all_companies else by.company_id
@@ -225,7 +225,7 @@ def calendar_override_create(
 
 def calendar_override_delete(*, by, override_id: int) -> None:
     """Remove an override (the official or fallback answer applies again). Audited."""
-    assert_perm(by, Perm.MASTER_DATA)
+    assert_perm(by, Perm.CALENDAR_EDIT)
     row = CalendarOverride.objects.filter(pk=override_id).first()
     if row is None or (row.company_id is not None and row.company_id != by.company_id):
         raise NotFound(_("未找到该日历调整。"))
@@ -248,7 +248,7 @@ def calendar_override_delete(*, by, override_id: int) -> None:
 def calendar_year_enter(*, by, year: int, notice: str = "") -> CalendarYear:
     """Declare that a year's official calendar has been entered in full (as overrides) for the
     user's company: its days stop showing the fallback warning."""
-    assert_perm(by, Perm.MASTER_DATA)
+    assert_perm(by, Perm.CALENDAR_EDIT)
     _check_year(year)
     row, created = CalendarYear.objects.get_or_create(
         company_id=by.company_id, year=year, defaults={"notice": notice[:200], "created_by": by}
@@ -648,5 +648,76 @@ def commitment_update(*, by, commitment: Commitment, changes: dict) -> Commitmen
                 "set": the_set.pk,
                 "changes": {k: [str(before[k]), str(getattr(row, k))] for k in changes if before[k] != getattr(row, k)},
             },
+        )
+    return row
+
+
+# ---- calendar: ranges, edits and the State Council notice (SPEC Time rules) --------------------
+OVERRIDE_UPDATED = "sla.calendar_override_updated"
+MAX_RANGE_DAYS = 31
+
+
+def calendar_overrides_enter(*, by, days: Sequence[tuple[date, bool, str]], note: str = "") -> list[CalendarOverride]:
+    """Enter several days at once for the user's company — a range of holidays, or every day read
+    from a State Council notice — all or nothing (Perm.CALENDAR_EDIT, audited per day).
+
+    A day that is already entered with the same meaning is kept as it is (re-entering a confirmed
+    notice changes nothing); a day entered differently is refused, named in the message."""
+    assert_perm(by, Perm.CALENDAR_EDIT)
+    if by.company_id is None:
+        raise DomainError(_("您的账号不属于任何公司。"))
+    if not days:
+        raise DomainError(_("没有要录入的日期。"))
+    wanted = {d: (w, n) for d, w, n in days}
+    existing = {
+        r.date: r for r in CalendarOverride.objects.filter(company_id=by.company_id, date__in=list(wanted))
+    }
+    clashes = sorted(d for d, r in existing.items() if r.is_workday != wanted[d][0])
+    if clashes:
+        raise Conflict(
+            _("以下日期已有不同的调整，请先修改或删除：%(d)s")
+            % {"d": "、".join(d.isoformat() for d in clashes[:10])},
+            code="exists",
+        )
+    created = []
+    with transaction.atomic():
+        for day in sorted(wanted):
+            if day in existing:
+                continue
+            is_workday, name = wanted[day]
+            created.append(
+                calendar_override_create(by=by, day=day, is_workday=is_workday, name=name, note=note)
+            )
+    return created
+
+
+def calendar_range_days(*, first: date, last: date, is_workday: bool, name: str) -> list[tuple[date, bool, str]]:
+    """The days of a range as the form enters them (at most a month; pure)."""
+    if last < first:
+        raise DomainError(_("结束日期早于开始日期。"), field="last")
+    if (last - first).days >= MAX_RANGE_DAYS:
+        raise DomainError(_("一次最多录入 %(n)d 天。") % {"n": MAX_RANGE_DAYS}, field="last")
+    return [(first + timedelta(days=i), is_workday, name) for i in range((last - first).days + 1)]
+
+
+def calendar_override_update(*, by, override_id: int, is_workday: bool, name: str, note: str) -> CalendarOverride:
+    """Change one of the company's calendar days (holiday ↔ make-up working day, name, note). Audited."""
+    assert_perm(by, Perm.CALENDAR_EDIT)
+    with transaction.atomic():
+        row = CalendarOverride.objects.select_for_update().filter(pk=override_id, company_id=by.company_id).first()
+        if row is None:
+            raise NotFound(_("未找到该日历调整。"))
+        before = {"is_workday": row.is_workday, "name": row.name, "note": row.note}
+        row.is_workday = is_workday
+        row.name = name.strip()[:60]
+        row.note = note.strip()[:200]
+        row.save(update_fields=["is_workday", "name", "note"])
+        audit_record(
+            action=OVERRIDE_UPDATED,
+            obj=row,
+            actor=by,
+            company=by.company,
+            detail={"date": row.date.isoformat(), "before": before,
+                    "after": {"is_workday": row.is_workday, "name": row.name, "note": row.note}},
         )
     return row

@@ -12,5 +12,7 @@ urlpatterns = [
     path("board/", views.board, name="board"),
     path("calendar/", views.calendar_year, name="calendar"),
     path("calendar/overrides/", views.overrides, name="overrides"),
+    path("calendar/notice/", views.notice, name="notice"),
+    path("calendar/overrides/<int:pk>/edit/", views.override_edit, name="override_edit"),
     path("calendar/overrides/<int:pk>/delete/", views.override_delete, name="override_delete"),
 ]

@@ -10,6 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext_lazy
@@ -20,8 +21,8 @@ from kefu.core.errors import DomainError
 from kefu.sla import selectors, services
 from kefu.sla.api import fallback_warning
 from kefu.sla.calendar import OFFICIAL_YEARS
-from kefu.sla.forms import OverrideForm
-from kefu.sla.models import CalendarOverride
+from kefu.sla.forms import NoticeForm, OverrideEditForm, RangeForm
+from kefu.sla.models import CalendarOverride, CalendarYear
 
 WEEKDAYS = [
     pgettext_lazy("weekday", "一"),
@@ -71,37 +72,91 @@ def calendar_year(request: HttpRequest) -> HttpResponse:
             "warning": fallback_warning(year) if cal.is_fallback_year(year) else "",
             "year_source": cal.year_source(year),
             "official_range": f"{min(OFFICIAL_YEARS)}–{max(OFFICIAL_YEARS)}" if OFFICIAL_YEARS else "",
-            "can_edit": role_allows(request.user, Perm.MASTER_DATA),
+            "can_edit": role_allows(request.user, Perm.CALENDAR_EDIT),
             "prev_year": year - 1,
             "next_year": year + 1,
         },
     )
 
 
+def _calendar_rows(user):
+    return CalendarOverride.objects.filter(Q(company__isnull=True) | Q(company_id=user.company_id)).order_by("-date")
+
+
 @login_required
 def overrides(request: HttpRequest) -> HttpResponse:
-    """Administrators enter days on top of the official calendar (e.g. next year's notice)."""
-    if not role_allows(request.user, Perm.MASTER_DATA):
+    """Supervisors and administrators enter holidays and make-up days as ranges on top of the
+    official calendar (Perm.CALENDAR_EDIT; SPEC Time rules)."""
+    if not role_allows(request.user, Perm.CALENDAR_EDIT):
         return render(request, "403.html", status=403)
-    form = OverrideForm(request.POST or None)
+    form = RangeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            days = services.calendar_range_days(
+                first=d["date"], last=d["last"] or d["date"], is_workday=d["is_workday"], name=d["name"]
+            )
+            created = services.calendar_overrides_enter(by=request.user, days=days, note=d["note"])
+        except DomainError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        else:
+            messages.success(request, _("已录入 %(n)d 天。") % {"n": len(created)})
+            return redirect("sla:overrides")
+    return render(request, "sla/overrides.html", {"form": form, "rows": _calendar_rows(request.user)})
+
+
+@login_required
+def override_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    """Change one entered day of the company (Perm.CALENDAR_EDIT)."""
+    if not role_allows(request.user, Perm.CALENDAR_EDIT):
+        return render(request, "403.html", status=403)
+    row = CalendarOverride.objects.filter(pk=pk, company_id=request.user.company_id).first()
+    if row is None:
+        raise Http404
+    initial = {"is_workday": "1" if row.is_workday else "0", "name": row.name, "note": row.note}
+    form = OverrideEditForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            services.calendar_override_create(
-                by=request.user,
-                day=form.cleaned_data["date"],
-                is_workday=form.cleaned_data["is_workday"],
-                name=form.cleaned_data["name"],
-                note=form.cleaned_data["note"],
-            )
+            services.calendar_override_update(by=request.user, override_id=pk, **form.cleaned_data)
         except DomainError as exc:
             form.add_error(None, exc.message)
         else:
             messages.success(request, _("已保存日历调整。"))
             return redirect("sla:overrides")
-    rows = CalendarOverride.objects.filter(
-        Q(company__isnull=True) | Q(company_id=request.user.company_id)
-    ).order_by("-date")
-    return render(request, "sla/overrides.html", {"form": form, "rows": rows})
+    return render(request, "sla/override_edit.html", {"form": form, "row": row})
+
+
+@login_required
+def notice(request: HttpRequest) -> HttpResponse:
+    """Paste the State Council's notice; kefu shows what it read; the supervisor confirms and the
+    days are entered all at once (Perm.CALENDAR_EDIT; SPEC Time rules)."""
+    from kefu.sla.calendar_notice import NoticeError, parse_notice
+
+    if not role_allows(request.user, Perm.CALENDAR_EDIT):
+        return render(request, "403.html", status=403)
+    form = NoticeForm(request.POST or None)
+    parsed = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            parsed = parse_notice(form.cleaned_data["text"])
+        except NoticeError as exc:
+            form.add_error("text", exc.message)
+        if parsed is not None and request.POST.get("confirm") == "1":
+            try:
+                days = [(d.day, d.is_workday, d.name) for d in parsed.days]
+                note = _("国务院办公厅%(y)s年节假日安排通知") % {"y": parsed.year}
+                created = services.calendar_overrides_enter(by=request.user, days=days, note=note)
+                if not CalendarYear.objects.filter(company_id=request.user.company_id, year=parsed.year).exists():
+                    services.calendar_year_enter(by=request.user, year=parsed.year, notice=note)  # no fallback banner
+            except DomainError as exc:
+                form.add_error(None, exc.message)
+            else:
+                messages.success(
+                    request, _("已按通知录入 %(y)s 年 %(n)d 天。") % {"y": parsed.year, "n": len(created)}
+                )
+                return redirect(f"{reverse('sla:calendar')}?year={parsed.year}")
+    rows = [(d, WEEKDAYS[d.day.weekday()]) for d in parsed.days] if parsed else []
+    return render(request, "sla/notice.html", {"form": form, "notice": parsed, "rows": rows})
 
 
 @login_required

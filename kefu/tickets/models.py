@@ -179,10 +179,12 @@ class Ticket(models.Model):
 
     @property
     def salutation(self) -> str:
-        """"张先生" / "李女士" (L3), or "" when the surname is unknown."""
+        """"张先生" / "李女士" (L3); "郭先生/女士" when the title was not recorded (never a bare
+        surname); "" when the surname is unknown."""
         if not self.caller_surname:
             return ""
-        return f"{self.caller_surname}{Title(self.caller_title).label if self.caller_title else ''}"
+        title = Title(self.caller_title).label if self.caller_title else _("先生/女士")
+        return f"{self.caller_surname}{title}"
 
     @property
     def is_open(self) -> bool:

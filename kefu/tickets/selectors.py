@@ -383,7 +383,6 @@ def pending_hand_overs_for(*, user) -> QuerySet[HandOver]:
     )
 
 
-
 #: A work order's personal data (S2): what `ticket_personal_data` shows, named in the audit row of a full view.
 TICKET_PERSONAL_FIELDS = ("caller_phone", "address")
 
@@ -403,3 +402,27 @@ def ticket_caller(t: Ticket) -> str:
     """The caller as the agent wrote it, else the registered customer's masked name (S2, S3).
     Select `customer` with the page."""
     return t.salutation or (show_name(t.customer.name) if t.customer_id else "")
+
+
+@dataclass(frozen=True)
+class CockpitTickets:
+    open: int
+    received_today: int
+    unassigned_emergencies: list[Ticket]
+    unassigned_emergency_count: int
+
+
+def cockpit_ticket_counts(*, user, day_start: datetime, limit: int = 10) -> CockpitTickets:
+    """The supervisor's cockpit (C8, P5): open work orders, those received since `day_start`, and
+    emergencies (报警抢险) nobody has been dispatched to — the ones a supervisor must act on now."""
+    qs = tickets_visible_to(user)
+    open_qs = qs.filter(state__in=OPEN_STATES)
+    unassigned = open_qs.filter(
+        kind__code="emergency", assigned_department__isnull=True, assigned_team__isnull=True, assigned_to__isnull=True
+    )
+    return CockpitTickets(
+        open=open_qs.count(),
+        received_today=qs.filter(received_at__gte=day_start).count(),
+        unassigned_emergencies=list(unassigned.select_related("kind").order_by("received_at")[:limit]),
+        unassigned_emergency_count=unassigned.count(),
+    )

@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext_noop  # names are stored in Chinese, shown translated
 
 from kefu.tickets.models import Severity, TicketKind, TicketSubKind
 
@@ -27,41 +28,41 @@ class KindSpec:
 STANDARD_KINDS: tuple[KindSpec, ...] = (
     KindSpec(
         "consultation",
-        "咨询",
-        (("installation", "报装"), ("safe_use", "安全用气"), ("billing", "收费"), ("outage", "停气"), ("other", "其他")),
+        gettext_noop("咨询"),
+        (("installation", gettext_noop("报装")), ("safe_use", gettext_noop("安全用气")), ("billing", gettext_noop("收费")), ("outage", gettext_noop("停气")), ("other", gettext_noop("其他"))),
         can_resolve_on_call=True,
     ),
-    KindSpec("complaint", "投诉", requires_name=True, requires_phone=True),
+    KindSpec("complaint", gettext_noop("投诉"), requires_name=True, requires_phone=True),
     # P5: a repair or an alarm records name, address, phone and content and goes to the department at once.
     KindSpec(
         "repair",
-        "维修",
-        (("indoor_facility", "户内设施"), ("meter", "燃气表"), ("appliance", "燃气具")),
+        gettext_noop("维修"),
+        (("indoor_facility", gettext_noop("户内设施")), ("meter", gettext_noop("燃气表")), ("appliance", gettext_noop("燃气具"))),
         requires_name=True,
         requires_phone=True,
         requires_address=True,
     ),
     KindSpec(
         "emergency",
-        "报警抢险",
-        (("leak", "漏气"), ("fire", "着火"), ("pipe_damage", "管道损坏")),
+        gettext_noop("报警抢险"),
+        (("leak", gettext_noop("漏气")), ("fire", gettext_noop("着火")), ("pipe_damage", gettext_noop("管道损坏"))),
         requires_phone=True,
         requires_address=True,
         severity=Severity.MAJOR,
     ),
-    KindSpec("installation", "报装", requires_name=True, requires_phone=True, requires_address=True),
-    KindSpec("inspection_appointment", "安检预约", requires_phone=True, requires_address=True),
+    KindSpec("installation", gettext_noop("报装"), requires_name=True, requires_phone=True, requires_address=True),
+    KindSpec("inspection_appointment", gettext_noop("安检预约"), requires_phone=True, requires_address=True),
     KindSpec(
         "meter_card",
-        "表具与IC卡",
-        (("read_card", "读卡"), ("battery", "换电池"), ("reissue_card", "补卡")),
+        gettext_noop("表具与IC卡"),
+        (("read_card", gettext_noop("读卡")), ("battery", gettext_noop("换电池")), ("reissue_card", gettext_noop("补卡"))),
         can_resolve_on_call=True,
     ),
     KindSpec(
-        "appliance", "燃气具", (("install", "安装"), ("repair", "维修")), requires_phone=True, requires_address=True
+        "appliance", gettext_noop("燃气具"), (("install", gettext_noop("安装")), ("repair", gettext_noop("维修"))), requires_phone=True, requires_address=True
     ),
-    KindSpec("suggestion", "意见建议"),
-    KindSpec("praise", "表扬"),
+    KindSpec("suggestion", gettext_noop("意见建议")),
+    KindSpec("praise", gettext_noop("表扬")),
 )
 
 

@@ -53,6 +53,6 @@ def test_agent_finds_caller_by_phone(page, live_server, agent_x, supervisor_x):
     page.fill("input[name=q]", "13812345678")
     page.wait_for_selector("a.result >> text=张**")
     page.click("a.result")
-    page.wait_for_url(f"{live_server.url}/customers/{zhang.pk}/")
+    page.wait_for_url(f"{live_server.url}/customers/{zhang.pk}/?q=13812345678")
     assert "特殊关爱客户" in page.inner_text("main")
     assert page.locator("text=显示完整信息").count() == 0

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from django import template
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from kefu.sla import selectors
 from kefu.sla.states import DISPLAY_LABELS, clock_display
@@ -20,6 +21,8 @@ register = template.Library()
 def human_span(delta: timedelta) -> str:
     """"2天3小时", "3小时12分", "8分" — the size of a remaining or overdue span (pure)."""
     minutes = max(int(delta.total_seconds() // 60), 0)
+    if minutes == 0:  # never "已超时 0分"
+        return _("不到1分")
     days, rest = divmod(minutes, 1440)
     hours, mins = divmod(rest, 60)
     if days:
@@ -58,3 +61,31 @@ def ticket_clocks(ticket, compact: bool = False, clocks=None):
     if clocks in (None, ""):  # "" is what the template passes for a missing variable
         clocks = list(selectors.ticket_clocks(ticket.pk).exclude(state="cancelled"))
     return {"lines": [clock_line(c, now) for c in clocks], "compact": compact}
+
+
+# Holiday names are stored in Chinese (chinesecalendar's names are mapped to Chinese in
+# kefu.sla.calendar; a pasted notice gives Chinese): shown in the interface's language.
+HOLIDAY_LABELS = {
+    "元旦": gettext_lazy("元旦"),
+    "春节": gettext_lazy("春节"),
+    "清明节": gettext_lazy("清明节"),
+    "劳动节": gettext_lazy("劳动节"),
+    "端午节": gettext_lazy("端午节"),
+    "中秋节": gettext_lazy("中秋节"),
+    "国庆节": gettext_lazy("国庆节"),
+}
+
+
+@register.filter
+def holiday_name(value: str) -> str:
+    """"春节调休上班" → "Spring Festival (make-up working day)" in English; other names unchanged."""
+    from kefu.sla.calendar import IN_LIEU_SUFFIX, MAKE_UP_SUFFIX
+
+    value = value or ""
+    if value in HOLIDAY_LABELS:
+        return str(HOLIDAY_LABELS[value])
+    for suffix, text in ((MAKE_UP_SUFFIX, gettext_lazy("%(h)s调休上班")), (IN_LIEU_SUFFIX, gettext_lazy("%(h)s调休"))):
+        base = value[: -len(suffix)]
+        if value.endswith(suffix) and base in HOLIDAY_LABELS:
+            return str(text) % {"h": HOLIDAY_LABELS[base]}
+    return value
