@@ -196,7 +196,7 @@ def run_size(n: int, *, due_fraction: float, batch_size: int, seed: int) -> dict
     info = build(company, the_set, n=n, due_fraction=due_fraction, now=now, seed=seed)
     # warm-up as in a long-running worker: imports, URL table; nothing is due a month earlier
     sweep(now=now - timedelta(days=30), batch_size=batch_size)
-    from kefu.sla.sweep import _ticket_url
+    from kefu.tickets.clocks import _ticket_url
 
     _ticket_url("1")
     t0 = time.perf_counter()

@@ -8,11 +8,9 @@ class SlaConfig(AppConfig):
     verbose_name = _("服务承诺与时限")
 
     def ready(self) -> None:
-        from kefu.sla import attach
         from kefu.sla.models import CalendarOverride, CalendarYear, CommitmentSet
         from kefu.sla.selectors import calendar_rows, published_sets
 
-        attach.register()
         # This process sees its own changes at once (others within a minute: kefu.core.caching).
         calendar_rows.clear_when_changed(CalendarOverride, CalendarYear)
         published_sets.clear_when_changed(CommitmentSet)

@@ -8,8 +8,11 @@ class TicketsConfig(AppConfig):
     verbose_name = _("工单")
 
     def ready(self) -> None:
+        from kefu.tickets import clocks
         from kefu.tickets.models import TicketKind, TicketSubKind
         from kefu.tickets.services.common import active_kinds
 
         # This process sees its own taxonomy changes at once (others within a minute: kefu.core.caching).
         active_kinds.clear_when_changed(TicketKind, TicketSubKind)
+        # The work-order subject of the sla engine and the listeners of this app's facts (docs/events.md).
+        clocks.register()

@@ -303,7 +303,7 @@ def _row(t) -> dict:
 
 def _rows_with_clocks(tickets) -> list[dict]:
     """List rows with each work order's commitment clocks, fetched in one query for the page."""
-    from kefu.sla.selectors import clocks_by_ticket
+    from kefu.tickets.clocks import clocks_by_ticket
 
     clocks = clocks_by_ticket([t.pk for t in tickets])
     return [{**_row(t), "clocks": clocks[t.pk]} for t in tickets]

@@ -14,7 +14,8 @@ from kefu.accounts.scoping import assert_perm
 from kefu.customers.models import Customer, Premise
 from kefu.customers.normalize import normalize_phone
 from kefu.core.errors import DomainError, Forbidden
-from kefu.tickets import hooks
+from kefu.core.events import publish
+from kefu.tickets.facts import TicketCreated, TicketReplied
 from kefu.tickets.models import Channel, Severity, Ticket, TicketEvent, TicketLink, Title
 from kefu.tickets.selectors import open_duplicates, tickets_visible_to
 from kefu.tickets.states import TicketState
@@ -212,9 +213,9 @@ def ticket_create(
                     actor=by,
                     detail={"backdated": True, "received_at": received.isoformat(), "reason": backdate_reason},
                 )
-            hooks.fire_on_commit(hooks.TICKET_CREATED, ticket_id=ticket.pk, ticket=ticket)
+            publish(TicketCreated(ticket_id=ticket.pk, ticket=ticket))
             if reply is not None and not resolved_on_call:  # resolved on the call: the state stands for it
-                hooks.fire_on_commit(hooks.TICKET_REPLIED, ticket_id=ticket.pk, at=reply.at, event_id=reply.pk, via=channel)
+                publish(TicketReplied(ticket_id=ticket.pk, at=reply.at, event_id=reply.pk, via=channel))
     except IntegrityError:
         # A repeated idempotency key (a retry, or two requests racing): the first work order wins.
         if key:

@@ -15,7 +15,8 @@ from kefu.accounts.models import User
 from kefu.accounts.roles import Perm, role_allows
 from kefu.accounts.scoping import assert_perm
 from kefu.core.errors import DomainError, Forbidden, NotFound
-from kefu.tickets import hooks
+from kefu.core.events import publish
+from kefu.tickets.facts import TicketReplied
 from kefu.tickets.models import Attachment, Channel, Ticket, TicketEvent, TicketLink
 from kefu.tickets.selectors import tickets_visible_to
 from kefu.tickets.states import can_move, FINAL_STATES, TicketState
@@ -59,7 +60,7 @@ def ticket_comment(*, ticket_id: int, by: User, text: str) -> TicketEvent:
 def ticket_reply(*, ticket_id: int, by: User, text: str, via: str = Channel.HOTLINE) -> TicketEvent:
     """What was told to the customer (by phone, SMS, letter …), by the owner, assignee or a lead.
 
-    Fires hooks.TICKET_REPLIED after the commit (ticket_id, at, event_id, via): the reply is what
+    Publishes TicketReplied (kefu.tickets.facts) after the commit: the reply is what
     stops the "answer within N working days" commitments (C6 complaints, C14 consultations)."""
     ticket = _open_for_notes(ticket_id, by)
     if not is_handler(by, ticket):
@@ -70,7 +71,7 @@ def ticket_reply(*, ticket_id: int, by: User, text: str, via: str = Channel.HOTL
     with transaction.atomic():
         Ticket.objects.filter(pk=ticket.pk).update(updated_at=timezone.now())
         event = _event(ticket, TicketEvent.Kind.REPLY, by, {"text": text, "via": via})
-        hooks.fire_on_commit(hooks.TICKET_REPLIED, ticket_id=ticket.pk, at=event.at, event_id=event.pk, via=via)
+        publish(TicketReplied(ticket_id=ticket.pk, at=event.at, event_id=event.pk, via=via))
     return event
 
 

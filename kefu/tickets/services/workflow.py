@@ -12,7 +12,8 @@ from kefu.accounts.models import Department, Team, User
 from kefu.accounts.roles import Perm, role_allows
 from kefu.accounts.scoping import assert_perm
 from kefu.core.errors import Conflict, DomainError, Forbidden, NotFound
-from kefu.tickets import hooks
+from kefu.core.events import publish
+from kefu.tickets.facts import TicketKindChanged, TicketStateChanged
 from kefu.tickets.models import HandOver, Severity, Ticket, TicketEvent
 from kefu.tickets.states import (
     can_move,
@@ -64,7 +65,7 @@ def _apply_state(ticket: Ticket, to: str, by: User, *, reason: str, cancel_reaso
     if cancel_reason:
         payload["cancel_reason"] = cancel_reason
     _event(ticket, TicketEvent.Kind.STATE_CHANGED, by, payload)
-    hooks.fire_on_commit(hooks.TICKET_STATE_CHANGED, ticket_id=ticket.pk, source=source, target=to)
+    publish(TicketStateChanged(ticket_id=ticket.pk, source=source, target=to))
 
 
 def _validate_move(ticket: Ticket, to: str, by: User, reason: str, cancel_reason: str) -> tuple[str, str]:
@@ -180,7 +181,7 @@ def ticket_reclassify(
     *, ticket_id: int, by: User, version: int | None, kind: str, sub_kind: str | None = None, reason: str = ""
 ) -> Ticket:
     """Change the kind / sub-kind (the agent classified the call wrongly). The commitment clocks are
-    recomputed by the `ticket_kind_changed` hook (kefu.sla)."""
+    recomputed by the TicketKindChanged listener (kefu.tickets.clocks)."""
     with transaction.atomic():
         ticket = _lock(ticket_id, by)
         _check_version(ticket, version)
@@ -200,7 +201,7 @@ def ticket_reclassify(
             by,
             {"before": before, "kind": kind_obj.code, "sub_kind": sub_obj.code if sub_obj else None, "reason": reason},
         )
-        hooks.fire_on_commit(hooks.TICKET_KIND_CHANGED, ticket_id=ticket.pk)
+        publish(TicketKindChanged(ticket_id=ticket.pk))
     return ticket
 
 
