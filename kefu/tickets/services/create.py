@@ -16,7 +16,8 @@ from kefu.customers.normalize import normalize_phone
 from kefu.core.errors import DomainError, Forbidden
 from kefu.core.events import publish
 from kefu.tickets.facts import TicketCreated, TicketReplied
-from kefu.tickets.models import Channel, Severity, Ticket, TicketEvent, TicketLink, Title
+from kefu.tickets import events as timeline
+from kefu.tickets.models import Channel, Severity, Ticket, TicketLink, Title
 from kefu.tickets.selectors import open_duplicates, tickets_visible_to
 from kefu.tickets.states import TicketState
 from kefu.tickets.services.common import (
@@ -24,7 +25,6 @@ from kefu.tickets.services.common import (
     CreateResult,
     DuplicateFound,
     MAX_REASON,
-    _event,
     _link,
     _next_number,
     _require_company,
@@ -197,13 +197,10 @@ def ticket_create(
                 created_at=now,
                 updated_at=now,
             )
-            _event(
-                ticket,
-                TicketEvent.Kind.CREATED,
-                by,
-                {"kind": kind_obj.code, "channel": channel, "state": ticket.state, "resolved_on_call": resolved_on_call},
+            timeline.created(
+                ticket, by, kind_code=kind_obj.code, channel=channel, state=ticket.state, resolved_on_call=resolved_on_call
             )
-            reply = _event(ticket, TicketEvent.Kind.REPLY, by, {"text": answer, "via": channel}) if answer else None
+            reply = timeline.reply(ticket, by, text=answer, via=channel) if answer else None
             if link_target is not None:
                 _link(ticket, link_target, link_kind, by)
             if backdated:
