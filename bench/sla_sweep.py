@@ -100,6 +100,7 @@ def build(company, the_set, *, n: int, due_fraction: float, now: datetime, seed:
     from django.db import connection, transaction
 
     from kefu.sla.models import Clock, ClockAttachment
+    from kefu.tickets.clocks import SUBJECT_TYPE
     from kefu.tickets.models import Ticket, TicketKind
 
     started = time.perf_counter()
@@ -121,7 +122,7 @@ def build(company, the_set, *, n: int, due_fraction: float, now: datetime, seed:
     ids = list(Ticket.objects.filter(company=company).order_by("id").values_list("id", flat=True))
     ClockAttachment.objects.bulk_create(
         [
-            ClockAttachment(company=company, subject_type="tickets.workorder", subject_id=str(i), commitment_set=the_set)
+            ClockAttachment(company=company, subject_type=SUBJECT_TYPE, subject_id=str(i), commitment_set=the_set)
             for i in ids
         ],
         batch_size=2000,
@@ -155,7 +156,7 @@ def build(company, the_set, *, n: int, due_fraction: float, now: datetime, seed:
                 started_at = due_at - timedelta(days=1)
                 rows.append(
                     (
-                        company.pk, "tickets.workorder", subject, commitment.pk, the_set.version, *fixed,
+                        company.pk, SUBJECT_TYPE, subject, commitment.pk, the_set.version, *fixed,
                         dt(started_at), dt(due_at), dt(due_at - timedelta(hours=6)), dt(due_at + timedelta(hours=2)),
                         "running", zero, 0, False, created,
                     )
@@ -196,7 +197,7 @@ def run_size(n: int, *, due_fraction: float, batch_size: int, seed: int) -> dict
     info = build(company, the_set, n=n, due_fraction=due_fraction, now=now, seed=seed)
     # warm-up as in a long-running worker: imports, URL table; nothing is due a month earlier
     sweep(now=now - timedelta(days=30), batch_size=batch_size)
-    from kefu.sla.sweep import _ticket_url
+    from kefu.tickets.clocks import _ticket_url
 
     _ticket_url("1")
     t0 = time.perf_counter()

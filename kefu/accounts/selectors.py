@@ -88,3 +88,37 @@ def audit_events(*, user, filters: AuditFilters) -> QuerySet[AuditEvent]:
     if filters.source_ip:
         qs = qs.filter(source_ip=filters.source_ip)
     return qs.order_by("-at", "-id")
+
+
+# ---- whom a commitment clock tells (P9: level by level) ---------------------------------------
+def escalation_levels() -> tuple[str, ...]:
+    """The roles told of a commitment clock, level by level (P9 请示报告): the team lead is warned
+    before the due time (level 0), the supervisor is told of a breach (level 1), the manager of an
+    escalation (level 2)."""
+    from kefu.accounts.roles import Role
+
+    return (Role.TEAM_LEAD, Role.SUPERVISOR, Role.MANAGER)
+
+
+def escalation_recipients(company_id: int, level: int, *, team_id=None, department_id=None) -> list:
+    """Active users at escalation `level` (see `escalation_levels`): of the team, else of the
+    department, else of the whole company, oldest account first."""
+    from kefu.accounts.models import User
+
+    role = escalation_levels()[level]
+    base = User.objects.filter(company_id=company_id, role=role, is_active=True).order_by("id")
+    found: list = []
+    if team_id is not None:
+        found = list(base.filter(team_id=team_id))
+    if not found and department_id is not None:
+        found = list(base.filter(department_id=department_id))
+    if not found:
+        found = list(base)
+    return found
+
+
+def active_users(ids) -> list:
+    """The active users among `ids` (one query)."""
+    from kefu.accounts.models import User
+
+    return list(User.objects.filter(pk__in=list(ids), is_active=True))

@@ -35,6 +35,7 @@ from kefu.sla.schemas import (
 )
 from kefu.sla.models import PauseReason
 from kefu.sla.states import clock_display
+from kefu.sla.subjects import adapter_for_segment
 
 router = Router(tags=["sla"])
 
@@ -220,7 +221,7 @@ def set_business_hours(request, payload: BusinessHoursIn):
     )
 
 
-# ---- clocks of a work order (issue 4 §6) -------------------------------------------------------
+# ---- clocks of a subject, e.g. a work order (issue 4 §6) -------------------------------------------------------
 def clock_out(clock, now) -> dict:
     """A clock as the API and the pages show it (display state computed at `now`)."""
     return {
@@ -266,12 +267,15 @@ def _clock_id(clock_id: int) -> int:
     return clock_id
 
 
-@router.get("/tickets/{int:ticket_id}/clocks", response=list[ClockOut], summary="工单的承诺计时")
-def ticket_clocks(request, ticket_id: int):
-    if not 1 <= ticket_id <= 2**62:
-        raise NotFound(_("没有找到该工单，或您无权查看。"))
+@router.get("/{segment}/{int:subject_id}/clocks", response=list[ClockOut], summary="对象（如工单）的承诺计时")
+def subject_clocks(request, segment: str, subject_id: int):
+    """The clocks of one subject, e.g. GET /api/v1/sla/tickets/{id}/clocks for a work order: the
+    segment is the subject type's (kefu.sla.subjects), visibility is the subject's own (S2)."""
+    adapter = adapter_for_segment(segment)
+    if adapter is None or not 1 <= subject_id <= 2**62:
+        raise NotFound(_("未找到该计时，或您无权查看。"))
     now = timezone.now()
-    return [clock_out(c, now) for c in selectors.ticket_clocks_for_user(request.user, ticket_id)]
+    return [clock_out(c, now) for c in selectors.subject_clocks_for_user(request.user, adapter.subject_type, subject_id)]
 
 
 @router.post("/clocks/{int:clock_id}/pause", response=ClockOut, summary="暂停计时（须为承诺认可的原因）")

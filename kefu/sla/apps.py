@@ -10,14 +10,11 @@ class SlaConfig(AppConfig):
     def ready(self) -> None:
         from kefu.core.demo import register_demo_step
         from kefu.sla import demo
-
-        register_demo_step(20, "sla", demo.demo_step)  # `kefu demo`: this year's commitments
-
-        from kefu.sla import attach
         from kefu.sla.models import CalendarOverride, CalendarYear, CommitmentSet
         from kefu.sla.selectors import calendar_rows, published_sets
 
-        attach.register()
+        register_demo_step(20, "sla", demo.demo_step)  # `kefu demo`: this year's commitments
+
         # This process sees its own changes at once (others within a minute: kefu.core.caching).
         calendar_rows.clear_when_changed(CalendarOverride, CalendarYear)
         published_sets.clear_when_changed(CommitmentSet)

@@ -1,8 +1,10 @@
-"""Stable codes a commitment's applies-to filters and events refer to (C1–C20; P2 classification).
+"""The clock events a commitment starts and stops on (C1–C20): named constants, one vocabulary
+for the presets, the commitment editor and the apps that emit them.
 
-The tickets app owns the work-order taxonomy; these are the codes of its standard kinds
-(`kefu.tickets.taxonomy.STANDARD_KINDS`). Channels and severities are the tickets app's own choices,
-re-exported here so presets and forms name them in one place. Empty filter = any.
+The app that owns a subject maps its facts to these events in its `clocks.py` (e.g. a work order
+going `in_progress` emits `Event.TICKET_ARRIVED`, kefu/tickets/clocks.py) and sla matches them. The
+applies-to codes of a commitment (kind, severity, channel) belong to the subject's app: its adapter
+lists them (kefu.sla.subjects), and a test of that app checks the presets against its taxonomy.
 """
 
 from __future__ import annotations
@@ -10,22 +12,7 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from kefu.tickets.models import Channel, Severity
-
-__all__ = ["Channel", "Event", "Severity", "TicketKindCode"]
-
-
-class TicketKindCode(models.TextChoices):
-    CONSULTATION = "consultation", _("咨询")
-    COMPLAINT = "complaint", _("投诉")
-    REPAIR = "repair", _("维修")
-    EMERGENCY = "emergency", _("报警抢险")
-    INSTALLATION = "installation", _("报装")
-    INSPECTION_APPOINTMENT = "inspection_appointment", _("安检预约")
-    METER_CARD = "meter_card", _("表具与IC卡")
-    APPLIANCE = "appliance", _("燃气具")
-    SUGGESTION = "suggestion", _("意见建议")
-    PRAISE = "praise", _("表扬")
+__all__ = ["Event"]
 
 
 class Event(models.TextChoices):

@@ -78,14 +78,14 @@ class CommitmentForm(forms.ModelForm):
         ]
 
     def __init__(self, *args, **kwargs):
-        from kefu.sla.codes import Channel, Severity, TicketKindCode
         from kefu.sla.models import PauseReason
+        from kefu.sla.subjects import attribute_choices
 
         super().__init__(*args, **kwargs)
         self.fields["pause_reasons"].choices = PauseReason.choices
         any_ = [("", _("（任意）"))]
-        self.fields["ticket_kind"].widget = forms.Select(choices=any_ + list(TicketKindCode.choices))
-        self.fields["severity"].widget = forms.Select(choices=any_ + list(Severity.choices))
-        self.fields["channel"].widget = forms.Select(choices=any_ + list(Channel.choices))
+        # The codes come from the subject types' adapters (kefu.sla.subjects): sla knows no taxonomy.
+        for name in ("ticket_kind", "severity", "channel"):
+            self.fields[name].widget = forms.Select(choices=any_ + attribute_choices(name))
         self.fields["limit_value"].min_value = 1
         self.fields["note"].widget = forms.Textarea(attrs={"rows": 2})

@@ -6,6 +6,10 @@ Values of seeds 001 and 002 are documented as alternatives in docs/sla.md.
 
 `taian-antai`        — seed 000 (泰安安泰燃气 service standard) §2.2 服务承诺 and §15 电话服务.
 `laizhou-crgas-2024` — seed 004 (莱州华润燃气 服务承诺管理) 附：2024年服务承诺目标, 第三条.
+
+Applies-to codes (ticket_kind, ticket_sub_kind, severity, channel) are the stable codes of the
+tickets taxonomy, written as plain strings because sla imports no domain app;
+kefu/tickets/tests/test_clocks.py checks that every one exists there.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from dataclasses import dataclass, field
 
 from django.utils.translation import gettext_noop  # commitment names are stored in Chinese, shown translated
 
-from kefu.sla.codes import Channel, Event, Severity, TicketKindCode
+from kefu.sla.codes import Event
 from kefu.sla.models import ClockKind, LimitUnit, PauseReason
 
 ALL_REASONS = (
@@ -69,9 +73,9 @@ TAIAN_ANTAI = Preset(
             4,
             LimitUnit.HOURS,
             "000 2.2.3 一般故障排除不超过4小时",
-            ticket_kind=TicketKindCode.EMERGENCY,
+            ticket_kind="emergency",
             ticket_sub_kind="pipe_damage",
-            severity=Severity.GENERAL,
+            severity="general",
         ),
         CommitmentSpec(
             "pipeline_fault_major",
@@ -83,9 +87,9 @@ TAIAN_ANTAI = Preset(
             24,
             LimitUnit.HOURS,
             "000 2.2.3 大故障不超过24小时修复",
-            ticket_kind=TicketKindCode.EMERGENCY,
+            ticket_kind="emergency",
             ticket_sub_kind="pipe_damage",
-            severity=Severity.MAJOR,
+            severity="major",
         ),
         CommitmentSpec(
             "equipment_fault_handled",
@@ -97,7 +101,7 @@ TAIAN_ANTAI = Preset(
             6,
             LimitUnit.HOURS,
             "000 2.2.4 一般故障原则上在6小时内处理（除和客户另有约定外）",
-            ticket_kind=TicketKindCode.REPAIR,
+            ticket_kind="repair",
             pause_reasons=ALL_REASONS,
         ),
         CommitmentSpec(
@@ -110,7 +114,7 @@ TAIAN_ANTAI = Preset(
             24,
             LimitUnit.HOURS,
             "000 2.2.4 24小时内修复（除和客户另有约定外）",
-            ticket_kind=TicketKindCode.REPAIR,
+            ticket_kind="repair",
             pause_reasons=ALL_REASONS,
             note="无能力维修（不在维修范围或无配套零配件）时及时告知客户或帮助转其它渠道，并记录。",
         ),
@@ -124,7 +128,7 @@ TAIAN_ANTAI = Preset(
             72,
             LimitUnit.HOURS,
             "000 2.2.6 接到投诉电话时，立即调查并进行处理，72小时内给予客户答复",
-            ticket_kind=TicketKindCode.COMPLAINT,
+            ticket_kind="complaint",
             pause_reasons=(PauseReason.CUSTOMER_UNREACHABLE,),
         ),
         CommitmentSpec(
@@ -137,7 +141,7 @@ TAIAN_ANTAI = Preset(
             3,
             LimitUnit.RINGS,
             "000 15.2.3 电话振铃3声内接听电话",
-            channel=Channel.HOTLINE,
+            channel="hotline",
         ),
         CommitmentSpec(
             "call_resolved",
@@ -149,7 +153,7 @@ TAIAN_ANTAI = Preset(
             3,
             LimitUnit.MINUTES,
             "000 15.2.8 尽量在3分钟内为客户解决问题",
-            channel=Channel.HOTLINE,
+            channel="hotline",
             note="目标值（“尽量”），用于统计，不升级。",
         ),
         CommitmentSpec(
@@ -162,7 +166,7 @@ TAIAN_ANTAI = Preset(
             2,
             LimitUnit.WORKING_DAYS,
             "000 15.3.4 不能当即答复的问题……应在二个工作日内答复",
-            ticket_kind=TicketKindCode.CONSULTATION,
+            ticket_kind="consultation",
             pause_reasons=(PauseReason.CUSTOMER_UNREACHABLE,),
             note="来电中已答复的咨询在受理时即停止计时。",
         ),
@@ -176,7 +180,7 @@ TAIAN_ANTAI = Preset(
             2,
             LimitUnit.WORKING_DAYS,
             "000 15.3.6 二个工作日内随机电话回访",
-            ticket_kind=TicketKindCode.CONSULTATION,
+            ticket_kind="consultation",
             pause_reasons=(PauseReason.CUSTOMER_UNREACHABLE,),
             note="随机抽取的咨询才启动此计时。",
         ),
@@ -221,7 +225,7 @@ LAIZHOU_CRGAS_2024 = Preset(
             40,
             LimitUnit.MINUTES,
             "004 附表 紧急抢险服务：40分钟内到达现场",
-            ticket_kind=TicketKindCode.EMERGENCY,
+            ticket_kind="emergency",
         ),
         CommitmentSpec(
             "installation_on_site",
@@ -233,7 +237,7 @@ LAIZHOU_CRGAS_2024 = Preset(
             2,
             LimitUnit.WORKING_DAYS,
             "004 附表 预约安装服务：2个工作日内提供上门安装服务（具备安装条件）",
-            ticket_kind=TicketKindCode.INSTALLATION,
+            ticket_kind="installation",
             pause_reasons=APPOINTMENT_REASONS,
             note="不具备安装条件的不计时。",
         ),
@@ -247,7 +251,7 @@ LAIZHOU_CRGAS_2024 = Preset(
             1,
             LimitUnit.WORKING_DAYS,
             "004 附表 预约维修服务：1个工作日内提供上门维修服务",
-            ticket_kind=TicketKindCode.REPAIR,
+            ticket_kind="repair",
             pause_reasons=APPOINTMENT_REASONS,
         ),
         CommitmentSpec(
@@ -260,7 +264,7 @@ LAIZHOU_CRGAS_2024 = Preset(
             1,
             LimitUnit.WORKING_DAYS,
             "004 附表 预约安检服务：1个工作日内提供上门安检服务",
-            ticket_kind=TicketKindCode.INSPECTION_APPOINTMENT,
+            ticket_kind="inspection_appointment",
             pause_reasons=APPOINTMENT_REASONS,
         ),
         CommitmentSpec(
@@ -273,7 +277,7 @@ LAIZHOU_CRGAS_2024 = Preset(
             24,
             LimitUnit.HOURS,
             "004 附表 百尊安装服务：24小时内提供上门安装服务（具备安装条件）",
-            ticket_kind=TicketKindCode.APPLIANCE,
+            ticket_kind="appliance",
             ticket_sub_kind="install",
             pause_reasons=APPOINTMENT_REASONS,
         ),
@@ -287,7 +291,7 @@ LAIZHOU_CRGAS_2024 = Preset(
             24,
             LimitUnit.HOURS,
             "004 附表 百尊维修服务：24小时内提供上门维修服务",
-            ticket_kind=TicketKindCode.APPLIANCE,
+            ticket_kind="appliance",
             ticket_sub_kind="repair",
             pause_reasons=APPOINTMENT_REASONS,
         ),
@@ -301,7 +305,7 @@ LAIZHOU_CRGAS_2024 = Preset(
             3,
             LimitUnit.RINGS,
             "004 附表 客户服务电话：响铃3声内接听",
-            channel=Channel.HOTLINE,
+            channel="hotline",
         ),
         CommitmentSpec(
             "complaint_reply",
@@ -313,7 +317,7 @@ LAIZHOU_CRGAS_2024 = Preset(
             2,
             LimitUnit.WORKING_DAYS,
             "004 附表 处理客户意见：2个工作日答复客户意见处理情况；第三条8 两个工作日内再次回复",
-            ticket_kind=TicketKindCode.COMPLAINT,
+            ticket_kind="complaint",
             pause_reasons=(PauseReason.CUSTOMER_UNREACHABLE,),
         ),
         CommitmentSpec(
@@ -326,7 +330,7 @@ LAIZHOU_CRGAS_2024 = Preset(
             2,
             LimitUnit.WORKING_DAYS,
             "004 附表 处理客户意见：2个工作日答复客户意见处理情况；第十条17",
-            ticket_kind=TicketKindCode.SUGGESTION,
+            ticket_kind="suggestion",
             pause_reasons=(PauseReason.CUSTOMER_UNREACHABLE,),
         ),
         CommitmentSpec(
@@ -339,7 +343,7 @@ LAIZHOU_CRGAS_2024 = Preset(
             3,
             LimitUnit.MINUTES,
             "004 第三条4 尽量在3分钟内完成客户业务",
-            channel=Channel.COUNTER,
+            channel="counter",
             note="目标值（“尽量”），用于统计，不升级。",
         ),
     ),

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import reduce
 from zoneinfo import ZoneInfo
 
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext as _
 
 from kefu.accounts.scoping import readable_company_ids
 from kefu.core.caching import ProcessCache
@@ -16,6 +19,7 @@ from kefu.sla import engine
 from kefu.sla.calendar import DayInfo, OverrideDay, WorkCalendar
 from kefu.sla.models import BusinessHours, CalendarOverride, CalendarYear, Clock, Commitment, CommitmentSet
 from kefu.sla.states import ClockState
+from kefu.sla.subjects import SubjectAdapter, subject_adapter, subject_adapters
 
 
 #: Calendar rows per company: {company_id: (override rows, entered years)}; see kefu.core.caching.
@@ -81,8 +85,6 @@ def commitment_sets_visible(user) -> QuerySet[CommitmentSet]:
 def commitment_set_get(user, set_id: int) -> CommitmentSet:
     row = commitment_sets_visible(user).filter(pk=set_id).first()
     if row is None:
-        from django.utils.translation import gettext as _
-
         raise NotFound(_("未找到该服务承诺方案。"), code="not_found")
     return row
 
@@ -146,7 +148,7 @@ def commitments_matching(
     commitment_set: CommitmentSet, *, start_event: str | None = None, **attrs: str
 ) -> list[Commitment]:
     """The timed commitments of a set that apply to a request (what clocks to start), optionally
-    only those started by `start_event` (e.g. "ticket.received" when a work order is created)."""
+    only those started by `start_event` (e.g. Event.TICKET_RECEIVED when a work order is created)."""
     return [
         c
         for c in set_commitments(commitment_set)
@@ -187,26 +189,23 @@ def clocks_of(subject_type: str, subject_id: str) -> QuerySet[Clock]:
 
 
 # ---- clocks as people see them (issue 4 §5, §6) ------------------------------------------------
-TICKET_SUBJECT = "tickets.workorder"
-
-
-def ticket_clocks(ticket_id: int) -> QuerySet[Clock]:
-    """Every clock of a work order, oldest first (visibility is the caller's check)."""
+def subject_clocks(subject_type: str, subject_id) -> QuerySet[Clock]:
+    """Every clock of a subject, oldest first (visibility is the caller's check)."""
     return (
-        Clock.objects.filter(subject_type=TICKET_SUBJECT, subject_id=str(ticket_id))
+        Clock.objects.filter(subject_type=subject_type, subject_id=str(subject_id))
         .select_related("commitment")
         .prefetch_related("pauses__by", "pauses__ended_by")
         .order_by("started_at", "id")
     )
 
 
-def clocks_by_ticket(ticket_ids) -> dict[int, list[Clock]]:
-    """The live (not cancelled) clocks of many work orders in one query, keyed by work-order id —
-    for the work-order list, which shows a countdown per row (issue 4 §5)."""
-    out: dict[int, list[Clock]] = {int(i): [] for i in ticket_ids}
+def clocks_by_subject(subject_type: str, subject_ids) -> dict[int, list[Clock]]:
+    """The live (not cancelled) clocks of many subjects in one query, keyed by (integer) subject id
+    — for a list page that shows a countdown per row (issue 4 §5)."""
+    out: dict[int, list[Clock]] = {int(i): [] for i in subject_ids}
     qs = (
-        Clock.objects.filter(subject_type=TICKET_SUBJECT, subject_id__in=[str(i) for i in out])
-        .exclude(state="cancelled")
+        Clock.objects.filter(subject_type=subject_type, subject_id__in=[str(i) for i in out])
+        .exclude(state=ClockState.CANCELLED)
         .select_related("commitment")
         .order_by("started_at", "id")
     )
@@ -215,20 +214,23 @@ def clocks_by_ticket(ticket_ids) -> dict[int, list[Clock]]:
     return out
 
 
-def ticket_clocks_for_user(user, ticket_id: int) -> QuerySet[Clock]:
-    """The clocks of a work order the user may see — the work order's own visibility decides
-    (kefu.tickets.selectors.ticket_get; NotFound otherwise, S2)."""
-    from kefu.tickets.selectors import ticket_get
+def _adapter(subject_type: str) -> SubjectAdapter:
+    adapter = subject_adapter(subject_type)
+    if adapter is None:
+        raise NotFound(_("未找到该计时，或您无权查看。"))
+    return adapter
 
-    ticket_get(user=user, ticket_id=ticket_id)
-    return ticket_clocks(ticket_id)
+
+def subject_clocks_for_user(user, subject_type: str, subject_id) -> QuerySet[Clock]:
+    """The clocks of a subject the user may see — the subject's own visibility decides (its
+    adapter's `assert_visible`, e.g. a work order's ticket_get; NotFound otherwise, S2)."""
+    _adapter(subject_type).assert_visible(user, str(subject_id))
+    return subject_clocks(subject_type, subject_id)
 
 
 def clock_for_user(user, clock_id: int) -> Clock:
-    """One clock the user may see: a work order's clock if they may see the work order; any other
-    subject's clock within their companies. NotFound otherwise (S2)."""
-    from django.utils.translation import gettext as _
-
+    """One clock the user may see: a registered subject's clock if they may see the subject; any
+    other subject's clock within their companies. NotFound otherwise (S2)."""
     clock = (
         Clock.objects.select_related("commitment", "company")
         .filter(pk=clock_id, company_id__in=readable_company_ids(user))
@@ -236,41 +238,32 @@ def clock_for_user(user, clock_id: int) -> Clock:
     )
     if clock is None:
         raise NotFound(_("未找到该计时，或您无权查看。"))
-    if clock.subject_type == TICKET_SUBJECT:
-        from kefu.tickets.selectors import ticket_get
-
+    adapter = subject_adapter(clock.subject_type)
+    if adapter is not None:
         try:
-            ticket_get(user=user, ticket_id=int(clock.subject_id))
+            adapter.assert_visible(user, clock.subject_id)
         except (NotFound, ValueError):
             raise NotFound(_("未找到该计时，或您无权查看。")) from None
     return clock
 
 
-def _team_ticket_ids(user, team_id: int | None):
-    """Work orders of a team: those passed to it, and those its people own as first contact (P1:
-    the owner stays accountable while another department works on it)."""
-    from django.db.models import CharField
-    from django.db.models.functions import Cast
-
-    from kefu.tickets.selectors import tickets_visible_to
-
-    qs = tickets_visible_to(user)
-    if team_id is not None:
-        qs = qs.filter(Q(assigned_team_id=team_id) | Q(owner__team_id=team_id))
-    return qs.annotate(sid=Cast("pk", output_field=CharField())).values("sid")
+def _queue_clocks(user, team_id: int | None) -> QuerySet[Clock]:
+    """Clocks of the subjects the user may see (of a team: as each subject type's adapter says)."""
+    parts = [
+        Q(subject_type=a.subject_type, subject_id__in=a.visible_ids(user, team_id=team_id)) for a in subject_adapters()
+    ]
+    if not parts:
+        return Clock.objects.none()
+    return Clock.objects.filter(reduce(operator.or_, parts))
 
 
 def queue_due_soon(user, *, team_id: int | None, now: datetime) -> QuerySet[Clock]:
-    """Running clocks past their warning time and not yet due, on work orders of the team the
-    user may see — the "due soon" queue, soonest first (issue 4 §5)."""
+    """Running clocks past their warning time and not yet due, on subjects of the team the user
+    may see (work orders: passed to the team or owned by its people, P1) — the "due soon" queue,
+    soonest first (issue 4 §5)."""
     return (
-        Clock.objects.filter(
-            subject_type=TICKET_SUBJECT,
-            subject_id__in=_team_ticket_ids(user, team_id),
-            state=ClockState.RUNNING,
-            warn_at__lte=now,
-            due_at__gte=now,
-        )
+        _queue_clocks(user, team_id)
+        .filter(state=ClockState.RUNNING, warn_at__lte=now, due_at__gte=now)
         .select_related("commitment")
         .order_by("due_at")
     )
@@ -279,7 +272,7 @@ def queue_due_soon(user, *, team_id: int | None, now: datetime) -> QuerySet[Cloc
 def queue_breached(user, *, team_id: int | None, now: datetime) -> QuerySet[Clock]:
     """Clocks past due and not stopped (marked or not yet swept), oldest breach first."""
     return (
-        Clock.objects.filter(subject_type=TICKET_SUBJECT, subject_id__in=_team_ticket_ids(user, team_id))
+        _queue_clocks(user, team_id)
         .filter(Q(state=ClockState.BREACHED) | Q(state=ClockState.RUNNING, due_at__lt=now))
         .select_related("commitment")
         .order_by("due_at")

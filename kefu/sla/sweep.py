@@ -3,14 +3,16 @@
 One sweep, run every minute by the worker (`kefu.sla.tasks`) or once by `kefu sla-sweep`:
 
 1. **breach** — running clocks past their due time become `breached` (and clocks another path
-   marked breached but nobody was told about): the supervisor(s) of the work order's department
-   (else of the company) are notified; escalation level 1.
+   marked breached but nobody was told about): the supervisor(s) of the subject's department
+   (else of the company; the subject's adapter says which, kefu.sla.subjects) are notified; escalation level 1.
 2. **escalate** — breached clocks at level 1 whose `escalate_at` (due + the commitment's
    `escalate_after`) has passed: the manager(s) are notified; level 2 (P9, level by level).
 3. **warn** — running clocks whose `warn_at` (75 % of the limit by default) has passed and that
-   are not yet due: the owner (and the assignee) and the team lead(s) are warned.
-4. **attach** — open work orders without clocks (the process died between their commit and the
-   creation hook) get them now.
+   are not yet due: the subject's own people (a work order's owner and assignee) and the team
+   lead(s) are warned.
+4. **catch up** — every subject type's catch-up (kefu.sla.subjects): e.g. open work orders without
+   clocks (the process died between their commit and the creation listener) get them now, and
+   clocks a lost state / reply / kind listener left behind are brought up to the work order's facts.
 
 Exactly once, nothing lost: every phase takes its rows in batches, each batch in its own
 transaction which (a) claims the rows — `SELECT … FOR UPDATE SKIP LOCKED` on PostgreSQL, so a
@@ -28,25 +30,24 @@ import logging
 import time as _time
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
-from functools import lru_cache
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import QuerySet
-from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from kefu.sla.attach import SUBJECT_TYPE, ticket_clocks_attach, tickets_without_clocks
+from kefu.accounts.selectors import active_users, escalation_recipients
 from kefu.sla.models import Clock
 from kefu.sla.states import ClockState
+from kefu.sla.subjects import SubjectInfo, subject_adapter, subject_adapters
 
 logger = logging.getLogger("kefu.sla")
 
 DEFAULT_BATCH = 500
-ATTACH_LOOKBACK = timedelta(days=7)
-ATTACH_GRACE = timedelta(minutes=1)
+
+# Escalation levels (kefu.accounts.selectors.escalation_levels, P9): who is told at each phase.
+WARN_LEVEL, BREACH_LEVEL, ESCALATE_LEVEL = 0, 1, 2
 
 # Notification kinds of this app (the notification centre shows them; the board counts them).
 KIND_WARN = "sla.warning"
@@ -72,6 +73,7 @@ class SweepResult:
     escalated: int = 0
     notifications: int = 0
     attached: int = 0
+    repaired: int = 0
     batches: int = 0
     fallback_clocks: int = 0
     seconds: float = 0.0
@@ -83,34 +85,34 @@ class SweepResult:
 
 # ---- who is told -------------------------------------------------------------------------------
 class Recipients:
-    """Looks up and caches the people to notify for a sweep (owner, team lead, supervisor, manager).
-
-    Work-order facts come from kefu.tickets (one query per batch); people from kefu.accounts,
-    cached per team / department / company for the whole sweep."""
+    """Looks up and caches the people to notify for a sweep: the subjects' own people and labels
+    from their adapters (kefu.sla.subjects, one query per batch and subject type), and the team
+    lead / supervisor / manager from kefu.accounts (cached per team / department / company for the
+    whole sweep)."""
 
     def __init__(self) -> None:
         self._users: dict[int, object] = {}
-        self._by_role: dict[tuple, list] = {}
+        self._by_level: dict[tuple, list] = {}
 
-    def tickets(self, ids: Iterable[str]) -> dict[str, dict]:
-        from kefu.tickets.models import Ticket
-
-        pks = [int(i) for i in ids if str(i).isdigit()]
-        if not pks:
-            return {}
-        rows = Ticket.objects.filter(pk__in=pks).values(
-            "id", "number", "owner_id", "assigned_to_id", "assigned_team_id", "assigned_department_id",
-            "owner__team_id", "owner__department_id",
-        )
-        return {str(r["id"]): r for r in rows}
+    def subjects(self, rows: list[dict]) -> dict[tuple[str, str], SubjectInfo]:
+        """SubjectInfo per (subject_type, subject_id) of a batch's rows (unknown types are left out)."""
+        by_type: dict[str, list[str]] = {}
+        for r in rows:
+            by_type.setdefault(r["subject_type"], []).append(str(r["subject_id"]))
+        out: dict[tuple[str, str], SubjectInfo] = {}
+        for subject_type, ids in by_type.items():
+            adapter = subject_adapter(subject_type)
+            if adapter is None:
+                continue
+            for sid, info in adapter.describe(ids).items():
+                out[(subject_type, str(sid))] = info
+        return out
 
     def users(self, ids: Iterable[int | None]) -> list:
-        from kefu.accounts.models import User
-
         want = [i for i in ids if i is not None]
         missing = [i for i in want if i not in self._users]
         if missing:
-            for u in User.objects.filter(pk__in=missing, is_active=True):
+            for u in active_users(missing):
                 self._users[u.pk] = u
         seen, out = set(), []
         for i in want:
@@ -120,47 +122,21 @@ class Recipients:
                 out.append(u)
         return out
 
-    def by_role(self, company_id: int, role: str, *, team_id=None, department_id=None) -> list:
-        """Active users of `role` in the team, else the department, else the whole company."""
-        from kefu.accounts.models import User
-
-        key = (company_id, role, team_id, department_id)
-        if key not in self._by_role:
-            base = User.objects.filter(company_id=company_id, role=role, is_active=True).order_by("id")
-            found: list = []
-            if team_id is not None:
-                found = list(base.filter(team_id=team_id))
-            if not found and department_id is not None:
-                found = list(base.filter(department_id=department_id))
-            if not found:
-                found = list(base)
-            self._by_role[key] = found
-        return self._by_role[key]
+    def at_level(self, company_id: int, level: int, *, team_id=None, department_id=None) -> list:
+        """The people at escalation `level` (kefu.accounts.selectors.escalation_levels) of the team,
+        else the department, else the whole company."""
+        key = (company_id, level, team_id, department_id)
+        if key not in self._by_level:
+            self._by_level[key] = escalation_recipients(
+                company_id, level, team_id=team_id, department_id=department_id
+            )
+        return self._by_level[key]
 
 
-_URL_PLACEHOLDER = 987654321
-
-
-@lru_cache(maxsize=1)
-def _ticket_url_template() -> str:
-    try:
-        return reverse("tickets:detail", args=[_URL_PLACEHOLDER])
-    except NoReverseMatch:
-        return ""
-
-
-def _ticket_url(ticket_id: str) -> str:
-    """The work order's page (reversed once per process, not once per notification)."""
-    template = _ticket_url_template()
-    if not template or not str(ticket_id).isdigit():
-        return ""
-    return template.replace(str(_URL_PLACEHOLDER), str(int(ticket_id)))
-
-
-def _label(row: dict, ticket: dict | None) -> str:
-    number = ticket["number"] if ticket else f"{row['subject_type']}#{row['subject_id']}"
-    return _("工单 %(n)s「%(c)s %(name)s」") % {
-        "n": number,
+def _label(row: dict, info: SubjectInfo | None) -> str:
+    subject = info.label if info else f"{row['subject_type']}#{row['subject_id']}"
+    return _("%(subject)s「%(c)s %(name)s」") % {
+        "subject": subject,
         "c": row["commitment__spec_id"],
         "name": row["commitment__name"],
     }
@@ -240,59 +216,55 @@ class Outbox:
 
 
 def _notify_warn(rows: list[dict], rc: Recipients) -> int:
-    tickets = rc.tickets(r["subject_id"] for r in rows if r["subject_type"] == SUBJECT_TYPE)
+    subjects = rc.subjects(rows)
     out = Outbox()
     for r in rows:
-        t = tickets.get(str(r["subject_id"])) if r["subject_type"] == SUBJECT_TYPE else None
-        people = []
-        if t is not None:
-            people = rc.users([t["owner_id"], t["assigned_to_id"]])
-            team = t["assigned_team_id"] or t["owner__team_id"]
-            dept = t["assigned_department_id"] or t["owner__department_id"]
-            people += rc.by_role(r["company_id"], "team_lead", team_id=team, department_id=dept)
+        info = subjects.get((r["subject_type"], str(r["subject_id"])))
+        if info is not None:
+            people = rc.users(info.warn_user_ids)
+            people += rc.at_level(r["company_id"], WARN_LEVEL, team_id=info.team_id, department_id=info.department_id)
         else:
-            people = rc.by_role(r["company_id"], "team_lead")
-        title = _("%(t)s 将于 %(d)s 到期") % {"t": _label(r, t), "d": _local(r["due_at"])}
+            people = rc.at_level(r["company_id"], WARN_LEVEL)
+        title = _("%(t)s 将于 %(d)s 到期") % {"t": _label(r, info), "d": _local(r["due_at"])}
         body = _("请在到期前处理，超时将通知主管。")
         for p in _unique(people):
             out.add(
                 p, kind=KIND_WARN, title=title, key=f"clock:{r['id']}:warn", body=body,
-                url=_ticket_url(r["subject_id"]) if t else "", level="warning",
+                url=info.url if info else "", level="warning",
             )
     return out.flush()
 
 
-def _escalation_targets(r: dict, t: dict | None, rc: Recipients, role: str) -> list:
-    dept = (t["assigned_department_id"] or t["owner__department_id"]) if t else None
-    return rc.by_role(r["company_id"], role, department_id=dept)
+def _escalation_targets(r: dict, info: SubjectInfo | None, rc: Recipients, level: int) -> list:
+    return rc.at_level(r["company_id"], level, department_id=info.department_id if info else None)
 
 
 def _notify_breach(rows: list[dict], rc: Recipients) -> int:
-    tickets = rc.tickets(r["subject_id"] for r in rows if r["subject_type"] == SUBJECT_TYPE)
+    subjects = rc.subjects(rows)
     out = Outbox()
     for r in rows:
-        t = tickets.get(str(r["subject_id"])) if r["subject_type"] == SUBJECT_TYPE else None
-        title = _("%(t)s 已超时（应于 %(d)s 前完成）") % {"t": _label(r, t), "d": _local(r["due_at"])}
+        info = subjects.get((r["subject_type"], str(r["subject_id"])))
+        title = _("%(t)s 已超时（应于 %(d)s 前完成）") % {"t": _label(r, info), "d": _local(r["due_at"])}
         body = _("超时已升级至主管；未处理将继续升级至经理。")
-        for p in _unique(_escalation_targets(r, t, rc, "supervisor")):
+        for p in _unique(_escalation_targets(r, info, rc, BREACH_LEVEL)):
             out.add(
                 p, kind=KIND_BREACH, title=title, key=f"clock:{r['id']}:breach", body=body,
-                url=_ticket_url(r["subject_id"]) if t else "", level="alert",
+                url=info.url if info else "", level="alert",
             )
     return out.flush()
 
 
 def _notify_escalate(rows: list[dict], rc: Recipients) -> int:
-    tickets = rc.tickets(r["subject_id"] for r in rows if r["subject_type"] == SUBJECT_TYPE)
+    subjects = rc.subjects(rows)
     out = Outbox()
     for r in rows:
-        t = tickets.get(str(r["subject_id"])) if r["subject_type"] == SUBJECT_TYPE else None
-        title = _("%(t)s 超时未处理，已升级至经理") % {"t": _label(r, t)}
+        info = subjects.get((r["subject_type"], str(r["subject_id"])))
+        title = _("%(t)s 超时未处理，已升级至经理") % {"t": _label(r, info)}
         body = _("应于 %(d)s 前完成，主管已于超时时收到通知。") % {"d": _local(r["due_at"])}
-        for p in _unique(_escalation_targets(r, t, rc, "manager")):
+        for p in _unique(_escalation_targets(r, info, rc, ESCALATE_LEVEL)):
             out.add(
                 p, kind=KIND_ESCALATE, title=title, key=f"clock:{r['id']}:escalate:2", body=body,
-                url=_ticket_url(r["subject_id"]) if t else "", level="alert",
+                url=info.url if info else "", level="alert",
             )
     return out.flush()
 
@@ -377,18 +349,22 @@ def sweep(
         **common,
     )
 
-    # 4. work orders whose creation hook was lost
-    if attach and (deadline is None or _time.monotonic() < deadline):
-        lookback = timedelta(days=int(getattr(settings, "KEFU_SLA_ATTACH_LOOKBACK_DAYS", ATTACH_LOOKBACK.days)))
-        for ticket_id in tickets_without_clocks(now=now, lookback=lookback, grace=ATTACH_GRACE, limit=batch_size):
+    # 4. subjects whose event listener was lost: every subject type's catch-up (kefu.sla.subjects)
+    if attach:
+        for adapter in subject_adapters():
+            if deadline is not None and _time.monotonic() >= deadline:
+                break
             try:
-                if ticket_clocks_attach(ticket_id, by_sweep=True) is not None:
-                    result.attached += 1
-            except Exception as exc:  # one bad work order must not stop the sweep
-                logger.exception("attaching clocks to work order %s failed", ticket_id)
-                result.errors.append(f"attach {ticket_id}: {exc}")
+                done = adapter.catch_up(now=now, limit=batch_size)
+            except Exception as exc:  # one subject type's failure must not stop the sweep
+                logger.exception("catch-up of %s failed", adapter.subject_type)
+                result.errors.append(f"catch-up {adapter.subject_type}: {exc}")
+                continue
+            result.attached += done.attached
+            result.repaired += done.repaired
+            result.errors.extend(done.errors)
 
     result.seconds = round(_time.monotonic() - started, 3)
-    if result.warned or result.breached or result.escalated or result.attached:
+    if result.warned or result.breached or result.escalated or result.attached or result.repaired:
         logger.info("sla sweep: %s", result.as_dict())
     return result

@@ -23,6 +23,7 @@ from kefu.sla.api import fallback_warning
 from kefu.sla.calendar import OFFICIAL_YEARS
 from kefu.sla.forms import NoticeForm, OverrideEditForm, RangeForm
 from kefu.sla.models import CalendarOverride, CalendarYear
+from kefu.sla.subjects import subject_adapter
 
 WEEKDAYS = [
     pgettext_lazy("weekday", "一"),
@@ -206,12 +207,17 @@ def _teams(user):
     return Team.objects.filter(company_id=user.company_id, is_active=True).select_related("department")
 
 
-def _ticket_numbers(clocks) -> dict[str, dict]:
-    from kefu.tickets.models import Ticket
-
-    ids = [int(c.subject_id) for c in clocks if c.subject_id.isdigit()]
-    rows = Ticket.objects.filter(pk__in=ids).values("id", "number", "owner__full_name", "owner__username", "state")
-    return {str(r["id"]): r for r in rows}
+def _subjects(clocks) -> dict[tuple[str, str], object]:
+    """Label, link and owner of the clocks' subjects, from their adapters (kefu.sla.subjects)."""
+    by_type: dict[str, list[str]] = {}
+    for c in clocks:
+        by_type.setdefault(c.subject_type, []).append(c.subject_id)
+    out = {}
+    for subject_type, ids in by_type.items():
+        adapter = subject_adapter(subject_type)
+        if adapter is not None:
+            out.update({(subject_type, sid): info for sid, info in adapter.describe(ids).items()})
+    return out
 
 
 @login_required
@@ -236,14 +242,14 @@ def queue(request: HttpRequest, which: str) -> HttpResponse:
     qs = pick(request.user, team_id=team_id, now=now)
     total = qs.count()
     clocks = list(qs[:QUEUE_LIMIT])
-    tickets = _ticket_numbers(clocks)
+    subjects = _subjects(clocks)
     return render(
         request,
         "sla/queue.html",
         {
             "which": which,
             "title": _("即将到期") if which == "due-soon" else _("已超时"),
-            "lines": [dict(clock_line(c, now), ticket=tickets.get(c.subject_id)) for c in clocks],
+            "lines": [dict(clock_line(c, now), subject=subjects.get((c.subject_type, c.subject_id))) for c in clocks],
             "total": total,
             "limit": QUEUE_LIMIT,
             "teams": _teams(request.user),

@@ -9,12 +9,12 @@ class TicketsConfig(AppConfig):
 
     def ready(self) -> None:
         from kefu.core.demo import register_demo_step
-        from kefu.tickets import demo
-
-        register_demo_step(30, "tickets", demo.demo_step)  # `kefu demo`: a few days of work orders
-
+        from kefu.tickets import clocks, demo
         from kefu.tickets.models import TicketKind, TicketSubKind
         from kefu.tickets.services.common import active_kinds
 
         # This process sees its own taxonomy changes at once (others within a minute: kefu.core.caching).
         active_kinds.clear_when_changed(TicketKind, TicketSubKind)
+        register_demo_step(30, "tickets", demo.demo_step)  # `kefu demo`: a few days of work orders
+        # The work-order subject of the sla engine and the listeners of this app's facts (docs/events.md).
+        clocks.register()

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
+from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop  # names are stored in Chinese, shown translated
 
 from kefu.tickets.models import Severity, TicketKind, TicketSubKind
@@ -64,6 +65,21 @@ STANDARD_KINDS: tuple[KindSpec, ...] = (
     KindSpec("suggestion", gettext_noop("意见建议")),
     KindSpec("praise", gettext_noop("表扬")),
 )
+
+
+class KindCode(models.TextChoices):
+    """The codes of the standard kinds (STANDARD_KINDS), for choosing one in a commitment's filter."""
+
+    CONSULTATION = "consultation", _("咨询")
+    COMPLAINT = "complaint", _("投诉")
+    REPAIR = "repair", _("维修")
+    EMERGENCY = "emergency", _("报警抢险")
+    INSTALLATION = "installation", _("报装")
+    INSPECTION_APPOINTMENT = "inspection_appointment", _("安检预约")
+    METER_CARD = "meter_card", _("表具与IC卡")
+    APPLIANCE = "appliance", _("燃气具")
+    SUGGESTION = "suggestion", _("意见建议")
+    PRAISE = "praise", _("表扬")
 
 
 def taxonomy_seed(*, company) -> int:

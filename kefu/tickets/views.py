@@ -23,7 +23,8 @@ from kefu.core.errors import DomainError, Forbidden
 from kefu.tickets import services
 from kefu.tickets.downloads import attachment_response
 from kefu.tickets.forms import FilterForm, HandOverForm, TicketForm, TransitionForm
-from kefu.tickets.models import HandOver, TicketEvent, TicketLink
+from kefu.tickets.events import TimelineEntry
+from kefu.tickets.models import HandOver, TicketLink
 from kefu.tickets.selectors import (
     TicketFilter,
     pending_hand_overs_for,
@@ -296,7 +297,7 @@ def _row(t) -> dict:
 
 def _rows_with_clocks(tickets) -> list[dict]:
     """List rows with each work order's commitment clocks, fetched in one query for the page."""
-    from kefu.sla.selectors import clocks_by_ticket
+    from kefu.tickets.clocks import clocks_by_ticket
 
     clocks = clocks_by_ticket([t.pk for t in tickets])
     return [{**_row(t), "clocks": clocks[t.pk]} for t in tickets]
@@ -335,7 +336,6 @@ def detail(request: HttpRequest, ticket_id: int) -> HttpResponse:
         return render(request, "tickets/refused.html", {"message": exc.message}, status=404)
     user = request.user
     events = list(t.events.select_related("actor").order_by("at", "id"))
-    labels = dict(TicketEvent.Kind.choices)
     attachments = list(t.attachments.order_by("uploaded_at", "id"))
     # Files open only within one's own company (ticket_attachment_open); a group reader sees the names.
     can_open_files = t.company_id == user.company_id
@@ -354,8 +354,8 @@ def detail(request: HttpRequest, ticket_id: int) -> HttpResponse:
             **ticket_personal_data(t),
             "state": state_label(t.state),
             "events": [
-                (e, labels.get(e.kind, e.kind), describe_event(e), openable.get((e.payload or {}).get("attachment_id")))
-                for e in events
+                (entry.event, entry.label, entry.text, openable.get(entry.attachment_id))
+                for entry in map(TimelineEntry, events)
             ],
             "attachments": attachments,
             "can_open_files": can_open_files,
@@ -369,28 +369,6 @@ def detail(request: HttpRequest, ticket_id: int) -> HttpResponse:
             "links": links,
         },
     )
-
-
-def describe_event(e: TicketEvent) -> str:
-    """One line of text for a timeline entry, from its payload."""
-    p = e.payload or {}
-    parts: list[str] = []
-    if e.kind == TicketEvent.Kind.STATE_CHANGED:
-        parts.append(f"{state_label(p.get('from', ''))} → {state_label(p.get('to', ''))}")
-    if e.kind == TicketEvent.Kind.ASSIGNED:
-        parts.append(" / ".join(x for x in (p.get("department"), p.get("team"), p.get("user")) if x))
-    if e.kind in (TicketEvent.Kind.HANDED_OVER, TicketEvent.Kind.REASSIGNED, TicketEvent.Kind.ESCALATED) and p.get("to"):
-        parts.append(_("给 %(who)s") % {"who": p["to"]})
-    if e.kind == TicketEvent.Kind.LINKED:
-        parts.append(f"{p.get('kind', '')} {p.get('target') or p.get('source') or ''}")
-    if e.kind == TicketEvent.Kind.CONTACT_ATTEMPT:
-        parts.append(services.CONTACT_OUTCOMES.get(p.get("outcome", ""), ""))
-    if e.kind == TicketEvent.Kind.ATTACHMENT:
-        parts.append(p.get("name", ""))
-    for key in ("text", "reason", "note"):
-        if p.get(key):
-            parts.append(str(p[key]))
-    return " · ".join(x for x in parts if x)
 
 
 @login_required

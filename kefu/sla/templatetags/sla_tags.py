@@ -1,6 +1,7 @@
-"""`{% load sla_tags %}{% ticket_clocks ticket %}` — a work order's commitment clocks as coloured
+"""`{% load sla_tags %}{% subject_clocks ticket %}` — the commitment clocks of a subject (any
+model whose app registered a subject adapter, kefu.sla.subjects, e.g. a work order) as coloured
 countdowns (issue 4 §5): running, due soon, breached, paused, met. `compact=True` gives one line
-for the work-order list.
+for a list page.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from kefu.sla import selectors
-from kefu.sla.states import DISPLAY_LABELS, clock_display
+from kefu.sla.states import DISPLAY_LABELS, ClockState, clock_display
+from kefu.sla.subjects import adapter_for_model
 
 register = template.Library()
 
@@ -54,12 +56,18 @@ def clock_line(clock, now: datetime) -> dict:
 
 
 @register.inclusion_tag("sla/_ticket_clocks.html")
-def ticket_clocks(ticket, compact: bool = False, clocks=None):
-    """The clocks of `ticket` (a kefu.tickets Ticket) — cancelled clocks are left out. A list page
-    passes `clocks` fetched for all its rows at once (selectors.clocks_by_ticket)."""
+def subject_clocks(subject, compact: bool = False, clocks=None):
+    """The clocks of `subject` (its model's adapter names the subject type) — cancelled clocks are
+    left out. A list page passes `clocks` fetched for all its rows at once
+    (selectors.clocks_by_subject)."""
     now = timezone.now()
     if clocks in (None, ""):  # "" is what the template passes for a missing variable
-        clocks = list(selectors.ticket_clocks(ticket.pk).exclude(state="cancelled"))
+        adapter = adapter_for_model(subject)
+        clocks = (
+            list(selectors.subject_clocks(adapter.subject_type, subject.pk).exclude(state=ClockState.CANCELLED))
+            if adapter is not None
+            else []
+        )
     return {"lines": [clock_line(c, now) for c in clocks], "compact": compact}
 
 

@@ -12,6 +12,7 @@ import time_machine
 from kefu.accounts.models import AuditEvent
 from kefu.core.errors import Conflict, DomainError, Forbidden
 from kefu.sla import services
+from kefu.sla.codes import Event
 from kefu.sla.models import CalendarOverride, Clock
 from kefu.sla.presets import PRESETS
 from kefu.sla.selectors import (
@@ -95,7 +96,7 @@ class TestPresets:
         codes = {
             c.code
             for c in commitments_matching(
-                row, start_event="ticket.received", kind="repair", sub_kind="meter", channel="hotline"
+                row, start_event=Event.TICKET_RECEIVED, kind="repair", sub_kind="meter", channel="hotline"
             )
         }
         assert codes == {"equipment_fault_handled", "equipment_fault_repaired"}
@@ -374,7 +375,7 @@ def test_clocks_on_event_starts_and_stops_by_commitment(company_x, laizhou_set, 
         company=company_x,
         subject_type="tickets.workorder",
         subject_id="77",
-        event="ticket.received",
+        event=Event.TICKET_RECEIVED,
         at=L(2026, 4, 30, 9),
         commitment_set=commitment_set_in_force(company_x, L(2026, 4, 30, 9)),
         attrs=attrs,
@@ -385,7 +386,7 @@ def test_clocks_on_event_starts_and_stops_by_commitment(company_x, laizhou_set, 
         company=company_x,
         subject_type="tickets.workorder",
         subject_id="77",
-        event="ticket.arrived",
+        event=Event.TICKET_ARRIVED,
         at=L(2026, 5, 6, 15),
         commitment_set=laizhou_set,
         attrs=attrs,
@@ -396,13 +397,13 @@ def test_clocks_on_event_starts_and_stops_by_commitment(company_x, laizhou_set, 
 @pytest.mark.parametrize(
     "kind, events",
     [
-        ("repair", [("ticket.received", (2026, 4, 30, 9))]),
+        ("repair", [(Event.TICKET_RECEIVED, (2026, 4, 30, 9))]),
         # A work order created already resolved, or found late: received, then the resolved events.
-        ("complaint", [("ticket.received", (2026, 4, 30, 9)), ("ticket.responded", (2026, 5, 8, 10)),
-                       ("ticket.replied", (2026, 5, 8, 10)), ("ticket.resolved", (2026, 5, 8, 10))]),
+        ("complaint", [(Event.TICKET_RECEIVED, (2026, 4, 30, 9)), (Event.TICKET_RESPONDED, (2026, 5, 8, 10)),
+                       (Event.TICKET_REPLIED, (2026, 5, 8, 10)), (Event.TICKET_RESOLVED, (2026, 5, 8, 10))]),
         # At the counter (3 minutes, C-counter business), resolved after 5: met after breach.
-        ("consultation", [("ticket.received", (2026, 4, 29, 17)), ("ticket.resolved", (2026, 4, 29, 17, 5)),
-                          ("ticket.closed", (2026, 4, 29, 17, 5))]),
+        ("consultation", [(Event.TICKET_RECEIVED, (2026, 4, 29, 17)), (Event.TICKET_RESOLVED, (2026, 4, 29, 17, 5)),
+                          (Event.TICKET_CLOSED, (2026, 4, 29, 17, 5))]),
     ],
 )
 def test_new_subject_clocks_equal_one_event_at_a_time(company_x, laizhou_set, manager_x, kind, events):

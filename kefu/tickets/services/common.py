@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.db import IntegrityError, connection, transaction
@@ -14,7 +13,8 @@ from kefu.accounts.roles import Perm, Role, role_allows
 from kefu.accounts.scoping import assert_perm
 from kefu.core.caching import ProcessCache
 from kefu.core.errors import Conflict, DomainError, Forbidden, NotFound
-from kefu.tickets.models import Ticket, TicketEvent, TicketKind, TicketLink, TicketNumberCounter, TicketSubKind
+from kefu.tickets import events as timeline
+from kefu.tickets.models import Ticket, TicketKind, TicketLink, TicketNumberCounter, TicketSubKind
 from kefu.tickets.selectors import tickets_visible_to
 from kefu.tickets.taxonomy import kinds_for
 
@@ -86,12 +86,6 @@ class CreateResult:
     ticket: Ticket
     created: bool  # False when the idempotency key named an existing work order
     duplicates: list[Ticket] = field(default_factory=list)
-
-
-def _event(ticket: Ticket, kind: str, by: User | None, payload: dict[str, Any] | None = None) -> TicketEvent:
-    return TicketEvent.objects.create(
-        company_id=ticket.company_id, ticket=ticket, kind=kind, actor=by, payload=payload or {}
-    )
 
 
 def _text(value: str | None, *, field_name: str, label: str, required: bool = True, limit: int = MAX_TEXT) -> str:
@@ -265,6 +259,6 @@ def _link(source: Ticket, target: Ticket, kind: str, by: User) -> TicketLink:
         if TicketLink.objects.filter(source=source, kind=TicketLink.Kind.CHILD_OF).exists():
             raise DomainError(_("该工单已有父工单。"), field="target_id")
     link = TicketLink.objects.create(company_id=source.company_id, source=source, target=target, kind=kind, created_by=by)
-    _event(source, TicketEvent.Kind.LINKED, by, {"kind": kind, "target_id": target.pk, "target": target.number})
-    _event(target, TicketEvent.Kind.LINKED, by, {"kind": kind, "source_id": source.pk, "source": source.number, "inverse": True})
+    timeline.linked(source, by, kind=kind, other=target)
+    timeline.linked(target, by, kind=kind, other=source, inverse=True)
     return link

@@ -15,7 +15,9 @@ from kefu.accounts.models import User
 from kefu.accounts.roles import Perm
 from kefu.accounts.scoping import assert_perm
 from kefu.core.errors import DomainError, Forbidden, NotFound
-from kefu.tickets import hooks
+from kefu.core.events import publish
+from kefu.tickets.facts import TicketReplied
+from kefu.tickets import events as timeline
 from kefu.tickets.models import Attachment, Channel, Ticket, TicketEvent, TicketLink
 from kefu.tickets.selectors import tickets_visible_to
 from kefu.tickets.states import can_move, FINAL_STATES, TicketState
@@ -25,7 +27,6 @@ from kefu.tickets.services.common import (
     MAX_REASON,
     _MAGIC,
     _check_version,
-    _event,
     _link,
     _lock,
     _require_company,
@@ -53,13 +54,13 @@ def ticket_comment(*, ticket_id: int, by: User, text: str) -> TicketEvent:
     text = _text(text, field_name="text", label=_("备注"))
     with transaction.atomic():
         Ticket.objects.filter(pk=ticket.pk).update(updated_at=timezone.now())
-        return _event(ticket, TicketEvent.Kind.COMMENT, by, {"text": text})
+        return timeline.comment(ticket, by, text=text)
 
 
 def ticket_reply(*, ticket_id: int, by: User, text: str, via: str = Channel.HOTLINE) -> TicketEvent:
     """What was told to the customer (by phone, SMS, letter …), by the owner, assignee or a lead.
 
-    Fires hooks.TICKET_REPLIED after the commit (ticket_id, at, event_id, via): the reply is what
+    Publishes TicketReplied (kefu.tickets.facts) after the commit: the reply is what
     stops the "answer within N working days" commitments (C6 complaints, C14 consultations)."""
     ticket = _open_for_notes(ticket_id, by)
     if not is_handler(by, ticket):
@@ -69,8 +70,8 @@ def ticket_reply(*, ticket_id: int, by: User, text: str, via: str = Channel.HOTL
     text = _text(text, field_name="text", label=_("答复内容"))
     with transaction.atomic():
         Ticket.objects.filter(pk=ticket.pk).update(updated_at=timezone.now())
-        event = _event(ticket, TicketEvent.Kind.REPLY, by, {"text": text, "via": via})
-        hooks.fire_on_commit(hooks.TICKET_REPLIED, ticket_id=ticket.pk, at=event.at, event_id=event.pk, via=via)
+        event = timeline.reply(ticket, by, text=text, via=via)
+        publish(TicketReplied(ticket_id=ticket.pk, at=event.at, event_id=event.pk, via=via))
     return event
 
 
@@ -83,7 +84,7 @@ def ticket_record_contact_attempt(*, ticket_id: int, by: User, outcome: str, not
     if outcome not in CONTACT_OUTCOMES:
         raise DomainError(_("联系结果无效。"), field="outcome")
     note = _text(note, field_name="note", label=_("说明"), required=False, limit=MAX_REASON)
-    return _event(ticket, TicketEvent.Kind.CONTACT_ATTEMPT, by, {"outcome": outcome, "note": note})
+    return timeline.contact_attempt(ticket, by, outcome=outcome, note=note)
 
 
 def ticket_record_called_again(*, ticket_id: int, by: User, note: str = "", channel: str = Channel.HOTLINE) -> Ticket:
@@ -102,7 +103,7 @@ def ticket_record_called_again(*, ticket_id: int, by: User, note: str = "", chan
         Ticket.objects.filter(pk=ticket.pk).update(
             called_again_count=F("called_again_count") + 1, updated_at=timezone.now()
         )
-        _event(ticket, TicketEvent.Kind.CALLED_AGAIN, by, {"note": note, "channel": channel})
+        timeline.called_again(ticket, by, note=note, channel=channel)
     ticket.refresh_from_db()
     return ticket
 
@@ -138,7 +139,7 @@ def ticket_add_attachment(*, ticket_id: int, by: User, upload) -> Attachment:
         )
         att.file.save(name, upload, save=False)
         att.save()
-        _event(ticket, TicketEvent.Kind.ATTACHMENT, by, {"attachment_id": att.pk, "name": name, "size": size})
+        timeline.attachment_added(ticket, by, attachment_id=att.pk, name=name, size=size)
     return att
 
 

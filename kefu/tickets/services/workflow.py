@@ -13,7 +13,9 @@ from kefu.accounts.models import Department, Team, User
 from kefu.accounts.roles import Perm, role_allows
 from kefu.accounts.scoping import assert_perm
 from kefu.core.errors import Conflict, DomainError, Forbidden, NotFound
-from kefu.tickets import hooks
+from kefu.core.events import publish
+from kefu.tickets.facts import TicketKindChanged, TicketStateChanged
+from kefu.tickets import events as timeline
 from kefu.tickets.models import HandOver, Severity, Ticket, TicketEvent, TicketLink
 from kefu.tickets.states import (
     ASSIGNABLE_STATES,
@@ -36,7 +38,6 @@ from kefu.tickets.services.common import (
     _bump,
     _check_version,
     _colleague,
-    _event,
     _lock,
     _require_company,
     _resolve_kind,
@@ -63,13 +64,8 @@ def _apply_state(ticket: Ticket, to: str, by: User, *, reason: str, cancel_reaso
         ticket.cancel_reason = cancel_reason
         fields.append("cancel_reason")
     _bump(ticket, now, fields)
-    payload = {"from": source, "to": to}
-    if reason:
-        payload["reason"] = reason
-    if cancel_reason:
-        payload["cancel_reason"] = cancel_reason
-    _event(ticket, TicketEvent.Kind.STATE_CHANGED, by, payload)
-    hooks.fire_on_commit(hooks.TICKET_STATE_CHANGED, ticket_id=ticket.pk, source=source, target=to)
+    timeline.state_changed(ticket, by, source=source, target=to, reason=reason, cancel_reason=cancel_reason)
+    publish(TicketStateChanged(ticket_id=ticket.pk, source=source, target=to))
 
 
 def _validate_move(ticket: Ticket, to: str, by: User, reason: str, cancel_reason: str) -> tuple[str, str]:
@@ -160,20 +156,7 @@ def ticket_assign(
         ticket.assigned_to = person
         now = timezone.now()
         _bump(ticket, now, ["assigned_department", "assigned_team", "assigned_to"])
-        _event(
-            ticket,
-            TicketEvent.Kind.ASSIGNED,
-            by,
-            {
-                "before": before,
-                "department": dept.name if dept else "",
-                "department_id": dept.pk if dept else None,
-                "team": team.name if team else "",
-                "user": person.display_name if person else "",
-                "user_id": person.pk if person else None,
-                "note": note,
-            },
-        )
+        timeline.assigned(ticket, by, before=before, department=dept, team=team, person=person, note=note)
         if ticket.state != TicketState.ASSIGNED and can_move(ticket.state, TicketState.ASSIGNED):
             _apply_state(ticket, TicketState.ASSIGNED, by, reason="", cancel_reason="", now=now)
     return ticket
@@ -183,7 +166,7 @@ def ticket_reclassify(
     *, ticket_id: int, by: User, version: int | None, kind: str, sub_kind: str | None = None, reason: str = ""
 ) -> Ticket:
     """Change the kind / sub-kind (the agent classified the call wrongly). The commitment clocks are
-    recomputed by the `ticket_kind_changed` hook (kefu.sla)."""
+    recomputed by the TicketKindChanged listener (kefu.tickets.clocks)."""
     with transaction.atomic():
         ticket = _lock(ticket_id, by)
         _check_version(ticket, version)
@@ -197,13 +180,10 @@ def ticket_reclassify(
             raise DomainError(_("类型没有变化。"), field="kind")
         ticket.kind, ticket.sub_kind = kind_obj, sub_obj
         _bump(ticket, timezone.now(), ["kind", "sub_kind"])
-        _event(
-            ticket,
-            TicketEvent.Kind.RECLASSIFIED,
-            by,
-            {"before": before, "kind": kind_obj.code, "sub_kind": sub_obj.code if sub_obj else None, "reason": reason},
+        timeline.reclassified(
+            ticket, by, before=before, kind=kind_obj.code, sub_kind=sub_obj.code if sub_obj else None, reason=reason
         )
-        hooks.fire_on_commit(hooks.TICKET_KIND_CHANGED, ticket_id=ticket.pk)
+        publish(TicketKindChanged(ticket_id=ticket.pk))
     return ticket
 
 
@@ -229,12 +209,7 @@ def ticket_hand_over(*, ticket_id: int, by: User, to_user_id: int, reason: str, 
         ho = HandOver.objects.create(
             company_id=ticket.company_id, ticket=ticket, from_user=by, to_user=to, reason=reason
         )
-        _event(
-            ticket,
-            TicketEvent.Kind.HANDED_OVER,
-            by,
-            {"hand_over_id": ho.pk, "to_user_id": to.pk, "to": to.display_name, "reason": reason},
-        )
+        timeline.handed_over(ticket, by, hand_over_id=ho.pk, to=to, reason=reason)
     return ho
 
 
@@ -267,7 +242,7 @@ def ticket_accept_hand_over(*, hand_over_id: int, by: User) -> Ticket:
         previous = ticket.owner_id
         ticket.owner = by
         _bump(ticket, now, ["owner"])
-        _event(ticket, TicketEvent.Kind.ACCEPTED, by, {"hand_over_id": ho.pk, "from_user_id": previous})
+        timeline.hand_over_accepted(ticket, by, hand_over_id=ho.pk, from_user_id=previous)
         audit_record(
             action=Action.UPDATED,
             obj=ticket,
@@ -286,7 +261,7 @@ def ticket_decline_hand_over(*, hand_over_id: int, by: User, note: str) -> HandO
         note = _text(note, field_name="note", label=_("拒绝原因"), limit=MAX_REASON)
         ho.status, ho.decided_at, ho.decision_note = HandOver.Status.DECLINED, timezone.now(), note
         ho.save(update_fields=["status", "decided_at", "decision_note"])
-        _event(ticket, TicketEvent.Kind.DECLINED, by, {"hand_over_id": ho.pk, "note": note})
+        timeline.hand_over_declined(ticket, by, hand_over_id=ho.pk, note=note)
     return ho
 
 
@@ -298,7 +273,7 @@ def ticket_withdraw_hand_over(*, hand_over_id: int, by: User) -> HandOver:
             raise Forbidden(_("只有移交人可以撤回此移交。"), code="not_owner")
         ho.status, ho.decided_at = HandOver.Status.WITHDRAWN, timezone.now()
         ho.save(update_fields=["status", "decided_at"])
-        _event(ticket, TicketEvent.Kind.DECLINED, by, {"hand_over_id": ho.pk, "withdrawn": True})
+        timeline.hand_over_withdrawn(ticket, by, hand_over_id=ho.pk)
     return ho
 
 
@@ -324,12 +299,7 @@ def ticket_reassign(*, ticket_id: int, by: User, to_user_id: int, reason: str, v
         previous = ticket.owner_id
         ticket.owner = to
         _bump(ticket, now, ["owner"])
-        _event(
-            ticket,
-            TicketEvent.Kind.REASSIGNED,
-            by,
-            {"from_user_id": previous, "to_user_id": to.pk, "to": to.display_name, "reason": reason},
-        )
+        timeline.reassigned(ticket, by, from_user_id=previous, to=to, reason=reason)
         audit_record(action=Action.UPDATED, obj=ticket, actor=by, detail={"owner": [previous, to.pk], "reason": reason})
     return ticket
 
@@ -350,13 +320,7 @@ def ticket_escalate(*, ticket_id: int, by: User, to_user_id: int, reason: str) -
         if skipped and not emergency:
             raise DomainError(_("非紧急情况须逐级请示，不能越级上报。"), field="to_user_id", code="skip_level")
         reason = _text(reason, field_name="reason", label=_("请示内容"), limit=MAX_TEXT)
-        return _event(
-            ticket,
-            TicketEvent.Kind.ESCALATED,
-            by,
-            {"to_user_id": to.pk, "to": to.display_name, "reason": reason, "skipped_levels": skipped,
-             "report_afterwards": bool(skipped)},
-        )
+        return timeline.escalated(ticket, by, to=to, reason=reason, skipped_levels=skipped)
 
 
 # --- who may do what (P1): one place, asked by the services above and by the pages ----------------

@@ -74,3 +74,11 @@ def make_ticket(agent_x):
         return TicketFactory(by=by or agent_x, **kw)
 
     return make
+
+
+@pytest.fixture
+def laizhou_set(company_x, manager_x):
+    """The seed 004 commitment set of company X for 2026, not yet published (the clock tests)."""
+    from kefu.sla.services import commitment_set_from_preset
+
+    return commitment_set_from_preset(company=company_x, year=2026, preset="laizhou-crgas-2024", by=manager_x)

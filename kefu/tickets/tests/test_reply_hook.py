@@ -1,13 +1,17 @@
-"""A reply to the customer fires hooks.TICKET_REPLIED after the commit (issue 3 §4; C6, C14: the
+"""A reply to the customer publishes TicketReplied after the commit (issue 3 §4; C6, C14: the
 "reply within N working days" clocks stop on it). Tested with a listener of the test's own, not
-with kefu.sla."""
+with the clocks."""
 from __future__ import annotations
+
+from dataclasses import asdict
 
 import pytest
 from django.db import transaction
 
 from kefu.core.errors import DomainError
-from kefu.tickets import hooks, services
+from kefu.core import events
+from kefu.tickets import services
+from kefu.tickets.facts import TicketReplied
 from kefu.tickets.models import TicketEvent
 
 
@@ -15,16 +19,16 @@ class Recorder:
     def __init__(self):
         self.calls: list[dict] = []
 
-    def __call__(self, **kwargs):
-        self.calls.append(kwargs)
+    def __call__(self, event):
+        self.calls.append(asdict(event))
 
 
 @pytest.fixture
 def replied():
     rec = Recorder()
-    hooks.register(hooks.TICKET_REPLIED, rec)
+    events.subscribe(TicketReplied, rec, catch_up="none: a test listener")
     yield rec
-    hooks.unregister(hooks.TICKET_REPLIED, rec)
+    events.unsubscribe(TicketReplied, rec)
 
 
 @pytest.mark.django_db
@@ -57,8 +61,8 @@ def test_no_hook_when_the_reply_is_refused_or_rolled_back(replied, agent_x, tech
 @pytest.mark.django_db
 def test_answer_on_the_call_is_not_a_second_reply(replied, agent_x, make_ticket, django_capture_on_commit_callbacks):
     """A consultation created resolved on the call records its answer as a reply event, but the
-    state `resolved` already stands for the reply (kefu.sla emits ticket.replied from it): firing
-    TICKET_REPLIED as well would stop the same clocks twice."""
+    state `resolved` already stands for the reply (kefu.tickets.clocks emits ticket.replied from it):
+    publishing TicketReplied as well would stop the same clocks twice."""
     with django_capture_on_commit_callbacks(execute=True):
         t = make_ticket(resolved_on_call=True, answer="带身份证和房产证到营业厅办理")
     assert t.state == "resolved" and t.events.filter(kind="reply").exists()
@@ -67,16 +71,16 @@ def test_answer_on_the_call_is_not_a_second_reply(replied, agent_x, make_ticket,
 
 @pytest.mark.django_db
 def test_a_failing_listener_does_not_break_the_reply(replied, agent_x, make_ticket, django_capture_on_commit_callbacks):
-    def broken(**_kw):
+    def broken(event):
         raise ValueError("listener bug")
 
-    hooks.register(hooks.TICKET_REPLIED, broken)
+    events.subscribe(TicketReplied, broken, catch_up="none: a test listener")
     try:
         t = make_ticket()
         with django_capture_on_commit_callbacks(execute=True):
             event = services.ticket_reply(ticket_id=t.pk, by=agent_x, text="已答复")
     finally:
-        hooks.unregister(hooks.TICKET_REPLIED, broken)
+        events.unsubscribe(TicketReplied, broken)
     assert TicketEvent.objects.filter(pk=event.pk).exists()
     assert [c["event_id"] for c in replied.calls] == [event.pk]
 
@@ -86,13 +90,15 @@ def test_listener_sees_the_committed_reply(agent_x, make_ticket):
     """With a real commit: the listener runs after it and can read the reply from the database."""
     seen = []
 
-    def listener(*, ticket_id, at, event_id, **_kw):
-        seen.append(TicketEvent.objects.filter(pk=event_id, ticket_id=ticket_id, kind="reply", at=at).exists())
+    def listener(event):
+        seen.append(
+            TicketEvent.objects.filter(pk=event.event_id, ticket_id=event.ticket_id, kind="reply", at=event.at).exists()
+        )
 
-    hooks.register(hooks.TICKET_REPLIED, listener)
+    events.subscribe(TicketReplied, listener, catch_up="none: a test listener")
     try:
         t = make_ticket()
         services.ticket_reply(ticket_id=t.pk, by=agent_x, text="已安排明天上门")
     finally:
-        hooks.unregister(hooks.TICKET_REPLIED, listener)
+        events.unsubscribe(TicketReplied, listener)
     assert seen == [True]

@@ -9,7 +9,9 @@ from django.utils import timezone
 
 from kefu.accounts.models import AuditEvent
 from kefu.core.errors import Conflict, DomainError, Forbidden, NotFound
-from kefu.tickets import hooks, services
+from kefu.core import events
+from kefu.tickets import services
+from kefu.tickets.facts import TicketCreated, TicketKindChanged
 from kefu.tickets.models import Ticket, TicketEvent, TicketKind, TicketLink
 from kefu.tickets.services import DuplicateFound, ticket_create
 
@@ -156,12 +158,12 @@ def test_duplicate_detection_offers_open_tickets(agent_x, customer_x):
     assert TicketLink.objects.filter(source=second, target=first, kind="duplicate_of").exists()
 
 
-def test_hooks_fire_after_commit(agent_x, make_ticket, django_capture_on_commit_callbacks):
+def test_events_are_published_after_commit(agent_x, make_ticket, django_capture_on_commit_callbacks):
     seen = []
-    fn = lambda ticket_id, **_kw: seen.append(("created", ticket_id))  # noqa: E731
-    fn2 = lambda ticket_id, **_kw: seen.append(("kind", ticket_id))  # noqa: E731
-    hooks.register(hooks.TICKET_CREATED, fn)
-    hooks.register(hooks.TICKET_KIND_CHANGED, fn2)
+    fn = lambda event: seen.append(("created", event.ticket_id))  # noqa: E731
+    fn2 = lambda event: seen.append(("kind", event.ticket_id))  # noqa: E731
+    events.subscribe(TicketCreated, fn, catch_up="none: a test listener")
+    events.subscribe(TicketKindChanged, fn2, catch_up="none: a test listener")
     try:
         with django_capture_on_commit_callbacks(execute=True):
             t = make_ticket()
@@ -170,8 +172,8 @@ def test_hooks_fire_after_commit(agent_x, make_ticket, django_capture_on_commit_
             services.ticket_reclassify(ticket_id=t.pk, by=agent_x, version=t.version, kind="complaint", reason="客户其实是投诉")
         assert seen[-1] == ("kind", t.pk)
     finally:
-        hooks.unregister(hooks.TICKET_CREATED, fn)
-        hooks.unregister(hooks.TICKET_KIND_CHANGED, fn2)
+        events.unsubscribe(TicketCreated, fn)
+        events.unsubscribe(TicketKindChanged, fn2)
 
 
 def test_stale_version_is_a_conflict(agent_x, make_ticket):

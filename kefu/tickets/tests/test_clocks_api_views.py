@@ -122,14 +122,14 @@ class TestApi:
 class TestPages:
     def test_tag_renders_countdown(self, repair):
         with time_machine.travel(L(2026, 3, 3, 19, 0), tick=False):
-            html = Template("{% load sla_tags %}{% ticket_clocks ticket %}").render(Context({"ticket": repair}))
-            compact = Template("{% load sla_tags %}{% ticket_clocks ticket compact=True %}").render(
+            html = Template("{% load sla_tags %}{% subject_clocks ticket %}").render(Context({"ticket": repair}))
+            compact = Template("{% load sla_tags %}{% subject_clocks ticket compact=True %}").render(
                 Context({"ticket": repair})
             )
         assert "clock-due_soon" in html and "即将到期" in html and "剩余 5小时0分" in html
         assert "C10" in compact and "clock-due_soon" in compact
         with time_machine.travel(L(2026, 3, 4, 1, 30), tick=False):
-            html = Template("{% load sla_tags %}{% ticket_clocks ticket %}").render(Context({"ticket": repair}))
+            html = Template("{% load sla_tags %}{% subject_clocks ticket %}").render(Context({"ticket": repair}))
         assert "clock-breached" in html and "已超时 1小时30分" in html
 
     def test_queues_and_board(self, client, repair, lead_x, agent_y):

@@ -1,4 +1,4 @@
-"""Clocks on work orders and the sweep (issue 4 §3–§4; C8–C12, C6, P9): the hooks attach clocks
+"""Clocks on work orders and the sweep (issue 4 §3–§4; C8–C12, C6, P9): the listeners attach clocks
 from the set in force, the sweep warns at 75 %, marks the breach, tells the supervisor, escalates to
 the manager, each exactly once; resolving stops the clock; reclassifying and cancelling cancel it."""
 
@@ -11,11 +11,11 @@ import pytest
 import time_machine
 
 from kefu.notify.models import Notification
-from kefu.sla.attach import SUBJECT_TYPE
 from kefu.sla.models import Clock, ClockAttachment
 from kefu.sla.services import commitment_set_publish
 from kefu.sla.states import ClockState
 from kefu.sla.sweep import KIND_BREACH, KIND_ESCALATE, KIND_WARN, sweep
+from kefu.tickets.clocks import SUBJECT_TYPE
 
 SH = ZoneInfo("Asia/Shanghai")
 
