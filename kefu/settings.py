@@ -77,6 +77,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "kefu.core.middleware.ContentSecurityPolicyMiddleware",
+    "kefu.core.middleware.BadInputMiddleware",
 ]
 
 ROOT_URLCONF = "kefu.urls"
