@@ -20,7 +20,33 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from kefu.accounts.apiauth import SessionAuthCSRF, TokenAuth
 from kefu.core.errors import DomainError
 
+def _docs_guard(view):
+    """In production the API documentation and schema need a logged-in session (or a valid token):
+    the operation list is a map for an attacker. Development keeps them open (the fuzz tests read the
+    schema)."""
+    from functools import wraps
+
+    from django.conf import settings
+    from django.contrib.auth.views import redirect_to_login
+
+    @wraps(view)
+    def guarded(request, *args, **kwargs):
+        if getattr(settings, "PRODUCTION", False) and not request.user.is_authenticated:
+            header = request.headers.get("Authorization", "")
+            token = header[7:].strip() if header.lower().startswith("bearer ") else ""
+            if not (token and TokenAuth().authenticate_quietly(token)):
+                if request.path.endswith(".json"):
+                    from django.http import JsonResponse
+
+                    return JsonResponse({"detail": _("未登录或令牌无效。"), "code": "unauthenticated"}, status=401)
+                return redirect_to_login(request.get_full_path())
+        return view(request, *args, **kwargs)
+
+    return guarded
+
+
 api = NinjaAPI(
+    docs_decorator=_docs_guard,
     title="kefu API",
     version="1",
     urls_namespace="api",

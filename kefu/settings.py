@@ -73,6 +73,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "kefu.accounts.middleware.RequestContextMiddleware",
+    "kefu.accounts.refusals.RefusalAuditMiddleware",
     "kefu.accounts.middleware.SecurityPolicyMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -139,6 +140,9 @@ KEFU_SECURITY = {
     "MFA_ROLES": ("admin", "auditor", "supervisor"),
     "MFA_ENFORCED": _env_bool("KEFU_MFA_ENFORCED", True),
     "AUDIT_RETENTION_DAYS": int(os.environ.get("KEFU_AUDIT_RETENTION_DAYS", "180")),
+    # Refused access (403, 404 of another company's object) is audited at most once per actor and
+    # kind in this many seconds; the next row counts the refusals in between (accounts/refusals.py).
+    "REFUSAL_AUDIT_WINDOW_SECONDS": 60,
 }
 
 AUTHENTICATION_BACKENDS = ["kefu.accounts.backends.PolicyBackend"]
