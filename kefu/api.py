@@ -6,9 +6,13 @@ status; a malformed request never gives a 500.
 """
 from __future__ import annotations
 
-from django.core.exceptions import PermissionDenied
+import logging
+
+from django.core import signals
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
+from django.http.multipartparser import MultiPartParserError
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
@@ -16,7 +20,33 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from kefu.accounts.apiauth import SessionAuthCSRF, TokenAuth
 from kefu.core.errors import DomainError
 
+def _docs_guard(view):
+    """In production the API documentation and schema need a logged-in session (or a valid token):
+    the operation list is a map for an attacker. Development keeps them open (the fuzz tests read the
+    schema)."""
+    from functools import wraps
+
+    from django.conf import settings
+    from django.contrib.auth.views import redirect_to_login
+
+    @wraps(view)
+    def guarded(request, *args, **kwargs):
+        if getattr(settings, "PRODUCTION", False) and not request.user.is_authenticated:
+            header = request.headers.get("Authorization", "")
+            token = header[7:].strip() if header.lower().startswith("bearer ") else ""
+            if not (token and TokenAuth().authenticate_quietly(token)):
+                if request.path.endswith(".json"):
+                    from django.http import JsonResponse
+
+                    return JsonResponse({"detail": _("未登录或令牌无效。"), "code": "unauthenticated"}, status=401)
+                return redirect_to_login(request.get_full_path())
+        return view(request, *args, **kwargs)
+
+    return guarded
+
+
 api = NinjaAPI(
+    docs_decorator=_docs_guard,
     title="kefu API",
     version="1",
     urls_namespace="api",
@@ -69,6 +99,40 @@ def _not_found(request, exc):
 def _overflow(request, exc):
     """A number too large for the database (e.g. an id of 30 digits) is bad input, not a crash."""
     return api.create_response(request, {"detail": _("数值超出允许范围。"), "code": "invalid"}, status=400)
+
+
+@api.exception_handler(RequestDataTooBig)
+def _too_big(request, exc):
+    return api.create_response(
+        request, {"detail": _("请求内容超过 10 MB 的上限。"), "code": "too_large"}, status=413
+    )
+
+
+@api.exception_handler(MultiPartParserError)
+def _bad_multipart(request, exc):
+    """An upload without a boundary, or otherwise not parseable as multipart/form-data."""
+    return api.create_response(
+        request, {"detail": _("上传内容格式有误（multipart/form-data 缺少分隔符或已损坏）。"), "code": "invalid"}, status=400
+    )
+
+
+@api.exception_handler(UnicodeError)
+def _bad_text(request, exc):
+    """Text that cannot be stored as UTF-8 (a lone surrogate such as "\\ud800" in JSON) is bad input."""
+    return api.create_response(
+        request, {"detail": _("文本中含有无效字符（不成对的代理项）。"), "code": "invalid"}, status=400
+    )
+
+
+@api.exception_handler(Exception)
+def _unexpected(request, exc):
+    """The last resort: a bug. Logged with its traceback (and reported to whatever listens to
+    got_request_exception, as Django does); the client gets JSON, never an HTML error page."""
+    logging.getLogger("kefu.api").error("Internal Server Error: %s", request.path, exc_info=exc)
+    signals.got_request_exception.send(sender=None, request=request)
+    return api.create_response(
+        request, {"detail": _("服务器内部错误，已记录。请稍后重试或联系系统管理员。"), "code": "server_error"}, status=500
+    )
 
 
 @api.exception_handler(HttpError)

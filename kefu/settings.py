@@ -38,6 +38,9 @@ def _secret_key() -> str:
 
 SECRET_KEY = _secret_key()
 ALLOWED_HOSTS = [h for h in os.environ.get("KEFU_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver").split(",") if h]
+#: Reverse proxies in front of the web process: the client's address is the N-th entry from the right of
+#: X-Forwarded-For (kefu.accounts.context.client_ip); 0 = not behind a proxy, the header is ignored.
+KEFU_TRUSTED_PROXY_COUNT = int(os.environ.get("KEFU_TRUSTED_PROXY_COUNT", "0"))
 CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("KEFU_CSRF_TRUSTED_ORIGINS", "").split(",") if o]
 
 INSTALLED_APPS = [
@@ -71,10 +74,13 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "kefu.accounts.middleware.RequestContextMiddleware",
+    "kefu.accounts.refusals.RefusalAuditMiddleware",
     "kefu.accounts.middleware.SecurityPolicyMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "kefu.core.middleware.ContentSecurityPolicyMiddleware",
+    "kefu.core.middleware.BadInputMiddleware",
 ]
 
 ROOT_URLCONF = "kefu.urls"
@@ -135,6 +141,9 @@ KEFU_SECURITY = {
     "MFA_ROLES": ("admin", "auditor", "supervisor"),
     "MFA_ENFORCED": _env_bool("KEFU_MFA_ENFORCED", True),
     "AUDIT_RETENTION_DAYS": int(os.environ.get("KEFU_AUDIT_RETENTION_DAYS", "180")),
+    # Refused access (403, 404 of another company's object) is audited at most once per actor and
+    # kind in this many seconds; the next row counts the refusals in between (accounts/refusals.py).
+    "REFUSAL_AUDIT_WINDOW_SECONDS": 60,
 }
 
 AUTHENTICATION_BACKENDS = ["kefu.accounts.backends.PolicyBackend"]

@@ -21,3 +21,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("healthz", views.healthz, name="healthz"),
 ]
+
+handler400 = "kefu.core.middleware.error_400"
+handler404 = "kefu.core.middleware.error_404"
+handler500 = "kefu.core.middleware.error_500"

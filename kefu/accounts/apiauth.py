@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from ninja.errors import HttpError
+from ninja.errors import AuthenticationError, HttpError
 from ninja.security import HttpBearer, SessionAuth
 
 from kefu.accounts.audit import Action, audit_record
@@ -54,6 +54,11 @@ class TokenAuth(HttpBearer):
     """`Authorization: Bearer kefu_<secret>`. A token acts as its user; a read-only token refuses writes
     (403); an unknown, revoked or expired token, or one of a disabled user, gives 401."""
 
+    def authenticate_quietly(self, token: str) -> bool:
+        """True if `token` is usable now (no audit row, no side effect): for pages outside the API
+        operations, such as the schema in production."""
+        return token_refusal(_token_row(hash_token(token)), timezone.now()) is None
+
     def authenticate(self, request, token: str):
         row = _token_row(hash_token(token))
         now = timezone.now()
@@ -69,7 +74,9 @@ class TokenAuth(HttpBearer):
                 actor_label=row.user.username if row else "api",
                 detail={"reason": reason},
             )
-            return None
+            # 401 at once: falling through to the session authenticator would answer a POST with
+            # "CSRF check failed" instead of the documented 401.
+            raise AuthenticationError()
         if request.method not in SAFE_METHODS and ApiToken.Scope.WRITE not in row.scopes:
             raise HttpError(403, _("此令牌只有只读权限，不能执行写操作。"))
         if row.last_used_at is None or now - row.last_used_at > timedelta(minutes=5):

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any, Iterator
 
 from django.db import connection, models
@@ -38,9 +39,15 @@ class Action:
     EXPORTED = "data.exported"
     IMPORTED = "data.imported"
     PERMISSION_DENIED = "auth.permission_denied"
+    NOT_FOUND = "auth.not_found"  # a view answered 404: another company's object, or none (S2, S3)
     AUDIT_SEARCHED = "audit.searched"
     AUDIT_EXPORTED = "audit.exported"
     AUDIT_ARCHIVED = "audit.archived"
+
+
+#: Set when a refusal row is written during the current request, so the refusal middleware does not
+#: write a second one for the same refusal (middleware.RefusalAuditMiddleware).
+refusal_recorded: ContextVar[bool] = ContextVar("kefu_refusal_recorded", default=False)
 
 
 def audit_record(
@@ -71,6 +78,8 @@ def audit_record(
         company = company if company is not None else getattr(obj, "company", None)
     if company is None and actor is not None:
         company = getattr(actor, "company", None)
+    if result == AuditEvent.Result.DENIED and action in (Action.PERMISSION_DENIED, Action.NOT_FOUND):
+        refusal_recorded.set(True)
     return AuditEvent.objects.create(
         company=company,
         actor=actor,

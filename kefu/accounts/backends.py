@@ -21,17 +21,20 @@ class PolicyBackend(ModelBackend):
             return None
         now = timezone.now()
         source_ip = client_ip(request) if request is not None else None
-        lock = policy.active_lock(username=username, source_ip=source_ip, now=now)
+        attempt, lock = policy.attempt_begin(username=username, source_ip=source_ip, now=now)
         if lock is not None:
-            policy.record_refused_while_locked(username=username, lock=lock)
             if request is not None:
                 request.kefu_lock = lock
             return None
         user = super().authenticate(request, username=username, password=password, **kwargs)
         if user is None:
-            new_lock = policy.record_failure(username=username, source_ip=source_ip, now=now)
+            new_lock = policy.record_failure(attempt=attempt, now=now)
             if request is not None and new_lock is not None:
                 request.kefu_lock = new_lock
             return None
-        policy.record_success(user=user)
+        late_lock = policy.record_success(user=user, attempt=attempt, now=now)
+        if late_lock is not None:
+            if request is not None:
+                request.kefu_lock = late_lock
+            return None
         return user

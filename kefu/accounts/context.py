@@ -34,17 +34,35 @@ def acting_as(ctx: ActorContext) -> Iterator[ActorContext]:
         _current.reset(token)
 
 
+def _address(value: str) -> str | None:
+    """`value` as a canonical IP address, or None if it is not one (a port or garbage)."""
+    import ipaddress
+
+    try:
+        return str(ipaddress.ip_address(value.strip()))
+    except ValueError:
+        return None
+
+
 def client_ip(request) -> str | None:
-    """The source address. Behind a reverse proxy set KEFU_TRUSTED_PROXY_COUNT (docs/operator-guide.md)."""
+    """The client's address, the one function behind the lock-out, the audit log and everything else
+    that records where a request came from (S1, S3).
+
+    With KEFU_TRUSTED_PROXY_COUNT = N > 0 (docs/operator-guide.md), the N reverse proxies in front each
+    append the address they were connected from to X-Forwarded-For, so the client is the N-th entry
+    from the right; anything further left was written by the client and is ignored (a forged header
+    cannot choose the address). With N = 0, or a header shorter than N entries (the request did not
+    come through the proxies), X-Forwarded-For is ignored and the connection's address is used.
+    """
     from django.conf import settings
 
     hops = int(getattr(settings, "KEFU_TRUSTED_PROXY_COUNT", 0) or 0)
     forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-    if hops and forwarded:
-        chain = [p.strip() for p in forwarded.split(",") if p.strip()]
-        if len(chain) >= hops:
-            return chain[-hops]
-    return request.META.get("REMOTE_ADDR") or None
+    if hops > 0 and forwarded:
+        chain = [p.strip() for p in forwarded.split(",")]
+        if len(chain) >= hops and (address := _address(chain[-hops])):
+            return address
+    return _address(request.META.get("REMOTE_ADDR") or "")
 
 
 def set_current_user(user: Any) -> None:

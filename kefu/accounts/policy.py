@@ -59,45 +59,99 @@ def _failures_since(kind: str, key: str, window_start: datetime):
     return LoginFailure.objects.filter(**{field: key}, at__gt=start)
 
 
-def record_failure(*, username: str, source_ip: str | None, now: datetime) -> Lockout | None:
-    """Record a failed attempt; lock the account and/or the source address at the threshold (S1).
+def _keys(username: str, source_ip: str | None) -> list[tuple[str, str]]:
+    keys = [(Lockout.Kind.USERNAME, username)]
+    if source_ip:
+        keys.append((Lockout.Kind.ADDRESS, source_ip))
+    return keys
+
+
+def attempt_begin(*, username: str, source_ip: str | None, now: datetime) -> tuple[LoginFailure, Lockout | None]:
+    """Count a log-in attempt BEFORE its password is checked (S1: the sixth attempt fails whatever the
+    timing). Returns the attempt's row and the lock that refuses it (None: the password may be checked).
+
+    The attempt is written first (its own committed row) and only then are the rows on its account and
+    address counted. Of any six attempts in one window, the one whose row committed last sees all six
+    rows when it counts, so at most LOCKOUT_THRESHOLD passwords are ever checked per round, on
+    SQLite and PostgreSQL alike, without holding a lock during the (slow) password hash. Only then is
+    the lock table read: a lock created after this count was created by an attempt counted with this
+    one. A refused attempt's row is removed again (attempts during a lock are logged, not counted).
+    """
+    username = username.lower()[:150]
+    row = LoginFailure.objects.create(username=username, source_ip=source_ip, at=now)
+    threshold = _policy()["LOCKOUT_THRESHOLD"]
+    minutes = _policy()["LOCKOUT_MINUTES"]
+    window_start = now - timedelta(minutes=minutes)
+    over = [(kind, key) for kind, key in _keys(username, source_ip) if _failures_since(kind, key, window_start).count() > threshold]
+    lock = active_lock(username=username, source_ip=source_ip, now=now)
+    if lock is None and over:
+        # More attempts at once than the policy allows: they lock as that many failures would (a
+        # burst of wrong passwords must not leave the account open for the right one afterwards).
+        user = User.objects.filter(username__iexact=username).first()
+        locks = [_impose_lock(kind=kind, key=key, username=username, user=user, now=now) for kind, key in over]
+        lock = locks[0]
+    if lock is not None:
+        LoginFailure.objects.filter(pk=row.pk).delete()
+        record_refused_while_locked(username=username, lock=lock)
+    return row, lock
+
+
+def _impose_lock(*, kind: str, key: str, username: str, user: User | None, now: datetime) -> Lockout:
+    """Lock `key` for LOCKOUT_MINUTES and log it; an active lock on the key is returned instead (the
+    parallel failures of one round impose one lock, not one each)."""
+    existing = Lockout.objects.filter(kind=kind, key=key, until__gt=now, released_at__isnull=True).first()
+    if existing is not None:
+        return existing
+    minutes = _policy()["LOCKOUT_MINUTES"]
+    lock = Lockout.objects.create(kind=kind, key=key, locked_at=now, until=now + timedelta(minutes=minutes))
+    audit_record(
+        action=Action.LOCKED_OUT,
+        actor=user,
+        actor_label=username,
+        result=AuditEvent.Result.DENIED,
+        object_type="accounts.lockout",
+        object_id=str(lock.pk),
+        object_repr=f"{kind}:{key}",
+        detail={"kind": kind, "key": key, "until": lock.until.isoformat(), "minutes": minutes},
+    )
+    return lock
+
+
+def record_failure(*, attempt: LoginFailure, now: datetime) -> Lockout | None:
+    """The attempt's password was wrong: its row (written by attempt_begin) stays as a failure; lock the
+    account and/or the source address at the threshold (S1).
 
     Both counters are evaluated for every failure: five wrong passwords for one account from one
     address lock the account AND the address. Failure rows are kept as evidence; each lock restarts
     the count for its key. Returns the account lock if one was imposed, else the address lock.
     """
-    username = username.lower()[:150]
+    username, source_ip = attempt.username, attempt.source_ip
     # Rows older than a day count for nothing any more (the audit log keeps every failure).
     LoginFailure.objects.filter(at__lt=now - timedelta(days=1)).delete()
-    LoginFailure.objects.create(username=username, source_ip=source_ip, at=now)
     user = _audit_failure(username, "bad_credentials")
-    minutes = _policy()["LOCKOUT_MINUTES"]
-    window_start = now - timedelta(minutes=minutes)
-    keys = [(Lockout.Kind.USERNAME, username)]
-    if source_ip:
-        keys.append((Lockout.Kind.ADDRESS, source_ip))
-    due = [(kind, key) for kind, key in keys if _failures_since(kind, key, window_start).count() >= _policy()["LOCKOUT_THRESHOLD"]]
-    locks = []
-    for kind, key in due:
-        lock = Lockout.objects.create(kind=kind, key=key, locked_at=now, until=now + timedelta(minutes=minutes))
-        locks.append(lock)
-        audit_record(
-            action=Action.LOCKED_OUT,
-            actor=user,
-            actor_label=username,
-            result=AuditEvent.Result.DENIED,
-            object_type="accounts.lockout",
-            object_id=str(lock.pk),
-            object_repr=f"{kind}:{key}",
-            detail={"kind": kind, "key": key, "until": lock.until.isoformat(), "minutes": minutes},
-        )
+    window_start = now - timedelta(minutes=_policy()["LOCKOUT_MINUTES"])
+    due = [
+        (kind, key)
+        for kind, key in _keys(username, source_ip)
+        if _failures_since(kind, key, window_start).count() >= _policy()["LOCKOUT_THRESHOLD"]
+        and not Lockout.objects.filter(kind=kind, key=key, until__gt=now, released_at__isnull=True).exists()
+    ]
+    locks = [_impose_lock(kind=kind, key=key, username=username, user=user, now=now) for kind, key in due]
     return locks[0] if locks else None
 
 
-def record_success(*, user: User) -> None:
-    """A successful log-in clears the account's failure rows (failures on other accounts from the same
-    address still count towards the address lock)."""
-    LoginFailure.objects.filter(username=user.username.lower()).delete()
+def record_success(*, user: User, attempt: LoginFailure, now: datetime) -> Lockout | None:
+    """The password was right. If a lock was imposed while it was being checked (a parallel failure
+    reached the threshold), the attempt is refused after all and the lock returned. Otherwise the
+    attempt's row and the account's earlier failure rows are cleared (failures on other accounts from
+    the same address still count towards the address lock; attempts still in flight keep theirs)."""
+    LoginFailure.objects.filter(pk=attempt.pk).delete()
+    lock = active_lock(username=attempt.username, source_ip=attempt.source_ip, now=now)
+    if lock is not None:
+        record_refused_while_locked(username=attempt.username, lock=lock)
+        return lock
+    LoginFailure.objects.filter(username=user.username.lower(), pk__lt=attempt.pk).delete()
+    return None
 
 
 def lock_release(*, lock: Lockout, by: User) -> Lockout:

@@ -17,7 +17,6 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, reverse_lazy
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -30,6 +29,7 @@ from kefu.accounts.forms import ApiTokenForm, LoginForm, TokenForm
 from kefu.accounts.models import ApiToken, AuditEvent, Company
 from kefu.accounts.roles import Perm, role_allows
 from kefu.core.errors import DomainError
+from kefu.core.redirects import same_site_path
 
 
 class KefuLoginView(auth_views.LoginView):
@@ -71,10 +71,7 @@ class KefuPasswordChangeView(auth_views.PasswordChangeView):
 
 def _safe_next(request: HttpRequest) -> str:
     """The page to return to after the second factor: only a path on this site (no open redirect)."""
-    target = request.GET.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
-        return target
-    return reverse("home")
+    return same_site_path(request.GET.get("next"), reverse("home"))
 
 
 def _qr_svg(uri: str) -> str:
@@ -119,6 +116,9 @@ def mfa(request: HttpRequest) -> HttpResponse:
                 device.confirmed = True
                 device.save(update_fields=["confirmed"])
                 audit_record(action=Action.MFA_ENROLLED, obj=user)
+            # A new session key once the second factor is proven: a key fixed or seen before this
+            # step (on a shared machine, in a proxy log) must not carry the verified session (S1).
+            request.session.cycle_key()
             otp_login(request, device)
             return redirect(_safe_next(request))
         audit_record(action=Action.MFA_FAILED, obj=user, result=AuditEvent.Result.FAILED)
@@ -188,9 +188,14 @@ def audit_search(request: HttpRequest) -> HttpResponse:
 
 
 def csv_safe(value) -> str:
-    """A cell a spreadsheet will not execute: text starting with = + - @ gets a leading quote (S3)."""
+    """A cell a spreadsheet will not execute: text starting with = + - @ (or their full-width forms
+    ＝ ＋ － ＠, which spreadsheets with East Asian input also read as a formula) gets a leading quote (S3)."""
     text = str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+    return "'" + text if text[:1] in FORMULA_STARTS else text
+
+
+#: First characters that make a spreadsheet read a cell as a formula (S3 export guard).
+FORMULA_STARTS = frozenset("=+-@\t\r＝＋－＠")
 
 
 class _Echo:

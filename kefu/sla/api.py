@@ -174,6 +174,8 @@ def list_overrides(request, year: int | None = None):
     assert_perm(request.user, Perm.CALENDAR_EDIT)
     qs = CalendarOverride.objects.filter(Q(company__isnull=True) | Q(company_id=request.user.company_id))
     if year is not None:
+        if not 1 <= year <= 9999:  # date__year outside the calendar fails in the database driver
+            raise DomainError(_("年份应在 1 到 9999 之间。"), field="year")
         qs = qs.filter(date__year=year)
     return list(qs.order_by("date"))
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from datetime import date, datetime, time
 
+from django.utils.translation import gettext as _
 from ninja import Field, Schema
+from pydantic import field_validator
 
 
 class CommitmentOut(Schema):
@@ -96,6 +98,14 @@ class BusinessHoursIn(Schema):
     department_id: int | None = None
     opens_at: time
     closes_at: time
+
+    @field_validator("opens_at", "closes_at")
+    @classmethod
+    def _local_time(cls, value: time) -> time:
+        """Business hours are local wall-clock times of the company's zone: an offset is refused."""
+        if value.tzinfo is not None:
+            raise ValueError(_("营业时间是公司所在时区的当地时间，不能带时区偏移。"))
+        return value
 
 
 class BusinessHoursOut(Schema):

@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 from functools import partial
 from datetime import date, datetime, time, timedelta
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import Count, Q, QuerySet, Value
 from django.db.models.expressions import RawSQL
@@ -293,8 +294,11 @@ def counts_by_state(qs: QuerySet[Ticket]) -> dict[str, int]:
 
 def _capped_counts(qs: QuerySet[Ticket], cap: int) -> dict[str, int]:
     """{state: count} over at most cap + 1 rows of `qs` (any cap + 1: no order, the cheapest plan)."""
-    sql, params = qs.order_by().values("state")[: cap + 1].query.sql_with_params()
     counts = {s: 0 for s in TicketState.values}
+    try:
+        sql, params = qs.order_by().values("state")[: cap + 1].query.sql_with_params()
+    except EmptyResultSet:  # a role that sees no work orders (qs.none()): nothing to count
+        return counts
     with connection.cursor() as cur:
         cur.execute(f"SELECT capped.state, COUNT(*) FROM ({sql}) capped GROUP BY capped.state", params)
         for state, n in cur.fetchall():

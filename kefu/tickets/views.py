@@ -20,6 +20,7 @@ from kefu.accounts.models import Department, User
 from kefu.accounts.roles import Perm, role_allows
 from kefu.customers.normalize import normalize_phone
 from kefu.core.errors import DomainError, Forbidden
+from kefu.core.redirects import same_site_path
 from kefu.tickets import services
 from kefu.tickets.downloads import attachment_response
 from kefu.tickets.forms import FilterForm, HandOverForm, TicketForm, TransitionForm
@@ -235,7 +236,7 @@ def called_again(request: HttpRequest, ticket_id: int) -> HttpResponse:
         )
     except DomainError as exc:
         messages.error(request, exc.message)
-    return HttpResponseRedirect(request.POST.get("next") or reverse("tickets:detail", args=[ticket_id]))
+    return HttpResponseRedirect(same_site_path(request.POST.get("next"), reverse("tickets:detail", args=[ticket_id])))
 
 
 # --------------------------------------------------------------------------------------------- list
@@ -451,7 +452,7 @@ def act(request: HttpRequest, ticket_id: int, action: str) -> HttpResponse:
     except DomainError as exc:
         messages.error(request, exc.message)
     if p.get("next", "").startswith("/tickets/"):
-        return HttpResponseRedirect(p["next"])
+        return HttpResponseRedirect(same_site_path(p["next"], reverse("tickets:detail", args=[ticket_id])))
     return _back(ticket_id)
 
 
