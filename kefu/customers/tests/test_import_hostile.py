@@ -159,3 +159,26 @@ def test_import_run_with_the_sparse_workbook_fails_and_its_file_is_deleted(compa
     run.refresh_from_db()
     assert run.status == ImportRun.Status.FAILED and "范围过大" in run.message
     assert not os.path.exists(stored) and not run.file
+
+
+@pytest.mark.django_db(transaction=True)
+def test_kefu_import_customers_command_refuses_the_sparse_workbook_and_exits_1(company_x, tmp_path):
+    """Through the command line too (it aborted with signal 6): exit 1 with the message, dry run or not."""
+    import subprocess
+    import sys
+
+    from django.conf import settings
+
+    from kefu.tests.test_worker_faults import _database_url, _publish_database
+
+    path = hf.sparse_xlsx(tmp_path / "sparse.xlsx")
+    _publish_database(tmp_path)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KEFU_")}
+    env.update(DJANGO_SETTINGS_MODULE="kefu.settings", KEFU_DATABASE_URL=_database_url(tmp_path), KEFU_VAR_DIR=str(tmp_path / "var"))
+    for extra in (["--dry-run"], []):
+        done = subprocess.run(
+            [sys.executable, "-m", "kefu", "import-customers", str(path), "--company", "x", "--no-progress", *extra],
+            cwd=settings.BASE_DIR, env=env, capture_output=True, text=True, timeout=120,
+        )
+        assert done.returncode == 1, (done.returncode, done.stderr[-2000:])
+        assert "范围过大" in done.stdout and "导入失败" in done.stderr
