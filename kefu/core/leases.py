@@ -119,6 +119,11 @@ def _pg() -> bool:
     return connection.vendor == "postgresql"
 
 
+def _lease_row(name: str) -> None:
+    if not Lease.objects.filter(name=name).exists():
+        Lease.objects.bulk_create([Lease(name=name)], ignore_conflicts=True)
+
+
 def lease_acquire(name: str, *, ttl: timedelta) -> LeaseHandle | None:
     """Take the lease `name` for `ttl`, or return None if a live holder has it."""
     me = holder_id()
@@ -127,14 +132,18 @@ def lease_acquire(name: str, *, ttl: timedelta) -> LeaseHandle | None:
             cur.execute("SELECT pg_try_advisory_lock(%s)", [_advisory_key(name)])
             if not cur.fetchone()[0]:
                 return None
+        try:
+            _lease_row(name)
+            # Nobody alive holds the advisory lock, so whoever the row names is gone.
+            now = timezone.now()
+            Lease.objects.filter(name=name).update(holder=me, acquired_at=now, expires_at=now + ttl)
+        except BaseException:
+            lease_release(LeaseHandle(name, me, ttl, advisory=True), completed=False)
+            raise
+        return LeaseHandle(name, me, ttl, advisory=True)
+    _lease_row(name)
     now = timezone.now()
     claim = {"holder": me, "acquired_at": now, "expires_at": now + ttl}
-    if not Lease.objects.filter(name=name).exists():
-        Lease.objects.bulk_create([Lease(name=name)], ignore_conflicts=True)
-    if _pg():
-        # Nobody alive holds the advisory lock, so whoever the row names is gone.
-        Lease.objects.filter(name=name).update(**claim)
-        return LeaseHandle(name, me, ttl, advisory=True)
     free = Q(holder="") | Q(expires_at__isnull=True) | Q(expires_at__lt=now)
     if Lease.objects.filter(free, name=name).update(**claim):
         return LeaseHandle(name, me, ttl)
