@@ -241,6 +241,21 @@ if KEFU_REDIS_URL:
     HUEY.update({"huey_class": "huey.RedisHuey", "url": KEFU_REDIS_URL})
 else:
     HUEY.update({"huey_class": "huey.SqliteHuey", "filename": str(VAR_DIR / "huey.sqlite3")})
+# Periodic jobs and health (kefu.core.leases, kefu.core.health; docs/operator-guide.md "After a crash").
+KEFU_SLA_SWEEP_BATCH = int(os.environ.get("KEFU_SLA_SWEEP_BATCH", "500"))
+KEFU_HEALTH_SWEEP_MAX_AGE = int(os.environ.get("KEFU_HEALTH_SWEEP_MAX_AGE", "300"))  # seconds
+# Imports (docs/security.md "Hostile files"): the reader runs in a child process with these limits.
+KEFU_IMPORT = {
+    "MEMORY_MB": int(os.environ.get("KEFU_IMPORT_MEMORY_MB", "1024")),  # address space on top of the worker's
+    "CPU_SECONDS": int(os.environ.get("KEFU_IMPORT_CPU_SECONDS", "1800")),
+    "MAX_LINE_CHARS": int(os.environ.get("KEFU_IMPORT_MAX_LINE_CHARS", "65536")),
+    "MAX_COLUMNS": int(os.environ.get("KEFU_IMPORT_MAX_COLUMNS", "256")),
+    "MAX_CELLS": int(os.environ.get("KEFU_IMPORT_MAX_CELLS", "64000000")),  # declared rows x columns
+    "MAX_UNZIPPED_MB": int(os.environ.get("KEFU_IMPORT_MAX_UNZIPPED_MB", "4096")),
+    "MAX_ZIP_RATIO": int(os.environ.get("KEFU_IMPORT_MAX_ZIP_RATIO", "200")),  # for entries over 16 MB
+    "STALE_SECONDS": int(os.environ.get("KEFU_IMPORT_STALE_SECONDS", "600")),  # heartbeat age of a dead run
+    "FILE_RETENTION_HOURS": int(os.environ.get("KEFU_IMPORT_FILE_RETENTION_HOURS", "24")),
+}
 KEFU_TOKEN_PREFIX = "kefu_"
 KEFU_DEMO_PASSWORD = os.environ.get("KEFU_DEMO_PASSWORD", "Kefu@Demo2026")
 SILENCED_SYSTEM_CHECKS: list[str] = []

@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.contrib.auth.decorators import login_required
-from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
@@ -14,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from kefu.accounts.roles import Perm, Role, role_allows
+from kefu.core.health import health_report
 
 
 @dataclass(frozen=True)
@@ -147,7 +147,8 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 def healthz(request: HttpRequest) -> JsonResponse:
-    """Liveness and database check for load balancers."""
-    with connection.cursor() as cur:
-        cur.execute("SELECT 1")
-    return JsonResponse({"status": "ok"})
+    """Health without login and without personal data (kefu.core.health): the database, the time of
+    the last completed clock sweep, the import heartbeat. HTTP 503 when a check fails;
+    `?scope=web` checks only the database (for a load balancer in front of the web processes)."""
+    report = health_report(database_only=request.GET.get("scope") == "web")
+    return JsonResponse(report, status=200 if report["status"] == "ok" else 503)

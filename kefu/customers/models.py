@@ -237,6 +237,8 @@ class ImportRun(models.Model):
     message = models.CharField(_("说明"), max_length=500, blank=True)
     started_at = models.DateTimeField(_("开始时间"), null=True, blank=True)
     finished_at = models.DateTimeField(_("结束时间"), null=True, blank=True)
+    heartbeat_at = models.DateTimeField(_("心跳时间"), null=True, blank=True, help_text=_("导入进行中定时更新；长时间未更新说明处理进程已停止"))
+    worker = models.CharField(_("处理进程"), max_length=200, blank=True, help_text=_("主机:进程号:启动时刻"))
 
     class Meta:
         verbose_name = verbose_name_plural = _("导入记录")

@@ -133,8 +133,11 @@ def _import(*, company, path, dry_run, encoding, actor, progress, on_stage, sour
     report = ImportReport(dry_run=dry_run)
     try:
         table = open_table(path, encoding=encoding)
-        report.file_kind, report.encoding = table.kind, table.encoding
-        records = _validate(company, table, report, dry_run=dry_run, progress=progress, on_stage=on_stage)
+        try:
+            report.file_kind, report.encoding = table.kind, table.encoding
+            records = _validate(company, table, report, dry_run=dry_run, progress=progress, on_stage=on_stage)
+        finally:
+            table.close()  # the reading child, if validation stopped before the end of the file
     except FileProblem as exc:
         report.problem = exc.message
         return report

@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0004_verbose_names'),
-        ('customers', '0003_lookup_indexes'),
+        ('customers', '0004_importrun_heartbeat'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
