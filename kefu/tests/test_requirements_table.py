@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-# Directories already free of blanket tags ("C1–C20") and issue numbers; the rest follows.
+# Directories already free of ranges over a whole section and of issue numbers; the rest follows.
 CLEAN = ("kefu/accounts/", "kefu/notify/", "bench/")
 
 
