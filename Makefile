@@ -4,6 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# The suite runs on both cores (pytest-xdist; each worker has its own test database);
+# `make test XDIST=` runs it in one process.
+XDIST ?= -n 2
 
 .PHONY: run setup test test-quick lint clean
 
@@ -28,12 +31,12 @@ run: setup
 
 test: $(VENV)/.dev
 	@scripts/ensure-chromium.sh
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest $(XDIST) $(PYTEST_ARGS)
 
 # Everything but the schemathesis runs over the API (marker `fuzz`), which CI runs.
 test-quick: $(VENV)/.dev
 	@scripts/ensure-chromium.sh
-	$(BIN)/python -m pytest -m "not fuzz" $(PYTEST_ARGS)
+	$(BIN)/python -m pytest $(XDIST) -m "not fuzz" $(PYTEST_ARGS)
 
 # ruff and the import contract of the layers (scripts/lint.sh); checks only, rewrites nothing.
 lint: $(VENV)/.dev

@@ -92,7 +92,7 @@ def _short(title: str, limit: int = 70) -> str:
 
 
 def write_ids(ids: dict[str, str], path: Path = IDS_FILE) -> None:
-    header = f"# Requirement ids of ../shared/SPEC.md, short titles (refresh: {REGENERATE} --ids-from SPEC.md)\n"
+    header = f"# Requirement ids of ../shared/SPEC.md (refresh: {REGENERATE} --ids-from SPEC.md)\n"
     path.write_text(header + "".join(f"{rid}\t{title}\n" for rid, title in ids.items()), encoding="utf-8")
 
 

@@ -20,8 +20,9 @@ from schemathesis.checks import not_a_server_error
 from kefu.accounts.models import ApiToken
 from kefu.accounts.services import token_create
 
-# Minutes of generated requests: CI runs them, a developer may skip them with `-m "not fuzz"`.
-pytestmark = pytest.mark.fuzz
+# Minutes of generated requests: CI runs them, a developer may skip them with `-m "not fuzz"`. The hang
+# guard is scaled to the work: on a loaded 2-core machine one run took the whole default 300 s.
+pytestmark = [pytest.mark.fuzz, pytest.mark.timeout(900)]
 
 EXAMPLES_PER_OPERATION = 12
 
