@@ -223,7 +223,7 @@ def set_business_hours(request, payload: BusinessHoursIn):
     )
 
 
-# ---- clocks of a subject, e.g. a work order (issue 4 §6) -------------------------------------------------------
+# ---- clocks of a subject, e.g. a work order (issue 4 §6) ----------------------------------------
 def clock_out(clock, now) -> dict:
     """A clock as the API and the pages show it (display state computed at `now`)."""
     return {

@@ -20,6 +20,7 @@ adapter tells sla:
 The subject owner maps its own facts to clock events (`kefu.sla.codes.Event`) and calls
 `kefu.sla.services.clocks_on_event` / `clocks_start_new_subject`.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -113,6 +114,20 @@ def adapter_for_model(obj: Any) -> SubjectAdapter | None:
     meta = getattr(obj, "_meta", None)
     label = meta.label_lower if meta is not None else ""
     return next((a for a in _adapters.values() if a.model_label == label), None)
+
+
+def describe_subjects(subjects: Iterable[tuple[str, str]]) -> dict[tuple[str, str], SubjectInfo]:
+    """SubjectInfo per (subject_type, subject_id), one `describe` call per subject type (subjects of
+    a type no app registered are left out)."""
+    by_type: dict[str, list[str]] = {}
+    for subject_type, subject_id in subjects:
+        by_type.setdefault(subject_type, []).append(str(subject_id))
+    out: dict[tuple[str, str], SubjectInfo] = {}
+    for subject_type, ids in by_type.items():
+        adapter = _adapters.get(subject_type)
+        if adapter is not None:
+            out.update({(subject_type, str(sid)): info for sid, info in adapter.describe(ids).items()})
+    return out
 
 
 def attribute_choices(field_name: str) -> list[tuple[str, str]]:

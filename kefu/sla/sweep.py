@@ -40,7 +40,7 @@ from django.utils.translation import gettext as _
 from kefu.accounts.selectors import active_users, escalation_recipients
 from kefu.sla.models import Clock
 from kefu.sla.states import ClockState
-from kefu.sla.subjects import SubjectInfo, subject_adapter, subject_adapters
+from kefu.sla.subjects import SubjectInfo, describe_subjects, subject_adapters
 
 logger = logging.getLogger("kefu.sla")
 
@@ -96,17 +96,7 @@ class Recipients:
 
     def subjects(self, rows: list[dict]) -> dict[tuple[str, str], SubjectInfo]:
         """SubjectInfo per (subject_type, subject_id) of a batch's rows (unknown types are left out)."""
-        by_type: dict[str, list[str]] = {}
-        for r in rows:
-            by_type.setdefault(r["subject_type"], []).append(str(r["subject_id"]))
-        out: dict[tuple[str, str], SubjectInfo] = {}
-        for subject_type, ids in by_type.items():
-            adapter = subject_adapter(subject_type)
-            if adapter is None:
-                continue
-            for sid, info in adapter.describe(ids).items():
-                out[(subject_type, str(sid))] = info
-        return out
+        return describe_subjects((r["subject_type"], str(r["subject_id"])) for r in rows)
 
     def users(self, ids: Iterable[int | None]) -> list:
         want = [i for i in ids if i is not None]

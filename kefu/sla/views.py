@@ -23,7 +23,7 @@ from kefu.sla.api import fallback_warning
 from kefu.sla.calendar import OFFICIAL_YEARS
 from kefu.sla.forms import NoticeForm, OverrideEditForm, RangeForm
 from kefu.sla.models import CalendarOverride, CalendarYear
-from kefu.sla.subjects import subject_adapter
+from kefu.sla.subjects import describe_subjects
 
 WEEKDAYS = [
     pgettext_lazy("weekday", "一"),
@@ -207,19 +207,6 @@ def _teams(user):
     return Team.objects.filter(company_id=user.company_id, is_active=True).select_related("department")
 
 
-def _subjects(clocks) -> dict[tuple[str, str], object]:
-    """Label, link and owner of the clocks' subjects, from their adapters (kefu.sla.subjects)."""
-    by_type: dict[str, list[str]] = {}
-    for c in clocks:
-        by_type.setdefault(c.subject_type, []).append(c.subject_id)
-    out = {}
-    for subject_type, ids in by_type.items():
-        adapter = subject_adapter(subject_type)
-        if adapter is not None:
-            out.update({(subject_type, sid): info for sid, info in adapter.describe(ids).items()})
-    return out
-
-
 @login_required
 def queue(request: HttpRequest, which: str) -> HttpResponse:
     """The "due soon" and "breached" queues of a team (default: the user's own team)."""
@@ -242,7 +229,7 @@ def queue(request: HttpRequest, which: str) -> HttpResponse:
     qs = pick(request.user, team_id=team_id, now=now)
     total = qs.count()
     clocks = list(qs[:QUEUE_LIMIT])
-    subjects = _subjects(clocks)
+    subjects = describe_subjects((c.subject_type, c.subject_id) for c in clocks)
     return render(
         request,
         "sla/queue.html",
