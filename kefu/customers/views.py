@@ -59,26 +59,17 @@ def search(request: HttpRequest) -> HttpResponse:
 
 def _card_context(request: HttpRequest, card) -> dict:
     """What the customer card shows besides the customer: billing facts (from the billing system,
-    with their time), the work-order history (asked of the tickets app: customers sit below tickets,
-    so only this view layer calls it), the new-work-order link and the search to go back to."""
+    with their time), a slot for the work-order history (the tickets app's fragment
+    `tickets:customer_history`), the new-work-order link and the search to go back to."""
     from kefu.customers.billing import billing_for_customer
 
-    history, open_states = [], ()
-    if role_allows(request.user, Perm.TICKET_VIEW_ALL) or role_allows(request.user, Perm.TICKET_VIEW_ASSIGNED):
-        try:
-            from kefu.tickets.selectors import tickets_for_caller
-            from kefu.tickets.states import OPEN_STATES
-        except ImportError:  # pragma: no cover - an installation without work orders
-            pass
-        else:
-            history = tickets_for_caller(user=request.user, customer_id=card.customer_id, limit=20)
-            open_states = OPEN_STATES
     query = (request.GET.get("q") or request.POST.get("q") or "").strip()[:100]
     return {
         "card": card,
         "billing": billing_for_customer(customer_id=card.customer_id),
-        "history": history,
-        "open_states": open_states,
+        # The work-order history is the tickets app's fragment, loaded by URL (customers sit below tickets).
+        "can_see_tickets": role_allows(request.user, Perm.TICKET_VIEW_ALL)
+        or role_allows(request.user, Perm.TICKET_VIEW_ASSIGNED),
         "can_create_ticket": role_allows(request.user, Perm.TICKET_CREATE),
         "query": query,
         "back_url": f"{reverse('customers:search')}?{urlencode({'q': query})}" if query else reverse("customers:search"),

@@ -14,6 +14,7 @@ urlpatterns = [
     path("hand-overs/", views.hand_overs, name="hand_overs"),
     path("hand-overs/<int:hand_over_id>/<str:decision>/", views.hand_over_decide, name="hand_over_decide"),
     path("<int:ticket_id>/", views.detail, name="detail"),
+    path("customer/<int:customer_id>/history/", views.customer_history, name="customer_history"),
     path("<int:ticket_id>/called-again/", views.called_again, name="called_again"),
     path("<int:ticket_id>/do/<str:action>/", views.act, name="act"),
     path("<int:ticket_id>/attachments/<int:attachment_id>/", views.attachment_download, name="attachment"),

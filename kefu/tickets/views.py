@@ -497,3 +497,13 @@ def hand_over_decide(request: HttpRequest, hand_over_id: int, decision: str) -> 
     if ticket_id:
         return _back(ticket_id)
     return redirect("tickets:hand_overs")
+
+
+@login_required
+@require_GET
+def customer_history(request: HttpRequest, customer_id: int) -> HttpResponse:
+    """The customer card's work-order history, open ones first (P1): the card (customers app, a
+    lower layer) loads this fragment by URL. Only work orders the user may see (S2)."""
+    may_see = role_allows(request.user, Perm.TICKET_VIEW_ALL) or role_allows(request.user, Perm.TICKET_VIEW_ASSIGNED)
+    history = tickets_for_caller(user=request.user, customer_id=customer_id, limit=20) if may_see else []
+    return render(request, "tickets/_customer_history.html", {"history": history, "open_states": OPEN_STATES})

@@ -162,3 +162,15 @@ def test_page_shows_what_the_workflow_allows(agent_x, technician_x, dispatcher_x
     assert "来电再次反映" in owner  # a resolved work order still records a repeat call (P1)
     html = login(technician_x).get("/tickets/mine/").content.decode()
     assert t.number not in html  # resolved: no longer on the technician's open list
+
+
+def test_customer_history_fragment_shows_only_visible_work_orders(client, agent_x, agent_y, make_ticket, customer_x):
+    """The customer card loads its work-order history from the tickets app (P1); another company's
+    user gets an empty history for the same customer id (S2)."""
+    t = make_ticket(customer_id=customer_x.pk)
+    client.force_login(agent_x)
+    html = client.get(f"/tickets/customer/{customer_x.pk}/history/").content.decode()
+    assert t.number in html and 'id="ticket-history"' in html
+    client.force_login(agent_y)
+    html = client.get(f"/tickets/customer/{customer_x.pk}/history/").content.decode()
+    assert t.number not in html and "该客户还没有工单" in html
