@@ -114,7 +114,7 @@ DATABASES = {
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Connections persist on SQLite too (CONN_MAX_AGE above): a new connection re-reads the whole
-    # schema and runs the PRAGMAs, which doubled the cost of a work-order create (issue 3 bench).
+    # schema and runs the PRAGMAs, which doubled the cost of a work-order create.
     DATABASES["default"]["OPTIONS"] = {
         # WAL lets readers work while one writer writes; IMMEDIATE takes the write lock at BEGIN so
         # two writers queue instead of failing with "database is locked" half-way.

@@ -87,8 +87,7 @@ def on_time_rate(met: int, late: int) -> float | None:
 
 
 def cockpit(user, now) -> dict:
-    """Today's counts and the on-time rate per commitment for the supervisor's home page (C1–C20,
-    P9): work orders through the tickets selectors, clocks through the sla selectors."""
+    """Today's counts and the on-time rate per commitment for the supervisor's home page (P9): work orders through the tickets selectors, clocks through the sla selectors."""
     from kefu.accounts.scoping import readable_company_ids
     from kefu.sla.selectors import board_counts
     from kefu.tickets.selectors import cockpit_ticket_counts
@@ -128,7 +127,7 @@ def cockpit(user, now) -> dict:
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     """Each role lands on what it works with: agents on the caller lookup, auditors on the audit log,
-    administrators on account management (issue 2 item 10)."""
+    administrators on account management."""
     user = request.user
     role = Role(user.role) if user.role in Role.values else None
     return render(

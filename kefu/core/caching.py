@@ -1,4 +1,4 @@
-"""Per-process caches of master data that every work order reads (issue 3: create ≥ 250/s).
+"""Per-process caches of master data that every work order reads (create ≥ 250/s).
 
 Work-order kinds, calendar overrides and published commitment sets change a few times a year but
 are read on every create; each read is a query. A `ProcessCache` keeps them in the server process:

@@ -1,4 +1,4 @@
-"""Customer endpoints (P2, C15; issue 2 items 5, 6, 9): caller lookup, the customer card, create and
+"""Customer endpoints (P2, C15): caller lookup, the customer card, create and
 update with phones, the care registry. Thin: parse, call one selector or service, return.
 
 Company scoping and roles are enforced by the selectors and services; errors are kefu.core.errors

@@ -1,4 +1,4 @@
-"""The demo city (issue 2 item 8): a realistic gas company in 泰安 to try kefu and to benchmark it.
+"""The demo city: a realistic gas company in 泰安 to try kefu and to benchmark it.
 
 `build_demo(customers=5000, seed=1)` creates 泰安安泰燃气有限公司 (area code 0538) with its
 departments and teams, one user of every role, districts → streets → communities (小区) with

@@ -1,4 +1,4 @@
-"""Import endpoints, /api/v1/imports/ (issue 2 items 7 and 9).
+"""Import endpoints, /api/v1/imports/.
 
 POST a CSV/XLSX file (multipart, field `file`) with `dry_run`; the import runs in the worker and
 GET /api/v1/imports/{id} reports its progress and, when finished, the per-line errors.

@@ -1,4 +1,4 @@
-"""The import page, /customers/import/ (issue 2 item 7): upload, dry run, progress, per-line report.
+"""The import page, /customers/import/: upload, dry run, progress, per-line report.
 
 One URL serves the page (GET), the upload (POST), a run's page (`?run=ID`), its progress fragment
 polled by htmx (`?run=ID&fragment=1`) and the column template (`?template=csv`).

@@ -1,4 +1,4 @@
-"""API shapes of the customer endpoints (P2, C15; issue 2 items 5, 6, 9)."""
+"""API shapes of the customer endpoints (P2, C15)."""
 from __future__ import annotations
 
 from datetime import date, datetime

@@ -1,4 +1,4 @@
-"""Writes of customers: create and update with phones and premise (issue 2 item 5).
+"""Writes of customers: create and update with phones and premise.
 
 Every write validates, checks role (customer.edit) and company (S2), runs in one transaction, and
 leaves an audit row with what changed (S2, 等保 level 3). Updates use optimistic locking on
@@ -199,7 +199,7 @@ def customer_create(
     notes: str = "",
     **address: Any,
 ) -> Customer:
-    """Create a customer with premise and phones in the user's company (issue 2 item 5; S2 audited).
+    """Create a customer with premise and phones in the user's company (S2 audited).
 
     `address` takes the premise fields: address, district, street, community, building, unit,
     room, supply_zone. Raises DomainError (400), Forbidden (403) or Conflict (409, account exists).
@@ -239,7 +239,7 @@ def customer_create(
 
 
 def customer_update(*, user, customer_id: int, version: int, changes: Mapping[str, Any]) -> Customer:
-    """Change a customer (issue 2 item 5), refusing a stale `version` with Conflict (409).
+    """Change a customer, refusing a stale `version` with Conflict (409).
 
     `changes` may hold: name, category, status (+ status_reason, status_effective_on), opened_on,
     notes, phones (replaces the list), and the premise fields. The audit row keeps the field diff.

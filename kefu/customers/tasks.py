@@ -20,7 +20,7 @@ HOUSEKEEPING_LEASE = "customers-import-housekeeping"
 
 @db_task()
 def process_import_run(run_id: int) -> None:
-    """Import the file of one pending ImportRun (issue 2 item 7)."""
+    """Import the file of one pending ImportRun."""
     import_run_process(run_id=run_id)
 
 

@@ -1,4 +1,4 @@
-"""Customer pages (P2, C15; issue 2 item 10): the caller search and the customer page.
+"""Customer pages (P2, C15): the caller search and the customer page.
 
 The search answers `?q=` (what the agent types, live with htmx) and `?phone=` (what a telephone
 system opens on an incoming call, e.g. /customers/?phone=13800138000). The customer page is masked;

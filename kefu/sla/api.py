@@ -1,4 +1,4 @@
-"""sla endpoints (issue 4 §6): commitment sets (read; clone and publish for administrators), the
+"""sla endpoints: commitment sets (read; clone and publish for administrators), the
 calendar (is this a working day; add N working days) and calendar overrides (administrators).
 
 Every error is a 4xx JSON body with a Chinese message (kefu.core.errors); all data is scoped to the
@@ -223,7 +223,7 @@ def set_business_hours(request, payload: BusinessHoursIn):
     )
 
 
-# ---- clocks of a subject, e.g. a work order (issue 4 §6) ----------------------------------------
+# ---- clocks of a subject, e.g. a work order ----------------------------------------
 def clock_out(clock, now) -> dict:
     """A clock as the API and the pages show it (display state computed at `now`)."""
     return {

@@ -1,4 +1,4 @@
-"""The clock events a commitment starts and stops on (C1–C20): named constants, one vocabulary
+"""The clock events a commitment starts and stops on: named constants, one vocabulary
 for the presets, the commitment editor and the apps that emit them.
 
 The app that owns a subject maps its facts to these events in its `clocks.py` (e.g. a work order

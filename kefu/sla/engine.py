@@ -1,4 +1,4 @@
-"""The clock engine: due times and elapsed time of commitment clocks (C1–C20, SPEC "Time rules").
+"""The clock engine: due times and elapsed time of commitment clocks (SPEC "Time rules").
 
 Pure maths — no database, no `now()` (ARCHITECTURE): every function takes the start, the limit,
 the calendar, the business hours and the pauses as arguments. Inputs are aware datetimes; working
@@ -258,7 +258,7 @@ def due_at(
     business_hours: BusinessHours | None = None,
     pauses: Sequence[Pause] = (),
 ) -> datetime:
-    """When a clock started at `start` with `limit` is due, in UTC (C1–C20, Civil Code 201–203).
+    """When a clock started at `start` with `limit` is due, in UTC (Civil Code 201–203).
 
     `business_hours` only matters for working-day limits whose commitment ends at the close of
     business. Pauses must be closed (a paused clock has no due time until it resumes).
@@ -278,7 +278,7 @@ def warn_at(
     business_hours: BusinessHours | None = None,
     pauses: Sequence[Pause] = (),
 ) -> datetime:
-    """When `percent` % of the limit has elapsed (the 75 % warning of issue 4), in UTC."""
+    """When `percent` % of the limit has elapsed (the 75 % warning), in UTC."""
     if not 0 < percent <= 100:
         raise ValueError("percent must be in 1..100")
     amount = limit_length(limit, business_hours) // _ONE_US * percent // 100

@@ -1,4 +1,4 @@
-"""Service commitments (服务承诺), the working-day calendar and commitment clocks (C1–C20, C17, P9).
+"""Service commitments (服务承诺), the working-day calendar and commitment clocks (C17, P9).
 
 - `CommitmentSet` / `Commitment`: what a company promises in a year, versioned and published
   (C17, seed 004 第一、二、七条). Published sets are never edited: administrators clone and publish
@@ -29,7 +29,7 @@ from kefu.sla.states import ClockState
 
 
 class ClockKind(models.TextChoices):
-    """What a commitment's clock measures (issue 4 §1)."""
+    """What a commitment's clock measures."""
 
     FIRST_RESPONSE = "first_response", _("首次响应")
     REPLY = "reply", _("答复客户")
@@ -112,7 +112,7 @@ class CommitmentSet(models.Model):
 
 
 class Commitment(models.Model):
-    """One commitment: which requests it applies to, which clock it drives, and its limit (C1–C20).
+    """One commitment: which requests it applies to, which clock it drives, and its limit.
 
     Empty applies-to fields mean "any". Codes are the stable codes of the tickets taxonomy
     (kind: consultation, complaint, repair, emergency, installation, inspection_appointment,
@@ -290,7 +290,7 @@ class BusinessHours(models.Model):
 
 
 class Clock(models.Model):
-    """One commitment clock on a subject (C1–C20). Attached to a work order by the tickets app
+    """One commitment clock on a subject. Attached to a work order by the tickets app
     (subject_type "tickets.workorder", subject_id its pk) — generic so sla does not import tickets.
 
     `due_at` / `warn_at` are NULL while the clock is paused (nothing is due); the worker finds
@@ -404,7 +404,7 @@ class ClockPause(models.Model):
 
 
 class ClockAttachment(models.Model):
-    """The record that a subject (a work order) has been given its clocks (issue 4 §3).
+    """The record that a subject (a work order) has been given its clocks.
 
     Written in the same transaction as the clocks — also when no commitment applies — so the
     periodic sweep can find open work orders whose creation hook never ran (the process died

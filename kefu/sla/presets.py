@@ -1,4 +1,4 @@
-"""Commitment presets: the seeds' published values as plain data (C1–C20, C17).
+"""Commitment presets: the seeds' published values as plain data (C17).
 
 Where the seeds disagree the platform does not choose (SPEC §C): each company starts from one
 preset and edits its own copy. Every value cites the seed clause it comes from (`source`).

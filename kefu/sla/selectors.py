@@ -1,4 +1,4 @@
-"""Reads of the sla app: calendars, commitment sets, business hours, due clocks (C1–C20, C17)."""
+"""Reads of the sla app: calendars, commitment sets, business hours, due clocks (C17)."""
 
 from __future__ import annotations
 
@@ -160,7 +160,7 @@ def commitments_matching(
 
 @dataclass
 class ClocksDue:
-    """What a sweep must act on at `now` (issue 4 §4). Both are indexed queries."""
+    """What a sweep must act on at `now`. Both are indexed queries."""
 
     warn: QuerySet[Clock]  # running, warning time reached, not yet warned
     breach: QuerySet[Clock]  # running, past the due time: to be marked breached and escalated
@@ -188,7 +188,7 @@ def clocks_of(subject_type: str, subject_id: str) -> QuerySet[Clock]:
     )
 
 
-# ---- clocks as people see them (issue 4 §5, §6) ------------------------------------------------
+# ---- clocks as people see them ------------------------------------------------
 def subject_clocks(subject_type: str, subject_id) -> QuerySet[Clock]:
     """Every clock of a subject, oldest first (visibility is the caller's check)."""
     return (
@@ -201,7 +201,7 @@ def subject_clocks(subject_type: str, subject_id) -> QuerySet[Clock]:
 
 def clocks_by_subject(subject_type: str, subject_ids) -> dict[int, list[Clock]]:
     """The live (not cancelled) clocks of many subjects in one query, keyed by (integer) subject id
-    — for a list page that shows a countdown per row (issue 4 §5)."""
+    — for a list page that shows a countdown per row."""
     out: dict[int, list[Clock]] = {int(i): [] for i in subject_ids}
     qs = (
         Clock.objects.filter(subject_type=subject_type, subject_id__in=[str(i) for i in out])
@@ -260,7 +260,7 @@ def _queue_clocks(user, team_id: int | None) -> QuerySet[Clock]:
 def queue_due_soon(user, *, team_id: int | None, now: datetime) -> QuerySet[Clock]:
     """Running clocks past their warning time and not yet due, on subjects of the team the user
     may see (work orders: passed to the team or owned by its people, P1) — the "due soon" queue,
-    soonest first (issue 4 §5)."""
+    soonest first."""
     return (
         _queue_clocks(user, team_id)
         .filter(state=ClockState.RUNNING, warn_at__lte=now, due_at__gte=now)
@@ -280,7 +280,7 @@ def queue_breached(user, *, team_id: int | None, now: datetime) -> QuerySet[Cloc
 
 
 def board_counts(company_ids: Iterable[int], *, now: datetime, since: datetime) -> list[dict]:
-    """The supervisor board (issue 4 §5): per commitment (SPEC id, code, name) the number of clocks
+    """The supervisor board: per commitment (SPEC id, code, name) the number of clocks
     started since `since` in each display state; open clocks are counted whenever they started."""
     from django.db.models import Count
 

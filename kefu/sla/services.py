@@ -321,7 +321,7 @@ def clock_start(
     started_at: datetime,
     department=None,
 ) -> Clock:
-    """Start the clock of `commitment` on a subject (a work order) at `started_at` (C1–C20).
+    """Start the clock of `commitment` on a subject (a work order) at `started_at`.
 
     The limit is snapshot on the clock; business hours are the department's when the commitment
     ends at the close of business. Idempotent: an open clock of the same commitment is returned."""
@@ -447,7 +447,7 @@ def clock_resume(*, clock: Clock, by, at: datetime) -> Clock:
 
 
 def clock_stop(*, clock: Clock, at: datetime) -> Clock:
-    """The stop event happened at `at`: met, or met after breach (C1–C20). An open pause ends."""
+    """The stop event happened at `at`: met, or met after breach. An open pause ends."""
     with transaction.atomic():
         c = Clock.objects.select_for_update().get(pk=clock.pk)
         if c.state in FINAL_STATES:
@@ -464,7 +464,7 @@ def clock_stop(*, clock: Clock, at: datetime) -> Clock:
 
 def _mark_met(c: Clock, at: datetime) -> None:
     """The stop event at `at` on an open clock: met, or met after breach when it came after the
-    due time (a running clock past due is first marked breached at its due time) (C1–C20)."""
+    due time (a running clock past due is first marked breached at its due time)."""
     if c.state == ClockState.BREACHED or (
         c.state == ClockState.RUNNING and c.due_at is not None and at > c.due_at
     ):
@@ -480,7 +480,7 @@ def _mark_met(c: Clock, at: datetime) -> None:
 
 def clock_cancel(*, clock: Clock, at: datetime) -> Clock:
     """The work order was reclassified or cancelled: the clock is not measured any more
-    (issue 4 §3). An open pause ends; a final clock cannot be cancelled."""
+   . An open pause ends; a final clock cannot be cancelled."""
     with transaction.atomic():
         c = Clock.objects.select_for_update().get(pk=clock.pk)
         assert_transition(c.state, ClockState.CANCELLED)
@@ -557,7 +557,7 @@ def clocks_start_new_subject(
 ) -> list[Clock]:
     """The clocks of a subject that has none yet (a new work order), for its events in order —
     the same clocks as `clocks_on_event` called once per event — computed in memory with one
-    calendar load and written in one INSERT (C1–C20; the work-order create path, issue 3)."""
+    calendar load and written in one INSERT (the work-order create path)."""
     from kefu.sla.selectors import business_hours_for, commitments_matching
 
     made: list[Clock] = []

@@ -1,4 +1,4 @@
-"""Clock states of a commitment clock (C1–C20; issue 4 §3) and their transition table.
+"""Clock states of a commitment clock and their transition table.
 
 The only way to change a clock's state is a service that locks the row, checks
 `assert_transition`, and records the change. `clock_state` is the pure rule that says which state

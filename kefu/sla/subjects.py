@@ -7,7 +7,7 @@ that owns the subject type writes one `clocks.py` with an adapter and registers 
 adapter tells sla:
 
 - **attributes** for matching commitments (`attrs`: kind, sub_kind, customer_category, severity,
-  channel — the applies-to filters of a commitment, C1–C20) and the codes a commitment editor may
+  channel — the applies-to filters of a commitment) and the codes a commitment editor may
   choose from (`attribute_choices`);
 - **people**: whom to warn before a clock is due, and the team / department whose team lead,
   supervisor and manager are told of a warning, a breach and an escalation (P9; the levels come

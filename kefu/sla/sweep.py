@@ -1,4 +1,4 @@
-"""The clock sweep (issue 4 §4; C1–C20, P9): warnings, breaches and escalation, exactly once.
+"""The clock sweep (P9): warnings, breaches and escalation, exactly once.
 
 One sweep, run every minute by the worker (`kefu.sla.tasks`) or once by `kefu sla-sweep`:
 

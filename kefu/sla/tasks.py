@@ -1,4 +1,4 @@
-"""Background jobs of the sla app (issue 4 §4): the clock sweep every minute on `kefu worker`.
+"""Background jobs of the sla app: the clock sweep every minute on `kefu worker`.
 
 huey runs the periodic task on one consumer per storage (SQLite file by default, Redis with
 KEFU_REDIS_URL); even if several workers on several hosts run it at the same minute, the sweep's
@@ -32,7 +32,7 @@ SWEEP_LEASE_TTL = timedelta(minutes=5)
 
 @db_periodic_task(crontab(minute="*"))
 def sla_sweep_periodic() -> dict | None:
-    """Every minute: warn, mark breaches, escalate, attach missing clocks (C1–C20, P9)."""
+    """Every minute: warn, mark breaches, escalate, attach missing clocks (P9)."""
     with lease_held(SWEEP_LEASE, ttl=SWEEP_LEASE_TTL) as lease:
         if lease is None:
             logger.info("clock sweep skipped: another worker is sweeping")

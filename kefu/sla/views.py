@@ -1,4 +1,4 @@
-"""sla pages (issue 4 §5): the working-day calendar of a year with the source of each day, the
+"""sla pages: the working-day calendar of a year with the source of each day, the
 calendar overrides of administrators, and the read-only commitment sets (C17, SPEC Time rules)."""
 
 from __future__ import annotations
@@ -197,7 +197,7 @@ def commitment_set_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-# ---- queues, board, editor (issue 4 §5) --------------------------------------------------------
+# ---- queues, board, editor --------------------------------------------------------
 QUEUE_LIMIT = 200
 
 

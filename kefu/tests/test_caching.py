@@ -1,4 +1,4 @@
-"""Per-process caches of master data (kefu.core.caching; issue 3): how stale they may be, and that a
+"""Per-process caches of master data (kefu.core.caching): how stale they may be, and that a
 change made in this process is seen at once."""
 from __future__ import annotations
 

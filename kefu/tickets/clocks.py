@@ -1,4 +1,4 @@
-"""Commitment clocks on work orders (C1–C20, C17): everything the sla engine needs to know about
+"""Commitment clocks on work orders (C17): everything the sla engine needs to know about
 work orders, in one place — the subject adapter of "tickets.workorder" (kefu.sla.subjects), how
 work-order facts become clock events, the listeners of this app's facts (kefu.tickets.facts) and
 the catch-up sweeps that redo what a lost listener missed.
@@ -209,7 +209,7 @@ def _open_clocks(ticket_id: int) -> list[Clock]:
 
 # ---- listeners (subscribed in TicketsConfig.ready; docs/events.md) -----------------------------
 def on_ticket_created(event: TicketCreated) -> None:
-    """Start the clocks of the commitments that apply (C1–C20). Catch-up: tickets_without_clocks."""
+    """Start the clocks of the commitments that apply. Catch-up: tickets_without_clocks."""
     ticket_clocks_attach(event.ticket_id, ticket=event.ticket)
 
 

@@ -1,4 +1,4 @@
-"""Demo work orders for `kefu demo` (issue 3): a hotline's last few days, made through the same
+"""Demo work orders for `kefu demo`: a hotline's last few days, made through the same
 services the agents use, so the desk, the list, the queues, the board and the timeline show real
 records — open and finished, on time and breached, handed over, linked under one leak.
 

@@ -336,7 +336,7 @@ class TicketList:
 def ticket_list_with_counts(
     *, user, f: TicketFilter, states: tuple[str, ...] = (), cap: int | None = None
 ) -> TicketList:
-    """The work-order list (issue 3 §7, API list): `ticket_search` newest first, narrowed to `states`,
+    """The work-order list: `ticket_search` newest first, narrowed to `states`,
     with counts by state. Exact counts for ordinary filters (they are index-served); a text search
     counts at most `cap` + 1 matches (default COUNT_CAP) and says so; `window` says that a 1–2
     character term was looked for only among the newest SHORT_TERM_WINDOW work orders."""

@@ -1,4 +1,4 @@
-"""Import runs started from the web page or the API (issue 2 item 7).
+"""Import runs started from the web page or the API.
 
 State lives in the ImportRun row, the huey job is only a trigger (ARCHITECTURE): the upload is
 stored and a pending row created; a worker claims it with a conditional UPDATE (pending →

@@ -1,4 +1,4 @@
-"""Importing customers from a billing export (issue 2 item 7; C-import, S2 audit).
+"""Importing customers from a billing export (C-import, S2 audit).
 
 Validate everything first, then write everything in one transaction: a file with any bad line
 writes nothing, and a database failure half-way rolls the whole import back. A dry run stops

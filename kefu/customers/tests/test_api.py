@@ -1,4 +1,4 @@
-"""Customer API (issue 2 items 5, 6, 9): lookup, card (masked / unmasked and logged), create and
+"""Customer API: lookup, card (masked / unmasked and logged), create and
 update with optimistic locking; errors are 4xx JSON with a Chinese message, never a 500."""
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Browser test (issue 2): an agent logs in, types the caller's phone number into the lookup box and
+"""Browser test: an agent logs in, types the caller's phone number into the lookup box and
 finds the customer, masked, with the care flag — Playwright driving the system Chromium against
 pytest-django's live server, at a phone's screen width."""
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Customer create/update services (issue 2 item 5): validation, company and role checks, optimistic
+"""Customer create/update services: validation, company and role checks, optimistic
 locking on `version`, status history (K1/K4), audit rows with field diffs (S2)."""
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The demo city (issue 2 item 8) and the operator commands (`kefu demo`, `kefu import-customers`)."""
+"""The demo city and the operator commands (`kefu demo`, `kefu import-customers`)."""
 from __future__ import annotations
 
 from io import StringIO
@@ -125,7 +125,7 @@ def test_demo_command_publishes_this_years_commitments():
 
 @pytest.mark.django_db(transaction=True)  # the clocks attach when the demo's transaction commits
 def test_demo_command_makes_a_few_days_of_work_orders_with_clocks():
-    """The demo's hotline has work orders in every stage (issue 3): answered on the call, assigned,
+    """The demo's hotline has work orders in every stage: answered on the call, assigned,
     in progress, resolved, closed, handed over, a leak reported three times and linked; clocks on
     time and breached; the sweep's notices. Past ones are audited backdated entries."""
     from collections import Counter

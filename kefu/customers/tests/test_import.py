@@ -1,4 +1,4 @@
-"""Import of billing exports (issue 2 item 7): encodings, bad files, per-line report, dry run,
+"""Import of billing exports: encodings, bad files, per-line report, dry run,
 upsert idempotence, one transaction, one audit row, company isolation."""
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Import page and API (issue 2 items 7, 9, 10): role checks, company scoping, upload checks,
+"""Import page and API: role checks, company scoping, upload checks,
 progress fragment, per-line report, column template."""
 from __future__ import annotations
 

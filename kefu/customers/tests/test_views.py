@@ -1,4 +1,4 @@
-"""Web shell (issue 2 item 10): search page (?q=, ?phone=, htmx partial), customer page (masked,
+"""Web shell: search page (?q=, ?phone=, htmx partial), customer page (masked,
 "显示完整信息" for permitted roles and logged), create/edit forms, home page per role."""
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """`{% load sla_tags %}{% subject_clocks ticket %}` — the commitment clocks of a subject (any
 model whose app registered a subject adapter, kefu.sla.subjects, e.g. a work order) as coloured
-countdowns (issue 4 §5): running, due soon, breached, paused, met. `compact=True` gives one line
+countdowns: running, due soon, breached, paused, met. `compact=True` gives one line
 for a list page.
 """
 

@@ -1,4 +1,4 @@
-"""Hypothesis properties of the clock engine (issue 4 tests; SPEC Time rules; Civil Code 201–203).
+"""Hypothesis properties of the clock engine (SPEC Time rules; Civil Code 201–203).
 
 The brute-force oracle counts minute by minute and asks `chinese_calendar` directly (weekdays only
 for years it does not know), so it shares no code with the engine's tables.

@@ -1,4 +1,4 @@
-"""Commitment sets, presets, overrides and clocks through the real services (C17, C1–C20, Time rules)."""
+"""Commitment sets, presets, overrides and clocks through the real services (C17, Time rules)."""
 
 from __future__ import annotations
 
@@ -408,7 +408,7 @@ def test_clocks_on_event_starts_and_stops_by_commitment(company_x, laizhou_set, 
 )
 def test_new_subject_clocks_equal_one_event_at_a_time(company_x, laizhou_set, manager_x, kind, events):
     """`clocks_start_new_subject` (the create path, one INSERT) makes the same clocks, with the same
-    states and times, as `clocks_on_event` called once per event (C1–C20)."""
+    states and times, as `clocks_on_event` called once per event."""
     the_set = services.commitment_set_publish(commitment_set=laizhou_set, by=manager_x, at=L(2026, 1, 1))
     channel = "counter" if kind == "consultation" else "hotline"
     attrs = {"kind": kind, "sub_kind": "", "channel": channel, "severity": "general", "customer_category": ""}

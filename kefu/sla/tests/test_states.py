@@ -1,4 +1,4 @@
-"""Clock states and their transition table (issue 4 §3). Time is an argument, never read."""
+"""Clock states and their transition table. Time is an argument, never read."""
 
 from __future__ import annotations
 

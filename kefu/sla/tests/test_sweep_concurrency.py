@@ -1,4 +1,4 @@
-"""The sweep under stress (issue 4 §4 tests): two workers racing send each notification exactly
+"""The sweep under stress: two workers racing send each notification exactly
 once; a `kefu sla-sweep` killed with SIGKILL mid-sweep loses nothing and a second sweep completes
 the work without sending anything twice."""
 

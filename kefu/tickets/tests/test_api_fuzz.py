@@ -1,5 +1,5 @@
 """Schemathesis on the work-order endpoints only, with work orders, a hand-over and colleagues in the
-database so generated ids often hit real rows: valid and invalid cases, never a 5xx (issue 3)."""
+database so generated ids often hit real rows: valid and invalid cases, never a 5xx."""
 from __future__ import annotations
 
 import pytest

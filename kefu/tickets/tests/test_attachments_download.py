@@ -1,4 +1,4 @@
-"""Opening work-order attachments (issue 3 §4, S2): only for those who may see the work order, 404
+"""Opening work-order attachments: only for those who may see the work order, 404
 for everyone else without revealing that the file exists, the right content type and disposition
 (RFC 5987 names), no sniffing, every opening in the audit log, and no public URL to the files."""
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Work orders as a subject of the sla engine (kefu/tickets/clocks.py; C1–C20, C17): the presets name
+"""Work orders as a subject of the sla engine (kefu/tickets/clocks.py; C17): the presets name
 only codes of the tickets taxonomy, sla imports no domain app, and the catch-up sweep brings clocks up
 to the work order's facts when a state, reply or kind listener was lost (a process died after the
 commit)."""

@@ -1,4 +1,4 @@
-"""Clocks of a work order in the API and on the pages (issue 4 §5, §6): visibility as the work
+"""Clocks of a work order in the API and on the pages: visibility as the work
 order's, pause with an accepted reason only (Perm.SLA_PAUSE, who/when/why recorded), resume,
 countdown tag, queues, board, and the commitment-set editor (Perm.MASTER_DATA, drafts only)."""
 

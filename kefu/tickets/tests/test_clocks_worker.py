@@ -1,4 +1,4 @@
-"""Clocks on work orders and the sweep (issue 4 §3–§4; C8–C12, C6, P9): the listeners attach clocks
+"""Clocks on work orders and the sweep (C8–C12, C6, P9): the listeners attach clocks
 from the set in force, the sweep warns at 75 %, marks the breach, tells the supervisor, escalates to
 the manager, each exactly once; resolving stops the clock; reclassifying and cancelling cancel it."""
 

@@ -1,4 +1,4 @@
-"""A reply to the customer publishes TicketReplied after the commit (issue 3 §4; C6, C14: the
+"""A reply to the customer publishes TicketReplied after the commit (C6, C14: the
 "reply within N working days" clocks stop on it). Tested with a listener of the test's own, not
 with the clocks."""
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Counts of the work-order list (issue 3 §7): exact for ordinary filters, capped ("1000+") for a text
+"""Counts of the work-order list: exact for ordinary filters, capped ("1000+") for a text
 search that matches more than COUNT_CAP work orders — flagged in the selector, the API
 (`count_capped`) and the list page. Here the cap is made small instead of storing 1,001 rows."""
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Content and address search gives the same rows on both databases (issue 3 §7 search; migration
+"""Content and address search gives the same rows on both databases (migration
 0003): a case-sensitive substring, as PostgreSQL's LIKE finds it. On SQLite terms of ≥ 3 characters go
 through the FTS5 trigram index, shorter ones through instr(); both are checked here against Python's
 `in` on the stored text, for Chinese and Latin text, case, 1–2 character terms, LIKE wildcards and

@@ -1,4 +1,4 @@
-"""The work-order timeline is append-only in the database itself (issue 3 §4; migration 0004): UPDATE
+"""The work-order timeline is append-only in the database itself (migration 0004): UPDATE
 and DELETE of a TicketEvent row are refused on SQLite and PostgreSQL — through the ORM's bulk
 methods, a cascade from the work order, and raw SQL — and TRUNCATE on PostgreSQL. Only the test
 runner's flush (conftest.py, `audit_purge_for_tests`) may empty the table."""

@@ -1,4 +1,4 @@
-"""`kefu import-customers FILE [--company CODE] [--dry-run] [--encoding ENC]` (issue 2 item 7).
+"""`kefu import-customers FILE [--company CODE] [--dry-run] [--encoding ENC]`.
 
 Prints the report in Chinese; exits 1 when the file has errors (nothing written), 0 otherwise.
 A progress bar goes to stderr.

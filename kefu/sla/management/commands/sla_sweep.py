@@ -1,4 +1,4 @@
-"""`kefu sla-sweep`: one sweep of the commitment clocks now (issue 4 §4; C1–C20, P9).
+"""`kefu sla-sweep`: one sweep of the commitment clocks now (P9).
 
 The worker runs the same sweep every minute; this one-shot run is for cron-less installations,
 after an outage of the worker, and for tests. Prints one JSON line with what was done.
