@@ -202,7 +202,7 @@ def measure_http(user, queries: list[tuple[str, str, int]]) -> dict:
                 break
             except OSError:
                 if time.time() > deadline or server.poll() is not None:
-                    raise RuntimeError("gunicorn did not start: " + (server.stderr.read().decode() if server.stderr else ""))
+                    raise RuntimeError("gunicorn did not start: " + (server.stderr.read().decode() if server.stderr else "")) from None
                 time.sleep(0.2)
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
         headers = {"Authorization": f"Bearer {raw}", "Accept": "application/json", "Connection": "keep-alive"}

@@ -51,7 +51,7 @@ def start_gunicorn(workers: int) -> tuple[subprocess.Popen, int]:
             return server, port
         except OSError:
             if time.time() > deadline or server.poll() is not None:
-                raise RuntimeError("gunicorn did not start: " + (server.stderr.read().decode() if server.stderr else ""))
+                raise RuntimeError("gunicorn did not start: " + (server.stderr.read().decode() if server.stderr else "")) from None
             time.sleep(0.2)
 
 
@@ -141,7 +141,7 @@ def run(*, stored_target: int, requests: int, clients: int, workers: int, log) -
     warm = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     headers = {"Authorization": f"Bearer {raw}", "Content-Type": "application/json", "Connection": "keep-alive"}
     try:
-        for i in range(workers * 2):  # warm each worker (imports, connection)
+        for _ in range(workers * 2):  # warm each worker (imports, connection)
             warm.request("GET", "/api/v1/tickets/kinds", headers=headers)
             warm.getresponse().read()
         warm.close()

@@ -18,7 +18,7 @@ class ActorContext:
     channel: str = "web"  # web, api, command, worker
 
 
-_current: ContextVar[ActorContext] = ContextVar("kefu_actor", default=ActorContext(channel="command"))
+_current: ContextVar[ActorContext] = ContextVar("kefu_actor", default=ActorContext(channel="command"))  # noqa: B039 (frozen)
 
 
 def current_actor() -> ActorContext:

@@ -24,7 +24,7 @@ class LoginForm(AuthenticationForm):
             lock = getattr(self.request, "kefu_lock", None)
             if lock is not None:
                 until = timezone.localtime(lock.until).strftime("%H:%M")
-                raise forms.ValidationError(self.error_messages["locked"], code="locked", params={"until": until})
+                raise forms.ValidationError(self.error_messages["locked"], code="locked", params={"until": until}) from None
             raise
 
     def get_invalid_login_error(self):

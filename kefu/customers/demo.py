@@ -146,7 +146,6 @@ class CityGenerator:
             yield district, streets[s_index], name, zone, rnd.randint(4, 30), rnd.randint(1, 4), rnd.randint(5, 18)
 
     def customers(self, count: int) -> Iterator[CustomerData]:
-        rnd = self.rnd
         produced = 0
         communities = self._communities()
         seen_names: set[str] = set()

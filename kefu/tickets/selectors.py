@@ -56,7 +56,7 @@ def ticket_get(*, user, ticket_id: int) -> Ticket:
             .get(pk=ticket_id)
         )
     except (Ticket.DoesNotExist, ValueError, TypeError):
-        raise NotFound(_("没有找到该工单，或您无权查看。"), code="not_found")
+        raise NotFound(_("没有找到该工单，或您无权查看。"), code="not_found") from None
 
 
 def open_duplicates(*, company_id: int, kind_id: int, customer=None, premise=None) -> QuerySet[Ticket]:

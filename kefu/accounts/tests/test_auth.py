@@ -121,7 +121,7 @@ def test_expired_password_blocks_the_session_api(clock, client, agent_x):
 
 
 def test_five_failures_lock_account_and_address_and_sixth_fails_even_with_right_password(clock, client, agent_x):
-    for i in range(4):
+    for _ in range(4):
         r = _login(client, "agent_x", "wrong-password")
         assert r.status_code == 200 and "工号或密码错误" in _errors(r)
     r = _login(client, "agent_x", "wrong-password")

@@ -28,7 +28,7 @@ def _permission_table() -> tuple[list[str], dict[str, tuple[str, set[str]]]]:
         assert code not in rows, f"duplicate row {code}"
         marks = cells[2:]
         assert set(marks) <= {"✓", ""}, line
-        rows[code] = (cells[1], {role for role, mark in zip(roles, marks) if mark == "✓"})
+        rows[code] = (cells[1], {role for role, mark in zip(roles, marks, strict=False) if mark == "✓"})
     return roles, rows
 
 

@@ -401,9 +401,9 @@ class CustomerBulkWriter:
         # Premises: swap placeholders for reserved ids, then insert.
         if pending:
             ids = self._reserve(Premise, len(pending))
-            real = {tmp: pid for (tmp, _p), pid in zip(pending, ids)}
+            real = {tmp: pid for (tmp, _p), pid in zip(pending, ids, strict=True)}
             premises = self._premise_ids()
-            for (tmp, p), pid in zip(pending, ids):
+            for (_tmp, p), pid in zip(pending, ids, strict=True):
                 premises[p.key()] = pid
             self._own_premises.update(ids)
             new_premise = [real.get(x, x) if x is not None else None for x in new_premise]
@@ -413,7 +413,7 @@ class CustomerBulkWriter:
                 ("id", "company_id", "district", "street", "community", "building", "unit", "room", "address", "supply_zone"),
                 [
                     (pid, self.company_id, p.district, p.street, p.community, p.building, p.unit, p.room, p.address, p.supply_zone)
-                    for (_tmp, p), pid in zip(pending, ids)
+                    for (_tmp, p), pid in zip(pending, ids, strict=True)
                 ],
             )
 
@@ -430,7 +430,7 @@ class CustomerBulkWriter:
             self._lock_referenced(
                 Premise._meta.db_table,
                 [pid for pid in new_premise if pid not in own]
-                + [pid for pid, (_rec, st) in zip(moved_premise, plan.changed) if pid != st.premise_id and pid not in own],
+                + [pid for pid, (_rec, st) in zip(moved_premise, plan.changed, strict=True) if pid != st.premise_id and pid not in own],
                 "premise",
             )
             self._lock_referenced(Customer._meta.db_table, [st.id for _rec, st in plan.changed], "customer")
@@ -438,7 +438,7 @@ class CustomerBulkWriter:
         customers, statuses, phones, meters, care = [], [], [], [], []
         customer_ids = self._reserve(Customer, len(plan.new))
         accounts = self.account_ids()
-        for rec, cid, pid in zip(plan.new, customer_ids, new_premise):
+        for rec, cid, pid in zip(plan.new, customer_ids, new_premise, strict=True):
             accounts[rec.account_no] = cid
             suspended = rec.suspended_on or (self.today if rec.status == SUSPENDED else None)
             closed = rec.closed_on or (self.today if rec.status == CLOSED else None)
@@ -466,7 +466,7 @@ class CustomerBulkWriter:
         )
 
         updates, premise_updates, clear_primary, set_primary, meter_updates = [], [], [], [], []
-        for (rec, st), pid in zip(plan.changed, moved_premise):
+        for (rec, st), pid in zip(plan.changed, moved_premise, strict=True):
             status = rec.status
             suspended, closed = st.suspended_on, st.closed_on
             if status != st.status:

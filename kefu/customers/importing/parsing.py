@@ -238,7 +238,7 @@ class RowParser:
         if (len(address) > 200 or len(community) > 60 or len(street) > 50 or len(district) > 30 or len(zone) > 30
                 or len(building) > 20 or len(unit) > 10 or len(room) > 20):
             values = (district, street, community, building, unit, room, address, zone)
-            for key, value in zip(_PREMISE_KEYS, values):
+            for key, value in zip(_PREMISE_KEYS, values, strict=True):
                 self._too_long(key, value, line, errors)
             return None
         return PremiseData(district, street, community, building, unit, room, address, zone)

@@ -47,7 +47,7 @@ def test_sparse_xlsx_without_dimension_is_refused_while_streaming(company_x, tmp
 def test_a_declared_dimension_within_limits_but_wrong_is_harmless(company_x, tmp_path):
     """The dimension is not used to allocate: a sheet that claims A1:Z900000 but holds 2 rows imports."""
     rows = "".join(
-        f'<row r="{r}">' + "".join(hf.cell(f"{col}{r}", v) for col, v in zip("ABCL", vals)) + "</row>"
+        f'<row r="{r}">' + "".join(hf.cell(f"{col}{r}", v) for col, v in zip("ABCL", vals, strict=True)) + "</row>"
         for r, vals in ((1, ("户号", "户名", "客户类别", "详细地址")), (2, ("77", "张三", "居民", "某小区1号")))
     )
     path = hf.xlsx(tmp_path / "claims.xlsx", f'<worksheet {hf.NS}><dimension ref="A1:Z900000"/><sheetData>{rows}</sheetData></worksheet>')

@@ -239,6 +239,6 @@ def test_plan_lookup(typed, phone, ident, building, name, community):
 )
 def test_lookup_query_count(agent_x, city, django_assert_num_queries, typed, queries):
     """Speed at a million customers comes from few indexed statements (bench/lookup.py measures)."""
-    agent_x.company  # the area code is read from the company, loaded once per request in service
+    _ = agent_x.company  # the area code is read from the company, loaded once per request in service
     with django_assert_num_queries(queries):
         assert caller_lookup(user=agent_x, query=typed)

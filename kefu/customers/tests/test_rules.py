@@ -61,7 +61,7 @@ def _import(company, tmp_path, account_no: str):
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("account_no", ["A.123", "A-1_2"])
-def test_form_api_and_import_accept_the_same(client, clerk_x, tmp_path, account_no):
+def test_form_api_and_import_accept_the_same(client, clerk_x, tmp_path, account_no):  # noqa: F811 (fixture)
     seed_categories(clerk_x.company)
     assert _form(client, clerk_x, account_no).status_code == 302
     assert Customer.objects.filter(account_no=account_no).count() == 1
@@ -79,7 +79,7 @@ def test_form_api_and_import_accept_the_same(client, clerk_x, tmp_path, account_
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("account_no", [".A1", "A 1", "A/1", "X" * 31])
-def test_form_api_and_import_refuse_the_same_with_the_same_message(client, clerk_x, tmp_path, account_no):
+def test_form_api_and_import_refuse_the_same_with_the_same_message(client, clerk_x, tmp_path, account_no):  # noqa: F811 (fixture)
     seed_categories(clerk_x.company)
     problem = account_no_problem(account_no)
     r = _form(client, clerk_x, account_no)

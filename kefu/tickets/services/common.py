@@ -156,7 +156,7 @@ def _lock(ticket_id: int, by: User) -> Ticket:
             .get(pk=ticket_id, company_id=company_id)
         )
     except (Ticket.DoesNotExist, ValueError, TypeError):
-        raise NotFound(_("没有找到该工单，或您无权查看。"), code="not_found")
+        raise NotFound(_("没有找到该工单，或您无权查看。"), code="not_found") from None
     return ticket
 
 
@@ -190,7 +190,7 @@ def _colleague(by: User, user_id: int | None, *, field_name: str) -> User:
     try:
         user = User.objects.get(pk=user_id, company_id=by.company_id, is_active=True)
     except (User.DoesNotExist, ValueError, TypeError):
-        raise DomainError(_("本公司没有这位在岗员工。"), field=field_name, code="unknown_user")
+        raise DomainError(_("本公司没有这位在岗员工。"), field=field_name, code="unknown_user") from None
     return user
 
 

@@ -167,14 +167,14 @@ def ticket_attachment_open(*, ticket_id: int, attachment_id: int, by: User) -> t
         if ticket is not None:
             att = Attachment.objects.filter(pk=attachment_id, ticket_id=ticket.pk, company_id=by.company_id).first()
     except (OverflowError, ValueError, TypeError):  # an id too large for the database is not a crash
-        raise not_found
+        raise not_found from None
     if att is None:
         raise not_found
     try:
         handle = att.file.storage.open(att.file.name, "rb")
     except OSError:
         log.error("attachment %s of work order %s: file %r missing from storage", att.pk, ticket.number, att.file.name)
-        raise NotFound(_("附件文件已丢失，请联系系统管理员。"), code="file_missing")
+        raise NotFound(_("附件文件已丢失，请联系系统管理员。"), code="file_missing") from None
     try:
         audit_record(
             action=Action.ATTACHMENT_VIEWED,
