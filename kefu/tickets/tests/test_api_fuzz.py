@@ -20,11 +20,13 @@ EXAMPLES = 25
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE], ids=["valid", "invalid"])
-def test_ticket_endpoints_never_5xx(keep_test_connection, agent_x, agent2_x, dispatcher_x, repair_dept, make_ticket, mode):
+def test_ticket_endpoints_never_5xx(
+    keep_test_connection, agent_x, agent2_x, dispatcher_x, repair_dept, customer_x, make_ticket, mode
+):
     from kefu.tickets import services
     from kefu.wsgi import application
 
-    tickets = [make_ticket() for _ in range(3)]
+    tickets = [make_ticket() for _ in range(2)] + [make_ticket(customer_id=customer_x.pk)]
     services.ticket_hand_over(ticket_id=tickets[0].pk, by=agent_x, to_user_id=agent2_x.pk, reason="交班")
     token = token_create(user=agent_x, name="fuzz-tickets", scopes=[ApiToken.Scope.READ, ApiToken.Scope.WRITE])[1]
     headers = {"Authorization": f"Bearer {token}"}
