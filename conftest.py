@@ -62,6 +62,16 @@ def _huey_immediate(settings):
 
 
 @pytest.fixture(autouse=True)
+def _empty_django_cache():
+    """Django's cache (per process) holds rate-limit slots keyed by user ids, which rolled-back tests
+    reuse (e.g. the refusal audit's one row per actor and minute): every test starts with it empty."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+
+
+@pytest.fixture(autouse=True)
 def _fresh_process_caches():
     """Per-process caches (kefu.core.caching) are keyed by row ids, which rolled-back tests reuse: every
     test starts with them empty."""
