@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import threading
+import time
 from datetime import timedelta
 
 import pytest
@@ -90,12 +91,16 @@ def test_postgresql_lease_dies_with_the_holders_connection():
     from django.db import connection as conn
 
     held, release = threading.Event(), threading.Event()
+    backend: list[int] = []
 
     def holder(close_without_release: bool):
         from django.db import connection as c
 
         handle = lease_acquire("job", ttl=TTL)
         assert handle is not None
+        with c.cursor() as cur:
+            cur.execute("SELECT pg_backend_pid()")
+            backend.append(cur.fetchone()[0])
         held.set()
         release.wait(30)
         if not close_without_release:
@@ -108,6 +113,14 @@ def test_postgresql_lease_dies_with_the_holders_connection():
     assert lease_acquire("job", ttl=TTL) is None  # a live holder on another connection
     release.set()
     t.join(30)
+    # The server ends the closed session's backend (and its locks) asynchronously: wait for that.
+    deadline = time.monotonic() + 30
+    with conn.cursor() as cur:
+        while time.monotonic() < deadline:
+            cur.execute("SELECT COUNT(*) FROM pg_stat_activity WHERE pid = %s", [backend[0]])
+            if cur.fetchone()[0] == 0:
+                break
+            time.sleep(0.01)
     handle = lease_acquire("job", ttl=TTL)  # row still names the dead holder, unexpired
     assert handle is not None and Lease.objects.get(name="job").holder == holder_id()
     lease_release(handle, completed=True)

@@ -85,8 +85,8 @@ def entity_xlsx(path: Path) -> Path:
                 prolog=BILLION_LAUGHS)
 
 
-def sparse_ods(path: Path) -> Path:
-    """An ODS whose one cell sits at row 1,048,576, column 16,384 (repeated empty rows and cells)."""
+def sparse_ods(path: Path, *, rows: int = 1048576, columns: int = 16384) -> Path:
+    """An ODS whose one cell sits at row `rows`, column `columns` (repeated empty rows and cells)."""
     content = (
         '<?xml version="1.0" encoding="UTF-8"?>'
         '<office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
@@ -94,8 +94,8 @@ def sparse_ods(path: Path) -> Path:
         'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" office:version="1.2">'
         "<office:body><office:spreadsheet><table:table table:name=\"S\">"
         '<table:table-row><table:table-cell office:value-type="string"><text:p>户号</text:p></table:table-cell></table:table-row>'
-        '<table:table-row table:number-rows-repeated="1048574"><table:table-cell/></table:table-row>'
-        '<table:table-row><table:table-cell table:number-columns-repeated="16383"/>'
+        f'<table:table-row table:number-rows-repeated="{rows - 2}"><table:table-cell/></table:table-row>'
+        f'<table:table-row><table:table-cell table:number-columns-repeated="{columns - 1}"/>'
         '<table:table-cell office:value-type="string"><text:p>x</text:p></table:table-cell></table:table-row>'
         "</table:table></office:spreadsheet></office:body></office:document-content>"
     )

@@ -6,7 +6,6 @@ are generated small: limits are lowered where a real attack would need gigabytes
 """
 from __future__ import annotations
 
-import base64
 import codecs
 import os
 
@@ -77,10 +76,10 @@ def test_sparse_ods_is_refused(company_x, tmp_path):
 
 
 def test_a_reader_out_of_memory_fails_the_import_with_a_message(company_x, tmp_path, settings):
-    """The last line of defence: whatever the reader does, it cannot take more than its budget."""
-    big = base64.b64encode(os.urandom(15 << 20)).decode()  # one 20 MB cell that does not compress
-    path = hf.xlsx(tmp_path / "big-cell.xlsx", f'<worksheet {hf.NS}><sheetData><row r="1">{hf.cell("A1", big)}</row></sheetData></worksheet>')
-    settings.KEFU_IMPORT = {**settings.KEFU_IMPORT, "MEMORY_MB": 1}
+    """The last line of defence: a 1 kB ODS whose sheet calamine builds densely (99,000 × 1,000 cells,
+    393 MB at once) with a budget of 256 MB: the reading child aborts, the import fails with a message."""
+    path = hf.sparse_ods(tmp_path / "dense.ods", rows=99_000, columns=1_000)
+    settings.KEFU_IMPORT = {**settings.KEFU_IMPORT, "MEMORY_MB": 256}
     refused(company_x, path, "内存上限")
 
 
