@@ -10,6 +10,9 @@ status=0
 echo "=== ruff check ==="
 "$BIN/ruff" check --no-fix --output-format concise . || { status=1; "$BIN/ruff" check --no-fix --statistics . || true; }
 
+echo "=== ruff format --check (the tree is formatted by ruff; run .venv/bin/ruff format) ==="
+"$BIN/ruff" format --check . || status=1
+
 echo "=== import-linter (layers) ==="
 "$BIN/lint-imports" --no-cache || status=1
 

@@ -15,6 +15,7 @@ or an id in a test's name (`test_c1_notice_lead…`). A range over a whole secti
 nothing about where a rule lives: it cites nothing and `--audit` lists it, with references to
 issue numbers, which belong in commit messages, not in the code.
 """
+
 from __future__ import annotations
 
 import argparse

@@ -1,4 +1,5 @@
 """Log-in, log-out, password change, second factor, API tokens and the audit log (S1, S2, S3)."""
+
 from __future__ import annotations
 
 import csv
@@ -53,7 +54,10 @@ class KefuPasswordChangeView(auth_views.PasswordChangeView):
     success_url = reverse_lazy("home")
 
     def get_context_data(self, **kwargs):
-        return {**super().get_context_data(**kwargs), "max_age_days": settings.KEFU_SECURITY["PASSWORD_MAX_AGE_DAYS"]}
+        return {
+            **super().get_context_data(**kwargs),
+            "max_age_days": settings.KEFU_SECURITY["PASSWORD_MAX_AGE_DAYS"],
+        }
 
     def dispatch(self, request, *args, **kwargs):
         from kefu.accounts.middleware import policy_block
@@ -149,7 +153,9 @@ def tokens(request: HttpRequest) -> HttpResponse:
             form.add_error(exc.field or None, exc.message)
     rows = ApiToken.objects.filter(user=request.user).order_by("-created_at")  # one's own only
     return render(
-        request, "accounts/tokens.html", {"form": form, "rows": rows, "created_secret": created_secret, "now": timezone.now()}
+        request,
+        "accounts/tokens.html",
+        {"form": form, "rows": rows, "created_secret": created_secret, "now": timezone.now()},
     )
 
 
@@ -166,7 +172,12 @@ def token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _audit_forbidden(request: HttpRequest) -> HttpResponse:
-    audit_record(action=Action.PERMISSION_DENIED, result=AuditEvent.Result.DENIED, object_type="audit", object_repr=request.path)
+    audit_record(
+        action=Action.PERMISSION_DENIED,
+        result=AuditEvent.Result.DENIED,
+        object_type="audit",
+        object_repr=request.path,
+    )
     return render(request, "403.html", status=403)
 
 
@@ -183,13 +194,19 @@ def audit_search(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "accounts/audit.html",
-        {"page": page, "filters": filters, "results": AuditEvent.Result.choices, "query": request.GET.urlencode()},
+        {
+            "page": page,
+            "filters": filters,
+            "results": AuditEvent.Result.choices,
+            "query": request.GET.urlencode(),
+        },
     )
 
 
 def csv_safe(value) -> str:
-    """A cell a spreadsheet will not execute: text starting with = + - @ (or their full-width forms
-    ＝ ＋ － ＠, which spreadsheets with East Asian input also read as a formula) gets a leading quote (S3)."""
+    """A cell a spreadsheet will not execute: text starting with = + - @ (or their full-width
+    forms ＝ ＋ － ＠, which spreadsheets with East Asian input also read as a formula) gets a
+    leading quote (S3)."""
     text = str(value)
     return "'" + text if text[:1] in FORMULA_STARTS else text
 
@@ -210,7 +227,9 @@ def audit_export(request: HttpRequest) -> HttpResponse:
         return _audit_forbidden(request)
     filters = selectors.AuditFilters.from_query(request.GET)
     rows = selectors.audit_events(user=request.user, filters=filters)
-    audit_record(action=Action.AUDIT_EXPORTED, object_type="audit", detail={**filters.as_dict(), "rows": rows.count()})
+    audit_record(
+        action=Action.AUDIT_EXPORTED, object_type="audit", detail={**filters.as_dict(), "rows": rows.count()}
+    )
     writer = csv.writer(_Echo())
     header = ["时间", "公司", "操作人", "动作", "对象类型", "对象编号", "对象", "结果", "来源地址", "详情"]
     companies = dict(Company.objects.values_list("id", "name"))

@@ -7,10 +7,12 @@ The kernel knows no domain app, so each app that has demo data registers one ste
 
 A step is a function of one `DemoRun`: it reads the command's options, builds its data and leaves
 what later steps and the closing message need on the run (the company, the logins, a phrase for
-the summary), or raises DemoRefused for options it cannot use. The first step that finds the demo already there (`--if-empty`) sets `built` to
-False and the later steps are skipped. Today: customers (10: the company, its users, the city),
-sla (20: this year's commitments), tickets (30: a few days of work orders and a clock sweep).
+the summary), or raises DemoRefused for options it cannot use. The first step that finds the
+demo already there (`--if-empty`) sets `built` to False and the later steps are skipped.
+Today: customers (10: the company, its users, the city), sla (20: this year's commitments),
+tickets (30: a few days of work orders and a clock sweep).
 """
+
 from __future__ import annotations
 
 from argparse import ArgumentParser
@@ -49,7 +51,11 @@ _steps: dict[str, DemoStep] = {}
 
 
 def register_demo_step(
-    order: int, name: str, fn: Callable[[DemoRun], None], *, arguments: Callable[[ArgumentParser], None] | None = None
+    order: int,
+    name: str,
+    fn: Callable[[DemoRun], None],
+    *,
+    arguments: Callable[[ArgumentParser], None] | None = None,
 ) -> None:
     """Register (or replace, by name) one step of `kefu demo`; steps run by `order`, then name."""
     _steps[name] = DemoStep(order, name, fn, arguments)

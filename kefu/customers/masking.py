@@ -1,5 +1,6 @@
 """Masking of personal data (S2): shown masked everywhere by default — 张**, 138****5678,
 幸福小区3号楼2单元*** — and in full only to roles with `customer.view_unmasked`, each view logged."""
+
 from __future__ import annotations
 
 from kefu.customers.normalize import parse_address
@@ -49,5 +50,5 @@ def mask_address(address: str, room: str = "") -> str:
 
 
 _COMPOUND_SURNAMES = frozenset(
-    "欧阳 司马 上官 诸葛 东方 皇甫 尉迟 公孙 慕容 长孙 宇文 司徒 夏侯 轩辕 令狐 端木 独孤 南宫 西门 百里".split()
+    "欧阳 司马 上官 诸葛 东方 皇甫 尉迟 公孙 慕容 长孙 宇文 司徒 夏侯 轩辕 令狐 端木 独孤 南宫 西门 百里".split()  # noqa: E501 (one message or data row, kept whole)
 )

@@ -1,4 +1,5 @@
 """Hostile billing exports, made small and fast (docs/security.md "Hostile files")."""
+
 from __future__ import annotations
 
 import zipfile
@@ -9,14 +10,14 @@ _CT = (
     '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
     '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
     '<Default Extension="xml" ContentType="application/xml"/>'
-    '<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
-    '<Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
+    '<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'  # noqa: E501 (one message or data row, kept whole)
+    '<Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'  # noqa: E501 (one message or data row, kept whole)
     "</Types>"
 )
 _RELS = (
     '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
     '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
-    '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/>'
+    '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/>'  # noqa: E501 (one message or data row, kept whole)
     "</Relationships>"
 )
 _WB = (
@@ -28,7 +29,7 @@ _WB = (
 _WB_RELS = (
     '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
     '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
-    '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/>'
+    '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/>'  # noqa: E501 (one message or data row, kept whole)
     "</Relationships>"
 )
 NS = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
@@ -54,8 +55,11 @@ def xlsx(path: Path, sheet_xml: str, *, prolog: str = "", extra: dict[str, bytes
 def sparse_xlsx(path: Path, *, dimension: bool = True) -> Path:
     """Only A1 and XFD1048576: 5 KB that made calamine ask for 512 GiB and abort the worker."""
     dim = '<dimension ref="A1:XFD1048576"/>' if dimension else ""
-    return xlsx(path, f'<worksheet {NS}>{dim}<sheetData><row r="1">{cell("A1", "户号")}</row>'
-                      f'<row r="1048576">{cell("XFD1048576", "x")}</row></sheetData></worksheet>')
+    return xlsx(
+        path,
+        f'<worksheet {NS}>{dim}<sheetData><row r="1">{cell("A1", "户号")}</row>'
+        f'<row r="1048576">{cell("XFD1048576", "x")}</row></sheetData></worksheet>',
+    )
 
 
 def zip_bomb_xlsx(path: Path, *, megabytes: int = 40) -> Path:
@@ -81,8 +85,11 @@ BILLION_LAUGHS = (
 
 
 def entity_xlsx(path: Path) -> Path:
-    return xlsx(path, f'<worksheet {NS}><sheetData><row r="1">{cell("A1", "&lol3;")}</row></sheetData></worksheet>',
-                prolog=BILLION_LAUGHS)
+    return xlsx(
+        path,
+        f'<worksheet {NS}><sheetData><row r="1">{cell("A1", "&lol3;")}</row></sheetData></worksheet>',
+        prolog=BILLION_LAUGHS,
+    )
 
 
 def sparse_ods(path: Path, *, rows: int = 1048576, columns: int = 16384) -> Path:
@@ -92,8 +99,8 @@ def sparse_ods(path: Path, *, rows: int = 1048576, columns: int = 16384) -> Path
         '<office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
         'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
         'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" office:version="1.2">'
-        "<office:body><office:spreadsheet><table:table table:name=\"S\">"
-        '<table:table-row><table:table-cell office:value-type="string"><text:p>户号</text:p></table:table-cell></table:table-row>'
+        '<office:body><office:spreadsheet><table:table table:name="S">'
+        '<table:table-row><table:table-cell office:value-type="string"><text:p>户号</text:p></table:table-cell></table:table-row>'  # noqa: E501 (one message or data row, kept whole)
         f'<table:table-row table:number-rows-repeated="{rows - 2}"><table:table-cell/></table:table-row>'
         f'<table:table-row><table:table-cell table:number-columns-repeated="{columns - 1}"/>'
         '<table:table-cell office:value-type="string"><text:p>x</text:p></table:table-cell></table:table-row>'
@@ -102,7 +109,10 @@ def sparse_ods(path: Path, *, rows: int = 1048576, columns: int = 16384) -> Path
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
         zf.writestr(zipfile.ZipInfo("mimetype"), "application/vnd.oasis.opendocument.spreadsheet")
         zf.writestr("content.xml", content)
-        zf.writestr("META-INF/manifest.xml", '<?xml version="1.0"?><manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0"/>')
+        zf.writestr(
+            "META-INF/manifest.xml",
+            '<?xml version="1.0"?><manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0"/>',  # noqa: E501 (one message or data row, kept whole)
+        )
     return path
 
 

@@ -1,6 +1,7 @@
 """Browser test of the agent desk: look up a caller, create a repair order, find it in the
 list, hand it over, accept it as another user — Playwright driving the system Chromium against the
 live server. Plus a keyboard-only quick consultation (C15: under 30 seconds)."""
+
 from __future__ import annotations
 
 import time

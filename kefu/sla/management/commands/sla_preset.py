@@ -49,5 +49,5 @@ class Command(BaseCommand):
             raise CommandError(exc.message) from exc
         state = "已发布" if row.is_published else "草稿"
         self.stdout.write(
-            f"{company.name} {year} 年服务承诺方案 v{row.version}（{state}）：{row.commitments.count()} 项承诺。"
+            f"{company.name} {year} 年服务承诺方案 v{row.version}（{state}）：{row.commitments.count()} 项承诺。"  # noqa: E501 (one message or data row, kept whole)
         )
