@@ -167,7 +167,9 @@ class TestPages:
         text = r.content.decode()
         assert "C10" in text and "时限看板" in text
         other = login(client, agent_y).get("/sla/queues/breached/?team=all").content.decode()
-        assert repair.number not in other and "GD" not in other, [other[max(0, i - 200) : i + 40] for i in [other.find("GD")]]
+        assert repair.number not in other and "GD" not in other, [
+            other[max(0, i - 200) : i + 40] for i in [other.find("GD")]
+        ]
         assert client.get("/sla/queues/nope/").status_code == 404
 
     def test_team_queue_holds_what_its_people_own(self, repair, agent_x, lead_x):
