@@ -78,3 +78,14 @@ class RefusalAuditMiddleware:
             return response
         finally:
             refusal_recorded.reset(token)
+
+
+def refused_with_message(request, exc) -> None:
+    """A page that answers a refused action with a message on the next page (a redirect, so no 403
+    or 404 reaches the middleware): show the message and, when the refusal is a permission or a
+    visibility one (403, 404), audit it as the middleware would (S2)."""
+    from django.contrib import messages
+
+    messages.error(request, exc.message)
+    if exc.status in REFUSAL_STATUSES and not refusal_recorded.get():
+        audit_refusal(request, status=exc.status)

@@ -28,6 +28,7 @@ from kefu.accounts import selectors, services
 from kefu.accounts.audit import Action, audit_record
 from kefu.accounts.forms import ApiTokenForm, LoginForm, TokenForm
 from kefu.accounts.models import ApiToken, AuditEvent, Company
+from kefu.accounts.refusals import refused_with_message
 from kefu.accounts.roles import Perm, role_allows
 from kefu.core.errors import DomainError
 from kefu.core.redirects import same_site_path
@@ -167,7 +168,7 @@ def token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
         services.token_revoke(token=token, by=request.user)
         messages.success(request, _("令牌已吊销。"))
     except DomainError as exc:
-        messages.error(request, exc.message)
+        refused_with_message(request, exc)
     return redirect("accounts:tokens")
 
 

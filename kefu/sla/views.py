@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext_lazy
 from django.views.decorators.http import require_POST
 
+from kefu.accounts.refusals import refused_with_message
 from kefu.accounts.roles import Perm, role_allows
 from kefu.core.errors import DomainError
 from kefu.sla import selectors, services
@@ -172,7 +173,7 @@ def override_delete(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         services.calendar_override_delete(by=request.user, override_id=pk)
     except DomainError as exc:
-        messages.error(request, exc.message)
+        refused_with_message(request, exc)
     else:
         messages.success(request, _("已删除日历调整。"))
     return redirect("sla:overrides")
@@ -340,5 +341,5 @@ def set_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
         else:
             raise Http404
     except DomainError as exc:
-        messages.error(request, exc.message)
+        refused_with_message(request, exc)
     return redirect("sla:set_detail", pk=the_set.pk)

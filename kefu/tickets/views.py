@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from kefu.accounts.models import Department, User
+from kefu.accounts.refusals import refused_with_message
 from kefu.accounts.roles import Perm, role_allows
 from kefu.core.errors import DomainError, Forbidden
 from kefu.core.redirects import same_site_path
@@ -95,7 +96,7 @@ def desk(request: HttpRequest) -> HttpResponse:
         try:
             card = customer_card(user=request.user, customer_id=customer_id)
         except DomainError as exc:
-            messages.error(request, exc.message)
+            refused_with_message(request, exc)
             customer_id = None
     caller_tickets = tickets_for_caller(user=request.user, customer_id=customer_id, phone=phone)
 
@@ -247,7 +248,7 @@ def called_again(request: HttpRequest, ticket_id: int) -> HttpResponse:
             % {"n": t.number, "c": t.called_again_count},
         )
     except DomainError as exc:
-        messages.error(request, exc.message)
+        refused_with_message(request, exc)
     return HttpResponseRedirect(
         same_site_path(request.POST.get("next"), reverse("tickets:detail", args=[ticket_id]))
     )
@@ -515,7 +516,7 @@ def act(request: HttpRequest, ticket_id: int, action: str) -> HttpResponse:
         else:
             raise DomainError(_("未知的操作。"))
     except DomainError as exc:
-        messages.error(request, exc.message)
+        refused_with_message(request, exc)
     if p.get("next", "").startswith("/tickets/"):
         return HttpResponseRedirect(same_site_path(p["next"], reverse("tickets:detail", args=[ticket_id])))
     return _back(ticket_id)
@@ -560,7 +561,7 @@ def hand_over_decide(request: HttpRequest, hand_over_id: int, decision: str) -> 
         else:
             raise DomainError(_("未知的操作。"))
     except DomainError as exc:
-        messages.error(request, exc.message)
+        refused_with_message(request, exc)
     if ticket_id:
         return _back(ticket_id)
     return redirect("tickets:hand_overs")

@@ -89,3 +89,12 @@ def test_explicit_refusal_rows_are_not_doubled(client, admin_x):
     verified_client(client, admin_x)
     assert client.get("/accounts/audit/").status_code == 403
     assert AuditEvent.objects.filter(action=Action.PERMISSION_DENIED).count() == 1
+
+
+def test_a_refused_action_answered_with_a_message_is_audited(client, agent_y, ticket_x):
+    """The work-order page's buttons answer a refusal with a message and a redirect (no 403/404
+    reaches the middleware): the refusal is audited all the same."""
+    client.force_login(agent_y)
+    r = client.post(f"/tickets/{ticket_x.pk}/do/comment/", {"text": "越权"})
+    assert r.status_code == 302
+    assert AuditEvent.objects.filter(action=Action.NOT_FOUND, actor=agent_y).count() == 1
