@@ -89,3 +89,6 @@ class FilterForm(forms.Form):
     address = forms.CharField(required=False, max_length=100)
     content = forms.CharField(required=False, max_length=100)
     open_only = forms.BooleanField(required=False)
+    sort = forms.ChoiceField(
+        label=_("排序"), required=False, choices=[("", _("受理时间（最新在前）")), ("time_left", _("剩余时限（最紧在前）"))]
+    )

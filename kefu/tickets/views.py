@@ -3,6 +3,7 @@ with its timeline and actions, and the technicians' phone list. Views parse, cal
 selector, render; refusals become messages in Chinese."""
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from urllib.parse import urlencode
 
@@ -23,12 +24,15 @@ from kefu.core.errors import DomainError, Forbidden
 from kefu.core.redirects import same_site_path
 from kefu.tickets import services
 from kefu.tickets.downloads import attachment_response
+from kefu.tickets.exports import may_export_tickets, ticket_export_xlsx
 from kefu.tickets.forms import FilterForm, HandOverForm, TicketForm, TransitionForm
 from kefu.tickets.events import TimelineEntry
 from kefu.tickets.models import HandOver, TicketLink
 from kefu.tickets.selectors import (
     TicketFilter,
     pending_hand_overs_for,
+    exact_number_ticket,
+    order_by_time_left,
     ticket_caller,
     ticket_get,
     ticket_list_with_counts,
@@ -242,27 +246,42 @@ def called_again(request: HttpRequest, ticket_id: int) -> HttpResponse:
 # --------------------------------------------------------------------------------------------- list
 
 
-@login_required
-def ticket_list(request: HttpRequest) -> HttpResponse:
-    """Work-order list: filters (state, kind, owner, department, channel, dates), one search box
-    (number, phone, address or content), counts by state, pagination."""
-    if not _can_view_tickets(request.user):
-        return _forbidden(request, _("您的角色不能查看工单。"))
+def _list_filter(request: HttpRequest) -> tuple[FilterForm, TicketFilter, tuple[str, ...], str]:
+    """The list's filter form read from the query string: (form, filter, states, sort)."""
     form = FilterForm(request.GET or None)
     f = TicketFilter()
     states: tuple[str, ...] = ()
+    sort = ""
     if form.is_bound and form.is_valid():
         d = form.cleaned_data
         owner = d.get("owner") or ""
         owner_id = request.user.pk if owner == "me" else _int(owner)
         states = tuple(d.get("state") or ())
+        sort = d.get("sort") or ""
         f = TicketFilter(
             open_only=d.get("open_only") or False, kind=d.get("kind") or "", owner_id=owner_id,
             department_id=d.get("department_id"), channel=d.get("channel") or "", date_from=d.get("date_from"),
             date_to=d.get("date_to"), number=d.get("number") or "", phone=d.get("phone") or "",
             address=d.get("address") or "", content=d.get("content") or "", q=d.get("q") or "",
         )
+    return form, f, states, sort
+
+
+@login_required
+def ticket_list(request: HttpRequest) -> HttpResponse:
+    """Work-order list: filters (state, kind, owner, department, channel, dates), one search box
+    (number, phone, address in the caller-lookup forms, sub-kind name or content; an exact number
+    opens the work order), counts by state, sort by time left, pagination."""
+    if not _can_view_tickets(request.user):
+        return _forbidden(request, _("您的角色不能查看工单。"))
+    others = any(v for k, v in request.GET.items() if k not in ("q", "page", "sort"))
+    if (q := request.GET.get("q")) and not others:  # only the number searched: open it
+        if exact := exact_number_ticket(user=request.user, q=q):
+            return redirect("tickets:detail", ticket_id=exact.pk)
+    form, f, states, sort = _list_filter(request)
     result = ticket_list_with_counts(user=request.user, f=f, states=states)
+    if sort == "time_left":
+        result = replace(result, rows=order_by_time_left(result.rows))
     paginator = Paginator(result.rows, 20)
     paginator.count = result.total  # counted once by ticket_list_with_counts (capped for a huge text match)
     page = paginator.get_page(request.GET.get("page"))
@@ -288,8 +307,26 @@ def ticket_list(request: HttpRequest) -> HttpResponse:
             "departments": Department.objects.filter(company_id=request.user.company_id, is_active=True),
             "querystring": params.urlencode(),
             "rows": _rows_with_clocks(page.object_list),
+            "may_export": may_export_tickets(request.user),
         },
     )
+
+
+@login_required
+@require_GET
+def ticket_export(request: HttpRequest) -> HttpResponse:
+    """The filtered list as an Excel file (S3: permission checked, personal data masked unless the
+    role may see it in full, one audit row per export)."""
+    _form, f, states, sort = _list_filter(request)
+    try:
+        export = ticket_export_xlsx(by=request.user, f=f, states=states, time_left=sort == "time_left")
+    except DomainError as exc:
+        return _forbidden(request, exc.message)
+    response = HttpResponse(
+        export.content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    response["Content-Disposition"] = f'attachment; filename="{export.filename}"'
+    return response
 
 
 def _row(t) -> dict:
