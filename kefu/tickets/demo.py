@@ -107,6 +107,7 @@ def _take(scene: Scene, customer: Customer | None, people: dict[str, User], supe
         "channel": scene.channel,
         "on_duplicate": "create",
         "resolved_on_call": "on_call" in scene.steps,
+        "answer": scene.content if "on_call" in scene.steps else "",  # the scene says what the caller was told
     }
     if customer is not None:
         fields["customer_id"] = customer.pk

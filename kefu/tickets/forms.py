@@ -43,9 +43,12 @@ class TicketForm(forms.Form):
     )
     link_to_id = forms.IntegerField(required=False, widget=forms.HiddenInput)
 
-    def __init__(self, *args, kinds=(), **kwargs):
+    def __init__(self, *args, kinds=(), quick: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
         self.kinds = list(kinds)
+        if quick:  # quick consultation from the keyboard: question, Tab, answer, Ctrl+Enter (docs/user-guide.md)
+            self.fields["content"].widget.attrs["autofocus"] = True
+            self.fields["resolved_on_call"].widget.attrs["tabindex"] = "-1"  # already ticked: Tab goes to the answer
         self.fields["kind"].choices = kind_choices(self.kinds)
         self.fields["sub_kind"].choices = sub_kind_choices(self.kinds)
 

@@ -103,11 +103,12 @@ def desk(request: HttpRequest) -> HttpResponse:
         "contact_started_at": started,
         "on_duplicate": "ask",
     }
-    if request.GET.get("quick"):
+    quick = bool(request.GET.get("quick"))
+    if quick:
         initial["resolved_on_call"] = True
     if card is not None:
         initial["caller_surname"] = (card.name or "").rstrip("*")[:2]
-    form = TicketForm(initial=initial, kinds=kinds)
+    form = TicketForm(initial=initial, kinds=kinds, quick=quick)
     saved = None
     if saved_id := _int(request.GET.get("saved")):
         try:
@@ -130,6 +131,7 @@ def desk(request: HttpRequest) -> HttpResponse:
             "started": started.isoformat(),
             "saved": saved,
             "company": request.user.company,
+            "quick": quick,
         },
     )
 
@@ -160,7 +162,8 @@ def desk_create(request: HttpRequest) -> HttpResponse:
     if not role_allows(request.user, Perm.TICKET_CREATE):
         return _forbidden(request, _("您的角色不能受理来电。"))
     kinds = kinds_for(request.user.company)
-    form = TicketForm(request.POST, kinds=kinds)
+    quick = bool(request.POST.get("quick"))
+    form = TicketForm(request.POST, kinds=kinds, quick=quick)
     duplicates = []
     if form.is_valid():
         d = form.cleaned_data
@@ -197,6 +200,8 @@ def desk_create(request: HttpRequest) -> HttpResponse:
                 params["customer"] = t.customer_id
             if t.caller_phone:
                 params["phone"] = t.caller_phone
+            if quick:
+                params["quick"] = 1  # the next call starts in quick mode again
             return redirect(f"{reverse('tickets:desk')}?{urlencode(params)}")
     customer_id = _int(request.POST.get("customer_id"))
     card = None
@@ -221,6 +226,7 @@ def desk_create(request: HttpRequest) -> HttpResponse:
             "started": request.POST.get("contact_started_at", ""),
             "duplicates": duplicates,
             "company": request.user.company,
+            "quick": quick,
         },
         status=400,
     )

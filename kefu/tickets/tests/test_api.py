@@ -89,7 +89,7 @@ def test_list_filters_search_pagination_counts(agent_x, agent2_x):
     c = client_for(agent_x)
     ids = [c.post(BASE, {**REPAIR, "content": f"第{i}次 燃气表不走字", "address": f"幸福小区{i}号楼"}, content_type="application/json").json()["id"] for i in range(5)]
     c2 = client_for(agent2_x)
-    c2.post(BASE, {"kind": "consultation", "content": "咨询阶梯气价", "caller_phone": "13911112222", "resolved_on_call": True}, content_type="application/json")
+    c2.post(BASE, {"kind": "consultation", "content": "咨询阶梯气价", "caller_phone": "13911112222", "resolved_on_call": True, "answer": "按月累计用气量分档"}, content_type="application/json")
     r = c.get(BASE, {"page_size": 2})
     body = r.json()
     assert body["count"] == 6 and body["pages"] == 3 and len(body["items"]) == 2
