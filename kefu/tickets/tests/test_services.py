@@ -117,7 +117,7 @@ def test_backdate_needs_permission_and_reason_and_is_audited(agent_x, supervisor
     assert exc.value.field == "backdate_reason"
     t = make_ticket(by=supervisor_x, received_at=past, backdate_reason="纸质登记补录")
     assert t.received_at == past and t.backdate_reason == "纸质登记补录"
-    row = AuditEvent.objects.get(object_type="tickets.ticket", object_id=str(t.pk))
+    row = AuditEvent.objects.get(object_type="tickets.ticket", object_id=str(t.pk), action="data.created")
     assert row.detail["backdated"] is True and row.detail["reason"] == "纸质登记补录"
     with pytest.raises(DomainError):
         make_ticket(received_at=timezone.now() + timedelta(hours=1))
