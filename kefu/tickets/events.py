@@ -15,7 +15,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from kefu.accounts.audit import Action, audit_record
-from kefu.accounts.models import User
+from kefu.accounts.models import Company, User
 from kefu.tickets.models import Ticket, TicketEvent
 from kefu.tickets.states import TicketState, state_label
 
@@ -71,8 +71,10 @@ def _audit(ticket: Ticket, event: TicketEvent) -> None:
     summary = TimelineEntry(event).text
     if event.kind == Kind.CREATED:
         summary = " · ".join(x for x in (ticket.kind.name if ticket.kind_id else "", _("当场办结") if p.get("resolved_on_call") else "") if x)
+    # The company by its id when the ticket was loaded without it: no extra query per action.
+    company = ticket.company if Ticket.company.is_cached(ticket) else Company(pk=ticket.company_id)
     audit_record(
-        action=action, obj=ticket, actor=event.actor, company=ticket.company, object_repr=ticket.number,
+        action=action, obj=ticket, actor=event.actor, company=company, object_repr=ticket.number,
         detail={"ticket_id": ticket.pk, "event": event.kind, **({"summary": summary[:300]} if summary else {})},
     )
 

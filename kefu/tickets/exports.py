@@ -100,7 +100,7 @@ def ticket_export_xlsx(*, by, f: TicketFilter, states: tuple[str, ...] = (), tim
         ])
     if more:
         ws.append([_("只导出了前 %(n)d 张工单，请缩小筛选范围。") % {"n": EXPORT_MAX_ROWS}])
-    for col, width in zip("ABCDEFGHIJKLMN", (18, 17, 10, 12, 8, 8, 17, 10, 14, 34, 50, 10, 12, 10)):
+    for col, width in zip("ABCDEFGHIJKLMN", (18, 17, 10, 12, 8, 8, 17, 10, 14, 34, 50, 10, 12, 10), strict=True):
         ws.column_dimensions[col].width = width
     buf = BytesIO()
     wb.save(buf)

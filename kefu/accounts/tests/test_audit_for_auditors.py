@@ -66,7 +66,7 @@ def test_a_work_orders_life_is_in_the_audit_log(leak_life):
     ]
     timeline = list(leak_life.events.order_by("id"))
     assert len(timeline) == len(rows)
-    for row, entry in zip(rows, timeline):  # one audit row per timeline entry, same person, same object
+    for row, entry in zip(rows, timeline, strict=True):  # one audit row per timeline entry, same person, same object
         assert row.actor_id == entry.actor_id and row.object_repr == leak_life.number
         assert row.company_id == leak_life.company_id
     closed = rows[-1]
