@@ -1,4 +1,5 @@
 """Test-wide fixtures: personas of two companies (S2: the one of company Y must see nothing of X)."""
+
 from __future__ import annotations
 
 import pytest
@@ -139,7 +140,9 @@ def browser(monkeypatch):
     import os
     import shutil
 
-    executable = os.environ.get("KEFU_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+    executable = (
+        os.environ.get("KEFU_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+    )
     if not executable:
         if os.environ.get("CI"):
             pytest.fail("Chromium not found; CI must run the browser tests (scripts/ensure-chromium.sh)")

@@ -14,6 +14,7 @@ share of queries whose customer was in the results.
 Use a scratch database: KEFU_VAR_DIR=/tmp/kefu-bench for SQLite, or
 KEFU_DATABASE_URL=postgres://postgres@127.0.0.1:5432/kefu_bench for PostgreSQL.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -79,8 +80,16 @@ def ensure_city(customers: int, seed: int) -> tuple[float, int]:
 
 def _phone_as_said(number: str, rnd: random.Random) -> str:
     if len(number) == 11 and number.startswith("1"):
-        return rnd.choice([number, f"+86 {number[:3]}-{number[3:7]}-{number[7:]}", f"{number[:3]} {number[3:7]} {number[7:]}"])
-    return rnd.choice([number, f"{number[:4]}-{number[4:]}", number[4:]])  # landline, or local without area code
+        return rnd.choice(
+            [
+                number,
+                f"+86 {number[:3]}-{number[3:7]}-{number[7:]}",
+                f"{number[:3]} {number[3:7]} {number[7:]}",
+            ]
+        )
+    return rnd.choice(
+        [number, f"{number[:4]}-{number[4:]}", number[4:]]
+    )  # landline, or local without area code
 
 
 def sample_queries(company_id: int, n: int, seed: int) -> list[tuple[str, str, int]]:
@@ -97,7 +106,12 @@ def sample_queries(company_id: int, n: int, seed: int) -> list[tuple[str, str, i
     counts = dict.fromkeys(KINDS, 0)
     while min(counts.values()) < n and attempts < n * 50:
         attempts += 1
-        c = qs.filter(id__gte=rnd.randint(bounds["lo"], bounds["hi"])).select_related("premise").order_by("id").first()
+        c = (
+            qs.filter(id__gte=rnd.randint(bounds["lo"], bounds["hi"]))
+            .select_related("premise")
+            .order_by("id")
+            .first()
+        )
         if c is None:
             continue
         if counts["account"] < n:
@@ -142,8 +156,12 @@ def measure_in_process(user, queries: list[tuple[str, str, int]]) -> dict:
         cpu[kind].append((time.thread_time() - c0) * 1000)
         hits[kind] += any(r.customer_id == cid for r in found)
     return {
-        k: {**summary(times[k]), "cpu_p50_ms": round(percentile(cpu[k], 50), 3), "cpu_p99_ms": round(percentile(cpu[k], 99), 3),
-            "found_rate": round(hits[k] / len(times[k]), 4)}
+        k: {
+            **summary(times[k]),
+            "cpu_p50_ms": round(percentile(cpu[k], 50), 3),
+            "cpu_p99_ms": round(percentile(cpu[k], 99), 3),
+            "found_rate": round(hits[k] / len(times[k]), 4),
+        }
         for k in KINDS
         if times[k]
     }
@@ -188,11 +206,32 @@ def measure_http(user, queries: list[tuple[str, str, int]]) -> dict:
     ApiToken.objects.filter(user=user, name="bench-lookup").delete()
     _row, raw = token_create(user=user, name="bench-lookup", scopes=[ApiToken.Scope.READ])
     port = _free_port()
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "kefu.settings", "KEFU_DEBUG": os.environ.get("KEFU_DEBUG", "0")}
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "kefu.settings",
+        "KEFU_DEBUG": os.environ.get("KEFU_DEBUG", "0"),
+    }
     server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "kefu.wsgi", "-b", f"127.0.0.1:{port}", "-w", "1", "--threads", "1",
-         "--keep-alive", "30", "--log-level", "warning"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "kefu.wsgi",
+            "-b",
+            f"127.0.0.1:{port}",
+            "-w",
+            "1",
+            "--threads",
+            "1",
+            "--keep-alive",
+            "30",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
     try:
         deadline = time.time() + 30
@@ -202,13 +241,17 @@ def measure_http(user, queries: list[tuple[str, str, int]]) -> dict:
                 break
             except OSError:
                 if time.time() > deadline or server.poll() is not None:
-                    raise RuntimeError("gunicorn did not start: " + (server.stderr.read().decode() if server.stderr else ""))
+                    raise RuntimeError(
+                        "gunicorn did not start: " + (server.stderr.read().decode() if server.stderr else "")
+                    )
                 time.sleep(0.2)
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
         headers = {"Authorization": f"Bearer {raw}", "Accept": "application/json", "Connection": "keep-alive"}
 
         def get(text: str) -> list:
-            conn.request("GET", "/api/v1/customers/lookup?" + urllib.parse.urlencode({"q": text}), headers=headers)
+            conn.request(
+                "GET", "/api/v1/customers/lookup?" + urllib.parse.urlencode({"q": text}), headers=headers
+            )
             resp = conn.getresponse()
             body = resp.read()
             if resp.status != 200:
@@ -227,7 +270,11 @@ def measure_http(user, queries: list[tuple[str, str, int]]) -> dict:
             hits[kind] += any(r["customer_id"] == cid for r in found)
         cpu_after = _tree_cpu_seconds(server.pid)
         conn.close()
-        out: dict = {k: {**summary(times[k]), "found_rate": round(hits[k] / len(times[k]), 4)} for k in KINDS if times[k]}
+        out: dict = {
+            k: {**summary(times[k]), "found_rate": round(hits[k] / len(times[k]), 4)}
+            for k in KINDS
+            if times[k]
+        }
         if cpu_before is not None and cpu_after is not None and queries:
             out["server_cpu_mean_ms_per_request"] = round((cpu_after - cpu_before) * 1000 / len(queries), 3)
         return out
@@ -301,9 +348,15 @@ def run(*, customers: int, queries: int, http_queries: int, seed: int, http: boo
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--customers", type=int, default=1_000_000, help="customers in the demo city (default 1,000,000)")
-    parser.add_argument("--queries", type=int, default=2000, help="queries per kind in-process (default 2000)")
-    parser.add_argument("--http-queries", type=int, default=500, help="queries per kind through HTTP (default 500)")
+    parser.add_argument(
+        "--customers", type=int, default=1_000_000, help="customers in the demo city (default 1,000,000)"
+    )
+    parser.add_argument(
+        "--queries", type=int, default=2000, help="queries per kind in-process (default 2000)"
+    )
+    parser.add_argument(
+        "--http-queries", type=int, default=500, help="queries per kind through HTTP (default 500)"
+    )
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--no-http", action="store_true", help="skip the HTTP measurement")
     parser.add_argument("--explain", action="store_true", help="include the query plans in the output")

@@ -47,7 +47,8 @@ def _people(company):
     for t in range(4):
         team, _ = Team.objects.get_or_create(company=company, department=dept, name=f"{t + 1}班")
         lead, created = User.objects.get_or_create(
-            username=f"bench_lead{t}", defaults=dict(company=company, role="team_lead", team=team, department=dept)
+            username=f"bench_lead{t}",
+            defaults=dict(company=company, role="team_lead", team=team, department=dept),
         )
         for a in range(5):
             u, _ = User.objects.get_or_create(
@@ -56,7 +57,9 @@ def _people(company):
             )
             agents.append(u)
     for role in ("supervisor", "manager"):
-        User.objects.get_or_create(username=f"bench_{role}", defaults=dict(company=company, role=role, department=dept))
+        User.objects.get_or_create(
+            username=f"bench_{role}", defaults=dict(company=company, role=role, department=dept)
+        )
     return agents
 
 
@@ -69,11 +72,17 @@ def _company():
         code=BENCH_CODE, defaults={"name": "基准测试燃气有限公司", "short_name": "基准燃气"}
     )
     taxonomy_seed(company=company)
-    admin, _ = User.objects.get_or_create(username="bench_admin", defaults=dict(company=company, role="manager"))
+    admin, _ = User.objects.get_or_create(
+        username="bench_admin", defaults=dict(company=company, role="manager")
+    )
     the_set = company.commitment_sets.filter(is_published=True).first()
     if the_set is None:
-        the_set = commitment_set_from_preset(company=company, year=2026, preset="laizhou-crgas-2024", by=admin)
-        the_set = commitment_set_publish(commitment_set=the_set, by=admin, at=datetime(2026, 1, 1, tzinfo=_tz()))
+        the_set = commitment_set_from_preset(
+            company=company, year=2026, preset="laizhou-crgas-2024", by=admin
+        )
+        the_set = commitment_set_publish(
+            commitment_set=the_set, by=admin, at=datetime(2026, 1, 1, tzinfo=_tz())
+        )
     return company, the_set
 
 
@@ -112,9 +121,16 @@ def build(company, the_set, *, n: int, due_fraction: float, now: datetime, seed:
     due = int(n * due_fraction)
     tickets = [
         Ticket(
-            company=company, number=f"GD{now:%Y%m%d}-B{i:07d}", kind=kind, content="基准测试", owner=agents[i % len(agents)],
-            created_by=agents[i % len(agents)], assigned_team=agents[i % len(agents)].team,
-            received_at=now - timedelta(days=1), created_at=now - timedelta(days=1), updated_at=now,
+            company=company,
+            number=f"GD{now:%Y%m%d}-B{i:07d}",
+            kind=kind,
+            content="基准测试",
+            owner=agents[i % len(agents)],
+            created_by=agents[i % len(agents)],
+            assigned_team=agents[i % len(agents)].team,
+            received_at=now - timedelta(days=1),
+            created_at=now - timedelta(days=1),
+            updated_at=now,
         )
         for i in range(due)
     ]
@@ -122,23 +138,37 @@ def build(company, the_set, *, n: int, due_fraction: float, now: datetime, seed:
     ids = list(Ticket.objects.filter(company=company).order_by("id").values_list("id", flat=True))
     ClockAttachment.objects.bulk_create(
         [
-            ClockAttachment(company=company, subject_type=SUBJECT_TYPE, subject_id=str(i), commitment_set=the_set)
+            ClockAttachment(
+                company=company, subject_type=SUBJECT_TYPE, subject_id=str(i), commitment_set=the_set
+            )
             for i in ids
         ],
         batch_size=2000,
     )
     cols = (
-        "company_id", "subject_type", "subject_id", "commitment_id", "commitment_version", "clock_kind",
-        "limit_value", "limit_unit", "started_at", "due_at", "warn_at", "escalate_at", "state", "paused_total",
-        "escalation_level", "fallback_calendar", "created_at",
+        "company_id",
+        "subject_type",
+        "subject_id",
+        "commitment_id",
+        "commitment_version",
+        "clock_kind",
+        "limit_value",
+        "limit_unit",
+        "started_at",
+        "due_at",
+        "warn_at",
+        "escalate_at",
+        "state",
+        "paused_total",
+        "escalation_level",
+        "fallback_calendar",
+        "created_at",
     )
     ops = connection.ops
     dt = ops.adapt_datetimefield_value
     zero = 0 if connection.vendor == "sqlite" else timedelta(0)
     fixed = (commitment.clock_kind, commitment.limit_value, commitment.limit_unit)
-    sql = (
-        f"INSERT INTO {Clock._meta.db_table} ({', '.join(cols)}) VALUES ({', '.join(['%s'] * len(cols))})"
-    )
+    sql = f"INSERT INTO {Clock._meta.db_table} ({', '.join(cols)}) VALUES ({', '.join(['%s'] * len(cols))})"
     created = dt(now)
     chunk = 20_000
     with connection.cursor() as cur:
@@ -156,9 +186,21 @@ def build(company, the_set, *, n: int, due_fraction: float, now: datetime, seed:
                 started_at = due_at - timedelta(days=1)
                 rows.append(
                     (
-                        company.pk, SUBJECT_TYPE, subject, commitment.pk, the_set.version, *fixed,
-                        dt(started_at), dt(due_at), dt(due_at - timedelta(hours=6)), dt(due_at + timedelta(hours=2)),
-                        "running", zero, 0, False, created,
+                        company.pk,
+                        SUBJECT_TYPE,
+                        subject,
+                        commitment.pk,
+                        the_set.version,
+                        *fixed,
+                        dt(started_at),
+                        dt(due_at),
+                        dt(due_at - timedelta(hours=6)),
+                        dt(due_at + timedelta(hours=2)),
+                        "running",
+                        zero,
+                        0,
+                        False,
+                        created,
                     )
                 )
             with transaction.atomic():
@@ -228,7 +270,9 @@ def run_size(n: int, *, due_fraction: float, batch_size: int, seed: int) -> dict
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="bench.sla_sweep", description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", default="100000,1000000", help="comma-separated numbers of open clocks")
-    parser.add_argument("--due-fraction", type=float, default=0.01, help="share of clocks due (half breached)")
+    parser.add_argument(
+        "--due-fraction", type=float, default=0.01, help="share of clocks due (half breached)"
+    )
     parser.add_argument("--batch-size", type=int, default=500)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--keep", action="store_true", help="keep the bench rows afterwards")
@@ -239,7 +283,9 @@ def main(argv: list[str] | None = None) -> int:
     _setup_django()
     from django.db import connection
 
-    runs = [run_size(n, due_fraction=args.due_fraction, batch_size=args.batch_size, seed=args.seed) for n in sizes]
+    runs = [
+        run_size(n, due_fraction=args.due_fraction, batch_size=args.batch_size, seed=args.seed) for n in sizes
+    ]
     if not args.keep:
         from kefu.accounts.models import Company
 
@@ -253,7 +299,9 @@ def main(argv: list[str] | None = None) -> int:
         "runs": runs,
     }
     if len(runs) > 1:
-        out["peak_mib_ratio_largest_to_smallest"] = round(runs[-1]["peak_mib"] / max(runs[0]["peak_mib"], 0.01), 2)
+        out["peak_mib_ratio_largest_to_smallest"] = round(
+            runs[-1]["peak_mib"] / max(runs[0]["peak_mib"], 0.01), 2
+        )
     print(json.dumps(out, ensure_ascii=False))
     return 0
 

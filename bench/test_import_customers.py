@@ -1,4 +1,5 @@
 """Smoke test of the import benchmark at a tiny size (no timing assertions)."""
+
 from __future__ import annotations
 
 import pytest

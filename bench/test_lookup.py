@@ -1,5 +1,6 @@
 """Smoke test of the lookup benchmark at a tiny size (no timing assertions; HTTP skipped because the
 test database is not visible to a separate server process)."""
+
 from __future__ import annotations
 
 import json

@@ -1,5 +1,6 @@
 """Smoke tests of the work-order benchmarks at a tiny size (no timing assertions; the HTTP create
 benchmark is not run here because the test database is not visible to a separate gunicorn)."""
+
 from __future__ import annotations
 
 import json

@@ -10,6 +10,7 @@ KEFU_BENCH_GUNICORN_ARGS adds gunicorn options (e.g. "-k gthread --threads 2") t
 Use a scratch database: KEFU_DATABASE_URL=postgres://postgres@127.0.0.1:5432/kefu_bench_tk (migrate
 first) or KEFU_VAR_DIR=/tmp/kefu-bench-tk for SQLite.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -38,11 +39,31 @@ def _free_port() -> int:
 
 def start_gunicorn(workers: int) -> tuple[subprocess.Popen, int]:
     port = _free_port()
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "kefu.settings", "KEFU_DEBUG": os.environ.get("KEFU_DEBUG", "0")}
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "kefu.settings",
+        "KEFU_DEBUG": os.environ.get("KEFU_DEBUG", "0"),
+    }
     server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "kefu.wsgi", "-b", f"127.0.0.1:{port}", "-w", str(workers),
-         "--keep-alive", "30", "--log-level", "warning", *os.environ.get("KEFU_BENCH_GUNICORN_ARGS", "").split()],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "kefu.wsgi",
+            "-b",
+            f"127.0.0.1:{port}",
+            "-w",
+            str(workers),
+            "--keep-alive",
+            "30",
+            "--log-level",
+            "warning",
+            *os.environ.get("KEFU_BENCH_GUNICORN_ARGS", "").split(),
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
     deadline = time.time() + 60
     while True:
@@ -51,7 +72,9 @@ def start_gunicorn(workers: int) -> tuple[subprocess.Popen, int]:
             return server, port
         except OSError:
             if time.time() > deadline or server.poll() is not None:
-                raise RuntimeError("gunicorn did not start: " + (server.stderr.read().decode() if server.stderr else ""))
+                raise RuntimeError(
+                    "gunicorn did not start: " + (server.stderr.read().decode() if server.stderr else "")
+                )
             time.sleep(0.2)
 
 
@@ -78,7 +101,9 @@ def ensure_commitments(company):
     if row is None:
         row = commitment_set_from_preset(company=company, year=now.year, preset="laizhou-crgas-2024", by=None)
         # published as of yesterday (the publish service wants a manager; the bench has none)
-        CommitmentSet.objects.filter(pk=row.pk).update(is_published=True, published_at=now - timedelta(days=1))
+        CommitmentSet.objects.filter(pk=row.pk).update(
+            is_published=True, published_at=now - timedelta(days=1)
+        )
     return row
 
 
@@ -116,11 +141,10 @@ def _children(pid: int) -> list[int]:
 
 def run(*, stored_target: int, requests: int, clients: int, workers: int, log) -> dict:
     from django.db import connection
+    from django.utils import timezone
 
     from kefu.accounts.models import ApiToken
     from kefu.accounts.services import token_create
-    from django.utils import timezone
-
     from kefu.sla.models import Clock
     from kefu.tickets.models import Ticket
 
@@ -131,7 +155,9 @@ def run(*, stored_target: int, requests: int, clients: int, workers: int, log) -
     before = stored(company)
     agent = agents[0]
     ApiToken.objects.filter(user=agent, name="bench-tickets").delete()
-    _row, raw = token_create(user=agent, name="bench-tickets", scopes=[ApiToken.Scope.READ, ApiToken.Scope.WRITE])
+    _row, raw = token_create(
+        user=agent, name="bench-tickets", scopes=[ApiToken.Scope.READ, ApiToken.Scope.WRITE]
+    )
     connection.close()  # the server processes open their own connections
     server, port = start_gunicorn(workers)
     latencies: list[float] = []
@@ -139,7 +165,11 @@ def run(*, stored_target: int, requests: int, clients: int, workers: int, log) -
     lock = threading.Lock()
     counter = iter(range(requests))
     warm = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    headers = {"Authorization": f"Bearer {raw}", "Content-Type": "application/json", "Connection": "keep-alive"}
+    headers = {
+        "Authorization": f"Bearer {raw}",
+        "Content-Type": "application/json",
+        "Connection": "keep-alive",
+    }
     try:
         for i in range(workers * 2):  # warm each worker (imports, connection)
             warm.request("GET", "/api/v1/tickets/kinds", headers=headers)
@@ -154,13 +184,17 @@ def run(*, stored_target: int, requests: int, clients: int, workers: int, log) -
                     i = next(counter, None)
                 if i is None:
                     break
-                body = json.dumps({
-                    "kind": "repair" if i % 3 == 0 else "consultation",
-                    "content": f"基准测试来电 {cid}-{i}：燃气表不走字",
-                    "caller_surname": "张", "caller_title": "mr", "caller_phone": f"139{i:08d}",
-                    "address": f"幸福小区{i % 40 + 1}号楼1单元{i % 18 + 1}01室",
-                    "on_duplicate": "create",
-                })
+                body = json.dumps(
+                    {
+                        "kind": "repair" if i % 3 == 0 else "consultation",
+                        "content": f"基准测试来电 {cid}-{i}：燃气表不走字",
+                        "caller_surname": "张",
+                        "caller_title": "mr",
+                        "caller_phone": f"139{i:08d}",
+                        "address": f"幸福小区{i % 40 + 1}号楼1单元{i % 18 + 1}01室",
+                        "on_duplicate": "create",
+                    }
+                )
                 h = {**headers, "Idempotency-Key": f"bench-{uuid.uuid4().hex}"}
                 t0 = time.perf_counter()
                 try:
@@ -197,7 +231,9 @@ def run(*, stored_target: int, requests: int, clients: int, workers: int, log) -
         stop(server)
         ApiToken.objects.filter(user=agent, name="bench-tickets").delete()
     after = Ticket.objects.filter(company=company).count()
-    numbers_today = Ticket.objects.filter(company=company, idempotency_key__startswith="bench-").values("number")
+    numbers_today = Ticket.objects.filter(company=company, idempotency_key__startswith="bench-").values(
+        "number"
+    )
     distinct = numbers_today.distinct().count()
     return {
         "benchmark": "tickets_create",
@@ -212,7 +248,9 @@ def run(*, stored_target: int, requests: int, clients: int, workers: int, log) -
         "requests_per_second": round(requests / wall, 1) if wall else 0.0,
         "latency": summary(latencies),
         "worker_cpu_ms_per_request": round(worker_cpu * 1000 / requests, 2) if requests else 0.0,
-        "database_cpu_ms_per_request": round(db_cpu * 1000 / requests, 2) if backend_pids and requests else None,
+        "database_cpu_ms_per_request": round(db_cpu * 1000 / requests, 2)
+        if backend_pids and requests
+        else None,
         "commitment_set": f"{commitment_set.preset_code} v{commitment_set.version}",
         "clocks_started": Clock.objects.filter(company=company, created_at__gte=started_at).count(),
         "errors": len(errors),
@@ -225,7 +263,9 @@ def run(*, stored_target: int, requests: int, clients: int, workers: int, log) -
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--stored", type=int, default=1_000_000, help="work orders already stored (default 1,000,000)")
+    ap.add_argument(
+        "--stored", type=int, default=1_000_000, help="work orders already stored (default 1,000,000)"
+    )
     ap.add_argument("--requests", type=int, default=4000)
     ap.add_argument("--clients", type=int, default=8)
     ap.add_argument("--workers", type=int, default=2)
@@ -236,7 +276,9 @@ def main(argv: list[str] | None = None) -> int:
 
     call_command("migrate", verbosity=0)
     log = (lambda m: None) if args.quiet else (lambda m: print(m, file=sys.stderr, flush=True))
-    result = run(stored_target=args.stored, requests=args.requests, clients=args.clients, workers=args.workers, log=log)
+    result = run(
+        stored_target=args.stored, requests=args.requests, clients=args.clients, workers=args.workers, log=log
+    )
     print(json.dumps(result, ensure_ascii=False))
     return 0
 

@@ -12,6 +12,7 @@ estate, ~0.3 % of the rows: the hard middle for a trigram index), and the open w
 owner. Prints one JSON object with p50/p95/p99 per kind.
 Use a scratch database (see bench/tickets_create.py).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -31,7 +32,9 @@ def page(user, f) -> dict:
     from kefu.tickets.selectors import ticket_list_with_counts
 
     result = ticket_list_with_counts(user=user, f=f)
-    rows = result.page(0, 20, "kind", "sub_kind", "owner", "assigned_department", "assigned_team", "assigned_to", "premise")
+    rows = result.page(
+        0, 20, "kind", "sub_kind", "owner", "assigned_department", "assigned_team", "assigned_to", "premise"
+    )
     items = [ticket_out(t) for t in rows]
     return {"count": result.total, "count_capped": result.capped, "items": items}
 
@@ -48,8 +51,12 @@ def sample(company, agents, n: int, seed: int) -> list[tuple[str, object, int | 
         if kind in ("phone", "number", "content_rare"):
             row = None
             while row is None:
-                row = (Ticket.objects.filter(company=company, id__gte=rnd.randint(1, top))
-                       .values("id", "caller_phone", "number", "content").order_by("id").first())
+                row = (
+                    Ticket.objects.filter(company=company, id__gte=rnd.randint(1, top))
+                    .values("id", "caller_phone", "number", "content")
+                    .order_by("id")
+                    .first()
+                )
             if kind == "phone":
                 f = TicketFilter(phone=row["caller_phone"])
             elif kind == "number":
@@ -61,10 +68,14 @@ def sample(company, agents, n: int, seed: int) -> list[tuple[str, object, int | 
         elif kind == "content":
             word = rnd.choice(PROBLEMS).split("，")[0][:6]
             out.append((kind, TicketFilter(content=f"{word}"), None))
-        elif kind == "address":  # one building of one estate: ~0.3 % of the rows, the hard middle for a trigram index
+        elif (
+            kind == "address"
+        ):  # one building of one estate: ~0.3 % of the rows, the hard middle for a trigram index
             out.append((kind, TicketFilter(address=f"{rnd.choice(PLACES)}{rnd.randint(1, 40)}号楼"), None))
         else:
-            out.append((kind, TicketFilter(owner_id=agents[rnd.randrange(len(agents))].pk, open_only=True), None))
+            out.append(
+                (kind, TicketFilter(owner_id=agents[rnd.randrange(len(agents))].pk, open_only=True), None)
+            )
     return out
 
 
@@ -97,9 +108,12 @@ def run(*, stored_target: int, queries: int, seed: int, log) -> dict:
         "queries": queries,
         "target_p99_ms": 100,
         "by_kind": {
-            k: {**summary(times[k]), "found_rate": round(found[k] / max(len(times[k]), 1), 3),
+            k: {
+                **summary(times[k]),
+                "found_rate": round(found[k] / max(len(times[k]), 1), 3),
                 "median_matches": sorted(counts[k])[len(counts[k]) // 2] if counts[k] else 0,
-                "capped_rate": round(capped[k] / max(len(times[k]), 1), 3)}
+                "capped_rate": round(capped[k] / max(len(times[k]), 1), 3),
+            }
             for k in KINDS
         },
     }
@@ -119,7 +133,11 @@ def main(argv: list[str] | None = None) -> int:
 
         call_command("migrate", verbosity=0)
     log = (lambda m: None) if args.quiet else (lambda m: print(m, file=sys.stderr, flush=True))
-    print(json.dumps(run(stored_target=args.stored, queries=args.queries, seed=args.seed, log=log), ensure_ascii=False))
+    print(
+        json.dumps(
+            run(stored_target=args.stored, queries=args.queries, seed=args.seed, log=log), ensure_ascii=False
+        )
+    )
     return 0
 
 

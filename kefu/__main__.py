@@ -3,6 +3,7 @@
 It is Django's management command runner with dashes allowed in command names, so operators
 type `kefu import-customers` rather than `python manage.py import_customers`.
 """
+
 import os
 import sys
 

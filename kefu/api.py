@@ -4,6 +4,7 @@ Authentication: `Authorization: Bearer kefu_…` tokens for integrations, or the
 (with CSRF). Every error is JSON `{"detail": "<message in the user's language>", ...}` with a 4xx
 status; a malformed request never gives a 500.
 """
+
 from __future__ import annotations
 
 import logging
@@ -19,6 +20,7 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from kefu.accounts.apiauth import SessionAuthCSRF, TokenAuth
 from kefu.core.errors import DomainError
+
 
 def _docs_guard(view):
     """In production the API documentation and schema need a logged-in session (or a valid token):
@@ -38,7 +40,9 @@ def _docs_guard(view):
                 if request.path.endswith(".json"):
                     from django.http import JsonResponse
 
-                    return JsonResponse({"detail": _("未登录或令牌无效。"), "code": "unauthenticated"}, status=401)
+                    return JsonResponse(
+                        {"detail": _("未登录或令牌无效。"), "code": "unauthenticated"}, status=401
+                    )
                 return redirect_to_login(request.get_full_path())
         return view(request, *args, **kwargs)
 
@@ -71,7 +75,9 @@ def _validation_error(request, exc: ValidationError):
         fields.append({"field": loc, "message": err.get("msg", "")})
     summary = "；".join(f"{f['field']}: {f['message']}" for f in fields[:5])
     return api.create_response(
-        request, {"detail": _("请求数据有误：%(s)s") % {"s": summary}, "code": "invalid", "errors": fields}, status=422
+        request,
+        {"detail": _("请求数据有误：%(s)s") % {"s": summary}, "code": "invalid", "errors": fields},
+        status=422,
     )
 
 
@@ -82,12 +88,16 @@ def _django_validation_error(request, exc: DjangoValidationError):
 
 @api.exception_handler(AuthenticationError)
 def _auth_error(request, exc):
-    return api.create_response(request, {"detail": _("未登录或令牌无效。"), "code": "unauthenticated"}, status=401)
+    return api.create_response(
+        request, {"detail": _("未登录或令牌无效。"), "code": "unauthenticated"}, status=401
+    )
 
 
 @api.exception_handler(PermissionDenied)
 def _permission_denied(request, exc):
-    return api.create_response(request, {"detail": _("您的角色无权执行此操作。"), "code": "permission_denied"}, status=403)
+    return api.create_response(
+        request, {"detail": _("您的角色无权执行此操作。"), "code": "permission_denied"}, status=403
+    )
 
 
 @api.exception_handler(Http404)
@@ -112,7 +122,9 @@ def _too_big(request, exc):
 def _bad_multipart(request, exc):
     """An upload without a boundary, or otherwise not parseable as multipart/form-data."""
     return api.create_response(
-        request, {"detail": _("上传内容格式有误（multipart/form-data 缺少分隔符或已损坏）。"), "code": "invalid"}, status=400
+        request,
+        {"detail": _("上传内容格式有误（multipart/form-data 缺少分隔符或已损坏）。"), "code": "invalid"},
+        status=400,
     )
 
 
@@ -131,7 +143,9 @@ def _unexpected(request, exc):
     logging.getLogger("kefu.api").error("Internal Server Error: %s", request.path, exc_info=exc)
     signals.got_request_exception.send(sender=None, request=request)
     return api.create_response(
-        request, {"detail": _("服务器内部错误，已记录。请稍后重试或联系系统管理员。"), "code": "server_error"}, status=500
+        request,
+        {"detail": _("服务器内部错误，已记录。请稍后重试或联系系统管理员。"), "code": "server_error"},
+        status=500,
     )
 
 

@@ -2,6 +2,7 @@
 environment variables (documented in docs/operator-guide.md), so the same code runs on a laptop
 (SQLite, DEBUG) and in production (PostgreSQL, KEFU_PRODUCTION=1).
 """
+
 from __future__ import annotations
 
 import os
@@ -37,7 +38,9 @@ def _secret_key() -> str:
 
 
 SECRET_KEY = _secret_key()
-ALLOWED_HOSTS = [h for h in os.environ.get("KEFU_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver").split(",") if h]
+ALLOWED_HOSTS = [
+    h for h in os.environ.get("KEFU_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver").split(",") if h
+]
 #: Reverse proxies in front of the web process: the client's address is the N-th entry from the right of
 #: X-Forwarded-For (kefu.accounts.context.client_ip); 0 = not behind a proxy, the header is ignored.
 KEFU_TRUSTED_PROXY_COUNT = int(os.environ.get("KEFU_TRUSTED_PROXY_COUNT", "0"))

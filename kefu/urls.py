@@ -1,4 +1,5 @@
 """URL map: the web UI, the admin for master data, and the API under /api/v1/."""
+
 from django.contrib import admin
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _

@@ -1,4 +1,5 @@
 """Project-level pages: the home page per role and the health check."""
+
 from __future__ import annotations
 
 import re
@@ -31,7 +32,12 @@ TILES = (
     ("tickets:list", Perm.TICKET_VIEW_ALL, _("工单列表"), _("本公司全部工单，按状态和时限查看")),
     ("tickets:mine", Perm.TICKET_VIEW_ASSIGNED, _("我的工单"), _("派给我的维修、安检任务")),
     ("customers:create", Perm.CUSTOMER_EDIT, _("新建客户"), _("登记新开户客户、电话和用气地址")),
-    ("customers:import", Perm.CUSTOMER_IMPORT, _("客户导入"), _("从营业收费系统导入客户、地址、电话和燃气表")),
+    (
+        "customers:import",
+        Perm.CUSTOMER_IMPORT,
+        _("客户导入"),
+        _("从营业收费系统导入客户、地址、电话和燃气表"),
+    ),
     ("sla:sets", Perm.MASTER_DATA, _("服务承诺与日历"), _("承诺时限、工作日历、节假日调整")),
     ("accounts:audit", Perm.AUDIT_VIEW, _("审计日志"), _("登录、权限变更、个人信息查看和导出记录")),
     ("admin:index", Perm.ACCOUNT_MANAGE, _("系统管理"), _("用户、部门、班组、客户类别等基础数据")),
@@ -97,23 +103,28 @@ def cockpit(user, now) -> dict:
     day_start = local.replace(hour=0, minute=0, second=0, microsecond=0)
     companies = readable_company_ids(user)
     today = {(r["spec_id"], r["code"]): r for r in board_counts(companies, now=now, since=day_start)}
-    window = {(r["spec_id"], r["code"]): r for r in board_counts(companies, now=now, since=now - timedelta(days=RATE_DAYS))}
+    window = {
+        (r["spec_id"], r["code"]): r
+        for r in board_counts(companies, now=now, since=now - timedelta(days=RATE_DAYS))
+    }
     rows = []
     for key in sorted(set(today) | set(window), key=lambda k: (spec_sort_key(k[0]), k[1])):
         t = today.get(key) or {}
         w = window.get(key) or {}
         late = w.get("met_after_breach", 0) + w.get("breached", 0)
         rate = on_time_rate(w.get("met", 0), late)
-        rows.append({
-            "spec_id": key[0],
-            "name": (t or w).get("name", ""),
-            "due_soon": t.get("due_soon", 0),
-            "breached": t.get("breached", 0),
-            "met_today": t.get("met", 0),
-            "met": w.get("met", 0),
-            "ended": w.get("met", 0) + late,
-            "rate": None if rate is None else round(rate * 100, 1),
-        })
+        rows.append(
+            {
+                "spec_id": key[0],
+                "name": (t or w).get("name", ""),
+                "due_soon": t.get("due_soon", 0),
+                "breached": t.get("breached", 0),
+                "met_today": t.get("met", 0),
+                "met": w.get("met", 0),
+                "ended": w.get("met", 0) + late,
+                "rate": None if rate is None else round(rate * 100, 1),
+            }
+        )
     tickets = cockpit_ticket_counts(user=user, day_start=day_start)
     return {
         "tickets": tickets,
@@ -140,7 +151,9 @@ def home(request: HttpRequest) -> HttpResponse:
             "role_intro": ROLE_INTRO.get(role, ""),
             "lookup_first": role in LOOKUP_FIRST and role_allows(user, Perm.CUSTOMER_VIEW),
             "cockpit": cockpit(user, timezone.now())
-            if role in COCKPIT_ROLES and role_allows(user, Perm.REPORT_VIEW) and role_allows(user, Perm.TICKET_VIEW_ALL)
+            if role in COCKPIT_ROLES
+            and role_allows(user, Perm.REPORT_VIEW)
+            and role_allows(user, Perm.TICKET_VIEW_ALL)
             else None,
         },
     )

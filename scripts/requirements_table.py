@@ -15,6 +15,7 @@ or an id in a test's name (`test_c1_notice_lead…`). A range over a whole secti
 nothing about where a rule lives: it cites nothing and `--audit` lists it, with references to
 issue numbers, which belong in commit messages, not in the code.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -92,7 +93,9 @@ def _short(title: str, limit: int = 70) -> str:
 
 
 def write_ids(ids: dict[str, str], path: Path = IDS_FILE) -> None:
-    header = f"# Requirement ids of ../shared/SPEC.md, short titles (refresh: {REGENERATE} --ids-from SPEC.md)\n"
+    header = (
+        f"# Requirement ids of ../shared/SPEC.md, short titles (refresh: {REGENERATE} --ids-from SPEC.md)\n"
+    )
     path.write_text(header + "".join(f"{rid}\t{title}\n" for rid, title in ids.items()), encoding="utf-8")
 
 

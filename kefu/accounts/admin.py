@@ -8,6 +8,7 @@
   with the field diff, ROLE_CHANGED, ...).
 - The audit log is NOT here: the administrator cannot read it; the auditor reads it at /accounts/audit/.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -228,7 +229,9 @@ class _OrgCheckMixin:
                 self.add_error("employee_no", _("本公司已有此工号的用户。"))
         if dept is not None and dept.company_id != company.pk:
             self.add_error("department", _("部门不属于该公司。"))
-        if team is not None and (team.company_id != company.pk or (dept is not None and team.department_id != dept.pk)):
+        if team is not None and (
+            team.company_id != company.pk or (dept is not None and team.department_id != dept.pk)
+        ):
             self.add_error("team", _("班组不属于所选部门或公司。"))
 
 
@@ -241,7 +244,18 @@ class UserAddForm(_OrgCheckMixin, forms.ModelForm):
 
     class Meta:
         model = User
-        fields = ("company", "username", "employee_no", "full_name", "role", "department", "team", "mobile", "email", "group_reader")
+        fields = (
+            "company",
+            "username",
+            "employee_no",
+            "full_name",
+            "role",
+            "department",
+            "team",
+            "mobile",
+            "email",
+            "group_reader",
+        )
 
     def __init__(self, *args, by: User, **kwargs):
         super().__init__(*args, **kwargs)
@@ -324,22 +338,74 @@ class UserAdmin(KefuModelAdmin, DjangoUserAdmin):
     add_form = UserAddForm
     add_form_template = "admin/accounts/user/add_form.html"  # Django's own sentence has no Chinese
     change_password_form = KefuAdminPasswordChangeForm
-    list_display = ("username", "employee_no", "full_name", "role", "department", "team", "is_active", "last_login")
-    list_filter = ("role", "is_active", ("department", admin.RelatedOnlyFieldListFilter))  # own company only, once each
+    list_display = (
+        "username",
+        "employee_no",
+        "full_name",
+        "role",
+        "department",
+        "team",
+        "is_active",
+        "last_login",
+    )
+    list_filter = (
+        "role",
+        "is_active",
+        ("department", admin.RelatedOnlyFieldListFilter),
+    )  # own company only, once each
     search_fields = ("username", "employee_no", "full_name", "mobile")
     ordering = ("employee_no",)
     filter_horizontal = ()
-    readonly_fields = ("username", "company", "is_active", "disabled_at", "last_login", "date_joined", "password_changed_at", "password_link")
+    readonly_fields = (
+        "username",
+        "company",
+        "is_active",
+        "disabled_at",
+        "last_login",
+        "date_joined",
+        "password_changed_at",
+        "password_link",
+    )
     actions = ["disable_users", "enable_users", "reset_mfa"]
 
     fieldsets = (
         (None, {"fields": ("username", "company", "password_link")}),
         (_("个人信息"), {"fields": ("employee_no", "full_name", "mobile", "email", "language")}),
         (_("组织与角色"), {"fields": ("department", "team", "role", "group_reader")}),
-        (_("状态"), {"fields": ("is_active", "disabled_at", "must_change_password", "password_changed_at", "last_login", "date_joined")}),
+        (
+            _("状态"),
+            {
+                "fields": (
+                    "is_active",
+                    "disabled_at",
+                    "must_change_password",
+                    "password_changed_at",
+                    "last_login",
+                    "date_joined",
+                )
+            },
+        ),
     )
     add_fieldsets = (
-        (None, {"fields": ("company", "username", "employee_no", "full_name", "role", "department", "team", "mobile", "email", "group_reader", "password1", "password2")}),
+        (
+            None,
+            {
+                "fields": (
+                    "company",
+                    "username",
+                    "employee_no",
+                    "full_name",
+                    "role",
+                    "department",
+                    "team",
+                    "mobile",
+                    "email",
+                    "group_reader",
+                    "password1",
+                    "password2",
+                )
+            },
+        ),
     )
 
     @admin.display(description=_("密码"))
@@ -355,7 +421,10 @@ class UserAdmin(KefuModelAdmin, DjangoUserAdmin):
         if request.user.is_superuser:
             return fieldsets
         drop = {"company", "group_reader"} if obj is None else {"group_reader"}
-        return tuple((title, {**opts, "fields": tuple(f for f in opts["fields"] if f not in drop)}) for title, opts in fieldsets)
+        return tuple(
+            (title, {**opts, "fields": tuple(f for f in opts["fields"] if f not in drop)})
+            for title, opts in fieldsets
+        )
 
     def get_readonly_fields(self, request, obj=None):
         if obj is None:
@@ -393,7 +462,11 @@ class UserAdmin(KefuModelAdmin, DjangoUserAdmin):
             obj.__dict__.update({k: v for k, v in created.__dict__.items() if k != "_state"})
             obj._state.adding = False
             return
-        changes = {name: form.cleaned_data[name] for name in form.changed_data if name in services.USER_EDITABLE_FIELDS}
+        changes = {
+            name: form.cleaned_data[name]
+            for name in form.changed_data
+            if name in services.USER_EDITABLE_FIELDS
+        }
         if changes:
             changed = services.user_change(by=request.user, user=obj, **changes)
             obj.__dict__.update({k: v for k, v in changed.__dict__.items() if k != "_state"})
@@ -414,15 +487,30 @@ class UserAdmin(KefuModelAdmin, DjangoUserAdmin):
 
     @admin.action(description=_("停用所选用户（结束会话，令牌失效）"))
     def disable_users(self, request, queryset):
-        self._each(request, queryset, lambda u: services.user_disable(user=u, by=request.user, reason="admin"), str(_("已停用 %(n)d 个用户。")))
+        self._each(
+            request,
+            queryset,
+            lambda u: services.user_disable(user=u, by=request.user, reason="admin"),
+            str(_("已停用 %(n)d 个用户。")),
+        )
 
     @admin.action(description=_("启用所选用户"))
     def enable_users(self, request, queryset):
-        self._each(request, queryset, lambda u: services.user_enable(user=u, by=request.user), str(_("已启用 %(n)d 个用户。")))
+        self._each(
+            request,
+            queryset,
+            lambda u: services.user_enable(user=u, by=request.user),
+            str(_("已启用 %(n)d 个用户。")),
+        )
 
     @admin.action(description=_("重置动态口令（下次登录重新绑定）"))
     def reset_mfa(self, request, queryset):
-        self._each(request, queryset, lambda u: services.user_mfa_reset(by=request.user, user=u), str(_("已为 %(n)d 个用户重置动态口令。")))
+        self._each(
+            request,
+            queryset,
+            lambda u: services.user_mfa_reset(by=request.user, user=u),
+            str(_("已为 %(n)d 个用户重置动态口令。")),
+        )
 
 
 @admin.register(Lockout)
@@ -446,11 +534,17 @@ class LockoutAdmin(KefuModelAdmin):
 
     @staticmethod
     def _scope_q(user) -> Q:
-        names = [n.lower() for n in User.objects.filter(company_id=user.company_id).values_list("username", flat=True)]
+        names = [
+            n.lower()
+            for n in User.objects.filter(company_id=user.company_id).values_list("username", flat=True)
+        ]
         return Q(kind=Lockout.Kind.ADDRESS) | Q(kind=Lockout.Kind.USERNAME, key__in=names)
 
     def _in_scope(self, request, obj) -> bool:
-        return request.user.is_superuser or Lockout.objects.filter(self._scope_q(request.user), pk=obj.pk).exists()
+        return (
+            request.user.is_superuser
+            or Lockout.objects.filter(self._scope_q(request.user), pk=obj.pk).exists()
+        )
 
     def has_add_permission(self, request) -> bool:
         return False
@@ -481,7 +575,16 @@ class ApiTokenAdmin(KefuModelAdmin):
 
     perm = Perm.ACCOUNT_MANAGE
     company_path = "user__company"
-    list_display = ("name", "user", "prefix", "scopes", "created_at", "expires_at", "last_used_at", "revoked_at")
+    list_display = (
+        "name",
+        "user",
+        "prefix",
+        "scopes",
+        "created_at",
+        "expires_at",
+        "last_used_at",
+        "revoked_at",
+    )
     list_filter = ("revoked_at",)
     search_fields = ("name", "prefix", "user__username", "user__full_name")
     list_select_related = ("user",)

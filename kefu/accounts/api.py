@@ -1,4 +1,5 @@
 """Account endpoints: who am I, and my API tokens."""
+
 from __future__ import annotations
 
 from django.shortcuts import get_object_or_404

@@ -1,4 +1,5 @@
 """API authentication (S1, S2): bearer tokens (stored hashed, scoped, revocable) and the browser session."""
+
 from __future__ import annotations
 
 import copy

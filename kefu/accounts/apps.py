@@ -25,4 +25,6 @@ def _register_sqlite_functions(sender, connection, **kwargs) -> None:
     if connection.vendor == "sqlite":
         from kefu.accounts.audit import sqlite_audit_purge_flag
 
-        connection.connection.create_function("kefu_audit_purge", 0, sqlite_audit_purge_flag, deterministic=False)
+        connection.connection.create_function(
+            "kefu_audit_purge", 0, sqlite_audit_purge_flag, deterministic=False
+        )

@@ -5,6 +5,7 @@ file, never silently dropped).
 records an AuditArchive row (the highest id, the count, the file's SHA-256), deletes exactly those
 rows (the database trigger lets through only rows an AuditArchive covers) and logs AUDIT_ARCHIVED.
 """
+
 from __future__ import annotations
 
 import gzip
@@ -101,7 +102,9 @@ def audit_archive(*, before: date, by_label: str = "command", directory: Path | 
                 cur.execute(f'DELETE FROM {table} WHERE id <= %s AND "at" < %s', [through_id, cutoff])
                 deleted = cur.rowcount
             if deleted != count:
-                raise DomainError(_("归档行数与删除行数不一致（%(a)d/%(b)d），已回滚。") % {"a": count, "b": deleted})
+                raise DomainError(
+                    _("归档行数与删除行数不一致（%(a)d/%(b)d），已回滚。") % {"a": count, "b": deleted}
+                )
         except BaseException:
             path.unlink(missing_ok=True)
             raise
@@ -110,6 +113,12 @@ def audit_archive(*, before: date, by_label: str = "command", directory: Path | 
             obj=archive,
             actor_label=by_label,
             object_repr=path.name,
-            detail={"before": before.isoformat(), "count": count, "through_id": through_id, "sha256": archive.sha256, "path": str(path)},
+            detail={
+                "before": before.isoformat(),
+                "count": count,
+                "through_id": through_id,
+                "sha256": archive.sha256,
+                "path": str(path),
+            },
         )
     return ArchiveResult(archive=archive, count=count)

@@ -1,4 +1,5 @@
 """Writing the audit log (S2, S3). One function, used by every service that must leave a trace."""
+
 from __future__ import annotations
 
 from contextlib import contextmanager
@@ -179,7 +180,9 @@ def _value(v: Any) -> str:
     if isinstance(v, list):
         return "、".join(_value(x) for x in v)
     if isinstance(v, dict):
-        return "；".join(f"{DETAIL_LABELS.get(k, k)}：{_value(x)}" for k, x in v.items() if x not in (None, "", [], {}))
+        return "；".join(
+            f"{DETAIL_LABELS.get(k, k)}：{_value(x)}" for k, x in v.items() if x not in (None, "", [], {})
+        )
     return str(v)
 
 
@@ -248,7 +251,11 @@ def audit_record(
 
 def diff_fields(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:
     """{field: [old, new]} for the fields that changed — what an audit row of an update keeps."""
-    return {k: [before.get(k), after.get(k)] for k in sorted(set(before) | set(after)) if before.get(k) != after.get(k)}
+    return {
+        k: [before.get(k), after.get(k)]
+        for k in sorted(set(before) | set(after))
+        if before.get(k) != after.get(k)
+    }
 
 
 _purge_allowed = False

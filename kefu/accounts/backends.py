@@ -1,5 +1,6 @@
 """Authentication backend that applies the lock-out policy (S1) to every password log-in — the web
 log-in, the admin log-in and anything else that calls `authenticate()`."""
+
 from __future__ import annotations
 
 from django.contrib.auth.backends import ModelBackend

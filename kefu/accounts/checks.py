@@ -1,5 +1,6 @@
 """A deployment check (`manage.py check --deploy`): the security policy is configurable, but a
 production installation weaker than the 等保 level-3 baseline is reported (S1, S2)."""
+
 from __future__ import annotations
 
 from django.conf import settings

@@ -3,6 +3,7 @@
 Services write audit rows without every caller passing the source address down: the middleware
 (or a management command) sets it here once per request.
 """
+
 from __future__ import annotations
 
 from contextlib import contextmanager

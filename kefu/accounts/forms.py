@@ -1,4 +1,5 @@
 """Forms of the log-in pages, with the lock-out and second-factor messages people need to see."""
+
 from __future__ import annotations
 
 from django import forms
@@ -24,7 +25,9 @@ class LoginForm(AuthenticationForm):
             lock = getattr(self.request, "kefu_lock", None)
             if lock is not None:
                 until = timezone.localtime(lock.until).strftime("%H:%M")
-                raise forms.ValidationError(self.error_messages["locked"], code="locked", params={"until": until})
+                raise forms.ValidationError(
+                    self.error_messages["locked"], code="locked", params={"until": until}
+                )
             raise
 
     def get_invalid_login_error(self):
@@ -43,11 +46,15 @@ class TokenForm(forms.Form):
         label=_("动态口令"),
         max_length=6,
         min_length=6,
-        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}),
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}
+        ),
     )
 
 
 class ApiTokenForm(forms.Form):
     name = forms.CharField(label=_("名称"), max_length=100, help_text=_("例如：呼叫中心来电弹屏"))
     write = forms.BooleanField(label=_("允许写入"), required=False)
-    expires_days = forms.IntegerField(label=_("有效天数"), min_value=1, max_value=730, required=False, help_text=_("留空表示不过期"))
+    expires_days = forms.IntegerField(
+        label=_("有效天数"), min_value=1, max_value=730, required=False, help_text=_("留空表示不过期")
+    )

@@ -1,5 +1,6 @@
 """Request-wide security: who and from where (for the audit log), the password-age and second-factor
 rules of the 等保 level-3 policy (S1)."""
+
 from __future__ import annotations
 
 from django.conf import settings
@@ -69,7 +70,12 @@ class SecurityPolicyMiddleware:
             and request.path not in self.exempt_paths()
         ):
             block = policy_block(user)
-            if block is None and request.path.startswith("/admin/") and user.is_staff and not user.is_verified():
+            if (
+                block is None
+                and request.path.startswith("/admin/")
+                and user.is_staff
+                and not user.is_verified()
+            ):
                 block = "mfa"  # the admin site always needs the second factor (admin.admin_has_permission)
             if block == "mfa":
                 return redirect(f"{reverse('accounts:mfa')}?{urlencode({'next': request.get_full_path()})}")

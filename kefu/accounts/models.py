@@ -4,6 +4,7 @@ S1: every person has a personal account and an employee number unique in their c
 S2/S3: every business record belongs to one company; the audit log records every access to
 unmasked personal data and every export.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -33,13 +34,17 @@ class CompanyGroup(models.Model):
 class Company(models.Model):
     """A member company: the tenant that owns every business record."""
 
-    group = models.ForeignKey(CompanyGroup, verbose_name=_("集团"), null=True, blank=True, on_delete=models.PROTECT)
+    group = models.ForeignKey(
+        CompanyGroup, verbose_name=_("集团"), null=True, blank=True, on_delete=models.PROTECT
+    )
     code = models.SlugField(_("代码"), max_length=32, unique=True)
     name = models.CharField(_("名称"), max_length=100)
     short_name = models.CharField(_("简称"), max_length=30, help_text=_("用于开场白：您好，××燃气公司"))
     time_zone = models.CharField(_("时区"), max_length=40, default="Asia/Shanghai")
     hotline = models.CharField(_("服务热线"), max_length=30, blank=True)
-    area_code = models.CharField(_("长途区号"), max_length=5, blank=True, help_text=_("本地座机号码补全区号用，如 0538"))
+    area_code = models.CharField(
+        _("长途区号"), max_length=5, blank=True, help_text=_("本地座机号码补全区号用，如 0538")
+    )
     is_active = models.BooleanField(_("启用"), default=True)
 
     class Meta:
@@ -62,7 +67,9 @@ class Department(models.Model):
         GM_OFFICE = "gm_office", _("总经理办公室")
         OTHER = "other", _("其他")
 
-    company = models.ForeignKey(Company, verbose_name=_("公司"), on_delete=models.PROTECT, related_name="departments")
+    company = models.ForeignKey(
+        Company, verbose_name=_("公司"), on_delete=models.PROTECT, related_name="departments"
+    )
     code = models.SlugField(_("代码"), max_length=32)
     name = models.CharField(_("名称"), max_length=100)
     kind = models.CharField(_("类型"), max_length=20, choices=Kind.choices, default=Kind.OTHER)
@@ -77,8 +84,12 @@ class Department(models.Model):
 
 
 class Team(models.Model):
-    company = models.ForeignKey(Company, verbose_name=_("公司"), on_delete=models.PROTECT, related_name="teams")
-    department = models.ForeignKey(Department, verbose_name=_("部门"), on_delete=models.PROTECT, related_name="teams")
+    company = models.ForeignKey(
+        Company, verbose_name=_("公司"), on_delete=models.PROTECT, related_name="teams"
+    )
+    department = models.ForeignKey(
+        Department, verbose_name=_("部门"), on_delete=models.PROTECT, related_name="teams"
+    )
     name = models.CharField(_("名称"), max_length=100)
     is_active = models.BooleanField(_("启用"), default=True)
 
@@ -103,7 +114,9 @@ class User(AbstractUser):
     employee_no = models.CharField(_("工号"), max_length=20, blank=True)
     full_name = models.CharField(_("姓名"), max_length=50, blank=True)
     role = models.CharField(_("角色"), max_length=20, choices=Role.choices, default=Role.AGENT)
-    department = models.ForeignKey(Department, verbose_name=_("部门"), null=True, blank=True, on_delete=models.PROTECT)
+    department = models.ForeignKey(
+        Department, verbose_name=_("部门"), null=True, blank=True, on_delete=models.PROTECT
+    )
     team = models.ForeignKey(Team, verbose_name=_("班组"), null=True, blank=True, on_delete=models.PROTECT)
     mobile = models.CharField(_("手机"), max_length=20, blank=True)
     group_reader = models.BooleanField(
@@ -198,7 +211,9 @@ class ApiToken(models.Model):
         READ = "read", _("只读")
         WRITE = "write", _("读写")
 
-    user = models.ForeignKey(User, verbose_name=_("用户"), on_delete=models.PROTECT, related_name="api_tokens")
+    user = models.ForeignKey(
+        User, verbose_name=_("用户"), on_delete=models.PROTECT, related_name="api_tokens"
+    )
     name = models.CharField(_("名称"), max_length=100)
     prefix = models.CharField(_("前缀"), max_length=16, db_index=True)
     token_hash = models.CharField(_("密钥哈希"), max_length=64, unique=True)
@@ -246,8 +261,22 @@ class AuditEvent(models.Model):
         DENIED = "denied", _("拒绝")
 
     at = models.DateTimeField(_("时间"), default=timezone.now, db_index=True)
-    company = models.ForeignKey(Company, verbose_name=_("公司"), null=True, blank=True, on_delete=models.DO_NOTHING, db_constraint=False)
-    actor = models.ForeignKey(User, verbose_name=_("操作人"), null=True, blank=True, on_delete=models.DO_NOTHING, db_constraint=False)
+    company = models.ForeignKey(
+        Company,
+        verbose_name=_("公司"),
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+    )
+    actor = models.ForeignKey(
+        User,
+        verbose_name=_("操作人"),
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+    )
     actor_label = models.CharField(_("操作人标识"), max_length=150, blank=True)
     action = models.CharField(_("动作"), max_length=60, db_index=True)
     object_type = models.CharField(_("对象类型"), max_length=60, blank=True)

@@ -1,5 +1,6 @@
 """Password rules of the 等保 level-3 policy (S1): length and common-password checks come from Django's
 validators; these add "3 of 4 character classes" and "not one of the last 5"."""
+
 from __future__ import annotations
 
 from django.conf import settings
@@ -40,7 +41,8 @@ class CharacterClassValidator:
     def validate(self, password: str, user=None) -> None:
         if character_classes(password) < self.min_classes:
             raise ValidationError(
-                _("密码须包含大写字母、小写字母、数字、特殊字符中的至少 %(n)d 类。") % {"n": self.min_classes},
+                _("密码须包含大写字母、小写字母、数字、特殊字符中的至少 %(n)d 类。")
+                % {"n": self.min_classes},
                 code="password_classes",
             )
 
@@ -62,7 +64,9 @@ class PasswordHistoryValidator:
         if user.password:
             recent.append(user.password)
         if any(check_password(password, encoded) for encoded in recent):
-            raise ValidationError(_("新密码不能与最近 %(n)d 次使用过的密码相同。") % {"n": self.history}, code="password_reused")
+            raise ValidationError(
+                _("新密码不能与最近 %(n)d 次使用过的密码相同。") % {"n": self.history}, code="password_reused"
+            )
 
     def password_changed(self, password: str, user=None) -> None:
         from kefu.accounts.models import PasswordHistory, User

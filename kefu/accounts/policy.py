@@ -3,6 +3,7 @@
 Lock-out is per account and per source address: 5 failures lock for 30 minutes, and while a lock
 holds, even the right password is refused. Numbers come from settings.KEFU_SECURITY.
 """
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -11,7 +12,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from kefu.accounts.audit import Action, audit_record
-from kefu.accounts.models import AuditEvent, LoginFailure, Lockout, User
+from kefu.accounts.models import AuditEvent, Lockout, LoginFailure, User
 
 
 def _policy() -> dict:
@@ -53,7 +54,12 @@ def record_refused_while_locked(*, username: str, lock: Lockout) -> None:
 def _failures_since(kind: str, key: str, window_start: datetime):
     """Failures on `key` that count now: inside the window and after the key's last lock (the count
     starts again once a lock has been imposed, so a lock is never re-imposed by the same failures)."""
-    last_lock = Lockout.objects.filter(kind=kind, key=key).order_by("-locked_at").values_list("locked_at", flat=True).first()
+    last_lock = (
+        Lockout.objects.filter(kind=kind, key=key)
+        .order_by("-locked_at")
+        .values_list("locked_at", flat=True)
+        .first()
+    )
     start = max(window_start, last_lock) if last_lock else window_start
     field = "username" if kind == Lockout.Kind.USERNAME else "source_ip"
     return LoginFailure.objects.filter(**{field: key}, at__gt=start)
@@ -66,7 +72,9 @@ def _keys(username: str, source_ip: str | None) -> list[tuple[str, str]]:
     return keys
 
 
-def attempt_begin(*, username: str, source_ip: str | None, now: datetime) -> tuple[LoginFailure, Lockout | None]:
+def attempt_begin(
+    *, username: str, source_ip: str | None, now: datetime
+) -> tuple[LoginFailure, Lockout | None]:
     """Count a log-in attempt BEFORE its password is checked (S1: the sixth attempt fails whatever the
     timing). Returns the attempt's row and the lock that refuses it (None: the password may be checked).
 
@@ -82,13 +90,19 @@ def attempt_begin(*, username: str, source_ip: str | None, now: datetime) -> tup
     threshold = _policy()["LOCKOUT_THRESHOLD"]
     minutes = _policy()["LOCKOUT_MINUTES"]
     window_start = now - timedelta(minutes=minutes)
-    over = [(kind, key) for kind, key in _keys(username, source_ip) if _failures_since(kind, key, window_start).count() > threshold]
+    over = [
+        (kind, key)
+        for kind, key in _keys(username, source_ip)
+        if _failures_since(kind, key, window_start).count() > threshold
+    ]
     lock = active_lock(username=username, source_ip=source_ip, now=now)
     if lock is None and over:
         # More attempts at once than the policy allows: they lock as that many failures would (a
         # burst of wrong passwords must not leave the account open for the right one afterwards).
         user = User.objects.filter(username__iexact=username).first()
-        locks = [_impose_lock(kind=kind, key=key, username=username, user=user, now=now) for kind, key in over]
+        locks = [
+            _impose_lock(kind=kind, key=key, username=username, user=user, now=now) for kind, key in over
+        ]
         lock = locks[0]
     if lock is not None:
         LoginFailure.objects.filter(pk=row.pk).delete()

@@ -5,6 +5,7 @@ address — rate-limited per actor so an attacker cannot flood the log.
 One place: `RefusalAuditMiddleware` sees the final status of every web page and API call, whichever
 view, exception handler or template produced it.
 """
+
 from __future__ import annotations
 
 from django.conf import settings
@@ -50,7 +51,12 @@ def audit_refusal(request, *, status: int) -> AuditEvent | None:
         object_type=(match.view_name if match is not None else "")[:60],
         object_id=",".join(f"{k}={v}" for k, v in sorted(kwargs.items()))[:64],
         object_repr=f"{request.method} {request.path}"[:200],
-        detail={"status": status, "method": request.method, "path": request.path[:500], "suppressed": suppressed},
+        detail={
+            "status": status,
+            "method": request.method,
+            "path": request.path[:500],
+            "suppressed": suppressed,
+        },
     )
 
 

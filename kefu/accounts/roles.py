@@ -7,6 +7,7 @@ same table and a test keeps the two equal.
 The administrator manages accounts but cannot read the audit log; the auditor reads and exports the
 audit log but manages nothing (三权分立, separation of duties).
 """
+
 from __future__ import annotations
 
 from django.db import models
@@ -95,18 +96,34 @@ _LEADS = _FRONT_LINE | {
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.AGENT: frozenset(_FRONT_LINE | {Perm.CARE_EDIT}),
     Role.CLERK: frozenset(_FRONT_LINE | {Perm.CUSTOMER_EDIT, Perm.CARE_EDIT, Perm.CUSTOMER_VIEW_UNMASKED}),
-    Role.DISPATCHER: frozenset(_FRONT_LINE | {Perm.TICKET_DISPATCH, Perm.SLA_PAUSE, Perm.CUSTOMER_VIEW_UNMASKED}),
+    Role.DISPATCHER: frozenset(
+        _FRONT_LINE | {Perm.TICKET_DISPATCH, Perm.SLA_PAUSE, Perm.CUSTOMER_VIEW_UNMASKED}
+    ),
     Role.TECHNICIAN: frozenset({Perm.CUSTOMER_VIEW, Perm.TICKET_VIEW_ASSIGNED, Perm.TICKET_WORK}),
-    Role.QUALITY: frozenset({Perm.CUSTOMER_VIEW, Perm.TICKET_VIEW_ALL, Perm.QUALITY_REVIEW, Perm.REPORT_VIEW}),
+    Role.QUALITY: frozenset(
+        {Perm.CUSTOMER_VIEW, Perm.TICKET_VIEW_ALL, Perm.QUALITY_REVIEW, Perm.REPORT_VIEW}
+    ),
     Role.TEAM_LEAD: frozenset(_LEADS),
     Role.SUPERVISOR: frozenset(
         _LEADS
-        | {Perm.TICKET_BACKDATE, Perm.CUSTOMER_EDIT, Perm.CUSTOMER_IMPORT, Perm.CUSTOMER_EXPORT, Perm.QUALITY_REVIEW}
+        | {
+            Perm.TICKET_BACKDATE,
+            Perm.CUSTOMER_EDIT,
+            Perm.CUSTOMER_IMPORT,
+            Perm.CUSTOMER_EXPORT,
+            Perm.QUALITY_REVIEW,
+        }
         | {Perm.CALENDAR_EDIT}
     ),
     Role.MANAGER: frozenset(
         _LEADS
-        | {Perm.TICKET_BACKDATE, Perm.CUSTOMER_EDIT, Perm.CUSTOMER_IMPORT, Perm.CUSTOMER_EXPORT, Perm.MASTER_DATA}
+        | {
+            Perm.TICKET_BACKDATE,
+            Perm.CUSTOMER_EDIT,
+            Perm.CUSTOMER_IMPORT,
+            Perm.CUSTOMER_EXPORT,
+            Perm.MASTER_DATA,
+        }
         | {Perm.CALENDAR_EDIT}
     ),
     Role.AUDITOR: frozenset({Perm.AUDIT_VIEW, Perm.AUDIT_EXPORT, Perm.REPORT_VIEW}),

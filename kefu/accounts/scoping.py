@@ -4,6 +4,7 @@ Every selector filters by `readable_company_ids(user)`; every service checks `as
 Nobody sees another company's data unless given group-level read (User.group_reader), which
 reads member companies of the same group and writes nothing outside the user's own company.
 """
+
 from __future__ import annotations
 
 from django.utils.translation import gettext as _

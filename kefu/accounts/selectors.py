@@ -1,4 +1,5 @@
 """Reading the audit log (S2): the auditor's search, scoped to the companies the auditor may read."""
+
 from __future__ import annotations
 
 import ipaddress

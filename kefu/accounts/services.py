@@ -3,6 +3,7 @@
 Each service checks who may call it and writes its audit row. The Django admin and the API call
 these; nothing else changes accounts.
 """
+
 from __future__ import annotations
 
 import secrets
@@ -142,7 +143,9 @@ def user_create(
     # The password history hook cleared the flag on save; an initial password is always temporary.
     User.objects.filter(pk=user.pk).update(must_change_password=True)
     user.must_change_password = True
-    audit_record(action=Action.USER_CREATED, obj=user, actor=by, company=company, detail={"user": user_snapshot(user)})
+    audit_record(
+        action=Action.USER_CREATED, obj=user, actor=by, company=company, detail={"user": user_snapshot(user)}
+    )
     return user
 
 
@@ -178,10 +181,18 @@ def user_change(*, by: User | None, user: User, **changes: Any) -> User:
     diff = diff_fields(before, after)
     if not diff:
         return user
-    audit_record(action=Action.USER_CHANGED, obj=user, actor=by, company=user.company, detail={"changes": diff})
+    audit_record(
+        action=Action.USER_CHANGED, obj=user, actor=by, company=user.company, detail={"changes": diff}
+    )
     role_diff = {k: v for k, v in diff.items() if k in PERMISSION_FIELDS}
     if role_diff:
-        audit_record(action=Action.ROLE_CHANGED, obj=user, actor=by, company=user.company, detail={"changes": role_diff})
+        audit_record(
+            action=Action.ROLE_CHANGED,
+            obj=user,
+            actor=by,
+            company=user.company,
+            detail={"changes": role_diff},
+        )
     return user
 
 
@@ -201,7 +212,13 @@ def user_password_reset(*, by: User | None, user: User, password: str) -> User:
     User.objects.filter(pk=user.pk).update(must_change_password=True)
     user.must_change_password = True
     ended = end_sessions(user)
-    audit_record(action=Action.PASSWORD_RESET, obj=user, actor=by, company=user.company, detail={"sessions_ended": ended})
+    audit_record(
+        action=Action.PASSWORD_RESET,
+        obj=user,
+        actor=by,
+        company=user.company,
+        detail={"sessions_ended": ended},
+    )
     return user
 
 
@@ -213,7 +230,13 @@ def user_mfa_reset(*, by: User | None, user: User) -> int:
     assert_can_manage(by, user.company)
     removed, _detail = TOTPDevice.objects.filter(user=user).delete()
     ended = end_sessions(user)
-    audit_record(action=Action.MFA_RESET, obj=user, actor=by, company=user.company, detail={"devices": removed, "sessions_ended": ended})
+    audit_record(
+        action=Action.MFA_RESET,
+        obj=user,
+        actor=by,
+        company=user.company,
+        detail={"devices": removed, "sessions_ended": ended},
+    )
     return removed
 
 
@@ -266,7 +289,9 @@ def user_enable(*, user: User, by: User | None) -> User:
 
 
 @transaction.atomic
-def token_create(*, user: User, name: str, scopes: list[str], expires_at: datetime | None = None) -> tuple[ApiToken, str]:
+def token_create(
+    *, user: User, name: str, scopes: list[str], expires_at: datetime | None = None
+) -> tuple[ApiToken, str]:
     """Create a named token for `user`; returns the row and the secret, which is never shown again.
     Only the SHA-256 of the secret is stored (S1)."""
     if not user.is_active:
@@ -299,7 +324,11 @@ def token_create(*, user: User, name: str, scopes: list[str], expires_at: dateti
         obj=row,
         actor=user,
         company=user.company,
-        detail={"scopes": row.scopes, "owner": user.username, "expires_at": expires_at.isoformat() if expires_at else None},
+        detail={
+            "scopes": row.scopes,
+            "owner": user.username,
+            "expires_at": expires_at.isoformat() if expires_at else None,
+        },
     )
     return row, raw
 
@@ -325,6 +354,10 @@ def token_revoke(*, token: ApiToken, by: User) -> ApiToken:
         token.revoked_at = timezone.now()
         token.save(update_fields=["revoked_at"])
         audit_record(
-            action=Action.TOKEN_REVOKED, obj=token, actor=by, company=token.user.company, detail={"owner": token.user.username}
+            action=Action.TOKEN_REVOKED,
+            obj=token,
+            actor=by,
+            company=token.user.company,
+            detail={"owner": token.user.username},
         )
     return token

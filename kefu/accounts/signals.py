@@ -1,6 +1,7 @@
 """Audit rows for log-in and log-out, whichever page did it (the web log-in or the admin site's) (S1).
 
 Failed log-ins and lock-outs are written by the authentication backend (backends.py, policy.py)."""
+
 from __future__ import annotations
 
 from django.contrib.auth.signals import user_logged_in, user_logged_out

@@ -1,4 +1,5 @@
 """Log-in, log-out, password change, second factor, API tokens and the audit log (S1, S2, S3)."""
+
 from __future__ import annotations
 
 import csv
@@ -24,7 +25,14 @@ from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from kefu.accounts import selectors, services
-from kefu.accounts.audit import Action, action_choices, action_label, actor_name, audit_record, describe_detail
+from kefu.accounts.audit import (
+    Action,
+    action_choices,
+    action_label,
+    actor_name,
+    audit_record,
+    describe_detail,
+)
 from kefu.accounts.forms import ApiTokenForm, LoginForm, TokenForm
 from kefu.accounts.models import ApiToken, AuditEvent, Company
 from kefu.accounts.roles import Perm, role_allows
@@ -53,7 +61,10 @@ class KefuPasswordChangeView(auth_views.PasswordChangeView):
     success_url = reverse_lazy("home")
 
     def get_context_data(self, **kwargs):
-        return {**super().get_context_data(**kwargs), "max_age_days": settings.KEFU_SECURITY["PASSWORD_MAX_AGE_DAYS"]}
+        return {
+            **super().get_context_data(**kwargs),
+            "max_age_days": settings.KEFU_SECURITY["PASSWORD_MAX_AGE_DAYS"],
+        }
 
     def dispatch(self, request, *args, **kwargs):
         from kefu.accounts.middleware import policy_block
@@ -149,7 +160,9 @@ def tokens(request: HttpRequest) -> HttpResponse:
             form.add_error(exc.field or None, exc.message)
     rows = ApiToken.objects.filter(user=request.user).order_by("-created_at")  # one's own only
     return render(
-        request, "accounts/tokens.html", {"form": form, "rows": rows, "created_secret": created_secret, "now": timezone.now()}
+        request,
+        "accounts/tokens.html",
+        {"form": form, "rows": rows, "created_secret": created_secret, "now": timezone.now()},
     )
 
 
@@ -166,7 +179,12 @@ def token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _audit_forbidden(request: HttpRequest) -> HttpResponse:
-    audit_record(action=Action.PERMISSION_DENIED, result=AuditEvent.Result.DENIED, object_type="audit", object_repr=request.path)
+    audit_record(
+        action=Action.PERMISSION_DENIED,
+        result=AuditEvent.Result.DENIED,
+        object_type="audit",
+        object_repr=request.path,
+    )
     return render(request, "403.html", status=403)
 
 
@@ -188,8 +206,13 @@ def audit_search(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "accounts/audit.html",
-        {"page": page, "filters": filters, "results": AuditEvent.Result.choices, "query": params.urlencode(),
-         "actions": action_choices()},
+        {
+            "page": page,
+            "filters": filters,
+            "results": AuditEvent.Result.choices,
+            "query": params.urlencode(),
+            "actions": action_choices(),
+        },
     )
 
 
@@ -216,9 +239,24 @@ def audit_export(request: HttpRequest) -> HttpResponse:
         return _audit_forbidden(request)
     filters = selectors.AuditFilters.from_query(request.GET)
     rows = selectors.audit_events(user=request.user, filters=filters)
-    audit_record(action=Action.AUDIT_EXPORTED, object_type="audit", detail={**filters.as_dict(), "rows": rows.count()})
+    audit_record(
+        action=Action.AUDIT_EXPORTED, object_type="audit", detail={**filters.as_dict(), "rows": rows.count()}
+    )
     writer = csv.writer(_Echo())
-    header = ["时间", "公司", "操作人", "动作", "对象类型", "对象编号", "对象", "结果", "来源地址", "详情", "动作说明", "详情说明"]
+    header = [
+        "时间",
+        "公司",
+        "操作人",
+        "动作",
+        "对象类型",
+        "对象编号",
+        "对象",
+        "结果",
+        "来源地址",
+        "详情",
+        "动作说明",
+        "详情说明",
+    ]
     companies = dict(Company.objects.values_list("id", "name"))
 
     def lines():

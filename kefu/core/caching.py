@@ -12,6 +12,7 @@ are read on every create; each read is a query. A `ProcessCache` keeps them in t
 Tests start each case with every cache empty (root conftest: `forget_all`), because rolled-back
 row ids are reused between test cases.
 """
+
 from __future__ import annotations
 
 import threading
@@ -61,7 +62,9 @@ class ProcessCache(Generic[V]):
 
         for model in models:
             for name, signal in (("saved", post_save), ("deleted", post_delete)):
-                signal.connect(self.clear, sender=model, dispatch_uid=f"{self.name}-{model._meta.label}-{name}")
+                signal.connect(
+                    self.clear, sender=model, dispatch_uid=f"{self.name}-{model._meta.label}-{name}"
+                )
 
 
 def forget_all() -> None:

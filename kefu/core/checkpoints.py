@@ -7,6 +7,7 @@ times this process reached it) to the FIFO, and if KEFU_TEST_BLOCK_AT lists `nam
 the calling thread waits for ever at that point — holding whatever it holds, as a worker
 that is killed there would.
 """
+
 from __future__ import annotations
 
 import os

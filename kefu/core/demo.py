@@ -11,6 +11,7 @@ the summary), or raises DemoRefused for options it cannot use. The first step th
 False and the later steps are skipped. Today: customers (10: the company, its users, the city),
 sla (20: this year's commitments), tickets (30: a few days of work orders and a clock sweep).
 """
+
 from __future__ import annotations
 
 from argparse import ArgumentParser
@@ -49,7 +50,11 @@ _steps: dict[str, DemoStep] = {}
 
 
 def register_demo_step(
-    order: int, name: str, fn: Callable[[DemoRun], None], *, arguments: Callable[[ArgumentParser], None] | None = None
+    order: int,
+    name: str,
+    fn: Callable[[DemoRun], None],
+    *,
+    arguments: Callable[[ArgumentParser], None] | None = None,
 ) -> None:
     """Register (or replace, by name) one step of `kefu demo`; steps run by `order`, then name."""
     _steps[name] = DemoStep(order, name, fn, arguments)

@@ -2,6 +2,7 @@
 
 Messages are written in Chinese with gettext, so an English user reads them in English.
 """
+
 from __future__ import annotations
 
 

@@ -16,6 +16,7 @@ listener, and a test checks the table against this registry.
 
 The kernel imports no other kefu app.
 """
+
 from __future__ import annotations
 
 import logging

@@ -6,6 +6,7 @@ Each app contributes its checks in a `health.py` module with functions decorated
 (found like admin modules, so the kernel imports no app). A probe returns a `Check`; the report is
 JSON without personal data: times, ages and counts only.
 """
+
 from __future__ import annotations
 
 import logging
@@ -46,7 +47,11 @@ def age_check(last: datetime | None, *, max_age_seconds: int, now: datetime | No
     age = None if last is None else max(0, int((now - last).total_seconds()))
     return Check(
         ok=age is not None and age <= max_age_seconds,
-        detail={"last_completed": last.isoformat() if last else None, "age_seconds": age, "max_age_seconds": max_age_seconds},
+        detail={
+            "last_completed": last.isoformat() if last else None,
+            "age_seconds": age,
+            "max_age_seconds": max_age_seconds,
+        },
     )
 
 

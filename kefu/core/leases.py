@@ -19,6 +19,7 @@ So a worker killed during a sweep never stops later sweeps (huey's `lock_task` d
 in the queue store after kill -9). `completed_at` records the last completed run for the health
 check (`kefu.core.health`).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -96,7 +97,9 @@ def holder_alive(holder: str) -> bool | None:
 
 
 def _advisory_key(name: str) -> int:
-    return int.from_bytes(hashlib.blake2b(f"kefu-lease:{name}".encode(), digest_size=8).digest(), "big", signed=True)
+    return int.from_bytes(
+        hashlib.blake2b(f"kefu-lease:{name}".encode(), digest_size=8).digest(), "big", signed=True
+    )
 
 
 @dataclass
@@ -111,7 +114,9 @@ class LeaseHandle:
     def renew(self) -> bool:
         """Push the expiry `ttl` ahead; False if the lease was lost (taken over after expiry)."""
         return bool(
-            Lease.objects.filter(name=self.name, holder=self.holder).update(expires_at=timezone.now() + self.ttl)
+            Lease.objects.filter(name=self.name, holder=self.holder).update(
+                expires_at=timezone.now() + self.ttl
+            )
         )
 
 

@@ -1,6 +1,7 @@
 """Project-wide request guards: bad input that would reach the database as a crash becomes a 400
 with a message, API errors outside the API's own handlers are JSON, and every HTML page carries a
 Content-Security-Policy."""
+
 from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -30,7 +31,9 @@ def is_api(request: HttpRequest) -> bool:
 def bad_request(request: HttpRequest, message: str, status: int = 400) -> HttpResponse:
     """A 4xx with `message`: JSON under /api/, a page elsewhere."""
     if is_api(request):
-        return JsonResponse({"detail": message, "code": "invalid"}, status=status, json_dumps_params={"ensure_ascii": False})
+        return JsonResponse(
+            {"detail": message, "code": "invalid"}, status=status, json_dumps_params={"ensure_ascii": False}
+        )
     return render(request, "400.html", {"message": message}, status=status)
 
 
@@ -49,7 +52,9 @@ class BadInputMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         # The API answers NUL field by field (a 400 naming the field, or a search that ignores it).
         if not is_api(request) and (
-            "\x00" in request.path or _has_nul(request.GET) or (request.method == "POST" and _has_nul(request.POST))
+            "\x00" in request.path
+            or _has_nul(request.GET)
+            or (request.method == "POST" and _has_nul(request.POST))
         ):
             return bad_request(request, _("请求中含有不允许的控制字符（NUL）。"))
         return self.get_response(request)
@@ -76,7 +81,11 @@ class ContentSecurityPolicyMiddleware:
 def error_404(request: HttpRequest, exception=None) -> HttpResponse:
     """handler404: JSON under /api/ (an unknown API path), the usual page elsewhere."""
     if is_api(request):
-        return JsonResponse({"detail": _("未找到。"), "code": "not_found"}, status=404, json_dumps_params={"ensure_ascii": False})
+        return JsonResponse(
+            {"detail": _("未找到。"), "code": "not_found"},
+            status=404,
+            json_dumps_params={"ensure_ascii": False},
+        )
     from django.views.defaults import page_not_found
 
     return page_not_found(request, exception)
@@ -98,7 +107,11 @@ def error_500(request: HttpRequest) -> HttpResponse:
 def error_400(request: HttpRequest, exception=None) -> HttpResponse:
     """handler400 (e.g. a body over DATA_UPLOAD_MAX_MEMORY_SIZE read by a middleware)."""
     if is_api(request):
-        return JsonResponse({"detail": _("请求有误。"), "code": "invalid"}, status=400, json_dumps_params={"ensure_ascii": False})
+        return JsonResponse(
+            {"detail": _("请求有误。"), "code": "invalid"},
+            status=400,
+            json_dumps_params={"ensure_ascii": False},
+        )
     from django.views.defaults import bad_request as django_bad_request
 
     return django_bad_request(request, exception)

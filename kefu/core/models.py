@@ -1,4 +1,5 @@
 """Kernel tables: the leases that keep periodic jobs from overlapping (kefu.core.leases)."""
+
 from __future__ import annotations
 
 from django.db import models
@@ -15,7 +16,9 @@ class Lease(models.Model):
     """
 
     name = models.CharField(_("名称"), max_length=100, primary_key=True)
-    holder = models.CharField(_("持有者"), max_length=200, blank=True, help_text=_("主机:进程号:启动时刻；空表示未被持有"))
+    holder = models.CharField(
+        _("持有者"), max_length=200, blank=True, help_text=_("主机:进程号:启动时刻；空表示未被持有")
+    )
     acquired_at = models.DateTimeField(_("获得时间"), null=True, blank=True)
     expires_at = models.DateTimeField(_("到期时间"), null=True, blank=True)
     completed_at = models.DateTimeField(_("上次完成时间"), null=True, blank=True)

@@ -1,4 +1,5 @@
 """Where a form may send the browser next: only a path on this site (no open redirect)."""
+
 from __future__ import annotations
 
 from django.utils.http import url_has_allowed_host_and_scheme

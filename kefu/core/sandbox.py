@@ -9,6 +9,7 @@ ran out of memory or time dies alone, and the caller turns that into a message. 
 database connection (it never touches one) and leaves with `os._exit`, running no cleanup of the
 parent's objects.
 """
+
 from __future__ import annotations
 
 import logging
@@ -37,10 +38,14 @@ def _mapped_bytes() -> int | None:
 def _lower_limits(memory_mb: int, cpu_seconds: int) -> None:
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     soft, hard = resource.getrlimit(resource.RLIMIT_CPU)
-    used = int(resource.getrusage(resource.RUSAGE_SELF).ru_utime + resource.getrusage(resource.RUSAGE_SELF).ru_stime)
+    used = int(
+        resource.getrusage(resource.RUSAGE_SELF).ru_utime + resource.getrusage(resource.RUSAGE_SELF).ru_stime
+    )
     limit = used + cpu_seconds
     if hard == resource.RLIM_INFINITY or limit + 5 <= hard:
-        resource.setrlimit(resource.RLIMIT_CPU, (limit, limit + 5 if hard == resource.RLIM_INFINITY else hard))
+        resource.setrlimit(
+            resource.RLIMIT_CPU, (limit, limit + 5 if hard == resource.RLIM_INFINITY else hard)
+        )
     mapped = _mapped_bytes()
     if mapped is not None:
         cap = mapped + memory_mb * 1024 * 1024

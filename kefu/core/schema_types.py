@@ -1,4 +1,5 @@
 """Types shared by the API's input schemas."""
+
 from __future__ import annotations
 
 from datetime import datetime

@@ -4,6 +4,7 @@ Customers, phones, premises and the care registry are NOT here on purpose: they 
 (S2), shown masked on the customer pages and unmasked only with the role's permission and an audit
 row — the admin would show them in full without either.
 """
+
 from __future__ import annotations
 
 from django.contrib import admin

@@ -4,12 +4,21 @@ update with phones, the care registry. Thin: parse, call one selector or service
 Company scoping and roles are enforced by the selectors and services; errors are kefu.core.errors
 (4xx JSON with a Chinese message, see kefu/api.py).
 """
+
 from __future__ import annotations
 
 from ninja import Path, Query, Router, Status
 
 from kefu.customers import selectors, services
-from kefu.customers.schemas import CardOut, CareCreatedOut, CareIn, CandidateOut, CustomerIn, CustomerPatch, ErrorOut
+from kefu.customers.schemas import (
+    CandidateOut,
+    CardOut,
+    CareCreatedOut,
+    CareIn,
+    CustomerIn,
+    CustomerPatch,
+    ErrorOut,
+)
 
 router = Router(tags=["customers"])
 
@@ -26,9 +35,19 @@ _ERRORS = {400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut}
         "“3号楼2单元501”、“3栋2单元501室”，可加姓氏：“张 3-2-501”）或姓名/姓氏。结果按匹配程度排序，"
         "个人信息已脱敏，特殊关爱标记（老、弱、病、残）直接显示。只返回本公司（集团只读用户为本集团）的客户。"
     ),
-    openapi_extra={"parameters": [{"in": "query", "name": "q", "examples": {"phone": {"value": "138 0013 8000"}, "address": {"value": "幸福小区3-2-501"}}}]},
+    openapi_extra={
+        "parameters": [
+            {
+                "in": "query",
+                "name": "q",
+                "examples": {"phone": {"value": "138 0013 8000"}, "address": {"value": "幸福小区3-2-501"}},
+            }
+        ]
+    },
 )
-def lookup(request, q: str = Query(..., max_length=100, description="查询内容"), limit: int = Query(20, ge=1, le=50)):
+def lookup(
+    request, q: str = Query(..., max_length=100, description="查询内容"), limit: int = Query(20, ge=1, le=50)
+):
     return selectors.caller_lookup(user=request.user, query=q, limit=limit)
 
 
@@ -37,7 +56,11 @@ def lookup(request, q: str = Query(..., max_length=100, description="查询内�
     response={200: CardOut, **_ERRORS},
     summary="客户卡片（默认脱敏；unmasked=true 需相应角色，且记入审计日志）",
 )
-def card(request, customer_id: int = Path(..., ge=1, le=MAX_ID), unmasked: bool = Query(False, description="显示完整信息")):
+def card(
+    request,
+    customer_id: int = Path(..., ge=1, le=MAX_ID),
+    unmasked: bool = Query(False, description="显示完整信息"),
+):
     return selectors.customer_card(user=request.user, customer_id=customer_id, unmasked=unmasked)
 
 
@@ -69,11 +92,17 @@ def update(request, payload: CustomerPatch, customer_id: int = Path(..., ge=1, l
     version = changes.pop("version")
     # An explicit null means "not changing it", except for the optional fields it can clear.
     changes = {k: v for k, v in changes.items() if v is not None or k in ("opened_on", "notes")}
-    customer = services.customer_update(user=request.user, customer_id=customer_id, version=version, changes=changes)
+    customer = services.customer_update(
+        user=request.user, customer_id=customer_id, version=version, changes=changes
+    )
     return selectors.customer_card(user=request.user, customer_id=customer.pk)
 
 
-@router.post("/{customer_id}/care", response={201: CareCreatedOut, **_ERRORS}, summary="特殊关爱登记（老、弱、病、残，须本人或监护人同意）")
+@router.post(
+    "/{customer_id}/care",
+    response={201: CareCreatedOut, **_ERRORS},
+    summary="特殊关爱登记（老、弱、病、残，须本人或监护人同意）",
+)
 def care_register(request, payload: CareIn, customer_id: int = Path(..., ge=1, le=MAX_ID)):
     reg = services.care_register(
         user=request.user,

@@ -13,6 +13,7 @@ stored one, so a delivery sent twice, or an older one sent late, changes nothing
 `parse_rows` is pure (cells in, typed rows or errors out); `billing_apply` writes; the selector
 `billing_for_customer` reads for the customer card.
 """
+
 from __future__ import annotations
 
 import csv
@@ -51,8 +52,14 @@ COLUMNS: dict[str, str] = {
 }
 REQUIRED = ("户号", "更新时间")
 FACTS = (
-    "balance", "arrears", "last_purchase_at", "last_purchase_amount",
-    "meter_locked", "valve_closed", "alarm_expires_on", "hose_expires_on",
+    "balance",
+    "arrears",
+    "last_purchase_at",
+    "last_purchase_amount",
+    "meter_locked",
+    "valve_closed",
+    "alarm_expires_on",
+    "hose_expires_on",
 )
 TRUE = {"是", "1", "y", "yes", "true", "锁定", "关闭", "关"}
 FALSE = {"否", "0", "n", "no", "false", "正常", "未锁定", "开启", "开"}
@@ -89,9 +96,15 @@ class BillingReport:
 
     def summary(self) -> str:
         if not self.ok:
-            return _("共 %(n)d 行，%(e)d 处错误，未写入任何数据。") % {"n": self.total_rows, "e": self.error_count}
+            return _("共 %(n)d 行，%(e)d 处错误，未写入任何数据。") % {
+                "n": self.total_rows,
+                "e": self.error_count,
+            }
         return _("共 %(n)d 行：新增 %(c)d，更新 %(u)d，未变（已是最新）%(s)d。") % {
-            "n": self.total_rows, "c": self.created, "u": self.updated, "s": self.unchanged
+            "n": self.total_rows,
+            "c": self.created,
+            "u": self.updated,
+            "s": self.unchanged,
         }
 
 
@@ -151,7 +164,9 @@ PARSERS = {
 LABELS = {f: col for col, f in COLUMNS.items()}
 
 
-def parse_rows(records: Iterable[tuple[int, dict]], *, tz: ZoneInfo, now: datetime) -> tuple[list[BillingRow], list[LineError]]:
+def parse_rows(
+    records: Iterable[tuple[int, dict]], *, tz: ZoneInfo, now: datetime
+) -> tuple[list[BillingRow], list[LineError]]:
     """Check and type each record ({field: value}); every problem is a LineError with the line, the
     Chinese column name and the reason. A time in the future (beyond five minutes) is refused."""
     rows: list[BillingRow] = []
@@ -163,7 +178,11 @@ def parse_rows(records: Iterable[tuple[int, dict]], *, tz: ZoneInfo, now: dateti
             errors.append(LineError(line, "户号", _("户号不能为空")))
             continue
         if account in seen:
-            errors.append(LineError(line, "户号", _("户号 %(a)s 与第 %(l)d 行重复") % {"a": account, "l": seen[account]}))
+            errors.append(
+                LineError(
+                    line, "户号", _("户号 %(a)s 与第 %(l)d 行重复") % {"a": account, "l": seen[account]}
+                )
+            )
             continue
         seen[account] = line
         raw_updated = rec.get("updated_at")
@@ -214,7 +233,9 @@ def read_csv(data: bytes) -> tuple[list[tuple[int, dict]], list[LineError]]:
         return [], [LineError(1, c, _("缺少必需的列“%(c)s”") % {"c": c}) for c in missing]
     unknown = [h for h in header if h and h not in COLUMNS]
     if unknown:
-        return [], [LineError(1, h, _("不认识的列“%(c)s”（列名见 docs/import.md）") % {"c": h}) for h in unknown]
+        return [], [
+            LineError(1, h, _("不认识的列“%(c)s”（列名见 docs/import.md）") % {"c": h}) for h in unknown
+        ]
     index = {COLUMNS[h]: i for i, h in enumerate(header) if h}
     records = []
     for n, cells in enumerate(reader, start=2):
@@ -238,7 +259,12 @@ def _company_of(by, company):
 
 
 def billing_apply(
-    *, by=None, company=None, records: list[tuple[int, dict]], source: str, original_name: str = "",
+    *,
+    by=None,
+    company=None,
+    records: list[tuple[int, dict]],
+    source: str,
+    original_name: str = "",
     errors: list[LineError] | None = None,
 ) -> BillingReport:
     """Store a delivery of billing facts for the user's company (or, from the command line, the
@@ -255,17 +281,25 @@ def billing_apply(
     customers: dict[str, int] = {}
     for i in range(0, len(accounts), 2000):
         chunk = accounts[i : i + 2000]
-        customers.update(Customer.objects.filter(company=company, account_no__in=chunk).values_list("account_no", "id"))
+        customers.update(
+            Customer.objects.filter(company=company, account_no__in=chunk).values_list("account_no", "id")
+        )
     for r in rows:
         if r.account_no not in customers:
-            line_errors.append(LineError(r.line, "户号", _("本公司没有户号 %(a)s 的客户") % {"a": r.account_no}))
+            line_errors.append(
+                LineError(r.line, "户号", _("本公司没有户号 %(a)s 的客户") % {"a": r.account_no})
+            )
     if line_errors:
         report.error_count = len(line_errors)
         report.errors = sorted(line_errors, key=lambda e: e.line)[:MAX_ERRORS]
         return report
     with transaction.atomic():
         run = BillingImport.objects.create(
-            company=company, source=source, original_name=original_name[:200], created_by=by, total_rows=len(rows)
+            company=company,
+            source=source,
+            original_name=original_name[:200],
+            created_by=by,
+            total_rows=len(rows),
         )
         ids = [customers[r.account_no] for r in rows]
         existing: dict[int, BillingSnapshot] = {}
@@ -286,9 +320,15 @@ def billing_apply(
             target.updated_at, target.received_at, target.billing_import = r.updated_at, now, run
             (changed if snap is not None else new).append(target)
         BillingSnapshot.objects.bulk_create(new, batch_size=1000)
-        BillingSnapshot.objects.bulk_update(changed, [*FACTS, "updated_at", "received_at", "billing_import"], batch_size=1000)
+        BillingSnapshot.objects.bulk_update(
+            changed, [*FACTS, "updated_at", "received_at", "billing_import"], batch_size=1000
+        )
         report.created, report.updated = len(new), len(changed)
-        run.created_count, run.updated_count, run.unchanged_count = report.created, report.updated, report.unchanged
+        run.created_count, run.updated_count, run.unchanged_count = (
+            report.created,
+            report.updated,
+            report.unchanged,
+        )
         run.save(update_fields=["created_count", "updated_count", "unchanged_count"])
     report.billing_import = run
     return report

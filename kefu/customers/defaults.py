@@ -5,6 +5,7 @@ operator may all call it. Inspection frequencies follow C5 (000 2.2.5; 004): res
 once a year; commercial, industrial and heating at least three times a year (000 2.2.5);
 coal-to-gas (气代煤) twice a year (004); public buildings once a year (004).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -65,6 +66,8 @@ def company_seed_defaults(company: Company) -> dict[str, int]:
         )
         created["categories"] += made
     for code, name, kind in DEPARTMENT_DEFAULTS:
-        _obj, made = Department.objects.get_or_create(company=company, code=code, defaults={"name": name, "kind": kind})
+        _obj, made = Department.objects.get_or_create(
+            company=company, code=code, defaults={"name": name, "kind": kind}
+        )
         created["departments"] += made
     return created

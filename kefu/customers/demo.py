@@ -10,6 +10,7 @@ second company with a few customers, to show that nobody sees another company's 
 Deterministic: the same seed gives the same account numbers, names and addresses. Customers are
 written by the importer's bulk writer (`CustomerBulkWriter`), so a million take under a minute.
 """
+
 from __future__ import annotations
 
 import random
@@ -26,9 +27,23 @@ from kefu.accounts.models import Company, CompanyGroup, Department, Team, User
 from kefu.accounts.roles import Role
 from kefu.core.demo import DemoRefused, DemoRun
 from kefu.customers.defaults import company_seed_defaults
-from kefu.customers.importing.bulk import CareData, CustomerBulkWriter, CustomerData, MeterData, PremiseData, WriteCounts
+from kefu.customers.importing.bulk import (
+    CareData,
+    CustomerBulkWriter,
+    CustomerData,
+    MeterData,
+    PremiseData,
+    WriteCounts,
+)
 from kefu.customers.models import (
-    CareRegistration, Customer, CustomerCategory, CustomerStatusChange, ImportRun, Meter, Phone, Premise,
+    CareRegistration,
+    Customer,
+    CustomerCategory,
+    CustomerStatusChange,
+    ImportRun,
+    Meter,
+    Phone,
+    Premise,
 )
 
 MAIN_CODE = "taian"
@@ -36,10 +51,60 @@ SECOND_CODE = "feicheng"
 BATCH = 5000
 
 SURNAMES = (
-    "王" * 8 + "李" * 8 + "张" * 8 + "刘" * 6 + "陈" * 5 + "杨" * 4 + "赵" * 4 + "孙" * 4 + "徐" * 3 + "吴" * 3
-    + "周" * 3 + "马" * 3 + "朱" * 2 + "胡" * 2 + "郭" * 2 + "何" * 2 + "高" * 2 + "林" * 2 + "罗" + "梁" + "宋" + "郑"
-    + "谢" + "韩" + "唐" + "冯" + "于" + "董" + "程" + "曹" + "袁" + "邓" + "许" + "傅" + "沈" + "曾" + "彭" + "吕"
-    + "苏" + "卢" + "蒋" + "蔡" + "贾" + "丁" + "魏" + "薛" + "叶" + "阎" + "岳" + "颜" + "孔" + "毕" + "房" + "展"
+    "王" * 8
+    + "李" * 8
+    + "张" * 8
+    + "刘" * 6
+    + "陈" * 5
+    + "杨" * 4
+    + "赵" * 4
+    + "孙" * 4
+    + "徐" * 3
+    + "吴" * 3
+    + "周" * 3
+    + "马" * 3
+    + "朱" * 2
+    + "胡" * 2
+    + "郭" * 2
+    + "何" * 2
+    + "高" * 2
+    + "林" * 2
+    + "罗"
+    + "梁"
+    + "宋"
+    + "郑"
+    + "谢"
+    + "韩"
+    + "唐"
+    + "冯"
+    + "于"
+    + "董"
+    + "程"
+    + "曹"
+    + "袁"
+    + "邓"
+    + "许"
+    + "傅"
+    + "沈"
+    + "曾"
+    + "彭"
+    + "吕"
+    + "苏"
+    + "卢"
+    + "蒋"
+    + "蔡"
+    + "贾"
+    + "丁"
+    + "魏"
+    + "薛"
+    + "叶"
+    + "阎"
+    + "岳"
+    + "颜"
+    + "孔"
+    + "毕"
+    + "房"
+    + "展"
 )
 GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超兰霞平刚桂英建国志红玉梅秀华文斌宁浩鹏飞亮晨雪倩婷峰辉俊凤琴萍波"
 
@@ -52,16 +117,67 @@ DISTRICTS: tuple[tuple[str, tuple[str, ...], str], ...] = (
 )
 COMMUNITY_HEAD = "泰山岱宗东岳龙潭虎山望岳御碑奈河明堂温泉长城青年迎胜灵山擂鼓花园阳光金色锦绣华新泰和丽景书香翡翠岱岳天外凤凰碧霞红门"
 COMMUNITY_TAIL = ("小区", "花园", "家园", "新村", "苑", "名居", "雅居", "新城", "佳苑", "公寓")
-ROADS = ("东岳大街", "岱宗大街", "泰山大街", "灵山大街", "财源大街", "青年路", "迎胜路", "望岳路", "擂鼓石大街", "龙潭路", "温泉路", "长城路")
-SHOPS = ("家常菜馆", "快餐店", "面馆", "烧烤店", "宾馆", "洗浴中心", "蛋糕房", "火锅店", "水饺馆", "煎饼铺", "早餐店", "酒店")
+ROADS = (
+    "东岳大街",
+    "岱宗大街",
+    "泰山大街",
+    "灵山大街",
+    "财源大街",
+    "青年路",
+    "迎胜路",
+    "望岳路",
+    "擂鼓石大街",
+    "龙潭路",
+    "温泉路",
+    "长城路",
+)
+SHOPS = (
+    "家常菜馆",
+    "快餐店",
+    "面馆",
+    "烧烤店",
+    "宾馆",
+    "洗浴中心",
+    "蛋糕房",
+    "火锅店",
+    "水饺馆",
+    "煎饼铺",
+    "早餐店",
+    "酒店",
+)
 FACTORIES = ("机械有限公司", "食品有限公司", "纺织有限公司", "建材有限公司", "化工有限公司", "印务有限公司")
-PUBLIC = ("第{n}中学", "第{n}小学", "{d}人民医院", "{d}社区卫生服务中心", "{d}幼儿园", "{d}政务服务中心", "{d}养老院")
-VILLAGES = ("东牛庄", "西羊娄", "南留", "北集坡", "小井", "大辛庄", "马庄", "夏张", "石碑", "郝家庄", "徐家楼", "旧县")
+PUBLIC = (
+    "第{n}中学",
+    "第{n}小学",
+    "{d}人民医院",
+    "{d}社区卫生服务中心",
+    "{d}幼儿园",
+    "{d}政务服务中心",
+    "{d}养老院",
+)
+VILLAGES = (
+    "东牛庄",
+    "西羊娄",
+    "南留",
+    "北集坡",
+    "小井",
+    "大辛庄",
+    "马庄",
+    "夏张",
+    "石碑",
+    "郝家庄",
+    "徐家楼",
+    "旧县",
+)
 
 # Share of customers by category (residential ≈ 95 %).
 CATEGORY_SHARES = (
-    ("resident", 0.950), ("commercial", 0.028), ("coal_to_gas", 0.010), ("public_building", 0.006),
-    ("industrial", 0.003), ("heating", 0.003),
+    ("resident", 0.950),
+    ("commercial", 0.028),
+    ("coal_to_gas", 0.010),
+    ("public_building", 0.006),
+    ("industrial", 0.003),
+    ("heating", 0.003),
 )
 METER_PREFIX = {"ic_card": "IC", "smart": "ZN", "mechanical": "JX"}
 CARE_SHARE = 0.02
@@ -82,8 +198,13 @@ DEMO_USERS: tuple[tuple[str, str, str, str], ...] = (
     ("admin", Role.ADMIN, "郑磊", "gm_office"),
 )
 TEAMS = (
-    ("service_centre", "坐席一班"), ("service_centre", "坐席二班"), ("repair", "维修一班"), ("repair", "维修二班"),
-    ("emergency", "抢险一班"), ("inspection", "安检一组"), ("inspection", "安检二组"),
+    ("service_centre", "坐席一班"),
+    ("service_centre", "坐席二班"),
+    ("repair", "维修一班"),
+    ("repair", "维修二班"),
+    ("emergency", "抢险一班"),
+    ("inspection", "安检一组"),
+    ("inspection", "安检二组"),
 )
 USER_TEAMS = {"agent": "坐席一班", "team_lead": "坐席一班", "technician": "维修一班"}
 SECOND_USERS = (("fc_agent", Role.AGENT, "肥城坐席", "service_centre"),)
@@ -119,7 +240,9 @@ def _day(rnd: random.Random, start: date, end: date) -> date:
 class CityGenerator:
     """Yields `CustomerData` for a company, deterministically from a seed."""
 
-    def __init__(self, *, seed: int, categories: dict[str, int], area_code: str, account_prefix: str, today: date):
+    def __init__(
+        self, *, seed: int, categories: dict[str, int], area_code: str, account_prefix: str, today: date
+    ):
         self.rnd = random.Random(seed)
         self.categories = categories
         self.area = area_code
@@ -143,7 +266,15 @@ class CityGenerator:
             if n > 50:
                 name = f"{name}{'一二三四五六七八九'[n % 9]}期"
             zone = f"{zone_prefix}-{s_index + 1:02d}"
-            yield district, streets[s_index], name, zone, rnd.randint(4, 30), rnd.randint(1, 4), rnd.randint(5, 18)
+            yield (
+                district,
+                streets[s_index],
+                name,
+                zone,
+                rnd.randint(4, 30),
+                rnd.randint(1, 4),
+                rnd.randint(5, 18),
+            )
 
     def customers(self, count: int) -> Iterator[CustomerData]:
         rnd = self.rnd
@@ -162,15 +293,27 @@ class CityGenerator:
                             if produced >= count:
                                 return
                             produced += 1
-                            yield self._customer(produced, district, street, community, zone, b, u, f * 100 + door)
+                            yield self._customer(
+                                produced, district, street, community, zone, b, u, f * 100 + door
+                            )
 
-    def _customer(self, n: int, district: str, street: str, community: str, zone: str, b: int, u: int, room: int) -> CustomerData:
+    def _customer(
+        self, n: int, district: str, street: str, community: str, zone: str, b: int, u: int, room: int
+    ) -> CustomerData:
         rnd = self.rnd
         code = rnd.choices(self.codes, self.weights)[0]
         name = _name(rnd)
         if code == "resident":
-            premise = PremiseData(district, street, community, str(b), str(u), str(room),
-                                  f"{district}{street}{community}{b}号楼{u}单元{room}室", zone)
+            premise = PremiseData(
+                district,
+                street,
+                community,
+                str(b),
+                str(u),
+                str(room),
+                f"{district}{street}{community}{b}号楼{u}单元{room}室",
+                zone,
+            )
         else:
             number = rnd.randint(1, 399)
             road = rnd.choice(ROADS)
@@ -184,10 +327,20 @@ class CityGenerator:
                 name = f"{community}换热站"
             if code == "coal_to_gas":
                 village = rnd.choice(VILLAGES) + "村"
-                premise = PremiseData("岱岳区", rnd.choice(DISTRICTS[1][1]), village, "", "", str(number),
-                                      f"岱岳区{village}{number}号", "DY-V")
+                premise = PremiseData(
+                    "岱岳区",
+                    rnd.choice(DISTRICTS[1][1]),
+                    village,
+                    "",
+                    "",
+                    str(number),
+                    f"岱岳区{village}{number}号",
+                    "DY-V",
+                )
             else:
-                premise = PremiseData(district, street, "", str(number), "", "", f"{district}{road}{number}号", zone)
+                premise = PremiseData(
+                    district, street, "", str(number), "", "", f"{district}{road}{number}号", zone
+                )
         opened = _day(rnd, date(1998, 1, 1), self.today - timedelta(days=30))
         phones = [_mobile(rnd) if rnd.random() < 0.88 else _landline(rnd, self.area)]
         if rnd.random() < 0.35:
@@ -206,7 +359,11 @@ class CityGenerator:
         if r < CLOSED_SHARE:
             status = Customer.Status.CLOSED.value
             closed = _day(rnd, opened + timedelta(days=30), self.today)
-            suspended = closed - timedelta(days=rnd.randint(30, 300)) if rnd.random() < 0.5 and closed - opened > timedelta(days=400) else None
+            suspended = (
+                closed - timedelta(days=rnd.randint(30, 300))
+                if rnd.random() < 0.5 and closed - opened > timedelta(days=400)
+                else None
+            )
         elif r < CLOSED_SHARE + SUSPENDED_SHARE:
             status = Customer.Status.SUSPENDED.value
             suspended = _day(rnd, opened + timedelta(days=30), self.today)
@@ -216,21 +373,39 @@ class CityGenerator:
             by_self = rnd.random() < 0.6
             care = CareData(
                 needs=needs,
-                note=rnd.choice(("独居老人，行动不便", "听力较弱，请大声说话", "轮椅使用者", "慢性病，需上门办理", "视力较弱")),
+                note=rnd.choice(
+                    (
+                        "独居老人，行动不便",
+                        "听力较弱，请大声说话",
+                        "轮椅使用者",
+                        "慢性病，需上门办理",
+                        "视力较弱",
+                    )
+                ),
                 consent_on=_day(rnd, date(2020, 1, 1), self.today),
                 consent_by=name if by_self else f"{name[0]}{rnd.choice(GIVEN)}（子女）",
             )
         notes = "临街商铺" if code == "commercial" and rnd.random() < 0.2 else ""
         return CustomerData(
-            account_no=f"{self.prefix}{n:08d}", name=name, category_id=self.categories[code], status=status,
-            opened_on=opened, notes=notes, premise=premise, phones=phones, meters=[meter],
-            suspended_on=suspended, closed_on=closed, care=care,
+            account_no=f"{self.prefix}{n:08d}",
+            name=name,
+            category_id=self.categories[code],
+            status=status,
+            opened_on=opened,
+            notes=notes,
+            premise=premise,
+            phones=phones,
+            meters=[meter],
+            suspended_on=suspended,
+            closed_on=closed,
+            care=care,
         )
 
 
 def _company(code: str, name: str, short: str, hotline: str, group: CompanyGroup) -> tuple[Company, bool]:
     return Company.objects.get_or_create(
-        code=code, defaults={"name": name, "short_name": short, "hotline": hotline, "area_code": "0538", "group": group}
+        code=code,
+        defaults={"name": name, "short_name": short, "hotline": hotline, "area_code": "0538", "group": group},
     )
 
 
@@ -288,8 +463,13 @@ def demo_reset(company: Company) -> None:
 
 def _fill(company: Company, *, customers: int, seed: int, prefix: str, progress=None) -> WriteCounts:
     categories = dict(CustomerCategory.objects.filter(company=company).values_list("code", "id"))
-    gen = CityGenerator(seed=seed, categories=categories, area_code=company.area_code, account_prefix=prefix,
-                        today=timezone.localdate())
+    gen = CityGenerator(
+        seed=seed,
+        categories=categories,
+        area_code=company.area_code,
+        account_prefix=prefix,
+        today=timezone.localdate(),
+    )
     writer = CustomerBulkWriter(company.pk, reason="演示数据")
     counts = WriteCounts()
     batch: list[CustomerData] = []
@@ -305,13 +485,25 @@ def _fill(company: Company, *, customers: int, seed: int, prefix: str, progress=
             counts.add(writer.write(batch))
         if progress:
             progress(customers, customers)
-        audit_record(action=Action.IMPORTED, company=company, object_type="customers.customer", object_repr="demo",
-                     detail={"source": "demo", "seed": seed, "created": counts.created, "updated": counts.updated})
+        audit_record(
+            action=Action.IMPORTED,
+            company=company,
+            object_type="customers.customer",
+            object_repr="demo",
+            detail={"source": "demo", "seed": seed, "created": counts.created, "updated": counts.updated},
+        )
     return counts
 
 
-def build_demo(*, customers: int = 5000, seed: int = 1, company_code: str = MAIN_CODE, if_empty: bool = False,
-               reset: bool = False, progress=None) -> DemoResult:
+def build_demo(
+    *,
+    customers: int = 5000,
+    seed: int = 1,
+    company_code: str = MAIN_CODE,
+    if_empty: bool = False,
+    reset: bool = False,
+    progress=None,
+) -> DemoResult:
     """Build (or, with `reset`, rebuild) the demo city. Idempotent: re-running upserts the same data."""
     group, _ = CompanyGroup.objects.get_or_create(code="taian-energy", defaults={"name": "泰安能源集团"})
     existing = Company.objects.filter(code=company_code).first()
@@ -357,8 +549,12 @@ def demo_step(run: DemoRun) -> None:
         bar.stage("生成")
     try:
         result = build_demo(
-            customers=opts["customers"], seed=opts["seed"], company_code=opts["company"],
-            if_empty=opts["if_empty"], reset=opts["reset"], progress=bar,
+            customers=opts["customers"],
+            seed=opts["seed"],
+            company_code=opts["company"],
+            if_empty=opts["if_empty"],
+            reset=opts["reset"],
+            progress=bar,
         )
     finally:
         if bar:

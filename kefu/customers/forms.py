@@ -1,4 +1,5 @@
 """The customer form of the web shell. It only parses; the services validate the rules and audit."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -6,9 +7,9 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from kefu.core.errors import DomainError
 from kefu.customers.models import Customer, CustomerCategory
 from kefu.customers.rules import MAX_LEN, clean_account_no
-from kefu.core.errors import DomainError
 
 _FIELD_ALIASES = {"phones": "phones_text"}
 
@@ -23,13 +24,23 @@ class CustomerForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3, "inputmode": "tel"}),
         help_text=_("每行一个号码，第一行为主要号码；可写 +86、空格、横线，本地座机自动补区号。"),
     )
-    address = forms.CharField(label=_("用气地址"), max_length=MAX_LEN["address"], help_text=_("如 泰山区岱宗大街幸福小区3号楼2单元501室"))
+    address = forms.CharField(
+        label=_("用气地址"),
+        max_length=MAX_LEN["address"],
+        help_text=_("如 泰山区岱宗大街幸福小区3号楼2单元501室"),
+    )
     district = forms.CharField(label=_("区县"), max_length=MAX_LEN["district"], required=False)
     street = forms.CharField(label=_("街道"), max_length=MAX_LEN["street"], required=False)
     supply_zone = forms.CharField(label=_("供气区域"), max_length=MAX_LEN["supply_zone"], required=False)
-    status = forms.ChoiceField(label=_("状态"), choices=Customer.Status.choices, initial=Customer.Status.ACTIVE)
-    status_reason = forms.CharField(label=_("状态变更原因"), max_length=MAX_LEN["status_reason"], required=False)
-    notes = forms.CharField(label=_("备注"), required=False, max_length=MAX_LEN["notes"], widget=forms.Textarea(attrs={"rows": 3}))
+    status = forms.ChoiceField(
+        label=_("状态"), choices=Customer.Status.choices, initial=Customer.Status.ACTIVE
+    )
+    status_reason = forms.CharField(
+        label=_("状态变更原因"), max_length=MAX_LEN["status_reason"], required=False
+    )
+    notes = forms.CharField(
+        label=_("备注"), required=False, max_length=MAX_LEN["notes"], widget=forms.Textarea(attrs={"rows": 3})
+    )
     version = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1)
 
     def __init__(self, *args: Any, company, instance: Customer | None = None, **kwargs: Any):
@@ -58,7 +69,9 @@ class CustomerForm(forms.Form):
             raise forms.ValidationError(exc.message) from exc
 
     def _phones(self) -> list[dict[str, Any]]:
-        lines = [line.strip() for line in (self.cleaned_data.get("phones_text") or "").splitlines() if line.strip()]
+        lines = [
+            line.strip() for line in (self.cleaned_data.get("phones_text") or "").splitlines() if line.strip()
+        ]
         return [{"number": n, "is_primary": i == 0} for i, n in enumerate(lines)]
 
     def service_kwargs(self) -> dict[str, Any]:

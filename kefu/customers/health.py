@@ -4,6 +4,7 @@ Reports the running imports and their latest heartbeat; fails while a run has no
 KEFU_IMPORT STALE_SECONDS (its worker is gone; housekeeping marks it failed within a minute when a
 worker runs). Counts and times only: no file name, no company, no person.
 """
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -20,10 +21,16 @@ from kefu.customers.models import ImportRun
 @probe("imports")
 def import_heartbeat() -> Check:
     cutoff = timezone.now() - timedelta(seconds=int(settings.KEFU_IMPORT["STALE_SECONDS"]))
-    running = ImportRun.objects.filter(status=ImportRun.Status.RUNNING).annotate(beat=Coalesce("heartbeat_at", "started_at"))
+    running = ImportRun.objects.filter(status=ImportRun.Status.RUNNING).annotate(
+        beat=Coalesce("heartbeat_at", "started_at")
+    )
     last = running.aggregate(last=Max("beat"))["last"]
     stale = running.filter(beat__lt=cutoff).count()
     return Check(
         ok=stale == 0,
-        detail={"running": running.count(), "last_heartbeat": last.isoformat() if last else None, "stale": stale},
+        detail={
+            "running": running.count(),
+            "last_heartbeat": last.isoformat() if last else None,
+            "stale": stale,
+        },
     )

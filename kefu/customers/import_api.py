@@ -3,6 +3,7 @@
 POST a CSV/XLSX file (multipart, field `file`) with `dry_run`; the import runs in the worker and
 GET /api/v1/imports/{id} reports its progress and, when finished, the per-line errors.
 """
+
 from __future__ import annotations
 
 from datetime import datetime

@@ -1,5 +1,6 @@
 """Masking of personal data (S2): shown masked everywhere by default — 张**, 138****5678,
 幸福小区3号楼2单元*** — and in full only to roles with `customer.view_unmasked`, each view logged."""
+
 from __future__ import annotations
 
 from kefu.customers.normalize import parse_address

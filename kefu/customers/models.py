@@ -4,6 +4,7 @@ Personal data here is top secret (绝密, S4): it is shown masked unless the rol
 every unmasked view is logged (S2). Lookups for the hotline (P2, C15) run on indexed, normalised
 columns: `Phone.number`, `Customer.account_no`, `Premise.building/unit/room`, `Customer.name`.
 """
+
 from __future__ import annotations
 
 from django.db import models
@@ -17,7 +18,9 @@ class CustomerCategory(models.Model):
     """Configurable customer category (居民, 商业, 工业, 采暖, 气代煤, 公建). The inspection frequency
     (C5) differs by category, so it lives here."""
 
-    company = models.ForeignKey(Company, verbose_name=_("公司"), on_delete=models.PROTECT, related_name="customer_categories")
+    company = models.ForeignKey(
+        Company, verbose_name=_("公司"), on_delete=models.PROTECT, related_name="customer_categories"
+    )
     code = models.SlugField(_("代码"), max_length=32)
     name = models.CharField(_("名称"), max_length=30)
     is_residential = models.BooleanField(_("居民类"), default=False)
@@ -43,14 +46,18 @@ class Premise(models.Model):
     so "3号楼2单元501", "3-2-501" and "3栋2单元501室" find the same premise.
     """
 
-    company = models.ForeignKey(Company, verbose_name=_("公司"), on_delete=models.PROTECT, related_name="premises")
+    company = models.ForeignKey(
+        Company, verbose_name=_("公司"), on_delete=models.PROTECT, related_name="premises"
+    )
     district = models.CharField(_("区县"), max_length=30, blank=True)
     street = models.CharField(_("街道"), max_length=50, blank=True)
     community = models.CharField(_("小区"), max_length=60, blank=True)
     building = models.CharField(_("楼"), max_length=20, blank=True)
     unit = models.CharField(_("单元"), max_length=10, blank=True)
     room = models.CharField(_("室"), max_length=20, blank=True)
-    address = models.CharField(_("地址"), max_length=200, help_text=_("书面地址，如 泰山区岱宗大街幸福小区3号楼2单元501室"))
+    address = models.CharField(
+        _("地址"), max_length=200, help_text=_("书面地址，如 泰山区岱宗大街幸福小区3号楼2单元501室")
+    )
     supply_zone = models.CharField(_("供气区域"), max_length=30, blank=True, db_index=True)
 
     class Meta:
@@ -60,7 +67,9 @@ class Premise(models.Model):
             models.Index(fields=["company", "community"], name="premise_community"),
             # Prefix search on the community ("幸福小区…"): LIKE 'x%' needs pattern_ops on PostgreSQL
             # with a non-C collation; SQLite ignores opclasses and uses a range on this index.
-            models.Index(fields=["community"], opclasses=["varchar_pattern_ops"], name="premise_community_prefix"),
+            models.Index(
+                fields=["community"], opclasses=["varchar_pattern_ops"], name="premise_community_prefix"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -75,7 +84,9 @@ class Customer(models.Model):
         SUSPENDED = "suspended", _("停用")
         CLOSED = "closed", _("销户")
 
-    company = models.ForeignKey(Company, verbose_name=_("公司"), on_delete=models.PROTECT, related_name="customers")
+    company = models.ForeignKey(
+        Company, verbose_name=_("公司"), on_delete=models.PROTECT, related_name="customers"
+    )
     account_no = models.CharField(_("户号"), max_length=30)
     name = models.CharField(_("户名"), max_length=100)
     category = models.ForeignKey(CustomerCategory, verbose_name=_("类别"), on_delete=models.PROTECT)
@@ -83,7 +94,14 @@ class Customer(models.Model):
     opened_on = models.DateField(_("开户日期"), null=True, blank=True)
     suspended_on = models.DateField(_("停用日期"), null=True, blank=True)
     closed_on = models.DateField(_("销户日期"), null=True, blank=True)
-    premise = models.ForeignKey(Premise, verbose_name=_("用气地址"), null=True, blank=True, on_delete=models.PROTECT, related_name="customers")
+    premise = models.ForeignKey(
+        Premise,
+        verbose_name=_("用气地址"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="customers",
+    )
     notes = models.TextField(_("备注"), blank=True)
     created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
@@ -91,7 +109,9 @@ class Customer(models.Model):
 
     class Meta:
         verbose_name = verbose_name_plural = _("客户")
-        constraints = [models.UniqueConstraint(fields=["company", "account_no"], name="customer_account_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["company", "account_no"], name="customer_account_unique")
+        ]
         indexes = [
             models.Index(fields=["company", "status"], name="customer_status"),
             # Name lookup (P2: "ask the surname"): exact and prefix. pattern_ops serves both = and
@@ -111,12 +131,19 @@ class CustomerStatusChange(models.Model):
     """Append-only history of status changes, so "active customers in month M" (K1, K4) can be
     computed for any past month."""
 
-    customer = models.ForeignKey(Customer, verbose_name=_("客户"), on_delete=models.CASCADE, related_name="status_changes")
+    customer = models.ForeignKey(
+        Customer, verbose_name=_("客户"), on_delete=models.CASCADE, related_name="status_changes"
+    )
     status = models.CharField(_("状态"), max_length=10, choices=Customer.Status.choices)
     effective_on = models.DateField(_("生效日期"))
     recorded_at = models.DateTimeField(_("记录时间"), default=timezone.now)
     recorded_by = models.ForeignKey(
-        "accounts.User", verbose_name=_("记录人"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "accounts.User",
+        verbose_name=_("记录人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     reason = models.CharField(_("原因"), max_length=200, blank=True)
 
@@ -135,7 +162,9 @@ class Phone(models.Model):
         LANDLINE = "landline", _("座机")
         OTHER = "other", _("其他")
 
-    customer = models.ForeignKey(Customer, verbose_name=_("客户"), on_delete=models.CASCADE, related_name="phones")
+    customer = models.ForeignKey(
+        Customer, verbose_name=_("客户"), on_delete=models.CASCADE, related_name="phones"
+    )
     number = models.CharField(_("号码"), max_length=20, db_index=True)
     kind = models.CharField(_("类型"), max_length=10, choices=Kind.choices, default=Kind.MOBILE)
     is_primary = models.BooleanField(_("主要号码"), default=False)
@@ -160,7 +189,9 @@ class Meter(models.Model):
         SMART = "smart", _("智能表")
         MECHANICAL = "mechanical", _("机械表")
 
-    customer = models.ForeignKey(Customer, verbose_name=_("客户"), on_delete=models.CASCADE, related_name="meters")
+    customer = models.ForeignKey(
+        Customer, verbose_name=_("客户"), on_delete=models.CASCADE, related_name="meters"
+    )
     serial = models.CharField(_("表号"), max_length=40, db_index=True)
     kind = models.CharField(_("表型"), max_length=12, choices=Kind.choices)
     installed_on = models.DateField(_("安装日期"), null=True, blank=True)
@@ -169,7 +200,9 @@ class Meter(models.Model):
 
     class Meta:
         verbose_name = verbose_name_plural = _("燃气表")
-        constraints = [models.UniqueConstraint(fields=["customer", "serial"], name="meter_unique_per_customer")]
+        constraints = [
+            models.UniqueConstraint(fields=["customer", "serial"], name="meter_unique_per_customer")
+        ]
 
     def __str__(self) -> str:
         return self.serial
@@ -185,12 +218,16 @@ class CareRegistration(models.Model):
         ILL = "ill", _("病")
         DISABLED = "disabled", _("残")
 
-    customer = models.ForeignKey(Customer, verbose_name=_("客户"), on_delete=models.CASCADE, related_name="care")
+    customer = models.ForeignKey(
+        Customer, verbose_name=_("客户"), on_delete=models.CASCADE, related_name="care"
+    )
     needs = models.JSONField(_("类别"), default=list, help_text=_("elderly / weak / ill / disabled"))
     note = models.CharField(_("说明"), max_length=200, blank=True)
     consent_on = models.DateField(_("同意登记日期"))
     consent_by = models.CharField(_("同意人"), max_length=50, help_text=_("本人或监护人姓名"))
-    registered_by = models.ForeignKey("accounts.User", verbose_name=_("登记人"), null=True, blank=True, on_delete=models.PROTECT)
+    registered_by = models.ForeignKey(
+        "accounts.User", verbose_name=_("登记人"), null=True, blank=True, on_delete=models.PROTECT
+    )
     registered_at = models.DateTimeField(_("登记时间"), default=timezone.now)
     ended_on = models.DateField(_("结束日期"), null=True, blank=True)
 
@@ -220,24 +257,37 @@ class ImportRun(models.Model):
         SUCCEEDED = "succeeded", _("成功")
         FAILED = "failed", _("失败（未写入任何数据）")
 
-    company = models.ForeignKey(Company, verbose_name=_("公司"), on_delete=models.PROTECT, related_name="import_runs")
-    created_by = models.ForeignKey("accounts.User", verbose_name=_("操作人"), null=True, on_delete=models.PROTECT)
+    company = models.ForeignKey(
+        Company, verbose_name=_("公司"), on_delete=models.PROTECT, related_name="import_runs"
+    )
+    created_by = models.ForeignKey(
+        "accounts.User", verbose_name=_("操作人"), null=True, on_delete=models.PROTECT
+    )
     created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
     file = models.FileField(_("文件"), upload_to="imports/%Y/%m/", max_length=300)
     original_name = models.CharField(_("原文件名"), max_length=200)
     dry_run = models.BooleanField(_("试运行"), default=False)
-    status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True)
+    status = models.CharField(
+        _("状态"), max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True
+    )
     encoding = models.CharField(_("编码"), max_length=20, blank=True)
     total_rows = models.PositiveIntegerField(_("总行数"), default=0)
     processed_rows = models.PositiveIntegerField(_("已处理行数"), default=0)
     created_count = models.PositiveIntegerField(_("新增"), default=0)
     updated_count = models.PositiveIntegerField(_("更新"), default=0)
     error_count = models.PositiveIntegerField(_("错误行数"), default=0)
-    errors = models.JSONField(_("错误明细"), default=list, blank=True, help_text=_("[{line, column, reason}]，最多保留前 1000 条"))
+    errors = models.JSONField(
+        _("错误明细"), default=list, blank=True, help_text=_("[{line, column, reason}]，最多保留前 1000 条")
+    )
     message = models.CharField(_("说明"), max_length=500, blank=True)
     started_at = models.DateTimeField(_("开始时间"), null=True, blank=True)
     finished_at = models.DateTimeField(_("结束时间"), null=True, blank=True)
-    heartbeat_at = models.DateTimeField(_("心跳时间"), null=True, blank=True, help_text=_("导入进行中定时更新；长时间未更新说明处理进程已停止"))
+    heartbeat_at = models.DateTimeField(
+        _("心跳时间"),
+        null=True,
+        blank=True,
+        help_text=_("导入进行中定时更新；长时间未更新说明处理进程已停止"),
+    )
     worker = models.CharField(_("处理进程"), max_length=200, blank=True, help_text=_("主机:进程号:启动时刻"))
 
     class Meta:
@@ -256,7 +306,9 @@ class BillingImport(models.Model):
     company = models.ForeignKey(Company, verbose_name=_("公司"), on_delete=models.PROTECT, related_name="+")
     source = models.CharField(_("来源"), max_length=8, choices=Source.choices)
     original_name = models.CharField(_("原文件名"), max_length=200, blank=True)
-    created_by = models.ForeignKey("accounts.User", verbose_name=_("操作人"), null=True, on_delete=models.PROTECT, related_name="+")
+    created_by = models.ForeignKey(
+        "accounts.User", verbose_name=_("操作人"), null=True, on_delete=models.PROTECT, related_name="+"
+    )
     created_at = models.DateTimeField(_("接收时间"), default=timezone.now)
     total_rows = models.PositiveIntegerField(_("总行数"), default=0)
     created_count = models.PositiveIntegerField(_("新增"), default=0)
@@ -275,11 +327,15 @@ class BillingSnapshot(models.Model):
     newer than the stored one changes nothing). Empty fields mean the billing system did not say."""
 
     company = models.ForeignKey(Company, verbose_name=_("公司"), on_delete=models.PROTECT, related_name="+")
-    customer = models.OneToOneField(Customer, verbose_name=_("客户"), on_delete=models.CASCADE, related_name="billing")
+    customer = models.OneToOneField(
+        Customer, verbose_name=_("客户"), on_delete=models.CASCADE, related_name="billing"
+    )
     balance = models.DecimalField(_("余额（元）"), max_digits=12, decimal_places=2, null=True, blank=True)
     arrears = models.DecimalField(_("欠费（元）"), max_digits=12, decimal_places=2, null=True, blank=True)
     last_purchase_at = models.DateTimeField(_("最近购气/充值时间"), null=True, blank=True)
-    last_purchase_amount = models.DecimalField(_("最近购气/充值金额（元）"), max_digits=12, decimal_places=2, null=True, blank=True)
+    last_purchase_amount = models.DecimalField(
+        _("最近购气/充值金额（元）"), max_digits=12, decimal_places=2, null=True, blank=True
+    )
     meter_locked = models.BooleanField(_("表具锁定"), null=True, blank=True)
     valve_closed = models.BooleanField(_("阀门关闭"), null=True, blank=True)
     alarm_expires_on = models.DateField(_("报警器到期日"), null=True, blank=True)

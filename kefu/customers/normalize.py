@@ -4,6 +4,7 @@ Phones: "+86 138-0013-8000", "0086 13800138000", "(0538) 620-1234", "6201234" wi
 area code → "13800138000", "05386201234". Addresses: "3号楼2单元501", "3-2-501", "3栋2单元501室",
 "3幢2单元501", "3#楼2单元501" → building "3", unit "2", room "501".
 """
+
 from __future__ import annotations
 
 import re
@@ -61,13 +62,26 @@ def normalize_phone(raw: str, area_code: str = "") -> str | None:
 
 
 def phone_kind(number: str) -> str:
-    """"mobile", "landline" or "other" (400/800 service numbers) for a normalised number."""
+    """ "mobile", "landline" or "other" (400/800 service numbers) for a normalised number."""
     if MOBILE_RE.match(number):
         return "mobile"
     return "other" if SERVICE_RE.match(number) else "landline"
 
 
-_CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+_CN_DIGITS = {
+    "零": 0,
+    "〇": 0,
+    "一": 1,
+    "二": 2,
+    "两": 2,
+    "三": 3,
+    "四": 4,
+    "五": 5,
+    "六": 6,
+    "七": 7,
+    "八": 8,
+    "九": 9,
+}
 
 
 def _cn_number(text: str) -> str:

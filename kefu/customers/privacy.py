@@ -8,6 +8,7 @@ and logged without `customer.view_unmasked`; an audit row for every full view), 
 `show_phone`, `show_address` for the value itself, masked unless the view was authorised. The
 masking rules are kefu.customers.masking (pure functions).
 """
+
 from __future__ import annotations
 
 from typing import Iterable

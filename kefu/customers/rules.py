@@ -7,6 +7,7 @@ a digit ("3800012345", "A-1", "A.123"), unique within the company. The billing s
 reads write account numbers this way (docs/import.md), so the form and the API accept exactly
 what the import accepts: a customer imported as `A.123` can also be created by hand and found.
 """
+
 from __future__ import annotations
 
 import re
@@ -19,9 +20,23 @@ from kefu.customers.normalize import fold
 #: The longest value of each customer field: the form, the API schemas, the services and the import
 #: read this table (a test holds it equal to the columns of kefu.customers.models).
 MAX_LEN: dict[str, int] = {
-    "account_no": 30, "name": 100, "district": 30, "street": 50, "community": 60, "building": 20, "unit": 10,
-    "room": 20, "address": 200, "supply_zone": 30, "meter_serial": 40, "notes": 2000, "status_reason": 200,
-    "phone_label": 30, "consent_by": 50, "care_note": 200, "category": 30,
+    "account_no": 30,
+    "name": 100,
+    "district": 30,
+    "street": 50,
+    "community": 60,
+    "building": 20,
+    "unit": 10,
+    "room": 20,
+    "address": 200,
+    "supply_zone": 30,
+    "meter_serial": 40,
+    "notes": 2000,
+    "status_reason": 200,
+    "phone_label": 30,
+    "consent_by": 50,
+    "care_note": 200,
+    "category": 30,
 }
 ACCOUNT_NO_MAX = MAX_LEN["account_no"]
 ACCOUNT_NO_RE = re.compile(r"^[0-9A-Za-z][0-9A-Za-z\-_.]{0,%d}$" % (ACCOUNT_NO_MAX - 1))

@@ -1,4 +1,5 @@
 """API shapes of the customer endpoints (P2, C15; issue 2 items 5, 6, 9)."""
+
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -99,14 +100,18 @@ class CardOut(Schema):
 
 
 class PhoneIn(Schema):
-    number: str = Field(max_length=40, description="任意写法：+86 138-0013-8000、(0538) 620-1234、6201234（补本地区号）")
+    number: str = Field(
+        max_length=40, description="任意写法：+86 138-0013-8000、(0538) 620-1234、6201234（补本地区号）"
+    )
     is_primary: bool = False
     label: str = Field("", max_length=MAX_LEN["phone_label"])
     kind: Optional[PhoneKind] = Field(None, description="不填则按号码判断")
 
 
 class _AddressIn(Schema):
-    address: Optional[str] = Field(None, max_length=MAX_LEN["address"], description="书面地址；未单独给出楼/单元/室时从中解析")
+    address: Optional[str] = Field(
+        None, max_length=MAX_LEN["address"], description="书面地址；未单独给出楼/单元/室时从中解析"
+    )
     district: Optional[str] = Field(None, max_length=MAX_LEN["district"])
     street: Optional[str] = Field(None, max_length=MAX_LEN["street"])
     community: Optional[str] = Field(None, max_length=MAX_LEN["community"])
@@ -118,7 +123,8 @@ class _AddressIn(Schema):
 
 class CustomerIn(_AddressIn):
     account_no: str = Field(
-        max_length=MAX_LEN["account_no"], description="户号，公司内唯一：字母、数字、-、_、.，以字母或数字开头"
+        max_length=MAX_LEN["account_no"],
+        description="户号，公司内唯一：字母、数字、-、_、.，以字母或数字开头",
     )
     name: str = Field(max_length=MAX_LEN["name"])
     category: str = Field(max_length=MAX_LEN["category"], description="类别代码或名称：resident / 居民 …")
@@ -134,7 +140,10 @@ class CustomerIn(_AddressIn):
                     "account_no": "10023456",
                     "name": "张三丰",
                     "category": "居民",
-                    "phones": [{"number": "+86 138-0013-8000", "is_primary": True}, {"number": "620 1234", "label": "家里"}],
+                    "phones": [
+                        {"number": "+86 138-0013-8000", "is_primary": True},
+                        {"number": "620 1234", "label": "家里"},
+                    ],
                     "address": "泰山区岱宗大街幸福小区3号楼2单元501室",
                     "district": "泰山区",
                     "supply_zone": "TS-03",
@@ -158,18 +167,31 @@ class CustomerPatch(_AddressIn):
     notes: Optional[str] = Field(None, max_length=MAX_LEN["notes"])
 
     model_config = ConfigDict(
-        json_schema_extra={"examples": [{"version": 3, "status": "suspended", "status_reason": "用户申请停气"}]}
+        json_schema_extra={
+            "examples": [{"version": 3, "status": "suspended", "status_reason": "用户申请停气"}]
+        }
     )
 
 
 class CareIn(Schema):
-    needs: list[Literal["elderly", "weak", "ill", "disabled", "老", "弱", "病", "残"]] = Field(min_length=1, max_length=4)
+    needs: list[Literal["elderly", "weak", "ill", "disabled", "老", "弱", "病", "残"]] = Field(
+        min_length=1, max_length=4
+    )
     consent_on: date
     consent_by: str = Field(max_length=MAX_LEN["consent_by"], description="同意登记的本人或监护人")
     note: str = Field("", max_length=MAX_LEN["care_note"])
 
     model_config = ConfigDict(
-        json_schema_extra={"examples": [{"needs": ["老", "残"], "consent_on": "2026-01-05", "consent_by": "张三丰", "note": "独居，行动不便"}]}
+        json_schema_extra={
+            "examples": [
+                {
+                    "needs": ["老", "残"],
+                    "consent_on": "2026-01-05",
+                    "consent_by": "张三丰",
+                    "note": "独居，行动不便",
+                }
+            ]
+        }
     )
 
 

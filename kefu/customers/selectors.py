@@ -9,6 +9,7 @@ masked, and carry the special-care flags (C7) so the agent sees them before sayi
 `customer_card` is the customer page: masked by default; unmasked only for roles with
 `customer.view_unmasked`, and every unmasked view writes an audit row (S2).
 """
+
 from __future__ import annotations
 
 import re
@@ -22,12 +23,12 @@ from django.utils.translation import gettext as _
 
 from kefu.accounts.roles import Perm, role_allows
 from kefu.accounts.scoping import assert_perm, readable_company_ids
+from kefu.core.errors import NotFound
 from kefu.customers.masking import mask_room
-from kefu.customers.privacy import can_view_unmasked, personal_data_view, show_address, show_name, show_phone
 from kefu.customers.models import CareRegistration, Customer, Meter, Phone
 from kefu.customers.normalize import AddressParts, community_name, fold, normalize_phone, parse_address
+from kefu.customers.privacy import can_view_unmasked, personal_data_view, show_address, show_name, show_phone
 from kefu.customers.rules import is_account_no
-from kefu.core.errors import NotFound
 
 MAX_LIMIT = 50
 
@@ -49,7 +50,9 @@ PENALTY_INACTIVE = 5
 _SERIAL_RE = re.compile(r"^[0-9A-Za-z][0-9A-Za-z\-_]{2,39}$")
 _CJK_RE = re.compile(r"[\u3400-\u9fff]")
 _NAME_RE = re.compile(r"^[\u3400-\u9fff·A-Za-z]{1,20}$")
-_COMMUNITY_SUFFIX_RE = re.compile(r"(小区|花园|家园|新村|社区|公寓|大厦|广场|苑|园|村|庄|里|城|府|院|居|湾|庭)$")
+_COMMUNITY_SUFFIX_RE = re.compile(
+    r"(小区|花园|家园|新村|社区|公寓|大厦|广场|苑|园|村|庄|里|城|府|院|居|湾|庭)$"
+)
 _SPLIT_RE = re.compile(r"[\s,，;；]+")
 
 
@@ -183,7 +186,9 @@ def plan_lookup(query: str, *, area_code: str = "") -> LookupPlan:
                     address, name_hint = parts, tok
                     break
     if address.has_location:
-        address = AddressParts(community_name(address.community), address.building, address.unit, address.room)
+        address = AddressParts(
+            community_name(address.community), address.building, address.unit, address.room
+        )
         return LookupPlan(phone=phone, ident=ident, address=address, name_hint=name_hint)
     name = community = None
     if _CJK_RE.search(compact) and not re.search(r"\d", compact):
@@ -215,11 +220,21 @@ _ROW_FIELDS = ("id", "account_no", "name", "status", "category__name", "premise_
 def _rows(qs: QuerySet, limit: int) -> list[tuple]:
     """The lookup's rows in one query: the customer, category, premise, primary phone and whether
     the care registry has an active entry (so the registry is read only when it matters)."""
-    primary = Phone.objects.filter(customer_id=OuterRef("pk")).order_by("-is_primary", "id").values("number")[:1]
+    primary = (
+        Phone.objects.filter(customer_id=OuterRef("pk")).order_by("-is_primary", "id").values("number")[:1]
+    )
     # A scalar subquery, not EXISTS: PostgreSQL may turn an EXISTS into a hashed subplan that reads
     # the whole registry; a LIMIT 1 scalar subquery is always an index probe per row.
-    care = CareRegistration.objects.filter(customer_id=OuterRef("pk"), ended_on__isnull=True).order_by().values("id")[:1]
-    return list(qs.annotate(primary_phone=Subquery(primary), care_id=Subquery(care)).values_list(*_ROW_FIELDS, "primary_phone", "care_id")[:limit])
+    care = (
+        CareRegistration.objects.filter(customer_id=OuterRef("pk"), ended_on__isnull=True)
+        .order_by()
+        .values("id")[:1]
+    )
+    return list(
+        qs.annotate(primary_phone=Subquery(primary), care_id=Subquery(care)).values_list(
+            *_ROW_FIELDS, "primary_phone", "care_id"
+        )[:limit]
+    )
 
 
 Hit = tuple  # (match, score, matched phone, row)
@@ -254,14 +269,22 @@ def _find(plan: LookupPlan, company_ids: list[int], limit: int) -> dict[int, Hit
             q &= Q(premise__room=a.room)
         located = base.filter(q)
         if a.community:
-            if not add(_rows(located.filter(premise__community__icontains=a.community), limit), "address", SCORE_ADDRESS_COMMUNITY):
+            if not add(
+                _rows(located.filter(premise__community__icontains=a.community), limit),
+                "address",
+                SCORE_ADDRESS_COMMUNITY,
+            ):
                 add(_rows(located, limit), "address", SCORE_ADDRESS_OTHER_COMMUNITY)
         else:
             add(_rows(located, limit), "address", SCORE_ADDRESS)
     if plan.name:
         add(_rows(base.filter(name=plan.name), limit), "name", SCORE_NAME_EXACT)
         if len(hits) < limit:
-            add(_rows(_prefix(base, "name", plan.name).exclude(name=plan.name).order_by("name"), limit), "name", SCORE_NAME_PREFIX)
+            add(
+                _rows(_prefix(base, "name", plan.name).exclude(name=plan.name).order_by("name"), limit),
+                "name",
+                SCORE_NAME_PREFIX,
+            )
     if plan.community and len(hits) < limit:
         add(_rows(_prefix(base, "premise__community", plan.community), limit), "address", SCORE_COMMUNITY)
     return hits
@@ -273,11 +296,14 @@ def _care_map(customer_ids: list[int]) -> dict[int, list[str]]:
         return {}
     order = [n for n, _label in CareRegistration.Need.choices]
     needs: dict[int, set[str]] = {}
-    for cid, values in CareRegistration.objects.filter(customer_id__in=customer_ids, ended_on__isnull=True).values_list(
-        "customer_id", "needs"
-    ):
+    for cid, values in CareRegistration.objects.filter(
+        customer_id__in=customer_ids, ended_on__isnull=True
+    ).values_list("customer_id", "needs"):
         needs.setdefault(cid, set()).update(v for v in (values or []) if isinstance(v, str))
-    return {cid: care_labels(sorted(ns, key=lambda n: order.index(n) if n in order else 99)) for cid, ns in needs.items()}
+    return {
+        cid: care_labels(sorted(ns, key=lambda n: order.index(n) if n in order else 99))
+        for cid, ns in needs.items()
+    }
 
 
 def care_labels(needs: Iterable[str]) -> list[str]:
@@ -356,7 +382,12 @@ def customer_card(*, user, customer_id: int, unmasked: bool = False) -> Customer
     customer = get_visible_customer(user=user, customer_id=customer_id)
     if unmasked:
         personal_data_view(user=user, obj=customer, fields=CARD_PERSONAL_FIELDS)
-    return _card(customer, unmasked=unmasked, can_unmask=can_view_unmasked(user), can_edit=role_allows(user, Perm.CUSTOMER_EDIT))
+    return _card(
+        customer,
+        unmasked=unmasked,
+        can_unmask=can_view_unmasked(user),
+        can_edit=role_allows(user, Perm.CUSTOMER_EDIT),
+    )
 
 
 def _card(customer: Customer, *, unmasked: bool, can_unmask: bool, can_edit: bool) -> CustomerCard:
@@ -402,7 +433,12 @@ def _card(customer: Customer, *, unmasked: bool, can_unmask: bool, can_edit: boo
         if line.is_active:
             active_needs.extend(n for n in line.needs if n not in active_needs)
     history = [
-        StatusLine(status=s.status, status_label=str(status_labels.get(s.status, s.status)), effective_on=s.effective_on, reason=s.reason)
+        StatusLine(
+            status=s.status,
+            status_label=str(status_labels.get(s.status, s.status)),
+            effective_on=s.effective_on,
+            reason=s.reason,
+        )
         for s in customer.status_changes.all()
     ]
     return CustomerCard(

@@ -5,6 +5,7 @@ leaves an audit row with what changed (S2, 等保 level 3). Updates use optimist
 `Customer.version`: a stale version raises Conflict (HTTP 409) instead of overwriting a colleague's
 change. Status changes append a CustomerStatusChange row, which K1/K4 read for "active in month M".
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -18,16 +19,41 @@ from django.utils.translation import gettext as _
 from kefu.accounts.audit import Action, audit_record, diff_fields
 from kefu.accounts.roles import Perm
 from kefu.accounts.scoping import assert_can_write, assert_perm
-from kefu.customers.models import CareRegistration, Customer, CustomerCategory, CustomerStatusChange, Phone, Premise
-from kefu.customers.normalize import clean_text, community_name, fold, normalize_part, normalize_phone, parse_address, phone_kind
-from kefu.customers.rules import MAX_LEN, clean_account_no
 from kefu.core.errors import Conflict, DomainError, NotFound
+from kefu.customers.models import (
+    CareRegistration,
+    Customer,
+    CustomerCategory,
+    CustomerStatusChange,
+    Phone,
+    Premise,
+)
+from kefu.customers.normalize import (
+    clean_text,
+    community_name,
+    fold,
+    normalize_part,
+    normalize_phone,
+    parse_address,
+    phone_kind,
+)
+from kefu.customers.rules import MAX_LEN, clean_account_no
 
 MAX_PHONES = 10
 
 ADDRESS_FIELDS = ("address", "district", "street", "community", "building", "unit", "room", "supply_zone")
 UPDATABLE_FIELDS = frozenset(
-    {"name", "category", "status", "status_reason", "status_effective_on", "opened_on", "notes", "phones", *ADDRESS_FIELDS}
+    {
+        "name",
+        "category",
+        "status",
+        "status_reason",
+        "status_effective_on",
+        "opened_on",
+        "notes",
+        "phones",
+        *ADDRESS_FIELDS,
+    }
 )
 
 
@@ -56,9 +82,10 @@ def clean_name(value: str) -> str:
 def resolve_category(*, company_id: int, value: str) -> CustomerCategory:
     """A category of the company by code or by name ("resident" or "居民")."""
     value = fold(value or "")
-    cat = CustomerCategory.objects.filter(company_id=company_id, code=value).first() or CustomerCategory.objects.filter(
-        company_id=company_id, name=value
-    ).first()
+    cat = (
+        CustomerCategory.objects.filter(company_id=company_id, code=value).first()
+        or CustomerCategory.objects.filter(company_id=company_id, name=value).first()
+    )
     if cat is None:
         raise DomainError(_("未知的客户类别：%(v)s") % {"v": value}, field="category")
     return cat
@@ -82,7 +109,14 @@ def clean_phones(phones: Iterable[PhoneInput | Mapping[str, Any]], *, area_code:
         kind = p.kind or phone_kind(number)
         if kind not in Phone.Kind.values:
             raise DomainError(_("未知的电话类型：%(v)s") % {"v": kind}, field=f"phones[{i}].kind")
-        out.append(PhoneInput(number=number, is_primary=bool(p.is_primary), label=fold(p.label or "")[: MAX_LEN["phone_label"]], kind=kind))
+        out.append(
+            PhoneInput(
+                number=number,
+                is_primary=bool(p.is_primary),
+                label=fold(p.label or "")[: MAX_LEN["phone_label"]],
+                kind=kind,
+            )
+        )
     primaries = [p for p in out if p.is_primary]
     if len(primaries) > 1:
         raise DomainError(_("只能有一个主要号码。"), field="phones")
@@ -125,7 +159,8 @@ def premise_parts(fields: Mapping[str, Any]) -> dict[str, str]:
         "address": address,
         "district": fold(fields.get("district") or "")[: MAX_LEN["district"]],
         "street": fold(fields.get("street") or "")[: MAX_LEN["street"]],
-        "community": fold(fields.get("community") or "") or community_name(parsed.community)[: MAX_LEN["community"]],
+        "community": fold(fields.get("community") or "")
+        or community_name(parsed.community)[: MAX_LEN["community"]],
         "building": normalize_part(fields.get("building") or "") or parsed.building,
         "unit": normalize_part(fields.get("unit") or "") or parsed.unit,
         "room": normalize_part(fields.get("room") or "") or parsed.room,
@@ -150,7 +185,8 @@ def _snapshot(customer: Customer) -> dict[str, Any]:
         "opened_on": customer.opened_on.isoformat() if customer.opened_on else None,
         "notes": customer.notes,
         "phones": [
-            f"{ph.number}{'*' if ph.is_primary else ''}" for ph in customer.phones.order_by("-is_primary", "number")
+            f"{ph.number}{'*' if ph.is_primary else ''}"
+            for ph in customer.phones.order_by("-is_primary", "number")
         ],
     }
     for f in ADDRESS_FIELDS:
@@ -161,7 +197,10 @@ def _snapshot(customer: Customer) -> dict[str, Any]:
 def _write_phones(customer: Customer, phones: list[PhoneInput]) -> None:
     customer.phones.all().delete()
     Phone.objects.bulk_create(
-        [Phone(customer=customer, number=p.number, kind=p.kind, is_primary=p.is_primary, label=p.label) for p in phones]
+        [
+            Phone(customer=customer, number=p.number, kind=p.kind, is_primary=p.is_primary, label=p.label)
+            for p in phones
+        ]
     )
 
 
@@ -180,7 +219,11 @@ def _apply_status(customer: Customer, *, status: str, effective_on: date, by, re
         customer.suspended_on = None
         customer.closed_on = None
     CustomerStatusChange.objects.create(
-        customer=customer, status=status, effective_on=effective_on, recorded_by=by, reason=reason[: MAX_LEN["status_reason"]]
+        customer=customer,
+        status=status,
+        effective_on=effective_on,
+        recorded_by=by,
+        reason=reason[: MAX_LEN["status_reason"]],
     )
 
 
@@ -220,21 +263,40 @@ def customer_create(
     with transaction.atomic():
         if Customer.objects.filter(company=company, account_no=account_no).exists():
             raise Conflict(_("户号 %(a)s 已存在。") % {"a": account_no}, field="account_no", code="exists")
-        premise = Premise.objects.create(company=company, **parts) if parts["address"] or parts["building"] else None
+        premise = (
+            Premise.objects.create(company=company, **parts)
+            if parts["address"] or parts["building"]
+            else None
+        )
         customer = Customer(
-            company=company, account_no=account_no, name=name, category=cat, premise=premise, notes=clean_notes(notes), opened_on=opened_on
+            company=company,
+            account_no=account_no,
+            name=name,
+            category=cat,
+            premise=premise,
+            notes=clean_notes(notes),
+            opened_on=opened_on,
         )
         try:
             with transaction.atomic():
                 customer.save()
         except IntegrityError as exc:  # a concurrent create of the same account number
-            raise Conflict(_("户号 %(a)s 已存在。") % {"a": account_no}, field="account_no", code="exists") from exc
-        CustomerStatusChange.objects.create(customer=customer, status=Customer.Status.ACTIVE, effective_on=opened_on, recorded_by=user)
+            raise Conflict(
+                _("户号 %(a)s 已存在。") % {"a": account_no}, field="account_no", code="exists"
+            ) from exc
+        CustomerStatusChange.objects.create(
+            customer=customer, status=Customer.Status.ACTIVE, effective_on=opened_on, recorded_by=user
+        )
         if status != Customer.Status.ACTIVE:
             _apply_status(customer, status=status, effective_on=opened_on, by=user, reason="")
             customer.save(update_fields=["status", "suspended_on", "closed_on", "opened_on"])
         _write_phones(customer, clean)
-        audit_record(action=Action.CREATED, obj=customer, actor=user, detail={"changes": diff_fields({}, _snapshot(customer))})
+        audit_record(
+            action=Action.CREATED,
+            obj=customer,
+            actor=user,
+            detail={"changes": diff_fields({}, _snapshot(customer))},
+        )
     return customer
 
 
@@ -260,7 +322,9 @@ def customer_update(*, user, customer_id: int, version: int, changes: Mapping[st
         assert_can_write(user, customer.company_id)
         if customer.version != version:
             raise Conflict(
-                _("该客户已被他人修改（当前版本 %(v)d），请刷新后重试。") % {"v": customer.version}, field="version", code="stale"
+                _("该客户已被他人修改（当前版本 %(v)d），请刷新后重试。") % {"v": customer.version},
+                field="version",
+                code="stale",
             )
         before = _snapshot(customer)
         if "name" in changes:
@@ -281,7 +345,9 @@ def customer_update(*, user, customer_id: int, version: int, changes: Mapping[st
             )
         if any(f in changes for f in ADDRESS_FIELDS):
             current = {f: getattr(customer.premise, f) for f in ADDRESS_FIELDS} if customer.premise else {}
-            if "address" in changes and not any(f in changes for f in ("community", "building", "unit", "room")):
+            if "address" in changes and not any(
+                f in changes for f in ("community", "building", "unit", "room")
+            ):
                 # A new address line re-derives the structured parts from it.
                 current.update({"community": "", "building": "", "unit": "", "room": ""})
             current.update({f: changes[f] for f in ADDRESS_FIELDS if f in changes})
@@ -293,11 +359,18 @@ def customer_update(*, user, customer_id: int, version: int, changes: Mapping[st
                     setattr(customer.premise, k, v)
                 customer.premise.save()
         if "phones" in changes:
-            _write_phones(customer, clean_phones(changes["phones"] or [], area_code=customer.company.area_code))
+            _write_phones(
+                customer, clean_phones(changes["phones"] or [], area_code=customer.company.area_code)
+            )
         customer.version += 1
         customer.save()
         diff = diff_fields(before, _snapshot(customer))
-        audit_record(action=Action.UPDATED, obj=customer, actor=user, detail={"changes": diff, "version": customer.version})
+        audit_record(
+            action=Action.UPDATED,
+            obj=customer,
+            actor=user,
+            detail={"changes": diff, "version": customer.version},
+        )
     return customer
 
 
@@ -327,9 +400,20 @@ def care_register(
             raise NotFound(_("未找到该客户。"), code="not_found")
         assert_can_write(user, customer.company_id)
         reg = CareRegistration.objects.create(
-            customer=customer, needs=codes, note=fold(note or "")[: MAX_LEN["care_note"]], consent_on=consent_on, consent_by=consent_by[: MAX_LEN["consent_by"]], registered_by=user
+            customer=customer,
+            needs=codes,
+            note=fold(note or "")[: MAX_LEN["care_note"]],
+            consent_on=consent_on,
+            consent_by=consent_by[: MAX_LEN["consent_by"]],
+            registered_by=user,
         )
-        audit_record(action=Action.CREATED, obj=reg, actor=user, company=customer.company, detail={"customer": customer.pk, "needs": codes})
+        audit_record(
+            action=Action.CREATED,
+            obj=reg,
+            actor=user,
+            company=customer.company,
+            detail={"customer": customer.pk, "needs": codes},
+        )
     return reg
 
 
@@ -349,5 +433,11 @@ def care_end(*, user, registration_id: int, ended_on: date | None = None) -> Car
             raise Conflict(_("该登记已结束。"), code="ended")
         reg.ended_on = ended_on or _today()
         reg.save(update_fields=["ended_on"])
-        audit_record(action=Action.UPDATED, obj=reg, actor=user, company=reg.customer.company, detail={"changes": {"ended_on": [None, reg.ended_on.isoformat()]}})
+        audit_record(
+            action=Action.UPDATED,
+            obj=reg,
+            actor=user,
+            company=reg.customer.company,
+            detail={"changes": {"ended_on": [None, reg.ended_on.isoformat()]}},
+        )
     return reg

@@ -1,4 +1,5 @@
 """Background jobs of the customers app (huey). Jobs are triggers; state is the ImportRun row."""
+
 from __future__ import annotations
 
 from datetime import timedelta

@@ -4,6 +4,7 @@ The search answers `?q=` (what the agent types, live with htmx) and `?phone=` (w
 system opens on an incoming call, e.g. /customers/?phone=13800138000). The customer page is masked;
 "显示完整信息" is a POST (never a link a browser could prefetch) and every use is logged (S2).
 """
+
 from __future__ import annotations
 
 from urllib.parse import urlencode
@@ -18,27 +19,39 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from kefu.accounts.roles import Perm, role_allows
+from kefu.core.errors import DomainError, Forbidden
 from kefu.customers import selectors, services
 from kefu.customers.forms import CustomerForm
 from kefu.customers.models import Customer
 from kefu.customers.privacy import personal_data_view
-from kefu.core.errors import DomainError, Forbidden
 
 
 def _refused(request: HttpRequest, exc: DomainError) -> HttpResponse:
-    return render(request, "customers/refused.html", {"message": exc.message, "status": exc.status}, status=exc.status)
+    return render(
+        request, "customers/refused.html", {"message": exc.message, "status": exc.status}, status=exc.status
+    )
 
 
 #: What the edit form shows in full (named in the audit row, S2).
 FORM_PERSONAL_FIELDS = ("name", "phones", "address")
 
-MATCH_LABELS = {"phone": gettext_lazy("电话"), "account": gettext_lazy("户号"), "meter": gettext_lazy("表号"), "address": gettext_lazy("地址"), "name": gettext_lazy("姓名")}
+MATCH_LABELS = {
+    "phone": gettext_lazy("电话"),
+    "account": gettext_lazy("户号"),
+    "meter": gettext_lazy("表号"),
+    "address": gettext_lazy("地址"),
+    "name": gettext_lazy("姓名"),
+}
 
 
 def _rows(results: list[selectors.CallerCandidate]) -> list[dict]:
     statuses = dict(Customer.Status.choices)
     return [
-        {"c": r, "match_label": MATCH_LABELS.get(r.match, r.match), "status_label": statuses.get(r.status, r.status)}
+        {
+            "c": r,
+            "match_label": MATCH_LABELS.get(r.match, r.match),
+            "status_label": statuses.get(r.status, r.status),
+        }
         for r in results
     ]
 
@@ -51,7 +64,12 @@ def search(request: HttpRequest) -> HttpResponse:
         return render(request, "403.html", status=403)
     query = (request.GET.get("q") or request.GET.get("phone") or "").strip()[:100]
     results = selectors.caller_lookup(user=request.user, query=query) if query else []
-    context = {"query": query, "results": _rows(results), "searched": bool(query), "incoming": "phone" in request.GET}
+    context = {
+        "query": query,
+        "results": _rows(results),
+        "searched": bool(query),
+        "incoming": "phone" in request.GET,
+    }
     if request.htmx and not request.htmx.history_restore_request:
         return render(request, "customers/_results.html", context)
     return render(request, "customers/search.html", context)
@@ -64,7 +82,9 @@ def _card_context(request: HttpRequest, card) -> dict:
     from kefu.customers.billing import billing_for_customer
 
     history, open_states = [], ()
-    if role_allows(request.user, Perm.TICKET_VIEW_ALL) or role_allows(request.user, Perm.TICKET_VIEW_ASSIGNED):
+    if role_allows(request.user, Perm.TICKET_VIEW_ALL) or role_allows(
+        request.user, Perm.TICKET_VIEW_ASSIGNED
+    ):
         try:
             from kefu.tickets.selectors import tickets_for_caller
             from kefu.tickets.states import OPEN_STATES
@@ -81,7 +101,9 @@ def _card_context(request: HttpRequest, card) -> dict:
         "open_states": open_states,
         "can_create_ticket": role_allows(request.user, Perm.TICKET_CREATE),
         "query": query,
-        "back_url": f"{reverse('customers:search')}?{urlencode({'q': query})}" if query else reverse("customers:search"),
+        "back_url": f"{reverse('customers:search')}?{urlencode({'q': query})}"
+        if query
+        else reverse("customers:search"),
     }
 
 
@@ -147,7 +169,10 @@ def edit(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             services.customer_update(
-                user=request.user, customer_id=pk, version=form.cleaned_data["version"], changes=form.changes()
+                user=request.user,
+                customer_id=pk,
+                version=form.cleaned_data["version"],
+                changes=form.changes(),
             )
         except DomainError as exc:
             form.add_domain_error(exc)

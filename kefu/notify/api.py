@@ -1,4 +1,5 @@
 """Notification endpoints: my inbox and marking read."""
+
 from __future__ import annotations
 
 from datetime import datetime

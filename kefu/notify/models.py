@@ -4,6 +4,7 @@ A warning before a breach, an escalation (P9), a hand-over request — each is o
 unique by `dedupe_key`, so a worker that dies and sweeps again, or two workers sweeping at once,
 never notify twice.
 """
+
 from __future__ import annotations
 
 from django.db import models
@@ -27,7 +28,9 @@ class Notification(models.Model):
         ALERT = "alert", _("告警")
 
     company = models.ForeignKey("accounts.Company", verbose_name=_("公司"), on_delete=models.PROTECT)
-    recipient = models.ForeignKey("accounts.User", verbose_name=_("接收人"), on_delete=models.PROTECT, related_name="notifications")
+    recipient = models.ForeignKey(
+        "accounts.User", verbose_name=_("接收人"), on_delete=models.PROTECT, related_name="notifications"
+    )
     kind = models.CharField(_("类型"), max_length=40)
     level = models.CharField(_("级别"), max_length=10, choices=Level.choices, default=Level.INFO)
     title = models.CharField(_("标题"), max_length=200)
@@ -35,7 +38,9 @@ class Notification(models.Model):
     url = models.CharField(_("链接"), max_length=300, blank=True)
     dedupe_key = models.CharField(_("去重键"), max_length=200)
     channel = models.CharField(_("渠道"), max_length=10, choices=Channel.choices, default=Channel.IN_APP)
-    status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True)
+    status = models.CharField(
+        _("状态"), max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True
+    )
     attempts = models.PositiveSmallIntegerField(_("尝试次数"), default=0)
     created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
     sent_at = models.DateTimeField(_("发送时间"), null=True, blank=True)

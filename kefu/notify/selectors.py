@@ -1,4 +1,5 @@
 """Reading a person's notifications: the inbox and its unread count."""
+
 from __future__ import annotations
 
 from django.db.models import QuerySet

@@ -1,4 +1,5 @@
 """Writing notifications (P9 escalation, clock warnings, hand-overs). Exactly once per dedupe key."""
+
 from __future__ import annotations
 
 from django.db import IntegrityError, transaction
@@ -7,7 +8,9 @@ from django.utils import timezone
 from kefu.notify.models import Notification
 
 
-def _row(*, recipient, kind: str, title: str, dedupe_key: str, body: str, url: str, level: str, now) -> Notification:
+def _row(
+    *, recipient, kind: str, title: str, dedupe_key: str, body: str, url: str, level: str, now
+) -> Notification:
     return Notification(
         company_id=recipient.company_id,
         recipient=recipient,
@@ -43,14 +46,22 @@ def notification_send(
     try:
         with transaction.atomic():
             row = _row(
-                recipient=recipient, kind=kind, title=title, dedupe_key=dedupe_key, body=body, url=url, level=level,
+                recipient=recipient,
+                kind=kind,
+                title=title,
+                dedupe_key=dedupe_key,
+                body=body,
+                url=url,
+                level=level,
                 now=timezone.now(),
             )
             row.save(force_insert=True)
             return row, True
     except IntegrityError:
         return (
-            Notification.objects.get(recipient=recipient, channel=Notification.Channel.IN_APP, dedupe_key=dedupe_key[:200]),
+            Notification.objects.get(
+                recipient=recipient, channel=Notification.Channel.IN_APP, dedupe_key=dedupe_key[:200]
+            ),
             False,
         )
 
@@ -73,8 +84,13 @@ def notification_send_many(items: list[dict]) -> int:
         ).values_list("recipient_id", "dedupe_key")
     )
     rows = [
-        _row(now=now, body=i.get("body", ""), url=i.get("url", ""), level=i.get("level", ""),
-             **{k: i[k] for k in ("recipient", "kind", "title", "dedupe_key")})
+        _row(
+            now=now,
+            body=i.get("body", ""),
+            url=i.get("url", ""),
+            level=i.get("level", ""),
+            **{k: i[k] for k in ("recipient", "kind", "title", "dedupe_key")},
+        )
         for pair, i in wanted.items()
         if pair not in existing
     ]

@@ -1,4 +1,5 @@
 """The notification centre (P9): warnings, escalations and hand-overs addressed to me."""
+
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
@@ -13,7 +14,9 @@ from kefu.notify import selectors, services
 @login_required
 def centre(request: HttpRequest) -> HttpResponse:
     unread_only = request.GET.get("unread") == "1"
-    page = Paginator(selectors.inbox(user=request.user, unread_only=unread_only), 30).get_page(request.GET.get("page"))
+    page = Paginator(selectors.inbox(user=request.user, unread_only=unread_only), 30).get_page(
+        request.GET.get("page")
+    )
     return render(request, "notify/centre.html", {"page": page, "unread_only": unread_only})
 
 

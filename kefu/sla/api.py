@@ -18,13 +18,13 @@ from kefu.accounts.roles import Perm
 from kefu.accounts.scoping import assert_perm
 from kefu.core.errors import DomainError, NotFound
 from kefu.sla import engine, selectors, services
-from kefu.sla.models import BusinessHours, CalendarOverride
+from kefu.sla.models import BusinessHours, CalendarOverride, PauseReason
 from kefu.sla.schemas import (
     AddWorkingDaysOut,
     BusinessHoursIn,
     BusinessHoursOut,
-    CloneIn,
     ClockOut,
+    CloneIn,
     CommitmentSetDetailOut,
     CommitmentSetOut,
     DayOut,
@@ -33,7 +33,6 @@ from kefu.sla.schemas import (
     OverrideOut,
     PauseIn,
 )
-from kefu.sla.models import PauseReason
 from kefu.sla.states import clock_display
 from kefu.sla.subjects import adapter_for_segment
 
@@ -253,7 +252,9 @@ def clock_out(clock, now) -> dict:
                 "started_at": p.started_at,
                 "ended_at": p.ended_at,
                 "reason": p.reason,
-                "reason_label": str(PauseReason(p.reason).label) if p.reason in PauseReason.values else p.reason,
+                "reason_label": str(PauseReason(p.reason).label)
+                if p.reason in PauseReason.values
+                else p.reason,
                 "by": p.by.display_name,
                 "ended_by": p.ended_by.display_name if p.ended_by_id else None,
                 "note": p.note,
@@ -277,7 +278,10 @@ def subject_clocks(request, segment: str, subject_id: int):
     if adapter is None or not 1 <= subject_id <= 2**62:
         raise NotFound(_("未找到该计时，或您无权查看。"))
     now = timezone.now()
-    return [clock_out(c, now) for c in selectors.subject_clocks_for_user(request.user, adapter.subject_type, subject_id)]
+    return [
+        clock_out(c, now)
+        for c in selectors.subject_clocks_for_user(request.user, adapter.subject_type, subject_id)
+    ]
 
 
 @router.post("/clocks/{int:clock_id}/pause", response=ClockOut, summary="暂停计时（须为承诺认可的原因）")

@@ -9,6 +9,7 @@ with a message in Chinese that says which line could not be read. It checks what
 states — the weekday in brackets and "共N天" — so a typo in a pasted text is refused rather than
 silently entered.
 """
+
 from __future__ import annotations
 
 import re
@@ -72,7 +73,8 @@ def _date(m: re.Match, p: str, *, year: int, month: int | None, item: str) -> da
         d = date(y, mo, int(m.group(f"{p}d")))
     except ValueError:
         raise NoticeError(
-            _("“%(item)s”中的日期 %(m)s月%(d)s日 不存在。") % {"item": item, "m": mo or "?", "d": m.group(f"{p}d")}
+            _("“%(item)s”中的日期 %(m)s月%(d)s日 不存在。")
+            % {"item": item, "m": mo or "?", "d": m.group(f"{p}d")}
         ) from None
     bracket = m.group(f"{p}b") or ""
     stated = re.search(r"(?:周|星期)([一二三四五六日天])", bracket)
@@ -81,7 +83,12 @@ def _date(m: re.Match, p: str, *, year: int, month: int | None, item: str) -> da
         if WEEKDAY_CHARS[d.weekday()] != expected:
             raise NoticeError(
                 _("“%(item)s”中 %(date)s 是周%(real)s，通知写的是周%(said)s，请核对原文。")
-                % {"item": item, "date": f"{d.month}月{d.day}日", "real": WEEKDAY_CHARS[d.weekday()], "said": expected}
+                % {
+                    "item": item,
+                    "date": f"{d.month}月{d.day}日",
+                    "real": WEEKDAY_CHARS[d.weekday()],
+                    "said": expected,
+                }
             )
     return d
 
@@ -100,15 +107,20 @@ def _item(name: str, body: str, year: int) -> NoticeItem:
         last = _date(m, "b", year=first.year, month=first.month, item=name)
     if last < first or (last - first).days > 14:
         raise NoticeError(_("“%(item)s”的放假起止日期不合理。") % {"item": name})
-    total = TOTAL.search(body[m.end():])
+    total = TOTAL.search(body[m.end() :])
     if total and int(total.group(1)) != (last - first).days + 1:
         raise NoticeError(
             _("“%(item)s”写的是共%(n)s天，但 %(a)s 至 %(b)s 是 %(k)s 天，请核对原文。")
-            % {"item": name, "n": total.group(1), "a": f"{first.month}月{first.day}日",
-               "b": f"{last.month}月{last.day}日", "k": (last - first).days + 1}
+            % {
+                "item": name,
+                "n": total.group(1),
+                "a": f"{first.month}月{first.day}日",
+                "b": f"{last.month}月{last.day}日",
+                "k": (last - first).days + 1,
+            }
         )
     workdays: list[date] = []
-    for sentence in body[m.end():].split("。"):
+    for sentence in body[m.end() :].split("。"):
         if "上班" not in sentence:
             continue
         for w in WORKDAY.finditer(sentence):
@@ -139,7 +151,9 @@ def parse_notice(text: str) -> Notice:
             items.append(_item(m.group(1), m.group(2), year))
     if not items:
         raise NoticeError(
-            _("没有读到任何节日安排：每个节日应单独一行，如“一、元旦：1月1日（周四）至3日（周六）放假调休，共3天。”")
+            _(
+                "没有读到任何节日安排：每个节日应单独一行，如“一、元旦：1月1日（周四）至3日（周六）放假调休，共3天。”"
+            )
         )
     seen: dict[date, str] = {}
     days: list[NoticeDay] = []

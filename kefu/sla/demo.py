@@ -1,4 +1,5 @@
 """The sla step of `kefu demo` (kefu.core.demo): the demo company publishes this year's commitments."""
+
 from __future__ import annotations
 
 from datetime import datetime

@@ -29,7 +29,9 @@ class RangeForm(forms.Form):
 
     date = forms.DateField(label=_("开始日期"), widget=forms.DateInput(attrs={"type": "date"}))
     last = forms.DateField(
-        label=_("结束日期"), required=False, widget=forms.DateInput(attrs={"type": "date"}),
+        label=_("结束日期"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
         help_text=_("只录一天时可留空"),
     )
     is_workday = OverrideForm.base_fields["is_workday"]
@@ -47,7 +49,9 @@ class NoticeForm(forms.Form):
     text = forms.CharField(
         label=_("通知全文"),
         max_length=20000,
-        widget=forms.Textarea(attrs={"rows": 10, "placeholder": _("国务院办公厅关于××××年部分节假日安排的通知……")}),
+        widget=forms.Textarea(
+            attrs={"rows": 10, "placeholder": _("国务院办公厅关于××××年部分节假日安排的通知……")}
+        ),
         help_text=_("从中国政府网复制通知全文粘贴在此，kefu 读出放假和调休上班日期，请核对后确认。"),
     )
 

@@ -3,6 +3,7 @@
 Without the sweep no warning, breach or escalation goes out (C1–C20, P9), so `/healthz` and
 `kefu health` fail when its last completed run is older than KEFU_HEALTH_SWEEP_MAX_AGE seconds.
 """
+
 from __future__ import annotations
 
 from django.conf import settings

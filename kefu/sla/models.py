@@ -337,9 +337,7 @@ class Clock(models.Model):
             models.Index(fields=["subject_type", "subject_id"], name="sla_clock_subject_idx"),
             models.Index(fields=["state", "due_at"], name="sla_clock_state_due_idx"),
             models.Index(fields=["state", "warn_at"], name="sla_clock_state_warn_idx"),
-            models.Index(
-                fields=["state", "escalation_level", "escalate_at"], name="sla_clock_escalate_idx"
-            ),
+            models.Index(fields=["state", "escalation_level", "escalate_at"], name="sla_clock_escalate_idx"),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -415,7 +413,12 @@ class ClockAttachment(models.Model):
     subject_type = models.CharField(_("对象类型"), max_length=40)
     subject_id = models.CharField(_("对象编号"), max_length=40)
     commitment_set = models.ForeignKey(
-        CommitmentSet, verbose_name=_("方案"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        CommitmentSet,
+        verbose_name=_("方案"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     kind_signature = models.CharField(_("类型签名"), max_length=120, blank=True)
     attached_at = models.DateTimeField(_("挂接时间"), default=timezone.now)

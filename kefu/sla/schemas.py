@@ -137,7 +137,9 @@ class ClockOut(Schema):
     limit_value: int
     limit_unit: str
     state: str
-    display: str = Field(description="running / due_soon / breached / paused / met / met_after_breach / cancelled")
+    display: str = Field(
+        description="running / due_soon / breached / paused / met / met_after_breach / cancelled"
+    )
     started_at: datetime
     due_at: datetime | None
     warn_at: datetime | None

@@ -21,7 +21,6 @@ from kefu.sla.models import BusinessHours, CalendarOverride, CalendarYear, Clock
 from kefu.sla.states import ClockState
 from kefu.sla.subjects import SubjectAdapter, subject_adapter, subject_adapters
 
-
 #: Calendar rows per company: {company_id: (override rows, entered years)}; see kefu.core.caching.
 calendar_rows: ProcessCache[tuple[list[tuple[date, bool, str, int | None]], frozenset[int]]] = ProcessCache(
     "sla.calendar", max_age=60
@@ -30,7 +29,9 @@ calendar_rows: ProcessCache[tuple[list[tuple[date, bool, str, int | None]], froz
 
 def _calendar_rows_of(company_id: int) -> tuple[list[tuple[date, bool, str, int | None]], frozenset[int]]:
     company_rows = Q(company__isnull=True) | Q(company_id=company_id)
-    rows = list(CalendarOverride.objects.filter(company_rows).values_list("date", "is_workday", "name", "company_id"))
+    rows = list(
+        CalendarOverride.objects.filter(company_rows).values_list("date", "is_workday", "name", "company_id")
+    )
     years = frozenset(CalendarYear.objects.filter(company_rows).values_list("year", flat=True))
     return rows, years
 
@@ -102,7 +103,9 @@ def commitment_set_in_force(company, at: datetime) -> CommitmentSet | None:
     sets = published_sets.get(
         (company_id, year),
         lambda: list(
-            CommitmentSet.objects.filter(company_id=company_id, year=year, is_published=True).order_by("-version")
+            CommitmentSet.objects.filter(company_id=company_id, year=year, is_published=True).order_by(
+                "-version"
+            )
         ),
     )
     return next((s for s in sets if s.published_at is not None and s.published_at <= at), None)
@@ -131,7 +134,9 @@ def commitment_applies(
 
 
 #: Commitments of published sets: a published set never changes (C17), so they never go stale.
-published_commitments: ProcessCache[list[Commitment]] = ProcessCache("sla.published_commitments", max_age=None)
+published_commitments: ProcessCache[list[Commitment]] = ProcessCache(
+    "sla.published_commitments", max_age=None
+)
 
 
 def set_commitments(commitment_set: CommitmentSet) -> list[Commitment]:
@@ -269,7 +274,8 @@ def clock_for_user(user, clock_id: int) -> Clock:
 def _queue_clocks(user, team_id: int | None) -> QuerySet[Clock]:
     """Clocks of the subjects the user may see (of a team: as each subject type's adapter says)."""
     parts = [
-        Q(subject_type=a.subject_type, subject_id__in=a.visible_ids(user, team_id=team_id)) for a in subject_adapters()
+        Q(subject_type=a.subject_type, subject_id__in=a.visible_ids(user, team_id=team_id))
+        for a in subject_adapters()
     ]
     if not parts:
         return Clock.objects.none()
@@ -325,7 +331,12 @@ def board_counts(company_ids: Iterable[int], *, now: datetime, since: datetime) 
         key = (r["commitment__spec_id"], r["commitment__code"])
         line = merged.setdefault(
             key,
-            {"spec_id": key[0], "code": key[1], "name": r["commitment__name"], **{k: 0 for k in BOARD_STATES}},
+            {
+                "spec_id": key[0],
+                "code": key[1],
+                "name": r["commitment__name"],
+                **{k: 0 for k in BOARD_STATES},
+            },
         )
         for k in BOARD_STATES:
             line[k] += r[k]

@@ -19,6 +19,7 @@ from kefu.accounts.roles import Perm
 from kefu.accounts.scoping import assert_can_write, assert_perm
 from kefu.core.errors import Conflict, DomainError, NotFound
 from kefu.sla import engine
+from kefu.sla.calendar import WorkCalendar
 from kefu.sla.models import (
     BusinessHours,
     CalendarOverride,
@@ -29,7 +30,6 @@ from kefu.sla.models import (
     CommitmentSet,
     PauseReason,
 )
-from kefu.sla.calendar import WorkCalendar
 from kefu.sla.presets import PRESETS
 from kefu.sla.selectors import calendar_for_company
 from kefu.sla.states import FINAL_STATES, ClockState, assert_transition
@@ -57,6 +57,7 @@ def escalate_after_minutes(commitment: Commitment) -> int:
     if commitment.escalate_after is not None:
         return commitment.escalate_after
     return int(getattr(settings, "KEFU_SLA_ESCALATE_AFTER_MINUTES", DEFAULT_ESCALATE_AFTER_MINUTES))
+
 
 _COPY_FIELDS = (
     "spec_id",
@@ -155,7 +156,9 @@ def commitment_set_clone(*, source: CommitmentSet, year: int, by) -> CommitmentS
     return row
 
 
-def commitment_set_publish(*, commitment_set: CommitmentSet, by=None, at: datetime | None = None) -> CommitmentSet:
+def commitment_set_publish(
+    *, commitment_set: CommitmentSet, by=None, at: datetime | None = None
+) -> CommitmentSet:
     """Publish a set (C17): from then on it is in force for work orders received in its year, and
     it can no longer be edited (changes go into a new cloned version).
 
@@ -434,7 +437,13 @@ def clock_resume(*, clock: Clock, by, at: datetime) -> Clock:
         c.state, c.paused_at = ClockState.RUNNING, None
         c.save(
             update_fields=[
-                "state", "paused_at", "due_at", "warn_at", "escalate_at", "paused_total", "fallback_calendar"
+                "state",
+                "paused_at",
+                "due_at",
+                "warn_at",
+                "escalate_at",
+                "paused_total",
+                "fallback_calendar",
             ]
         )
         audit_record(
@@ -646,7 +655,9 @@ def commitment_update(*, by, commitment: Commitment, changes: dict) -> Commitmen
             company=the_set.company,
             detail={
                 "set": the_set.pk,
-                "changes": {k: [str(before[k]), str(getattr(row, k))] for k in changes if before[k] != getattr(row, k)},
+                "changes": {
+                    k: [str(before[k]), str(getattr(row, k))] for k in changes if before[k] != getattr(row, k)
+                },
             },
         )
     return row
@@ -657,7 +668,9 @@ OVERRIDE_UPDATED = "sla.calendar_override_updated"
 MAX_RANGE_DAYS = 31
 
 
-def calendar_overrides_enter(*, by, days: Sequence[tuple[date, bool, str]], note: str = "") -> list[CalendarOverride]:
+def calendar_overrides_enter(
+    *, by, days: Sequence[tuple[date, bool, str]], note: str = ""
+) -> list[CalendarOverride]:
     """Enter several days at once for the user's company — a range of holidays, or every day read
     from a State Council notice — all or nothing (Perm.CALENDAR_EDIT, audited per day).
 
@@ -691,7 +704,9 @@ def calendar_overrides_enter(*, by, days: Sequence[tuple[date, bool, str]], note
     return created
 
 
-def calendar_range_days(*, first: date, last: date, is_workday: bool, name: str) -> list[tuple[date, bool, str]]:
+def calendar_range_days(
+    *, first: date, last: date, is_workday: bool, name: str
+) -> list[tuple[date, bool, str]]:
     """The days of a range as the form enters them (at most a month; pure)."""
     if last < first:
         raise DomainError(_("结束日期早于开始日期。"), field="last")
@@ -700,11 +715,17 @@ def calendar_range_days(*, first: date, last: date, is_workday: bool, name: str)
     return [(first + timedelta(days=i), is_workday, name) for i in range((last - first).days + 1)]
 
 
-def calendar_override_update(*, by, override_id: int, is_workday: bool, name: str, note: str) -> CalendarOverride:
+def calendar_override_update(
+    *, by, override_id: int, is_workday: bool, name: str, note: str
+) -> CalendarOverride:
     """Change one of the company's calendar days (holiday ↔ make-up working day, name, note). Audited."""
     assert_perm(by, Perm.CALENDAR_EDIT)
     with transaction.atomic():
-        row = CalendarOverride.objects.select_for_update().filter(pk=override_id, company_id=by.company_id).first()
+        row = (
+            CalendarOverride.objects.select_for_update()
+            .filter(pk=override_id, company_id=by.company_id)
+            .first()
+        )
         if row is None:
             raise NotFound(_("未找到该日历调整。"))
         before = {"is_workday": row.is_workday, "name": row.name, "note": row.note}
@@ -717,7 +738,10 @@ def calendar_override_update(*, by, override_id: int, is_workday: bool, name: st
             obj=row,
             actor=by,
             company=by.company,
-            detail={"date": row.date.isoformat(), "before": before,
-                    "after": {"is_workday": row.is_workday, "name": row.name, "note": row.note}},
+            detail={
+                "date": row.date.isoformat(),
+                "before": before,
+                "after": {"is_workday": row.is_workday, "name": row.name, "note": row.note},
+            },
         )
     return row

@@ -20,6 +20,7 @@ adapter tells sla:
 The subject owner maps its own facts to clock events (`kefu.sla.codes.Event`) and calls
 `kefu.sla.services.clocks_on_event` / `clocks_start_new_subject`.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable

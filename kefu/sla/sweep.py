@@ -222,15 +222,22 @@ def _notify_warn(rows: list[dict], rc: Recipients) -> int:
         info = subjects.get((r["subject_type"], str(r["subject_id"])))
         if info is not None:
             people = rc.users(info.warn_user_ids)
-            people += rc.at_level(r["company_id"], WARN_LEVEL, team_id=info.team_id, department_id=info.department_id)
+            people += rc.at_level(
+                r["company_id"], WARN_LEVEL, team_id=info.team_id, department_id=info.department_id
+            )
         else:
             people = rc.at_level(r["company_id"], WARN_LEVEL)
         title = _("%(t)s 将于 %(d)s 到期") % {"t": _label(r, info), "d": _local(r["due_at"])}
         body = _("请在到期前处理，超时将通知主管。")
         for p in _unique(people):
             out.add(
-                p, kind=KIND_WARN, title=title, key=f"clock:{r['id']}:warn", body=body,
-                url=info.url if info else "", level="warning",
+                p,
+                kind=KIND_WARN,
+                title=title,
+                key=f"clock:{r['id']}:warn",
+                body=body,
+                url=info.url if info else "",
+                level="warning",
             )
     return out.flush()
 
@@ -248,8 +255,13 @@ def _notify_breach(rows: list[dict], rc: Recipients) -> int:
         body = _("超时已升级至主管；未处理将继续升级至经理。")
         for p in _unique(_escalation_targets(r, info, rc, BREACH_LEVEL)):
             out.add(
-                p, kind=KIND_BREACH, title=title, key=f"clock:{r['id']}:breach", body=body,
-                url=info.url if info else "", level="alert",
+                p,
+                kind=KIND_BREACH,
+                title=title,
+                key=f"clock:{r['id']}:breach",
+                body=body,
+                url=info.url if info else "",
+                level="alert",
             )
     return out.flush()
 
@@ -263,8 +275,13 @@ def _notify_escalate(rows: list[dict], rc: Recipients) -> int:
         body = _("应于 %(d)s 前完成，主管已于超时时收到通知。") % {"d": _local(r["due_at"])}
         for p in _unique(_escalation_targets(r, info, rc, ESCALATE_LEVEL)):
             out.add(
-                p, kind=KIND_ESCALATE, title=title, key=f"clock:{r['id']}:escalate:2", body=body,
-                url=info.url if info else "", level="alert",
+                p,
+                kind=KIND_ESCALATE,
+                title=title,
+                key=f"clock:{r['id']}:escalate:2",
+                body=body,
+                url=info.url if info else "",
+                level="alert",
             )
     return out.flush()
 
@@ -313,9 +330,9 @@ def sweep(
         name="breach",
         eligible=lambda: base.filter(state=ClockState.BREACHED, escalation_level=0),
         order="escalate_at",
-        mark=lambda ids: Clock.objects.filter(pk__in=ids, state=ClockState.BREACHED, escalation_level=0).update(
-            escalation_level=1
-        ),
+        mark=lambda ids: Clock.objects.filter(
+            pk__in=ids, state=ClockState.BREACHED, escalation_level=0
+        ).update(escalation_level=1),
         won=lambda ids: Clock.objects.none(),
         notify=_notify_breach,
         **common,

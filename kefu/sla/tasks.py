@@ -42,6 +42,8 @@ def sla_sweep_periodic() -> dict | None:
             checkpoint("sla.sweep.batch")
             lease.renew()
 
-        result = sweep(time_budget=SWEEP_TIME_BUDGET, batch_size=settings.KEFU_SLA_SWEEP_BATCH, on_batch=on_batch)
+        result = sweep(
+            time_budget=SWEEP_TIME_BUDGET, batch_size=settings.KEFU_SLA_SWEEP_BATCH, on_batch=on_batch
+        )
     checkpoint("sla.sweep.done")
     return result.as_dict()

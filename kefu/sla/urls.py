@@ -6,7 +6,9 @@ app_name = "sla"
 urlpatterns = [
     path("", views.commitment_sets, name="sets"),
     path("sets/<int:pk>/", views.commitment_set_detail, name="set_detail"),
-    path("sets/<int:pk>/commitments/<int:commitment_pk>/edit/", views.commitment_edit, name="commitment_edit"),
+    path(
+        "sets/<int:pk>/commitments/<int:commitment_pk>/edit/", views.commitment_edit, name="commitment_edit"
+    ),
     path("sets/<int:pk>/<str:action>/", views.set_action, name="set_action"),
     path("queues/<str:which>/", views.queue, name="queue"),
     path("board/", views.board, name="board"),

@@ -81,7 +81,9 @@ def calendar_year(request: HttpRequest) -> HttpResponse:
 
 
 def _calendar_rows(user):
-    return CalendarOverride.objects.filter(Q(company__isnull=True) | Q(company_id=user.company_id)).order_by("-date")
+    return CalendarOverride.objects.filter(Q(company__isnull=True) | Q(company_id=user.company_id)).order_by(
+        "-date"
+    )
 
 
 @login_required
@@ -147,8 +149,12 @@ def notice(request: HttpRequest) -> HttpResponse:
                 days = [(d.day, d.is_workday, d.name) for d in parsed.days]
                 note = _("国务院办公厅%(y)s年节假日安排通知") % {"y": parsed.year}
                 created = services.calendar_overrides_enter(by=request.user, days=days, note=note)
-                if not CalendarYear.objects.filter(company_id=request.user.company_id, year=parsed.year).exists():
-                    services.calendar_year_enter(by=request.user, year=parsed.year, notice=note)  # no fallback banner
+                if not CalendarYear.objects.filter(
+                    company_id=request.user.company_id, year=parsed.year
+                ).exists():
+                    services.calendar_year_enter(
+                        by=request.user, year=parsed.year, notice=note
+                    )  # no fallback banner
             except DomainError as exc:
                 form.add_error(None, exc.message)
             else:
@@ -192,7 +198,8 @@ def commitment_set_detail(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "set": row,
             "commitments": row.commitments.all(),
-            "can_edit": role_allows(request.user, Perm.MASTER_DATA) and row.company_id == request.user.company_id,
+            "can_edit": role_allows(request.user, Perm.MASTER_DATA)
+            and row.company_id == request.user.company_id,
         },
     )
 
@@ -249,7 +256,9 @@ def queue(request: HttpRequest, which: str) -> HttpResponse:
         {
             "which": which,
             "title": _("即将到期") if which == "due-soon" else _("已超时"),
-            "lines": [dict(clock_line(c, now), subject=subjects.get((c.subject_type, c.subject_id))) for c in clocks],
+            "lines": [
+                dict(clock_line(c, now), subject=subjects.get((c.subject_type, c.subject_id))) for c in clocks
+            ],
             "total": total,
             "limit": QUEUE_LIMIT,
             "teams": _teams(request.user),
@@ -274,7 +283,9 @@ def board(request: HttpRequest) -> HttpResponse:
     except ValueError:
         days = 30
     now = timezone.now()
-    rows = selectors.board_counts(readable_company_ids(request.user), now=now, since=now - timedelta(days=days))
+    rows = selectors.board_counts(
+        readable_company_ids(request.user), now=now, since=now - timedelta(days=days)
+    )
     totals = {k: sum(r[k] for r in rows) for k in selectors.BOARD_STATES}
     return render(
         request,
@@ -312,7 +323,9 @@ def commitment_edit(request: HttpRequest, pk: int, commitment_pk: int) -> HttpRe
         else:
             messages.success(request, _("已保存。"))
             return redirect("sla:set_detail", pk=the_set.pk)
-    return render(request, "sla/commitment_edit.html", {"set": the_set, "commitment": commitment, "form": form})
+    return render(
+        request, "sla/commitment_edit.html", {"set": the_set, "commitment": commitment, "form": form}
+    )
 
 
 @login_required
@@ -330,7 +343,9 @@ def set_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
             except ValueError:
                 raise DomainError(_("年度无效。"), field="year") from None
             new = services.commitment_set_clone(source=the_set, year=year, by=request.user)
-            messages.success(request, _("已复制为 %(y)s 年 v%(v)s（草稿）。") % {"y": new.year, "v": new.version})
+            messages.success(
+                request, _("已复制为 %(y)s 年 v%(v)s（草稿）。") % {"y": new.year, "v": new.version}
+            )
             return redirect("sla:set_detail", pk=new.pk)
         if action == "publish":
             services.commitment_set_publish(commitment_set=the_set, by=request.user)

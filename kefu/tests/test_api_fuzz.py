@@ -7,6 +7,7 @@ text. Generated ids in paths are swapped, one case in two, for real ids of X and
 reach real rows and real cross-company refusals. Runs on SQLite and PostgreSQL through the WSGI app
 (no HTTP server); the number of examples keeps it well under two minutes per database.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -45,19 +46,35 @@ def real_rows(supervisor_x, agent_x, agent_y, company_y):
 
     supervisor_y = UserFactory(company=company_y, role="supervisor", username="supervisor_y")
     x_customers = [
-        new_customer(supervisor_x, account_no=f"1000000{i}", name=f"张{i}", phones=[{"number": f"1381234567{i}"}])
+        new_customer(
+            supervisor_x, account_no=f"1000000{i}", name=f"张{i}", phones=[{"number": f"1381234567{i}"}]
+        )
         for i in range(3)
     ]
     y_customer = new_customer(
-        supervisor_y, account_no="99000001", name="泄露检查", phones=[{"number": "19900000000"}], address="泄露检查小区1号"
+        supervisor_y,
+        account_no="99000001",
+        name="泄露检查",
+        phones=[{"number": "19900000000"}],
+        address="泄露检查小区1号",
     )
     common = dict(kind="consultation", caller_surname="张", caller_title="mr", on_duplicate="create")
     x_tickets = [
-        ticket_create(by=agent_x, content=f"咨询开户材料{i}", caller_phone="13900001111", customer_id=x_customers[i].pk, **common).ticket
+        ticket_create(
+            by=agent_x,
+            content=f"咨询开户材料{i}",
+            caller_phone="13900001111",
+            customer_id=x_customers[i].pk,
+            **common,
+        ).ticket
         for i in range(3)
     ]
     y_ticket = ticket_create(
-        by=agent_y, content="泄露检查：燃气味道", caller_phone="19900000000", customer_id=y_customer.pk, **common
+        by=agent_y,
+        content="泄露检查：燃气味道",
+        caller_phone="19900000000",
+        customer_id=y_customer.pk,
+        **common,
     ).ticket
     y_token = token_create(user=agent_y, name="y-token", scopes=[])[0]
     ids = [c.pk for c in x_customers] + [t.pk for t in x_tickets] + [y_customer.pk, y_ticket.pk, y_token.pk]
@@ -77,7 +94,12 @@ def test_no_server_errors_and_no_leaks(keep_test_connection, supervisor_x, real_
     for operation in operations:
 
         @given(case=operation.as_strategy(generation_mode=mode))
-        @settings(max_examples=EXAMPLES_PER_OPERATION, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+        @settings(
+            max_examples=EXAMPLES_PER_OPERATION,
+            deadline=None,
+            suppress_health_check=list(HealthCheck),
+            database=None,
+        )
         def exercise(case):
             if case.path_parameters and next(swap):
                 for name in list(case.path_parameters):

@@ -1,5 +1,6 @@
 """Per-process caches of master data (kefu.core.caching; issue 3): how stale they may be, and that a
 change made in this process is seen at once."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -8,9 +9,9 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from kefu.core import caching
 from kefu.accounts.models import ApiToken
 from kefu.accounts.services import token_create, token_revoke
+from kefu.core import caching
 from kefu.core.caching import ProcessCache
 from kefu.core.errors import DomainError
 from kefu.sla.models import CalendarOverride

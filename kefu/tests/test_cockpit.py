@@ -1,6 +1,7 @@
 """The supervisor's cockpit (home page): today's counts (open, due soon, breached, unassigned
 emergencies — C8, P5), on-time rates per commitment (按时率) next to the raw counts, in SPEC id
 numeric order (C2 before C10); agents do not get it."""
+
 from __future__ import annotations
 
 import re
@@ -32,14 +33,24 @@ def shift(company_x, supervisor_x, agent_x, django_capture_on_commit_callbacks):
     from kefu.tickets.services import ticket_create
 
     manager = UserFactory(company=company_x, role="manager", username="mgr_x")
-    the_set = commitment_set_from_preset(company=company_x, year=2026, preset="laizhou-crgas-2024", by=manager)
+    the_set = commitment_set_from_preset(
+        company=company_x, year=2026, preset="laizhou-crgas-2024", by=manager
+    )
     commitment_set_publish(commitment_set=the_set, by=manager, at=L(2026, 1, 1))
     made = {}
-    with time_machine.travel(L(2026, 3, 3, 9, 0), tick=False), django_capture_on_commit_callbacks(execute=True):
+    with (
+        time_machine.travel(L(2026, 3, 3, 9, 0), tick=False),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
         for kind, content in (("emergency", "厨房闻到燃气味"), ("repair", "燃气灶打不着火")):
             made[kind] = ticket_create(
-                by=agent_x, kind=kind, content=content, caller_surname="张", caller_phone="13900001111",
-                address="幸福小区3号楼2单元501室", on_duplicate="create",
+                by=agent_x,
+                kind=kind,
+                content=content,
+                caller_surname="张",
+                caller_phone="13900001111",
+                address="幸福小区3号楼2单元501室",
+                on_duplicate="create",
             ).ticket
     return made
 

@@ -1,6 +1,7 @@
 """The pages work under the Content-Security-Policy (Playwright on the system Chromium): no
 violation is reported while an agent uses the desk, the list and a work order's dialog, and the
 behaviours moved out of inline handlers (kefu.js) still work."""
+
 from __future__ import annotations
 
 import pytest
@@ -14,8 +15,13 @@ def test_pages_run_without_csp_violations(browser, live_server, agent_x):
 
     UserFactory(company=agent_x.company, role="agent", username="agent2_x")
     t = ticket_create(
-        by=agent_x, kind="consultation", content="开户材料", caller_surname="张", caller_title="mr",
-        caller_phone="13900001111", on_duplicate="create",
+        by=agent_x,
+        kind="consultation",
+        content="开户材料",
+        caller_surname="张",
+        caller_title="mr",
+        caller_phone="13900001111",
+        on_duplicate="create",
     ).ticket
     ctx = browser.new_context(locale="zh-CN")
     ctx.set_default_timeout(15_000)

@@ -1,5 +1,6 @@
 """Every event and listener of the project is listed in docs/events.md, and every listener names a
 catch-up sweep that exists (ARCHITECTURE.md: a process can die between a commit and its listener)."""
+
 from __future__ import annotations
 
 import importlib
@@ -37,7 +38,9 @@ def _registered() -> list[tuple[str, str, str]]:
         if not _ours(_qualname(event_type)):
             continue
         subs = [s for s in events.listeners(event_type) if _ours(s.name)]
-        rows += [(_qualname(event_type), s.name, s.catch_up) for s in subs] or [(_qualname(event_type), "—", "—")]
+        rows += [(_qualname(event_type), s.name, s.catch_up) for s in subs] or [
+            (_qualname(event_type), "—", "—")
+        ]
     return rows
 
 
@@ -52,4 +55,6 @@ def test_every_listener_names_a_catch_up_that_exists():
             continue
         module, _, name = sub.catch_up.rpartition(".")
         assert module.startswith("kefu."), f"{sub.name}: catch-up {sub.catch_up!r} is not a kefu function"
-        assert callable(getattr(importlib.import_module(module), name, None)), f"{sub.name}: {sub.catch_up} missing"
+        assert callable(getattr(importlib.import_module(module), name, None)), (
+            f"{sub.name}: {sub.catch_up} missing"
+        )

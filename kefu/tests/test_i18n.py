@@ -4,6 +4,7 @@ The product speaks Simplified Chinese first (source strings are Chinese inside g
 must be complete. These tests fail when someone adds a user-facing string without translating it,
 edits the .po without recompiling the .mo, or breaks language selection.
 """
+
 from __future__ import annotations
 
 import ast
@@ -121,7 +122,9 @@ def test_po_has_entries(po_entries):
 def test_every_entry_translated_and_not_fuzzy(po_entries):
     untranslated = [e.msgid for e in po_entries if not all(t.strip() for t in e.translations)]
     fuzzy = [e.msgid for e in po_entries if "fuzzy" in e.flags]
-    plural_gaps = [e.msgid for e in po_entries if e.msgid_plural is not None and sorted(e.msgstr_plural) != [0, 1]]
+    plural_gaps = [
+        e.msgid for e in po_entries if e.msgid_plural is not None and sorted(e.msgstr_plural) != [0, 1]
+    ]
     assert not untranslated, f"{len(untranslated)} untranslated entries, e.g. {untranslated[:10]}"
     assert not fuzzy, f"{len(fuzzy)} fuzzy entries (check and remove the flag), e.g. {fuzzy[:10]}"
     assert not plural_gaps, f"English needs msgstr[0] and msgstr[1]: {plural_gaps[:10]}"
@@ -134,9 +137,7 @@ def test_no_chinese_left_in_translations(po_entries):
         r"正常|停用|销户|IC卡表|智能表|机械表|户号|户名|客户类别|详细地址|小区\+楼号\+室号|"
         r"幸福小区3-2-501|3号楼2单元501|3栋2单元501室|张 3-2-501|国办发明电〔2026〕×号"
     )
-    leftovers = [
-        (e.msgid, t) for e in po_entries for t in e.translations if CJK.search(allowed.sub("", t))
-    ]
+    leftovers = [(e.msgid, t) for e in po_entries for t in e.translations if CJK.search(allowed.sub("", t))]
     assert not leftovers, f"Chinese text in English translations: {leftovers[:10]}"
 
 
@@ -269,7 +270,9 @@ def test_language_switcher_sets_english(client):
 @pytest.mark.django_db
 def test_wrong_password_message_in_english(client, agent_x):
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
-    response = client.post(reverse("accounts:login"), {"username": agent_x.username, "password": "wrong-Password-1"})
+    response = client.post(
+        reverse("accounts:login"), {"username": agent_x.username, "password": "wrong-Password-1"}
+    )
     content = response.content.decode()
     assert "Wrong employee number or password." in content
     assert "工号或密码错误" not in content

@@ -1,6 +1,7 @@
 """Inputs that once gave a 500 (hardening review): each must be a 4xx with a message (API errors are
 JSON), on SQLite and PostgreSQL. In production an unexpected API error is JSON too, never an HTML
 page."""
+
 from __future__ import annotations
 
 import json
@@ -42,8 +43,13 @@ def make_ticket(agent_x):
 
     def make():
         return ticket_create(
-            by=agent_x, kind="consultation", content="咨询燃气开户需要什么材料", caller_surname="张",
-            caller_title="mr", caller_phone="13900001111", on_duplicate="create",
+            by=agent_x,
+            kind="consultation",
+            content="咨询燃气开户需要什么材料",
+            caller_surname="张",
+            caller_title="mr",
+            caller_phone="13900001111",
+            on_duplicate="create",
         ).ticket
 
     return make
@@ -77,7 +83,9 @@ def test_multipart_without_boundary(api, supervisor_x, path):
 
 
 def test_lone_surrogate_in_a_token_name(api, supervisor_x):
-    r = api(supervisor_x).post("/api/v1/accounts/tokens", b'{"name": "a\\ud800b"}', content_type="application/json")
+    r = api(supervisor_x).post(
+        "/api/v1/accounts/tokens", b'{"name": "a\\ud800b"}', content_type="application/json"
+    )
     _is_4xx_with_message(r)
 
 
@@ -90,7 +98,9 @@ def test_calendar_override_year_out_of_range(api, admin_x, year):
 @pytest.mark.parametrize("opens", ["08:00:00+08:00", "08:00Z"])
 def test_business_hours_with_an_offset(api, admin_x, opens):
     r = api(admin_x).put(
-        "/api/v1/sla/business-hours", {"opens_at": opens, "closes_at": "17:00:00"}, content_type="application/json"
+        "/api/v1/sla/business-hours",
+        {"opens_at": opens, "closes_at": "17:00:00"},
+        content_type="application/json",
     )
     _is_4xx_with_message(r)
 
@@ -126,7 +136,10 @@ def test_huge_ids_in_web_forms(agent_x, make_ticket, value):
     ]:
         r = c.post(f"/tickets/{t.pk}/do/{action}/", data)
         assert r.status_code < 500, (action, r.status_code)
-    r = c.post("/tickets/desk/new/", {"customer_id": value, "link_to_id": value, "content": "x", "kind": "consultation"})
+    r = c.post(
+        "/tickets/desk/new/",
+        {"customer_id": value, "link_to_id": value, "content": "x", "kind": "consultation"},
+    )
     assert r.status_code < 500
     r = c.get("/tickets/", {"department_id": value, "owner_id": value})
     assert r.status_code < 500

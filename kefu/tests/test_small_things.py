@@ -2,6 +2,7 @@
 its own words; "已超时 0分" never; a bare surname never (L3: 郭先生/女士); the admin speaks Chinese
 and lists each department once; stored Chinese names (kinds, commitments, holidays) and the
 worker's notifications read in English when the interface is English."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -44,9 +45,16 @@ def test_stored_names_in_english():
     with translation.override("en"):
         assert holiday_name("春节调休上班") == "Spring Festival (make-up working day)"
         assert holiday_name("本公司厂庆") == "本公司厂庆"
-        assert label("报警抢险") == "Gas leak / emergency repair" and label("紧急抢险到达现场") == "Emergency crew on site"
-        title = notice_text("工单 GD20260303-0001「C8 紧急抢险到达现场」 已超时（应于 2026-03-03 09:40 前完成）")
-        assert "GD20260303-0001" in title and "Emergency crew on site" in title and "2026-03-03 09:40" in title
+        assert (
+            label("报警抢险") == "Gas leak / emergency repair"
+            and label("紧急抢险到达现场") == "Emergency crew on site"
+        )
+        title = notice_text(
+            "工单 GD20260303-0001「C8 紧急抢险到达现场」 已超时（应于 2026-03-03 09:40 前完成）"
+        )
+        assert (
+            "GD20260303-0001" in title and "Emergency crew on site" in title and "2026-03-03 09:40" in title
+        )
         assert not any("\u4e00" <= ch <= "\u9fff" for ch in title)
         assert notice_text("请在到期前处理，超时将通知主管。") != "请在到期前处理，超时将通知主管。"
         assert notice_text("别的通知") == "别的通知"

@@ -6,6 +6,7 @@ The worker runs in a subprocess on a file copy of the SQLite test database, or o
 test database. It reports named checkpoints to a FIFO (kefu.core.checkpoints) and is held at one
 of them until it is killed: no sleeps guess the timing. Bounded: every wait has a deadline.
 """
+
 from __future__ import annotations
 
 import os
@@ -46,9 +47,14 @@ class Worker:
         self.proc: subprocess.Popen | None = None
         self.env = {k: v for k, v in os.environ.items() if not k.startswith("KEFU_")}
         self.env.update(
-            DJANGO_SETTINGS_MODULE="kefu.settings", KEFU_VAR_DIR=str(tmp / "var"), KEFU_MEDIA_ROOT=str(tmp / "media"),
-            KEFU_SLA_SWEEP_BATCH=str(BATCH), KEFU_WORKER_THREADS="2", KEFU_LOG_LEVEL="WARNING",
-            KEFU_SECRET_KEY="fault-test-" + "x" * 40, KEFU_DATABASE_URL=_database_url(tmp),
+            DJANGO_SETTINGS_MODULE="kefu.settings",
+            KEFU_VAR_DIR=str(tmp / "var"),
+            KEFU_MEDIA_ROOT=str(tmp / "media"),
+            KEFU_SLA_SWEEP_BATCH=str(BATCH),
+            KEFU_WORKER_THREADS="2",
+            KEFU_LOG_LEVEL="WARNING",
+            KEFU_SECRET_KEY="fault-test-" + "x" * 40,
+            KEFU_DATABASE_URL=_database_url(tmp),
         )
 
     def start(self, *, block_at: str = "") -> None:
@@ -96,8 +102,12 @@ class Worker:
 
     def health(self) -> subprocess.CompletedProcess:
         return subprocess.run(
-            [sys.executable, "-m", "kefu", "health"], cwd=settings.BASE_DIR, env=self.env,
-            capture_output=True, text=True, timeout=WAIT,
+            [sys.executable, "-m", "kefu", "health"],
+            cwd=settings.BASE_DIR,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=WAIT,
         )
 
 
@@ -149,24 +159,36 @@ def _breaches(company, manager) -> int:
 
     year = timezone.localdate().year
     s = commitment_set_from_preset(company=company, year=year, preset="laizhou-crgas-2024", by=manager)
-    commitment_set_publish(commitment_set=s, by=manager, at=datetime(year, 1, 1, tzinfo=ZoneInfo("Asia/Shanghai")))
+    commitment_set_publish(
+        commitment_set=s, by=manager, at=datetime(year, 1, 1, tzinfo=ZoneInfo("Asia/Shanghai"))
+    )
     c = s.commitments.get(code="repair_on_site")
     for i in range(2):
         UserFactory(company=company, role="supervisor", username=f"sup{i}")
     due = timezone.now() - timedelta(minutes=1)
     Clock.objects.bulk_create(
         Clock(
-            company=company, subject_type="test.subject", subject_id=str(i), commitment=c,
-            commitment_version=s.version, clock_kind=c.clock_kind, limit_value=c.limit_value,
-            limit_unit=c.limit_unit, started_at=due - timedelta(days=1), due_at=due,
-            warn_at=due - timedelta(hours=6), escalate_at=due + timedelta(days=30),
+            company=company,
+            subject_type="test.subject",
+            subject_id=str(i),
+            commitment=c,
+            commitment_version=s.version,
+            clock_kind=c.clock_kind,
+            limit_value=c.limit_value,
+            limit_unit=c.limit_unit,
+            started_at=due - timedelta(days=1),
+            due_at=due,
+            warn_at=due - timedelta(hours=6),
+            escalate_at=due + timedelta(days=30),
         )
         for i in range(BREACHES)
     )
     return BREACHES * 2
 
 
-def test_worker_killed_mid_sweep_restarts_into_a_sweep_that_handles_every_breach_once(worker, tmp_path, company_x):
+def test_worker_killed_mid_sweep_restarts_into_a_sweep_that_handles_every_breach_once(
+    worker, tmp_path, company_x
+):
     from kefu.accounts.tests.factories import UserFactory
     from kefu.notify.models import Notification
     from kefu.sla.models import Clock
@@ -188,7 +210,9 @@ def test_worker_killed_mid_sweep_restarts_into_a_sweep_that_handles_every_breach
     # 2. restarted: the lease of the dead worker does not stop the sweep
     worker.start()
     worker.wait_for("sla.sweep.done")
-    assert _query(tmp_path, f"SELECT COUNT(*) FROM {clocks} WHERE state='breached' AND escalation_level=1") == [(BREACHES,)]
+    assert _query(
+        tmp_path, f"SELECT COUNT(*) FROM {clocks} WHERE state='breached' AND escalation_level=1"
+    ) == [(BREACHES,)]
     assert _query(tmp_path, f"SELECT COUNT(*) FROM {notes}") == [(expected,)]
     dup = f"SELECT COUNT(*) FROM (SELECT recipient_id, dedupe_key FROM {notes} GROUP BY recipient_id, dedupe_key HAVING COUNT(*) > 1) d"
     assert _query(tmp_path, dup) == [(0,)]
@@ -198,7 +222,9 @@ def test_worker_killed_mid_sweep_restarts_into_a_sweep_that_handles_every_breach
     assert health.returncode == 0, health.stdout + health.stderr
 
 
-def test_worker_killed_mid_import_restarts_and_the_run_fails_with_its_file_deleted(worker, tmp_path, company_x):
+def test_worker_killed_mid_import_restarts_and_the_run_fails_with_its_file_deleted(
+    worker, tmp_path, company_x
+):
     from django.core.files.base import ContentFile
 
     from kefu.customers.models import ImportRun
@@ -207,7 +233,9 @@ def test_worker_killed_mid_import_restarts_and_the_run_fails_with_its_file_delet
     media = tmp_path / "media"
     settings.MEDIA_ROOT, old_media = media, settings.MEDIA_ROOT
     try:
-        run = ImportRun(company=company_x, original_name="客户.csv", created_at=timezone.now() - timedelta(minutes=5))
+        run = ImportRun(
+            company=company_x, original_name="客户.csv", created_at=timezone.now() - timedelta(minutes=5)
+        )
         run.file.save("客户.csv", ContentFile(("\n".join([HEADER, *LINES * 50]) + "\n").encode()), save=False)
         run.save()
     finally:
@@ -225,7 +253,9 @@ def test_worker_killed_mid_import_restarts_and_the_run_fails_with_its_file_delet
 
     worker.start()
     worker.wait_for("customers.imports.housekeeping")
-    status, message, file = _query(tmp_path, f"SELECT status, message, file FROM {table} WHERE id=?", (run.pk,))[0]
+    status, message, file = _query(
+        tmp_path, f"SELECT status, message, file FROM {table} WHERE id=?", (run.pk,)
+    )[0]
     assert status == "failed" and "后台进程已停止" in message
     assert file == "" and not stored.exists()
     assert _query(tmp_path, "SELECT COUNT(*) FROM customers_customer") == [(0,)]

@@ -4,6 +4,7 @@ shape the answer. Every refusal is a 4xx JSON with a Chinese message (kefu.api h
 Personal data (phone, address) is masked unless the role has Perm.CUSTOMER_VIEW_UNMASKED and the
 request asks `?unmasked=true` on one work order; each unmasked view is written to the audit log (S2).
 """
+
 from __future__ import annotations
 
 import math
@@ -14,8 +15,8 @@ from django.utils.translation import gettext as _
 from ninja import File, Query, Router, UploadedFile
 from ninja.responses import Status
 
-from kefu.customers.privacy import personal_data_view
 from kefu.core.errors import DomainError, Forbidden
+from kefu.customers.privacy import personal_data_view
 from kefu.tickets import services
 from kefu.tickets.downloads import attachment_response
 from kefu.tickets.models import HandOver, Ticket, TicketEvent
@@ -149,7 +150,14 @@ def list_kinds(request: HttpRequest):
 
 @router.post(
     "/",
-    response={201: TicketCreatedOut, 200: TicketCreatedOut, 409: DuplicateOut, 400: ErrorOut, 403: ErrorOut, 422: ErrorOut},
+    response={
+        201: TicketCreatedOut,
+        200: TicketCreatedOut,
+        409: DuplicateOut,
+        400: ErrorOut,
+        403: ErrorOut,
+        422: ErrorOut,
+    },
     summary="新建工单（支持幂等键；同一客户有未办结同类工单时返回 409 及其列表）",
     description=(
         "创建人即首问责任人（P1）。请求头 `Idempotency-Key` 或字段 `idempotency_key` 相同的重复请求返回"
@@ -163,14 +171,23 @@ def create_ticket(request: HttpRequest, payload: TicketCreateIn):
     try:
         result = services.ticket_create(by=request.user, idempotency_key=key, **data)
     except services.DuplicateFound as exc:
-        return Status(409, {
-            "detail": exc.message,
-            "code": exc.code,
-            "duplicates": [
-                {"id": t.pk, "number": t.number, "state": t.state, "kind": t.kind.code, "received_at": t.received_at}
-                for t in exc.duplicates
-            ],
-        })
+        return Status(
+            409,
+            {
+                "detail": exc.message,
+                "code": exc.code,
+                "duplicates": [
+                    {
+                        "id": t.pk,
+                        "number": t.number,
+                        "state": t.state,
+                        "kind": t.kind.code,
+                        "received_at": t.received_at,
+                    }
+                    for t in exc.duplicates
+                ],
+            },
+        )
     # The new work order already carries its kind, owner and premise: no second read (create is hot, P2).
     body = {**ticket_out(result.ticket), "created": result.created}
     return Status((201 if result.created else 200), body)
@@ -200,14 +217,32 @@ def list_tickets(
     if date_from and date_to and date_from > date_to:
         raise DomainError(_("开始日期不能晚于结束日期。"), field="date_from")
     base = TicketFilter(
-        open_only=open_only, kind=kind, owner_id=owner_id, assigned_to_id=assigned_to_id, department_id=department_id,
-        channel=channel, date_from=date_from, date_to=date_to, number=number, phone=phone, address=address,
-        content=content, customer_id=customer_id, q=q,
+        open_only=open_only,
+        kind=kind,
+        owner_id=owner_id,
+        assigned_to_id=assigned_to_id,
+        department_id=department_id,
+        channel=channel,
+        date_from=date_from,
+        date_to=date_to,
+        number=number,
+        phone=phone,
+        address=address,
+        content=content,
+        customer_id=customer_id,
+        q=q,
     )
     result = ticket_list_with_counts(user=request.user, f=base, states=tuple(state or ()))
     start = (page - 1) * page_size
     rows = result.page(
-        start, start + page_size, "kind", "sub_kind", "owner", "assigned_department", "assigned_team", "assigned_to",
+        start,
+        start + page_size,
+        "kind",
+        "sub_kind",
+        "owner",
+        "assigned_department",
+        "assigned_team",
+        "assigned_to",
         "premise",
     )
     return {
@@ -227,18 +262,30 @@ def my_pending_hand_overs(request: HttpRequest):
     return [_ho_out(h) for h in pending_hand_overs_for(user=request.user).select_related("to_user")]
 
 
-@router.post("/hand-overs/{hand_over_id}/accept", response={200: TicketOut, **ERRORS}, summary="接收移交（成为首问责任人）")
+@router.post(
+    "/hand-overs/{hand_over_id}/accept",
+    response={200: TicketOut, **ERRORS},
+    summary="接收移交（成为首问责任人）",
+)
 def accept_hand_over(request: HttpRequest, hand_over_id: int):
     t = services.ticket_accept_hand_over(hand_over_id=hand_over_id, by=request.user)
     return _fresh(request, t.pk)
 
 
-@router.post("/hand-overs/{hand_over_id}/decline", response={200: HandOverOut, **ERRORS}, summary="拒绝移交（须说明原因）")
+@router.post(
+    "/hand-overs/{hand_over_id}/decline",
+    response={200: HandOverOut, **ERRORS},
+    summary="拒绝移交（须说明原因）",
+)
 def decline_hand_over(request: HttpRequest, hand_over_id: int, payload: DecisionIn):
-    return _ho_out(services.ticket_decline_hand_over(hand_over_id=hand_over_id, by=request.user, note=payload.note))
+    return _ho_out(
+        services.ticket_decline_hand_over(hand_over_id=hand_over_id, by=request.user, note=payload.note)
+    )
 
 
-@router.post("/hand-overs/{hand_over_id}/withdraw", response={200: HandOverOut, **ERRORS}, summary="撤回尚未接收的移交")
+@router.post(
+    "/hand-overs/{hand_over_id}/withdraw", response={200: HandOverOut, **ERRORS}, summary="撤回尚未接收的移交"
+)
 def withdraw_hand_over(request: HttpRequest, hand_over_id: int):
     return _ho_out(services.ticket_withdraw_hand_over(hand_over_id=hand_over_id, by=request.user))
 
@@ -256,16 +303,30 @@ def ticket_events(request: HttpRequest, ticket_id: int):
     t = ticket_get(user=request.user, ticket_id=ticket_id)
     labels = dict(TicketEvent.Kind.choices)
     return [
-        {"id": e.pk, "kind": e.kind, "kind_label": str(labels.get(e.kind, e.kind)), "actor": _user_ref(e.actor),
-         "at": e.at, "payload": e.payload}
+        {
+            "id": e.pk,
+            "kind": e.kind,
+            "kind_label": str(labels.get(e.kind, e.kind)),
+            "actor": _user_ref(e.actor),
+            "at": e.at,
+            "payload": e.payload,
+        }
         for e in t.events.select_related("actor").order_by("at", "id")
     ]
 
 
-@router.post("/{ticket_id}/transition", response={200: TicketOut, **ERRORS}, summary="变更状态（按状态表；版本过期返回 409）")
+@router.post(
+    "/{ticket_id}/transition",
+    response={200: TicketOut, **ERRORS},
+    summary="变更状态（按状态表；版本过期返回 409）",
+)
 def transition(request: HttpRequest, ticket_id: int, payload: TransitionIn):
     services.ticket_transition(
-        ticket_id=ticket_id, by=request.user, to=payload.to, version=payload.version, reason=payload.reason,
+        ticket_id=ticket_id,
+        by=request.user,
+        to=payload.to,
+        version=payload.version,
+        reason=payload.reason,
         cancel_reason=payload.cancel_reason,
     )
     return _fresh(request, ticket_id)
@@ -295,31 +356,47 @@ def reply(request: HttpRequest, ticket_id: int, payload: ReplyIn):
     return Status(201, _event_out(e))
 
 
-@router.post("/{ticket_id}/contact-attempts", response={201: EventOut, **ERRORS}, summary="记录联系客户（回访/回电）")
+@router.post(
+    "/{ticket_id}/contact-attempts", response={201: EventOut, **ERRORS}, summary="记录联系客户（回访/回电）"
+)
 def contact_attempt(request: HttpRequest, ticket_id: int, payload: ContactAttemptIn):
     e = services.ticket_record_contact_attempt(ticket_id=ticket_id, by=request.user, **payload.dict())
     return Status(201, _event_out(e))
 
 
-@router.post("/{ticket_id}/called-again", response={200: TicketOut, **ERRORS}, summary="记录客户再次来电（不新建工单）")
+@router.post(
+    "/{ticket_id}/called-again", response={200: TicketOut, **ERRORS}, summary="记录客户再次来电（不新建工单）"
+)
 def called_again(request: HttpRequest, ticket_id: int, payload: CalledAgainIn):
-    services.ticket_record_called_again(ticket_id=ticket_id, by=request.user, note=payload.note, channel=payload.channel)
+    services.ticket_record_called_again(
+        ticket_id=ticket_id, by=request.user, note=payload.note, channel=payload.channel
+    )
     return _fresh(request, ticket_id)
 
 
-@router.post("/{ticket_id}/hand-over", response={201: HandOverOut, **ERRORS}, summary="移交工单（接收人接收后才转移责任）")
+@router.post(
+    "/{ticket_id}/hand-over",
+    response={201: HandOverOut, **ERRORS},
+    summary="移交工单（接收人接收后才转移责任）",
+)
 def hand_over(request: HttpRequest, ticket_id: int, payload: HandOverIn):
     ho = services.ticket_hand_over(ticket_id=ticket_id, by=request.user, **payload.dict())
-    return Status(201, _ho_out(HandOver.objects.select_related("ticket", "from_user", "to_user").get(pk=ho.pk)))
+    return Status(
+        201, _ho_out(HandOver.objects.select_related("ticket", "from_user", "to_user").get(pk=ho.pk))
+    )
 
 
-@router.post("/{ticket_id}/reassign", response={200: TicketOut, **ERRORS}, summary="主管改派首问责任人（须说明原因）")
+@router.post(
+    "/{ticket_id}/reassign", response={200: TicketOut, **ERRORS}, summary="主管改派首问责任人（须说明原因）"
+)
 def reassign(request: HttpRequest, ticket_id: int, payload: ReassignIn):
     services.ticket_reassign(ticket_id=ticket_id, by=request.user, **payload.dict())
     return _fresh(request, ticket_id)
 
 
-@router.post("/{ticket_id}/escalate", response={201: EventOut, **ERRORS}, summary="请示上报（逐级；紧急情况可越级）")
+@router.post(
+    "/{ticket_id}/escalate", response={201: EventOut, **ERRORS}, summary="请示上报（逐级；紧急情况可越级）"
+)
 def escalate(request: HttpRequest, ticket_id: int, payload: EscalateIn):
     e = services.ticket_escalate(ticket_id=ticket_id, by=request.user, **payload.dict())
     return Status(201, _event_out(e))
@@ -327,17 +404,27 @@ def escalate(request: HttpRequest, ticket_id: int, payload: EscalateIn):
 
 @router.post("/{ticket_id}/links", response={201: LinkOut, **ERRORS}, summary="关联工单（重复、跟进、父子）")
 def link(request: HttpRequest, ticket_id: int, payload: LinkIn):
-    lk = services.ticket_link(ticket_id=ticket_id, by=request.user, target_id=payload.target_id, kind=payload.kind)
+    lk = services.ticket_link(
+        ticket_id=ticket_id, by=request.user, target_id=payload.target_id, kind=payload.kind
+    )
     return Status(201, {"id": lk.pk, "source_id": lk.source_id, "target_id": lk.target_id, "kind": lk.kind})
 
 
-@router.post("/{ticket_id}/close-with-children", response={200: list[TicketOut], **ERRORS}, summary="批量办结父工单及其子工单")
+@router.post(
+    "/{ticket_id}/close-with-children",
+    response={200: list[TicketOut], **ERRORS},
+    summary="批量办结父工单及其子工单",
+)
 def close_with_children(request: HttpRequest, ticket_id: int, payload: CloseChildrenIn):
     closed = services.ticket_close_children(ticket_id=ticket_id, by=request.user, **payload.dict())
     return [_fresh(request, t.pk) for t in closed]
 
 
-@router.post("/{ticket_id}/attachments", response={201: AttachmentOut, **ERRORS}, summary="上传附件（图片/PDF/Office，≤10 MB）")
+@router.post(
+    "/{ticket_id}/attachments",
+    response={201: AttachmentOut, **ERRORS},
+    summary="上传附件（图片/PDF/Office，≤10 MB）",
+)
 def upload_attachment(request: HttpRequest, ticket_id: int, file: File[UploadedFile]):
     att = services.ticket_add_attachment(ticket_id=ticket_id, by=request.user, upload=file)
     return Status(201, att)
@@ -379,4 +466,3 @@ def _event_out(e: TicketEvent) -> dict:
         "at": e.at,
         "payload": e.payload,
     }
-

@@ -44,7 +44,12 @@ from django.utils.translation import gettext as _
 from kefu.core.errors import NotFound
 from kefu.sla.codes import Event as ClockEvent
 from kefu.sla.models import Clock, ClockAttachment
-from kefu.sla.selectors import clocks_by_subject, commitment_set_in_force, commitments_matching, subject_clocks
+from kefu.sla.selectors import (
+    clocks_by_subject,
+    commitment_set_in_force,
+    commitments_matching,
+    subject_clocks,
+)
 from kefu.sla.services import clock_cancel, clock_start, clock_stop, clocks_on_event, clocks_start_new_subject
 from kefu.sla.states import OPEN_STATES
 from kefu.sla.subjects import CatchUpResult, SubjectInfo
@@ -82,7 +87,9 @@ CATCH_UP_GRACE = timedelta(minutes=1)
 # ---- work-order facts → clock events -----------------------------------------------------------
 def _ticket(ticket_id: int):
     return (
-        Ticket.objects.select_related("company", "kind", "sub_kind", "customer__category", "assigned_department")
+        Ticket.objects.select_related(
+            "company", "kind", "sub_kind", "customer__category", "assigned_department"
+        )
         .filter(pk=ticket_id)
         .first()
     )
@@ -194,7 +201,9 @@ def _attachment(ticket_id: int) -> ClockAttachment | None:
 
 def _open_clocks(ticket_id: int) -> list[Clock]:
     return list(
-        Clock.objects.filter(subject_type=SUBJECT_TYPE, subject_id=str(ticket_id), state__in=list(OPEN_STATES))
+        Clock.objects.filter(
+            subject_type=SUBJECT_TYPE, subject_id=str(ticket_id), state__in=list(OPEN_STATES)
+        )
     )
 
 
@@ -315,7 +324,9 @@ def tickets_with_clocks_behind(*, now: datetime, grace: timedelta, limit: int) -
         if events:
             clocks = clocks.filter(commitment__stop_event__in=list(events))
         tickets = settled.filter(state=state).annotate(sid=Cast("pk", output_field=CharField())).values("sid")
-        ids.update(int(s) for s in clocks.filter(subject_id__in=tickets).values_list("subject_id", flat=True)[:limit])
+        ids.update(
+            int(s) for s in clocks.filter(subject_id__in=tickets).values_list("subject_id", flat=True)[:limit]
+        )
     replied = TicketEvent.objects.filter(
         ticket_id=Cast(OuterRef("subject_id"), output_field=IntegerField()),
         kind=TicketEvent.Kind.REPLY,
@@ -329,7 +340,9 @@ def tickets_with_clocks_behind(*, now: datetime, grace: timedelta, limit: int) -
         .filter(Exists(replied))
         .values_list("subject_id", flat=True)[:limit]
     )
-    signature = Concat("kind__code", Value("/"), Coalesce("sub_kind__code", Value("")), output_field=CharField())
+    signature = Concat(
+        "kind__code", Value("/"), Coalesce("sub_kind__code", Value("")), output_field=CharField()
+    )
     stale = ClockAttachment.objects.filter(
         subject_type=SUBJECT_TYPE, subject_id=Cast(OuterRef("pk"), output_field=CharField())
     ).exclude(kind_signature=OuterRef("signature"))
@@ -384,7 +397,11 @@ def ticket_clocks_catch_up(ticket_id: int) -> bool:
                 done = True
         events = STATE_EVENTS.get(ticket.state, ())
         at = max(_state_time(ticket, ticket.state), ticket.received_at)
-        had = set(Clock.objects.filter(subject_type=SUBJECT_TYPE, subject_id=str(ticket.pk)).values_list("commitment_id", flat=True))
+        had = set(
+            Clock.objects.filter(subject_type=SUBJECT_TYPE, subject_id=str(ticket.pk)).values_list(
+                "commitment_id", flat=True
+            )
+        )
         for event in events:
             for clock in open_clocks:
                 clock.refresh_from_db(fields=["state"])
@@ -396,8 +413,12 @@ def ticket_clocks_catch_up(ticket_id: int) -> bool:
             for commitment in commitments_matching(attachment.commitment_set, start_event=event, **attrs):
                 if commitment.pk not in had:
                     clock_start(
-                        company=ticket.company, subject_type=SUBJECT_TYPE, subject_id=str(ticket.pk),
-                        commitment=commitment, started_at=at, department=ticket.assigned_department,
+                        company=ticket.company,
+                        subject_type=SUBJECT_TYPE,
+                        subject_id=str(ticket.pk),
+                        commitment=commitment,
+                        started_at=at,
+                        department=ticket.assigned_department,
                     )
                     had.add(commitment.pk)
                     done = True
@@ -460,8 +481,16 @@ class WorkOrderClocks:
         if not pks:
             return {}
         rows = Ticket.objects.filter(pk__in=pks).values(
-            "id", "number", "owner_id", "assigned_to_id", "assigned_team_id", "assigned_department_id",
-            "owner__team_id", "owner__department_id", "owner__full_name", "owner__username",
+            "id",
+            "number",
+            "owner_id",
+            "assigned_to_id",
+            "assigned_team_id",
+            "assigned_department_id",
+            "owner__team_id",
+            "owner__department_id",
+            "owner__full_name",
+            "owner__username",
         )
         return {
             str(r["id"]): SubjectInfo(
@@ -500,8 +529,12 @@ class WorkOrderClocks:
         """Work orders whose clocks a lost listener did not attach (received within
         KEFU_SLA_ATTACH_LOOKBACK_DAYS, default 7) or did not bring up to date."""
         result = CatchUpResult()
-        lookback = timedelta(days=int(getattr(settings, "KEFU_SLA_ATTACH_LOOKBACK_DAYS", ATTACH_LOOKBACK.days)))
-        for ticket_id in tickets_without_clocks(now=now, lookback=lookback, grace=CATCH_UP_GRACE, limit=limit):
+        lookback = timedelta(
+            days=int(getattr(settings, "KEFU_SLA_ATTACH_LOOKBACK_DAYS", ATTACH_LOOKBACK.days))
+        )
+        for ticket_id in tickets_without_clocks(
+            now=now, lookback=lookback, grace=CATCH_UP_GRACE, limit=limit
+        ):
             try:
                 if ticket_clocks_attach(ticket_id, by_sweep=True) is not None:
                     result.attached += 1

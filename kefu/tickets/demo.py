@@ -8,6 +8,7 @@ by a supervisor's reassignment; orders received today are taken by the agent dir
 start from the received time, so some are due soon and some have breached; a sweep at the end
 sends the warnings and breach notices (P9).
 """
+
 from __future__ import annotations
 
 import random
@@ -43,20 +44,41 @@ class Scene:
 
 SCENES: tuple[Scene, ...] = (
     # Answered on the call (P3, C15): resolved at first contact.
-    Scene("consultation", "咨询开户需要带什么材料，已告知身份证和房产证明", 0, ("on_call",), sub_kind="installation"),
+    Scene(
+        "consultation",
+        "咨询开户需要带什么材料，已告知身份证和房产证明",
+        0,
+        ("on_call",),
+        sub_kind="installation",
+    ),
     Scene("consultation", "询问阶梯气价如何计算，已解释", 0, ("on_call",), sub_kind="billing"),
-    Scene("consultation", "营业厅咨询过户手续，已当场说明", 0, ("on_call",), Channel.COUNTER, "other", Role.CLERK),
+    Scene(
+        "consultation",
+        "营业厅咨询过户手续，已当场说明",
+        0,
+        ("on_call",),
+        Channel.COUNTER,
+        "other",
+        Role.CLERK,
+    ),
     Scene("meter_card", "IC卡插入后不能读卡，指导重新插卡后正常", 0, ("on_call",), sub_kind="read_card"),
     Scene("praise", "表扬安检员上门服务热情、讲解仔细", 2, ("reply",)),
     # Open repairs: one just in, one due soon, one past its one-working-day on-site commitment.
     Scene("repair", "燃气表不走字，屏幕无显示", 1, ("assign",), sub_kind="meter"),
     Scene("repair", "热水器打不着火，怀疑进气阀问题", 20, ("assign", "start"), sub_kind="appliance"),
     Scene("repair", "厨房灶具点火后火焰发黄", 80, ("assign",), sub_kind="appliance"),
-    Scene("repair", "户内管道接口处有轻微锈蚀，要求检查", 30, ("assign", "start", "resolve", "close"),
-          sub_kind="indoor_facility"),
+    Scene(
+        "repair",
+        "户内管道接口处有轻微锈蚀，要求检查",
+        30,
+        ("assign", "start", "resolve", "close"),
+        sub_kind="indoor_facility",
+    ),
     # Emergencies (C: on site within 40 minutes): one on the way, one met, one linked mass incident.
     Scene("emergency", "楼道内有明显燃气味，担心漏气", 0.5, ("assign",), sub_kind="leak"),
-    Scene("emergency", "小区东门外施工挖断燃气管道", 6, ("assign", "start", "resolve"), sub_kind="pipe_damage"),
+    Scene(
+        "emergency", "小区东门外施工挖断燃气管道", 6, ("assign", "start", "resolve"), sub_kind="pipe_damage"
+    ),
     # Complaints and opinions (C6: answered within 2 working days).
     Scene("complaint", "投诉维修人员上门迟到一个多小时", 26, ("reply",)),
     Scene("complaint", "投诉抄表估抄，本月气费明显偏高", 100, ()),
@@ -96,7 +118,9 @@ def build_demo_tickets(company: Company, *, seed: int = 1, now: datetime | None 
     return made
 
 
-def _take(scene: Scene, customer: Customer | None, people: dict[str, User], supervisor: User, now: datetime) -> Ticket:
+def _take(
+    scene: Scene, customer: Customer | None, people: dict[str, User], supervisor: User, now: datetime
+) -> Ticket:
     taker = people.get(scene.taker) or people[Role.AGENT]
     past = scene.hours_ago >= 0.5
     by = supervisor if past else taker
@@ -107,18 +131,29 @@ def _take(scene: Scene, customer: Customer | None, people: dict[str, User], supe
         "channel": scene.channel,
         "on_duplicate": "create",
         "resolved_on_call": "on_call" in scene.steps,
-        "answer": scene.content if "on_call" in scene.steps else "",  # the scene says what the caller was told
+        "answer": scene.content
+        if "on_call" in scene.steps
+        else "",  # the scene says what the caller was told
     }
     if customer is not None:
         fields["customer_id"] = customer.pk
     else:
-        fields.update(caller_surname="王", caller_title="mr", caller_phone="13805381234", address="泰山花园1号楼1单元101室")
+        fields.update(
+            caller_surname="王",
+            caller_title="mr",
+            caller_phone="13805381234",
+            address="泰山花园1号楼1单元101室",
+        )
     if past:
         fields.update(received_at=now - timedelta(hours=scene.hours_ago), backdate_reason=DEMO_REASON)
     ticket = services.ticket_create(by=by, **fields).ticket
     if past and taker.pk != by.pk and ticket.state != "closed":
         ticket = services.ticket_reassign(
-            ticket_id=ticket.pk, by=supervisor, to_user_id=taker.pk, reason="演示数据：交还受理人", version=ticket.version
+            ticket_id=ticket.pk,
+            by=supervisor,
+            to_user_id=taker.pk,
+            reason="演示数据：交还受理人",
+            version=ticket.version,
         )
     return ticket
 
@@ -130,24 +165,36 @@ def _play(ticket: Ticket, scene: Scene, people: dict[str, User], supervisor: Use
     for step in scene.steps:
         ticket.refresh_from_db()
         if step == "assign":
-            dept = Department.objects.filter(company_id=ticket.company_id, kind__in=["repair", "emergency"]).first()
+            dept = Department.objects.filter(
+                company_id=ticket.company_id, kind__in=["repair", "emergency"]
+            ).first()
             services.ticket_assign(
-                ticket_id=ticket.pk, by=dispatcher, version=ticket.version,
+                ticket_id=ticket.pk,
+                by=dispatcher,
+                version=ticket.version,
                 department_id=dept.pk if dept and not technician else None,
-                user_id=technician.pk if technician else None, note="演示：派发维修班组",
+                user_id=technician.pk if technician else None,
+                note="演示：派发维修班组",
             )
         elif step in ("start", "resolve"):
             worker = ticket.assigned_to or ticket.owner  # the technician sent, else the owner
             to = "in_progress" if step == "start" else "resolved"
             services.ticket_transition(ticket_id=ticket.pk, by=worker, to=to, version=ticket.version)
         elif step == "close":
-            services.ticket_transition(ticket_id=ticket.pk, by=supervisor, to="closed", version=ticket.version)
+            services.ticket_transition(
+                ticket_id=ticket.pk, by=supervisor, to="closed", version=ticket.version
+            )
         elif step == "reply":
-            services.ticket_reply(ticket_id=ticket.pk, by=supervisor, text="已向客户说明核实情况并致歉，处理结果将电话回复。")
+            services.ticket_reply(
+                ticket_id=ticket.pk, by=supervisor, text="已向客户说明核实情况并致歉，处理结果将电话回复。"
+            )
         elif step == "hand_over" and Role.CLERK in people:
             services.ticket_hand_over(
-                ticket_id=ticket.pk, by=people[Role.AGENT], to_user_id=people[Role.CLERK].pk,
-                reason="客户明天来营业厅，请营业员接续答复", version=ticket.version,
+                ticket_id=ticket.pk,
+                by=people[Role.AGENT],
+                to_user_id=people[Role.CLERK].pk,
+                reason="客户明天来营业厅，请营业员接续答复",
+                version=ticket.version,
             )
 
 
@@ -156,14 +203,22 @@ def _mass_incident(agent: User, customers: list[Customer]) -> int:
     parent = None
     for i, text in enumerate(LEAK_REPORTS):
         ticket = services.ticket_create(
-            by=agent, kind="emergency", sub_kind="leak", content=text, on_duplicate="create",
-            caller_surname="李张赵"[i], caller_title="ms", caller_phone=f"1390538{i:04d}",
+            by=agent,
+            kind="emergency",
+            sub_kind="leak",
+            content=text,
+            on_duplicate="create",
+            caller_surname="李张赵"[i],
+            caller_title="ms",
+            caller_phone=f"1390538{i:04d}",
             address=customers[0].premise.address if customers else "幸福小区3号楼",
         ).ticket
         if parent is None:
             parent = ticket
         else:
-            services.ticket_link(ticket_id=ticket.pk, by=agent, target_id=parent.pk, kind=TicketLink.Kind.CHILD_OF)
+            services.ticket_link(
+                ticket_id=ticket.pk, by=agent, target_id=parent.pk, kind=TicketLink.Kind.CHILD_OF
+            )
     return len(LEAK_REPORTS)
 
 

@@ -4,6 +4,7 @@ The file is read from storage by `ticket_attachment_open` (which checks visibili
 audit row) and streamed in chunks. Files are never reachable under a public URL: MEDIA_ROOT has no
 route (kefu/urls.py) and must not be served by the reverse proxy (docs/tickets.md).
 """
+
 from __future__ import annotations
 
 import os
@@ -26,10 +27,14 @@ def content_disposition(name: str, *, inline: bool, fallback: str) -> str:
     The UTF-8 form carries the real (e.g. Chinese) name; the quoted ASCII form is for old clients:
     the name itself when it is plain ASCII, otherwise `fallback` (e.g. `attachment-12.png`). Control
     characters, quotes, backslashes and path separators never reach the header."""
-    clean = "".join(
-        ch for ch in unicodedata.normalize("NFC", name or "")
-        if unicodedata.category(ch)[0] != "C" and ch not in '"\\/'
-    ).strip()[:200] or fallback
+    clean = (
+        "".join(
+            ch
+            for ch in unicodedata.normalize("NFC", name or "")
+            if unicodedata.category(ch)[0] != "C" and ch not in '"\\/'
+        ).strip()[:200]
+        or fallback
+    )
     ascii_name = clean if _ASCII_SAFE.match(clean) else fallback
     kind = "inline" if inline else "attachment"
     return f"{kind}; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(clean, safe='')}"
@@ -50,5 +55,7 @@ def attachment_response(att: Attachment, handle: IO[bytes]) -> FileResponse:
     if att.content_type.startswith("image/"):
         # An image opened on its own is a document of our origin: give it no power (no scripts, no
         # same-origin access). Not for PDF — browsers' PDF viewers refuse to run in a sandbox.
-        response["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox"
+        response["Content-Security-Policy"] = (
+            "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox"
+        )
     return response

@@ -6,6 +6,7 @@ The timeline is append-only (database triggers, migration 0004; `TicketEvent.sav
 updates): a correction is a new entry. The payload keys written here are also what the API returns
 as `payload`, so they do not change.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -26,7 +27,9 @@ _DESCRIBE: dict[str, Callable[[dict[str, Any]], list[str]]] = {}
 
 
 def _write(ticket: Ticket, kind: str, by: User | None, payload: dict[str, Any]) -> TicketEvent:
-    event = TicketEvent.objects.create(company_id=ticket.company_id, ticket=ticket, kind=kind, actor=by, payload=payload)
+    event = TicketEvent.objects.create(
+        company_id=ticket.company_id, ticket=ticket, kind=kind, actor=by, payload=payload
+    )
     _audit(ticket, event)
     return event
 
@@ -70,12 +73,27 @@ def _audit(ticket: Ticket, event: TicketEvent) -> None:
         action = Action.TICKET_HAND_OVER_WITHDRAWN
     summary = TimelineEntry(event).text
     if event.kind == Kind.CREATED:
-        summary = " · ".join(x for x in (ticket.kind.name if ticket.kind_id else "", _("当场办结") if p.get("resolved_on_call") else "") if x)
+        summary = " · ".join(
+            x
+            for x in (
+                ticket.kind.name if ticket.kind_id else "",
+                _("当场办结") if p.get("resolved_on_call") else "",
+            )
+            if x
+        )
     # The company by its id when the ticket was loaded without it: no extra query per action.
     company = ticket.company if Ticket.company.is_cached(ticket) else Company(pk=ticket.company_id)
     audit_record(
-        action=action, obj=ticket, actor=event.actor, company=company, object_repr=ticket.number,
-        detail={"ticket_id": ticket.pk, "event": event.kind, **({"summary": summary[:300]} if summary else {})},
+        action=action,
+        obj=ticket,
+        actor=event.actor,
+        company=company,
+        object_repr=ticket.number,
+        detail={
+            "ticket_id": ticket.pk,
+            "event": event.kind,
+            **({"summary": summary[:300]} if summary else {}),
+        },
     )
 
 
@@ -92,10 +110,14 @@ def _extra(p: dict[str, Any], *keys: str) -> list[str]:
 
 
 # ---- created: the work order was recorded (P1: the creator is the owner) -----------------------
-def created(ticket: Ticket, by: User, *, kind_code: str, channel: str, state: str, resolved_on_call: bool) -> TicketEvent:
+def created(
+    ticket: Ticket, by: User, *, kind_code: str, channel: str, state: str, resolved_on_call: bool
+) -> TicketEvent:
     """The first entry: kind, channel, the state it started in and whether it was resolved on the call (C15)."""
     return _write(
-        ticket, Kind.CREATED, by,
+        ticket,
+        Kind.CREATED,
+        by,
         {"kind": kind_code, "channel": channel, "state": state, "resolved_on_call": resolved_on_call},
     )
 
@@ -179,7 +201,9 @@ def _describe_linked(p):
 
 
 # ---- state_changed: a move along the state table (kefu.tickets.states) ---------------------------
-def state_changed(ticket: Ticket, by: User, *, source: str, target: str, reason: str = "", cancel_reason: str = "") -> TicketEvent:
+def state_changed(
+    ticket: Ticket, by: User, *, source: str, target: str, reason: str = "", cancel_reason: str = ""
+) -> TicketEvent:
     """From → to, with the reason the move needed and the cancel reason of a cancellation."""
     payload = {"from": source, "to": target}
     if reason:
@@ -200,7 +224,9 @@ def assigned(
 ) -> TicketEvent:
     """Who works on it now (names and ids) and who did before; the owner stays the owner (P1)."""
     return _write(
-        ticket, Kind.ASSIGNED, by,
+        ticket,
+        Kind.ASSIGNED,
+        by,
         {
             "before": before,
             "department": department.name if department else "",
@@ -215,13 +241,23 @@ def assigned(
 
 @_describes(Kind.ASSIGNED)
 def _describe_assigned(p):
-    return [" / ".join(x for x in (p.get("department"), p.get("team"), p.get("user")) if x), *_extra(p, "note")]
+    return [
+        " / ".join(x for x in (p.get("department"), p.get("team"), p.get("user")) if x),
+        *_extra(p, "note"),
+    ]
 
 
 # ---- reclassified: the kind or sub-kind was corrected --------------------------------------------
-def reclassified(ticket: Ticket, by: User, *, before: dict[str, str | None], kind: str, sub_kind: str | None, reason: str) -> TicketEvent:
+def reclassified(
+    ticket: Ticket, by: User, *, before: dict[str, str | None], kind: str, sub_kind: str | None, reason: str
+) -> TicketEvent:
     """The kind before and after, and why (the clocks restart for the new kind, C17)."""
-    return _write(ticket, Kind.RECLASSIFIED, by, {"before": before, "kind": kind, "sub_kind": sub_kind, "reason": reason})
+    return _write(
+        ticket,
+        Kind.RECLASSIFIED,
+        by,
+        {"before": before, "kind": kind, "sub_kind": sub_kind, "reason": reason},
+    )
 
 
 @_describes(Kind.RECLASSIFIED)
@@ -233,7 +269,10 @@ def _describe_reclassified(p):
 def handed_over(ticket: Ticket, by: User, *, hand_over_id: int, to: User, reason: str) -> TicketEvent:
     """The owner proposed a hand-over to a colleague; the owner stays responsible until accepted."""
     return _write(
-        ticket, Kind.HANDED_OVER, by, {"hand_over_id": hand_over_id, "to_user_id": to.pk, "to": to.display_name, "reason": reason}
+        ticket,
+        Kind.HANDED_OVER,
+        by,
+        {"hand_over_id": hand_over_id, "to_user_id": to.pk, "to": to.display_name, "reason": reason},
     )
 
 
@@ -242,7 +281,9 @@ def _describe_handed_over(p):
     return [*([_("给 %(who)s") % {"who": p["to"]}] if p.get("to") else []), *_extra(p, "reason")]
 
 
-def hand_over_accepted(ticket: Ticket, by: User, *, hand_over_id: int, from_user_id: int | None) -> TicketEvent:
+def hand_over_accepted(
+    ticket: Ticket, by: User, *, hand_over_id: int, from_user_id: int | None
+) -> TicketEvent:
     """The receiver accepted and is the owner now."""
     return _write(ticket, Kind.ACCEPTED, by, {"hand_over_id": hand_over_id, "from_user_id": from_user_id})
 
@@ -271,7 +312,10 @@ def _describe_declined(p):
 def reassigned(ticket: Ticket, by: User, *, from_user_id: int | None, to: User, reason: str) -> TicketEvent:
     """Ownership moved without the owner's hand-over, with a reason (also audited)."""
     return _write(
-        ticket, Kind.REASSIGNED, by, {"from_user_id": from_user_id, "to_user_id": to.pk, "to": to.display_name, "reason": reason}
+        ticket,
+        Kind.REASSIGNED,
+        by,
+        {"from_user_id": from_user_id, "to_user_id": to.pk, "to": to.display_name, "reason": reason},
     )
 
 
@@ -284,9 +328,16 @@ def _describe_reassigned(p):
 def escalated(ticket: Ticket, by: User, *, to: User, reason: str, skipped_levels: list[str]) -> TicketEvent:
     """A report to a higher level; in an emergency skipped levels are listed to be told afterwards."""
     return _write(
-        ticket, Kind.ESCALATED, by,
-        {"to_user_id": to.pk, "to": to.display_name, "reason": reason, "skipped_levels": skipped_levels,
-         "report_afterwards": bool(skipped_levels)},
+        ticket,
+        Kind.ESCALATED,
+        by,
+        {
+            "to_user_id": to.pk,
+            "to": to.display_name,
+            "reason": reason,
+            "skipped_levels": skipped_levels,
+            "report_afterwards": bool(skipped_levels),
+        },
     )
 
 
@@ -310,7 +361,11 @@ class TimelineEntry:
     def text(self) -> str:
         """One line of text from the entry's facts ("" when there is nothing to add)."""
         describe = _DESCRIBE.get(self.event.kind)
-        parts = describe(self.event.payload or {}) if describe else _extra(self.event.payload or {}, "text", "reason", "note")
+        parts = (
+            describe(self.event.payload or {})
+            if describe
+            else _extra(self.event.payload or {}, "text", "reason", "note")
+        )
         return " · ".join(x for x in parts if x)
 
     @property

@@ -6,6 +6,7 @@ catch-up sweeps.
 The answer given when a work order is created already resolved on the call is NOT a TicketReplied:
 that work order is created in state `resolved`, and the state already stands for the reply.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field

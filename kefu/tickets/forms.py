@@ -1,4 +1,5 @@
 """Forms of the agent desk and the work-order page. They only parse; rules live in the services."""
+
 from __future__ import annotations
 
 from django import forms
@@ -35,20 +36,28 @@ class TicketForm(forms.Form):
     address = forms.CharField(label=_("地址"), max_length=200, required=False)
     content = forms.CharField(label=_("内容"), max_length=MAX_TEXT, widget=forms.Textarea(attrs={"rows": 3}))
     resolved_on_call = forms.BooleanField(label=_("当场解答，直接办结（首次接触解决）"), required=False)
-    answer = forms.CharField(label=_("答复内容"), max_length=MAX_TEXT, required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    answer = forms.CharField(
+        label=_("答复内容"), max_length=MAX_TEXT, required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
     customer_id = forms.IntegerField(required=False, widget=forms.HiddenInput)
     contact_started_at = forms.DateTimeField(required=False, widget=forms.HiddenInput)
     on_duplicate = forms.ChoiceField(
-        required=False, choices=[("ask", "ask"), ("create", "create"), ("link", "link")], widget=forms.HiddenInput
+        required=False,
+        choices=[("ask", "ask"), ("create", "create"), ("link", "link")],
+        widget=forms.HiddenInput,
     )
     link_to_id = forms.IntegerField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args, kinds=(), quick: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
         self.kinds = list(kinds)
-        if quick:  # quick consultation from the keyboard: question, Tab, answer, Ctrl+Enter (docs/user-guide.md)
+        if (
+            quick
+        ):  # quick consultation from the keyboard: question, Tab, answer, Ctrl+Enter (docs/user-guide.md)
             self.fields["content"].widget.attrs["autofocus"] = True
-            self.fields["resolved_on_call"].widget.attrs["tabindex"] = "-1"  # already ticked: Tab goes to the answer
+            self.fields["resolved_on_call"].widget.attrs["tabindex"] = (
+                "-1"  # already ticked: Tab goes to the answer
+            )
         self.fields["kind"].choices = kind_choices(self.kinds)
         self.fields["sub_kind"].choices = sub_kind_choices(self.kinds)
 
@@ -82,7 +91,9 @@ class FilterForm(forms.Form):
     q = forms.CharField(label=_("搜索"), required=False, max_length=100)
     state = forms.MultipleChoiceField(label=_("状态"), choices=TicketState.choices, required=False)
     kind = forms.CharField(required=False, max_length=40)
-    channel = forms.ChoiceField(label=_("渠道"), choices=[("", _("全部渠道")), *Channel.choices], required=False)
+    channel = forms.ChoiceField(
+        label=_("渠道"), choices=[("", _("全部渠道")), *Channel.choices], required=False
+    )
     owner = forms.CharField(required=False, max_length=10)  # "me" or a user id
     department_id = forms.IntegerField(required=False)
     date_from = forms.DateField(label=_("从"), required=False)
@@ -93,5 +104,7 @@ class FilterForm(forms.Form):
     content = forms.CharField(required=False, max_length=100)
     open_only = forms.BooleanField(required=False)
     sort = forms.ChoiceField(
-        label=_("排序"), required=False, choices=[("", _("受理时间（最新在前）")), ("time_left", _("剩余时限（最紧在前）"))]
+        label=_("排序"),
+        required=False,
+        choices=[("", _("受理时间（最新在前）")), ("time_left", _("剩余时限（最紧在前）"))],
     )

@@ -3,6 +3,7 @@ and hand-overs (P1 first-contact responsibility, P3–P5, P9, L3, C15).
 
 Every row carries its company (S2). The only writer is `kefu.tickets.services`.
 """
+
 from __future__ import annotations
 
 from django.db import models
@@ -40,14 +41,20 @@ class TicketKind(models.Model):
     """A kind of work order (咨询, 投诉, 维修, 报警抢险 …), configurable per company; seeded from the
     standard (kefu.tickets.taxonomy). Which caller fields are required depends on the kind (P5)."""
 
-    company = models.ForeignKey(Company, verbose_name=_("公司"), on_delete=models.PROTECT, related_name="ticket_kinds")
+    company = models.ForeignKey(
+        Company, verbose_name=_("公司"), on_delete=models.PROTECT, related_name="ticket_kinds"
+    )
     code = models.SlugField(_("代码"), max_length=40)
     name = models.CharField(_("名称"), max_length=30)
     requires_name = models.BooleanField(_("须填姓氏"), default=False)
     requires_phone = models.BooleanField(_("须填电话"), default=False)
     requires_address = models.BooleanField(_("须填地址"), default=False)
-    default_severity = models.CharField(_("默认级别"), max_length=10, choices=Severity.choices, default=Severity.GENERAL)
-    can_resolve_on_call = models.BooleanField(_("可当场解决"), default=False, help_text=_("如咨询、IC卡读卡、换电池"))
+    default_severity = models.CharField(
+        _("默认级别"), max_length=10, choices=Severity.choices, default=Severity.GENERAL
+    )
+    can_resolve_on_call = models.BooleanField(
+        _("可当场解决"), default=False, help_text=_("如咨询、IC卡读卡、换电池")
+    )
     sort_order = models.PositiveSmallIntegerField(_("排序"), default=0)
     is_active = models.BooleanField(_("启用"), default=True)
 
@@ -61,7 +68,9 @@ class TicketKind(models.Model):
 
 
 class TicketSubKind(models.Model):
-    kind = models.ForeignKey(TicketKind, verbose_name=_("类型"), on_delete=models.CASCADE, related_name="sub_kinds")
+    kind = models.ForeignKey(
+        TicketKind, verbose_name=_("类型"), on_delete=models.CASCADE, related_name="sub_kinds"
+    )
     code = models.SlugField(_("代码"), max_length=40)
     name = models.CharField(_("名称"), max_length=30)
     sort_order = models.PositiveSmallIntegerField(_("排序"), default=0)
@@ -96,12 +105,19 @@ class Ticket(models.Model):
     or a reassignment. `version` is the optimistic lock every write checks (concurrency).
     """
 
-    company = models.ForeignKey(Company, verbose_name=_("公司"), on_delete=models.PROTECT, related_name="tickets")
+    company = models.ForeignKey(
+        Company, verbose_name=_("公司"), on_delete=models.PROTECT, related_name="tickets"
+    )
     number = models.CharField(_("工单号"), max_length=24)
     idempotency_key = models.CharField(_("幂等键"), max_length=100, blank=True, default="")
     kind = models.ForeignKey(TicketKind, verbose_name=_("类型"), on_delete=models.PROTECT, related_name="+")
     sub_kind = models.ForeignKey(
-        TicketSubKind, verbose_name=_("子类"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        TicketSubKind,
+        verbose_name=_("子类"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     channel = models.CharField(_("渠道"), max_length=10, choices=Channel.choices, default=Channel.HOTLINE)
     severity = models.CharField(_("级别"), max_length=10, choices=Severity.choices, default=Severity.GENERAL)
@@ -123,21 +139,35 @@ class Ticket(models.Model):
 
     received_at = models.DateTimeField(_("受理时间"), default=timezone.now)
     backdate_reason = models.CharField(_("补录原因"), max_length=200, blank=True)
-    contact_started_at = models.DateTimeField(_("接通时间"), null=True, blank=True, help_text=_("C15：通话/办理开始时间"))
+    contact_started_at = models.DateTimeField(
+        _("接通时间"), null=True, blank=True, help_text=_("C15：通话/办理开始时间")
+    )
     resolved_at_first_contact = models.BooleanField(_("首次接触即解决"), default=False)
     resolved_at = models.DateTimeField(_("解决时间"), null=True, blank=True)
     closed_at = models.DateTimeField(_("关闭时间"), null=True, blank=True)
 
-    owner = models.ForeignKey(User, verbose_name=_("首问责任人"), on_delete=models.PROTECT, related_name="owned_tickets")
+    owner = models.ForeignKey(
+        User, verbose_name=_("首问责任人"), on_delete=models.PROTECT, related_name="owned_tickets"
+    )
     created_by = models.ForeignKey(User, verbose_name=_("创建人"), on_delete=models.PROTECT, related_name="+")
     assigned_department = models.ForeignKey(
-        Department, verbose_name=_("承办部门"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        Department,
+        verbose_name=_("承办部门"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     assigned_team = models.ForeignKey(
         Team, verbose_name=_("承办班组"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     assigned_to = models.ForeignKey(
-        User, verbose_name=_("承办人"), null=True, blank=True, on_delete=models.PROTECT, related_name="assigned_tickets"
+        User,
+        verbose_name=_("承办人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="assigned_tickets",
     )
     called_again_count = models.PositiveIntegerField(_("再次来电次数"), default=0)
 
@@ -179,7 +209,7 @@ class Ticket(models.Model):
 
     @property
     def salutation(self) -> str:
-        """"张先生" / "李女士" (L3); "郭先生/女士" when the title was not recorded (never a bare
+        """ "张先生" / "李女士" (L3); "郭先生/女士" when the title was not recorded (never a bare
         surname); "" when the surname is unknown."""
         if not self.caller_surname:
             return ""
@@ -219,7 +249,9 @@ class TicketLink(models.Model):
         verbose_name = verbose_name_plural = _("工单关联")
         constraints = [
             models.UniqueConstraint(fields=["source", "target", "kind"], name="ticketlink_unique"),
-            models.CheckConstraint(condition=~models.Q(source=models.F("target")), name="ticketlink_not_self"),
+            models.CheckConstraint(
+                condition=~models.Q(source=models.F("target")), name="ticketlink_not_self"
+            ),
         ]
 
 
@@ -246,7 +278,9 @@ class TicketEvent(models.Model):
     company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="+")
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(_("事件"), max_length=20, choices=Kind.choices)
-    actor = models.ForeignKey(User, verbose_name=_("操作人"), null=True, on_delete=models.PROTECT, related_name="+")
+    actor = models.ForeignKey(
+        User, verbose_name=_("操作人"), null=True, on_delete=models.PROTECT, related_name="+"
+    )
     at = models.DateTimeField(_("时间"), default=timezone.now)
     payload = models.JSONField(_("内容"), default=dict, blank=True)
 
@@ -297,7 +331,9 @@ class HandOver(models.Model):
     company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="+")
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="hand_overs")
     from_user = models.ForeignKey(User, verbose_name=_("移交人"), on_delete=models.PROTECT, related_name="+")
-    to_user = models.ForeignKey(User, verbose_name=_("接收人"), on_delete=models.PROTECT, related_name="incoming_hand_overs")
+    to_user = models.ForeignKey(
+        User, verbose_name=_("接收人"), on_delete=models.PROTECT, related_name="incoming_hand_overs"
+    )
     reason = models.CharField(_("移交原因"), max_length=200)
     status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.PENDING)
     created_at = models.DateTimeField(default=timezone.now)

@@ -1,4 +1,5 @@
 """API shapes of work orders (OpenAPI with examples)."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -10,7 +11,9 @@ from kefu.core.schema_types import Instant
 from kefu.tickets.services.common import MAX_REASON, MAX_TEXT
 
 ChannelCode = Literal["hotline", "counter", "chat", "wechat", "portal", "visit", "letter"]
-StateCode = Literal["new", "assigned", "in_progress", "on_hold", "resolved", "closed", "cancelled", "reopened"]
+StateCode = Literal[
+    "new", "assigned", "in_progress", "on_hold", "resolved", "closed", "cancelled", "reopened"
+]
 LinkKind = Literal["duplicate_of", "follow_up_of", "child_of"]
 
 
@@ -21,7 +24,9 @@ class ErrorOut(Schema):
 
 
 class TicketCreateIn(Schema):
-    kind: str = Field(..., max_length=40, description="类型代码：consultation, complaint, repair, emergency …")
+    kind: str = Field(
+        ..., max_length=40, description="类型代码：consultation, complaint, repair, emergency …"
+    )
     sub_kind: str | None = Field(None, max_length=40, description="子类代码，如 repair 的 meter")
     content: str = Field(..., max_length=MAX_TEXT, description="来电内容")
     channel: ChannelCode = "hotline"
@@ -38,7 +43,9 @@ class TicketCreateIn(Schema):
     resolved_on_call: bool = Field(False, description="当场解答（咨询、读卡、换电池）：直接为“已解决”")
     answer: str = Field("", max_length=MAX_TEXT, description="当场给客户的答复")
     idempotency_key: str = Field("", max_length=100, description="也可用请求头 Idempotency-Key")
-    on_duplicate: Literal["ask", "create"] = Field("ask", description="ask：同一客户/地址有未办结同类工单时返回 409 及其列表")
+    on_duplicate: Literal["ask", "create"] = Field(
+        "ask", description="ask：同一客户/地址有未办结同类工单时返回 409 及其列表"
+    )
     link_to_id: int | None = None
     link_kind: LinkKind = "duplicate_of"
 
@@ -141,7 +148,9 @@ class TicketPage(Schema):
     page: int
     page_size: int
     pages: int
-    counts_by_state: dict[str, int] = Field(description="未按状态筛选时各状态的数量；命中过多（见 count_capped）时为空")
+    counts_by_state: dict[str, int] = Field(
+        description="未按状态筛选时各状态的数量；命中过多（见 count_capped）时为空"
+    )
     items: list[TicketOut]
 
 
@@ -160,7 +169,9 @@ class TransitionIn(Schema):
     reason: str = Field("", max_length=MAX_REASON)
     cancel_reason: Literal["", "duplicate", "invalid", "withdrawn"] = ""
 
-    model_config = {"json_schema_extra": {"examples": [{"to": "on_hold", "version": 3, "reason": "等待客户在家"}]}}
+    model_config = {
+        "json_schema_extra": {"examples": [{"to": "on_hold", "version": 3, "reason": "等待客户在家"}]}
+    }
 
 
 class AssignIn(Schema):
@@ -193,7 +204,9 @@ class HandOverIn(Schema):
     reason: str = Field(..., max_length=MAX_REASON)
     version: int | None = Field(None, ge=1)
 
-    model_config = {"json_schema_extra": {"examples": [{"to_user_id": 12, "reason": "下班交接，客户下午回电"}]}}
+    model_config = {
+        "json_schema_extra": {"examples": [{"to_user_id": 12, "reason": "下班交接，客户下午回电"}]}
+    }
 
 
 class HandOverOut(Schema):

@@ -5,12 +5,13 @@ Perm.TICKET_VIEW_ALL that is every work order of those companies; with only
 Perm.TICKET_VIEW_ASSIGNED (technicians) it is the ones assigned to them, plus — P1 — the ones they
 own until they are closed.
 """
+
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
-from functools import partial
 from datetime import date, datetime, time, timedelta
+from functools import partial
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
@@ -23,9 +24,9 @@ from django.utils.translation import gettext as _
 
 from kefu.accounts.roles import Perm, role_allows
 from kefu.accounts.scoping import readable_company_ids
+from kefu.core.errors import NotFound
 from kefu.customers.normalize import clean_text, fold, normalize_phone, parse_address
 from kefu.customers.privacy import show_address, show_name, show_phone
-from kefu.core.errors import NotFound
 from kefu.tickets.models import HandOver, Ticket, TicketSubKind
 from kefu.tickets.states import FINAL_STATES, OPEN_STATES, TicketState
 
@@ -50,8 +51,16 @@ def ticket_get(*, user, ticket_id: int) -> Ticket:
         return (
             tickets_visible_to(user)
             .select_related(
-                "kind", "sub_kind", "owner", "created_by", "assigned_department", "assigned_team", "assigned_to",
-                "customer", "premise", "company",
+                "kind",
+                "sub_kind",
+                "owner",
+                "created_by",
+                "assigned_department",
+                "assigned_team",
+                "assigned_to",
+                "customer",
+                "premise",
+                "company",
             )
             .get(pk=ticket_id)
         )
@@ -222,8 +231,9 @@ def _sub_kind_match(raw: str, user) -> Q:
     if not term:
         return Q()
     ids = list(
-        TicketSubKind.objects.filter(kind__company_id__in=readable_company_ids(user), name__contains=term)
-        .values_list("pk", flat=True)[:50]
+        TicketSubKind.objects.filter(
+            kind__company_id__in=readable_company_ids(user), name__contains=term
+        ).values_list("pk", flat=True)[:50]
     )
     return Q(sub_kind_id__in=ids) if ids else Q()
 
@@ -416,7 +426,9 @@ def ticket_list_with_counts(
     base = ticket_search(user=user, f=f)
     rows = base.filter(state__in=states) if states else base
     terms = _text_terms(f, user)
-    done = partial(TicketList, rows=rows, cap=cap, window=SHORT_TERM_WINDOW if any(map(_is_short, terms)) else None)
+    done = partial(
+        TicketList, rows=rows, cap=cap, window=SHORT_TERM_WINDOW if any(map(_is_short, terms)) else None
+    )
     if not terms:
         by_state = counts_by_state(base)
         total = sum(by_state.get(s, 0) for s in set(states)) if states else sum(by_state.values())
@@ -432,7 +444,9 @@ def ticket_list_with_counts(
     return done(total=min(total, cap), capped=total > cap, by_state=None)
 
 
-def tickets_for_caller(*, user, customer_id: int | None = None, phone: str = "", limit: int = 10) -> list[Ticket]:
+def tickets_for_caller(
+    *, user, customer_id: int | None = None, phone: str = "", limit: int = 10
+) -> list[Ticket]:
     """The desk's list for a caller: open work orders first, then the most recent ones (P1: the agent
     sees what is already open before opening a new one)."""
     qs = tickets_visible_to(user).select_related("kind", "owner", "assigned_department")
@@ -493,7 +507,10 @@ def cockpit_ticket_counts(*, user, day_start: datetime, limit: int = 10) -> Cock
     qs = tickets_visible_to(user)
     open_qs = qs.filter(state__in=OPEN_STATES)
     unassigned = open_qs.filter(
-        kind__code="emergency", assigned_department__isnull=True, assigned_team__isnull=True, assigned_to__isnull=True
+        kind__code="emergency",
+        assigned_department__isnull=True,
+        assigned_team__isnull=True,
+        assigned_to__isnull=True,
     )
     return CockpitTickets(
         open=open_qs.count(),

@@ -10,6 +10,7 @@
 on the call is created directly in `resolved` with `resolved_at_first_contact` (P3, C15).
 The service `ticket_transition` is the only way to change a state; it consults this table.
 """
+
 from __future__ import annotations
 
 from django.db import models

@@ -2,6 +2,7 @@
 alarm) that every company starts from. Companies may rename, disable or add kinds afterwards; the
 codes stay stable because the commitment presets of `kefu.sla` refer to them.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -30,7 +31,13 @@ STANDARD_KINDS: tuple[KindSpec, ...] = (
     KindSpec(
         "consultation",
         gettext_noop("咨询"),
-        (("installation", gettext_noop("报装")), ("safe_use", gettext_noop("安全用气")), ("billing", gettext_noop("收费")), ("outage", gettext_noop("停气")), ("other", gettext_noop("其他"))),
+        (
+            ("installation", gettext_noop("报装")),
+            ("safe_use", gettext_noop("安全用气")),
+            ("billing", gettext_noop("收费")),
+            ("outage", gettext_noop("停气")),
+            ("other", gettext_noop("其他")),
+        ),
         can_resolve_on_call=True,
     ),
     KindSpec("complaint", gettext_noop("投诉"), requires_name=True, requires_phone=True),
@@ -38,7 +45,11 @@ STANDARD_KINDS: tuple[KindSpec, ...] = (
     KindSpec(
         "repair",
         gettext_noop("维修"),
-        (("indoor_facility", gettext_noop("户内设施")), ("meter", gettext_noop("燃气表")), ("appliance", gettext_noop("燃气具"))),
+        (
+            ("indoor_facility", gettext_noop("户内设施")),
+            ("meter", gettext_noop("燃气表")),
+            ("appliance", gettext_noop("燃气具")),
+        ),
         requires_name=True,
         requires_phone=True,
         requires_address=True,
@@ -46,21 +57,35 @@ STANDARD_KINDS: tuple[KindSpec, ...] = (
     KindSpec(
         "emergency",
         gettext_noop("报警抢险"),
-        (("leak", gettext_noop("漏气")), ("fire", gettext_noop("着火")), ("pipe_damage", gettext_noop("管道损坏"))),
+        (
+            ("leak", gettext_noop("漏气")),
+            ("fire", gettext_noop("着火")),
+            ("pipe_damage", gettext_noop("管道损坏")),
+        ),
         requires_phone=True,
         requires_address=True,
         severity=Severity.MAJOR,
     ),
-    KindSpec("installation", gettext_noop("报装"), requires_name=True, requires_phone=True, requires_address=True),
+    KindSpec(
+        "installation", gettext_noop("报装"), requires_name=True, requires_phone=True, requires_address=True
+    ),
     KindSpec("inspection_appointment", gettext_noop("安检预约"), requires_phone=True, requires_address=True),
     KindSpec(
         "meter_card",
         gettext_noop("表具与IC卡"),
-        (("read_card", gettext_noop("读卡")), ("battery", gettext_noop("换电池")), ("reissue_card", gettext_noop("补卡"))),
+        (
+            ("read_card", gettext_noop("读卡")),
+            ("battery", gettext_noop("换电池")),
+            ("reissue_card", gettext_noop("补卡")),
+        ),
         can_resolve_on_call=True,
     ),
     KindSpec(
-        "appliance", gettext_noop("燃气具"), (("install", gettext_noop("安装")), ("repair", gettext_noop("维修"))), requires_phone=True, requires_address=True
+        "appliance",
+        gettext_noop("燃气具"),
+        (("install", gettext_noop("安装")), ("repair", gettext_noop("维修"))),
+        requires_phone=True,
+        requires_address=True,
     ),
     KindSpec("suggestion", gettext_noop("意见建议")),
     KindSpec("praise", gettext_noop("表扬")),
@@ -106,7 +131,10 @@ def taxonomy_seed(*, company) -> int:
                     sort_order=order * 10,
                 )
                 TicketSubKind.objects.bulk_create(
-                    [TicketSubKind(kind=kind, code=c, name=n, sort_order=i * 10) for i, (c, n) in enumerate(spec.sub_kinds)]
+                    [
+                        TicketSubKind(kind=kind, code=c, name=n, sort_order=i * 10)
+                        for i, (c, n) in enumerate(spec.sub_kinds)
+                    ]
                 )
                 added += 1
     except IntegrityError:

@@ -1,6 +1,7 @@
 """Work-order pages: /tickets/ (list), /tickets/desk/ (agent desk, ?phone= from telephony),
 /tickets/mine/ (technicians), /tickets/<id>/ (work-order page), /tickets/<id>/attachments/<id>/ (an
 attachment, for those who may see the work order; audited — the only way to a stored file)."""
+
 from django.urls import path
 
 from kefu.tickets import views

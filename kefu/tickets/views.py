@@ -1,6 +1,7 @@
 """Web pages of work orders: the agent desk (P1, P2, P5, L1, L3, C15), the list, the work-order page
 with its timeline and actions, and the technicians' phone list. Views parse, call one service or
 selector, render; refusals become messages in Chinese."""
+
 from __future__ import annotations
 
 from dataclasses import replace
@@ -19,20 +20,20 @@ from django.views.decorators.http import require_GET, require_POST
 
 from kefu.accounts.models import Department, User
 from kefu.accounts.roles import Perm, role_allows
-from kefu.customers.normalize import normalize_phone
 from kefu.core.errors import DomainError, Forbidden
 from kefu.core.redirects import same_site_path
+from kefu.customers.normalize import normalize_phone
 from kefu.tickets import services
 from kefu.tickets.downloads import attachment_response
+from kefu.tickets.events import TimelineEntry
 from kefu.tickets.exports import may_export_tickets, ticket_export_xlsx
 from kefu.tickets.forms import FilterForm, HandOverForm, TicketForm, TransitionForm
-from kefu.tickets.events import TimelineEntry
 from kefu.tickets.models import HandOver, TicketLink
 from kefu.tickets.selectors import (
     TicketFilter,
-    pending_hand_overs_for,
     exact_number_ticket,
     order_by_time_left,
+    pending_hand_overs_for,
     ticket_caller,
     ticket_get,
     ticket_list_with_counts,
@@ -42,7 +43,14 @@ from kefu.tickets.selectors import (
 )
 from kefu.tickets.services.timeline import ticket_attachment_open
 from kefu.tickets.services.workflow import allowed_actions, may_be_assigned, may_move, may_own
-from kefu.tickets.states import FINAL_STATES, OPEN_STATES, CancelReason, TicketState, field_next_step, state_label
+from kefu.tickets.states import (
+    FINAL_STATES,
+    OPEN_STATES,
+    CancelReason,
+    TicketState,
+    field_next_step,
+    state_label,
+)
 from kefu.tickets.taxonomy import kinds_for
 
 try:  # the caller lookup of kefu.customers (P2)
@@ -235,18 +243,24 @@ def desk_create(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def called_again(request: HttpRequest, ticket_id: int) -> HttpResponse:
-    """"来电再次反映": recorded on the open work order instead of a new one (P1)."""
+    """ "来电再次反映": recorded on the open work order instead of a new one (P1)."""
     try:
         t = services.ticket_record_called_again(
-            ticket_id=ticket_id, by=request.user, note=request.POST.get("note", ""),
+            ticket_id=ticket_id,
+            by=request.user,
+            note=request.POST.get("note", ""),
             channel=request.POST.get("channel") or "hotline",
         )
         messages.success(
-            request, _("已在工单 %(n)s 上记录客户再次来电（第 %(c)d 次）。您还有其他问题吗？") % {"n": t.number, "c": t.called_again_count}
+            request,
+            _("已在工单 %(n)s 上记录客户再次来电（第 %(c)d 次）。您还有其他问题吗？")
+            % {"n": t.number, "c": t.called_again_count},
         )
     except DomainError as exc:
         messages.error(request, exc.message)
-    return HttpResponseRedirect(same_site_path(request.POST.get("next"), reverse("tickets:detail", args=[ticket_id])))
+    return HttpResponseRedirect(
+        same_site_path(request.POST.get("next"), reverse("tickets:detail", args=[ticket_id]))
+    )
 
 
 # --------------------------------------------------------------------------------------------- list
@@ -265,10 +279,18 @@ def _list_filter(request: HttpRequest) -> tuple[FilterForm, TicketFilter, tuple[
         states = tuple(d.get("state") or ())
         sort = d.get("sort") or ""
         f = TicketFilter(
-            open_only=d.get("open_only") or False, kind=d.get("kind") or "", owner_id=owner_id,
-            department_id=d.get("department_id"), channel=d.get("channel") or "", date_from=d.get("date_from"),
-            date_to=d.get("date_to"), number=d.get("number") or "", phone=d.get("phone") or "",
-            address=d.get("address") or "", content=d.get("content") or "", q=d.get("q") or "",
+            open_only=d.get("open_only") or False,
+            kind=d.get("kind") or "",
+            owner_id=owner_id,
+            department_id=d.get("department_id"),
+            channel=d.get("channel") or "",
+            date_from=d.get("date_from"),
+            date_to=d.get("date_to"),
+            number=d.get("number") or "",
+            phone=d.get("phone") or "",
+            address=d.get("address") or "",
+            content=d.get("content") or "",
+            q=d.get("q") or "",
         )
     return form, f, states, sort
 
@@ -292,7 +314,16 @@ def ticket_list(request: HttpRequest) -> HttpResponse:
     paginator.count = result.total  # counted once by ticket_list_with_counts (capped for a huge text match)
     page = paginator.get_page(request.GET.get("page"))
     start = (page.number - 1) * paginator.per_page
-    page.object_list = result.page(start, start + paginator.per_page, "kind", "owner", "assigned_department", "assigned_to", "customer", "premise")
+    page.object_list = result.page(
+        start,
+        start + paginator.per_page,
+        "kind",
+        "owner",
+        "assigned_department",
+        "assigned_to",
+        "customer",
+        "premise",
+    )
     params = request.GET.copy()
     params.pop("page", None)
     return render(
@@ -384,10 +415,16 @@ def detail(request: HttpRequest, ticket_id: int) -> HttpResponse:
     # Files open only within one's own company (ticket_attachment_open); a group reader sees the names.
     can_open_files = t.company_id == user.company_id
     openable = {a.pk: a for a in attachments} if can_open_files else {}
-    colleagues = User.objects.filter(company_id=user.company_id, is_active=True).exclude(pk=user.pk).order_by("full_name")
+    colleagues = (
+        User.objects.filter(company_id=user.company_id, is_active=True)
+        .exclude(pk=user.pk)
+        .order_by("full_name")
+    )
     owners = [u for u in colleagues if may_own(u)]
     workers = [u for u in colleagues if may_be_assigned(u)]
-    pending = t.hand_overs.filter(status=HandOver.Status.PENDING).select_related("from_user", "to_user").first()
+    pending = (
+        t.hand_overs.filter(status=HandOver.Status.PENDING).select_related("from_user", "to_user").first()
+    )
     links = list(t.links_out.select_related("target")) + list(t.links_in.select_related("source"))
     return render(
         request,
@@ -421,7 +458,9 @@ def attachment_download(request: HttpRequest, ticket_id: int, attachment_id: int
     """Open an attachment of a work order the user may see (S2): images and PDF in the browser,
     other files as a download; every opening is in the audit log. 404 for anything else."""
     try:
-        att, handle = ticket_attachment_open(ticket_id=ticket_id, attachment_id=attachment_id, by=request.user)
+        att, handle = ticket_attachment_open(
+            ticket_id=ticket_id, attachment_id=attachment_id, by=request.user
+        )
     except DomainError as exc:
         return render(request, "tickets/refused.html", {"message": exc.message}, status=404)
     return attachment_response(att, handle)
@@ -444,45 +483,71 @@ def act(request: HttpRequest, ticket_id: int, action: str) -> HttpResponse:
                 raise DomainError(_("请求数据有误，请刷新后重试。"))
             d = form.cleaned_data
             services.ticket_transition(
-                ticket_id=ticket_id, by=user, to=d["to"], version=d["version"], reason=d["reason"],
+                ticket_id=ticket_id,
+                by=user,
+                to=d["to"],
+                version=d["version"],
+                reason=d["reason"],
                 cancel_reason=d["cancel_reason"],
             )
             messages.success(request, _("状态已改为“%(s)s”。") % {"s": state_label(d["to"])})
         elif action == "assign":
             services.ticket_assign(
-                ticket_id=ticket_id, by=user, version=_int(p.get("version")),
-                department_id=_int(p.get("department_id")), user_id=_int(p.get("user_id")), note=p.get("note", ""),
+                ticket_id=ticket_id,
+                by=user,
+                version=_int(p.get("version")),
+                department_id=_int(p.get("department_id")),
+                user_id=_int(p.get("user_id")),
+                note=p.get("note", ""),
             )
             messages.success(request, _("已派发。"))
         elif action == "comment":
             services.ticket_comment(ticket_id=ticket_id, by=user, text=p.get("text", ""))
             messages.success(request, _("备注已添加。"))
         elif action == "reply":
-            services.ticket_reply(ticket_id=ticket_id, by=user, text=p.get("text", ""), via=p.get("via") or "hotline")
+            services.ticket_reply(
+                ticket_id=ticket_id, by=user, text=p.get("text", ""), via=p.get("via") or "hotline"
+            )
             messages.success(request, _("答复已记录。"))
         elif action == "hand_over":
             form = HandOverForm(p)
             if not form.is_valid():
                 raise DomainError(_("请选择接收人并填写移交原因。"), field="reason")
             d = form.cleaned_data
-            services.ticket_hand_over(ticket_id=ticket_id, by=user, to_user_id=d["to_user_id"], reason=d["reason"],
-                                      version=d.get("version"))
+            services.ticket_hand_over(
+                ticket_id=ticket_id,
+                by=user,
+                to_user_id=d["to_user_id"],
+                reason=d["reason"],
+                version=d.get("version"),
+            )
             messages.success(request, _("已发起移交，对方接收后责任转移。"))
         elif action == "reassign":
-            services.ticket_reassign(ticket_id=ticket_id, by=user, to_user_id=_int(p.get("to_user_id")),
-                                     reason=p.get("reason", ""), version=_int(p.get("version")))
+            services.ticket_reassign(
+                ticket_id=ticket_id,
+                by=user,
+                to_user_id=_int(p.get("to_user_id")),
+                reason=p.get("reason", ""),
+                version=_int(p.get("version")),
+            )
             messages.success(request, _("已改派首问责任人。"))
         elif action == "link":
-            services.ticket_link(ticket_id=ticket_id, by=user, target_id=_ticket_id_from(user, p.get("target", "")),
-                                 kind=p.get("kind", ""))
+            services.ticket_link(
+                ticket_id=ticket_id,
+                by=user,
+                target_id=_ticket_id_from(user, p.get("target", "")),
+                kind=p.get("kind", ""),
+            )
             messages.success(request, _("已关联。"))
         elif action == "close_children":
-            closed = services.ticket_close_children(ticket_id=ticket_id, by=user, reason=p.get("reason", ""),
-                                                    version=_int(p.get("version")))
+            closed = services.ticket_close_children(
+                ticket_id=ticket_id, by=user, reason=p.get("reason", ""), version=_int(p.get("version"))
+            )
             messages.success(request, _("已批量办结 %(n)d 张工单。") % {"n": len(closed)})
         elif action == "contact":
-            services.ticket_record_contact_attempt(ticket_id=ticket_id, by=user, outcome=p.get("outcome", ""),
-                                                   note=p.get("note", ""))
+            services.ticket_record_contact_attempt(
+                ticket_id=ticket_id, by=user, outcome=p.get("outcome", ""), note=p.get("note", "")
+            )
             messages.success(request, _("联系记录已保存。"))
         elif action == "attach":
             upload = request.FILES.get("file")
@@ -526,7 +591,9 @@ def hand_over_decide(request: HttpRequest, hand_over_id: int, decision: str) -> 
             ticket_id = t.pk
             messages.success(request, _("已接收工单 %(n)s，您现在是首问责任人。") % {"n": t.number})
         elif decision == "decline":
-            ho = services.ticket_decline_hand_over(hand_over_id=hand_over_id, by=request.user, note=request.POST.get("note", ""))
+            ho = services.ticket_decline_hand_over(
+                hand_over_id=hand_over_id, by=request.user, note=request.POST.get("note", "")
+            )
             messages.success(request, _("已拒绝移交。"))
             ticket_id = ho.ticket_id
         elif decision == "withdraw":

@@ -1,5 +1,6 @@
 """Fixtures for the accounts and security tests: more personas (administrators and auditors of both
 companies), a frozen clock, and a helper that marks a session as having passed the second factor."""
+
 from __future__ import annotations
 
 from datetime import datetime

@@ -1,5 +1,6 @@
 """factory_boy factories for accounts. Passwords are set through Django so the policy validators'
 history hook runs as in production."""
+
 from __future__ import annotations
 
 import factory

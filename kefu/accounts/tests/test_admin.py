@@ -1,5 +1,6 @@
 """The administrator's admin site (S1, S2, 三权分立): the second-factor and role gate, company scoping,
 user creation and changes through the services with audit rows, no deletion, disable and unlock."""
+
 from __future__ import annotations
 
 import pytest
@@ -82,7 +83,14 @@ def test_create_user_in_admin(clock, client, admin_x):
 
 def test_admin_form_refuses_weak_password_and_duplicate_employee_no(clock, client, admin_x, agent_x):
     verified_client(client, admin_x)
-    data = {"username": "lisi", "employee_no": agent_x.employee_no, "full_name": "李四", "role": "agent", "password1": "abc", "password2": "abc"}
+    data = {
+        "username": "lisi",
+        "employee_no": agent_x.employee_no,
+        "full_name": "李四",
+        "role": "agent",
+        "password1": "abc",
+        "password2": "abc",
+    }
     r = client.post("/admin/accounts/user/add/", data)
     assert r.status_code == 200
     errors = r.context["adminform"].form.errors
@@ -105,7 +113,9 @@ def test_change_user_writes_diff_and_role_change(clock, client, admin_x, agent_x
     changed = AuditEvent.objects.get(action=Action.USER_CHANGED)
     assert changed.detail["changes"]["full_name"][1] == "王五"
     assert changed.detail["changes"]["role"] == ["agent", "team_lead"]
-    assert AuditEvent.objects.get(action=Action.ROLE_CHANGED).detail == {"changes": {"role": ["agent", "team_lead"]}}
+    assert AuditEvent.objects.get(action=Action.ROLE_CHANGED).detail == {
+        "changes": {"role": ["agent", "team_lead"]}
+    }
 
 
 def test_role_to_admin_gives_staff_and_back(clock, admin_x, agent_x):
@@ -131,26 +141,47 @@ def test_service_rules(clock, admin_x, admin_y, agent_x, agent_y):
         services.user_change(by=admin_x, user=agent_x, is_superuser=True)
     with pytest.raises(Conflict):
         services.user_create(
-            by=admin_x, company=admin_x.company, username="new", employee_no=agent_x.employee_no,
-            full_name="新人", role="agent", password=NEW_PASSWORD,
+            by=admin_x,
+            company=admin_x.company,
+            username="new",
+            employee_no=agent_x.employee_no,
+            full_name="新人",
+            role="agent",
+            password=NEW_PASSWORD,
         )
     with pytest.raises(DomainError):
         services.user_create(
-            by=admin_x, company=admin_x.company, username="new", employee_no="N1",
-            full_name="新人", role="agent", password="short",
+            by=admin_x,
+            company=admin_x.company,
+            username="new",
+            employee_no="N1",
+            full_name="新人",
+            role="agent",
+            password="short",
         )
     other_dept = DepartmentFactory(company=admin_y.company)
     with pytest.raises(DomainError):
         services.user_create(
-            by=admin_x, company=admin_x.company, username="new", employee_no="N1",
-            full_name="新人", role="agent", password=NEW_PASSWORD, department=other_dept,
+            by=admin_x,
+            company=admin_x.company,
+            username="new",
+            employee_no="N1",
+            full_name="新人",
+            role="agent",
+            password=NEW_PASSWORD,
+            department=other_dept,
         )
     with pytest.raises(Forbidden):
         services.user_disable(user=admin_x, by=admin_x)
     # the same employee number is fine in another company (unique within a company only)
     services.user_create(
-        by=admin_y, company=admin_y.company, username="new", employee_no=agent_x.employee_no,
-        full_name="新人", role="agent", password=NEW_PASSWORD,
+        by=admin_y,
+        company=admin_y.company,
+        username="new",
+        employee_no=agent_x.employee_no,
+        full_name="新人",
+        role="agent",
+        password=NEW_PASSWORD,
     )
 
 
@@ -181,12 +212,16 @@ def test_disable_action_ends_sessions(clock, client, admin_x, agent_x):
 
 def test_password_reset_in_admin(clock, client, admin_x, agent_x):
     verified_client(client, admin_x)
-    r = client.post(f"/admin/accounts/user/{agent_x.pk}/password/", {"password1": NEW_PASSWORD, "password2": NEW_PASSWORD})
+    r = client.post(
+        f"/admin/accounts/user/{agent_x.pk}/password/", {"password1": NEW_PASSWORD, "password2": NEW_PASSWORD}
+    )
     assert r.status_code == 302
     agent_x.refresh_from_db()
     assert agent_x.check_password(NEW_PASSWORD) and agent_x.must_change_password
     assert AuditEvent.objects.get(action=Action.PASSWORD_RESET).actor == admin_x
-    r = client.post(f"/admin/accounts/user/{agent_x.pk}/password/", {"password1": "weak", "password2": "weak"})
+    r = client.post(
+        f"/admin/accounts/user/{agent_x.pk}/password/", {"password1": "weak", "password2": "weak"}
+    )
     assert r.status_code == 200
 
 
@@ -211,7 +246,9 @@ def test_unlock_action(clock, client, admin_x, agent_x):
     assert not Lockout.objects.filter(released_at__isnull=True).exists()
     assert AuditEvent.objects.filter(action=Action.UNLOCKED, actor=admin_x).count() == 2
     client.logout()
-    r = client.post("/accounts/login/", {"username": "agent_x", "password": TEST_PASSWORD}, REMOTE_ADDR="10.1.1.1")
+    r = client.post(
+        "/accounts/login/", {"username": "agent_x", "password": TEST_PASSWORD}, REMOTE_ADDR="10.1.1.1"
+    )
     assert r.status_code == 302
 
 
@@ -226,7 +263,13 @@ def test_admin_sees_only_own_company(clock, client, admin_x, agent_x, agent_y):
     page = client.get("/admin/accounts/user/").content.decode()
     assert "agent_x" in page and "agent_y" not in page
     assert client.get(f"/admin/accounts/user/{agent_y.pk}/change/").status_code == 302  # "does not exist"
-    assert client.post(f"/admin/accounts/user/{agent_y.pk}/password/", {"password1": NEW_PASSWORD, "password2": NEW_PASSWORD}).status_code == 404
+    assert (
+        client.post(
+            f"/admin/accounts/user/{agent_y.pk}/password/",
+            {"password1": NEW_PASSWORD, "password2": NEW_PASSWORD},
+        ).status_code
+        == 404
+    )
     assert "Y客服中心" not in client.get("/admin/accounts/department/").content.decode()
     assert client.get(f"/admin/accounts/department/{dept_y.pk}/change/").status_code == 302
     assert "Y市燃气" not in client.get("/admin/accounts/company/").content.decode()
@@ -244,7 +287,10 @@ def test_admin_sees_only_own_company(clock, client, admin_x, agent_x, agent_y):
 
 def test_department_create_is_scoped_and_audited(clock, client, admin_x):
     verified_client(client, admin_x)
-    r = client.post("/admin/accounts/department/add/", {"code": "repair", "name": "维修部", "kind": "repair", "is_active": "on"})
+    r = client.post(
+        "/admin/accounts/department/add/",
+        {"code": "repair", "name": "维修部", "kind": "repair", "is_active": "on"},
+    )
     assert r.status_code == 302
     row = AuditEvent.objects.get(action=Action.CREATED, object_type="accounts.department")
     assert row.company == admin_x.company and row.detail["values"]["name"] == "维修部"
@@ -261,8 +307,14 @@ def test_admin_site_sends_staff_to_mfa_even_with_policy_off(clock, client, admin
 def test_superuser_manages_every_company_and_grants_group_read(clock, company_x, company_y, agent_y):
     root = UserFactory(company=None, username="root", is_superuser=True, is_staff=True)
     user = services.user_create(
-        by=root, company=company_y, username="reader", employee_no="G1", full_name="集团审计",
-        role="auditor", password=NEW_PASSWORD, group_reader=True,
+        by=root,
+        company=company_y,
+        username="reader",
+        employee_no="G1",
+        full_name="集团审计",
+        role="auditor",
+        password=NEW_PASSWORD,
+        group_reader=True,
     )
     assert user.group_reader and user.company == company_y
     services.user_change(by=root, user=agent_y, group_reader=True)

@@ -1,5 +1,6 @@
 """API tokens (S1, S2): stored hashed, scoped, revocable, expiring, of active users only,
 company-scoped; /api/v1/accounts/me; JSON errors with a Chinese `detail`."""
+
 from __future__ import annotations
 
 import hashlib
@@ -42,7 +43,11 @@ def test_me_with_token(clock, client, agent_x):
     r = client.get(ME, **_bearer(raw))
     assert r.status_code == 200
     body = r.json()
-    assert (body["username"], body["company_id"], body["role_label"]) == ("agent_x", agent_x.company_id, "坐席")
+    assert (body["username"], body["company_id"], body["role_label"]) == (
+        "agent_x",
+        agent_x.company_id,
+        "坐席",
+    )
     assert body["permissions"] == sorted(ROLE_PERMISSIONS["agent"])
     assert ApiToken.objects.get(pk=_row.pk).last_used_at == timezone.now()
 
@@ -60,7 +65,9 @@ def test_read_only_token_refused_on_post(clock, client, agent_x):
 
 @pytest.mark.parametrize("case", ["unknown", "revoked", "expired", "user_disabled"])
 def test_unusable_tokens_give_401(clock, client, agent_x, admin_x, case):
-    row, raw = services.token_create(user=agent_x, name="t", scopes=["write"], expires_at=timezone.now() + timedelta(days=1))
+    row, raw = services.token_create(
+        user=agent_x, name="t", scopes=["write"], expires_at=timezone.now() + timedelta(days=1)
+    )
     if case == "unknown":
         raw = raw[:-4] + "abcd"
     elif case == "revoked":
@@ -82,7 +89,9 @@ def test_token_create_validation(clock, client, agent_x):
     with pytest.raises(DomainError):
         services.token_create(user=agent_x, name="t", scopes=["admin"])
     with pytest.raises(DomainError):
-        services.token_create(user=agent_x, name="t", scopes=[], expires_at=timezone.now() - timedelta(seconds=1))
+        services.token_create(
+            user=agent_x, name="t", scopes=[], expires_at=timezone.now() - timedelta(seconds=1)
+        )
     services.token_create(user=agent_x, name="t", scopes=[])
     client.force_login(agent_x)
     r = client.post(TOKENS, {"name": "t"}, content_type="application/json")
@@ -95,10 +104,14 @@ def test_token_create_validation(clock, client, agent_x):
 
 def test_expiry_without_zone_is_local_time(clock, client, agent_x):
     client.force_login(agent_x)
-    r = client.post(TOKENS, {"name": "n", "expires_at": "2026-03-03T09:00:00"}, content_type="application/json")
+    r = client.post(
+        TOKENS, {"name": "n", "expires_at": "2026-03-03T09:00:00"}, content_type="application/json"
+    )
     assert r.status_code == 201
     assert ApiToken.objects.get(name="n").expires_at == timezone.now() + timedelta(days=1)
-    r = client.post(TOKENS, {"name": "m", "expires_at": "2020-01-01T00:00:00+08:00"}, content_type="application/json")
+    r = client.post(
+        TOKENS, {"name": "m", "expires_at": "2020-01-01T00:00:00+08:00"}, content_type="application/json"
+    )
     assert r.status_code == 400 and r.json()["field"] == "expires_at"
 
 
@@ -146,7 +159,10 @@ def test_token_name_too_long_or_with_nul_is_a_clear_400(client, agent_x, name):
 def test_token_expiry_with_an_offset_postgresql_refuses_is_stored_in_utc(client, agent_x):
     """ISO 8601 allows offsets up to ±23:59; PostgreSQL only ±15:59: the API keeps UTC."""
     client.force_login(agent_x)
-    r = client.post(TOKENS, {"name": "远期", "scopes": [], "expires_at": "3173-05-03T21:31:48-16:17"},
-                    content_type="application/json")
+    r = client.post(
+        TOKENS,
+        {"name": "远期", "scopes": [], "expires_at": "3173-05-03T21:31:48-16:17"},
+        content_type="application/json",
+    )
     assert r.status_code == 201
     assert r.json()["expires_at"].startswith("3173-05-04T13:48:48")

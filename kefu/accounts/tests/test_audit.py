@@ -1,5 +1,6 @@
 """The audit log (S2, S3, 等保 level 3): rows written, immutable through the ORM and raw SQL on both
 databases, searched and exported only by the auditor, archived by `kefu archive-audit`."""
+
 from __future__ import annotations
 
 import csv
@@ -70,7 +71,9 @@ def test_truncate_is_refused_on_postgres(agent_x, is_postgres):
 def test_a_forged_archive_row_cannot_be_changed_to_cover_more(agent_x, clock):
     """Archive records are append-only too: nobody widens one to delete recent rows."""
     old = audit_record(action=Action.LOGIN, actor=agent_x)
-    arch = AuditArchive.objects.create(through_id=old.pk, before=T0 - timedelta(days=1), row_count=0, path="-", sha256="-")
+    arch = AuditArchive.objects.create(
+        through_id=old.pk, before=T0 - timedelta(days=1), row_count=0, path="-", sha256="-"
+    )
     table = connection.ops.quote_name(AuditArchive._meta.db_table)
     with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cur:
         cur.execute(f'UPDATE {table} SET "before" = %s WHERE id = %s', [T0 + timedelta(days=1), arch.pk])
@@ -85,10 +88,18 @@ def test_a_forged_archive_row_cannot_be_changed_to_cover_more(agent_x, clock):
 
 
 def test_record_fields(clock, client, agent_x):
-    client.post("/accounts/login/", {"username": "agent_x", "password": TEST_PASSWORD}, REMOTE_ADDR="203.0.113.5")
+    client.post(
+        "/accounts/login/", {"username": "agent_x", "password": TEST_PASSWORD}, REMOTE_ADDR="203.0.113.5"
+    )
     e = AuditEvent.objects.get(action=Action.LOGIN)
     assert e.at == T0 and e.at.tzinfo is not None
-    assert (e.actor, e.actor_label, e.company, e.result, e.source_ip) == (agent_x, "agent_x", agent_x.company, "ok", "203.0.113.5")
+    assert (e.actor, e.actor_label, e.company, e.result, e.source_ip) == (
+        agent_x,
+        "agent_x",
+        agent_x.company,
+        "ok",
+        "203.0.113.5",
+    )
     assert (e.object_type, e.object_id) == ("accounts.user", str(agent_x.pk))
 
 
@@ -96,7 +107,9 @@ def test_role_change_and_token_rows(clock, admin_x, agent_x):
     services.user_change_role(by=admin_x, user=agent_x, role="team_lead")
     row = AuditEvent.objects.get(action=Action.ROLE_CHANGED)
     assert row.actor == admin_x and row.detail == {"changes": {"role": ["agent", "team_lead"]}}
-    assert AuditEvent.objects.get(action=Action.USER_CHANGED).detail == {"changes": {"role": ["agent", "team_lead"]}}
+    assert AuditEvent.objects.get(action=Action.USER_CHANGED).detail == {
+        "changes": {"role": ["agent", "team_lead"]}
+    }
     token, _raw = services.token_create(user=agent_x, name="t", scopes=["write"])
     services.token_revoke(token=token, by=admin_x)
     assert AuditEvent.objects.get(action=Action.TOKEN_CREATED).detail["scopes"] == ["read", "write"]
@@ -116,7 +129,9 @@ def test_auditor_searches_and_search_is_logged(clock, client, auditor_x, agent_x
     rows = list(r.context["page"])
     assert [e.actor_label for e in rows] == ["agent_x"]  # company Y's row is not shown
     assert AuditEvent.objects.filter(action=Action.AUDIT_SEARCHED, actor=auditor_x).exists()
-    r = client.get("/accounts/audit/", {"source_ip": "not-an-ip", "date_from": "garbage", "date_to": "2026-03-02"})
+    r = client.get(
+        "/accounts/audit/", {"source_ip": "not-an-ip", "date_from": "garbage", "date_to": "2026-03-02"}
+    )
     assert r.status_code == 200
     shown = [(e.actor_label, e.action) for e in r.context["page"]]
     assert shown[-1] == ("agent_x", "auth.login") and r.context["page"].paginator.count == len(shown) == 4
@@ -134,7 +149,7 @@ def test_date_to_includes_the_whole_day(clock, auditor_x, agent_x):
 
 
 def test_csv_export_is_logged_and_safe(clock, client, auditor_x, agent_x):
-    audit_record(action=Action.UPDATED, actor=agent_x, object_repr="=HYPERLINK(\"x\")", detail={"名": "值"})
+    audit_record(action=Action.UPDATED, actor=agent_x, object_repr='=HYPERLINK("x")', detail={"名": "值"})
     verified_client(client, auditor_x)
     r = client.get("/accounts/audit/export.csv", {"action": "data."})
     assert r.status_code == 200 and r["Content-Type"].startswith("text/csv")
@@ -143,7 +158,7 @@ def test_csv_export_is_logged_and_safe(clock, client, auditor_x, agent_x):
     assert rows[0][:4] == ["时间", "公司", "操作人", "动作"]
     assert len(rows) == 2
     assert rows[1][1] == agent_x.company.name
-    assert rows[1][6] == "'=HYPERLINK(\"x\")"  # no formula executes in a spreadsheet
+    assert rows[1][6] == '\'=HYPERLINK("x")'  # no formula executes in a spreadsheet
     assert json.loads(rows[1][9]) == {"名": "值"}
     exported = AuditEvent.objects.get(action=Action.AUDIT_EXPORTED)
     assert exported.actor == auditor_x and exported.detail["rows"] == 1
@@ -200,7 +215,7 @@ def archive_dir(tmp_path, settings):
 
 
 def test_archive_refuses_rows_younger_than_retention(clock, archive_dir):
-    limit = (T0.date() - timedelta(days=180))
+    limit = T0.date() - timedelta(days=180)
     with pytest.raises(CommandError, match="180"):
         call_command("archive_audit", before=(limit + timedelta(days=1)).isoformat())
     with pytest.raises(CommandError, match="YYYY-MM-DD"):

@@ -1,5 +1,6 @@
 """Browser test (1366 px): an auditor finds who closed a leak in the audit log, by work-order number
 and action, and reads the person's name and the action in words (S3)."""
+
 from __future__ import annotations
 
 import pytest
@@ -20,10 +21,22 @@ def test_auditor_finds_who_closed_the_leak(browser, live_server, company_x, agen
     from kefu.tickets.tests.factories import TicketFactory
 
     closer = UserFactory(company=company_x, role="dispatcher", username="disp_b", full_name="赵调度")
-    t = TicketFactory(by=agent_x, kind="emergency", sub_kind="leak", content="楼道有煤气味", address="幸福小区1号楼1单元101室")
+    t = TicketFactory(
+        by=agent_x,
+        kind="emergency",
+        sub_kind="leak",
+        content="楼道有煤气味",
+        address="幸福小区1号楼1单元101室",
+    )
     for to, reason in (("in_progress", ""), ("resolved", "更换了接头"), ("closed", "客户确认")):
-        services.ticket_transition(ticket_id=t.pk, by=closer, to=to, version=Ticket.objects.get(pk=t.pk).version,
-                                   reason=reason, cancel_reason="")
+        services.ticket_transition(
+            ticket_id=t.pk,
+            by=closer,
+            to=to,
+            version=Ticket.objects.get(pk=t.pk).version,
+            reason=reason,
+            cancel_reason="",
+        )
 
     ctx = browser.new_context(locale="zh-CN", viewport={"width": 1366, "height": 900})
     ctx.set_default_timeout(15_000)

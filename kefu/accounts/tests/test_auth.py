@@ -1,6 +1,7 @@
 """The 等保 level-3 authentication rules (S1) with a frozen clock: password policy, expiry, lock-out
 per account and per address, idle sessions, TOTP for administrators/auditors/supervisors, and
 disabling people."""
+
 from __future__ import annotations
 
 import re
@@ -16,7 +17,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from kefu.accounts import services
 from kefu.accounts.audit import Action
-from kefu.accounts.models import AuditEvent, LoginFailure, Lockout, User
+from kefu.accounts.models import AuditEvent, Lockout, LoginFailure, User
 from kefu.accounts.tests.factories import TEST_PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -100,7 +101,11 @@ def test_expired_password_forces_the_change_page(clock, client, agent_x):
     assert client.get("/customers/").status_code == 302  # every page, not only home
     r = client.post(
         "/accounts/password/",
-        {"old_password": TEST_PASSWORD, "new_password1": "Xinmima-2026-ok", "new_password2": "Xinmima-2026-ok"},
+        {
+            "old_password": TEST_PASSWORD,
+            "new_password1": "Xinmima-2026-ok",
+            "new_password2": "Xinmima-2026-ok",
+        },
     )
     assert r.status_code == 302
     assert client.get("/").status_code == 200
@@ -120,13 +125,18 @@ def test_expired_password_blocks_the_session_api(clock, client, agent_x):
 # --- Lock-out ---------------------------------------------------------------------------------
 
 
-def test_five_failures_lock_account_and_address_and_sixth_fails_even_with_right_password(clock, client, agent_x):
+def test_five_failures_lock_account_and_address_and_sixth_fails_even_with_right_password(
+    clock, client, agent_x
+):
     for i in range(4):
         r = _login(client, "agent_x", "wrong-password")
         assert r.status_code == 200 and "工号或密码错误" in _errors(r)
     r = _login(client, "agent_x", "wrong-password")
     assert "已锁定" in _errors(r)
-    assert set(Lockout.objects.values_list("kind", "key")) == {("username", "agent_x"), ("address", "10.0.0.1")}
+    assert set(Lockout.objects.values_list("kind", "key")) == {
+        ("username", "agent_x"),
+        ("address", "10.0.0.1"),
+    }
 
     r = _login(client, "agent_x", TEST_PASSWORD)  # 6th attempt, right password
     assert r.status_code == 200 and "已锁定" in _errors(r)

@@ -1,6 +1,7 @@
 """The client's address behind 0, 1 or 2 trusted reverse proxies (KEFU_TRUSTED_PROXY_COUNT, S1/S3):
 one function (context.client_ip) feeds the lock-out and the audit log; a forged X-Forwarded-For
 cannot choose the address."""
+
 from __future__ import annotations
 
 import pytest
@@ -77,4 +78,6 @@ def test_behind_one_proxy_lockout_and_audit_use_the_client_address(settings, cli
     )
     assert r.status_code == 302
     assert AuditEvent.objects.get(action=Action.LOGIN).source_ip == "198.51.100.2"
-    assert set(AuditEvent.objects.filter(action=Action.LOGIN_FAILED).values_list("source_ip", flat=True)) == {"198.51.100.1"}
+    assert set(AuditEvent.objects.filter(action=Action.LOGIN_FAILED).values_list("source_ip", flat=True)) == {
+        "198.51.100.1"
+    }

@@ -1,5 +1,6 @@
 """`manage.py check --deploy` passes with production settings (S1, 等保 level 3): run in
 a subprocess so the production settings module is loaded fresh."""
+
 from __future__ import annotations
 
 import os
@@ -11,7 +12,9 @@ from django.conf import settings
 
 
 def _check(tmp_path, **extra: str) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("KEFU_") and k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith("KEFU_") and k != "DJANGO_ALLOW_ASYNC_UNSAFE"
+    }
     env.update(
         KEFU_PRODUCTION="1",
         KEFU_SECRET_KEY=secrets.token_urlsafe(64),
@@ -59,9 +62,16 @@ def test_policy_weaknesses_of_the_shipped_settings_are_none():
 
 
 def test_production_refuses_to_start_without_secret_key(tmp_path):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("KEFU_") and k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith("KEFU_") and k != "DJANGO_ALLOW_ASYNC_UNSAFE"
+    }
     env.update(KEFU_PRODUCTION="1", KEFU_VAR_DIR=str(tmp_path), DJANGO_SETTINGS_MODULE="kefu.settings")
     result = subprocess.run(
-        [sys.executable, "manage.py", "check"], cwd=settings.BASE_DIR, env=env, capture_output=True, text=True, timeout=120
+        [sys.executable, "manage.py", "check"],
+        cwd=settings.BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode != 0 and "KEFU_SECRET_KEY" in result.stderr

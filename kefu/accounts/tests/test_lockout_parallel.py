@@ -4,6 +4,7 @@ Password checks are counted by their audit rows: every wrong password that was a
 writes one `auth.login_failed` row with reason `bad_credentials`; a refused attempt writes a
 `locked:…` row instead and never reaches the password hasher.
 """
+
 from __future__ import annotations
 
 import threading
@@ -16,7 +17,7 @@ from django.utils import timezone
 
 from kefu.accounts import policy
 from kefu.accounts.audit import Action
-from kefu.accounts.models import AuditEvent, LoginFailure, Lockout
+from kefu.accounts.models import AuditEvent, Lockout, LoginFailure
 from kefu.accounts.tests.factories import TEST_PASSWORD
 
 

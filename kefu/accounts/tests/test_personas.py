@@ -1,5 +1,6 @@
 """Personas across companies (S2): the agent of company Y sees nothing of company X — not its users,
 not its tokens, not its audit rows — and neither does Y's administrator or auditor."""
+
 from __future__ import annotations
 
 import pytest

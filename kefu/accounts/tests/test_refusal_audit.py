@@ -1,5 +1,6 @@
 """Refused access is audited (S3 越权访问) with actor, object and address, rate-limited per actor:
 cross-company objects (404) and role refusals (403) on the API and the web pages."""
+
 from __future__ import annotations
 
 import pytest
@@ -24,14 +25,21 @@ def ticket_x(agent_x):
     from kefu.tickets.services import ticket_create
 
     return ticket_create(
-        by=agent_x, kind="consultation", content="开户材料", caller_surname="张", caller_title="mr",
-        caller_phone="13900001111", on_duplicate="create",
+        by=agent_x,
+        kind="consultation",
+        content="开户材料",
+        caller_surname="张",
+        caller_title="mr",
+        caller_phone="13900001111",
+        on_duplicate="create",
     ).ticket
 
 
 def test_another_companys_work_order_on_the_api_is_audited(client, agent_y, ticket_x):
     secret = token_create(user=agent_y, name="y", scopes=[ApiToken.Scope.WRITE])[1]
-    r = client.get(f"/api/v1/tickets/{ticket_x.pk}", HTTP_AUTHORIZATION=f"Bearer {secret}", REMOTE_ADDR="203.0.113.9")
+    r = client.get(
+        f"/api/v1/tickets/{ticket_x.pk}", HTTP_AUTHORIZATION=f"Bearer {secret}", REMOTE_ADDR="203.0.113.9"
+    )
     assert r.status_code == 404
     row = AuditEvent.objects.get(action=Action.NOT_FOUND)
     assert row.actor == agent_y and row.result == "denied" and row.source_ip == "203.0.113.9"
@@ -42,7 +50,12 @@ def test_another_companys_work_order_on_the_api_is_audited(client, agent_y, tick
 def test_another_companys_work_order_page_is_audited(client, agent_y, ticket_x):
     client.force_login(agent_y)
     assert client.get(f"/tickets/{ticket_x.pk}/").status_code in (403, 404)
-    assert AuditEvent.objects.filter(action__in=[Action.NOT_FOUND, Action.PERMISSION_DENIED], actor=agent_y).count() == 1
+    assert (
+        AuditEvent.objects.filter(
+            action__in=[Action.NOT_FOUND, Action.PERMISSION_DENIED], actor=agent_y
+        ).count()
+        == 1
+    )
 
 
 def test_role_refusal_on_the_api_is_audited(client, agent_x):

@@ -1,5 +1,6 @@
 """docs/roles.md and roles.py cannot drift apart: the table is parsed and compared
 cell by cell with ROLE_PERMISSIONS and PERMISSION_LABELS."""
+
 from __future__ import annotations
 
 import re
@@ -55,7 +56,10 @@ def test_every_permission_has_its_chinese_description():
 def test_separation_of_duties():
     """三权分立: the administrator manages accounts and cannot read the audit log; the auditor reads it
     and manages nothing."""
-    assert "audit.view" not in ROLE_PERMISSIONS[Role.ADMIN] and "audit.export" not in ROLE_PERMISSIONS[Role.ADMIN]
+    assert (
+        "audit.view" not in ROLE_PERMISSIONS[Role.ADMIN]
+        and "audit.export" not in ROLE_PERMISSIONS[Role.ADMIN]
+    )
     assert "account.manage" not in ROLE_PERMISSIONS[Role.AUDITOR]
     assert {r for r, p in ROLE_PERMISSIONS.items() if "account.manage" in p} == {Role.ADMIN}
     assert {r for r, p in ROLE_PERMISSIONS.items() if "audit.view" in p} == {Role.AUDITOR}

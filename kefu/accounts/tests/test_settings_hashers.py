@@ -1,5 +1,6 @@
 """S1: passwords are stored with Argon2 in production. The test run hashes with MD5 for speed (root
 conftest.py), so this reads the production settings module itself, not the overridden settings."""
+
 from __future__ import annotations
 
 import importlib

@@ -1,4 +1,5 @@
 """Smoke: the shell starts, log-in works, the API answers with JSON errors."""
+
 import pytest
 
 from kefu.accounts.tests.factories import TEST_PASSWORD

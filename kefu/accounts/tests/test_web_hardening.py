@@ -1,6 +1,7 @@
 """Smaller holes of the hardening review (S1, S3): open redirects, 401 for refused tokens on writes,
 the session key rotated at the second factor, API docs behind log-in in production, the CSV formula
 guard for full-width characters, and a Content-Security-Policy on every HTML page."""
+
 from __future__ import annotations
 
 import re
@@ -20,14 +21,26 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.mark.parametrize(
-    "target", ["https://evil.example/", "//evil.example/x", "/\\evil.example", "https://testserver/tickets/", "javascript:alert(1)"]
+    "target",
+    [
+        "https://evil.example/",
+        "//evil.example/x",
+        "/\\evil.example",
+        "https://testserver/tickets/",
+        "javascript:alert(1)",
+    ],
 )
 def test_called_again_next_is_not_an_open_redirect(client, agent_x, target):
     from kefu.tickets.services import ticket_create
 
     t = ticket_create(
-        by=agent_x, kind="consultation", content="开户材料", caller_surname="张", caller_title="mr",
-        caller_phone="13900001111", on_duplicate="create",
+        by=agent_x,
+        kind="consultation",
+        content="开户材料",
+        caller_surname="张",
+        caller_title="mr",
+        caller_phone="13900001111",
+        on_duplicate="create",
     ).ticket
     client.force_login(agent_x)
     r = client.post(f"/tickets/{t.pk}/called-again/", {"next": target})
@@ -43,7 +56,12 @@ def test_revoked_or_unknown_token_on_a_write_is_401_not_a_csrf_failure(superviso
     row, secret = token_create(user=supervisor_x, name="x", scopes=[ApiToken.Scope.WRITE])
     token_revoke(token=row, by=supervisor_x)
     for token in (secret, "kefu_unknown-token"):
-        r = client.post("/api/v1/accounts/tokens", {"name": "y"}, content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {token}")
+        r = client.post(
+            "/api/v1/accounts/tokens",
+            {"name": "y"},
+            content_type="application/json",
+            HTTP_AUTHORIZATION=f"Bearer {token}",
+        )
         assert r.status_code == 401, r.content
         assert "CSRF" not in r.json()["detail"]
 
@@ -102,6 +120,8 @@ def test_no_inline_scripts_or_event_handlers_in_templates():
     offenders = []
     for path in root.rglob("templates/**/*.html"):
         text = path.read_text()
-        if re.search(r"\son[a-z]+\s*=", text) or re.search(r"<script(?![^>]*\bsrc=)(?![^>]*application/json)[^>]*>", text):
+        if re.search(r"\son[a-z]+\s*=", text) or re.search(
+            r"<script(?![^>]*\bsrc=)(?![^>]*application/json)[^>]*>", text
+        ):
             offenders.append(str(path.relative_to(root)))
     assert not offenders

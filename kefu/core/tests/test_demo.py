@@ -1,5 +1,6 @@
 """The kernel's demo registry and `kefu demo`: apps register their steps, the command runs them in
 order, and the kernel imports no other kefu app (ARCHITECTURE: layers)."""
+
 from __future__ import annotations
 
 import ast
@@ -27,6 +28,7 @@ def test_steps_run_in_order_and_stop_when_the_demo_exists(monkeypatch):
         def run(r: DemoRun) -> None:
             seen.append(name)
             r.built = built
+
         return run
 
     register_demo_step(30, "c", step("c"))

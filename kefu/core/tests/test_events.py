@@ -1,5 +1,6 @@
 """The typed event registry (kefu.core.events): listeners run after the commit, never after a
 rollback, a failing listener is logged and the others still run; a listener must name its catch-up."""
+
 from __future__ import annotations
 
 from dataclasses import FrozenInstanceError, dataclass
@@ -56,7 +57,10 @@ def test_a_failing_listener_is_logged_and_the_others_run(seen, caplog, django_ca
 
     events.subscribe(SomethingHappened, broken, catch_up="none: a test listener")
     try:
-        with caplog.at_level("ERROR", logger="kefu.core.events"), django_capture_on_commit_callbacks(execute=True):
+        with (
+            caplog.at_level("ERROR", logger="kefu.core.events"),
+            django_capture_on_commit_callbacks(execute=True),
+        ):
             events.publish(SomethingHappened(thing_id=3))
     finally:
         events.unsubscribe(SomethingHappened, broken)

@@ -1,5 +1,6 @@
 """`/healthz` and `kefu health` (kefu.core.health): database, last completed clock sweep, import
 heartbeat; no login, no personal data; failing when the sweep is older than the configured age."""
+
 from __future__ import annotations
 
 import json
@@ -25,7 +26,12 @@ def test_healthz_fails_without_any_completed_sweep(client):
     assert r.status_code == 503
     data = r.json()
     assert data["status"] == "fail" and data["checks"]["database"]["ok"] is True
-    assert data["checks"]["sla_sweep"] == {"ok": False, "last_completed": None, "age_seconds": None, "max_age_seconds": 300}
+    assert data["checks"]["sla_sweep"] == {
+        "ok": False,
+        "last_completed": None,
+        "age_seconds": None,
+        "max_age_seconds": 300,
+    }
 
 
 def test_healthz_ok_after_a_recent_sweep_and_fails_when_it_is_old(client, settings):

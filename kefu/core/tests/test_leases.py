@@ -1,5 +1,6 @@
 """Leases of periodic jobs (kefu.core.leases): one holder at a time, never held for ever by a dead
 worker (a sweep lock that outlived a killed worker stopped every later sweep)."""
+
 from __future__ import annotations
 
 import subprocess
@@ -12,7 +13,14 @@ from django.db import connection
 from django.utils import timezone
 
 from kefu.core import leases
-from kefu.core.leases import holder_alive, holder_id, lease_acquire, lease_completed_at, lease_held, lease_release
+from kefu.core.leases import (
+    holder_alive,
+    holder_id,
+    lease_acquire,
+    lease_completed_at,
+    lease_held,
+    lease_release,
+)
 from kefu.core.models import Lease
 
 TTL = timedelta(minutes=5)

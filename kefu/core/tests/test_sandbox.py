@@ -1,4 +1,5 @@
 """kefu.core.sandbox: a child that dies (abort, out of memory) takes only itself down."""
+
 from __future__ import annotations
 
 import os

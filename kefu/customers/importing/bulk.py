@@ -28,6 +28,7 @@ there, otherwise the batch fails with an IntegrityError and the caller's transac
 Rows created by the writer itself are invisible to others until commit, so they cannot vanish.
 Without that privilege (or on SQLite) the database checks every row as usual.
 """
+
 from __future__ import annotations
 
 import json
@@ -40,10 +41,22 @@ from django.db.models import Model
 from django.utils import timezone
 
 from kefu.accounts.models import Company
-from kefu.customers.models import CareRegistration, Customer, CustomerCategory, CustomerStatusChange, Meter, Phone, Premise
+from kefu.customers.models import (
+    CareRegistration,
+    Customer,
+    CustomerCategory,
+    CustomerStatusChange,
+    Meter,
+    Phone,
+    Premise,
+)
 from kefu.customers.normalize import phone_kind
 
-ACTIVE, SUSPENDED, CLOSED = Customer.Status.ACTIVE.value, Customer.Status.SUSPENDED.value, Customer.Status.CLOSED.value
+ACTIVE, SUSPENDED, CLOSED = (
+    Customer.Status.ACTIVE.value,
+    Customer.Status.SUSPENDED.value,
+    Customer.Status.CLOSED.value,
+)
 
 
 @dataclass(slots=True)
@@ -199,14 +212,30 @@ class CustomerBulkWriter:
         out: dict[int, _Stored] = {}
         for chunk in _chunks(ids, self.LOOKUP_CHUNK):
             for row in Customer.objects.filter(id__in=chunk).values_list(
-                "id", "name", "category_id", "status", "opened_on", "suspended_on", "closed_on", "notes", "premise_id"
+                "id",
+                "name",
+                "category_id",
+                "status",
+                "opened_on",
+                "suspended_on",
+                "closed_on",
+                "notes",
+                "premise_id",
             ):
                 out[row[0]] = _Stored(*row)
             premise_ids = {s.premise_id for s in out.values() if s.premise_id and s.premise_key is None}
             premises = {
                 p[0]: p[1:]
                 for p in Premise.objects.filter(id__in=list(premise_ids)).values_list(
-                    "id", "community", "building", "unit", "room", "address", "district", "street", "supply_zone"
+                    "id",
+                    "community",
+                    "building",
+                    "unit",
+                    "room",
+                    "address",
+                    "district",
+                    "street",
+                    "supply_zone",
                 )
             }
             for s in out.values():
@@ -291,7 +320,10 @@ class CustomerBulkWriter:
         wanted = sorted({i for i in ids if i is not None and i > 0})
         for chunk in _chunks(wanted, 50_000):
             with connection.cursor() as cur:
-                cur.execute(f'SELECT count(*) FROM (SELECT 1 FROM "{table}" WHERE id = ANY(%s) FOR KEY SHARE) AS locked', [list(chunk)])
+                cur.execute(
+                    f'SELECT count(*) FROM (SELECT 1 FROM "{table}" WHERE id = ANY(%s) FOR KEY SHARE) AS locked',
+                    [list(chunk)],
+                )
                 found = cur.fetchone()[0]
             if found != len(chunk):
                 raise IntegrityError(
@@ -310,7 +342,9 @@ class CustomerBulkWriter:
         table = model._meta.db_table
         with connection.cursor() as cur:
             if self.vendor == "postgresql":
-                cur.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)", [table, n])
+                cur.execute(
+                    "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)", [table, n]
+                )
                 return [r[0] for r in cur.fetchall()]
             if table not in self._next_id:
                 cur.execute(f'SELECT COALESCE(MAX(id), 0) FROM "{table}"')
@@ -410,9 +444,31 @@ class CustomerBulkWriter:
             moved_premise = [real.get(x, x) if x is not None else None for x in moved_premise]
             self._insert(
                 Premise,
-                ("id", "company_id", "district", "street", "community", "building", "unit", "room", "address", "supply_zone"),
+                (
+                    "id",
+                    "company_id",
+                    "district",
+                    "street",
+                    "community",
+                    "building",
+                    "unit",
+                    "room",
+                    "address",
+                    "supply_zone",
+                ),
                 [
-                    (pid, self.company_id, p.district, p.street, p.community, p.building, p.unit, p.room, p.address, p.supply_zone)
+                    (
+                        pid,
+                        self.company_id,
+                        p.district,
+                        p.street,
+                        p.community,
+                        p.building,
+                        p.unit,
+                        p.room,
+                        p.address,
+                        p.supply_zone,
+                    )
                     for (_tmp, p), pid in zip(pending, ids)
                 ],
             )
@@ -430,7 +486,11 @@ class CustomerBulkWriter:
             self._lock_referenced(
                 Premise._meta.db_table,
                 [pid for pid in new_premise if pid not in own]
-                + [pid for pid, (_rec, st) in zip(moved_premise, plan.changed) if pid != st.premise_id and pid not in own],
+                + [
+                    pid
+                    for pid, (_rec, st) in zip(moved_premise, plan.changed)
+                    if pid != st.premise_id and pid not in own
+                ],
                 "premise",
             )
             self._lock_referenced(Customer._meta.db_table, [st.id for _rec, st in plan.changed], "customer")
@@ -443,8 +503,22 @@ class CustomerBulkWriter:
             suspended = rec.suspended_on or (self.today if rec.status == SUSPENDED else None)
             closed = rec.closed_on or (self.today if rec.status == CLOSED else None)
             customers.append(
-                (cid, self.company_id, rec.account_no, rec.name, rec.category_id, rec.status, d(rec.opened_on),
-                 d(suspended), d(closed), pid, rec.notes, now, now, 1)
+                (
+                    cid,
+                    self.company_id,
+                    rec.account_no,
+                    rec.name,
+                    rec.category_id,
+                    rec.status,
+                    d(rec.opened_on),
+                    d(suspended),
+                    d(closed),
+                    pid,
+                    rec.notes,
+                    now,
+                    now,
+                    1,
+                )
             )
             statuses.append((cid, ACTIVE, d(rec.opened_on or self.today), now, self.reason))
             if suspended and rec.status in (SUSPENDED, CLOSED):
@@ -460,8 +534,22 @@ class CustomerBulkWriter:
                 care.append((cid, json.dumps(c.needs), c.note, d(c.consent_on), c.consent_by, now))
         self._insert(
             Customer,
-            ("id", "company_id", "account_no", "name", "category_id", "status", "opened_on", "suspended_on",
-             "closed_on", "premise_id", "notes", "created_at", "updated_at", "version"),
+            (
+                "id",
+                "company_id",
+                "account_no",
+                "name",
+                "category_id",
+                "status",
+                "opened_on",
+                "suspended_on",
+                "closed_on",
+                "premise_id",
+                "notes",
+                "created_at",
+                "updated_at",
+                "version",
+            ),
             customers,
         )
 
@@ -477,13 +565,25 @@ class CustomerBulkWriter:
                 effective = self.today if status == ACTIVE else (suspended if status == SUSPENDED else closed)
                 statuses.append((st.id, status, d(effective), now, self.reason))
             updates.append(
-                (rec.name, rec.category_id, status, d(rec.opened_on or st.opened_on), d(suspended), d(closed),
-                 rec.notes or st.notes, pid, now, st.id)
+                (
+                    rec.name,
+                    rec.category_id,
+                    status,
+                    d(rec.opened_on or st.opened_on),
+                    d(suspended),
+                    d(closed),
+                    rec.notes or st.notes,
+                    pid,
+                    now,
+                    st.id,
+                )
             )
             if rec.premise is not None and pid == st.premise_id and self._premise_changes(rec, st)[1]:
                 extra = st.premise_extra or ("", "", "")
                 p = rec.premise
-                premise_updates.append((p.district or extra[0], p.street or extra[1], p.supply_zone or extra[2], pid))
+                premise_updates.append(
+                    (p.district or extra[0], p.street or extra[1], p.supply_zone or extra[2], pid)
+                )
             if rec.phones:
                 primary = rec.phones[0]
                 current = st.phones.get(primary)
@@ -499,7 +599,9 @@ class CustomerBulkWriter:
                 if old is None:
                     meters.append((st.id, m.serial, m.kind, d(m.installed_on), d(m.battery_on), True))
                 else:
-                    meter_updates.append((m.kind, d(m.installed_on or old[2]), d(m.battery_on or old[3]), old[0]))
+                    meter_updates.append(
+                        (m.kind, d(m.installed_on or old[2]), d(m.battery_on or old[3]), old[0])
+                    )
 
         ct, pt, ph, mt = (m._meta.db_table for m in (Customer, Premise, Phone, Meter))
         self._execute_many(
@@ -507,13 +609,31 @@ class CustomerBulkWriter:
             f"closed_on = %s, notes = %s, premise_id = %s, updated_at = %s, version = version + 1 WHERE id = %s",
             updates,
         )
-        self._execute_many(f'UPDATE "{pt}" SET district = %s, street = %s, supply_zone = %s WHERE id = %s', premise_updates)
-        self._execute_many(f'UPDATE "{ph}" SET is_primary = %s WHERE customer_id = %s AND is_primary', [(False, c) for (c,) in clear_primary])
-        self._execute_many(f'UPDATE "{ph}" SET is_primary = %s WHERE id = %s', [(True, p) for (p,) in set_primary])
         self._execute_many(
-            f'UPDATE "{mt}" SET kind = %s, installed_on = %s, battery_replaced_on = %s WHERE id = %s', meter_updates
+            f'UPDATE "{pt}" SET district = %s, street = %s, supply_zone = %s WHERE id = %s', premise_updates
         )
-        self._insert(CustomerStatusChange, ("customer_id", "status", "effective_on", "recorded_at", "reason"), statuses)
+        self._execute_many(
+            f'UPDATE "{ph}" SET is_primary = %s WHERE customer_id = %s AND is_primary',
+            [(False, c) for (c,) in clear_primary],
+        )
+        self._execute_many(
+            f'UPDATE "{ph}" SET is_primary = %s WHERE id = %s', [(True, p) for (p,) in set_primary]
+        )
+        self._execute_many(
+            f'UPDATE "{mt}" SET kind = %s, installed_on = %s, battery_replaced_on = %s WHERE id = %s',
+            meter_updates,
+        )
+        self._insert(
+            CustomerStatusChange, ("customer_id", "status", "effective_on", "recorded_at", "reason"), statuses
+        )
         self._insert(Phone, ("customer_id", "number", "kind", "is_primary", "label"), phones)
-        self._insert(Meter, ("customer_id", "serial", "kind", "installed_on", "battery_replaced_on", "is_active"), meters)
-        self._insert(CareRegistration, ("customer_id", "needs", "note", "consent_on", "consent_by", "registered_at"), care)
+        self._insert(
+            Meter,
+            ("customer_id", "serial", "kind", "installed_on", "battery_replaced_on", "is_active"),
+            meters,
+        )
+        self._insert(
+            CareRegistration,
+            ("customer_id", "needs", "note", "consent_on", "consent_by", "registered_at"),
+            care,
+        )

@@ -4,6 +4,7 @@ Every problem becomes an `ImportError_(line, column, reason)` in Chinese, with t
 Excel shows it, so a clerk can open the file and fix it. Nothing here touches the database: the
 categories and the company's area code are passed in.
 """
+
 from __future__ import annotations
 
 import re
@@ -69,7 +70,7 @@ _PREMISE_LIMITS = tuple(MAX_LEN[k] for k in _PREMISE_KEYS)
 
 @lru_cache(maxsize=65536)
 def parse_date_text(text: str) -> date | None:
-    """"2024-03-15", "2024/3/15", "2024.3.15", "20240315", "2024年3月15日", an Excel serial → date.
+    """ "2024-03-15", "2024/3/15", "2024.3.15", "20240315", "2024年3月15日", an Excel serial → date.
 
     Raises ValueError for anything else. Cached: billing exports repeat dates a lot.
     """
@@ -164,7 +165,11 @@ class RowParser:
         try:
             parsed = parse_date_text(value)
         except ValueError:
-            errors.append(LineError(line, self._titles[key], _("日期“%(v)s”无法识别，请写成 2024-03-15。") % {"v": value[:30]}))
+            errors.append(
+                LineError(
+                    line, self._titles[key], _("日期“%(v)s”无法识别，请写成 2024-03-15。") % {"v": value[:30]}
+                )
+            )
             return None
         if not _DATE_MIN <= parsed <= _DATE_MAX:
             errors.append(LineError(line, self._titles[key], _("日期“%(v)s”不合理。") % {"v": value[:30]}))
@@ -187,8 +192,26 @@ class RowParser:
             (v.strip() if v.isascii() else _nfkc("NFKC", v).strip()) if v.__class__ is str else _as_text(v)
             for v in self._pick(cells)
         ]
-        (account_no, name, category_text, status_text, opened_text, district, street, community, raw_building,
-         raw_unit, raw_room, address, zone, serial, kind_text, installed_text, battery_text, notes) = values
+        (
+            account_no,
+            name,
+            category_text,
+            status_text,
+            opened_text,
+            district,
+            street,
+            community,
+            raw_building,
+            raw_unit,
+            raw_room,
+            address,
+            zone,
+            serial,
+            kind_text,
+            installed_text,
+            battery_text,
+            notes,
+        ) = values
         errors: list[LineError] = []
         titles = self._titles
 
@@ -204,39 +227,69 @@ class RowParser:
         if not category_text:
             errors.append(LineError(line, titles["category"], _("客户类别不能为空。")))
         elif category_id is None:
-            errors.append(LineError(line, titles["category"], _("未知的客户类别“%(v)s”。") % {"v": category_text[:20]}))
+            errors.append(
+                LineError(line, titles["category"], _("未知的客户类别“%(v)s”。") % {"v": category_text[:20]})
+            )
 
         status = _STATUS.get(status_text.lower()) if status_text else Customer.Status.ACTIVE.value
         if status is None:
-            errors.append(LineError(line, titles["status"], _("未知的状态“%(v)s”（应为 正常、停用 或 销户）。") % {"v": status_text[:20]}))
+            errors.append(
+                LineError(
+                    line,
+                    titles["status"],
+                    _("未知的状态“%(v)s”（应为 正常、停用 或 销户）。") % {"v": status_text[:20]},
+                )
+            )
 
         opened_on = self._date(opened_text, "opened_on", line, errors)
-        premise = self._premise(line, errors, district, street, community, raw_building, raw_unit, raw_room, address, zone)
+        premise = self._premise(
+            line, errors, district, street, community, raw_building, raw_unit, raw_room, address, zone
+        )
         phones = self._phones(cells, line, errors) if self.phone_cols else []
         meters = self._meters(line, errors, serial, kind_text, installed_text, battery_text)
 
         if errors:
             return None, errors
-        record = CustomerData(account_no, name, category_id, status, opened_on, notes, premise, phones, meters, line)
+        record = CustomerData(
+            account_no, name, category_id, status, opened_on, notes, premise, phones, meters, line
+        )
         return record, errors
 
-    def _premise(self, line, errors, district, street, community, raw_building, raw_unit, raw_room, address, zone):
+    def _premise(
+        self, line, errors, district, street, community, raw_building, raw_unit, raw_room, address, zone
+    ):
         building, unit, room = _part(raw_building), _part(raw_unit), _part(raw_room)
         if not address:
             if not (community and building and room):
-                errors.append(LineError(line, self._titles["address"], _("地址不能为空：请填写详细地址，或 小区+楼号+室号。")))
+                errors.append(
+                    LineError(
+                        line, self._titles["address"], _("地址不能为空：请填写详细地址，或 小区+楼号+室号。")
+                    )
+                )
                 return None
-            address = "".join((
-                district, street, community,
-                raw_building + "号楼" if raw_building.isdigit() else raw_building,
-                (raw_unit + "单元" if raw_unit.isdigit() else raw_unit) if raw_unit else "",
-                raw_room + "室" if raw_room.isdigit() else raw_room,
-            ))
+            address = "".join(
+                (
+                    district,
+                    street,
+                    community,
+                    raw_building + "号楼" if raw_building.isdigit() else raw_building,
+                    (raw_unit + "单元" if raw_unit.isdigit() else raw_unit) if raw_unit else "",
+                    raw_room + "室" if raw_room.isdigit() else raw_room,
+                )
+            )
         elif not (building or room):
             parts = parse_address(address)
             building, unit, room = parts.building, parts.unit, parts.room
-        if (len(address) > 200 or len(community) > 60 or len(street) > 50 or len(district) > 30 or len(zone) > 30
-                or len(building) > 20 or len(unit) > 10 or len(room) > 20):
+        if (
+            len(address) > 200
+            or len(community) > 60
+            or len(street) > 50
+            or len(district) > 30
+            or len(zone) > 30
+            or len(building) > 20
+            or len(unit) > 10
+            or len(room) > 20
+        ):
             values = (district, street, community, building, unit, room, address, zone)
             for key, value in zip(_PREMISE_KEYS, values):
                 self._too_long(key, value, line, errors)
@@ -263,7 +316,11 @@ class RowParser:
                 else:
                     number = normalize_phone(piece, self.area_code)
                 if number is None:
-                    errors.append(LineError(line, self._titles["phones"], _("电话号码“%(v)s”无效。") % {"v": piece[:30]}))
+                    errors.append(
+                        LineError(
+                            line, self._titles["phones"], _("电话号码“%(v)s”无效。") % {"v": piece[:30]}
+                        )
+                    )
                 elif number not in numbers:
                     numbers.append(number)
         return numbers
@@ -279,10 +336,18 @@ class RowParser:
         if self._too_long("meter_serial", serial, line, errors):
             return []
         if not kind_text:
-            errors.append(LineError(line, titles["meter_kind"], _("有表号时必须填写表型（IC卡表、智能表 或 机械表）。")))
+            errors.append(
+                LineError(line, titles["meter_kind"], _("有表号时必须填写表型（IC卡表、智能表 或 机械表）。"))
+            )
             return []
         kind = _METER.get(kind_text.upper())
         if kind is None:
-            errors.append(LineError(line, titles["meter_kind"], _("未知的表型“%(v)s”（应为 IC卡表、智能表 或 机械表）。") % {"v": kind_text[:20]}))
+            errors.append(
+                LineError(
+                    line,
+                    titles["meter_kind"],
+                    _("未知的表型“%(v)s”（应为 IC卡表、智能表 或 机械表）。") % {"v": kind_text[:20]},
+                )
+            )
             return []
         return [MeterData(serial, kind, installed, battery)]

@@ -15,6 +15,7 @@ dimension are checked; XLSX rows are streamed (openpyxl read-only, the declared 
 so nothing is allocated by declared size; CSV physical lines, columns and fields are bounded, and
 NUL characters refused.
 """
+
 from __future__ import annotations
 
 import codecs
@@ -34,7 +35,6 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from kefu.core.sandbox import run_in_child
-
 
 _SNIFF_BYTES = 1 << 20
 
@@ -87,9 +87,16 @@ _MAGIC: tuple[tuple[bytes, str], ...] = (
 )
 
 ENCODING_ALIASES = {
-    "utf8": "utf-8", "utf-8": "utf-8", "utf-8-sig": "utf-8-sig", "utf8-sig": "utf-8-sig",
-    "gbk": "gb18030", "gb2312": "gb18030", "gb18030": "gb18030", "cp936": "gb18030",
-    "utf-16": "utf-16", "utf16": "utf-16",
+    "utf8": "utf-8",
+    "utf-8": "utf-8",
+    "utf-8-sig": "utf-8-sig",
+    "utf8-sig": "utf-8-sig",
+    "gbk": "gb18030",
+    "gb2312": "gb18030",
+    "gb18030": "gb18030",
+    "cp936": "gb18030",
+    "utf-16": "utf-16",
+    "utf16": "utf-16",
 }
 
 
@@ -104,7 +111,8 @@ def open_table(path: str | Path, *, encoding: str | None = None, limits: ReadLim
     language = translation.get_language() or settings.LANGUAGE_CODE
     child = run_in_child(
         lambda out: _child_main(out, Path(path), encoding, limits, language),
-        memory_mb=limits.memory_mb, cpu_seconds=limits.cpu_seconds,
+        memory_mb=limits.memory_mb,
+        cpu_seconds=limits.cpu_seconds,
     )
     records = _records(io.TextIOWrapper(child.stream, encoding="utf-8", newline=""))
 
@@ -161,8 +169,12 @@ def _records(text: io.TextIOBase) -> Iterator[list[str]]:
 def _died(status: int) -> str:
     """The message for a reading child that ended abnormally (status as from ChildProcess.close)."""
     if status in (-signal.SIGXCPU, -signal.SIGKILL):
-        return _("读取文件超时，已停止（读取进程超出时间上限），未写入任何数据。文件可能过大或已损坏；请在 Excel 中删除多余的空行空列，或另存为 CSV 后重试。")
-    return _("读取文件失败：读取进程超出内存上限或意外退出（%(status)s），未写入任何数据。文件可能过大或已损坏；请在 Excel 中删除多余的空行空列，或另存为 CSV 后重试。") % {"status": status}
+        return _(
+            "读取文件超时，已停止（读取进程超出时间上限），未写入任何数据。文件可能过大或已损坏；请在 Excel 中删除多余的空行空列，或另存为 CSV 后重试。"
+        )
+    return _(
+        "读取文件失败：读取进程超出内存上限或意外退出（%(status)s），未写入任何数据。文件可能过大或已损坏；请在 Excel 中删除多余的空行空列，或另存为 CSV 后重试。"
+    ) % {"status": status}
 
 
 def _child_main(out, path: Path, encoding: str | None, limits: ReadLimits, language: str) -> None:
@@ -183,12 +195,23 @@ def _child_main(out, path: Path, encoding: str | None, limits: ReadLimits, langu
     except FileProblem as exc:
         write(f"E{_US}{exc.message}{_RS}")
     except (MemoryError, SystemError):  # SystemError: a C extension that could not allocate
-        write(f"E{_US}" + _("文件太大：读取时超出内存上限，未写入任何数据。请把文件拆成几个较小的文件，或另存为 CSV 后重试。") + _RS)
+        write(
+            f"E{_US}"
+            + _(
+                "文件太大：读取时超出内存上限，未写入任何数据。请把文件拆成几个较小的文件，或另存为 CSV 后重试。"
+            )
+            + _RS
+        )
     except UnicodeEncodeError:
         write(f"E{_US}" + _("文件含有无效的字符，无法读取。请在 Excel 中另存为 CSV（UTF-8）后重试。") + _RS)
     except Exception as exc:  # a reader's bug on a strange file: a message, not a crash
         traceback.print_exc()
-        write(f"E{_US}" + _("无法读取文件（%(err)s）。请在 Excel 中另存为 CSV（UTF-8）后重试。") % {"err": type(exc).__name__} + _RS)
+        write(
+            f"E{_US}"
+            + _("无法读取文件（%(err)s）。请在 Excel 中另存为 CSV（UTF-8）后重试。")
+            % {"err": type(exc).__name__}
+            + _RS
+        )
     text.flush()
 
 
@@ -203,7 +226,10 @@ def _open_untrusted(path: Path, encoding: str | None, limits: ReadLimits) -> Tab
         return _open_calamine(path, "xls", limits)
     for magic, label in _MAGIC:
         if head.startswith(magic) and not (magic == b"BM" and _looks_like_text(head)):
-            raise FileProblem(_("这不是表格文件（看起来是%(what)s）。请上传 CSV 或 Excel（.xlsx/.xls）文件。") % {"what": label})
+            raise FileProblem(
+                _("这不是表格文件（看起来是%(what)s）。请上传 CSV 或 Excel（.xlsx/.xls）文件。")
+                % {"what": label}
+            )
     return _open_csv(path, head, encoding, limits)
 
 
@@ -211,7 +237,9 @@ def _looks_like_text(head: bytes) -> bool:
     return b"\x00" not in head[:4096]
 
 
-_DIMENSION_RE = re.compile(rb"<(?:\w+:)?dimension\s+ref=\"([A-Za-z]{1,3})(\d{1,7})(?::([A-Za-z]{1,3})(\d{1,7}))?\"")
+_DIMENSION_RE = re.compile(
+    rb"<(?:\w+:)?dimension\s+ref=\"([A-Za-z]{1,3})(\d{1,7})(?::([A-Za-z]{1,3})(\d{1,7}))?\""
+)
 _MAX_ZIP_ENTRIES = 10000
 _RATIO_FLOOR = 16 * 1024 * 1024  # smaller entries may compress as well as they like
 
@@ -236,7 +264,9 @@ def _check_zip(zf: zipfile.ZipFile, limits: ReadLimits) -> None:
             % {"mb": total // 1048576, "max": limits.max_unzipped_mb}
         )
     for info in infos:
-        if info.file_size > _RATIO_FLOOR and info.file_size > limits.max_zip_ratio * max(info.compress_size, 1):
+        if info.file_size > _RATIO_FLOOR and info.file_size > limits.max_zip_ratio * max(
+            info.compress_size, 1
+        ):
             raise FileProblem(
                 _("文件压缩比异常（%(name)s 解压后是压缩时的 %(ratio)d 倍），疑似“压缩炸弹”，拒绝读取。")
                 % {"name": info.filename[:60], "ratio": info.file_size // max(info.compress_size, 1)}
@@ -255,7 +285,9 @@ def _check_zip(zf: zipfile.ZipFile, limits: ReadLimits) -> None:
                 rows = int(m[4]) - int(m[2]) + 1
                 if cols > limits.max_columns or rows * cols > limits.max_cells:
                     raise FileProblem(
-                        _("工作表声明的范围过大（%(ref)s，%(rows)d 行 × %(cols)d 列），拒绝读取。请在 Excel 中删除多余的行和列（或只复制有数据的区域到新文件）后重试。")
+                        _(
+                            "工作表声明的范围过大（%(ref)s，%(rows)d 行 × %(cols)d 列），拒绝读取。请在 Excel 中删除多余的行和列（或只复制有数据的区域到新文件）后重试。"
+                        )
                         % {"ref": (m[1] + m[2] + b":" + m[3] + m[4]).decode(), "rows": rows, "cols": cols}
                     )
 
@@ -305,7 +337,8 @@ def _workbook_row(line: int, raw, limits: ReadLimits) -> list[str] | None:
     if len(raw) > limits.max_columns:
         if any(v is not None and v != "" for v in raw[limits.max_columns :]):
             raise FileProblem(
-                _("第 %(line)d 行有超过 %(n)d 列的内容，拒绝读取。请删除多余的列后重试。") % {"line": line, "n": limits.max_columns}
+                _("第 %(line)d 行有超过 %(n)d 列的内容，拒绝读取。请删除多余的列后重试。")
+                % {"line": line, "n": limits.max_columns}
             )
         raw = raw[: limits.max_columns]
     cells = [_cell(v) for v in raw]
@@ -334,11 +367,15 @@ def _open_xlsx(path: Path, limits: ReadLimits) -> Table:
                     break
             else:
                 continue
-            return Table(kind="xlsx", encoding="", total_rows=declared, rows=_xlsx_rows(line, first, it, limits))
+            return Table(
+                kind="xlsx", encoding="", total_rows=declared, rows=_xlsx_rows(line, first, it, limits)
+            )
     except FileProblem:
         raise
     except Exception as exc:  # openpyxl raises many error types for damaged files
-        raise FileProblem(_("无法读取 Excel 文件（%(err)s）。文件可能已损坏或设置了密码。") % {"err": type(exc).__name__}) from exc
+        raise FileProblem(
+            _("无法读取 Excel 文件（%(err)s）。文件可能已损坏或设置了密码。") % {"err": type(exc).__name__}
+        ) from exc
     raise FileProblem(_("文件是空的。"))
 
 
@@ -352,7 +389,9 @@ def _xlsx_rows(line: int, first: list[str], it, limits: ReadLimits) -> Iterator[
     except FileProblem:
         raise
     except Exception as exc:
-        raise FileProblem(_("无法读取 Excel 文件（%(err)s）。文件可能已损坏或设置了密码。") % {"err": type(exc).__name__}) from exc
+        raise FileProblem(
+            _("无法读取 Excel 文件（%(err)s）。文件可能已损坏或设置了密码。") % {"err": type(exc).__name__}
+        ) from exc
 
 
 def _open_calamine(path: Path, kind: str, limits: ReadLimits) -> Table:
@@ -369,7 +408,9 @@ def _open_calamine(path: Path, kind: str, limits: ReadLimits) -> Table:
                 sheet = candidate
                 break
     except Exception as exc:  # calamine raises several error types for damaged files
-        raise FileProblem(_("无法读取 Excel 文件（%(err)s）。文件可能已损坏或设置了密码。") % {"err": type(exc).__name__}) from exc
+        raise FileProblem(
+            _("无法读取 Excel 文件（%(err)s）。文件可能已损坏或设置了密码。") % {"err": type(exc).__name__}
+        ) from exc
     if sheet is None:
         raise FileProblem(_("文件是空的。"))
     first_row = sheet.start[0] + 1 if sheet.start else 1
@@ -398,7 +439,9 @@ def detect_encoding(head: bytes) -> str:
         codecs.getincrementaldecoder("gb18030")().decode(head, final=False)
         return "gb18030"
     except UnicodeDecodeError as exc:
-        raise FileProblem(_("无法识别文件编码。请将文件另存为 UTF-8 或 GBK 编码的 CSV，或直接上传 Excel 文件。")) from exc
+        raise FileProblem(
+            _("无法识别文件编码。请将文件另存为 UTF-8 或 GBK 编码的 CSV，或直接上传 Excel 文件。")
+        ) from exc
 
 
 def _count_lines(path: Path) -> int:
@@ -419,10 +462,14 @@ def _bounded_lines(text: io.TextIOBase, limits: ReadLimits, counter: list[int]) 
         counter[0] += 1
         if len(ln) > limit and not ln.endswith(("\n", "\r")):
             raise FileProblem(
-                _("第 %(line)d 行过长（超过 %(n)d 个字符），拒绝读取。请确认文件是按行分隔的 CSV。") % {"line": counter[0], "n": limit}
+                _("第 %(line)d 行过长（超过 %(n)d 个字符），拒绝读取。请确认文件是按行分隔的 CSV。")
+                % {"line": counter[0], "n": limit}
             )
         if "\x00" in ln:
-            raise FileProblem(_("第 %(line)d 行含有空字符（NUL），这不是文本表格文件。请另存为 CSV 后重试。") % {"line": counter[0]})
+            raise FileProblem(
+                _("第 %(line)d 行含有空字符（NUL），这不是文本表格文件。请另存为 CSV 后重试。")
+                % {"line": counter[0]}
+            )
         yield ln
 
 
@@ -443,7 +490,9 @@ def _open_csv(path: Path, head: bytes, encoding: str | None, limits: ReadLimits)
     try:
         first_text = codecs.getincrementaldecoder(enc)().decode(head[:65536], final=False)
     except UnicodeError as exc:  # UnicodeDecodeError, and UTF-16 without its byte order mark
-        raise FileProblem(_("文件不是 %(enc)s 编码：开头部分无法解码。请确认编码（UTF-8 或 GBK）。") % {"enc": _label(enc)}) from exc
+        raise FileProblem(
+            _("文件不是 %(enc)s 编码：开头部分无法解码。请确认编码（UTF-8 或 GBK）。") % {"enc": _label(enc)}
+        ) from exc
     first_line = next((ln for ln in first_text.splitlines() if ln.strip()), "")
     delimiter = max(",\t;|", key=first_line.count) if first_line else ","
     if first_line.count(delimiter) == 0:
@@ -466,7 +515,9 @@ def _open_csv(path: Path, head: bytes, encoding: str | None, limits: ReadLimits)
                     yield line, cells
             except UnicodeError as exc:
                 raise FileProblem(
-                    _("文件不是 %(enc)s 编码：第 %(line)d 行附近无法解码。请确认编码（UTF-8 或 GBK），或用 --encoding 指定。")
+                    _(
+                        "文件不是 %(enc)s 编码：第 %(line)d 行附近无法解码。请确认编码（UTF-8 或 GBK），或用 --encoding 指定。"
+                    )
                     % {"enc": _label(enc), "line": line + 1}
                 ) from exc
             except csv.Error as exc:
@@ -475,10 +526,14 @@ def _open_csv(path: Path, head: bytes, encoding: str | None, limits: ReadLimits)
                         _("第 %(line)d 行附近有超过 %(n)d 个字符的单元格（可能是引号没有配对），拒绝读取。")
                         % {"line": line + 1, "n": limits.max_line_chars}
                     ) from exc
-                raise FileProblem(_("CSV 格式错误（第 %(line)d 行附近）：%(err)s") % {"line": line + 1, "err": exc}) from exc
+                raise FileProblem(
+                    _("CSV 格式错误（第 %(line)d 行附近）：%(err)s") % {"line": line + 1, "err": exc}
+                ) from exc
 
     return Table(kind="csv", encoding=enc, total_rows=total, rows=rows())
 
 
 def _label(enc: str) -> str:
-    return {"utf-8": "UTF-8", "utf-8-sig": "UTF-8", "gb18030": "GBK/GB18030", "utf-16": "UTF-16"}.get(enc, enc)
+    return {"utf-8": "UTF-8", "utf-8-sig": "UTF-8", "gb18030": "GBK/GB18030", "utf-16": "UTF-16"}.get(
+        enc, enc
+    )

@@ -11,6 +11,7 @@ run whose process is gone (at once on the same host, after KEFU_IMPORT STALE_SEC
 The upload holds personal data (S3): it is deleted when the run ends, fails or is abandoned, and
 after FILE_RETENTION_HOURS in any case (a pending run never processed, a file left by a crash).
 """
+
 from __future__ import annotations
 
 import logging
@@ -26,11 +27,11 @@ from django.utils.translation import gettext as _
 
 from kefu.accounts.roles import Perm
 from kefu.accounts.scoping import assert_perm
-from kefu.customers.importing.service import STAGE_WRITING, import_customers
-from kefu.customers.models import ImportRun
 from kefu.core.checkpoints import checkpoint
 from kefu.core.errors import DomainError, NotFound
 from kefu.core.leases import holder_alive, holder_id
+from kefu.customers.importing.service import STAGE_WRITING, import_customers
+from kefu.customers.models import ImportRun
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +62,8 @@ def import_run_create(*, user, upload: UploadedFile, dry_run: bool) -> ImportRun
         raise DomainError(_("文件是空的。"), field="file")
     if upload.size > max_upload_bytes():
         raise DomainError(
-            _("文件太大（%(size).1f MB），上限为 %(max)d MB。") % {"size": upload.size / 1048576, "max": max_upload_bytes() // 1048576},
+            _("文件太大（%(size).1f MB），上限为 %(max)d MB。")
+            % {"size": upload.size / 1048576, "max": max_upload_bytes() // 1048576},
             field="file",
         )
     run = ImportRun(company_id=user.company_id, created_by=user, original_name=name[:200], dry_run=dry_run)
@@ -88,7 +90,11 @@ def import_run_process(*, run_id: int) -> ImportRun | None:
     """Claim a pending run and import its file; returns None if another worker has it."""
     now = timezone.now()
     claimed = ImportRun.objects.filter(pk=run_id, status=ImportRun.Status.PENDING).update(
-        status=ImportRun.Status.RUNNING, started_at=now, heartbeat_at=now, worker=holder_id(), message=_("正在校验…")
+        status=ImportRun.Status.RUNNING,
+        started_at=now,
+        heartbeat_at=now,
+        worker=holder_id(),
+        message=_("正在校验…"),
     )
     if not claimed:
         return None
@@ -117,7 +123,9 @@ class _Heartbeat:
         try:
             while not self.stop.wait(HEARTBEAT_SECONDS):
                 try:
-                    ImportRun.objects.filter(pk=self.run_id, status=ImportRun.Status.RUNNING).update(heartbeat_at=timezone.now())
+                    ImportRun.objects.filter(pk=self.run_id, status=ImportRun.Status.RUNNING).update(
+                        heartbeat_at=timezone.now()
+                    )
                 except DatabaseError:  # SQLite while the import writes: the same host sees the process alive
                     log.debug("import %s: heartbeat not written", self.run_id, exc_info=True)
         finally:
@@ -157,7 +165,9 @@ def _process(run_id: int) -> ImportRun:
     except Exception as exc:  # the run must never stay "running" forever
         _discard_file(run)
         ImportRun.objects.filter(pk=run.pk).update(
-            status=ImportRun.Status.FAILED, finished_at=timezone.now(), message=_("导入程序出错：%(err)s") % {"err": str(exc)[:300]}
+            status=ImportRun.Status.FAILED,
+            finished_at=timezone.now(),
+            message=_("导入程序出错：%(err)s") % {"err": str(exc)[:300]},
         )
         raise
     _discard_file(run)
@@ -191,7 +201,9 @@ def import_runs_abandoned_fail(*, now=None) -> int:
     now = now or timezone.now()
     cutoff = now - timedelta(seconds=_import_setting("STALE_SECONDS"))
     failed = 0
-    running = ImportRun.objects.filter(status=ImportRun.Status.RUNNING).values_list("pk", "worker", "heartbeat_at", "started_at")
+    running = ImportRun.objects.filter(status=ImportRun.Status.RUNNING).values_list(
+        "pk", "worker", "heartbeat_at", "started_at"
+    )
     for pk, worker, heartbeat, started in running:
         alive = holder_alive(worker) if worker else None
         last = heartbeat or started
@@ -200,7 +212,9 @@ def import_runs_abandoned_fail(*, now=None) -> int:
         done = ImportRun.objects.filter(pk=pk, status=ImportRun.Status.RUNNING, worker=worker).update(
             status=ImportRun.Status.FAILED,
             finished_at=now,
-            message=_("导入中断：处理该导入的后台进程已停止（重启或被终止）。文件已删除；请重新上传（同一文件再导入一次不会产生重复数据）。"),
+            message=_(
+                "导入中断：处理该导入的后台进程已停止（重启或被终止）。文件已删除；请重新上传（同一文件再导入一次不会产生重复数据）。"
+            ),
         )
         if done:
             failed += 1
@@ -216,14 +230,18 @@ def import_files_cleanup(*, now=None) -> int:
     now = now or timezone.now()
     cutoff = now - timedelta(hours=_import_setting("FILE_RETENTION_HOURS"))
     deleted = 0
-    for run in ImportRun.objects.filter(status__in=[ImportRun.Status.SUCCEEDED, ImportRun.Status.FAILED]).exclude(file=""):
+    for run in ImportRun.objects.filter(
+        status__in=[ImportRun.Status.SUCCEEDED, ImportRun.Status.FAILED]
+    ).exclude(file=""):
         _discard_file(run)
         deleted += 1
     expired = ImportRun.objects.filter(status=ImportRun.Status.PENDING, created_at__lt=cutoff)
     for run in expired:
         if ImportRun.objects.filter(pk=run.pk, status=ImportRun.Status.PENDING).update(
-            status=ImportRun.Status.FAILED, finished_at=now,
-            message=_("超过 %(h)d 小时未处理，按个人信息保护要求已删除上传的文件。请重新上传。") % {"h": _import_setting("FILE_RETENTION_HOURS")},
+            status=ImportRun.Status.FAILED,
+            finished_at=now,
+            message=_("超过 %(h)d 小时未处理，按个人信息保护要求已删除上传的文件。请重新上传。")
+            % {"h": _import_setting("FILE_RETENTION_HOURS")},
         ):
             _discard_file(run)
             deleted += 1
@@ -254,4 +272,8 @@ def _orphan_files_delete(cutoff) -> int:
 def import_runs_pending(*, older_than: timedelta = timedelta(minutes=1)) -> list[int]:
     """Pending runs whose trigger seems lost (for the periodic sweep)."""
     cutoff = timezone.now() - older_than
-    return list(ImportRun.objects.filter(status=ImportRun.Status.PENDING, created_at__lt=cutoff).values_list("pk", flat=True))
+    return list(
+        ImportRun.objects.filter(status=ImportRun.Status.PENDING, created_at__lt=cutoff).values_list(
+            "pk", flat=True
+        )
+    )

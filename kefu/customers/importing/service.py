@@ -5,6 +5,7 @@ writes nothing, and a database failure half-way rolls the whole import back. A d
 after validation and reports what would be created and updated. Upsert by account number within
 the company makes re-running a file harmless. One audit row per import, with the counts.
 """
+
 from __future__ import annotations
 
 import gc
@@ -64,10 +65,18 @@ class ImportReport:
         if self.problem:
             return self.problem
         if self.error_count:
-            return _("发现 %(n)d 处错误（共 %(rows)d 行），未写入任何数据。请修正后重新导入。") % {"n": self.error_count, "rows": self.rows}
+            return _("发现 %(n)d 处错误（共 %(rows)d 行），未写入任何数据。请修正后重新导入。") % {
+                "n": self.error_count,
+                "rows": self.rows,
+            }
         counts = {"rows": self.rows, "new": self.created, "upd": self.updated, "same": self.unchanged}
         if self.dry_run:
-            return _("试运行通过：共 %(rows)d 行，将新增 %(new)d 户，更新 %(upd)d 户，%(same)d 户无变化。未写入任何数据。") % counts
+            return (
+                _(
+                    "试运行通过：共 %(rows)d 行，将新增 %(new)d 户，更新 %(upd)d 户，%(same)d 户无变化。未写入任何数据。"
+                )
+                % counts
+            )
         return _("导入成功：共 %(rows)d 行，新增 %(new)d 户，更新 %(upd)d 户，%(same)d 户无变化。") % counts
 
 
@@ -124,12 +133,22 @@ def import_customers(
     """
     with _collector_paused():
         return _import(
-            company=company, path=path, dry_run=dry_run, encoding=encoding, actor=actor, progress=progress,
-            on_stage=on_stage, source_name=source_name, audit_object=audit_object, batch_size=batch_size,
+            company=company,
+            path=path,
+            dry_run=dry_run,
+            encoding=encoding,
+            actor=actor,
+            progress=progress,
+            on_stage=on_stage,
+            source_name=source_name,
+            audit_object=audit_object,
+            batch_size=batch_size,
         )
 
 
-def _import(*, company, path, dry_run, encoding, actor, progress, on_stage, source_name, audit_object, batch_size) -> ImportReport:
+def _import(
+    *, company, path, dry_run, encoding, actor, progress, on_stage, source_name, audit_object, batch_size
+) -> ImportReport:
     report = ImportReport(dry_run=dry_run)
     try:
         table = open_table(path, encoding=encoding)
@@ -189,7 +208,9 @@ def _import(*, company, path, dry_run, encoding, actor, progress, on_stage, sour
     return report
 
 
-def _validate(company, table, report: ImportReport, *, dry_run: bool, progress, on_stage) -> list[CustomerData]:
+def _validate(
+    company, table, report: ImportReport, *, dry_run: bool, progress, on_stage
+) -> list[CustomerData]:
     """Read every line; return the records, filling `report.errors` with every bad line."""
     if on_stage:
         on_stage(STAGE_VALIDATING)
@@ -209,13 +230,17 @@ def _validate(company, table, report: ImportReport, *, dry_run: bool, progress, 
             break
     if not header_line:
         raise FileProblem(
-            _("没有找到可识别的列名（如 户号、户名、客户类别）。第一行应为列名；如果列名显示为乱码，请确认文件编码为 UTF-8 或 GBK。")
+            _(
+                "没有找到可识别的列名（如 户号、户名、客户类别）。第一行应为列名；如果列名显示为乱码，请确认文件编码为 UTF-8 或 GBK。"
+            )
         )
     missing = missing_required(mapping)
     if missing:
         raise FileProblem(_("缺少必需的列：%(cols)s。可下载列模板对照。") % {"cols": "、".join(missing)})
 
-    parser = RowParser(mapping, categories=_category_lookup(company, dry_run=dry_run), area_code=company.area_code)
+    parser = RowParser(
+        mapping, categories=_category_lookup(company, dry_run=dry_run), area_code=company.area_code
+    )
     seen: dict[str, int] = {}
     records: list[CustomerData] = []
     total = max(table.total_rows - header_line, 1)
@@ -232,7 +257,14 @@ def _validate(company, table, report: ImportReport, *, dry_run: bool, progress, 
         if record is not None:
             first = seen.get(record.account_no)
             if first is not None:
-                line_errors = [LineError(line, "户号", _("户号“%(v)s”重复：第 %(a)d 行和第 %(b)d 行。") % {"v": record.account_no, "a": first, "b": line})]
+                line_errors = [
+                    LineError(
+                        line,
+                        "户号",
+                        _("户号“%(v)s”重复：第 %(a)d 行和第 %(b)d 行。")
+                        % {"v": record.account_no, "a": first, "b": line},
+                    )
+                ]
             else:
                 seen[record.account_no] = line
                 if not report.error_count:

@@ -4,6 +4,7 @@ customer has what production gives it: premise, cleaned phones, status history a
     CustomerFactory(user=clerk_x)                       # a resident of company X with one mobile
     CustomerFactory(user=clerk_x, category="commercial", phones=[], address="…")
 """
+
 from __future__ import annotations
 
 import factory

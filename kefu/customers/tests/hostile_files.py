@@ -1,4 +1,5 @@
 """Hostile billing exports, made small and fast (docs/security.md "Hostile files")."""
+
 from __future__ import annotations
 
 import zipfile
@@ -54,8 +55,11 @@ def xlsx(path: Path, sheet_xml: str, *, prolog: str = "", extra: dict[str, bytes
 def sparse_xlsx(path: Path, *, dimension: bool = True) -> Path:
     """Only A1 and XFD1048576: 5 KB that made calamine ask for 512 GiB and abort the worker."""
     dim = '<dimension ref="A1:XFD1048576"/>' if dimension else ""
-    return xlsx(path, f'<worksheet {NS}>{dim}<sheetData><row r="1">{cell("A1", "户号")}</row>'
-                      f'<row r="1048576">{cell("XFD1048576", "x")}</row></sheetData></worksheet>')
+    return xlsx(
+        path,
+        f'<worksheet {NS}>{dim}<sheetData><row r="1">{cell("A1", "户号")}</row>'
+        f'<row r="1048576">{cell("XFD1048576", "x")}</row></sheetData></worksheet>',
+    )
 
 
 def zip_bomb_xlsx(path: Path, *, megabytes: int = 40) -> Path:
@@ -81,8 +85,11 @@ BILLION_LAUGHS = (
 
 
 def entity_xlsx(path: Path) -> Path:
-    return xlsx(path, f'<worksheet {NS}><sheetData><row r="1">{cell("A1", "&lol3;")}</row></sheetData></worksheet>',
-                prolog=BILLION_LAUGHS)
+    return xlsx(
+        path,
+        f'<worksheet {NS}><sheetData><row r="1">{cell("A1", "&lol3;")}</row></sheetData></worksheet>',
+        prolog=BILLION_LAUGHS,
+    )
 
 
 def sparse_ods(path: Path) -> Path:
@@ -92,7 +99,7 @@ def sparse_ods(path: Path) -> Path:
         '<office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
         'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
         'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" office:version="1.2">'
-        "<office:body><office:spreadsheet><table:table table:name=\"S\">"
+        '<office:body><office:spreadsheet><table:table table:name="S">'
         '<table:table-row><table:table-cell office:value-type="string"><text:p>户号</text:p></table:table-cell></table:table-row>'
         '<table:table-row table:number-rows-repeated="1048574"><table:table-cell/></table:table-row>'
         '<table:table-row><table:table-cell table:number-columns-repeated="16383"/>'
@@ -102,7 +109,10 @@ def sparse_ods(path: Path) -> Path:
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
         zf.writestr(zipfile.ZipInfo("mimetype"), "application/vnd.oasis.opendocument.spreadsheet")
         zf.writestr("content.xml", content)
-        zf.writestr("META-INF/manifest.xml", '<?xml version="1.0"?><manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0"/>')
+        zf.writestr(
+            "META-INF/manifest.xml",
+            '<?xml version="1.0"?><manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0"/>',
+        )
     return path
 
 

@@ -1,5 +1,6 @@
 """Customer API (issue 2 items 5, 6, 9): lookup, card (masked / unmasked and logged), create and
 update with optimistic locking; errors are 4xx JSON with a Chinese message, never a 500."""
+
 from __future__ import annotations
 
 import pytest
@@ -115,7 +116,12 @@ def test_create_and_update(client, supervisor_x):
     r = client.post(f"{BASE}/", payload, content_type="application/json", **h)
     assert r.status_code == 409 and r.json()["field"] == "account_no"
 
-    r = client.patch(f"{BASE}/{cid}", {"version": 1, "status": "suspended", "status_reason": "停气"}, content_type="application/json", **h)
+    r = client.patch(
+        f"{BASE}/{cid}",
+        {"version": 1, "status": "suspended", "status_reason": "停气"},
+        content_type="application/json",
+        **h,
+    )
     assert r.status_code == 200, r.content
     assert (r.json()["status"], r.json()["version"]) == ("suspended", 2)
 
@@ -146,14 +152,22 @@ def test_create_bad_payloads_are_4xx(client, supervisor_x, payload):
 def test_create_by_agent_is_403(client, agent_x):
     seed_categories(agent_x.company)
     r = client.post(
-        f"{BASE}/", {"account_no": "1", "name": "x", "category": "居民"}, content_type="application/json", **auth(agent_x, write=True)
+        f"{BASE}/",
+        {"account_no": "1", "name": "x", "category": "居民"},
+        content_type="application/json",
+        **auth(agent_x, write=True),
     )
     assert r.status_code == 403
 
 
 def test_read_only_token_cannot_write(client, supervisor_x):
     seed_categories(supervisor_x.company)
-    r = client.post(f"{BASE}/", {"account_no": "1", "name": "x", "category": "居民"}, content_type="application/json", **auth(supervisor_x))
+    r = client.post(
+        f"{BASE}/",
+        {"account_no": "1", "name": "x", "category": "居民"},
+        content_type="application/json",
+        **auth(supervisor_x),
+    )
     assert r.status_code == 403
 
 
@@ -183,12 +197,28 @@ def test_openapi_documents_the_endpoints(client):
 
 def test_patch_null_phones_keeps_them(client, supervisor_x, zhang):
     h = auth(supervisor_x, write=True)
-    r = client.patch(f"{BASE}/{zhang.pk}", {"version": 1, "phones": None, "notes": None}, content_type="application/json", **h)
+    r = client.patch(
+        f"{BASE}/{zhang.pk}",
+        {"version": 1, "phones": None, "notes": None},
+        content_type="application/json",
+        **h,
+    )
     assert r.status_code == 200, r.content
     assert [p["number"] for p in r.json()["phones"]] == ["138****5678"]
 
 
-@pytest.mark.parametrize("body", [{"version": 0}, {"version": "x"}, {}, {"version": 1, "phones": [{"number": "1"}]}, {"version": 1, "status": "gone"}])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"version": 0},
+        {"version": "x"},
+        {},
+        {"version": 1, "phones": [{"number": "1"}]},
+        {"version": 1, "status": "gone"},
+    ],
+)
 def test_patch_bad_bodies_are_4xx(client, supervisor_x, zhang, body):
-    r = client.patch(f"{BASE}/{zhang.pk}", body, content_type="application/json", **auth(supervisor_x, write=True))
+    r = client.patch(
+        f"{BASE}/{zhang.pk}", body, content_type="application/json", **auth(supervisor_x, write=True)
+    )
     assert r.status_code in (400, 422), r.content

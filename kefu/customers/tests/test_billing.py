@@ -1,6 +1,7 @@
 """Billing facts from the billing system (issue: customer card): the CSV import and the API are all
 or nothing with per-line Chinese errors, idempotent per customer (only a newer 更新时间 replaces),
 scoped to the company, and the card shows the facts with the time they were last updated."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -22,14 +23,20 @@ SH = ZoneInfo("Asia/Shanghai")
 HEADER = "户号,更新时间,余额,欠费,最近购气时间,最近购气金额,表具锁定,阀门关闭,报警器到期日,软管到期日\n"
 GOOD = HEADER + (
     "10000001,2026-12-01 08:30,86.50,0,2026-11-28 15:02,200.00,否,否,2028-05-31,2029-05-31\n"
-    "10000002,2026-12-01 08:30,-12.00,\"1,012.00\",,,是,是,,\n"
+    '10000002,2026-12-01 08:30,-12.00,"1,012.00",,,是,是,,\n'
 )
 
 
 @pytest.fixture
 def two(supervisor_x):
     a = new_customer(supervisor_x)
-    b = new_customer(supervisor_x, account_no="10000002", name="李四", phones=[{"number": "13912345678"}], address="和平小区1-1-101")
+    b = new_customer(
+        supervisor_x,
+        account_no="10000002",
+        name="李四",
+        phones=[{"number": "13912345678"}],
+        address="和平小区1-1-101",
+    )
     return a, b
 
 
@@ -39,10 +46,14 @@ def test_file_import_writes_then_is_idempotent(supervisor_x, two):
     snap = BillingSnapshot.objects.get(customer=two[0])
     assert snap.balance == Decimal("86.50") and snap.meter_locked is False and snap.valve_closed is False
     assert snap.updated_at == datetime(2026, 12, 1, 8, 30, tzinfo=SH)
-    assert str(snap.hose_expires_on) == "2029-05-31" and snap.billing_import.source == BillingImport.Source.FILE
+    assert (
+        str(snap.hose_expires_on) == "2029-05-31" and snap.billing_import.source == BillingImport.Source.FILE
+    )
     other = BillingSnapshot.objects.get(customer=two[1])
     assert other.arrears == Decimal("1012.00") and other.meter_locked and other.last_purchase_at is None
-    again = billing_import_file(by=supervisor_x, data=GOOD.encode("gb18030"))  # GBK, same file: nothing changes
+    again = billing_import_file(
+        by=supervisor_x, data=GOOD.encode("gb18030")
+    )  # GBK, same file: nothing changes
     assert again.ok and (again.created, again.updated, again.unchanged) == (0, 0, 2)
     newer = HEADER + "10000001,2026-12-02 09:00,50.00,0,,,是,否,,\n"
     assert billing_import_file(by=supervisor_x, data=newer.encode()).updated == 1
@@ -98,25 +109,44 @@ def test_command(tmp_path, supervisor_x, two):
 
 
 def _auth(user, write=True):
-    raw = token_create(user=user, name=f"b-{user.pk}", scopes=[ApiToken.Scope.WRITE if write else ApiToken.Scope.READ])[1]
+    raw = token_create(
+        user=user, name=f"b-{user.pk}", scopes=[ApiToken.Scope.WRITE if write else ApiToken.Scope.READ]
+    )[1]
     return {"HTTP_AUTHORIZATION": f"Bearer {raw}"}
 
 
 def test_api_batch_is_idempotent_and_all_or_nothing(client, supervisor_x, agent_x, two):
-    item = {"account_no": "10000001", "updated_at": "2026-12-01T08:30:00+08:00", "balance": "86.5",
-            "meter_locked": False, "valve_closed": True, "alarm_expires_on": "2028-05-31"}
+    item = {
+        "account_no": "10000001",
+        "updated_at": "2026-12-01T08:30:00+08:00",
+        "balance": "86.5",
+        "meter_locked": False,
+        "valve_closed": True,
+        "alarm_expires_on": "2028-05-31",
+    }
     headers = _auth(supervisor_x)
-    r = client.post("/api/v1/billing/snapshots", {"items": [item]}, content_type="application/json", **headers)
+    r = client.post(
+        "/api/v1/billing/snapshots", {"items": [item]}, content_type="application/json", **headers
+    )
     assert r.status_code == 200 and r.json()["created"] == 1
-    r = client.post("/api/v1/billing/snapshots", {"items": [item]}, content_type="application/json", **headers)
+    r = client.post(
+        "/api/v1/billing/snapshots", {"items": [item]}, content_type="application/json", **headers
+    )
     assert r.status_code == 200 and r.json()["unchanged"] == 1 and BillingSnapshot.objects.count() == 1
     snap = BillingSnapshot.objects.get()
     assert snap.valve_closed is True and snap.billing_import.source == "api"
-    bad = [item | {"updated_at": "2026-12-02T08:30:00+08:00"}, {"account_no": "nope", "updated_at": "2026-12-02T08:30:00+08:00"}]
+    bad = [
+        item | {"updated_at": "2026-12-02T08:30:00+08:00"},
+        {"account_no": "nope", "updated_at": "2026-12-02T08:30:00+08:00"},
+    ]
     r = client.post("/api/v1/billing/snapshots", {"items": bad}, content_type="application/json", **headers)
     assert r.status_code == 400 and "第 2 行" in r.json()["detail"] and r.json()["errors"][0]["line"] == 2
-    assert BillingSnapshot.objects.get().updated_at == datetime(2026, 12, 1, 8, 30, tzinfo=SH)  # nothing written
-    r = client.post("/api/v1/billing/snapshots", {"items": [item]}, content_type="application/json", **_auth(agent_x))
+    assert BillingSnapshot.objects.get().updated_at == datetime(
+        2026, 12, 1, 8, 30, tzinfo=SH
+    )  # nothing written
+    r = client.post(
+        "/api/v1/billing/snapshots", {"items": [item]}, content_type="application/json", **_auth(agent_x)
+    )
     assert r.status_code == 403
     r = client.post("/api/v1/billing/snapshots", {"items": "x"}, content_type="application/json", **headers)
     assert r.status_code == 422
@@ -130,7 +160,9 @@ def test_api_file_upload(client, supervisor_x, two):
     assert r.status_code == 200 and r.json()["created"] == 2
 
 
-def test_card_shows_billing_with_time_history_and_new_work_order(client, supervisor_x, agent_x, two, settings):
+def test_card_shows_billing_with_time_history_and_new_work_order(
+    client, supervisor_x, agent_x, two, settings
+):
     billing_import_file(by=supervisor_x, data=GOOD.encode())
     client.force_login(agent_x)
     html = client.get(f"/customers/{two[1].pk}/", {"q": "李"}).content.decode()

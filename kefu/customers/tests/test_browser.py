@@ -1,6 +1,7 @@
 """Browser test (issue 2): an agent logs in, types the caller's phone number into the lookup box and
 finds the customer, masked, with the care flag — Playwright driving the system Chromium against
 pytest-django's live server, at a phone's screen width."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -24,8 +25,20 @@ def test_agent_finds_caller_by_phone(page, live_server, agent_x, supervisor_x):
     from kefu.customers.tests.test_customer_services import new_customer
 
     zhang = new_customer(supervisor_x, phones=[{"number": "13812345678"}])
-    services.care_register(user=supervisor_x, customer_id=zhang.pk, needs=["elderly"], consent_on=date(2026, 1, 1), consent_by="张三丰")
-    new_customer(supervisor_x, account_no="10000002", name="李四", phones=[{"number": "13912345678"}], address="和平小区1-1-101")
+    services.care_register(
+        user=supervisor_x,
+        customer_id=zhang.pk,
+        needs=["elderly"],
+        consent_on=date(2026, 1, 1),
+        consent_by="张三丰",
+    )
+    new_customer(
+        supervisor_x,
+        account_no="10000002",
+        name="李四",
+        phones=[{"number": "13912345678"}],
+        address="和平小区1-1-101",
+    )
 
     page.goto(f"{live_server.url}/accounts/login/")
     page.fill("input[name=username]", agent_x.username)

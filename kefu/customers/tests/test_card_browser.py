@@ -2,6 +2,7 @@
 390 px phone: the card shows billing facts with their time and the work-order history; "新建工单"
 opens the desk with the customer filled in; the saved work order is in the history; "返回查询" goes
 back to the same search. Playwright on the system Chromium against the live server."""
+
 from __future__ import annotations
 
 import pytest
@@ -38,10 +39,17 @@ def test_card_new_work_order_history_and_back(browser, live_server, agent_x, sup
     from kefu.tickets.services import ticket_create
 
     zhang = new_customer(supervisor_x, phones=[{"number": "13812345678"}])
-    billing_import_file(by=supervisor_x, data=GOOD.splitlines()[0].encode() + b"\n" + GOOD.splitlines()[1].encode())
+    billing_import_file(
+        by=supervisor_x, data=GOOD.splitlines()[0].encode() + b"\n" + GOOD.splitlines()[1].encode()
+    )
     old = ticket_create(
-        by=agent_x, kind="praise", content="表扬维修师傅", customer_id=zhang.pk, caller_surname="张",
-        caller_phone="13812345678", on_duplicate="create",
+        by=agent_x,
+        kind="praise",
+        content="表扬维修师傅",
+        customer_id=zhang.pk,
+        caller_surname="张",
+        caller_phone="13812345678",
+        on_duplicate="create",
     ).ticket
 
     page = _login(browser, live_server, agent_x, width)

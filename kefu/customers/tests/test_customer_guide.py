@@ -1,4 +1,5 @@
 """docs/user-guide.md's "who sees what" table says the same as roles.ROLE_PERMISSIONS (S2)."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -30,7 +31,14 @@ def test_guide_table_matches_role_permissions():
     seen = set()
     for names, allowed in table.items():
         for name in names.replace("、", " ").replace("/", " ").replace("，", " ").split():
-            role = next((v for label, v in labels.items() if name in label.split("/") or name == label or name in label), None)
+            role = next(
+                (
+                    v
+                    for label, v in labels.items()
+                    if name in label.split("/") or name == label or name in label
+                ),
+                None,
+            )
             assert role is not None, name
             seen.add(role)
             expected = [perm in ROLE_PERMISSIONS[role] for perm in COLUMNS]

@@ -1,5 +1,6 @@
 """Customer create/update services (issue 2 item 5): validation, company and role checks, optimistic
 locking on `version`, status history (K1/K4), audit rows with field diffs (S2)."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -7,16 +8,18 @@ from datetime import date
 import pytest
 
 from kefu.accounts.models import AuditEvent
+from kefu.core.errors import Conflict, DomainError, Forbidden, NotFound
 from kefu.customers import services
 from kefu.customers.models import CareRegistration, Customer, CustomerCategory, CustomerStatusChange
-from kefu.core.errors import Conflict, DomainError, Forbidden, NotFound
 
 CATEGORIES = [("resident", "居民"), ("commercial", "商业"), ("industrial", "工业")]
 
 
 def seed_categories(company) -> None:
     for i, (code, name) in enumerate(CATEGORIES):
-        CustomerCategory.objects.get_or_create(company=company, code=code, defaults={"name": name, "sort_order": i})
+        CustomerCategory.objects.get_or_create(
+            company=company, code=code, defaults={"name": name, "sort_order": i}
+        )
 
 
 def new_customer(user, **kw) -> Customer:
@@ -58,8 +61,20 @@ def test_create_normalises_phones_and_parses_the_address(supervisor_x):
 
 
 def test_explicit_structured_address_wins(supervisor_x):
-    c = new_customer(supervisor_x, address="岱宗大街88号", community="幸福小区", building="5号楼", unit="1单元", room="302室")
-    assert (c.premise.community, c.premise.building, c.premise.unit, c.premise.room) == ("幸福小区", "5", "1", "302")
+    c = new_customer(
+        supervisor_x,
+        address="岱宗大街88号",
+        community="幸福小区",
+        building="5号楼",
+        unit="1单元",
+        room="302室",
+    )
+    assert (c.premise.community, c.premise.building, c.premise.unit, c.premise.room) == (
+        "幸福小区",
+        "5",
+        "1",
+        "302",
+    )
 
 
 @pytest.mark.parametrize(
@@ -72,7 +87,15 @@ def test_explicit_structured_address_wins(supervisor_x):
         ({"status": "gone"}, "status"),
         ({"phones": [{"number": "12345"}]}, "phones[0].number"),
         ({"phones": [{"number": "13812345678"}, {"number": "+86 13812345678"}]}, "phones[1].number"),
-        ({"phones": [{"number": "13812345678", "is_primary": True}, {"number": "13912345678", "is_primary": True}]}, "phones"),
+        (
+            {
+                "phones": [
+                    {"number": "13812345678", "is_primary": True},
+                    {"number": "13912345678", "is_primary": True},
+                ]
+            },
+            "phones",
+        ),
         ({"colour": "red"}, "colour"),
     ],
 )
@@ -144,7 +167,9 @@ def test_status_change_is_recorded_with_dates(supervisor_x):
     )
     c.refresh_from_db()
     assert (c.status, c.suspended_on) == ("suspended", date(2026, 3, 1))
-    history = list(CustomerStatusChange.objects.filter(customer=c).values_list("status", "effective_on", "reason"))
+    history = list(
+        CustomerStatusChange.objects.filter(customer=c).values_list("status", "effective_on", "reason")
+    )
     assert history == [("active", date(2020, 1, 1), ""), ("suspended", date(2026, 3, 1), "欠费")]
 
 
@@ -166,14 +191,23 @@ def test_update_refuses_unknown_fields(supervisor_x):
 def test_care_register_and_end(supervisor_x, agent_x):
     c = new_customer(supervisor_x)
     reg = services.care_register(
-        user=agent_x, customer_id=c.pk, needs=["老", "disabled"], consent_on=date(2026, 1, 5), consent_by="张三丰", note="独居，行动不便"
+        user=agent_x,
+        customer_id=c.pk,
+        needs=["老", "disabled"],
+        consent_on=date(2026, 1, 5),
+        consent_by="张三丰",
+        note="独居，行动不便",
     )
     assert reg.needs == ["elderly", "disabled"]
     assert reg.registered_by == agent_x
     with pytest.raises(DomainError):
-        services.care_register(user=agent_x, customer_id=c.pk, needs=["happy"], consent_on=date(2026, 1, 5), consent_by="张")
+        services.care_register(
+            user=agent_x, customer_id=c.pk, needs=["happy"], consent_on=date(2026, 1, 5), consent_by="张"
+        )
     with pytest.raises(DomainError):
-        services.care_register(user=agent_x, customer_id=c.pk, needs=["老"], consent_on=date(2026, 1, 5), consent_by=" ")
+        services.care_register(
+            user=agent_x, customer_id=c.pk, needs=["老"], consent_on=date(2026, 1, 5), consent_by=" "
+        )
     services.care_end(user=agent_x, registration_id=reg.pk)
     assert CareRegistration.objects.get(pk=reg.pk).ended_on is not None
     with pytest.raises(Conflict):

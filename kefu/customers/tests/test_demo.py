@@ -1,4 +1,5 @@
 """The demo city (issue 2 item 8) and the operator commands (`kefu demo`, `kefu import-customers`)."""
+
 from __future__ import annotations
 
 from io import StringIO
@@ -15,7 +16,9 @@ from kefu.customers.tests.test_import import LINES, write_csv
 
 
 def people(code: str) -> list[tuple[str, str]]:
-    return list(Customer.objects.filter(company__code=code).order_by("account_no").values_list("account_no", "name"))
+    return list(
+        Customer.objects.filter(company__code=code).order_by("account_no").values_list("account_no", "name")
+    )
 
 
 @pytest.mark.django_db
@@ -54,7 +57,11 @@ def test_demo_city_is_realistic():
     assert qs.exclude(category__code="resident").values("category").distinct().count() >= 3
     assert Phone.objects.filter(customer__in=qs, is_primary=True).count() == 2000
     assert Phone.objects.filter(customer__in=qs, kind="landline", number__startswith="0538").exists()
-    assert set(Meter.objects.filter(customer__in=qs).values_list("kind", flat=True)) == {"ic_card", "smart", "mechanical"}
+    assert set(Meter.objects.filter(customer__in=qs).values_list("kind", flat=True)) == {
+        "ic_card",
+        "smart",
+        "mechanical",
+    }
     care = CareRegistration.objects.filter(customer__in=qs)
     assert 10 < care.count() < 80 and not care.filter(consent_by="").exists()
     closed = qs.filter(status="closed")
@@ -62,7 +69,10 @@ def test_demo_city_is_realistic():
     assert CustomerStatusChange.objects.filter(customer__in=closed, status="closed").count() == closed.count()
     assert qs.filter(status="suspended").exclude(suspended_on=None).exists()
     homes = qs.filter(category__code="resident")
-    assert homes.exclude(premise__community="").exclude(premise__unit="").exclude(premise__room="").count() == residential
+    assert (
+        homes.exclude(premise__community="").exclude(premise__unit="").exclude(premise__room="").count()
+        == residential
+    )
 
 
 @pytest.mark.django_db
@@ -108,7 +118,9 @@ def test_import_command_dry_run_and_real(company_x, tmp_path):
 
 def test_import_command_unknown_company(company_x, tmp_path):
     with pytest.raises(CommandError, match="没有代码为 nope 的公司"):
-        call_command("import_customers", str(write_csv(tmp_path / "g.csv", LINES)), company="nope", stdout=StringIO())
+        call_command(
+            "import_customers", str(write_csv(tmp_path / "g.csv", LINES)), company="nope", stdout=StringIO()
+        )
 
 
 @pytest.mark.django_db

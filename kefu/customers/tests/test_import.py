@@ -1,5 +1,6 @@
 """Import of billing exports (issue 2 item 7): encodings, bad files, per-line report, dry run,
 upsert idempotence, one transaction, one audit row, company isolation."""
+
 from __future__ import annotations
 
 import zipfile
@@ -30,21 +31,43 @@ def write_csv(path: Path, lines: list[str], *, encoding: str = "utf-8", header: 
 
 def counts() -> tuple[int, int, int, int, int, int]:
     return (
-        Customer.objects.count(), Premise.objects.count(), Phone.objects.count(), Meter.objects.count(),
-        CustomerStatusChange.objects.count(), AuditEvent.objects.filter(action="data.imported").count(),
+        Customer.objects.count(),
+        Premise.objects.count(),
+        Phone.objects.count(),
+        Meter.objects.count(),
+        CustomerStatusChange.objects.count(),
+        AuditEvent.objects.filter(action="data.imported").count(),
     )
 
 
 def snapshot(company) -> list[tuple]:
     rows = []
-    for c in Customer.objects.filter(company=company).select_related("premise", "category").order_by("account_no"):
-        rows.append((
-            c.account_no, c.name, c.category.code, c.status, c.opened_on, c.suspended_on, c.notes,
-            (c.premise.district, c.premise.street, c.premise.community, c.premise.building, c.premise.unit,
-             c.premise.room, c.premise.address, c.premise.supply_zone),
-            sorted(c.phones.values_list("number", "kind", "is_primary")),
-            sorted(c.meters.values_list("serial", "kind", "installed_on", "battery_replaced_on")),
-        ))
+    for c in (
+        Customer.objects.filter(company=company).select_related("premise", "category").order_by("account_no")
+    ):
+        rows.append(
+            (
+                c.account_no,
+                c.name,
+                c.category.code,
+                c.status,
+                c.opened_on,
+                c.suspended_on,
+                c.notes,
+                (
+                    c.premise.district,
+                    c.premise.street,
+                    c.premise.community,
+                    c.premise.building,
+                    c.premise.unit,
+                    c.premise.room,
+                    c.premise.address,
+                    c.premise.supply_zone,
+                ),
+                sorted(c.phones.values_list("number", "kind", "is_primary")),
+                sorted(c.meters.values_list("serial", "kind", "installed_on", "battery_replaced_on")),
+            )
+        )
     return rows
 
 
@@ -59,7 +82,13 @@ def test_import_creates_customers_with_premises_phones_meters(company_x, good_cs
     assert (report.rows, report.created, report.updated, report.unchanged) == (3, 3, 0, 0)
     snap = snapshot(company_x)
     assert snap[0] == (
-        "1001", "张建国", "resident", "active", date(2015, 6, 1), None, "独居",
+        "1001",
+        "张建国",
+        "resident",
+        "active",
+        date(2015, 6, 1),
+        None,
+        "独居",
         ("泰山区", "岱庙街道", "东岳花园", "3", "2", "501", "泰山区岱庙街道东岳花园3号楼2单元501室", "TS-01"),
         [("05386201234", "landline", False), ("13805381234", "mobile", True)],
         [("IC001", "ic_card", date(2015, 6, 1), date(2023, 10, 8))],
@@ -71,7 +100,9 @@ def test_import_creates_customers_with_premises_phones_meters(company_x, good_cs
     assert snap[2][7][3:6] == ("5", "1", "302")
     assert snap[2][8] == [("13905380001", "mobile", True), ("13905380002", "mobile", False)]
     assert snap[2][4] == date(2020, 1, 2)
-    history = list(CustomerStatusChange.objects.filter(customer__account_no="1002").values_list("status", flat=True))
+    history = list(
+        CustomerStatusChange.objects.filter(customer__account_no="1002").values_list("status", flat=True)
+    )
     assert history == ["active", "suspended"]
 
 
@@ -92,12 +123,22 @@ def test_utf8_bom_file(company_x, tmp_path):
 
 def test_header_synonyms_and_two_phone_columns(company_x, tmp_path):
     header = "用户编号,用户名称,用户类别,地址,手机,固定电话"
-    path = write_csv(tmp_path / "syn.csv", ["A-1,赵六,民用,泰山区幸福小区3-2-501,13800000001,6201111"], header=header)
+    path = write_csv(
+        tmp_path / "syn.csv", ["A-1,赵六,民用,泰山区幸福小区3-2-501,13800000001,6201111"], header=header
+    )
     report = import_customers(company=company_x, path=path)
     assert report.ok, report.errors
     c = Customer.objects.get(company=company_x, account_no="A-1")
-    assert (c.category.code, c.premise.building, c.premise.unit, c.premise.room) == ("resident", "3", "2", "501")
-    assert list(c.phones.order_by("-is_primary").values_list("number", flat=True)) == ["13800000001", "05386201111"]
+    assert (c.category.code, c.premise.building, c.premise.unit, c.premise.room) == (
+        "resident",
+        "3",
+        "2",
+        "501",
+    )
+    assert list(c.phones.order_by("-is_primary").values_list("number", flat=True)) == [
+        "13800000001",
+        "05386201111",
+    ]
 
 
 def test_xlsx_generated_with_openpyxl(company_x, tmp_path):
@@ -107,16 +148,63 @@ def test_xlsx_generated_with_openpyxl(company_x, tmp_path):
     ws = wb.active
     ws.append(["泰安安泰燃气 用户档案导出"])  # a title row above the headers, as billing systems write
     ws.append(HEADER.split(","))
-    ws.append([3800012345, "张建国", "居民", "正常", datetime(2015, 6, 1), "泰山区", "岱庙街道", "东岳花园", 3, 2, 501, None,
-               "TS-01", 13805381234, "IC001", "IC卡表", date(2015, 6, 1), None, None])
-    ws.append([3800012346, "李四", "公建", None, None, None, None, None, None, None, None, "泰山区第一中学", None, None, None, None, None, None, None])
+    ws.append(
+        [
+            3800012345,
+            "张建国",
+            "居民",
+            "正常",
+            datetime(2015, 6, 1),
+            "泰山区",
+            "岱庙街道",
+            "东岳花园",
+            3,
+            2,
+            501,
+            None,
+            "TS-01",
+            13805381234,
+            "IC001",
+            "IC卡表",
+            date(2015, 6, 1),
+            None,
+            None,
+        ]
+    )
+    ws.append(
+        [
+            3800012346,
+            "李四",
+            "公建",
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+            "泰山区第一中学",
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+        ]
+    )
     path = tmp_path / "export.xlsx"
     wb.save(path)
     report = import_customers(company=company_x, path=path)
     assert report.ok, report.errors
     assert report.file_kind == "xlsx" and report.created == 2
     c = Customer.objects.get(company=company_x, account_no="3800012345")
-    assert (c.opened_on, c.premise.room, list(c.phones.values_list("number", flat=True))) == (date(2015, 6, 1), "501", ["13805381234"])
+    assert (c.opened_on, c.premise.room, list(c.phones.values_list("number", flat=True))) == (
+        date(2015, 6, 1),
+        "501",
+        ["13805381234"],
+    )
 
 
 def test_xlsx_errors_use_excel_row_numbers(company_x, tmp_path):
@@ -203,7 +291,14 @@ def test_every_bad_line_is_reported(company_x, tmp_path):
     ]
     report = import_customers(company=company_x, path=write_csv(tmp_path / "many.csv", lines))
     assert [(e.line, e.column) for e in report.errors] == [
-        (2, "户号"), (3, "户名"), (4, "状态"), (4, "开户日期"), (4, "详细地址"), (4, "表型"), (5, "表号"), (6, "户号"),
+        (2, "户号"),
+        (3, "户名"),
+        (4, "状态"),
+        (4, "开户日期"),
+        (4, "详细地址"),
+        (4, "表型"),
+        (5, "表号"),
+        (6, "户号"),
     ]
     assert "科学计数法" in report.errors[-1].reason
     assert Customer.objects.count() == 0
@@ -241,7 +336,12 @@ def test_upsert_updates_changed_fields_and_adds_phones(company_x, good_csv, tmp_
     import_customers(company=company_x, path=good_csv)
     c = Customer.objects.get(account_no="1001")
     Phone.objects.create(customer=c, number="13900000000", kind="mobile")  # added by an agent in kefu
-    line = LINES[0].replace("张建国", "张建华").replace("13805381234;0538-6201234", "13700000000;13805381234").replace(",正常,", ",销户,")
+    line = (
+        LINES[0]
+        .replace("张建国", "张建华")
+        .replace("13805381234;0538-6201234", "13700000000;13805381234")
+        .replace(",正常,", ",销户,")
+    )
     report = import_customers(company=company_x, path=write_csv(tmp_path / "u.csv", [line]))
     assert (report.created, report.updated, report.unchanged) == (0, 1, 0)
     c.refresh_from_db()
@@ -303,7 +403,9 @@ def test_a_failed_batch_rolls_back_everything(company_x, good_csv, monkeypatch):
 
 def test_progress_callback_and_stages(company_x, good_csv):
     seen, stages = [], []
-    import_customers(company=company_x, path=good_csv, progress=lambda p, t: seen.append((p, t)), on_stage=stages.append)
+    import_customers(
+        company=company_x, path=good_csv, progress=lambda p, t: seen.append((p, t)), on_stage=stages.append
+    )
     assert stages == ["validating", "writing"]
     assert seen[-1] == (3, 3)
 
@@ -311,7 +413,9 @@ def test_progress_callback_and_stages(company_x, good_csv):
 def test_default_categories_follow_c5(company_x):
     company_seed_defaults(company_x)
     company_seed_defaults(company_x)  # idempotent
-    freq = dict(CustomerCategory.objects.filter(company=company_x).values_list("name", "inspections_per_year"))
+    freq = dict(
+        CustomerCategory.objects.filter(company=company_x).values_list("name", "inspections_per_year")
+    )
     assert freq == {"居民": 1, "商业": 3, "工业": 3, "采暖": 3, "气代煤": 2, "公建": 1}
     assert company_x.departments.count() == 9
 
@@ -326,7 +430,9 @@ def test_docs_list_every_column_and_synonym():
         assert f"| {col.title} | {'、'.join(col.synonyms)} |" in text, col.title
 
 
-def test_garbage_collector_is_paused_during_the_import_and_restored(company_x, good_csv, tmp_path, monkeypatch):
+def test_garbage_collector_is_paused_during_the_import_and_restored(
+    company_x, good_csv, tmp_path, monkeypatch
+):
     import gc
 
     seen = []
@@ -361,7 +467,9 @@ def fk_mode(request, monkeypatch):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_premise_deleted_after_the_writer_loaded_it_fails_the_import_and_writes_nothing(company_x, good_csv, tmp_path, monkeypatch, fk_mode):
+def test_premise_deleted_after_the_writer_loaded_it_fails_the_import_and_writes_nothing(
+    company_x, good_csv, tmp_path, monkeypatch, fk_mode
+):
     assert import_customers(company=company_x, path=good_csv).ok
     real = CustomerBulkWriter._premise_ids
 
@@ -373,7 +481,9 @@ def test_premise_deleted_after_the_writer_loaded_it_fails_the_import_and_writes_
 
     monkeypatch.setattr(CustomerBulkWriter, "_premise_ids", stale)
     before, snap = counts(), snapshot(company_x)
-    same_place = write_csv(tmp_path / "same.csv", [LINES[0].replace("1001,张建国", "2001,张小军").replace("IC001", "IC201")])
+    same_place = write_csv(
+        tmp_path / "same.csv", [LINES[0].replace("1001,张建国", "2001,张小军").replace("IC001", "IC201")]
+    )
     report = import_customers(company=company_x, path=same_place)
     assert not report.ok and "已全部回滚" in report.problem
     assert counts() == before and snapshot(company_x) == snap
@@ -384,14 +494,19 @@ def test_premise_deleted_after_the_writer_loaded_it_fails_the_import_and_writes_
 
 
 @pytest.mark.django_db(transaction=True)
-def test_committed_import_and_upsert_are_the_same_in_both_foreign_key_modes(company_x, good_csv, tmp_path, fk_mode):
+def test_committed_import_and_upsert_are_the_same_in_both_foreign_key_modes(
+    company_x, good_csv, tmp_path, fk_mode
+):
     assert import_customers(company=company_x, path=good_csv).ok
-    changed = write_csv(tmp_path / "changed.csv", [
-        LINES[0].replace("张建国", "张建军").replace("13805381234", "13805389999"),
-        LINES[1].replace("泰山区东岳大街12号", "泰山区东岳大街14号"),
-        LINES[2],
-        "1004,赵丽,公建,正常,2021-01-01,泰山区,岱庙街道,东岳花园,3,2,501,,TS-01,13905381111,IC004,IC卡表,,,",
-    ])
+    changed = write_csv(
+        tmp_path / "changed.csv",
+        [
+            LINES[0].replace("张建国", "张建军").replace("13805381234", "13805389999"),
+            LINES[1].replace("泰山区东岳大街12号", "泰山区东岳大街14号"),
+            LINES[2],
+            "1004,赵丽,公建,正常,2021-01-01,泰山区,岱庙街道,东岳花园,3,2,501,,TS-01,13905381111,IC004,IC卡表,,,",
+        ],
+    )
     report = import_customers(company=company_x, path=changed)
     assert report.ok, report.summary()
     assert (report.created, report.updated, report.unchanged) == (1, 2, 1)

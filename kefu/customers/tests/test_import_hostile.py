@@ -4,6 +4,7 @@ Each case is refused with a message in Chinese and writes nothing; the reader ru
 process with a memory and CPU limit, so even a reader that dies takes only itself down. The files
 are generated small: limits are lowered where a real attack would need gigabytes.
 """
+
 from __future__ import annotations
 
 import base64
@@ -48,9 +49,15 @@ def test_a_declared_dimension_within_limits_but_wrong_is_harmless(company_x, tmp
     """The dimension is not used to allocate: a sheet that claims A1:Z900000 but holds 2 rows imports."""
     rows = "".join(
         f'<row r="{r}">' + "".join(hf.cell(f"{col}{r}", v) for col, v in zip("ABCL", vals)) + "</row>"
-        for r, vals in ((1, ("户号", "户名", "客户类别", "详细地址")), (2, ("77", "张三", "居民", "某小区1号")))
+        for r, vals in (
+            (1, ("户号", "户名", "客户类别", "详细地址")),
+            (2, ("77", "张三", "居民", "某小区1号")),
+        )
     )
-    path = hf.xlsx(tmp_path / "claims.xlsx", f'<worksheet {hf.NS}><dimension ref="A1:Z900000"/><sheetData>{rows}</sheetData></worksheet>')
+    path = hf.xlsx(
+        tmp_path / "claims.xlsx",
+        f'<worksheet {hf.NS}><dimension ref="A1:Z900000"/><sheetData>{rows}</sheetData></worksheet>',
+    )
     report = import_customers(company=company_x, path=path)
     assert report.ok and report.created == 1, report.summary()
 
@@ -79,7 +86,10 @@ def test_sparse_ods_is_refused(company_x, tmp_path):
 def test_a_reader_out_of_memory_fails_the_import_with_a_message(company_x, tmp_path, settings):
     """The last line of defence: whatever the reader does, it cannot take more than its budget."""
     big = base64.b64encode(os.urandom(15 << 20)).decode()  # one 20 MB cell that does not compress
-    path = hf.xlsx(tmp_path / "big-cell.xlsx", f'<worksheet {hf.NS}><sheetData><row r="1">{hf.cell("A1", big)}</row></sheetData></worksheet>')
+    path = hf.xlsx(
+        tmp_path / "big-cell.xlsx",
+        f'<worksheet {hf.NS}><sheetData><row r="1">{hf.cell("A1", big)}</row></sheetData></worksheet>',
+    )
     settings.KEFU_IMPORT = {**settings.KEFU_IMPORT, "MEMORY_MB": 1}
     refused(company_x, path, "内存上限")
 
@@ -120,7 +130,11 @@ def test_too_many_columns_is_refused(company_x, tmp_path):
     [
         ((HEADER + "\n" + LINES[0] + "\n").encode("gbk"), "utf-8", "不是 UTF-8 编码"),
         (b"\xff\xfe" + (HEADER + "\n").encode("utf-16-le") + b"\x00\xd8\x41\x00", None, "UTF-16"),
-        ((HEADER + "\n").encode() + (LINES[0] + "\n").encode() * 7000 + b"\xff\xfe\xfd\n", None, "行附近无法解码"),
+        (
+            (HEADER + "\n").encode() + (LINES[0] + "\n").encode() * 7000 + b"\xff\xfe\xfd\n",
+            None,
+            "行附近无法解码",
+        ),
         ((HEADER + "\n").encode("utf-8"), "utf-16", "不是 UTF-16 编码"),
         (codecs.BOM_UTF8 + "户号\n".encode() + b"\x81\x30\x81\x30", "klingon", "不支持的编码"),
     ],
@@ -174,11 +188,29 @@ def test_kefu_import_customers_command_refuses_the_sparse_workbook_and_exits_1(c
     path = hf.sparse_xlsx(tmp_path / "sparse.xlsx")
     _publish_database(tmp_path)
     env = {k: v for k, v in os.environ.items() if not k.startswith("KEFU_")}
-    env.update(DJANGO_SETTINGS_MODULE="kefu.settings", KEFU_DATABASE_URL=_database_url(tmp_path), KEFU_VAR_DIR=str(tmp_path / "var"))
+    env.update(
+        DJANGO_SETTINGS_MODULE="kefu.settings",
+        KEFU_DATABASE_URL=_database_url(tmp_path),
+        KEFU_VAR_DIR=str(tmp_path / "var"),
+    )
     for extra in (["--dry-run"], []):
         done = subprocess.run(
-            [sys.executable, "-m", "kefu", "import-customers", str(path), "--company", "x", "--no-progress", *extra],
-            cwd=settings.BASE_DIR, env=env, capture_output=True, text=True, timeout=120,
+            [
+                sys.executable,
+                "-m",
+                "kefu",
+                "import-customers",
+                str(path),
+                "--company",
+                "x",
+                "--no-progress",
+                *extra,
+            ],
+            cwd=settings.BASE_DIR,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
         )
         assert done.returncode == 1, (done.returncode, done.stderr[-2000:])
         assert "范围过大" in done.stdout and "导入失败" in done.stderr

@@ -1,6 +1,7 @@
 """Imports whose worker died (kill -9, out of memory) do not stay "running" for ever, and uploads —
 personal data (S3) — do not stay on disk: housekeeping fails the run and deletes the file; files
 of finished runs, of runs never processed and orphans are deleted after the retention limit."""
+
 from __future__ import annotations
 
 import os
@@ -34,9 +35,18 @@ def dead_worker():
     return holder
 
 
-def _run(company, *, status, worker="", heartbeat=None, created_ago=timedelta(0), name="客户.csv") -> ImportRun:
-    run = ImportRun(company=company, original_name=name, status=status, worker=worker, heartbeat_at=heartbeat,
-                    started_at=heartbeat, created_at=timezone.now() - created_ago)
+def _run(
+    company, *, status, worker="", heartbeat=None, created_ago=timedelta(0), name="客户.csv"
+) -> ImportRun:
+    run = ImportRun(
+        company=company,
+        original_name=name,
+        status=status,
+        worker=worker,
+        heartbeat_at=heartbeat,
+        started_at=heartbeat,
+        created_at=timezone.now() - created_ago,
+    )
     run.file.save(name, ContentFile("户号,户名\n1,张三\n".encode()), save=False)
     run.save()
     return run
@@ -57,8 +67,12 @@ def test_run_of_a_killed_worker_is_failed_at_once_and_its_file_deleted(company_x
 @pytest.mark.django_db
 def test_live_runs_are_left_alone(company_x, media):
     old = timezone.now() - timedelta(hours=2)
-    mine = _run(company_x, status=ImportRun.Status.RUNNING, worker=holder_id(), heartbeat=old)  # long SQLite write
-    remote = _run(company_x, status=ImportRun.Status.RUNNING, worker="elsewhere:1:1", heartbeat=timezone.now())
+    mine = _run(
+        company_x, status=ImportRun.Status.RUNNING, worker=holder_id(), heartbeat=old
+    )  # long SQLite write
+    remote = _run(
+        company_x, status=ImportRun.Status.RUNNING, worker="elsewhere:1:1", heartbeat=timezone.now()
+    )
     assert runs.import_runs_abandoned_fail() == 0
     assert set(ImportRun.objects.values_list("status", flat=True)) == {"running"}
     assert os.path.exists(mine.file.path) and os.path.exists(remote.file.path)
@@ -67,7 +81,12 @@ def test_live_runs_are_left_alone(company_x, media):
 @pytest.mark.django_db
 def test_run_on_another_host_is_failed_after_its_heartbeat_goes_stale(company_x, media, settings):
     settings.KEFU_IMPORT = {**settings.KEFU_IMPORT, "STALE_SECONDS": 600}
-    run = _run(company_x, status=ImportRun.Status.RUNNING, worker="elsewhere:1:1", heartbeat=timezone.now() - timedelta(seconds=601))
+    run = _run(
+        company_x,
+        status=ImportRun.Status.RUNNING,
+        worker="elsewhere:1:1",
+        heartbeat=timezone.now() - timedelta(seconds=601),
+    )
     assert runs.import_runs_abandoned_fail() == 1
     run.refresh_from_db()
     assert run.status == ImportRun.Status.FAILED and not run.file
@@ -77,7 +96,12 @@ def test_run_on_another_host_is_failed_after_its_heartbeat_goes_stale(company_x,
 def test_health_reports_a_stale_import(company_x, media, client):
     from kefu.core.health import health_report
 
-    _run(company_x, status=ImportRun.Status.RUNNING, worker="elsewhere:1:1", heartbeat=timezone.now() - timedelta(hours=1))
+    _run(
+        company_x,
+        status=ImportRun.Status.RUNNING,
+        worker="elsewhere:1:1",
+        heartbeat=timezone.now() - timedelta(hours=1),
+    )
     check = health_report()["checks"]["imports"]
     assert check["ok"] is False and check["running"] == 1 and check["stale"] == 1 and check["last_heartbeat"]
 

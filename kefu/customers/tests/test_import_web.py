@@ -1,5 +1,6 @@
 """Import page and API (issue 2 items 7, 9, 10): role checks, company scoping, upload checks,
 progress fragment, per-line report, column template."""
+
 from __future__ import annotations
 
 import csv
@@ -20,7 +21,9 @@ API = "/api/v1/imports/"
 
 
 def csv_upload(lines=LINES, name="客户.csv", encoding="utf-8") -> SimpleUploadedFile:
-    return SimpleUploadedFile(name, ("\n".join([HEADER, *lines]) + "\n").encode(encoding), content_type="text/csv")
+    return SimpleUploadedFile(
+        name, ("\n".join([HEADER, *lines]) + "\n").encode(encoding), content_type="text/csv"
+    )
 
 
 _TOKENS: dict[int, str] = {}
@@ -29,7 +32,9 @@ _TOKENS: dict[int, str] = {}
 def token(user) -> dict:
     """A read-write API token of `user` (one per user and test database)."""
     if user.pk not in _TOKENS or not ApiToken.objects.filter(user=user).exists():
-        _TOKENS[user.pk] = token_create(user=user, name="import-test", scopes=[ApiToken.Scope.READ, ApiToken.Scope.WRITE])[1]
+        _TOKENS[user.pk] = token_create(
+            user=user, name="import-test", scopes=[ApiToken.Scope.READ, ApiToken.Scope.WRITE]
+        )[1]
     return {"HTTP_AUTHORIZATION": f"Bearer {_TOKENS[user.pk]}"}
 
 
@@ -63,7 +68,12 @@ def test_page_upload_imports_and_shows_result(client, manager_x):
     assert r.status_code == 302
     run = ImportRun.objects.get()
     assert r["Location"].endswith(f"?run={run.pk}")
-    assert (run.status, run.created_count, run.company_id, run.created_by) == ("succeeded", 3, manager_x.company_id, manager_x)
+    assert (run.status, run.created_count, run.company_id, run.created_by) == (
+        "succeeded",
+        3,
+        manager_x.company_id,
+        manager_x,
+    )
     assert Customer.objects.filter(company=manager_x.company).count() == 3
     assert run.file.name == "" and run.original_name == "客户.csv"  # the upload (personal data) is gone
     page = client.get(r["Location"]).content.decode()
@@ -82,7 +92,9 @@ def test_page_shows_per_line_report(client, manager_x):
     client.force_login(manager_x)
     client.post(PAGE, {"file": csv_upload([LINES[0], LINES[1].replace("6201235", "abc")])})
     run = ImportRun.objects.get()
-    assert run.status == "failed" and run.errors == [{"line": 3, "column": "联系电话", "reason": "电话号码“abc”无效。"}]
+    assert run.status == "failed" and run.errors == [
+        {"line": 3, "column": "联系电话", "reason": "电话号码“abc”无效。"}
+    ]
     html = client.get(f"{PAGE}?run={run.pk}&fragment=1").content.decode()
     assert "电话号码“abc”无效。" in html and "<td>3</td>" in html
     assert Customer.objects.count() == 0
@@ -98,8 +110,15 @@ def test_pending_run_is_claimed_once(manager_x):
 
 def test_running_run_fragment_polls(client, manager_x):
     client.force_login(manager_x)
-    run = ImportRun.objects.create(company=manager_x.company, created_by=manager_x, original_name="a.csv",
-                                   file="imports/a.csv", status="running", total_rows=200, processed_rows=50)
+    run = ImportRun.objects.create(
+        company=manager_x.company,
+        created_by=manager_x,
+        original_name="a.csv",
+        file="imports/a.csv",
+        status="running",
+        total_rows=200,
+        processed_rows=50,
+    )
     html = client.get(f"{PAGE}?run={run.pk}", HTTP_HX_REQUEST="true").content.decode()
     assert 'hx-trigger="every 1s"' in html and 'value="25"' in html
 
@@ -178,6 +197,8 @@ def test_api_missing_file_is_4xx(client, manager_x):
 
 
 def test_api_not_a_spreadsheet(client, manager_x):
-    r = client.post(API, {"file": SimpleUploadedFile("x.xlsx", b"\x89PNG\r\n\x1a\n" + b"\0" * 50)}, **token(manager_x))
+    r = client.post(
+        API, {"file": SimpleUploadedFile("x.xlsx", b"\x89PNG\r\n\x1a\n" + b"\0" * 50)}, **token(manager_x)
+    )
     assert r.status_code == 201
     assert r.json()["status"] == "failed" and "PNG 图片" in r.json()["message"]

@@ -1,5 +1,6 @@
 """Caller lookup (P2, C15): detection of what was typed, ranking, masking, care flags, company
 scoping (S2) — with personas: agent X finds X's customer, agent Y finds nothing of X."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -8,10 +9,10 @@ import pytest
 
 from kefu.accounts.models import AuditEvent
 from kefu.accounts.tests.factories import UserFactory
+from kefu.core.errors import Forbidden, NotFound
 from kefu.customers import services
 from kefu.customers.selectors import caller_lookup, customer_card, plan_lookup
 from kefu.customers.tests.test_customer_services import new_customer
-from kefu.core.errors import Forbidden, NotFound
 
 
 @pytest.fixture
@@ -25,19 +26,33 @@ def city(supervisor_x):
         address="泰山区岱宗大街幸福小区3号楼2单元501室",
     )
     li = new_customer(
-        supervisor_x, account_no="10000002", name="李四", phones=[{"number": "13912345678"}], address="泰山区和平小区3号楼2单元501室"
+        supervisor_x,
+        account_no="10000002",
+        name="李四",
+        phones=[{"number": "13912345678"}],
+        address="泰山区和平小区3号楼2单元501室",
     )
     wang = new_customer(
-        supervisor_x, account_no="20000001", name="张伟", phones=[{"number": "13700000001"}], address="幸福小区7号楼1单元101室", category="commercial"
+        supervisor_x,
+        account_no="20000001",
+        name="张伟",
+        phones=[{"number": "13700000001"}],
+        address="幸福小区7号楼1单元101室",
+        category="commercial",
     )
     services.care_register(
-        user=supervisor_x, customer_id=zhang.pk, needs=["elderly", "disabled"], consent_on=date(2026, 1, 1), consent_by="张三丰"
+        user=supervisor_x,
+        customer_id=zhang.pk,
+        needs=["elderly", "disabled"],
+        consent_on=date(2026, 1, 1),
+        consent_by="张三丰",
     )
     return {"zhang": zhang, "li": li, "wang": wang}
 
 
 @pytest.mark.parametrize(
-    "typed", ["13812345678", "138 1234 5678", "+86 138-1234-5678", "0086 13812345678", "１３８１２３４５６７８"]
+    "typed",
+    ["13812345678", "138 1234 5678", "+86 138-1234-5678", "0086 13812345678", "１３８１２３４５６７８"],
 )
 def test_phone_in_any_written_form(agent_x, city, typed):
     found = caller_lookup(user=agent_x, query=typed)
@@ -64,7 +79,9 @@ def test_account_number(agent_x, city):
     assert [(r.customer_id, r.match) for r in found] == [(city["wang"].pk, "account")]
 
 
-@pytest.mark.parametrize("typed", ["幸福小区3-2-501", "幸福小区3号楼2单元501", "幸福小区3栋2单元501室", "泰山区幸福小区3-2-501"])
+@pytest.mark.parametrize(
+    "typed", ["幸福小区3-2-501", "幸福小区3号楼2单元501", "幸福小区3栋2单元501室", "泰山区幸福小区3-2-501"]
+)
 def test_address_with_community_ranks_that_community_only(agent_x, city, typed):
     found = caller_lookup(user=agent_x, query=typed)
     assert [r.customer_id for r in found] == [city["zhang"].pk]
@@ -104,14 +121,22 @@ def test_community_alone(agent_x, city):
 
 def test_ranking_exact_identifiers_first(agent_x, supervisor_x, city):
     # A customer whose account number is another's phone-like digits: phone and account both 100.
-    new_customer(supervisor_x, account_no="6201234", name="王五", phones=[{"number": "13600000000"}], address="和平小区1-1-101")
+    new_customer(
+        supervisor_x,
+        account_no="6201234",
+        name="王五",
+        phones=[{"number": "13600000000"}],
+        address="和平小区1-1-101",
+    )
     found = caller_lookup(user=agent_x, query="6201234")
     assert {r.match for r in found} == {"phone", "account"}
     assert all(r.score == 100 for r in found)
 
 
 def test_closed_customers_rank_after_active(agent_x, supervisor_x, city):
-    services.customer_update(user=supervisor_x, customer_id=city["li"].pk, version=1, changes={"status": "closed"})
+    services.customer_update(
+        user=supervisor_x, customer_id=city["li"].pk, version=1, changes={"status": "closed"}
+    )
     found = caller_lookup(user=agent_x, query="3-2-501")
     assert [r.customer_id for r in found] == [city["zhang"].pk, city["li"].pk]
     assert found[1].status == "closed"
@@ -123,14 +148,18 @@ def test_ended_care_is_not_shown(agent_x, supervisor_x, city):
     assert caller_lookup(user=agent_x, query="13812345678")[0].care_needs == []
 
 
-@pytest.mark.parametrize("typed", ["", "   ", "x" * 200, "???", "0", "%", "_", "'; drop table x; --", "99999999"])
+@pytest.mark.parametrize(
+    "typed", ["", "   ", "x" * 200, "???", "0", "%", "_", "'; drop table x; --", "99999999"]
+)
 def test_nonsense_finds_nothing_and_never_fails(agent_x, city, typed):
     assert caller_lookup(user=agent_x, query=typed) == []
 
 
 def test_limit(agent_x, supervisor_x, city):
     for i in range(5):
-        new_customer(supervisor_x, account_no=f"3000000{i}", name=f"张{i}", phones=[{"number": f"1350000000{i}"}])
+        new_customer(
+            supervisor_x, account_no=f"3000000{i}", name=f"张{i}", phones=[{"number": f"1350000000{i}"}]
+        )
     assert len(caller_lookup(user=agent_x, query="张", limit=3)) == 3
     assert len(caller_lookup(user=agent_x, query="张", limit=0)) == 1
 
@@ -175,7 +204,10 @@ def test_card_unmasked_by_agent_is_forbidden_and_logged(agent_x, city):
     with pytest.raises(Forbidden):
         customer_card(user=agent_x, customer_id=city["zhang"].pk, unmasked=True)
     assert not AuditEvent.objects.filter(action="privacy.unmasked_view").exists()
-    assert AuditEvent.objects.filter(action="auth.permission_denied", actor=agent_x, result="denied").count() == 1
+    assert (
+        AuditEvent.objects.filter(action="auth.permission_denied", actor=agent_x, result="denied").count()
+        == 1
+    )
 
 
 def test_card_unmasked_by_supervisor_is_logged(supervisor_x, city):
@@ -184,7 +216,11 @@ def test_card_unmasked_by_supervisor_is_logged(supervisor_x, city):
     assert card.phones[0].number == "13812345678"
     assert card.address == "泰山区岱宗大街幸福小区3号楼2单元501室"
     row = AuditEvent.objects.get(action="privacy.unmasked_view")
-    assert (row.actor, row.object_id, row.object_type) == (supervisor_x, str(city["zhang"].pk), "customers.customer")
+    assert (row.actor, row.object_id, row.object_type) == (
+        supervisor_x,
+        str(city["zhang"].pk),
+        "customers.customer",
+    )
 
 
 def test_card_of_another_company_is_not_found(agent_y, city):
@@ -195,9 +231,13 @@ def test_card_of_another_company_is_not_found(agent_y, city):
 def test_card_has_history_meters_and_notes(agent_x, supervisor_x, city):
     from kefu.customers.models import Meter
 
-    Meter.objects.create(customer=city["zhang"], serial="M001", kind="ic_card", battery_replaced_on=date(2025, 5, 1))
+    Meter.objects.create(
+        customer=city["zhang"], serial="M001", kind="ic_card", battery_replaced_on=date(2025, 5, 1)
+    )
     card = customer_card(user=agent_x, customer_id=city["zhang"].pk)
-    assert [(m.serial, m.kind_label, m.battery_replaced_on) for m in card.meters] == [("M001", "IC卡表", date(2025, 5, 1))]
+    assert [(m.serial, m.kind_label, m.battery_replaced_on) for m in card.meters] == [
+        ("M001", "IC卡表", date(2025, 5, 1))
+    ]
     assert [s.status for s in card.status_history] == ["active"]
     assert caller_lookup(user=agent_x, query="M001")[0].match == "meter"
 

@@ -1,4 +1,5 @@
 """Masking of personal data (S2): 张**, 138****5678, the room hidden."""
+
 from __future__ import annotations
 
 import pytest
@@ -8,7 +9,15 @@ from kefu.customers.masking import mask_address, mask_name, mask_phone, mask_roo
 
 @pytest.mark.parametrize(
     ("name", "masked"),
-    [("张三丰", "张**"), ("张三", "张*"), ("张", "张*"), ("欧阳修", "欧阳*"), ("欧阳", "欧*"), ("", ""), ("  李四 ", "李*")],
+    [
+        ("张三丰", "张**"),
+        ("张三", "张*"),
+        ("张", "张*"),
+        ("欧阳修", "欧阳*"),
+        ("欧阳", "欧*"),
+        ("", ""),
+        ("  李四 ", "李*"),
+    ],
 )
 def test_mask_name(name, masked):
     assert mask_name(name) == masked

@@ -1,4 +1,5 @@
 """Tables of what callers and billing exports write (P2): phones and addresses in all their forms."""
+
 from __future__ import annotations
 
 import pytest
@@ -109,7 +110,16 @@ def test_community_name(prefix, community):
 
 @pytest.mark.parametrize(
     ("raw", "part"),
-    [("3号楼", "3"), ("02单元", "2"), ("501室", "501"), ("A座", "A"), ("三", "3"), ("十", "10"), ("0", "0"), ("", "")],
+    [
+        ("3号楼", "3"),
+        ("02单元", "2"),
+        ("501室", "501"),
+        ("A座", "A"),
+        ("三", "3"),
+        ("十", "10"),
+        ("0", "0"),
+        ("", ""),
+    ],
 )
 def test_normalize_part(raw, part):
     assert normalize_part(raw) == part

@@ -1,11 +1,13 @@
 """The account-number rule (kefu/customers/rules.py, docs/import.md) is the same at every entry
 point: the web form, the API and the import accept and refuse the same account numbers with the
 same message, and the caller lookup finds what they accept."""
+
 from __future__ import annotations
 
 import pytest
 from django.urls import reverse
 
+from kefu.core.errors import DomainError
 from kefu.customers.importing import import_customers
 from kefu.customers.models import Customer
 from kefu.customers.rules import account_no_problem, clean_account_no
@@ -13,7 +15,6 @@ from kefu.customers.selectors import caller_lookup
 from kefu.customers.tests.test_api import auth
 from kefu.customers.tests.test_customer_services import clerk_x, seed_categories  # noqa: F401 (fixture)
 from kefu.customers.tests.test_import import LINES, write_csv
-from kefu.core.errors import DomainError
 
 GOOD = ["3800012345", "A-1", "A.123", "a_7.B-9", "1", "X" * 30]
 BAD = ["", ".A1", "-1", "A 1", "户号1", "A/1", "A+1", "X" * 31, "3.8E+09"]
@@ -42,15 +43,22 @@ def _form(client, user, account_no: str):
     client.force_login(user)
     return client.post(
         reverse("customers:create"),
-        {"account_no": account_no, "name": "王五", "category": "resident", "address": "幸福小区5号楼1单元302室",
-         "status": "active"},
+        {
+            "account_no": account_no,
+            "name": "王五",
+            "category": "resident",
+            "address": "幸福小区5号楼1单元302室",
+            "status": "active",
+        },
     )
 
 
 def _api(client, user, account_no: str):
     return client.post(
-        "/api/v1/customers/", {"account_no": account_no, "name": "王五", "category": "居民", "address": "幸福小区5号楼1单元302室"},
-        content_type="application/json", **auth(user, write=True),
+        "/api/v1/customers/",
+        {"account_no": account_no, "name": "王五", "category": "居民", "address": "幸福小区5号楼1单元302室"},
+        content_type="application/json",
+        **auth(user, write=True),
     )
 
 
@@ -101,8 +109,16 @@ def test_field_lengths_are_the_columns():
     from kefu.customers.rules import MAX_LEN
 
     columns = {
-        "account_no": Customer, "name": Customer, "district": Premise, "street": Premise, "community": Premise,
-        "building": Premise, "unit": Premise, "room": Premise, "address": Premise, "supply_zone": Premise,
+        "account_no": Customer,
+        "name": Customer,
+        "district": Premise,
+        "street": Premise,
+        "community": Premise,
+        "building": Premise,
+        "unit": Premise,
+        "room": Premise,
+        "address": Premise,
+        "supply_zone": Premise,
     }
     for key, model in columns.items():
         assert MAX_LEN[key] == model._meta.get_field(key).max_length, key

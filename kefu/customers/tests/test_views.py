@@ -1,5 +1,6 @@
 """Web shell (issue 2 item 10): search page (?q=, ?phone=, htmx partial), customer page (masked,
 "显示完整信息" for permitted roles and logged), create/edit forms, home page per role."""
+
 from __future__ import annotations
 
 import pytest
@@ -18,7 +19,13 @@ def zhang(supervisor_x):
     from kefu.customers import services
 
     c = new_customer(supervisor_x, phones=[{"number": "13812345678"}])
-    services.care_register(user=supervisor_x, customer_id=c.pk, needs=["elderly"], consent_on=date(2026, 1, 1), consent_by="张三丰")
+    services.care_register(
+        user=supervisor_x,
+        customer_id=c.pk,
+        needs=["elderly"],
+        consent_on=date(2026, 1, 1),
+        consent_by="张三丰",
+    )
     return c
 
 
@@ -92,7 +99,12 @@ def test_detail_unmask_by_clerk_is_logged(client, clerk_x, zhang):
     html = r.content.decode()
     assert r.status_code == 200
     assert "张三丰" in html and "13812345678" in html
-    assert AuditEvent.objects.filter(action="privacy.unmasked_view", actor=clerk_x, object_id=str(zhang.pk)).count() == 1
+    assert (
+        AuditEvent.objects.filter(
+            action="privacy.unmasked_view", actor=clerk_x, object_id=str(zhang.pk)
+        ).count()
+        == 1
+    )
 
 
 def test_detail_unmask_by_supervisor_is_logged(client, supervisor_x, zhang, settings):
@@ -113,17 +125,32 @@ def test_create_and_edit_by_clerk(client, clerk_x):
     client.force_login(clerk_x)
     r = client.post(
         reverse("customers:create"),
-        {"account_no": "555", "name": "王五", "category": "resident", "phones_text": "139 1234 5678\n6201234",
-         "address": "幸福小区5号楼1单元302室", "status": "active"},
+        {
+            "account_no": "555",
+            "name": "王五",
+            "category": "resident",
+            "phones_text": "139 1234 5678\n6201234",
+            "address": "幸福小区5号楼1单元302室",
+            "status": "active",
+        },
     )
     assert r.status_code == 302, r.content.decode()
     c = Customer.objects.get(account_no="555")
-    assert list(c.phones.order_by("-is_primary").values_list("number", flat=True)) == ["13912345678", "05386201234"]
+    assert list(c.phones.order_by("-is_primary").values_list("number", flat=True)) == [
+        "13912345678",
+        "05386201234",
+    ]
     r = client.get(reverse("customers:edit", args=[c.pk]))
     assert r.status_code == 200 and "王五" in r.content.decode()
     assert AuditEvent.objects.filter(action="privacy.unmasked_view", object_id=str(c.pk)).count() == 1
-    form = {"name": "王六", "category": "resident", "phones_text": "13912345678\n05386201234", "address": "幸福小区5号楼1单元302室",
-            "status": "active", "version": "1"}
+    form = {
+        "name": "王六",
+        "category": "resident",
+        "phones_text": "13912345678\n05386201234",
+        "address": "幸福小区5号楼1单元302室",
+        "status": "active",
+        "version": "1",
+    }
     assert client.post(reverse("customers:edit", args=[c.pk]), form).status_code == 302
     c.refresh_from_db()
     assert (c.name, c.version) == ("王六", 2)
@@ -141,7 +168,14 @@ def test_create_form_shows_service_errors(client, clerk_x):
     client.force_login(clerk_x)
     r = client.post(
         reverse("customers:create"),
-        {"account_no": "556", "name": "王五", "category": "resident", "phones_text": "12345", "address": "x", "status": "active"},
+        {
+            "account_no": "556",
+            "name": "王五",
+            "category": "resident",
+            "phones_text": "12345",
+            "address": "x",
+            "status": "active",
+        },
     )
     assert r.status_code == 200 and "电话号码无效" in r.content.decode()
     assert not Customer.objects.filter(account_no="556").exists()

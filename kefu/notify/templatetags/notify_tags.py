@@ -4,6 +4,7 @@ Notifications are written once by the worker (P9 warnings and escalations), in C
 as text. The texts kefu writes are known: a stored text that matches one of them is read back into
 its parts and written again in the reader's language; the commitment name inside is translated
 too. Anything else is shown as stored."""
+
 from __future__ import annotations
 
 import re

@@ -1,4 +1,5 @@
 """Notifications are sent exactly once per key, and each person sees only their own (P9, S2)."""
+
 import threading
 
 import pytest
@@ -10,7 +11,9 @@ from kefu.notify.models import Notification
 
 
 def _send(user, key="clock:1:warn"):
-    return services.notification_send(recipient=user, kind="clock_warning", title="工单即将超时", dedupe_key=key)
+    return services.notification_send(
+        recipient=user, kind="clock_warning", title="工单即将超时", dedupe_key=key
+    )
 
 
 @pytest.mark.django_db

@@ -21,7 +21,7 @@ register = template.Library()
 
 
 def human_span(delta: timedelta) -> str:
-    """"2天3小时", "3小时12分", "8分" — the size of a remaining or overdue span (pure)."""
+    """ "2天3小时", "3小时12分", "8分" — the size of a remaining or overdue span (pure)."""
     minutes = max(int(delta.total_seconds() // 60), 0)
     if minutes == 0:  # never "已超时 0分"
         return _("不到1分")
@@ -41,7 +41,11 @@ def clock_line(clock, now: datetime) -> dict:
     elif display == "breached" and clock.due_at:
         text = _("已超时 %(s)s") % {"s": human_span(now - clock.due_at)}
     elif display == "paused":
-        text = _("暂停于 %(t)s") % {"t": timezone.localtime(clock.paused_at).strftime("%m-%d %H:%M")} if clock.paused_at else ""
+        text = (
+            _("暂停于 %(t)s") % {"t": timezone.localtime(clock.paused_at).strftime("%m-%d %H:%M")}
+            if clock.paused_at
+            else ""
+        )
     elif display in ("met", "met_after_breach") and clock.met_at:
         text = _("完成于 %(t)s") % {"t": timezone.localtime(clock.met_at).strftime("%m-%d %H:%M")}
     else:
@@ -64,7 +68,9 @@ def subject_clocks(subject, compact: bool = False, clocks=None):
     if clocks in (None, ""):  # "" is what the template passes for a missing variable
         adapter = adapter_for_model(subject)
         clocks = (
-            list(selectors.subject_clocks(adapter.subject_type, subject.pk).exclude(state=ClockState.CANCELLED))
+            list(
+                selectors.subject_clocks(adapter.subject_type, subject.pk).exclude(state=ClockState.CANCELLED)
+            )
             if adapter is not None
             else []
         )
@@ -86,13 +92,16 @@ HOLIDAY_LABELS = {
 
 @register.filter
 def holiday_name(value: str) -> str:
-    """"春节调休上班" → "Spring Festival (make-up working day)" in English; other names unchanged."""
+    """ "春节调休上班" → "Spring Festival (make-up working day)" in English; other names unchanged."""
     from kefu.sla.calendar import IN_LIEU_SUFFIX, MAKE_UP_SUFFIX
 
     value = value or ""
     if value in HOLIDAY_LABELS:
         return str(HOLIDAY_LABELS[value])
-    for suffix, text in ((MAKE_UP_SUFFIX, gettext_lazy("%(h)s调休上班")), (IN_LIEU_SUFFIX, gettext_lazy("%(h)s调休"))):
+    for suffix, text in (
+        (MAKE_UP_SUFFIX, gettext_lazy("%(h)s调休上班")),
+        (IN_LIEU_SUFFIX, gettext_lazy("%(h)s调休")),
+    ):
         base = value[: -len(suffix)]
         if value.endswith(suffix) and base in HOLIDAY_LABELS:
             return str(text) % {"h": HOLIDAY_LABELS[base]}

@@ -4,6 +4,7 @@ preset (`commitment_set_from_preset`), published with `commitment_set_publish` w
     CommitmentSetFactory(company=company_x, by=manager_x)                  # unpublished, 2026
     CommitmentSetFactory(company=company_x, by=manager_x, published_at=L(2026, 1, 1))
 """
+
 from __future__ import annotations
 
 import factory

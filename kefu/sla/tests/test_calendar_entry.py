@@ -1,6 +1,7 @@
 """Entering the calendar (SPEC Time rules): ranges, the pasted State Council notice confirmed before
 anything is written, editing and deleting days — by supervisors as well as administrators
 (Perm.CALENDAR_EDIT in kefu/accounts/roles.py), never by agents."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -37,7 +38,9 @@ def test_supervisors_and_administrators_may_edit_the_calendar_agents_not():
 
 def test_range_enters_every_day_and_is_idempotent(supervisor_x):
     assert role_allows(supervisor_x, Perm.CALENDAR_EDIT)
-    days = services.calendar_range_days(first=date(2027, 2, 5), last=date(2027, 2, 11), is_workday=False, name="春节")
+    days = services.calendar_range_days(
+        first=date(2027, 2, 5), last=date(2027, 2, 11), is_workday=False, name="春节"
+    )
     assert len(services.calendar_overrides_enter(by=supervisor_x, days=days)) == 7
     assert services.calendar_overrides_enter(by=supervisor_x, days=days) == []  # nothing new
     cal = selectors.calendar_for_company(supervisor_x.company, [2027])
@@ -56,11 +59,16 @@ def test_agent_cannot_enter_days(agent_x):
 
 def test_range_form_edit_and_delete(client, supervisor_x):
     c = login(client, supervisor_x)
-    r = c.post("/sla/calendar/overrides/", {"date": "2027-10-01", "last": "2027-10-07", "is_workday": "0", "name": "国庆节"})
+    r = c.post(
+        "/sla/calendar/overrides/",
+        {"date": "2027-10-01", "last": "2027-10-07", "is_workday": "0", "name": "国庆节"},
+    )
     assert r.status_code == 302 and CalendarOverride.objects.count() == 7
     row = CalendarOverride.objects.get(date=date(2027, 10, 7))
     assert "国庆节" in c.get(f"/sla/calendar/overrides/{row.pk}/edit/").content.decode()
-    r = c.post(f"/sla/calendar/overrides/{row.pk}/edit/", {"is_workday": "1", "name": "国庆节调休上班", "note": ""})
+    r = c.post(
+        f"/sla/calendar/overrides/{row.pk}/edit/", {"is_workday": "1", "name": "国庆节调休上班", "note": ""}
+    )
     assert r.status_code == 302
     row.refresh_from_db()
     assert row.is_workday and row.name == "国庆节调休上班"
@@ -83,7 +91,12 @@ def test_pasted_notice_is_shown_then_entered_on_confirmation(client, supervisor_
     c = login(client, supervisor_x)
     r = c.post("/sla/calendar/notice/", {"text": NOTICE_2026, "confirm": "0"})
     html = r.content.decode()
-    assert r.status_code == 200 and "2026-02-14" in html and "春节调休上班" in html and 'id="confirm-notice"' in html
+    assert (
+        r.status_code == 200
+        and "2026-02-14" in html
+        and "春节调休上班" in html
+        and 'id="confirm-notice"' in html
+    )
     assert not CalendarOverride.objects.exists()  # nothing written before the confirmation
     r = c.post("/sla/calendar/notice/", {"text": NOTICE_2026, "confirm": "1"})
     assert r.status_code == 302 and r["Location"].endswith("?year=2026")

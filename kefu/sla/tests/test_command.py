@@ -15,7 +15,11 @@ def test_sla_preset_creates_and_publishes(company_x, capsys):
     assert row.is_published and row.published_at and row.commitments.filter(spec_id="C3").count() == 2
     # Published through the publish service (kefu.sla.services.commitment_set_publish): its audit row.
     audit = AuditEvent.objects.get(action="sla.set_published", object_id=str(row.pk))
-    assert audit.detail == {"version": 1, "year": 2026} and audit.actor is None and audit.actor_label == "command"
+    assert (
+        audit.detail == {"version": 1, "year": 2026}
+        and audit.actor is None
+        and audit.actor_label == "command"
+    )
     call_command("sla_preset", "--company", "x", "--year", "2026", "--preset", "taian-antai", "--if-missing")
     assert CommitmentSet.objects.filter(company=company_x).count() == 1
     assert "已有服务承诺方案" in capsys.readouterr().out

@@ -399,11 +399,24 @@ def test_clocks_on_event_starts_and_stops_by_commitment(company_x, laizhou_set, 
     [
         ("repair", [(Event.TICKET_RECEIVED, (2026, 4, 30, 9))]),
         # A work order created already resolved, or found late: received, then the resolved events.
-        ("complaint", [(Event.TICKET_RECEIVED, (2026, 4, 30, 9)), (Event.TICKET_RESPONDED, (2026, 5, 8, 10)),
-                       (Event.TICKET_REPLIED, (2026, 5, 8, 10)), (Event.TICKET_RESOLVED, (2026, 5, 8, 10))]),
+        (
+            "complaint",
+            [
+                (Event.TICKET_RECEIVED, (2026, 4, 30, 9)),
+                (Event.TICKET_RESPONDED, (2026, 5, 8, 10)),
+                (Event.TICKET_REPLIED, (2026, 5, 8, 10)),
+                (Event.TICKET_RESOLVED, (2026, 5, 8, 10)),
+            ],
+        ),
         # At the counter (3 minutes, C-counter business), resolved after 5: met after breach.
-        ("consultation", [(Event.TICKET_RECEIVED, (2026, 4, 29, 17)), (Event.TICKET_RESOLVED, (2026, 4, 29, 17, 5)),
-                          (Event.TICKET_CLOSED, (2026, 4, 29, 17, 5))]),
+        (
+            "consultation",
+            [
+                (Event.TICKET_RECEIVED, (2026, 4, 29, 17)),
+                (Event.TICKET_RESOLVED, (2026, 4, 29, 17, 5)),
+                (Event.TICKET_CLOSED, (2026, 4, 29, 17, 5)),
+            ],
+        ),
     ],
 )
 def test_new_subject_clocks_equal_one_event_at_a_time(company_x, laizhou_set, manager_x, kind, events):
@@ -414,17 +427,36 @@ def test_new_subject_clocks_equal_one_event_at_a_time(company_x, laizhou_set, ma
     attrs = {"kind": kind, "sub_kind": "", "channel": channel, "severity": "general", "customer_category": ""}
     timed = [(e, L(*at)) for e, at in events]
     services.clocks_start_new_subject(
-        company=company_x, subject_type="t", subject_id="bulk", commitment_set=the_set, events=timed, attrs=attrs
+        company=company_x,
+        subject_type="t",
+        subject_id="bulk",
+        commitment_set=the_set,
+        events=timed,
+        attrs=attrs,
     )
     for event, at in timed:
         services.clocks_on_event(
-            company=company_x, subject_type="t", subject_id="one", event=event, at=at, commitment_set=the_set,
+            company=company_x,
+            subject_type="t",
+            subject_id="one",
+            event=event,
+            at=at,
+            commitment_set=the_set,
             attrs=attrs,
         )
 
     def shape(subject_id: str) -> list[tuple]:
         return sorted(
-            (c.commitment.code, c.state, c.started_at, c.due_at, c.warn_at, c.escalate_at, c.met_at, c.breached_at)
+            (
+                c.commitment.code,
+                c.state,
+                c.started_at,
+                c.due_at,
+                c.warn_at,
+                c.escalate_at,
+                c.met_at,
+                c.breached_at,
+            )
             for c in Clock.objects.filter(subject_type="t", subject_id=subject_id)
         )
 

@@ -44,10 +44,18 @@ def _setup(company, manager, *, breached: int, warned: int) -> dict:
         due = NOW - timedelta(minutes=1) if late else NOW + timedelta(hours=1)
         rows.append(
             Clock(
-                company=company, subject_type="test.subject", subject_id=str(i), commitment=c,
-                commitment_version=s.version, clock_kind=c.clock_kind, limit_value=c.limit_value,
-                limit_unit=c.limit_unit, started_at=due - timedelta(days=1), due_at=due,
-                warn_at=due - timedelta(hours=6), escalate_at=due + timedelta(hours=2),
+                company=company,
+                subject_type="test.subject",
+                subject_id=str(i),
+                commitment=c,
+                commitment_version=s.version,
+                clock_kind=c.clock_kind,
+                limit_value=c.limit_value,
+                limit_unit=c.limit_unit,
+                started_at=due - timedelta(days=1),
+                due_at=due,
+                warn_at=due - timedelta(hours=6),
+                escalate_at=due + timedelta(hours=2),
             )
         )
     Clock.objects.bulk_create(rows, batch_size=500)
@@ -56,7 +64,10 @@ def _setup(company, manager, *, breached: int, warned: int) -> dict:
 
 def _assert_exactly_once(expected: int) -> None:
     dup = (
-        Notification.objects.values("recipient_id", "dedupe_key").annotate(n=Count("id")).filter(n__gt=1).count()
+        Notification.objects.values("recipient_id", "dedupe_key")
+        .annotate(n=Count("id"))
+        .filter(n__gt=1)
+        .count()
     )
     assert dup == 0
     assert Notification.objects.count() == expected
@@ -65,7 +76,9 @@ def _assert_exactly_once(expected: int) -> None:
 @pytest.mark.django_db(transaction=True)
 def test_two_sweeps_racing_notify_each_exactly_once(company_x, manager_x):
     if connection.vendor != "postgresql":
-        pytest.skip("row-level claims (SKIP LOCKED) are a PostgreSQL matter; SQLite runs one writer at a time")
+        pytest.skip(
+            "row-level claims (SKIP LOCKED) are a PostgreSQL matter; SQLite runs one writer at a time"
+        )
     data = _setup(company_x, manager_x, breached=150, warned=150)
     barrier = threading.Barrier(2)
     results, errors = [], []
@@ -134,10 +147,23 @@ def _subprocess_db(tmp_path) -> tuple[dict, callable]:
 def test_sweep_killed_mid_sweep_then_rerun_loses_nothing(company_x, manager_x, tmp_path):
     data = _setup(company_x, manager_x, breached=300, warned=100)
     env, count = _subprocess_db(tmp_path)
-    cmd = [sys.executable, "-m", "kefu", "sla-sweep", "--no-attach", "--now", NOW.isoformat(), "--batch-size", "10"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "kefu",
+        "sla-sweep",
+        "--no-attach",
+        "--now",
+        NOW.isoformat(),
+        "--batch-size",
+        "10",
+    ]
     proc = subprocess.Popen(
-        cmd + ["--pause-between-batches", "0.1"], cwd=settings.BASE_DIR, env=env,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        cmd + ["--pause-between-batches", "0.1"],
+        cwd=settings.BASE_DIR,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
     )
     try:
         deadline = time.monotonic() + 90

@@ -6,22 +6,33 @@ hand-over (`ticket_hand_over` → `ticket_accept_hand_over`) or a supervisor's `
 Concurrency: state-changing services lock the row (`select_for_update`) and compare the caller's
 `version` with the stored one; a stale version is a `Conflict` (HTTP 409), so nothing is lost.
 """
+
 from __future__ import annotations
 
 from kefu.tickets.services.common import (
     ATTACHMENT_MAX_BYTES,
     ATTACHMENT_TYPES,
     BACKDATE_TOLERANCE,
-    CreateResult,
-    DuplicateFound,
     LEVEL_ROLES,
     MAX_REASON,
     MAX_TEXT,
     NUMBER_PREFIX,
     ROLE_LEVEL,
+    CreateResult,
+    DuplicateFound,
     is_handler,
 )
 from kefu.tickets.services.create import ticket_create
+from kefu.tickets.services.timeline import (
+    CONTACT_OUTCOMES,
+    ticket_add_attachment,
+    ticket_close_children,
+    ticket_comment,
+    ticket_link,
+    ticket_record_called_again,
+    ticket_record_contact_attempt,
+    ticket_reply,
+)
 from kefu.tickets.services.workflow import (
     ticket_accept_hand_over,
     ticket_assign,
@@ -32,16 +43,6 @@ from kefu.tickets.services.workflow import (
     ticket_reclassify,
     ticket_transition,
     ticket_withdraw_hand_over,
-)
-from kefu.tickets.services.timeline import (
-    CONTACT_OUTCOMES,
-    ticket_add_attachment,
-    ticket_close_children,
-    ticket_comment,
-    ticket_link,
-    ticket_record_called_again,
-    ticket_record_contact_attempt,
-    ticket_reply,
 )
 
 __all__ = [

@@ -1,4 +1,5 @@
 """Shared parts of the work-order services: limits, errors, numbering, locking, permissions, kinds, links."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -17,7 +18,6 @@ from kefu.tickets import events as timeline
 from kefu.tickets.models import Ticket, TicketKind, TicketLink, TicketNumberCounter, TicketSubKind
 from kefu.tickets.selectors import tickets_visible_to
 from kefu.tickets.taxonomy import kinds_for
-
 
 NUMBER_PREFIX = "GD"
 
@@ -88,14 +88,18 @@ class CreateResult:
     duplicates: list[Ticket] = field(default_factory=list)
 
 
-def _text(value: str | None, *, field_name: str, label: str, required: bool = True, limit: int = MAX_TEXT) -> str:
+def _text(
+    value: str | None, *, field_name: str, label: str, required: bool = True, limit: int = MAX_TEXT
+) -> str:
     text = (value or "").strip()
     if "\x00" in text:  # PostgreSQL cannot store NUL; SQLite would store it silently
         raise DomainError(_("%(label)s含有非法字符。") % {"label": label}, field=field_name)
     if required and not text:
         raise DomainError(_("请填写%(label)s。") % {"label": label}, field=field_name)
     if len(text) > limit:
-        raise DomainError(_("%(label)s不能超过 %(n)d 个字。") % {"label": label, "n": limit}, field=field_name)
+        raise DomainError(
+            _("%(label)s不能超过 %(n)d 个字。") % {"label": label, "n": limit}, field=field_name
+        )
     return text
 
 
@@ -258,7 +262,9 @@ def _link(source: Ticket, target: Ticket, kind: str, by: User) -> TicketLink:
             raise DomainError(_("该工单已有子工单，不能再作为子工单。"), field="target_id")
         if TicketLink.objects.filter(source=source, kind=TicketLink.Kind.CHILD_OF).exists():
             raise DomainError(_("该工单已有父工单。"), field="target_id")
-    link = TicketLink.objects.create(company_id=source.company_id, source=source, target=target, kind=kind, created_by=by)
+    link = TicketLink.objects.create(
+        company_id=source.company_id, source=source, target=target, kind=kind, created_by=by
+    )
     timeline.linked(source, by, kind=kind, other=target)
     timeline.linked(target, by, kind=kind, other=source, inverse=True)
     return link

@@ -1,4 +1,5 @@
 """Creating a work order (P1 owner, P3/P5 required fields, C15, idempotency, duplicates)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -13,26 +14,26 @@ from kefu.accounts.audit import Action, audit_record
 from kefu.accounts.models import User
 from kefu.accounts.roles import Perm, role_allows
 from kefu.accounts.scoping import assert_perm
-from kefu.customers.models import Customer, Premise
-from kefu.customers.normalize import normalize_phone
 from kefu.core.errors import DomainError, Forbidden
 from kefu.core.events import publish
-from kefu.tickets.facts import TicketCreated, TicketReplied
+from kefu.customers.models import Customer, Premise
+from kefu.customers.normalize import normalize_phone
 from kefu.tickets import events as timeline
+from kefu.tickets.facts import TicketCreated, TicketReplied
 from kefu.tickets.models import Channel, Severity, Ticket, TicketKind, TicketLink, TicketSubKind, Title
 from kefu.tickets.selectors import open_duplicates, tickets_visible_to
-from kefu.tickets.states import TicketState
 from kefu.tickets.services.common import (
     BACKDATE_TOLERANCE,
+    MAX_REASON,
     CreateResult,
     DuplicateFound,
-    MAX_REASON,
     _link,
     _next_number,
     _require_company,
     _resolve_kind,
     _text,
 )
+from kefu.tickets.states import TicketState
 
 
 @dataclass(frozen=True)
@@ -109,11 +110,27 @@ def ticket_create(
     (`_ticket_write`: one transaction); docs/tickets.md counts their round trips.
     """
     plan = ticket_create_check(
-        by=by, kind=kind, content=content, channel=channel, sub_kind=sub_kind, severity=severity,
-        customer_id=customer_id, premise_id=premise_id, caller_surname=caller_surname, caller_title=caller_title,
-        caller_phone=caller_phone, address=address, received_at=received_at, backdate_reason=backdate_reason,
-        contact_started_at=contact_started_at, resolved_on_call=resolved_on_call, answer=answer,
-        idempotency_key=idempotency_key, on_duplicate=on_duplicate, link_to_id=link_to_id, link_kind=link_kind,
+        by=by,
+        kind=kind,
+        content=content,
+        channel=channel,
+        sub_kind=sub_kind,
+        severity=severity,
+        customer_id=customer_id,
+        premise_id=premise_id,
+        caller_surname=caller_surname,
+        caller_title=caller_title,
+        caller_phone=caller_phone,
+        address=address,
+        received_at=received_at,
+        backdate_reason=backdate_reason,
+        contact_started_at=contact_started_at,
+        resolved_on_call=resolved_on_call,
+        answer=answer,
+        idempotency_key=idempotency_key,
+        on_duplicate=on_duplicate,
+        link_to_id=link_to_id,
+        link_kind=link_kind,
     )
     if plan.repeat is not None:  # the retry of the request that created it
         return CreateResult(plan.repeat, False)
@@ -176,15 +193,42 @@ def ticket_create_check(
     if resolved_on_call and not answer:  # C15: resolved at first contact means the caller was answered
         raise DomainError(_("当场办结须填写给客户的答复内容。"), field="answer")
     link_target, repeat = _check_link_or_duplicates(
-        by, company_id, kind_obj, key=key, customer=customer, premise=premise, resolved_on_call=resolved_on_call,
-        on_duplicate=on_duplicate, link_to_id=link_to_id, link_kind=link_kind,
+        by,
+        company_id,
+        kind_obj,
+        key=key,
+        customer=customer,
+        premise=premise,
+        resolved_on_call=resolved_on_call,
+        on_duplicate=on_duplicate,
+        link_to_id=link_to_id,
+        link_kind=link_kind,
     )
     return CreatePlan(
-        by=by, company=company, key=key, kind=kind_obj, sub_kind=sub_obj, channel=channel, severity=severity,
-        content=content, surname=surname, caller_title=caller_title or "", phone=phone, address=address,
-        customer=customer, premise=premise, now=now, received=received, backdated=backdated,
-        backdate_reason=backdate_reason, contact_started_at=contact_started_at, resolved_on_call=resolved_on_call,
-        answer=answer, link_target=link_target, link_kind=link_kind, repeat=repeat,
+        by=by,
+        company=company,
+        key=key,
+        kind=kind_obj,
+        sub_kind=sub_obj,
+        channel=channel,
+        severity=severity,
+        content=content,
+        surname=surname,
+        caller_title=caller_title or "",
+        phone=phone,
+        address=address,
+        customer=customer,
+        premise=premise,
+        now=now,
+        received=received,
+        backdated=backdated,
+        backdate_reason=backdate_reason,
+        contact_started_at=contact_started_at,
+        resolved_on_call=resolved_on_call,
+        answer=answer,
+        link_target=link_target,
+        link_kind=link_kind,
+        repeat=repeat,
     )
 
 
@@ -197,12 +241,16 @@ def _check_key(idempotency_key: str) -> str:
     return key
 
 
-def _check_customer(company_id: int, customer_id: int | None, premise_id: int | None) -> tuple[Customer | None, Premise | None]:
+def _check_customer(
+    company_id: int, customer_id: int | None, premise_id: int | None
+) -> tuple[Customer | None, Premise | None]:
     """The registered customer and premise named, of the caller's own company (S2)."""
     customer = premise = None
     if customer_id is not None:
         customer = (
-            Customer.objects.filter(pk=customer_id, company_id=company_id).select_related("premise", "category").first()
+            Customer.objects.filter(pk=customer_id, company_id=company_id)
+            .select_related("premise", "category")
+            .first()
         )
         if customer is None:
             raise DomainError(_("本公司没有该客户。"), field="customer_id")
@@ -240,7 +288,9 @@ def _check_required_fields(kind_obj: TicketKind, *, phone: str, address: str, na
         raise DomainError(_("“%(k)s”工单必须填写来电人姓氏。") % {"k": kind_obj.name}, field="caller_surname")
 
 
-def _check_received(by: User, now: datetime, received_at: datetime | None, backdate_reason: str) -> tuple[datetime, bool, str]:
+def _check_received(
+    by: User, now: datetime, received_at: datetime | None, backdate_reason: str
+) -> tuple[datetime, bool, str]:
     """The time received: now, or an earlier time with Perm.TICKET_BACKDATE and a reason."""
     received = received_at or now
     if timezone.is_naive(received):
@@ -252,13 +302,24 @@ def _check_received(by: User, now: datetime, received_at: datetime | None, backd
         return received, False, ""
     if not role_allows(by, Perm.TICKET_BACKDATE):
         raise Forbidden(_("补录过去的受理时间需要相应权限。"), code="permission_denied")
-    reason = _text((backdate_reason or "").strip(), field_name="backdate_reason", label=_("补录原因"), limit=MAX_REASON)
+    reason = _text(
+        (backdate_reason or "").strip(), field_name="backdate_reason", label=_("补录原因"), limit=MAX_REASON
+    )
     return received, True, reason
 
 
 def _check_link_or_duplicates(
-    by: User, company_id: int, kind_obj: TicketKind, *, key: str, customer, premise, resolved_on_call: bool,
-    on_duplicate: str, link_to_id: int | None, link_kind: str,
+    by: User,
+    company_id: int,
+    kind_obj: TicketKind,
+    *,
+    key: str,
+    customer,
+    premise,
+    resolved_on_call: bool,
+    on_duplicate: str,
+    link_to_id: int | None,
+    link_kind: str,
 ) -> tuple[Ticket | None, Ticket | None]:
     """(the work order to link to, the earlier work order this request repeats): a link target the
     user may see; else open work orders of the same kind for the customer or premise refuse the
@@ -271,7 +332,9 @@ def _check_link_or_duplicates(
             raise DomainError(_("要关联的工单不存在。"), field="link_to_id")
         return target, None
     if on_duplicate == "ask" and not resolved_on_call and (customer or premise):
-        dups = list(open_duplicates(company_id=company_id, kind_id=kind_obj.pk, customer=customer, premise=premise))
+        dups = list(
+            open_duplicates(company_id=company_id, kind_id=kind_obj.pk, customer=customer, premise=premise)
+        )
         repeated = next((t for t in dups if key and t.idempotency_key == key), None)
         if repeated is not None:
             return None, repeated
@@ -319,7 +382,11 @@ def _ticket_write(plan: CreatePlan) -> CreateResult:
                 updated_at=plan.now,
             )
             timeline.created(
-                ticket, by, kind_code=plan.kind.code, channel=plan.channel, state=ticket.state,
+                ticket,
+                by,
+                kind_code=plan.kind.code,
+                channel=plan.channel,
+                state=ticket.state,
                 resolved_on_call=plan.resolved_on_call,
             )
             reply = timeline.reply(ticket, by, text=plan.answer, via=plan.channel) if plan.answer else None
@@ -330,10 +397,16 @@ def _ticket_write(plan: CreatePlan) -> CreateResult:
                     action=Action.CREATED,
                     obj=ticket,
                     actor=by,
-                    detail={"backdated": True, "received_at": plan.received.isoformat(), "reason": plan.backdate_reason},
+                    detail={
+                        "backdated": True,
+                        "received_at": plan.received.isoformat(),
+                        "reason": plan.backdate_reason,
+                    },
                 )
             publish(TicketCreated(ticket_id=ticket.pk, ticket=ticket))
-            if reply is not None and not plan.resolved_on_call:  # resolved on the call: the state stands for it
+            if (
+                reply is not None and not plan.resolved_on_call
+            ):  # resolved on the call: the state stands for it
                 publish(TicketReplied(ticket_id=ticket.pk, at=reply.at, event_id=reply.pk, via=plan.channel))
     except IntegrityError:
         # A repeated idempotency key (a retry, or two requests racing): the first work order wins.
@@ -348,4 +421,6 @@ def _ticket_write(plan: CreatePlan) -> CreateResult:
 def _by_idempotency_key(company_id: int, key: str) -> Ticket | None:
     """The work order an earlier request with this idempotency key created. The condition of the
     partial unique index is repeated, or SQLite cannot use the index and scans every work order."""
-    return Ticket.objects.filter(company_id=company_id, idempotency_key=key).exclude(idempotency_key="").first()
+    return (
+        Ticket.objects.filter(company_id=company_id, idempotency_key=key).exclude(idempotency_key="").first()
+    )

@@ -1,4 +1,5 @@
 """Timeline entries (notes, replies, contact attempts, called again, attachments), links and mass incidents."""
+
 from __future__ import annotations
 
 import logging
@@ -16,16 +17,15 @@ from kefu.accounts.roles import Perm
 from kefu.accounts.scoping import assert_perm
 from kefu.core.errors import DomainError, Forbidden, NotFound
 from kefu.core.events import publish
-from kefu.tickets.facts import TicketReplied
 from kefu.tickets import events as timeline
+from kefu.tickets.facts import TicketReplied
 from kefu.tickets.models import Attachment, Channel, Ticket, TicketEvent, TicketLink
 from kefu.tickets.selectors import tickets_visible_to
-from kefu.tickets.states import can_move, FINAL_STATES, TicketState
 from kefu.tickets.services.common import (
+    _MAGIC,
     ATTACHMENT_MAX_BYTES,
     ATTACHMENT_TYPES,
     MAX_REASON,
-    _MAGIC,
     _check_version,
     _link,
     _lock,
@@ -34,6 +34,7 @@ from kefu.tickets.services.common import (
     is_handler,
 )
 from kefu.tickets.services.workflow import _apply_state, may_close_or_cancel
+from kefu.tickets.states import FINAL_STATES, TicketState, can_move
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +76,12 @@ def ticket_reply(*, ticket_id: int, by: User, text: str, via: str = Channel.HOTL
     return event
 
 
-CONTACT_OUTCOMES = {"reached": "已联系上", "no_answer": "无人接听", "busy": "占线", "wrong_number": "号码错误"}
+CONTACT_OUTCOMES = {
+    "reached": "已联系上",
+    "no_answer": "无人接听",
+    "busy": "占线",
+    "wrong_number": "号码错误",
+}
 
 
 def ticket_record_contact_attempt(*, ticket_id: int, by: User, outcome: str, note: str = "") -> TicketEvent:
@@ -87,7 +93,9 @@ def ticket_record_contact_attempt(*, ticket_id: int, by: User, outcome: str, not
     return timeline.contact_attempt(ticket, by, outcome=outcome, note=note)
 
 
-def ticket_record_called_again(*, ticket_id: int, by: User, note: str = "", channel: str = Channel.HOTLINE) -> Ticket:
+def ticket_record_called_again(
+    *, ticket_id: int, by: User, note: str = "", channel: str = Channel.HOTLINE
+) -> Ticket:
     """The customer called again about an open work order (P1: the customer never has to start over):
     recorded on that work order instead of opening a new one. The counter is bumped with an atomic
     UPDATE (not the version), so it never conflicts with the people working on it."""
@@ -161,11 +169,16 @@ def ticket_attachment_open(*, ticket_id: int, attachment_id: int, by: User) -> t
         raise not_found
     try:
         ticket = (
-            tickets_visible_to(by).filter(pk=ticket_id, company_id=by.company_id).only("pk", "number", "company").first()
+            tickets_visible_to(by)
+            .filter(pk=ticket_id, company_id=by.company_id)
+            .only("pk", "number", "company")
+            .first()
         )
         att = None
         if ticket is not None:
-            att = Attachment.objects.filter(pk=attachment_id, ticket_id=ticket.pk, company_id=by.company_id).first()
+            att = Attachment.objects.filter(
+                pk=attachment_id, ticket_id=ticket.pk, company_id=by.company_id
+            ).first()
     except (OverflowError, ValueError, TypeError):  # an id too large for the database is not a crash
         raise not_found
     if att is None:
@@ -173,7 +186,12 @@ def ticket_attachment_open(*, ticket_id: int, attachment_id: int, by: User) -> t
     try:
         handle = att.file.storage.open(att.file.name, "rb")
     except OSError:
-        log.error("attachment %s of work order %s: file %r missing from storage", att.pk, ticket.number, att.file.name)
+        log.error(
+            "attachment %s of work order %s: file %r missing from storage",
+            att.pk,
+            ticket.number,
+            att.file.name,
+        )
         raise NotFound(_("附件文件已丢失，请联系系统管理员。"), code="file_missing")
     try:
         audit_record(
@@ -182,8 +200,13 @@ def ticket_attachment_open(*, ticket_id: int, attachment_id: int, by: User) -> t
             actor=by,
             company=by.company,
             object_repr=f"{ticket.number} / {att.original_name}",
-            detail={"ticket_id": ticket.pk, "ticket": ticket.number, "name": att.original_name,
-                    "content_type": att.content_type, "size": att.size},
+            detail={
+                "ticket_id": ticket.pk,
+                "ticket": ticket.number,
+                "name": att.original_name,
+                "content_type": att.content_type,
+                "size": att.size,
+            },
         )
     except BaseException:  # no audit row, no file
         handle.close()
@@ -204,7 +227,9 @@ def ticket_link(*, ticket_id: int, by: User, target_id: int, kind: str) -> Ticke
         return _link(source, target, kind, by)
 
 
-def ticket_close_children(*, ticket_id: int, by: User, reason: str, version: int | None = None) -> list[Ticket]:
+def ticket_close_children(
+    *, ticket_id: int, by: User, reason: str, version: int | None = None
+) -> list[Ticket]:
     """Mass incident (one leak, one outage, many calls): close the parent and every linked child
     together, each through the state table (open → resolved → closed) with its own events.
     Returns the work orders that were closed."""
@@ -216,7 +241,9 @@ def ticket_close_children(*, ticket_id: int, by: User, reason: str, version: int
             raise Forbidden(_("只有父工单的责任人或调度/班长可以批量关闭。"), code="not_owner")
         reason = _text(reason, field_name="reason", label=_("办结说明"), limit=MAX_REASON)
         child_ids = list(
-            TicketLink.objects.filter(target=parent, kind=TicketLink.Kind.CHILD_OF).values_list("source_id", flat=True)
+            TicketLink.objects.filter(target=parent, kind=TicketLink.Kind.CHILD_OF).values_list(
+                "source_id", flat=True
+            )
         )
         children = list(Ticket.objects.select_for_update().filter(pk__in=child_ids).order_by("pk"))
         closed: list[Ticket] = []
@@ -224,7 +251,9 @@ def ticket_close_children(*, ticket_id: int, by: User, reason: str, version: int
         for t in [parent, *children]:
             if t.state in FINAL_STATES:
                 continue
-            note = reason if t is parent else _("随父工单 %(n)s 办结：%(r)s") % {"n": parent.number, "r": reason}
+            note = (
+                reason if t is parent else _("随父工单 %(n)s 办结：%(r)s") % {"n": parent.number, "r": reason}
+            )
             if t.state != TicketState.RESOLVED:
                 if not can_move(t.state, TicketState.RESOLVED):
                     continue

@@ -1,4 +1,5 @@
 """Moving a work order: state table, dispatch, reclassification, ownership (P1) and escalation (P9)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -13,21 +14,9 @@ from kefu.accounts.roles import Perm, role_allows
 from kefu.accounts.scoping import assert_perm
 from kefu.core.errors import Conflict, DomainError, Forbidden, NotFound
 from kefu.core.events import publish
-from kefu.tickets.facts import TicketKindChanged, TicketStateChanged
 from kefu.tickets import events as timeline
+from kefu.tickets.facts import TicketKindChanged, TicketStateChanged
 from kefu.tickets.models import HandOver, Severity, Ticket, TicketEvent, TicketLink
-from kefu.tickets.states import (
-    ASSIGNABLE_STATES,
-    can_move,
-    CancelReason,
-    FINAL_STATES,
-    needs_cancel_reason,
-    needs_reason,
-    OWNED_STATES,
-    allowed_targets,
-    state_label,
-    TicketState,
-)
 from kefu.tickets.services.common import (
     LEVEL_ROLES,
     MAX_REASON,
@@ -43,9 +32,23 @@ from kefu.tickets.services.common import (
     _text,
     is_handler,
 )
+from kefu.tickets.states import (
+    ASSIGNABLE_STATES,
+    FINAL_STATES,
+    OWNED_STATES,
+    CancelReason,
+    TicketState,
+    allowed_targets,
+    can_move,
+    needs_cancel_reason,
+    needs_reason,
+    state_label,
+)
 
 
-def _apply_state(ticket: Ticket, to: str, by: User, *, reason: str, cancel_reason: str, now: datetime) -> None:
+def _apply_state(
+    ticket: Ticket, to: str, by: User, *, reason: str, cancel_reason: str, now: datetime
+) -> None:
     source = ticket.state
     ticket.state = to
     ticket.state_reason = reason
@@ -77,7 +80,13 @@ def _validate_move(ticket: Ticket, to: str, by: User, reason: str, cancel_reason
             field="to",
             code="illegal_transition",
         )
-    reason = _text(reason, field_name="reason", label=_("原因"), required=needs_reason(ticket.state, to), limit=MAX_REASON)
+    reason = _text(
+        reason,
+        field_name="reason",
+        label=_("原因"),
+        required=needs_reason(ticket.state, to),
+        limit=MAX_REASON,
+    )
     if needs_cancel_reason(to):
         if cancel_reason not in CancelReason.values:
             raise DomainError(_("取消工单须选择原因：重复、无效或客户撤回。"), field="cancel_reason")
@@ -123,12 +132,15 @@ def ticket_assign(
             raise DomainError(_("请选择承办部门、班组或承办人。"), field="department_id")
         if ticket.state not in ASSIGNABLE_STATES:
             raise DomainError(
-                _("工单 %(n)s 已是“%(s)s”，不能再派发。") % {"n": ticket.number, "s": state_label(ticket.state)},
+                _("工单 %(n)s 已是“%(s)s”，不能再派发。")
+                % {"n": ticket.number, "s": state_label(ticket.state)},
                 code="illegal_transition",
             )
         dept = team = person = None
         if department_id is not None:
-            dept = Department.objects.filter(pk=department_id, company_id=ticket.company_id, is_active=True).first()
+            dept = Department.objects.filter(
+                pk=department_id, company_id=ticket.company_id, is_active=True
+            ).first()
             if dept is None:
                 raise DomainError(_("本公司没有该部门。"), field="department_id")
         if team_id is not None:
@@ -180,13 +192,20 @@ def ticket_reclassify(
         ticket.kind, ticket.sub_kind = kind_obj, sub_obj
         _bump(ticket, timezone.now(), ["kind", "sub_kind"])
         timeline.reclassified(
-            ticket, by, before=before, kind=kind_obj.code, sub_kind=sub_obj.code if sub_obj else None, reason=reason
+            ticket,
+            by,
+            before=before,
+            kind=kind_obj.code,
+            sub_kind=sub_obj.code if sub_obj else None,
+            reason=reason,
         )
         publish(TicketKindChanged(ticket_id=ticket.pk))
     return ticket
 
 
-def ticket_hand_over(*, ticket_id: int, by: User, to_user_id: int, reason: str, version: int | None = None) -> HandOver:
+def ticket_hand_over(
+    *, ticket_id: int, by: User, to_user_id: int, reason: str, version: int | None = None
+) -> HandOver:
     """The owner proposes to hand the work order to a colleague, with a reason (P1). The owner stays
     responsible until the colleague accepts."""
     with transaction.atomic():
@@ -220,7 +239,9 @@ def _lock_hand_over(hand_over_id: int, by: User) -> tuple[HandOver, Ticket]:
     ticket = Ticket.objects.select_for_update().get(pk=ho.ticket_id)
     ho = HandOver.objects.select_for_update().get(pk=ho.pk)
     if ho.status != HandOver.Status.PENDING:
-        raise Conflict(_("该移交已处理（%(s)s）。") % {"s": ho.get_status_display()}, code="hand_over_decided")
+        raise Conflict(
+            _("该移交已处理（%(s)s）。") % {"s": ho.get_status_display()}, code="hand_over_decided"
+        )
     return ho, ticket
 
 
@@ -241,7 +262,9 @@ def ticket_accept_hand_over(*, hand_over_id: int, by: User) -> Ticket:
         previous = ticket.owner_id
         ticket.owner = by
         _bump(ticket, now, ["owner"])
-        timeline.hand_over_accepted(ticket, by, hand_over_id=ho.pk, from_user_id=previous)  # audited by the writer
+        timeline.hand_over_accepted(
+            ticket, by, hand_over_id=ho.pk, from_user_id=previous
+        )  # audited by the writer
     return ticket
 
 
@@ -310,7 +333,9 @@ def ticket_escalate(*, ticket_id: int, by: User, to_user_id: int, reason: str) -
         emergency = ticket.kind.code == "emergency" or ticket.severity == Severity.MAJOR
         skipped = [LEVEL_ROLES[lvl] for lvl in range(mine + 1, theirs) if lvl in LEVEL_ROLES]
         if skipped and not emergency:
-            raise DomainError(_("非紧急情况须逐级请示，不能越级上报。"), field="to_user_id", code="skip_level")
+            raise DomainError(
+                _("非紧急情况须逐级请示，不能越级上报。"), field="to_user_id", code="skip_level"
+            )
         reason = _text(reason, field_name="reason", label=_("请示内容"), limit=MAX_TEXT)
         return timeline.escalated(ticket, by, to=to, reason=reason, skipped_levels=skipped)
 
@@ -392,6 +417,8 @@ def allowed_actions(ticket: Ticket, user: User) -> TicketActions:
         assign=handle and ticket.state in ASSIGNABLE_STATES,
         hand_over=work and user.pk == ticket.owner_id and owned,
         reassign=role_allows(user, Perm.TICKET_REASSIGN) and owned,
-        close_children=work and closer and TicketLink.objects.filter(target=ticket, kind=TicketLink.Kind.CHILD_OF).exists(),
+        close_children=work
+        and closer
+        and TicketLink.objects.filter(target=ticket, kind=TicketLink.Kind.CHILD_OF).exists(),
         called_again=work and ticket.state not in FINAL_STATES,
     )

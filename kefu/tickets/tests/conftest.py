@@ -1,5 +1,6 @@
 """Personas and data for work-order tests (P1, S2): agents, a dispatcher, a technician, a supervisor of
 company X, an agent of company Y, and a registered customer with premise and phone."""
+
 from __future__ import annotations
 
 import pytest
@@ -59,9 +60,16 @@ def customer_x(company_x):
 
     clerk = UserFactory(company=company_x, role="clerk", username="clerk_x")
     return CustomerFactory(
-        user=clerk, account_no="100001", name="张三丰", category="resident",
+        user=clerk,
+        account_no="100001",
+        name="张三丰",
+        category="resident",
         phones=[{"number": "13800138000", "is_primary": True}],
-        community="幸福小区", building="3", unit="2", room="501", address="泰山区幸福小区3号楼2单元501室",
+        community="幸福小区",
+        building="3",
+        unit="2",
+        room="501",
+        address="泰山区幸福小区3号楼2单元501室",
     )
 
 

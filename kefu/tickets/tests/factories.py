@@ -4,6 +4,7 @@ owned by their creator (P1), with their timeline and the clocks of the published
     TicketFactory(by=agent_x)                                   # a consultation of company X
     TicketFactory(by=agent_x, kind="repair", address="…", customer_id=customer.pk)
 """
+
 from __future__ import annotations
 
 import factory

@@ -1,6 +1,7 @@
 """Opening work-order attachments (issue 3 §4, S2): only for those who may see the work order, 404
 for everyone else without revealing that the file exists, the right content type and disposition
 (RFC 5987 names), no sniffing, every opening in the audit log, and no public URL to the files."""
+
 from __future__ import annotations
 
 import re
@@ -96,7 +97,9 @@ def test_pdf_inline_office_files_and_text_as_downloads(media, agent_x, ticket):
     docx = attach(ticket, agent_x, "身份证复印件.docx", DOCX, "application/octet-stream")
     r = c.get(url(docx))
     assert r["Content-Type"] == "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-    assert r["Content-Disposition"].startswith(f'attachment; filename="attachment-{docx.pk}.docx"; filename*=UTF-8\'\'')
+    assert r["Content-Disposition"].startswith(
+        f"attachment; filename=\"attachment-{docx.pk}.docx\"; filename*=UTF-8''"
+    )
     txt = attach(ticket, agent_x, "说明.txt", "燃气表读数 1234".encode(), "text/plain")
     r = c.get(url(txt))
     assert r["Content-Type"] == "text/plain" and r["Content-Disposition"].startswith("attachment;")
@@ -136,8 +139,13 @@ def test_every_opening_is_audited_and_the_page_fetches_nothing_by_itself(media, 
     row = rows[0]
     assert row.actor == agent2_x and row.company_id == ticket.company_id
     assert row.object_type == "tickets.attachment" and row.object_repr == f"{ticket.number} / 现场照片.png"
-    assert row.detail == {"ticket_id": ticket.pk, "ticket": ticket.number, "name": "现场照片.png",
-                          "content_type": "image/png", "size": len(PNG)}
+    assert row.detail == {
+        "ticket_id": ticket.pk,
+        "ticket": ticket.number,
+        "name": "现场照片.png",
+        "content_type": "image/png",
+        "size": len(PNG),
+    }
 
 
 def test_api_download(media, agent_x, ticket):
@@ -177,9 +185,16 @@ def test_other_company_gets_the_same_404_as_for_nothing(media, agent_x, agent_y,
     assert real_web.status_code == none_web.status_code == 404
     assert _without_csrf(real_web) == _without_csrf(none_web)
     assert "没有找到该附件，或您无权查看。" in real_web.content.decode()
-    real_api, none_api = c.get(api_url(att)), c.get(f"/api/v1/tickets/{ticket.pk}/attachments/{att.pk + 1000}")
+    real_api, none_api = (
+        c.get(api_url(att)),
+        c.get(f"/api/v1/tickets/{ticket.pk}/attachments/{att.pk + 1000}"),
+    )
     assert real_api.status_code == none_api.status_code == 404
-    assert real_api.json() == none_api.json() == {"detail": "没有找到该附件，或您无权查看。", "code": "not_found"}
+    assert (
+        real_api.json()
+        == none_api.json()
+        == {"detail": "没有找到该附件，或您无权查看。", "code": "not_found"}
+    )
     assert views_logged(att) == []
 
 
@@ -262,10 +277,20 @@ def _tiny_png() -> bytes:
     import zlib
 
     def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+        return (
+            struct.pack(">I", len(data))
+            + kind
+            + data
+            + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+        )
 
     header = struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\x00\xff\x00\x00")) + chunk(b"IEND", b"")
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(b"\x00\xff\x00\x00"))
+        + chunk(b"IEND", b"")
+    )
 
 
 @pytest.mark.browser
@@ -285,17 +310,20 @@ def test_upload_then_show_the_photo_in_the_browser(browser, live_server, media, 
     page.click("button[type=submit]")
     page.wait_for_url(f"{live_server.url}/")
     page.goto(f"{live_server.url}/tickets/{t.pk}/")
-    page.set_input_files("input[type=file][name=file]", files=[
-        {"name": "现场照片.png", "mimeType": "image/png", "buffer": _tiny_png()}
-    ])
+    page.set_input_files(
+        "input[type=file][name=file]",
+        files=[{"name": "现场照片.png", "mimeType": "image/png", "buffer": _tiny_png()}],
+    )
     page.click("text=上传附件")
     page.wait_for_selector("#timeline li[data-kind=attachment] .att-link")
     link = page.locator("#timeline li[data-kind=attachment] .att-link")
     assert link.inner_text() == "现场照片.png"
     assert page.locator("img.att-thumb[src]").count() == 0  # nothing fetched yet
     page.locator("#timeline li[data-kind=attachment] .att-preview").click()
-    page.wait_for_function("() => { const i = document.querySelector('#timeline img.att-thumb');"
-                           " return i && i.complete && i.naturalWidth === 1; }")
+    page.wait_for_function(
+        "() => { const i = document.querySelector('#timeline img.att-thumb');"
+        " return i && i.complete && i.naturalWidth === 1; }"
+    )
     r = page.request.get(f"{live_server.url}{link.get_attribute('href')}")
     assert r.status == 200 and r.headers["content-type"] == "image/png"
     assert r.headers["content-disposition"].startswith("inline;") and r.body() == _tiny_png()

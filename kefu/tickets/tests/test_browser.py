@@ -1,6 +1,7 @@
 """Browser test of the agent desk (issue 3): look up a caller, create a repair order, find it in the
 list, hand it over, accept it as another user — Playwright driving the system Chromium against the
 live server. Plus a keyboard-only quick consultation (C15: under 30 seconds)."""
+
 from __future__ import annotations
 
 import time
@@ -106,18 +107,26 @@ def test_list_is_readable_at_1366(browser, live_server, agent_x, make_ticket):
     """No one-character-per-line columns at 1366 px: every header is on one line and every column
     is wider than a few characters; sorting by time left is one click."""
     for i in range(5):
-        make_ticket(kind="repair", sub_kind="meter", content=f"燃气表屏幕无显示，不走字，客户要求尽快上门处理 {i}",
-                    address=f"泰山区岱宗大街幸福小区{i + 1}号楼2单元501室")
+        make_ticket(
+            kind="repair",
+            sub_kind="meter",
+            content=f"燃气表屏幕无显示，不走字，客户要求尽快上门处理 {i}",
+            address=f"泰山区岱宗大街幸福小区{i + 1}号楼2单元501室",
+        )
     page = _login(browser, live_server, agent_x, width=1366)
     page.goto(f"{live_server.url}/tickets/")
     cells = page.locator("#ticket-table thead th").evaluate_all(
         "els => els.filter(e => e.offsetParent).map(e => [e.textContent.trim(), e.offsetWidth, e.offsetHeight])"
     )
     assert len(cells) >= 9
-    line = page.locator("#ticket-table thead th").first.evaluate("e => parseFloat(getComputedStyle(e).lineHeight)")
+    line = page.locator("#ticket-table thead th").first.evaluate(
+        "e => parseFloat(getComputedStyle(e).lineHeight)"
+    )
     for text, width, height in cells:
         assert width >= 40 and height < 2.5 * line, (text, width, height)
-    widths = page.locator("#ticket-table tbody tr:first-child td").evaluate_all("els => els.map(e => e.offsetWidth)")
+    widths = page.locator("#ticket-table tbody tr:first-child td").evaluate_all(
+        "els => els.map(e => e.offsetWidth)"
+    )
     assert min(widths) >= 40
     page.click("#ticket-table th.c-clock a")
     page.wait_for_url("**sort=time_left**")

@@ -63,7 +63,9 @@ def test_sla_imports_no_domain_app():
 
 def test_the_work_order_adapter_is_registered():
     assert subject_adapter(SUBJECT_TYPE) is work_order_clocks
-    assert ("emergency", "报警抢险") in [(c, str(label)) for c, label in work_order_clocks.attribute_choices()["ticket_kind"]]
+    assert ("emergency", "报警抢险") in [
+        (c, str(label)) for c, label in work_order_clocks.attribute_choices()["ticket_kind"]
+    ]
 
 
 @pytest.fixture
@@ -75,21 +77,33 @@ def _repair(agent, **kw):
     from kefu.tickets.services import ticket_create
 
     params = dict(
-        kind="repair", content="燃气灶打不着火", caller_surname="张", caller_title="mr",
-        caller_phone="13900001111", address="幸福小区3号楼2单元501室", on_duplicate="create",
+        kind="repair",
+        content="燃气灶打不着火",
+        caller_surname="张",
+        caller_title="mr",
+        caller_phone="13900001111",
+        address="幸福小区3号楼2单元501室",
+        on_duplicate="create",
     )
     params.update(kw)
     return ticket_create(by=agent, **params).ticket
 
 
 @pytest.mark.django_db
-def test_catch_up_stops_clocks_a_lost_state_listener_left_running(published, agent_x, django_capture_on_commit_callbacks):
+def test_catch_up_stops_clocks_a_lost_state_listener_left_running(
+    published, agent_x, django_capture_on_commit_callbacks
+):
     from kefu.tickets.services import ticket_transition
 
-    with time_machine.travel(L(2026, 3, 2, 10, 0), tick=False), django_capture_on_commit_callbacks(execute=True):
+    with (
+        time_machine.travel(L(2026, 3, 2, 10, 0), tick=False),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
         ticket = _repair(agent_x)
     with time_machine.travel(L(2026, 3, 2, 11, 0), tick=False):
-        ticket_transition(ticket_id=ticket.pk, by=agent_x, to="in_progress", version=ticket.version)  # listener lost
+        ticket_transition(
+            ticket_id=ticket.pk, by=agent_x, to="in_progress", version=ticket.version
+        )  # listener lost
     clock = Clock.objects.get(subject_type=SUBJECT_TYPE, subject_id=str(ticket.pk))
     assert clock.state == ClockState.RUNNING
     with time_machine.travel(L(2026, 3, 2, 11, 0, 30), tick=False):
@@ -102,28 +116,48 @@ def test_catch_up_stops_clocks_a_lost_state_listener_left_running(published, age
 
 
 @pytest.mark.django_db
-def test_catch_up_cancels_the_clocks_of_a_cancelled_work_order(published, agent_x, django_capture_on_commit_callbacks):
+def test_catch_up_cancels_the_clocks_of_a_cancelled_work_order(
+    published, agent_x, django_capture_on_commit_callbacks
+):
     from kefu.tickets.services import ticket_transition
 
-    with time_machine.travel(L(2026, 3, 2, 10, 0), tick=False), django_capture_on_commit_callbacks(execute=True):
+    with (
+        time_machine.travel(L(2026, 3, 2, 10, 0), tick=False),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
         ticket = _repair(agent_x)
     with time_machine.travel(L(2026, 3, 2, 11, 0), tick=False):
         ticket_transition(
-            ticket_id=ticket.pk, by=agent_x, to="cancelled", version=ticket.version,
-            reason="客户撤回", cancel_reason="withdrawn",
+            ticket_id=ticket.pk,
+            by=agent_x,
+            to="cancelled",
+            version=ticket.version,
+            reason="客户撤回",
+            cancel_reason="withdrawn",
         )
     with time_machine.travel(L(2026, 3, 2, 11, 5), tick=False):
         assert sweep().repaired == 1
-    assert set(Clock.objects.filter(subject_id=str(ticket.pk)).values_list("state", flat=True)) == {"cancelled"}
+    assert set(Clock.objects.filter(subject_id=str(ticket.pk)).values_list("state", flat=True)) == {
+        "cancelled"
+    }
 
 
 @pytest.mark.django_db
-def test_catch_up_stops_a_reply_clock_at_the_lost_reply(published, agent_x, django_capture_on_commit_callbacks):
+def test_catch_up_stops_a_reply_clock_at_the_lost_reply(
+    published, agent_x, django_capture_on_commit_callbacks
+):
     from kefu.tickets.services import ticket_create, ticket_reply
 
-    with time_machine.travel(L(2026, 3, 2, 10, 0), tick=False), django_capture_on_commit_callbacks(execute=True):
+    with (
+        time_machine.travel(L(2026, 3, 2, 10, 0), tick=False),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
         ticket = ticket_create(
-            by=agent_x, kind="complaint", content="抄表员态度差", caller_surname="李", caller_phone="13900003333",
+            by=agent_x,
+            kind="complaint",
+            content="抄表员态度差",
+            caller_surname="李",
+            caller_phone="13900003333",
             on_duplicate="create",
         ).ticket
     with time_machine.travel(L(2026, 3, 2, 14, 0), tick=False):
@@ -136,13 +170,20 @@ def test_catch_up_stops_a_reply_clock_at_the_lost_reply(published, agent_x, djan
 
 
 @pytest.mark.django_db
-def test_catch_up_restarts_the_clocks_of_a_lost_kind_change(published, agent_x, django_capture_on_commit_callbacks):
+def test_catch_up_restarts_the_clocks_of_a_lost_kind_change(
+    published, agent_x, django_capture_on_commit_callbacks
+):
     from kefu.tickets.services import ticket_reclassify
 
-    with time_machine.travel(L(2026, 3, 2, 10, 0), tick=False), django_capture_on_commit_callbacks(execute=True):
+    with (
+        time_machine.travel(L(2026, 3, 2, 10, 0), tick=False),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
         ticket = _repair(agent_x)
     with time_machine.travel(L(2026, 3, 2, 11, 0), tick=False):
-        ticket_reclassify(ticket_id=ticket.pk, by=agent_x, version=ticket.version, kind="complaint", reason="误分类")
+        ticket_reclassify(
+            ticket_id=ticket.pk, by=agent_x, version=ticket.version, kind="complaint", reason="误分类"
+        )
     with time_machine.travel(L(2026, 3, 2, 11, 5), tick=False):
         assert sweep().repaired == 1
         assert sweep().repaired == 0
@@ -157,10 +198,17 @@ def test_catch_up_leaves_up_to_date_clocks_alone(published, agent_x, django_capt
     """Listeners that ran leave nothing to catch up (a closed work order's return-visit clock runs on)."""
     from kefu.tickets.services import ticket_create, ticket_reply, ticket_transition
 
-    with time_machine.travel(L(2026, 3, 2, 10, 0), tick=False), django_capture_on_commit_callbacks(execute=True):
+    with (
+        time_machine.travel(L(2026, 3, 2, 10, 0), tick=False),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
         repair = _repair(agent_x)
         complaint = ticket_create(
-            by=agent_x, kind="complaint", content="抄表员态度差", caller_surname="李", caller_phone="13900003333",
+            by=agent_x,
+            kind="complaint",
+            content="抄表员态度差",
+            caller_surname="李",
+            caller_phone="13900003333",
             on_duplicate="create",
         ).ticket
         ticket_reply(ticket_id=complaint.pk, by=agent_x, text="已核实并致歉")

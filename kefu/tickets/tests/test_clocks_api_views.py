@@ -48,10 +48,18 @@ def lead_x(company_x):
 def repair(published, agent_x, django_capture_on_commit_callbacks):
     from kefu.tickets.services import ticket_create
 
-    with time_machine.travel(L(2026, 3, 2, 10, 0), tick=False), django_capture_on_commit_callbacks(execute=True):
+    with (
+        time_machine.travel(L(2026, 3, 2, 10, 0), tick=False),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
         return ticket_create(
-            by=agent_x, kind="repair", content="燃气灶打不着火", caller_surname="张", caller_phone="13900001111",
-            address="幸福小区3号楼", on_duplicate="create",
+            by=agent_x,
+            kind="repair",
+            content="燃气灶打不着火",
+            caller_surname="张",
+            caller_phone="13900001111",
+            address="幸福小区3号楼",
+            on_duplicate="create",
         ).ticket
 
 
@@ -77,12 +85,16 @@ class TestApi:
         r = login(client, agent_y).get(f"/api/v1/sla/tickets/{repair.pk}/clocks")
         assert r.status_code == 404 and "工单" in r.json()["detail"]
         clock = Clock.objects.get(subject_id=str(repair.pk))
-        r = post(login(client, agent_y), f"/api/v1/sla/clocks/{clock.pk}/pause", {"reason": "customer_unreachable"})
+        r = post(
+            login(client, agent_y), f"/api/v1/sla/clocks/{clock.pk}/pause", {"reason": "customer_unreachable"}
+        )
         assert r.status_code == 404
 
     def test_pause_needs_permission(self, client, repair, agent_x):
         clock = Clock.objects.get(subject_id=str(repair.pk))
-        r = post(login(client, agent_x), f"/api/v1/sla/clocks/{clock.pk}/pause", {"reason": "customer_unreachable"})
+        r = post(
+            login(client, agent_x), f"/api/v1/sla/clocks/{clock.pk}/pause", {"reason": "customer_unreachable"}
+        )
         assert r.status_code == 403 and "无权" in r.json()["detail"]
 
     def test_pause_reason_must_be_accepted(self, client, repair, lead_x):
@@ -95,7 +107,11 @@ class TestApi:
         clock = Clock.objects.get(subject_id=str(repair.pk))
         with time_machine.travel(L(2026, 3, 3, 10, 0), tick=False):
             c = login(client, lead_x)  # sessions expire when idle: log in at each moment
-            r = post(c, f"/api/v1/sla/clocks/{clock.pk}/pause", {"reason": "customer_requested_time", "note": "客户下午在家"})
+            r = post(
+                c,
+                f"/api/v1/sla/clocks/{clock.pk}/pause",
+                {"reason": "customer_requested_time", "note": "客户下午在家"},
+            )
         assert r.status_code == 200, r.content
         assert r.json()["state"] == "paused" and r.json()["due_at"] is None
         p = ClockPause.objects.get(clock=clock)
@@ -122,14 +138,18 @@ class TestApi:
 class TestPages:
     def test_tag_renders_countdown(self, repair):
         with time_machine.travel(L(2026, 3, 3, 19, 0), tick=False):
-            html = Template("{% load sla_tags %}{% subject_clocks ticket %}").render(Context({"ticket": repair}))
+            html = Template("{% load sla_tags %}{% subject_clocks ticket %}").render(
+                Context({"ticket": repair})
+            )
             compact = Template("{% load sla_tags %}{% subject_clocks ticket compact=True %}").render(
                 Context({"ticket": repair})
             )
         assert "clock-due_soon" in html and "即将到期" in html and "剩余 5小时0分" in html
         assert "C10" in compact and "clock-due_soon" in compact
         with time_machine.travel(L(2026, 3, 4, 1, 30), tick=False):
-            html = Template("{% load sla_tags %}{% subject_clocks ticket %}").render(Context({"ticket": repair}))
+            html = Template("{% load sla_tags %}{% subject_clocks ticket %}").render(
+                Context({"ticket": repair})
+            )
         assert "clock-breached" in html and "已超时 1小时30分" in html
 
     def test_queues_and_board(self, client, repair, lead_x, agent_y):
@@ -160,8 +180,14 @@ class TestPages:
         agent_x.save()
         type(repair).objects.filter(pk=repair.pk).update(assigned_team=repairs)
         now = L(2026, 3, 4, 9, 0)
-        for team, expected in ((hotline, True), (repairs, True), (TeamFactory(company=agent_x.company), False)):
-            found = queue_breached(lead_x, team_id=team.pk, now=now).filter(subject_id=str(repair.pk)).exists()
+        for team, expected in (
+            (hotline, True),
+            (repairs, True),
+            (TeamFactory(company=agent_x.company), False),
+        ):
+            found = (
+                queue_breached(lead_x, team_id=team.pk, now=now).filter(subject_id=str(repair.pk)).exists()
+            )
             assert found is expected, team
 
     def test_board_needs_report_view(self, client, agent_x):
@@ -175,9 +201,18 @@ class TestEditor:
         url = f"/sla/sets/{laizhou_set.pk}/commitments/{cm.pk}/edit/"
         assert c.get(url).status_code == 200
         data = {
-            "name": cm.name, "ticket_kind": "repair", "ticket_sub_kind": "", "customer_category": "", "severity": "",
-            "channel": "", "limit_value": "2", "limit_unit": "working_days", "pause_reasons": ["customer_unreachable"],
-            "warn_at_percent": "80", "escalate_after": "60", "note": "",
+            "name": cm.name,
+            "ticket_kind": "repair",
+            "ticket_sub_kind": "",
+            "customer_category": "",
+            "severity": "",
+            "channel": "",
+            "limit_value": "2",
+            "limit_unit": "working_days",
+            "pause_reasons": ["customer_unreachable"],
+            "warn_at_percent": "80",
+            "escalate_after": "60",
+            "note": "",
         }
         r = c.post(url, data)
         assert r.status_code == 302

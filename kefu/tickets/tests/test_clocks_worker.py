@@ -40,8 +40,12 @@ def people(company_x, agent_x):
     agent_x.team, agent_x.department = team, dept
     agent_x.save(update_fields=["team", "department"])
     return {
-        "lead": UserFactory(company=company_x, role="team_lead", username="lead1", team=team, department=dept),
-        "other_lead": UserFactory(company=company_x, role="team_lead", username="lead2", team=other, department=dept),
+        "lead": UserFactory(
+            company=company_x, role="team_lead", username="lead1", team=team, department=dept
+        ),
+        "other_lead": UserFactory(
+            company=company_x, role="team_lead", username="lead2", team=other, department=dept
+        ),
         "supervisor": UserFactory(company=company_x, role="supervisor", username="sup1", department=dept),
     }
 
@@ -50,8 +54,13 @@ def _repair(agent, **kw):
     from kefu.tickets.services import ticket_create
 
     params = dict(
-        kind="repair", content="燃气灶打不着火", caller_surname="张", caller_title="mr",
-        caller_phone="13900001111", address="幸福小区3号楼2单元501室", on_duplicate="create",
+        kind="repair",
+        content="燃气灶打不着火",
+        caller_surname="张",
+        caller_title="mr",
+        caller_phone="13900001111",
+        address="幸福小区3号楼2单元501室",
+        on_duplicate="create",
     )
     params.update(kw)
     return ticket_create(by=agent, **params).ticket
@@ -77,7 +86,10 @@ def test_story_repair_warned_breached_escalated_and_resolved_met(
     assert ClockAttachment.objects.filter(subject_id=str(ticket.pk), commitment_set=published).exists()
 
     # the other work order is resolved in time: its clock is met
-    with time_machine.travel(L(2026, 3, 3, 9, 0), tick=False), django_capture_on_commit_callbacks(execute=True):
+    with (
+        time_machine.travel(L(2026, 3, 3, 9, 0), tick=False),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
         from kefu.tickets.services import ticket_transition
 
         other.refresh_from_db()
@@ -113,7 +125,10 @@ def test_story_repair_warned_breached_escalated_and_resolved_met(
     assert Notification.objects.count() == before == 4
 
     # the crew finally starts work: met after breach
-    with time_machine.travel(L(2026, 3, 5, 13, 0), tick=False), django_capture_on_commit_callbacks(execute=True):
+    with (
+        time_machine.travel(L(2026, 3, 5, 13, 0), tick=False),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
         ticket.refresh_from_db()
         ticket_transition(ticket_id=ticket.pk, by=agent_x, to="in_progress", version=ticket.version)
     clock.refresh_from_db()
@@ -122,7 +137,10 @@ def test_story_repair_warned_breached_escalated_and_resolved_met(
 
 def test_commitment_escalate_after_is_used(published, people, agent_x, django_capture_on_commit_callbacks):
     published.commitments.filter(code="repair_on_site").update(escalate_after=30)
-    with time_machine.travel(L(2026, 3, 2, 10, 0), tick=False), django_capture_on_commit_callbacks(execute=True):
+    with (
+        time_machine.travel(L(2026, 3, 2, 10, 0), tick=False),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
         ticket = _repair(agent_x)
     clock = Clock.objects.get(subject_id=str(ticket.pk))
     assert clock.escalate_at == L(2026, 3, 4, 0, 30)
@@ -135,10 +153,18 @@ def test_reclassify_cancels_old_clocks_and_starts_new(
 ):
     from kefu.tickets.services import ticket_reclassify
 
-    with time_machine.travel(L(2026, 3, 2, 10, 0), tick=False), django_capture_on_commit_callbacks(execute=True):
+    with (
+        time_machine.travel(L(2026, 3, 2, 10, 0), tick=False),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
         ticket = _repair(agent_x)
-    with time_machine.travel(L(2026, 3, 2, 11, 0), tick=False), django_capture_on_commit_callbacks(execute=True):
-        ticket_reclassify(ticket_id=ticket.pk, by=agent_x, version=ticket.version, kind="complaint", reason="误分类")
+    with (
+        time_machine.travel(L(2026, 3, 2, 11, 0), tick=False),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        ticket_reclassify(
+            ticket_id=ticket.pk, by=agent_x, version=ticket.version, kind="complaint", reason="误分类"
+        )
     clocks = {c.commitment.spec_id: c for c in Clock.objects.filter(subject_id=str(ticket.pk))}
     assert clocks["C10"].state == ClockState.CANCELLED and clocks["C10"].cancelled_at == L(2026, 3, 2, 11, 0)
     c6 = clocks["C6"]
@@ -157,13 +183,21 @@ def test_cancelling_the_work_order_cancels_its_clocks(
         ticket = _repair(agent_x, received_at=None)
     with django_capture_on_commit_callbacks(execute=True):
         ticket_transition(
-            ticket_id=ticket.pk, by=agent_x, to="cancelled", version=ticket.version,
-            reason="客户撤回", cancel_reason="withdrawn",
+            ticket_id=ticket.pk,
+            by=agent_x,
+            to="cancelled",
+            version=ticket.version,
+            reason="客户撤回",
+            cancel_reason="withdrawn",
         )
-    assert set(Clock.objects.filter(subject_id=str(ticket.pk)).values_list("state", flat=True)) == {"cancelled"}
+    assert set(Clock.objects.filter(subject_id=str(ticket.pk)).values_list("state", flat=True)) == {
+        "cancelled"
+    }
 
 
-def test_no_set_in_force_attaches_nothing_but_records_it(agent_x, laizhou_set, django_capture_on_commit_callbacks):
+def test_no_set_in_force_attaches_nothing_but_records_it(
+    agent_x, laizhou_set, django_capture_on_commit_callbacks
+):
     """An unpublished set is not in force: no clocks, the attachment row says so."""
     with django_capture_on_commit_callbacks(execute=True):
         ticket = _repair(agent_x)
@@ -190,25 +224,44 @@ def test_sweep_attaches_clocks_the_hook_missed(published, people, agent_x):
 def test_complaint_gets_its_reply_clock(published, agent_x, django_capture_on_commit_callbacks):
     from kefu.tickets.services import ticket_create
 
-    with time_machine.travel(L(2026, 3, 2, 10, 0), tick=False), django_capture_on_commit_callbacks(execute=True):
+    with (
+        time_machine.travel(L(2026, 3, 2, 10, 0), tick=False),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
         ticket = ticket_create(
-            by=agent_x, kind="complaint", content="抄表员态度差", caller_surname="李", caller_phone="13900003333",
+            by=agent_x,
+            kind="complaint",
+            content="抄表员态度差",
+            caller_surname="李",
+            caller_phone="13900003333",
             on_duplicate="create",
         ).ticket
     assert Clock.objects.get(subject_id=str(ticket.pk)).state == ClockState.RUNNING
 
 
-def test_a_reply_to_the_customer_stops_the_reply_clock(published, agent_x, django_capture_on_commit_callbacks):
+def test_a_reply_to_the_customer_stops_the_reply_clock(
+    published, agent_x, django_capture_on_commit_callbacks
+):
     """C6: the complaint's "answered within" clock stops when the customer is answered, while the
     work order stays open (and its other clocks keep running)."""
     from kefu.tickets.services import ticket_create, ticket_reply
 
-    with time_machine.travel(L(2026, 3, 2, 10, 0), tick=False), django_capture_on_commit_callbacks(execute=True):
+    with (
+        time_machine.travel(L(2026, 3, 2, 10, 0), tick=False),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
         ticket = ticket_create(
-            by=agent_x, kind="complaint", content="抄表员态度差", caller_surname="李", caller_phone="13900003333",
+            by=agent_x,
+            kind="complaint",
+            content="抄表员态度差",
+            caller_surname="李",
+            caller_phone="13900003333",
             on_duplicate="create",
         ).ticket
-    with time_machine.travel(L(2026, 3, 3, 9, 30), tick=False), django_capture_on_commit_callbacks(execute=True):
+    with (
+        time_machine.travel(L(2026, 3, 3, 9, 30), tick=False),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
         ticket_reply(ticket_id=ticket.pk, by=agent_x, text="已核实，向您道歉，已对抄表员批评教育。")
     clock = Clock.objects.get(subject_id=str(ticket.pk), clock_kind="reply")
     assert clock.state == ClockState.MET and clock.met_at == L(2026, 3, 3, 9, 30)
@@ -216,14 +269,24 @@ def test_a_reply_to_the_customer_stops_the_reply_clock(published, agent_x, djang
     assert ticket.state == "new"
 
 
-def test_an_answer_given_when_creating_stops_the_reply_clock(published, agent_x, django_capture_on_commit_callbacks):
+def test_an_answer_given_when_creating_stops_the_reply_clock(
+    published, agent_x, django_capture_on_commit_callbacks
+):
     """A complaint answered on the call but kept open for follow-up: its answer clock is met at once."""
     from kefu.tickets.services import ticket_create
 
-    with time_machine.travel(L(2026, 3, 2, 10, 0), tick=False), django_capture_on_commit_callbacks(execute=True):
+    with (
+        time_machine.travel(L(2026, 3, 2, 10, 0), tick=False),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
         ticket = ticket_create(
-            by=agent_x, kind="complaint", content="抄表员态度差", caller_surname="李", caller_phone="13900003333",
-            answer="已向您道歉，班长明天上门核实。", on_duplicate="create",
+            by=agent_x,
+            kind="complaint",
+            content="抄表员态度差",
+            caller_surname="李",
+            caller_phone="13900003333",
+            answer="已向您道歉，班长明天上门核实。",
+            on_duplicate="create",
         ).ticket
     clock = Clock.objects.get(subject_id=str(ticket.pk), clock_kind="reply")
     assert clock.state == ClockState.MET and clock.met_at == L(2026, 3, 2, 10, 0)
@@ -234,7 +297,10 @@ def test_fallback_calendar_is_logged_by_the_sweep(published, people, agent_x, ca
 
     commitment = published.commitments.get(code="repair_on_site")
     clock = clock_start(
-        company=published.company, subject_type="test.subject", subject_id="1", commitment=commitment,
+        company=published.company,
+        subject_type="test.subject",
+        subject_id="1",
+        commitment=commitment,
         started_at=L(2027, 1, 4, 10),
     )
     assert clock.fallback_calendar
@@ -251,7 +317,10 @@ def test_sla_sweep_command_prints_json(published, people, agent_x, django_captur
 
     from django.core.management import call_command
 
-    with time_machine.travel(L(2026, 3, 2, 10, 0), tick=False), django_capture_on_commit_callbacks(execute=True):
+    with (
+        time_machine.travel(L(2026, 3, 2, 10, 0), tick=False),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
         _repair(agent_x)
     out = StringIO()
     call_command("sla_sweep", "--now", "2026-03-04T08:00:00+08:00", "--no-attach", stdout=out)
@@ -263,7 +332,10 @@ def test_sla_sweep_command_prints_json(published, people, agent_x, django_captur
 def test_periodic_task_runs_the_sweep(published, people, agent_x, django_capture_on_commit_callbacks):
     from kefu.sla.tasks import sla_sweep_periodic
 
-    with time_machine.travel(L(2026, 3, 2, 10, 0), tick=False), django_capture_on_commit_callbacks(execute=True):
+    with (
+        time_machine.travel(L(2026, 3, 2, 10, 0), tick=False),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
         _repair(agent_x)
     with time_machine.travel(L(2026, 3, 4, 8, 0), tick=False):
         sla_sweep_periodic.call_local()

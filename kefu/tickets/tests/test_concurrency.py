@@ -1,6 +1,7 @@
 """Real parallel requests on PostgreSQL (each thread has its own database connection): the second
 writer gets a clear conflict and nothing is lost; ticket numbers never collide; an idempotency key
 never makes two work orders."""
+
 from __future__ import annotations
 
 import threading
@@ -51,15 +52,20 @@ def _logged_in(user) -> Client:
 @pytest.mark.django_db(transaction=True)
 def test_parallel_transitions_one_wins_rest_conflict(pg_only, agent_x, dispatcher_x):
     owner = _logged_in(agent_x)
-    t = owner.post(BASE, {"kind": "consultation", "content": "并发测试", "caller_phone": "13900001111"},
-                   content_type="application/json").json()
+    t = owner.post(
+        BASE,
+        {"kind": "consultation", "content": "并发测试", "caller_phone": "13900001111"},
+        content_type="application/json",
+    ).json()
     clients = [_logged_in(agent_x if i % 2 else dispatcher_x) for i in range(THREADS)]
     targets = ["in_progress", "on_hold", "assigned", "resolved"]
 
     def act(i: int):
-        r = clients[i].post(f"{BASE}{t['id']}/transition",
-                            {"to": targets[i % 4], "version": 1, "reason": f"第{i}个"},
-                            content_type="application/json")
+        r = clients[i].post(
+            f"{BASE}{t['id']}/transition",
+            {"to": targets[i % 4], "version": 1, "reason": f"第{i}个"},
+            content_type="application/json",
+        )
         return r.status_code, r.json()
 
     results = _run_parallel(act)
@@ -74,8 +80,13 @@ def test_parallel_transitions_one_wins_rest_conflict(pg_only, agent_x, dispatche
     assert ticket.version == 2 and ticket.state == winner["state"]
     assert TicketEvent.objects.filter(ticket=ticket, kind="state_changed").count() == 1
     # nothing is lost: comments in parallel all land
-    results = _run_parallel(lambda i: clients[i].post(f"{BASE}{t['id']}/comment", {"text": f"备注{i}"},
-                                                      content_type="application/json").status_code)
+    results = _run_parallel(
+        lambda i: (
+            clients[i]
+            .post(f"{BASE}{t['id']}/comment", {"text": f"备注{i}"}, content_type="application/json")
+            .status_code
+        )
+    )
     assert results == [201] * THREADS
     assert TicketEvent.objects.filter(ticket=ticket, kind="comment").count() == THREADS
 
@@ -88,8 +99,11 @@ def test_parallel_creates_never_share_a_number(pg_only, agent_x, agent2_x):
     def create(i: int):
         out = []
         for j in range(per_thread):
-            r = clients[i].post(BASE, {"kind": "consultation", "content": f"并发新建 {i}-{j}"},
-                                content_type="application/json")
+            r = clients[i].post(
+                BASE,
+                {"kind": "consultation", "content": f"并发新建 {i}-{j}"},
+                content_type="application/json",
+            )
             out.append((r.status_code, r.json().get("number") or r.json()))
         return out
 
@@ -108,8 +122,12 @@ def test_parallel_retries_with_one_idempotency_key_make_one(pg_only, agent_x):
     clients = [_logged_in(agent_x) for _ in range(THREADS)]
 
     def create(i: int):
-        r = clients[i].post(BASE, {"kind": "consultation", "content": "电话系统重试"}, content_type="application/json",
-                            headers={"Idempotency-Key": "pbx-call-4711"})
+        r = clients[i].post(
+            BASE,
+            {"kind": "consultation", "content": "电话系统重试"},
+            content_type="application/json",
+            headers={"Idempotency-Key": "pbx-call-4711"},
+        )
         return r.status_code, r.json().get("id", r.json())
 
     results = _run_parallel(create)
@@ -132,8 +150,11 @@ def test_parallel_accept_and_reassign(pg_only, agent_x, agent2_x, company_x):
     def act(i: int):
         if i == 0:
             return c_agent2.post(f"{BASE}hand-overs/{ho.pk}/accept").status_code
-        return c_lead.post(f"{BASE}{t.pk}/reassign", {"to_user_id": lead.pk, "reason": "主管接手", "version": 1},
-                           content_type="application/json").status_code
+        return c_lead.post(
+            f"{BASE}{t.pk}/reassign",
+            {"to_user_id": lead.pk, "reason": "主管接手", "version": 1},
+            content_type="application/json",
+        ).status_code
 
     results = _run_parallel(act, n=2)
     assert sorted(results) == [200, 409], results

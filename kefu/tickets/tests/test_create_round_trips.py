@@ -1,6 +1,7 @@
 """A create costs the round trips docs/tickets.md counts ("A create is now 11 round trips to
 PostgreSQL"): splitting ticket_create into a check and a write adds no query. Counted with the
 per-process caches warm, as in a running server (kinds, calendar, published set)."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -19,14 +20,21 @@ SH = ZoneInfo("Asia/Shanghai")
 
 def _create(agent, phone):
     return ticket_create(
-        by=agent, kind="repair", content="燃气灶打不着火", caller_surname="张", caller_title="mr",
-        caller_phone=phone, address="幸福小区3号楼2单元501室", on_duplicate="create",
+        by=agent,
+        kind="repair",
+        content="燃气灶打不着火",
+        caller_surname="张",
+        caller_title="mr",
+        caller_phone=phone,
+        address="幸福小区3号楼2单元501室",
+        on_duplicate="create",
     )
 
 
 @pytest.mark.django_db
-def test_a_create_with_clocks_makes_the_documented_statements(agent_x, laizhou_set, manager_x,
-                                                             django_capture_on_commit_callbacks):
+def test_a_create_with_clocks_makes_the_documented_statements(
+    agent_x, laizhou_set, manager_x, django_capture_on_commit_callbacks
+):
     commitment_set_publish(commitment_set=laizhou_set, by=manager_x, at=datetime(2026, 1, 1, tzinfo=SH))
     with time_machine.travel(datetime(2026, 3, 2, 10, 0, tzinfo=SH), tick=False):
         with django_capture_on_commit_callbacks(execute=True):

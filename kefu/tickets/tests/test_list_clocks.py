@@ -1,4 +1,5 @@
 """The work-order list shows each row's commitment countdown without a query per row (issue 4 §5)."""
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext

@@ -1,5 +1,6 @@
 """The work-order list a supervisor signs off (S2, S3, C1–C17 deadlines): search by address form,
 sub-kind name and exact number; sort by time left; export to Excel, permitted, masked and audited."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -23,7 +24,9 @@ def login(user) -> Client:
 
 
 def _repair(make_ticket, **kw):
-    params = dict(kind="repair", sub_kind="meter", content="燃气表不走字", address="泰山区幸福小区3号楼2单元501室")
+    params = dict(
+        kind="repair", sub_kind="meter", content="燃气表不走字", address="泰山区幸福小区3号楼2单元501室"
+    )
     params.update(kw)
     return make_ticket(**params)
 
@@ -42,14 +45,18 @@ def test_search_understands_the_caller_lookup_address_forms(agent_x, make_ticket
 def test_search_finds_the_registered_premise_by_address_form(agent_x, customer_x, make_ticket):
     """The premise's building/unit/room (kefu.customers) answer even when the written address differs."""
     premise = customer_x.premise
-    t = _repair(make_ticket, customer_id=customer_x.pk, premise_id=premise.pk, address="幸福小区三号楼二单元五零一")
+    t = _repair(
+        make_ticket, customer_id=customer_x.pk, premise_id=premise.pk, address="幸福小区三号楼二单元五零一"
+    )
     assert t.premise_id == premise.pk
     html = login(agent_x).get("/tickets/", {"q": "3-2-501"}).content.decode()
     assert t.number in html
 
 
 def test_search_finds_work_orders_by_sub_kind_name(agent_x, make_ticket):
-    leak = make_ticket(kind="emergency", sub_kind="leak", content="厨房有异味", address="幸福小区1号楼1单元101室")
+    leak = make_ticket(
+        kind="emergency", sub_kind="leak", content="厨房有异味", address="幸福小区1号楼1单元101室"
+    )
     meter = _repair(make_ticket)
     html = login(agent_x).get("/tickets/", {"q": "漏气"}).content.decode()
     assert leak.number in html and meter.number not in html
@@ -66,7 +73,7 @@ def test_an_exact_number_opens_the_work_order(agent_x, agent_y, make_ticket):
     # with another filter it stays a list; another company's number is not opened (S2)
     assert login(agent_x).get("/tickets/", {"q": t.number, "open_only": "on"}).status_code == 200
     r = login(agent_y).get("/tickets/", {"q": t.number})
-    assert r.status_code == 200 and f'>{t.number}</a>' not in r.content.decode()
+    assert r.status_code == 200 and f">{t.number}</a>" not in r.content.decode()
 
 
 def test_list_sorts_by_time_left(laizhou_set, manager_x, agent_x, django_capture_on_commit_callbacks):
@@ -77,14 +84,27 @@ def test_list_sorts_by_time_left(laizhou_set, manager_x, agent_x, django_capture
     common = dict(caller_surname="张", caller_title="mr", caller_phone="13900001111", on_duplicate="create")
     with time_machine.travel(datetime(2026, 3, 2, 10, 0, tzinfo=SH), tick=False):
         with django_capture_on_commit_callbacks(execute=True):
-            emergency = ticket_create(by=agent_x, kind="emergency", sub_kind="leak", content="楼道有煤气味",
-                                      address="幸福小区1号楼1单元101室", **common).ticket
+            emergency = ticket_create(
+                by=agent_x,
+                kind="emergency",
+                sub_kind="leak",
+                content="楼道有煤气味",
+                address="幸福小区1号楼1单元101室",
+                **common,
+            ).ticket
     with time_machine.travel(datetime(2026, 3, 2, 10, 5, tzinfo=SH), tick=False):
         with django_capture_on_commit_callbacks(execute=True):
-            repair = ticket_create(by=agent_x, kind="repair", content="灶具打不着火",
-                                   address="幸福小区3号楼2单元501室", **common).ticket
-            answered = ticket_create(by=agent_x, kind="consultation", content="咨询气价", resolved_on_call=True,
-                                     answer="第一档 3.1 元", **common).ticket
+            repair = ticket_create(
+                by=agent_x, kind="repair", content="灶具打不着火", address="幸福小区3号楼2单元501室", **common
+            ).ticket
+            answered = ticket_create(
+                by=agent_x,
+                kind="consultation",
+                content="咨询气价",
+                resolved_on_call=True,
+                answer="第一档 3.1 元",
+                **common,
+            ).ticket
         c = login(agent_x)
         html = c.get("/tickets/").content.decode()
         assert html.index(answered.number) < html.index(repair.number) < html.index(emergency.number)
@@ -126,7 +146,11 @@ def test_export_masks_personal_data_and_is_audited(company_x, agent_x, make_tick
     assert "139****5678" in rows[1] and "13912345678" not in rows[1]
     assert not any("501" in str(v) for v in rows[1][9:10])
     audit = AuditEvent.objects.get(action="data.exported", actor=quality)
-    assert audit.detail["rows"] == 1 and audit.detail["filters"] == {"q": "3-2-501"} and audit.detail["unmasked"] is False
+    assert (
+        audit.detail["rows"] == 1
+        and audit.detail["filters"] == {"q": "3-2-501"}
+        and audit.detail["unmasked"] is False
+    )
     from kefu.accounts.tests.conftest import verified_client
 
     sup = verified_client(Client(), supervisor)

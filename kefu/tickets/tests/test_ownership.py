@@ -1,4 +1,5 @@
 """P1 first-contact responsibility and S2 permissions, with personas."""
+
 from __future__ import annotations
 
 import pytest
@@ -14,7 +15,9 @@ pytestmark = pytest.mark.django_db
 
 def test_hand_over_needs_acceptance(agent_x, agent2_x, make_ticket):
     t = make_ticket()
-    ho = services.ticket_hand_over(ticket_id=t.pk, by=agent_x, to_user_id=agent2_x.pk, reason="下班交接", version=t.version)
+    ho = services.ticket_hand_over(
+        ticket_id=t.pk, by=agent_x, to_user_id=agent2_x.pk, reason="下班交接", version=t.version
+    )
     t.refresh_from_db()
     assert t.owner == agent_x  # still the owner until accepted
     with pytest.raises(Forbidden):
@@ -59,10 +62,16 @@ def test_reassign_by_supervisor_only(agent_x, agent2_x, supervisor_x, make_ticke
     t = make_ticket()
     ho = services.ticket_hand_over(ticket_id=t.pk, by=agent_x, to_user_id=agent2_x.pk, reason="交接")
     with pytest.raises(Forbidden):
-        services.ticket_reassign(ticket_id=t.pk, by=agent_x, to_user_id=agent2_x.pk, reason="x", version=t.version)
+        services.ticket_reassign(
+            ticket_id=t.pk, by=agent_x, to_user_id=agent2_x.pk, reason="x", version=t.version
+        )
     with pytest.raises(DomainError):
-        services.ticket_reassign(ticket_id=t.pk, by=supervisor_x, to_user_id=agent2_x.pk, reason="", version=t.version)
-    out = services.ticket_reassign(ticket_id=t.pk, by=supervisor_x, to_user_id=supervisor_x.pk, reason="原责任人休假", version=t.version)
+        services.ticket_reassign(
+            ticket_id=t.pk, by=supervisor_x, to_user_id=agent2_x.pk, reason="", version=t.version
+        )
+    out = services.ticket_reassign(
+        ticket_id=t.pk, by=supervisor_x, to_user_id=supervisor_x.pk, reason="原责任人休假", version=t.version
+    )
     assert out.owner == supervisor_x
     assert HandOver.objects.get(pk=ho.pk).status == "withdrawn"  # the pending hand-over lapses
     row = AuditEvent.objects.filter(object_id=str(t.pk), actor=supervisor_x, action="ticket.reassigned").get()
@@ -87,7 +96,9 @@ def test_technician_sees_only_assigned(agent_x, technician_x, technician2_x, mak
     with pytest.raises(NotFound):
         services.ticket_transition(ticket_id=other.pk, by=technician_x, to="in_progress", version=2)
     mine.refresh_from_db()
-    out = services.ticket_transition(ticket_id=mine.pk, by=technician_x, to="in_progress", version=mine.version)
+    out = services.ticket_transition(
+        ticket_id=mine.pk, by=technician_x, to="in_progress", version=mine.version
+    )
     out = services.ticket_transition(ticket_id=mine.pk, by=technician_x, to="resolved", version=out.version)
     with pytest.raises(Forbidden):  # closing is the owner's confirmation (P1)
         services.ticket_transition(ticket_id=mine.pk, by=technician_x, to="closed", version=out.version)

@@ -1,6 +1,7 @@
 """A reply to the customer publishes TicketReplied after the commit (issue 3 §4; C6, C14: the
 "reply within N working days" clocks stop on it). Tested with a listener of the test's own, not
 with the clocks."""
+
 from __future__ import annotations
 
 from dataclasses import asdict
@@ -8,8 +9,8 @@ from dataclasses import asdict
 import pytest
 from django.db import transaction
 
-from kefu.core.errors import DomainError
 from kefu.core import events
+from kefu.core.errors import DomainError
 from kefu.tickets import services
 from kefu.tickets.facts import TicketReplied
 from kefu.tickets.models import TicketEvent
@@ -43,8 +44,9 @@ def test_reply_fires_on_commit_only(replied, agent_x, make_ticket, django_captur
 
 
 @pytest.mark.django_db
-def test_no_hook_when_the_reply_is_refused_or_rolled_back(replied, agent_x, technician_x, make_ticket,
-                                                          django_capture_on_commit_callbacks):
+def test_no_hook_when_the_reply_is_refused_or_rolled_back(
+    replied, agent_x, technician_x, make_ticket, django_capture_on_commit_callbacks
+):
     t = make_ticket()
     with django_capture_on_commit_callbacks(execute=True):
         with pytest.raises(DomainError):
@@ -59,7 +61,9 @@ def test_no_hook_when_the_reply_is_refused_or_rolled_back(replied, agent_x, tech
 
 
 @pytest.mark.django_db
-def test_answer_on_the_call_is_not_a_second_reply(replied, agent_x, make_ticket, django_capture_on_commit_callbacks):
+def test_answer_on_the_call_is_not_a_second_reply(
+    replied, agent_x, make_ticket, django_capture_on_commit_callbacks
+):
     """A consultation created resolved on the call records its answer as a reply event, but the
     state `resolved` already stands for the reply (kefu.tickets.clocks emits ticket.replied from it):
     publishing TicketReplied as well would stop the same clocks twice."""
@@ -70,7 +74,9 @@ def test_answer_on_the_call_is_not_a_second_reply(replied, agent_x, make_ticket,
 
 
 @pytest.mark.django_db
-def test_a_failing_listener_does_not_break_the_reply(replied, agent_x, make_ticket, django_capture_on_commit_callbacks):
+def test_a_failing_listener_does_not_break_the_reply(
+    replied, agent_x, make_ticket, django_capture_on_commit_callbacks
+):
     def broken(event):
         raise ValueError("listener bug")
 
@@ -92,7 +98,9 @@ def test_listener_sees_the_committed_reply(agent_x, make_ticket):
 
     def listener(event):
         seen.append(
-            TicketEvent.objects.filter(pk=event.event_id, ticket_id=event.ticket_id, kind="reply", at=event.at).exists()
+            TicketEvent.objects.filter(
+                pk=event.event_id, ticket_id=event.ticket_id, kind="reply", at=event.at
+            ).exists()
         )
 
     events.subscribe(TicketReplied, listener, catch_up="none: a test listener")

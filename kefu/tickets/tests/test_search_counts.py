@@ -1,6 +1,7 @@
 """Counts of the work-order list (issue 3 §7): exact for ordinary filters, capped ("1000+") for a text
 search that matches more than COUNT_CAP work orders — flagged in the selector, the API
 (`count_capped`) and the list page. Here the cap is made small instead of storing 1,001 rows."""
+
 from __future__ import annotations
 
 import pytest
@@ -38,8 +39,15 @@ def test_text_search_within_the_cap_is_exact(agent_x, five_leaks):
     assert (res.total, res.capped, list(res.rows)) == (1, False, [five_leaks[0]])
 
 
-@pytest.mark.parametrize("f", [TicketFilter(content="燃气味"), TicketFilter(q="燃气味"), TicketFilter(address="泰山"),
-                               TicketFilter(content="户")])
+@pytest.mark.parametrize(
+    "f",
+    [
+        TicketFilter(content="燃气味"),
+        TicketFilter(q="燃气味"),
+        TicketFilter(address="泰山"),
+        TicketFilter(content="户"),
+    ],
+)
 def test_text_search_over_the_cap_is_flagged(agent_x, five_leaks, f):
     if f.address:
         Ticket.objects.update(address="泰山区幸福小区")
@@ -82,7 +90,7 @@ def test_api_and_page_show_the_cap(agent_x, five_leaks, monkeypatch):
 def test_owner_open_index_matches_open_states():
     """Migration 0005's partial index must cover exactly OPEN_STATES (else the planner cannot use it)."""
     index = next(i for i in Ticket._meta.indexes if i.name == "ticket_co_owner_open")
-    (lookup, values), = index.condition.children
+    ((lookup, values),) = index.condition.children
     assert lookup == "state__in" and values == sorted(OPEN_STATES)
 
 
@@ -126,6 +134,7 @@ def test_short_terms_window_follows_the_chosen_period(agent_x, make_ticket, monk
     assert made[0] not in ticket_list_with_counts(user=agent_x, f=TicketFilter(content="漏气")).rows
     oldest_day = today - timedelta(days=10)
     res = ticket_list_with_counts(
-        user=agent_x, f=TicketFilter(content="漏气", date_from=oldest_day - timedelta(days=1), date_to=oldest_day)
+        user=agent_x,
+        f=TicketFilter(content="漏气", date_from=oldest_day - timedelta(days=1), date_to=oldest_day),
     )
     assert list(res.rows) == [made[0]] and res.window == 3

@@ -3,6 +3,7 @@
 through the FTS5 trigram index, shorter ones through instr(); both are checked here against Python's
 `in` on the stored text, for Chinese and Latin text, case, 1–2 character terms, LIKE wildcards and
 FTS5 query syntax. The same test runs on PostgreSQL (LIKE on the trigram GIN indexes)."""
+
 from __future__ import annotations
 
 import pytest
@@ -11,7 +12,7 @@ from django.db import connection
 from kefu.customers.normalize import fold
 from kefu.tickets import selectors
 from kefu.tickets.models import Ticket
-from kefu.tickets.selectors import TEXT_INDEX_MIN_CHARS, TicketFilter, ticket_search, text_contains
+from kefu.tickets.selectors import TEXT_INDEX_MIN_CHARS, TicketFilter, text_contains, ticket_search
 
 pytestmark = pytest.mark.django_db
 
@@ -21,7 +22,7 @@ TEXTS = [
     ("Meter ABC broken; 表号 abc-123", "Room 5B, Tower C"),
     ("meter abc ok, 100% sure_value", "room 5b"),
     ('He said "call back" at 10:30 (AND OR NOT) NEAR(a b) col:x a*b ^start', "Block {content}: A+B"),
-    ("percent % and under_score, back\\slash, quote ' and \"\"double\"\"", "地址 50%_off"),
+    ('percent % and under_score, back\\slash, quote \' and ""double""', "地址 50%_off"),
     ("AND", "OR"),
     ("纯中文内容：表扬安检员服务热情！", "岱宗苑7号楼"),
     ("Ünïcödé ÄÖÜ straße ǅ", "İstanbul ıi"),
@@ -29,19 +30,84 @@ TEXTS = [
 
 TERMS = [
     # Chinese, ≥ 3 and shorter
-    "燃气表", "不走字", "走字", "表", "燃气", "燃气味，担心", "号楼", "3号楼2单元", "编号004211", "（编号", "！",
-    "３号楼", "ＡＢＣ", "，", "，担",
+    "燃气表",
+    "不走字",
+    "走字",
+    "表",
+    "燃气",
+    "燃气味，担心",
+    "号楼",
+    "3号楼2单元",
+    "编号004211",
+    "（编号",
+    "！",
+    "３号楼",
+    "ＡＢＣ",
+    "，",
+    "，担",
     # Latin and case (PostgreSQL LIKE is case-sensitive)
-    "ABC", "abc", "Abc", "meter", "Meter", "METER", "ab", "AB", "a", "B", "5B", "5b", "Room", "room",
+    "ABC",
+    "abc",
+    "Abc",
+    "meter",
+    "Meter",
+    "METER",
+    "ab",
+    "AB",
+    "a",
+    "B",
+    "5B",
+    "5b",
+    "Room",
+    "room",
     # LIKE wildcards and escapes
-    "%", "_", "%_", "100%", "sure_value", "0%_o", "\\", "back\\slash", "'", "quote '",
+    "%",
+    "_",
+    "%_",
+    "100%",
+    "sure_value",
+    "0%_o",
+    "\\",
+    "back\\slash",
+    "'",
+    "quote '",
     # FTS5 query syntax as plain text
-    '"', '""', '"call back"', "call back", "AND", "OR", "NOT", "(AND OR NOT)", "NEAR(a b)", "NEAR", "col:x",
-    "a*b", "a*", "*", "^start", "^", ":", "(", ")", "{content}", "{content}:", "A+B", "+", "-",
+    '"',
+    '""',
+    '"call back"',
+    "call back",
+    "AND",
+    "OR",
+    "NOT",
+    "(AND OR NOT)",
+    "NEAR(a b)",
+    "NEAR",
+    "col:x",
+    "a*b",
+    "a*",
+    "*",
+    "^start",
+    "^",
+    ":",
+    "(",
+    ")",
+    "{content}",
+    "{content}:",
+    "A+B",
+    "+",
+    "-",
     # Unicode case and folding
-    "ÄÖÜ", "äöü", "straße", "STRASSE", "İstanbul", "istanbul", "ǅ",
+    "ÄÖÜ",
+    "äöü",
+    "straße",
+    "STRASSE",
+    "İstanbul",
+    "istanbul",
+    "ǅ",
     # not present
-    "燃气灶", "xyz", "zz",
+    "燃气灶",
+    "xyz",
+    "zz",
 ]
 
 
@@ -139,5 +205,7 @@ def test_bulk_inserts_are_indexed(agent_x):
     Ticket.objects.filter(pk=some.pk).delete()  # no timeline rows: a delete is allowed here
     if connection.vendor == "sqlite":  # the delete trigger took it out of the index itself
         with connection.cursor() as cur:
-            cur.execute("SELECT rowid FROM tickets_ticket_fts WHERE tickets_ticket_fts MATCH %s", [f'"{code}"'])  # noqa: E501
+            cur.execute(
+                "SELECT rowid FROM tickets_ticket_fts WHERE tickets_ticket_fts MATCH %s", [f'"{code}"']
+            )  # noqa: E501
             assert some.pk not in {r[0] for r in cur.fetchall()}

@@ -1,4 +1,5 @@
 """Work-order services: creation rules (P3, P5, C15), numbering, idempotency, duplicates, timeline."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -8,8 +9,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from kefu.accounts.models import AuditEvent
-from kefu.core.errors import Conflict, DomainError, Forbidden, NotFound
 from kefu.core import events
+from kefu.core.errors import Conflict, DomainError, Forbidden, NotFound
 from kefu.tickets import services
 from kefu.tickets.facts import TicketCreated, TicketKindChanged
 from kefu.tickets.models import Ticket, TicketEvent, TicketKind, TicketLink
@@ -41,23 +42,42 @@ def test_numbers_are_per_company(agent_x, agent_y, make_ticket):
 def test_taxonomy_seeded_with_standard_codes(agent_x, make_ticket):
     make_ticket()
     codes = set(TicketKind.objects.filter(company=agent_x.company).values_list("code", flat=True))
-    assert codes == {"consultation", "complaint", "repair", "emergency", "installation", "inspection_appointment",
-                     "meter_card", "appliance", "suggestion", "praise"}
+    assert codes == {
+        "consultation",
+        "complaint",
+        "repair",
+        "emergency",
+        "installation",
+        "inspection_appointment",
+        "meter_card",
+        "appliance",
+        "suggestion",
+        "praise",
+    }
     repair = TicketKind.objects.get(company=agent_x.company, code="repair")
     assert repair.name == "维修" and repair.requires_address and repair.requires_phone
     assert {s.code for s in repair.sub_kinds.all()} == {"indoor_facility", "meter", "appliance"}
 
 
-@pytest.mark.parametrize("kind,missing,field", [
-    ("repair", {"caller_phone": ""}, "caller_phone"),
-    ("repair", {"address": ""}, "address"),
-    ("emergency", {"caller_phone": ""}, "caller_phone"),
-    ("emergency", {"address": ""}, "address"),
-    ("repair", {"caller_surname": ""}, "caller_surname"),
-])
+@pytest.mark.parametrize(
+    "kind,missing,field",
+    [
+        ("repair", {"caller_phone": ""}, "caller_phone"),
+        ("repair", {"address": ""}, "address"),
+        ("emergency", {"caller_phone": ""}, "caller_phone"),
+        ("emergency", {"address": ""}, "address"),
+        ("repair", {"caller_surname": ""}, "caller_surname"),
+    ],
+)
 def test_p5_required_fields_follow_kind(agent_x, kind, missing, field):
-    params = dict(kind=kind, content="厨房有燃气味", caller_surname="李", caller_title="ms",
-                  caller_phone="13900002222", address="幸福小区5号楼1单元101")
+    params = dict(
+        kind=kind,
+        content="厨房有燃气味",
+        caller_surname="李",
+        caller_title="ms",
+        caller_phone="13900002222",
+        address="幸福小区5号楼1单元101",
+    )
     params.update(missing)
     with pytest.raises(DomainError) as exc:
         ticket_create(by=agent_x, **params)
@@ -65,7 +85,9 @@ def test_p5_required_fields_follow_kind(agent_x, kind, missing, field):
 
 
 def test_registered_customer_fills_phone_and_address(agent_x, customer_x):
-    t = ticket_create(by=agent_x, kind="repair", sub_kind="meter", content="燃气表不走字", customer_id=customer_x.pk).ticket
+    t = ticket_create(
+        by=agent_x, kind="repair", sub_kind="meter", content="燃气表不走字", customer_id=customer_x.pk
+    ).ticket
     assert t.caller_phone == "13800138000"
     assert t.address == customer_x.premise.address and t.premise == customer_x.premise
 
@@ -79,9 +101,15 @@ def test_phone_is_normalised_and_bad_phone_refused(agent_x, make_ticket):
 
 
 def test_bad_inputs(agent_x, make_ticket):
-    for kw, field in [({"kind": "nope"}, "kind"), ({"sub_kind": "nope"}, "sub_kind"), ({"channel": "fax"}, "channel"),
-                      ({"content": "  "}, "content"), ({"caller_title": "dr"}, "caller_title"),
-                      ({"severity": "huge"}, "severity"), ({"customer_id": 999999}, "customer_id")]:
+    for kw, field in [
+        ({"kind": "nope"}, "kind"),
+        ({"sub_kind": "nope"}, "sub_kind"),
+        ({"channel": "fax"}, "channel"),
+        ({"content": "  "}, "content"),
+        ({"caller_title": "dr"}, "caller_title"),
+        ({"severity": "huge"}, "severity"),
+        ({"customer_id": 999999}, "customer_id"),
+    ]:
         with pytest.raises(DomainError) as exc:
             make_ticket(**kw)
         assert exc.value.field == field, kw
@@ -103,8 +131,15 @@ def test_consultation_resolved_on_call(agent_x, make_ticket):
 
 def test_repair_cannot_be_resolved_on_call(agent_x):
     with pytest.raises(DomainError) as exc:
-        ticket_create(by=agent_x, kind="repair", content="x", caller_surname="李", caller_phone="13900002222",
-                      address="a", resolved_on_call=True)
+        ticket_create(
+            by=agent_x,
+            kind="repair",
+            content="x",
+            caller_surname="李",
+            caller_phone="13900002222",
+            address="a",
+            resolved_on_call=True,
+        )
     assert exc.value.field == "resolved_on_call"
 
 
@@ -134,14 +169,34 @@ def test_idempotency_key_returns_same_ticket(agent_x, make_ticket):
 def test_idempotency_key_repeat_is_not_a_duplicate_and_takes_no_number(agent_x, customer_x):
     """The repeat of a request for a customer finds its own first work order among the open ones of
     the same kind: it returns it instead of refusing it as a duplicate, and no number is used up."""
-    first = ticket_create(by=agent_x, kind="repair", content="表不走", customer_id=customer_x.pk, idempotency_key="pbx-9")
-    again = ticket_create(by=agent_x, kind="repair", content="表不走", customer_id=customer_x.pk, idempotency_key="pbx-9")
+    first = ticket_create(
+        by=agent_x, kind="repair", content="表不走", customer_id=customer_x.pk, idempotency_key="pbx-9"
+    )
+    again = ticket_create(
+        by=agent_x, kind="repair", content="表不走", customer_id=customer_x.pk, idempotency_key="pbx-9"
+    )
     assert first.created and not again.created and again.ticket.pk == first.ticket.pk
-    closed = ticket_create(by=agent_x, kind="consultation", content="问", idempotency_key="pbx-10", resolved_on_call=True, answer="答")
-    repeat = ticket_create(by=agent_x, kind="consultation", content="问", idempotency_key="pbx-10", resolved_on_call=True, answer="答")
+    closed = ticket_create(
+        by=agent_x,
+        kind="consultation",
+        content="问",
+        idempotency_key="pbx-10",
+        resolved_on_call=True,
+        answer="答",
+    )
+    repeat = ticket_create(
+        by=agent_x,
+        kind="consultation",
+        content="问",
+        idempotency_key="pbx-10",
+        resolved_on_call=True,
+        answer="答",
+    )
     assert repeat.ticket.pk == closed.ticket.pk and not repeat.created
     nxt = ticket_create(by=agent_x, kind="consultation", content="再问", resolved_on_call=True, answer="答")
-    assert int(nxt.ticket.number[-4:]) == int(closed.ticket.number[-4:]) + 1  # the repeat's number was rolled back
+    assert (
+        int(nxt.ticket.number[-4:]) == int(closed.ticket.number[-4:]) + 1
+    )  # the repeat's number was rolled back
 
 
 def test_duplicate_detection_offers_open_tickets(agent_x, customer_x):
@@ -151,10 +206,18 @@ def test_duplicate_detection_offers_open_tickets(agent_x, customer_x):
     assert [t.pk for t in exc.value.duplicates] == [first.pk]
     assert exc.value.status == 409
     # a different kind is not a duplicate
-    ticket_create(by=agent_x, kind="complaint", content="服务态度差", customer_id=customer_x.pk, caller_surname="张")
+    ticket_create(
+        by=agent_x, kind="complaint", content="服务态度差", customer_id=customer_x.pk, caller_surname="张"
+    )
     # linking creates and links
-    second = ticket_create(by=agent_x, kind="repair", content="表还是不走", customer_id=customer_x.pk,
-                           link_to_id=first.pk, link_kind="duplicate_of").ticket
+    second = ticket_create(
+        by=agent_x,
+        kind="repair",
+        content="表还是不走",
+        customer_id=customer_x.pk,
+        link_to_id=first.pk,
+        link_kind="duplicate_of",
+    ).ticket
     assert TicketLink.objects.filter(source=second, target=first, kind="duplicate_of").exists()
 
 
@@ -169,7 +232,9 @@ def test_events_are_published_after_commit(agent_x, make_ticket, django_capture_
             t = make_ticket()
         assert seen == [("created", t.pk)]
         with django_capture_on_commit_callbacks(execute=True):
-            services.ticket_reclassify(ticket_id=t.pk, by=agent_x, version=t.version, kind="complaint", reason="客户其实是投诉")
+            services.ticket_reclassify(
+                ticket_id=t.pk, by=agent_x, version=t.version, kind="complaint", reason="客户其实是投诉"
+            )
         assert seen[-1] == ("kind", t.pk)
     finally:
         events.unsubscribe(TicketCreated, fn)
@@ -204,7 +269,13 @@ def test_comment_reply_contact_called_again(agent_x, agent2_x, make_ticket):
     services.ticket_record_contact_attempt(ticket_id=t.pk, by=agent_x, outcome="no_answer")
     out = services.ticket_record_called_again(ticket_id=t.pk, by=agent2_x, note="客户催办")
     assert out.called_again_count == 1
-    assert list(out.events.values_list("kind", flat=True)) == ["created", "comment", "reply", "contact_attempt", "called_again"]
+    assert list(out.events.values_list("kind", flat=True)) == [
+        "created",
+        "comment",
+        "reply",
+        "contact_attempt",
+        "called_again",
+    ]
     with pytest.raises(DomainError):
         services.ticket_comment(ticket_id=t.pk, by=agent_x, text="")
     with pytest.raises(DomainError):
@@ -249,18 +320,30 @@ def test_attachments_type_and_size(agent_x, make_ticket, settings, tmp_path):
 
 def test_mass_incident_close_children(agent_x, agent2_x, dispatcher_x, make_ticket):
     parent = make_ticket(kind="emergency", address="幸福小区", content="小区主管道泄漏")
-    kids = [make_ticket(by=agent2_x, kind="emergency", address=f"幸福小区{i}号楼", content="闻到燃气味") for i in range(3)]
+    kids = [
+        make_ticket(by=agent2_x, kind="emergency", address=f"幸福小区{i}号楼", content="闻到燃气味")
+        for i in range(3)
+    ]
     for k in kids:
         services.ticket_link(ticket_id=k.pk, by=agent2_x, target_id=parent.pk, kind="child_of")
-    services.ticket_transition(ticket_id=kids[0].pk, by=agent2_x, to="cancelled", version=kids[0].version,
-                               reason="重复", cancel_reason="duplicate")
+    services.ticket_transition(
+        ticket_id=kids[0].pk,
+        by=agent2_x,
+        to="cancelled",
+        version=kids[0].version,
+        reason="重复",
+        cancel_reason="duplicate",
+    )
     with pytest.raises(Forbidden):
         services.ticket_close_children(ticket_id=parent.pk, by=agent2_x, reason="管道已修复")
     closed = services.ticket_close_children(ticket_id=parent.pk, by=dispatcher_x, reason="管道已修复")
     assert {t.pk for t in closed} == {parent.pk, kids[1].pk, kids[2].pk}
     for t in Ticket.objects.filter(pk__in=[parent.pk, kids[1].pk, kids[2].pk]):
         assert t.state == "closed"
-        assert list(t.events.filter(kind="state_changed").values_list("payload__to", flat=True)) == ["resolved", "closed"]
+        assert list(t.events.filter(kind="state_changed").values_list("payload__to", flat=True)) == [
+            "resolved",
+            "closed",
+        ]
     assert Ticket.objects.get(pk=kids[0].pk).state == "cancelled"
 
 
@@ -288,7 +371,9 @@ def test_escalation_level_by_level(agent_x, team_lead_x, manager_x, make_ticket)
     ev = services.ticket_escalate(ticket_id=t.pk, by=agent_x, to_user_id=team_lead_x.pk, reason="请班长定夺")
     assert ev.payload["skipped_levels"] == []
     e = make_ticket(kind="emergency", address="幸福小区", content="着火")
-    ev = services.ticket_escalate(ticket_id=e.pk, by=agent_x, to_user_id=manager_x.pk, reason="着火，直接报经理")
+    ev = services.ticket_escalate(
+        ticket_id=e.pk, by=agent_x, to_user_id=manager_x.pk, reason="着火，直接报经理"
+    )
     assert ev.payload["skipped_levels"] == ["team_lead", "supervisor"] and ev.payload["report_afterwards"]
     with pytest.raises(DomainError):
         services.ticket_escalate(ticket_id=t.pk, by=manager_x, to_user_id=agent_x.pk, reason="x")

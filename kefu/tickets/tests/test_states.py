@@ -1,4 +1,5 @@
 """The transition table (kefu.tickets.states) as a table test: every allowed and every refused move."""
+
 from __future__ import annotations
 
 import itertools
@@ -59,7 +60,9 @@ def test_reason_required(target, agent_x, make_ticket):
     source = "resolved" if target == "reopened" else "in_progress"
     Ticket.objects.filter(pk=t.pk).update(state=source)
     with pytest.raises(DomainError) as exc:
-        ticket_transition(ticket_id=t.pk, by=agent_x, to=target, version=t.version, reason=" ", cancel_reason="invalid")
+        ticket_transition(
+            ticket_id=t.pk, by=agent_x, to=target, version=t.version, reason=" ", cancel_reason="invalid"
+        )
     assert exc.value.field == "reason"
 
 
@@ -69,7 +72,14 @@ def test_cancel_needs_a_cancel_reason(agent_x, make_ticket):
     with pytest.raises(DomainError) as exc:
         ticket_transition(ticket_id=t.pk, by=agent_x, to="cancelled", version=t.version, reason="打错了")
     assert exc.value.field == "cancel_reason"
-    out = ticket_transition(ticket_id=t.pk, by=agent_x, to="cancelled", version=t.version, reason="打错了", cancel_reason="invalid")
+    out = ticket_transition(
+        ticket_id=t.pk,
+        by=agent_x,
+        to="cancelled",
+        version=t.version,
+        reason="打错了",
+        cancel_reason="invalid",
+    )
     assert out.cancel_reason == "invalid" and out.closed_at is not None
 
 
@@ -102,13 +112,23 @@ def test_the_pages_offer_exactly_the_moves_the_service_allows(
         for target in ALL:
             try:
                 with transaction.atomic():
-                    ticket_transition(ticket_id=t.pk, by=user, to=target, version=t.version, reason="客户要求",
-                                      cancel_reason="withdrawn")
+                    ticket_transition(
+                        ticket_id=t.pk,
+                        by=user,
+                        to=target,
+                        version=t.version,
+                        reason="客户要求",
+                        cancel_reason="withdrawn",
+                    )
                     transaction.set_rollback(True)
                 allowed = True
             except (DomainError, Forbidden):
                 allowed = False
             assert (target in offered) == allowed, (user.username, source, target)
             if allowed:
-                assert offered[target].needs_reason == needs_reason(source, target) == (target in REASON_REQUIRED)
+                assert (
+                    offered[target].needs_reason
+                    == needs_reason(source, target)
+                    == (target in REASON_REQUIRED)
+                )
                 assert offered[target].needs_cancel_reason == (target == TicketState.CANCELLED)

@@ -2,6 +2,7 @@
 and DELETE of a TicketEvent row are refused on SQLite and PostgreSQL — through the ORM's bulk
 methods, a cascade from the work order, and raw SQL — and TRUNCATE on PostgreSQL. Only the test
 runner's flush (conftest.py, `audit_purge_for_tests`) may empty the table."""
+
 from __future__ import annotations
 
 import pytest

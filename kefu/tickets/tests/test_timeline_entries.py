@@ -1,5 +1,6 @@
 """The timeline is written only through the named writers of kefu/tickets/events.py and read through
 TimelineEntry: every kind has its reader, and entries read as the work-order page shows them."""
+
 from __future__ import annotations
 
 import re

@@ -1,5 +1,6 @@
 """Web pages: the desk (P1, P2, P5, L1, L3), the list, the work-order page and its actions, the
 technicians' phone list."""
+
 from __future__ import annotations
 
 import pytest
@@ -23,15 +24,27 @@ def test_desk_phone_url_shows_customer_and_open_tickets(agent_x, customer_x, mak
     assert r.status_code == 200
     assert "100001" in html  # the account number of the single phone match, card opened at once
     assert open_t.number in html and "来电再次反映" in html
-    card = html[html.index('id="customer-card"'):html.index('id="caller-tickets"')]
+    card = html[html.index('id="customer-card"') : html.index('id="caller-tickets"')]
     assert "138****8000" in card and "13800138000" not in card  # masked on the card (S2)
 
 
 def test_desk_create_shows_closing_reminder(agent_x):
     c = login(agent_x)
-    r = c.post("/tickets/desk/new/", {"kind": "consultation", "sub_kind": "consultation.billing", "channel": "hotline",
-                                      "caller_surname": "王", "caller_title": "ms", "caller_phone": "13911112222",
-                                      "content": "咨询阶梯气价", "resolved_on_call": "on", "answer": "第一档…"}, follow=True)
+    r = c.post(
+        "/tickets/desk/new/",
+        {
+            "kind": "consultation",
+            "sub_kind": "consultation.billing",
+            "channel": "hotline",
+            "caller_surname": "王",
+            "caller_title": "ms",
+            "caller_phone": "13911112222",
+            "content": "咨询阶梯气价",
+            "resolved_on_call": "on",
+            "answer": "第一档…",
+        },
+        follow=True,
+    )
     html = r.content.decode()
     assert r.status_code == 200
     t = Ticket.objects.get()
@@ -40,8 +53,10 @@ def test_desk_create_shows_closing_reminder(agent_x):
 
 
 def test_desk_repair_needs_address_and_phone(agent_x):
-    r = login(agent_x).post("/tickets/desk/new/", {"kind": "repair", "channel": "hotline", "caller_surname": "李",
-                                                   "content": "灶具打不着火"})
+    r = login(agent_x).post(
+        "/tickets/desk/new/",
+        {"kind": "repair", "channel": "hotline", "caller_surname": "李", "content": "灶具打不着火"},
+    )
     assert r.status_code == 400
     assert "必须填写联系电话" in r.content.decode()
     assert not Ticket.objects.exists()
@@ -50,9 +65,19 @@ def test_desk_repair_needs_address_and_phone(agent_x):
 def test_desk_duplicate_offers_link(agent_x, customer_x, make_ticket):
     first = make_ticket(customer_id=customer_x.pk, kind="repair", content="表不走")
     c = login(agent_x)
-    data = {"kind": "repair", "channel": "hotline", "customer_id": customer_x.pk, "content": "表还是不走", "on_duplicate": "ask"}
+    data = {
+        "kind": "repair",
+        "channel": "hotline",
+        "customer_id": customer_x.pk,
+        "content": "表还是不走",
+        "on_duplicate": "ask",
+    }
     r = c.post("/tickets/desk/new/", data)
-    assert r.status_code == 400 and first.number in r.content.decode() and "关联为重复并保存" in r.content.decode()
+    assert (
+        r.status_code == 400
+        and first.number in r.content.decode()
+        and "关联为重复并保存" in r.content.decode()
+    )
     r = c.post("/tickets/desk/new/", {**data, "on_duplicate": "link", "link_to_id": first.pk})
     assert r.status_code == 302
     assert Ticket.objects.count() == 2
@@ -80,7 +105,9 @@ def test_list_search_and_counts(agent_x, make_ticket):
 def test_list_and_page_mask_the_address_by_one_rule(agent_x, make_ticket):
     """S2: the list, the work-order page and the API hide the same room (kefu.customers.privacy);
     the list used to hide a fixed 4 characters and left a digit of "1501"."""
-    t = make_ticket(kind="repair", sub_kind="meter", content="燃气表不走字", address="泰山区幸福小区3号楼2单元1501室")
+    t = make_ticket(
+        kind="repair", sub_kind="meter", content="燃气表不走字", address="泰山区幸福小区3号楼2单元1501室"
+    )
     c = login(agent_x)
     for html in (c.get("/tickets/").content.decode(), c.get(f"/tickets/{t.pk}/").content.decode()):
         assert "泰山区幸福小区3号楼2单元***室" in html and "1501" not in html
@@ -100,7 +127,9 @@ def test_detail_actions_and_hand_over(agent_x, agent2_x, make_ticket):
     c.post(f"/tickets/{t.pk}/do/transition/", {"to": "resolved", "version": 1})
     t.refresh_from_db()
     assert t.state == "in_progress"
-    c.post(f"/tickets/{t.pk}/do/hand_over/", {"to_user_id": agent2_x.pk, "reason": "交班", "version": t.version})
+    c.post(
+        f"/tickets/{t.pk}/do/hand_over/", {"to_user_id": agent2_x.pk, "reason": "交班", "version": t.version}
+    )
     ho = HandOver.objects.get()
     html = login(agent2_x).get("/tickets/hand-overs/").content.decode()
     assert t.number in html
@@ -121,7 +150,10 @@ def test_technician_phone_list_and_no_desk(agent_x, technician_x, make_ticket):
     assert t.number in c.get("/tickets/mine/").content.decode()
     assert c.get("/tickets/desk/").status_code == 403
     t.refresh_from_db()
-    c.post(f"/tickets/{t.pk}/do/transition/", {"to": "in_progress", "version": t.version, "next": "/tickets/mine/"})
+    c.post(
+        f"/tickets/{t.pk}/do/transition/",
+        {"to": "in_progress", "version": t.version, "next": "/tickets/mine/"},
+    )
     t.refresh_from_db()
     assert t.state == "in_progress"
 
@@ -134,7 +166,9 @@ def test_other_company_page_is_404(agent_y, make_ticket):
 def test_detail_names_the_registered_customer_masked(agent_x, customer_x, make_ticket):
     from kefu.customers.masking import mask_name
 
-    t = make_ticket(customer_id=customer_x.pk, kind="repair", content="燃气表不走字", caller_surname="", caller_title="")
+    t = make_ticket(
+        customer_id=customer_x.pk, kind="repair", content="燃气表不走字", caller_surname="", caller_title=""
+    )
     html = login(agent_x).get(f"/tickets/{t.pk}/").content.decode()
     assert mask_name(customer_x.name) in html and customer_x.name not in html
     listed = login(agent_x).get("/tickets/").content.decode()
@@ -149,15 +183,21 @@ def test_page_shows_what_the_workflow_allows(agent_x, technician_x, dispatcher_x
     over a resolved one; the reason inputs follow the state table."""
     from kefu.tickets.services import ticket_assign, ticket_transition
 
-    t = make_ticket(kind="repair", sub_kind="meter", content="燃气表不走字", address="幸福小区3号楼2单元501室")
+    t = make_ticket(
+        kind="repair", sub_kind="meter", content="燃气表不走字", address="幸福小区3号楼2单元501室"
+    )
     t = ticket_assign(ticket_id=t.pk, by=dispatcher_x, version=t.version, user_id=technician_x.pk)
     t = ticket_transition(ticket_id=t.pk, by=technician_x, to="resolved", version=t.version)
     tech = login(technician_x).get(f"/tickets/{t.pk}/").content.decode()
-    assert 'data-to="reopened"' in tech and 'data-to="closed"' not in tech and 'id="open-hand-over"' not in tech
+    assert (
+        'data-to="reopened"' in tech and 'data-to="closed"' not in tech and 'id="open-hand-over"' not in tech
+    )
     owner = login(agent_x).get(f"/tickets/{t.pk}/").content.decode()
     assert 'data-to="closed"' in owner and 'data-to="reopened"' in owner and 'id="open-hand-over"' in owner
-    reopen = owner[owner.rindex("<form", 0, owner.index('data-to="reopened"')):owner.index('data-to="reopened"')]
-    close = owner[owner.rindex("<form", 0, owner.index('data-to="closed"')):owner.index('data-to="closed"')]
+    reopen = owner[
+        owner.rindex("<form", 0, owner.index('data-to="reopened"')) : owner.index('data-to="reopened"')
+    ]
+    close = owner[owner.rindex("<form", 0, owner.index('data-to="closed"')) : owner.index('data-to="closed"')]
     assert 'name="reason"' in reopen and 'name="reason"' not in close
     assert "来电再次反映" in owner  # a resolved work order still records a repeat call (P1)
     html = login(technician_x).get("/tickets/mine/").content.decode()

@@ -1,5 +1,6 @@
 """`kefu archive-audit --before YYYY-MM-DD`: move audit rows older than the date to a gzipped
 JSON-lines file under var/audit-archive/ (S2; see docs/security.md)."""
+
 from __future__ import annotations
 
 import getpass

@@ -5,6 +5,7 @@ order — the city with its company, users and customers, this year's commitment
 work orders — and prints the URL and the logins. `make run` calls it with --if-empty. Each step
 adds its own options (`--customers`, `--company`, `--reset` are the customers step's).
 """
+
 from __future__ import annotations
 
 import time
@@ -49,10 +50,16 @@ class Command(BaseCommand):
                 f"演示数据已生成：{run.company.name}，{'，'.join(run.summary)}，用时 {time.monotonic() - started:.1f} 秒。"
             )
         else:
-            out.write(f"{run.company.name} 已存在，未重新生成（去掉 --if-empty 可补充生成，加 --reset 可重建）。")
+            out.write(
+                f"{run.company.name} 已存在，未重新生成（去掉 --if-empty 可补充生成，加 --reset 可重建）。"
+            )
         out.write("")
         out.write("打开 http://127.0.0.1:8000/ 用下列账号登录：")
         out.write(f"  {_pad('用户名', 14)}{_pad('角色', 16)}{_pad('公司', 12)}密码")
         for username, role, company in run.logins:
-            out.write(f"  {_pad(username, 14)}{_pad(role, 16)}{_pad(company, 12)}{settings.KEFU_DEMO_PASSWORD}")
-        out.write("主管（supervisor）、审计员（auditor）、系统管理员（admin）首次登录时须绑定 TOTP 验证器（如 Google Authenticator）。")
+            out.write(
+                f"  {_pad(username, 14)}{_pad(role, 16)}{_pad(company, 12)}{settings.KEFU_DEMO_PASSWORD}"
+            )
+        out.write(
+            "主管（supervisor）、审计员（auditor）、系统管理员（admin）首次登录时须绑定 TOTP 验证器（如 Google Authenticator）。"
+        )

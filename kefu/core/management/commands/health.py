@@ -4,6 +4,7 @@ Prints the JSON report and exits 0 when healthy, 1 when a check fails (the last 
 sweep older than KEFU_HEALTH_SWEEP_MAX_AGE seconds, the database not answering, an import left
 running by a dead worker).
 """
+
 import json
 
 from django.core.management.base import BaseCommand, CommandError

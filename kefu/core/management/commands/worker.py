@@ -8,6 +8,7 @@ version's lock left in the queue store would otherwise block its task for ever).
 run on several hosts when KEFU_REDIS_URL is set; every job claims its rows in the database, so
 nothing runs twice.
 """
+
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
@@ -16,7 +17,9 @@ class Command(BaseCommand):
     help = "运行后台任务进程（导入、通知、时限巡检）。Run the background worker."
 
     def add_arguments(self, parser):
-        parser.add_argument("--workers", "-w", type=int, default=None, help="worker threads (default from settings)")
+        parser.add_argument(
+            "--workers", "-w", type=int, default=None, help="worker threads (default from settings)"
+        )
 
     def handle(self, *args, **options):
         extra = ["--workers", str(options["workers"])] if options["workers"] else []

@@ -2,6 +2,7 @@
 (format: docs/import.md). All or nothing: prints every line's error in Chinese and exits 1 when the
 file has any (nothing written); otherwise prints how many customers were new, updated or already
 up to date (a file imported twice changes nothing the second time)."""
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -3,6 +3,7 @@
 Prints the report in Chinese; exits 1 when the file has errors (nothing written), 0 otherwise.
 A progress bar goes to stderr.
 """
+
 from __future__ import annotations
 
 import sys
@@ -82,7 +83,10 @@ class Command(BaseCommand):
         out = self.stdout
         out.write(f"公司：{company.name}（{company.code}）  文件：{opts['file']}")
         if report.file_kind:
-            out.write(f"类型：{report.file_kind.upper()}" + (f"  编码：{report.encoding}" if report.encoding else ""))
+            out.write(
+                f"类型：{report.file_kind.upper()}"
+                + (f"  编码：{report.encoding}" if report.encoding else "")
+            )
         for err in report.errors:
             out.write(f"第 {err.line} 行  [{err.column}]  {err.reason}")
         if report.error_count > len(report.errors):
@@ -101,5 +105,9 @@ class Command(BaseCommand):
             return company
         companies = list(Company.objects.filter(is_active=True)[:2])
         if len(companies) != 1:
-            raise CommandError("请用 --company 指定公司代码。" if companies else "还没有公司，请先运行 kefu demo 或在系统管理中创建公司。")
+            raise CommandError(
+                "请用 --company 指定公司代码。"
+                if companies
+                else "还没有公司，请先运行 kefu demo 或在系统管理中创建公司。"
+            )
         return companies[0]
