@@ -38,6 +38,7 @@ class AuditFilters:
     object_id: str = ""
     result: str = ""
     source_ip: str = ""
+    obj: str = ""  # the object as the auditor knows it: a work-order number, a name, an id
 
     @classmethod
     def from_query(cls, q) -> "AuditFilters":
@@ -50,6 +51,7 @@ class AuditFilters:
             object_id=q.get("object_id", "").strip(),
             result=q.get("result", "").strip(),
             source_ip=_parse_ip(q.get("source_ip")),
+            obj=q.get("obj", "").strip()[:100],
         )
 
     def as_dict(self) -> dict:
@@ -76,8 +78,10 @@ def audit_events(*, user, filters: AuditFilters) -> QuerySet[AuditEvent]:
         qs = qs.filter(at__gte=datetime.combine(filters.date_from, time.min, tzinfo=tz))
     if filters.date_to:
         qs = qs.filter(at__lt=datetime.combine(filters.date_to + timedelta(days=1), time.min, tzinfo=tz))
-    if filters.actor:
-        qs = qs.filter(actor_label__icontains=filters.actor)
+    if filters.actor:  # the login or the person's name (S3: an auditor searches by person)
+        qs = qs.filter(Q(actor_label__icontains=filters.actor) | Q(actor__full_name__icontains=filters.actor))
+    if filters.obj:
+        qs = qs.filter(Q(object_repr__icontains=filters.obj) | Q(object_id=filters.obj))
     if filters.action:
         qs = qs.filter(action__startswith=filters.action)
     if filters.object_type:
@@ -88,7 +92,7 @@ def audit_events(*, user, filters: AuditFilters) -> QuerySet[AuditEvent]:
         qs = qs.filter(result=filters.result)
     if filters.source_ip:
         qs = qs.filter(source_ip=filters.source_ip)
-    return qs.order_by("-at", "-id")
+    return qs.select_related("actor").order_by("-at", "-id")
 
 
 # ---- whom a commitment clock tells (P9: level by level) ---------------------------------------

@@ -25,7 +25,14 @@ from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from kefu.accounts import selectors, services
-from kefu.accounts.audit import Action, audit_record
+from kefu.accounts.audit import (
+    Action,
+    action_choices,
+    action_label,
+    actor_name,
+    audit_record,
+    describe_detail,
+)
 from kefu.accounts.forms import ApiTokenForm, LoginForm, TokenForm
 from kefu.accounts.models import ApiToken, AuditEvent, Company
 from kefu.accounts.refusals import refused_with_message
@@ -192,6 +199,11 @@ def audit_search(request: HttpRequest) -> HttpResponse:
         audit_record(action=Action.AUDIT_SEARCHED, object_type="audit", detail=filters.as_dict())
     rows = selectors.audit_events(user=request.user, filters=filters)
     page = Paginator(rows, 50).get_page(request.GET.get("page"))
+    page.object_list = list(page.object_list)
+    for e in page.object_list:  # what the auditor reads: the person's name, the action and detail in words
+        e.who, e.what, e.details = actor_name(e), action_label(e.action), describe_detail(e.detail)
+    params = request.GET.copy()
+    params.pop("page", None)
     return render(
         request,
         "accounts/audit.html",
@@ -199,7 +211,8 @@ def audit_search(request: HttpRequest) -> HttpResponse:
             "page": page,
             "filters": filters,
             "results": AuditEvent.Result.choices,
-            "query": request.GET.urlencode(),
+            "query": params.urlencode(),
+            "actions": action_choices(),
         },
     )
 
@@ -232,7 +245,20 @@ def audit_export(request: HttpRequest) -> HttpResponse:
         action=Action.AUDIT_EXPORTED, object_type="audit", detail={**filters.as_dict(), "rows": rows.count()}
     )
     writer = csv.writer(_Echo())
-    header = ["时间", "公司", "操作人", "动作", "对象类型", "对象编号", "对象", "结果", "来源地址", "详情"]
+    header = [
+        "时间",
+        "公司",
+        "操作人",
+        "动作",
+        "对象类型",
+        "对象编号",
+        "对象",
+        "结果",
+        "来源地址",
+        "详情",
+        "动作说明",
+        "详情说明",
+    ]
     companies = dict(Company.objects.values_list("id", "name"))
 
     def lines():
@@ -244,7 +270,7 @@ def audit_export(request: HttpRequest) -> HttpResponse:
                     for v in (
                         timezone.localtime(e.at).isoformat(),
                         companies.get(e.company_id, ""),
-                        e.actor_label,
+                        actor_name(e),
                         e.action,
                         e.object_type,
                         e.object_id,
@@ -252,6 +278,8 @@ def audit_export(request: HttpRequest) -> HttpResponse:
                         e.get_result_display(),
                         e.source_ip or "",
                         json.dumps(e.detail, ensure_ascii=False, sort_keys=True),
+                        action_label(e.action),
+                        describe_detail(e.detail),
                     )
                 ]
             )

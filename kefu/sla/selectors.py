@@ -193,6 +193,25 @@ def clocks_of(subject_type: str, subject_id: str) -> QuerySet[Clock]:
     )
 
 
+def nearest_due_at(subject_type: str, subject_pk_ref):
+    """A subquery expression: the earliest due time of the subject's ticking clocks (running or
+    already breached; paused, stopped and cancelled ones have none to count down), for a list
+    sorted by time left (C1–C4, C6, C8–C12, C14 deadlines). `subject_pk_ref` is the outer query's key, e.g.
+    `OuterRef("pk")`; the engine stays ignorant of the subject's model."""
+    from django.db.models import CharField, Subquery
+    from django.db.models.functions import Cast
+
+    return Subquery(
+        Clock.objects.filter(
+            subject_type=subject_type,
+            subject_id=Cast(subject_pk_ref, output_field=CharField()),
+            state__in=(ClockState.RUNNING, ClockState.BREACHED),
+        )
+        .order_by("due_at")
+        .values("due_at")[:1]
+    )
+
+
 # ---- clocks as people see them ------------------------------------------------
 def subject_clocks(subject_type: str, subject_id) -> QuerySet[Clock]:
     """Every clock of a subject, oldest first (visibility is the caller's check)."""

@@ -131,6 +131,9 @@ def _take(
         "channel": scene.channel,
         "on_duplicate": "create",
         "resolved_on_call": "on_call" in scene.steps,
+        "answer": scene.content
+        if "on_call" in scene.steps
+        else "",  # the scene says what the caller was told
     }
     if customer is not None:
         fields["customer_id"] = customer.pk

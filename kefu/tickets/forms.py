@@ -48,9 +48,16 @@ class TicketForm(forms.Form):
     )
     link_to_id = forms.IntegerField(required=False, widget=forms.HiddenInput)
 
-    def __init__(self, *args, kinds=(), **kwargs):
+    def __init__(self, *args, kinds=(), quick: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
         self.kinds = list(kinds)
+        if (
+            quick
+        ):  # quick consultation from the keyboard: question, Tab, answer, Ctrl+Enter (docs/user-guide.md)
+            self.fields["content"].widget.attrs["autofocus"] = True
+            self.fields["resolved_on_call"].widget.attrs["tabindex"] = (
+                "-1"  # already ticked: Tab goes to the answer
+            )
         self.fields["kind"].choices = kind_choices(self.kinds)
         self.fields["sub_kind"].choices = sub_kind_choices(self.kinds)
 
@@ -96,3 +103,8 @@ class FilterForm(forms.Form):
     address = forms.CharField(required=False, max_length=100)
     content = forms.CharField(required=False, max_length=100)
     open_only = forms.BooleanField(required=False)
+    sort = forms.ChoiceField(
+        label=_("排序"),
+        required=False,
+        choices=[("", _("受理时间（最新在前）")), ("time_left", _("剩余时限（最紧在前）"))],
+    )

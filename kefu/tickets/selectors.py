@@ -25,9 +25,9 @@ from django.utils.translation import gettext as _
 from kefu.accounts.roles import Perm, role_allows
 from kefu.accounts.scoping import readable_company_ids
 from kefu.core.errors import NotFound
-from kefu.customers.normalize import clean_text, fold, normalize_phone
+from kefu.customers.normalize import clean_text, fold, normalize_phone, parse_address
 from kefu.customers.privacy import show_address, show_name, show_phone
-from kefu.tickets.models import HandOver, Ticket
+from kefu.tickets.models import HandOver, Ticket, TicketSubKind
 from kefu.tickets.states import FINAL_STATES, OPEN_STATES, TicketState
 
 NUMBER_RE = re.compile(r"^GD\d{8}-\d{4,}$", re.IGNORECASE)
@@ -201,6 +201,61 @@ def _text_filter(raw: str, *columns: str, for_counting: bool = False) -> Q:
     return cond
 
 
+def _address_forms(raw: str) -> Q:
+    """Work orders at the address a caller gives in any of the forms caller lookup understands
+    (kefu.customers.normalize.parse_address): "3-2-501", "3号楼2单元501", "幸福小区3栋2单元501室".
+    Matches the registered premise's building/unit/room (and community when given) and the written
+    address in its usual forms. Empty Q() when the text names no building and room."""
+    parts = parse_address(raw)
+    if not (parts.building and parts.room):
+        return Q()
+    premise = Q(premise__building=parts.building, premise__room=parts.room)
+    if parts.unit:
+        premise &= Q(premise__unit=parts.unit)
+    if parts.community:
+        premise &= Q(premise__community__contains=parts.community)
+    b, u, r = parts.building, parts.unit, parts.room
+    written = [f"{b}号楼{u}单元{r}", f"{b}-{u}-{r}", f"{b}栋{u}单元{r}"] if u else [f"{b}号楼{r}", f"{b}-{r}"]
+    cond = premise
+    for form in written:
+        text = text_contains(form, "address")
+        if parts.community:
+            text &= text_contains(parts.community, "address")
+        cond |= text
+    return cond
+
+
+def _sub_kind_match(raw: str, user) -> Q:
+    """Work orders whose sub-kind (or kind) is named by the search term ("漏气", "维修")."""
+    term = clean_text(raw)
+    if not term:
+        return Q()
+    ids = list(
+        TicketSubKind.objects.filter(
+            kind__company_id__in=readable_company_ids(user), name__contains=term
+        ).values_list("pk", flat=True)[:50]
+    )
+    return Q(sub_kind_id__in=ids) if ids else Q()
+
+
+def _words_filter(raw: str, user, *columns: str, for_counting: bool = False) -> Q:
+    """The one search box's words: content or address text, an address form, a sub-kind name."""
+    cond = _text_filter(raw, *columns, for_counting=for_counting)
+    for extra in (_address_forms(raw), _sub_kind_match(raw, user)):
+        if extra:
+            cond |= extra
+    return cond
+
+
+def exact_number_ticket(*, user, q: str) -> Ticket | None:
+    """The work order whose number is exactly the search text, if the user may see it — the list
+    opens it directly instead of listing one row."""
+    text = fold(q or "").replace("\x00", "")
+    if not NUMBER_RE.match(text):
+        return None
+    return tickets_visible_to(user).filter(number=text.upper()).only("pk").first()
+
+
 def _q_meaning(text: str, area: str) -> tuple[str, str]:
     """What the one search box holds: ("number", GD…), ("phone", normalised) or ("text", words)."""
     if NUMBER_RE.match(text):
@@ -278,7 +333,10 @@ def ticket_search(*, user, f: TicketFilter, for_counting: bool = False) -> Query
     if any(_is_short(t) for t in _text_terms(f, user)) and (start := _window_start(user, f)) is not None:
         qs = qs.filter(received_at__gte=start)
     if fold(f.address):
-        qs = qs.filter(_text_filter(f.address, "address", for_counting=for_counting))
+        address = _text_filter(f.address, "address", for_counting=for_counting)
+        if forms := _address_forms(f.address):
+            address |= forms
+        qs = qs.filter(address)
     if fold(f.content):
         qs = qs.filter(_text_filter(f.content, "content", for_counting=for_counting))
     if text := fold(f.q):
@@ -288,8 +346,22 @@ def ticket_search(*, user, f: TicketFilter, for_counting: bool = False) -> Query
         elif meaning == "phone":
             qs = qs.filter(caller_phone=value)
         else:
-            qs = qs.filter(_text_filter(f.q, "content", "address", for_counting=for_counting))
+            qs = qs.filter(_words_filter(f.q, user, "content", "address", for_counting=for_counting))
     return qs.order_by("-received_at", "-id")
+
+
+def order_by_time_left(qs: QuerySet[Ticket]) -> QuerySet[Ticket]:
+    """The list sorted by time left: the nearest due time of a ticking commitment clock first
+    (breached ones, overdue, before those still running), work orders without one last, newest
+    first among equals. The due time is read through the sla engine's public selector."""
+    from django.db.models import F, OuterRef
+
+    from kefu.sla.selectors import nearest_due_at
+    from kefu.tickets.clocks import SUBJECT_TYPE
+
+    return qs.annotate(time_left_due=nearest_due_at(SUBJECT_TYPE, OuterRef("pk"))).order_by(
+        F("time_left_due").asc(nulls_last=True), "-received_at", "-id"
+    )
 
 
 def counts_by_state(qs: QuerySet[Ticket]) -> dict[str, int]:

@@ -9,6 +9,7 @@ from kefu.tickets import views
 app_name = "tickets"
 urlpatterns = [
     path("", views.ticket_list, name="list"),
+    path("export.xlsx", views.ticket_export, name="export"),
     path("desk/", views.desk, name="desk"),
     path("desk/new/", views.desk_create, name="desk_create"),
     path("mine/", views.mine, name="mine"),

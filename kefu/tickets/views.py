@@ -4,6 +4,7 @@ selector, render; refusals become messages in Chinese."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from urllib.parse import urlencode
 
@@ -26,10 +27,13 @@ from kefu.customers.normalize import normalize_phone
 from kefu.tickets import services
 from kefu.tickets.downloads import attachment_response
 from kefu.tickets.events import TimelineEntry
+from kefu.tickets.exports import may_export_tickets, ticket_export_xlsx
 from kefu.tickets.forms import FilterForm, HandOverForm, TicketForm, TransitionForm
 from kefu.tickets.models import HandOver, TicketLink
 from kefu.tickets.selectors import (
     TicketFilter,
+    exact_number_ticket,
+    order_by_time_left,
     pending_hand_overs_for,
     ticket_caller,
     ticket_get,
@@ -108,11 +112,12 @@ def desk(request: HttpRequest) -> HttpResponse:
         "contact_started_at": started,
         "on_duplicate": "ask",
     }
-    if request.GET.get("quick"):
+    quick = bool(request.GET.get("quick"))
+    if quick:
         initial["resolved_on_call"] = True
     if card is not None:
         initial["caller_surname"] = (card.name or "").rstrip("*")[:2]
-    form = TicketForm(initial=initial, kinds=kinds)
+    form = TicketForm(initial=initial, kinds=kinds, quick=quick)
     saved = None
     if saved_id := _int(request.GET.get("saved")):
         try:
@@ -135,6 +140,7 @@ def desk(request: HttpRequest) -> HttpResponse:
             "started": started.isoformat(),
             "saved": saved,
             "company": request.user.company,
+            "quick": quick,
         },
     )
 
@@ -165,7 +171,8 @@ def desk_create(request: HttpRequest) -> HttpResponse:
     if not role_allows(request.user, Perm.TICKET_CREATE):
         return _forbidden(request, _("您的角色不能受理来电。"))
     kinds = kinds_for(request.user.company)
-    form = TicketForm(request.POST, kinds=kinds)
+    quick = bool(request.POST.get("quick"))
+    form = TicketForm(request.POST, kinds=kinds, quick=quick)
     duplicates = []
     if form.is_valid():
         d = form.cleaned_data
@@ -202,6 +209,8 @@ def desk_create(request: HttpRequest) -> HttpResponse:
                 params["customer"] = t.customer_id
             if t.caller_phone:
                 params["phone"] = t.caller_phone
+            if quick:
+                params["quick"] = 1  # the next call starts in quick mode again
             return redirect(f"{reverse('tickets:desk')}?{urlencode(params)}")
     customer_id = _int(request.POST.get("customer_id"))
     card = None
@@ -226,6 +235,7 @@ def desk_create(request: HttpRequest) -> HttpResponse:
             "started": request.POST.get("contact_started_at", ""),
             "duplicates": duplicates,
             "company": request.user.company,
+            "quick": quick,
         },
         status=400,
     )
@@ -257,20 +267,18 @@ def called_again(request: HttpRequest, ticket_id: int) -> HttpResponse:
 # --------------------------------------------------------------------------------------------- list
 
 
-@login_required
-def ticket_list(request: HttpRequest) -> HttpResponse:
-    """Work-order list: filters (state, kind, owner, department, channel, dates), one search box
-    (number, phone, address or content), counts by state, pagination."""
-    if not _can_view_tickets(request.user):
-        return _forbidden(request, _("您的角色不能查看工单。"))
+def _list_filter(request: HttpRequest) -> tuple[FilterForm, TicketFilter, tuple[str, ...], str]:
+    """The list's filter form read from the query string: (form, filter, states, sort)."""
     form = FilterForm(request.GET or None)
     f = TicketFilter()
     states: tuple[str, ...] = ()
+    sort = ""
     if form.is_bound and form.is_valid():
         d = form.cleaned_data
         owner = d.get("owner") or ""
         owner_id = request.user.pk if owner == "me" else _int(owner)
         states = tuple(d.get("state") or ())
+        sort = d.get("sort") or ""
         f = TicketFilter(
             open_only=d.get("open_only") or False,
             kind=d.get("kind") or "",
@@ -285,7 +293,24 @@ def ticket_list(request: HttpRequest) -> HttpResponse:
             content=d.get("content") or "",
             q=d.get("q") or "",
         )
+    return form, f, states, sort
+
+
+@login_required
+def ticket_list(request: HttpRequest) -> HttpResponse:
+    """Work-order list: filters (state, kind, owner, department, channel, dates), one search box
+    (number, phone, address in the caller-lookup forms, sub-kind name or content; an exact number
+    opens the work order), counts by state, sort by time left, pagination."""
+    if not _can_view_tickets(request.user):
+        return _forbidden(request, _("您的角色不能查看工单。"))
+    others = any(v for k, v in request.GET.items() if k not in ("q", "page", "sort"))
+    if (q := request.GET.get("q")) and not others:  # only the number searched: open it
+        if exact := exact_number_ticket(user=request.user, q=q):
+            return redirect("tickets:detail", ticket_id=exact.pk)
+    form, f, states, sort = _list_filter(request)
     result = ticket_list_with_counts(user=request.user, f=f, states=states)
+    if sort == "time_left":
+        result = replace(result, rows=order_by_time_left(result.rows))
     paginator = Paginator(result.rows, 20)
     paginator.count = result.total  # counted once by ticket_list_with_counts (capped for a huge text match)
     page = paginator.get_page(request.GET.get("page"))
@@ -320,8 +345,26 @@ def ticket_list(request: HttpRequest) -> HttpResponse:
             "departments": Department.objects.filter(company_id=request.user.company_id, is_active=True),
             "querystring": params.urlencode(),
             "rows": _rows_with_clocks(page.object_list),
+            "may_export": may_export_tickets(request.user),
         },
     )
+
+
+@login_required
+@require_GET
+def ticket_export(request: HttpRequest) -> HttpResponse:
+    """The filtered list as an Excel file (S3: permission checked, personal data masked unless the
+    role may see it in full, one audit row per export)."""
+    _form, f, states, sort = _list_filter(request)
+    try:
+        export = ticket_export_xlsx(by=request.user, f=f, states=states, time_left=sort == "time_left")
+    except DomainError as exc:
+        return _forbidden(request, exc.message)
+    response = HttpResponse(
+        export.content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    response["Content-Disposition"] = f'attachment; filename="{export.filename}"'
+    return response
 
 
 def _row(t) -> dict:

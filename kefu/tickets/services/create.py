@@ -190,6 +190,8 @@ def ticket_create_check(
             _("“%(k)s”工单不能当场办结，请派发给承办部门。") % {"k": kind_obj.name}, field="resolved_on_call"
         )
     answer = _text(answer, field_name="answer", label=_("答复"), required=False)
+    if resolved_on_call and not answer:  # C15: resolved at first contact means the caller was answered
+        raise DomainError(_("当场办结须填写给客户的答复内容。"), field="answer")
     link_target, repeat = _check_link_or_duplicates(
         by,
         company_id,

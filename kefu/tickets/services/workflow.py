@@ -9,7 +9,6 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from kefu.accounts.audit import Action, audit_record
 from kefu.accounts.models import Department, Team, User
 from kefu.accounts.roles import Perm, role_allows
 from kefu.accounts.scoping import assert_perm
@@ -263,13 +262,9 @@ def ticket_accept_hand_over(*, hand_over_id: int, by: User) -> Ticket:
         previous = ticket.owner_id
         ticket.owner = by
         _bump(ticket, now, ["owner"])
-        timeline.hand_over_accepted(ticket, by, hand_over_id=ho.pk, from_user_id=previous)
-        audit_record(
-            action=Action.UPDATED,
-            obj=ticket,
-            actor=by,
-            detail={"owner": [previous, by.pk], "hand_over_id": ho.pk, "reason": ho.reason},
-        )
+        timeline.hand_over_accepted(
+            ticket, by, hand_over_id=ho.pk, from_user_id=previous
+        )  # audited by the writer
     return ticket
 
 
@@ -320,10 +315,7 @@ def ticket_reassign(*, ticket_id: int, by: User, to_user_id: int, reason: str, v
         previous = ticket.owner_id
         ticket.owner = to
         _bump(ticket, now, ["owner"])
-        timeline.reassigned(ticket, by, from_user_id=previous, to=to, reason=reason)
-        audit_record(
-            action=Action.UPDATED, obj=ticket, actor=by, detail={"owner": [previous, to.pk], "reason": reason}
-        )
+        timeline.reassigned(ticket, by, from_user_id=previous, to=to, reason=reason)  # audited by the writer
     return ticket
 
 

@@ -133,6 +133,7 @@ def test_list_filters_search_pagination_counts(agent_x, agent2_x):
             "content": "咨询阶梯气价",
             "caller_phone": "13911112222",
             "resolved_on_call": True,
+            "answer": "按月累计用气量分档",
         },
         content_type="application/json",
     )

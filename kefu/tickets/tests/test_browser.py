@@ -53,8 +53,7 @@ def test_desk_lookup_create_list_hand_over_accept(browser, live_server, agent_x,
     # Find it in the list by its number.
     page.goto(f"{live_server.url}/tickets/")
     page.fill("#f-q", number)
-    page.press("#f-q", "Enter")
-    page.locator(f"#ticket-table >> text={number}").click()
+    page.press("#f-q", "Enter")  # an exact number opens the work order
     page.wait_for_url(f"{live_server.url}/tickets/{t.pk}/")
 
     # Hand it over through the dialog.
@@ -82,13 +81,12 @@ def test_quick_consultation_keyboard_only(browser, live_server, agent_x):
     page = _login(browser, live_server, agent_x)
     page.goto(f"{live_server.url}/tickets/desk/?quick=1")
     started = time.monotonic()
-    page.focus("#id_kind")
-    page.keyboard.press("Tab")  # sub-kind
-    page.keyboard.press("ArrowDown")
-    page.focus("#id_content")
+    focused = "() => document.activeElement && document.activeElement.id"
+    assert page.evaluate(focused) == "id_content"  # the question box has the focus, no mouse needed
+    assert page.locator("#id_resolved_on_call").is_checked()  # quick mode: already ticked
     page.keyboard.type("咨询开户需要带什么材料")
-    page.keyboard.press("Tab")  # resolved on call: already ticked by quick mode
     page.keyboard.press("Tab")
+    assert page.evaluate(focused) == "id_answer"  # Tab goes straight to the answer
     page.keyboard.type("身份证和房产证")
     page.keyboard.press("Control+Enter")
     page.locator("#saved-banner").wait_for()
@@ -96,3 +94,40 @@ def test_quick_consultation_keyboard_only(browser, live_server, agent_x):
     t = Ticket.objects.get()
     assert t.state == "resolved" and t.resolved_at_first_contact
     assert t.events.filter(kind="reply").exists()
+    # The next call starts in quick mode again; without the answer it is refused (C15), nothing saved.
+    assert "quick=1" in page.url and page.evaluate(focused) == "id_content"
+    page.keyboard.type("咨询气价")
+    page.keyboard.press("Control+Enter")
+    page.locator("#id_answer + .error, .error[role=alert]").first.wait_for()
+    assert "当场办结须填写给客户的答复内容" in page.content()
+    assert Ticket.objects.count() == 1
+
+
+def test_list_is_readable_at_1366(browser, live_server, agent_x, make_ticket):
+    """No one-character-per-line columns at 1366 px: every header is on one line and every column
+    is wider than a few characters; sorting by time left is one click."""
+    for i in range(5):
+        make_ticket(
+            kind="repair",
+            sub_kind="meter",
+            content=f"燃气表屏幕无显示，不走字，客户要求尽快上门处理 {i}",
+            address=f"泰山区岱宗大街幸福小区{i + 1}号楼2单元501室",
+        )
+    page = _login(browser, live_server, agent_x, width=1366)
+    page.goto(f"{live_server.url}/tickets/")
+    cells = page.locator("#ticket-table thead th").evaluate_all(
+        "els => els.filter(e => e.offsetParent).map(e => [e.textContent.trim(), e.offsetWidth, e.offsetHeight])"  # noqa: E501
+    )
+    assert len(cells) >= 9
+    line = page.locator("#ticket-table thead th").first.evaluate(
+        "e => parseFloat(getComputedStyle(e).lineHeight)"
+    )
+    for text, width, height in cells:
+        assert width >= 40 and height < 2.5 * line, (text, width, height)
+    widths = page.locator("#ticket-table tbody tr:first-child td").evaluate_all(
+        "els => els.map(e => e.offsetWidth)"
+    )
+    assert min(widths) >= 40
+    page.click("#ticket-table th.c-clock a")
+    page.wait_for_url("**sort=time_left**")
+    assert page.locator("#f-sort").input_value() == "time_left"

@@ -1,4 +1,4 @@
-"""A create costs the round trips docs/tickets.md counts ("A create is now 10 round trips to
+"""A create costs the round trips docs/tickets.md counts ("A create is now 11 round trips to
 PostgreSQL"): splitting ticket_create into a check and a write adds no query. Counted with the
 per-process caches warm, as in a running server (kinds, calendar, published set)."""
 
@@ -43,9 +43,10 @@ def test_a_create_with_clocks_makes_the_documented_statements(
         with CaptureQueriesContext(connection) as queries, django_capture_on_commit_callbacks(execute=True):
             _create(agent_x, "13900002222")
     statements = [q["sql"].split()[0].upper() for q in queries.captured_queries]
-    # UPDATE counter; INSERT work order; INSERT timeline event; then (after the commit) INSERT
+    # UPDATE counter; INSERT work order; INSERT timeline event; INSERT its audit row (S3); then (after
+    # the commit) INSERT
     # attachment; INSERT clocks — savepoints aside. (A server also sends SET LOCAL synchronous_commit
     # on PostgreSQL before the attachment; inside the test's transaction the clocks share it, so not here.)
     work = [s for s in statements if s not in ("SAVEPOINT", "RELEASE", "ROLLBACK")]
-    expected = ["UPDATE", "INSERT", "INSERT", "INSERT", "INSERT"]
+    expected = ["UPDATE", "INSERT", "INSERT", "INSERT", "INSERT", "INSERT"]
     assert work == expected, [q["sql"][:90] for q in queries.captured_queries]

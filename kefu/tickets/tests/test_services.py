@@ -152,7 +152,7 @@ def test_backdate_needs_permission_and_reason_and_is_audited(agent_x, supervisor
     assert exc.value.field == "backdate_reason"
     t = make_ticket(by=supervisor_x, received_at=past, backdate_reason="纸质登记补录")
     assert t.received_at == past and t.backdate_reason == "纸质登记补录"
-    row = AuditEvent.objects.get(object_type="tickets.ticket", object_id=str(t.pk))
+    row = AuditEvent.objects.get(object_type="tickets.ticket", object_id=str(t.pk), action="data.created")
     assert row.detail["backdated"] is True and row.detail["reason"] == "纸质登记补录"
     with pytest.raises(DomainError):
         make_ticket(received_at=timezone.now() + timedelta(hours=1))
@@ -177,13 +177,23 @@ def test_idempotency_key_repeat_is_not_a_duplicate_and_takes_no_number(agent_x, 
     )
     assert first.created and not again.created and again.ticket.pk == first.ticket.pk
     closed = ticket_create(
-        by=agent_x, kind="consultation", content="问", idempotency_key="pbx-10", resolved_on_call=True
+        by=agent_x,
+        kind="consultation",
+        content="问",
+        idempotency_key="pbx-10",
+        resolved_on_call=True,
+        answer="答",
     )
     repeat = ticket_create(
-        by=agent_x, kind="consultation", content="问", idempotency_key="pbx-10", resolved_on_call=True
+        by=agent_x,
+        kind="consultation",
+        content="问",
+        idempotency_key="pbx-10",
+        resolved_on_call=True,
+        answer="答",
     )
     assert repeat.ticket.pk == closed.ticket.pk and not repeat.created
-    nxt = ticket_create(by=agent_x, kind="consultation", content="再问", resolved_on_call=True)
+    nxt = ticket_create(by=agent_x, kind="consultation", content="再问", resolved_on_call=True, answer="答")
     assert (
         int(nxt.ticket.number[-4:]) == int(closed.ticket.number[-4:]) + 1
     )  # the repeat's number was rolled back
@@ -273,7 +283,7 @@ def test_comment_reply_contact_called_again(agent_x, agent2_x, make_ticket):
 
 
 def test_called_again_on_closed_refused(agent_x, make_ticket):
-    t = make_ticket(resolved_on_call=True)
+    t = make_ticket(resolved_on_call=True, answer="已答复")
     services.ticket_transition(ticket_id=t.pk, by=agent_x, to="closed", version=t.version)
     with pytest.raises(DomainError):
         services.ticket_record_called_again(ticket_id=t.pk, by=agent_x)
@@ -384,7 +394,7 @@ def test_impossible_kind_codes_are_refused_without_a_query(agent_x, code, django
     with django_assert_max_num_queries(0), pytest.raises(DomainError) as exc:
         services.common._resolve_kind(agent_x.company, code, None)
     assert exc.value.field == "kind"
-    ticket_create(by=agent_x, kind="consultation", content="先用一次", resolved_on_call=True)
+    ticket_create(by=agent_x, kind="consultation", content="先用一次", resolved_on_call=True, answer="答")
     with pytest.raises(DomainError):
         ticket_create(by=agent_x, kind="no-such-kind", content="x")
     assert all(value is not None for _at, value in active_kinds._entries.values())  # misses are not kept

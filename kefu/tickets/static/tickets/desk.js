@@ -10,7 +10,7 @@
       var opt = kind.options[kind.selectedIndex];
       if (!opt) return;
       var need = { phone: opt.dataset.phone, address: opt.dataset.address, name: opt.dataset.name };
-      form.querySelectorAll(".req[data-for]").forEach(function (el) {
+      form.querySelectorAll(".req[data-for]:not([data-for=answer])").forEach(function (el) {
         el.hidden = !need[el.dataset.for];
       });
       form.querySelector("#id_caller_phone").required = !!need.phone;
@@ -28,6 +28,17 @@
     }
     kind.addEventListener("change", sync);
     sync();
+    // "当场解答" makes the answer required (C15; the service refuses it without one as well).
+    var oncall = form.querySelector("#id_resolved_on_call");
+    var answer = form.querySelector("#id_answer");
+    var answerMark = form.querySelector('.req[data-for="answer"]');
+    function syncAnswer() {
+      if (!oncall || !answer) return;
+      answer.required = oncall.checked;
+      if (answerMark) answerMark.hidden = !oncall.checked;
+    }
+    if (oncall) oncall.addEventListener("change", syncAnswer);
+    syncAnswer();
     form.addEventListener("keydown", function (e) {
       if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) { e.preventDefault(); form.requestSubmit(); }
     });
