@@ -169,8 +169,6 @@ class TestPages:
         # S2: company Y's agent does not see company X's work order on any queue.
         other = login(client, agent_y).get("/sla/queues/breached/?team=all").content.decode()
         assert repair.number not in other
-            other[max(0, i - 200) : i + 40] for i in [other.find("GD")]
-        ]
         assert client.get("/sla/queues/nope/").status_code == 404
 
     def test_team_queue_holds_what_its_people_own(self, repair, agent_x, lead_x):
