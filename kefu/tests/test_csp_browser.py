@@ -5,6 +5,7 @@ behaviours moved out of inline handlers (kefu.js) still work."""
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -42,8 +43,10 @@ def test_pages_run_without_csp_violations(browser, live_server, agent_x):
     assert page.locator("#hand-over-dialog").is_visible()
     page.click("#hand-over-dialog [data-close-dialog]")
     assert not page.locator("#hand-over-dialog").is_visible()
-    page.select_option("select[name=language]", "en")  # data-autosubmit (was an inline onchange)
-    page.wait_for_load_state()
-    assert page.locator("html").get_attribute("lang") == "en"
+    # data-autosubmit (was an inline onchange): the change submits the form, and the answer is a new
+    # page; wait for that navigation, not for the load state of the page already shown.
+    with page.expect_navigation():
+        page.select_option("select[name=language]", "en")
+    expect(page.locator("html")).to_have_attribute("lang", "en")
     assert violations == []
     ctx.close()
