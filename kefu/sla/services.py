@@ -389,6 +389,14 @@ def _new_clock(
 def clock_pause(*, clock: Clock, by, reason: str, at: datetime, note: str = "") -> Clock:
     """Pause a running clock for a reason its commitment accepts; who, when, why recorded."""
     assert_perm(by, Perm.SLA_PAUSE)
+    return clock_pause_on_fact(clock=clock, by=by, reason=reason, at=at, note=note)
+
+
+def clock_pause_on_fact(*, clock: Clock, by, reason: str, at: datetime, note: str = "") -> Clock:
+    """Pause a running clock because its subject's app recorded a fact that pauses it (a work order
+    put on hold for an accepted reason, C4 "除和客户另有约定外"): that app's own rules decided who
+    may record the fact; the commitment's accepted reasons still decide whether this clock pauses.
+    Who, when and why are recorded (ClockPause) and audited like a pause through the API."""
     assert_can_write(by, clock.company_id)
     if reason not in PauseReason.values or reason not in (clock.commitment.pause_reasons or []):
         raise DomainError(_("该承诺不接受此暂停原因。"), field="reason")
@@ -416,6 +424,12 @@ def clock_pause(*, clock: Clock, by, reason: str, at: datetime, note: str = "") 
 def clock_resume(*, clock: Clock, by, at: datetime) -> Clock:
     """Resume a paused clock: the due time moves by the pause's working length (engine)."""
     assert_perm(by, Perm.SLA_PAUSE)
+    return clock_resume_on_fact(clock=clock, by=by, at=at)
+
+
+def clock_resume_on_fact(*, clock: Clock, by, at: datetime) -> Clock:
+    """Resume a paused clock because its subject's app recorded the fact that ends the pause (a
+    held work order taken up again); audited like a resume through the API."""
     assert_can_write(by, clock.company_id)
     with transaction.atomic():
         c = Clock.objects.select_for_update().select_related("commitment", "company").get(pk=clock.pk)

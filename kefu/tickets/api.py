@@ -328,6 +328,8 @@ def transition(request: HttpRequest, ticket_id: int, payload: TransitionIn):
         version=payload.version,
         reason=payload.reason,
         cancel_reason=payload.cancel_reason,
+        hold_reason=payload.hold_reason,
+        agreed_at=payload.agreed_at,
     )
     return _fresh(request, ticket_id)
 

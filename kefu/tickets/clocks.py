@@ -564,3 +564,50 @@ def register() -> None:
     subscribe(TicketStateChanged, on_ticket_state_changed, catch_up=tickets_with_clocks_behind)
     subscribe(TicketKindChanged, on_ticket_kind_changed, catch_up=tickets_with_clocks_behind)
     subscribe(TicketReplied, on_ticket_replied, catch_up=tickets_with_clocks_behind)
+
+
+# ---- hold and resume (C4 "除和客户另有约定外"; SPEC time rules) -----------------------------------
+# Called by the state-change service (kefu.tickets.services.workflow._apply_state) inside its
+# transaction, so the timeline entry of the hold names the clocks it paused.
+def _clock_name(clock: Clock) -> str:
+    return f"{clock.commitment.spec_id} {clock.commitment.name}".strip()
+
+
+def ticket_clocks_hold(ticket, by, *, reason: str, agreed_at: datetime | None, at: datetime) -> list[str]:
+    """A work order put on hold for a reason the standard accepts (HoldReason: customer asked for
+    another time, customer unreachable, agreed otherwise) pauses every running clock whose
+    commitment accepts that reason, from `at`, with who and why (ClockPause, audited). A clock
+    already past due stays breached (a pause cannot undo a breach); a clock whose commitment does
+    not accept the reason keeps running. Returns the paused clocks' names."""
+    from kefu.sla.services import clock_pause_on_fact
+    from kefu.sla.states import ClockState
+
+    note = str(_("工单 %(n)s 挂起") % {"n": ticket.number})
+    if agreed_at is not None:
+        note += str(_("，约定 %(t)s") % {"t": timezone.localtime(agreed_at).strftime("%Y-%m-%d %H:%M")})
+    paused = []
+    for clock in Clock.objects.select_related("commitment").filter(
+        subject_type=SUBJECT_TYPE, subject_id=str(ticket.pk), state=ClockState.RUNNING
+    ):
+        if reason not in (clock.commitment.pause_reasons or []):
+            continue
+        if clock.due_at is not None and at > clock.due_at:
+            continue
+        clock_pause_on_fact(clock=clock, by=by, reason=reason, at=max(at, clock.started_at), note=note)
+        paused.append(_clock_name(clock))
+    return paused
+
+
+def ticket_clocks_release(ticket, by, *, at: datetime) -> list[str]:
+    """A held work order taken up again (resumed, dispatched): its paused clocks run again, their
+    due times moved by the pause's length (audited). Returns the resumed clocks' names."""
+    from kefu.sla.services import clock_resume_on_fact
+    from kefu.sla.states import ClockState
+
+    resumed = []
+    for clock in Clock.objects.select_related("commitment").filter(
+        subject_type=SUBJECT_TYPE, subject_id=str(ticket.pk), state=ClockState.PAUSED
+    ):
+        clock_resume_on_fact(clock=clock, by=by, at=at)
+        resumed.append(_clock_name(clock))
+    return resumed

@@ -11,14 +11,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kefu.accounts.audit import Action, audit_record
 from kefu.accounts.models import Company, User
 from kefu.tickets.models import Ticket, TicketEvent
-from kefu.tickets.states import TicketState, state_label
+from kefu.tickets.states import HoldReason, TicketState, state_label
 
 Kind = TicketEvent.Kind
 
@@ -202,20 +204,67 @@ def _describe_linked(p):
 
 # ---- state_changed: a move along the state table (kefu.tickets.states) ---------------------------
 def state_changed(
-    ticket: Ticket, by: User, *, source: str, target: str, reason: str = "", cancel_reason: str = ""
+    ticket: Ticket,
+    by: User,
+    *,
+    source: str,
+    target: str,
+    reason: str = "",
+    cancel_reason: str = "",
+    hold_reason: str = "",
+    agreed_at: datetime | None = None,
+    paused_clocks: list[str] | None = None,
+    resumed_clocks: list[str] | None = None,
 ) -> TicketEvent:
-    """From → to, with the reason the move needed and the cancel reason of a cancellation."""
-    payload = {"from": source, "to": target}
+    """From → to, with the reason the move needed and the cancel reason of a cancellation. A hold
+    also records why (`hold_reason`, HoldReason), the time agreed with the customer (`agreed_at`,
+    ISO) and the commitment clocks it paused (`paused_clocks`: "C4 …" lines, C4 "除和客户另有约定外");
+    taking the work order up again records the clocks it resumed (`resumed_clocks`)."""
+    payload: dict[str, Any] = {"from": source, "to": target}
     if reason:
         payload["reason"] = reason
     if cancel_reason:
         payload["cancel_reason"] = cancel_reason
+    if hold_reason:
+        payload["hold_reason"] = hold_reason
+    if agreed_at is not None:
+        payload["agreed_at"] = agreed_at.isoformat()
+    if paused_clocks:
+        payload["paused_clocks"] = list(paused_clocks)
+    if resumed_clocks:
+        payload["resumed_clocks"] = list(resumed_clocks)
     return _write(ticket, Kind.STATE_CHANGED, by, payload)
 
 
 @_describes(Kind.STATE_CHANGED)
 def _describe_state_changed(p):
-    return [f"{state_label(p.get('from', ''))} → {state_label(p.get('to', ''))}", *_extra(p, "reason")]
+    lines = [f"{state_label(p.get('from', ''))} → {state_label(p.get('to', ''))}", *_extra(p, "reason")]
+    if p.get("hold_reason"):
+        lines.append(hold_reason_label(p["hold_reason"]))
+    if p.get("agreed_at"):
+        lines.append(_("约定时间 %(t)s") % {"t": _local(p["agreed_at"])})
+    if p.get("to") == TicketState.ON_HOLD and p.get("hold_reason"):
+        if p.get("paused_clocks"):
+            lines.append(_("计时暂停：%(c)s") % {"c": "、".join(p["paused_clocks"])})
+        else:
+            lines.append(_("计时未暂停（该原因不属于规范认可的暂停原因，或没有可暂停的计时）"))
+    if p.get("resumed_clocks"):
+        lines.append(_("计时恢复：%(c)s") % {"c": "、".join(p["resumed_clocks"])})
+    return lines
+
+
+def hold_reason_label(code: str) -> str:
+    try:
+        return str(HoldReason(code).label)
+    except ValueError:
+        return code
+
+
+def _local(iso: str) -> str:
+    try:
+        return timezone.localtime(datetime.fromisoformat(iso)).strftime("%Y-%m-%d %H:%M")
+    except (TypeError, ValueError):
+        return iso
 
 
 # ---- assigned: passed to a department, team and/or person (P5) -----------------------------------

@@ -34,6 +34,27 @@ class CancelReason(models.TextChoices):
     WITHDRAWN = "withdrawn", _("客户撤回")
 
 
+class HoldReason(models.TextChoices):
+    """Why a work order waits (挂起). The first three are the reasons the standard accepts for
+    pausing a commitment clock (SPEC time rules; 000 2.2.4 "除和客户另有约定外") and carry the codes
+    of kefu.sla's PauseReason; any other reason keeps the clocks running."""
+
+    CUSTOMER_REQUESTED_TIME = "customer_requested_time", _("客户要求另约时间")
+    CUSTOMER_UNREACHABLE = "customer_unreachable", _("客户无法联系")
+    AGREED_OTHERWISE = "agreed_otherwise", _("与客户另有约定")
+    OTHER = "other", _("其他原因（计时不暂停）")
+
+
+#: Hold reasons that pause the clocks whose commitment accepts them (C4).
+PAUSING_HOLD_REASONS: frozenset[str] = frozenset(
+    {HoldReason.CUSTOMER_REQUESTED_TIME, HoldReason.CUSTOMER_UNREACHABLE, HoldReason.AGREED_OTHERWISE}
+)
+#: Hold reasons that name the time agreed with the customer (when the work is taken up again).
+AGREED_TIME_HOLD_REASONS: frozenset[str] = frozenset(
+    {HoldReason.CUSTOMER_REQUESTED_TIME, HoldReason.AGREED_OTHERWISE}
+)
+
+
 S = TicketState
 
 TRANSITIONS: dict[str, frozenset[str]] = {
@@ -79,6 +100,52 @@ def needs_reason(source: str, target: str) -> bool:
 def needs_cancel_reason(target: str) -> bool:
     """A cancellation names its kind (CancelReason: duplicate, invalid, withdrawn)."""
     return target == S.CANCELLED
+
+
+def needs_hold_reason(target: str) -> bool:
+    """A hold names why (HoldReason): only the standard's reasons pause the clocks."""
+    return target == S.ON_HOLD
+
+
+def hold_pauses_clocks(hold_reason: str) -> bool:
+    """Whether a hold for `hold_reason` pauses the clocks (those whose commitment accepts it)."""
+    return hold_reason in PAUSING_HOLD_REASONS
+
+
+def needs_agreed_time(hold_reason: str) -> bool:
+    """A hold because the customer asked for another time, or agreed otherwise, records that time."""
+    return hold_reason in AGREED_TIME_HOLD_REASONS
+
+
+#: The verb of each move on the work-order page and the order of the work (dispatch, start, hold,
+#: resolve, close, reopen; cancelling last). A move out of `on_hold` into work is "resume".
+MOVE_ORDER: tuple[str, ...] = (
+    S.ASSIGNED,
+    S.IN_PROGRESS,
+    S.ON_HOLD,
+    S.RESOLVED,
+    S.CLOSED,
+    S.REOPENED,
+    S.CANCELLED,
+)
+MOVE_VERBS: dict[str, str] = {
+    S.ASSIGNED: _("派发"),
+    S.IN_PROGRESS: _("开始处理"),
+    S.ON_HOLD: _("挂起"),
+    S.RESOLVED: _("办结"),
+    S.CLOSED: _("关闭"),
+    S.REOPENED: _("重新打开"),
+    S.CANCELLED: _("取消工单"),
+}
+
+
+def move_verb(source: str, target: str) -> str:
+    """The button of the move source → target: 恢复处理 out of a hold, else the target's verb."""
+    if source == S.ON_HOLD and target == S.IN_PROGRESS:
+        return str(_("恢复处理"))
+    if source == S.IN_PROGRESS and target == S.ASSIGNED:
+        return str(_("重新派发"))
+    return str(MOVE_VERBS.get(target, state_label(target)))
 
 
 def field_next_step(state: str) -> str | None:

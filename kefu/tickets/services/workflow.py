@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+from datetime import timezone as dt_timezone
 
 from django.db import transaction
 from django.utils import timezone
@@ -35,20 +36,46 @@ from kefu.tickets.services.common import (
 from kefu.tickets.states import (
     ASSIGNABLE_STATES,
     FINAL_STATES,
+    MOVE_ORDER,
     OWNED_STATES,
     CancelReason,
+    HoldReason,
     TicketState,
     allowed_targets,
     can_move,
+    hold_pauses_clocks,
+    move_verb,
+    needs_agreed_time,
     needs_cancel_reason,
+    needs_hold_reason,
     needs_reason,
     state_label,
 )
 
+#: How far in the past an agreed time may lie (the agent types "now" a little late).
+AGREED_TIME_TOLERANCE = timedelta(minutes=10)
+
+
+@dataclass(frozen=True)
+class Hold:
+    """Why a work order is put on hold (HoldReason) and the time agreed with the customer."""
+
+    reason: str = HoldReason.OTHER
+    agreed_at: datetime | None = None
+
 
 def _apply_state(
-    ticket: Ticket, to: str, by: User, *, reason: str, cancel_reason: str, now: datetime
+    ticket: Ticket,
+    to: str,
+    by: User,
+    *,
+    reason: str,
+    cancel_reason: str,
+    now: datetime,
+    hold: Hold | None = None,
 ) -> None:
+    from kefu.tickets import clocks  # the clock mapping of work orders (imports this app's models)
+
     source = ticket.state
     ticket.state = to
     ticket.state_reason = reason
@@ -66,8 +93,51 @@ def _apply_state(
         ticket.cancel_reason = cancel_reason
         fields.append("cancel_reason")
     _bump(ticket, now, fields)
-    timeline.state_changed(ticket, by, source=source, target=to, reason=reason, cancel_reason=cancel_reason)
+    # C4: a hold for a reason the standard accepts pauses the clocks that accept it, taking the
+    # work order up again resumes them — in this transaction, so the timeline says what happened.
+    paused: list[str] = []
+    resumed: list[str] = []
+    if to == TicketState.ON_HOLD and hold is not None and hold_pauses_clocks(hold.reason):
+        paused = clocks.ticket_clocks_hold(ticket, by, reason=hold.reason, agreed_at=hold.agreed_at, at=now)
+    elif source == TicketState.ON_HOLD and to != TicketState.CANCELLED:
+        resumed = clocks.ticket_clocks_release(ticket, by, at=now)
+    timeline.state_changed(
+        ticket,
+        by,
+        source=source,
+        target=to,
+        reason=reason,
+        cancel_reason=cancel_reason,
+        hold_reason=hold.reason if hold is not None and to == TicketState.ON_HOLD else "",
+        agreed_at=hold.agreed_at if hold is not None and to == TicketState.ON_HOLD else None,
+        paused_clocks=paused,
+        resumed_clocks=resumed,
+    )
     publish(TicketStateChanged(ticket_id=ticket.pk, source=source, target=to))
+
+
+def _validate_hold(ticket: Ticket, to: str, hold: Hold | None, now: datetime) -> Hold | None:
+    """A hold names an accepted reason code (HoldReason; none given: `other`, which pauses nothing)
+    and, for another time asked or agreed with the customer, that time (not in the past)."""
+    if not needs_hold_reason(to):
+        return None
+    hold = hold or Hold()
+    reason = hold.reason or HoldReason.OTHER
+    if reason not in HoldReason.values:
+        raise DomainError(_("请选择挂起原因。"), field="hold_reason")
+    agreed = hold.agreed_at
+    if needs_agreed_time(reason):
+        if agreed is None:
+            raise DomainError(_("请填写与客户约定的时间。"), field="agreed_at")
+        if timezone.is_naive(agreed):
+            agreed = timezone.make_aware(agreed)
+        if agreed < now - AGREED_TIME_TOLERANCE:
+            raise DomainError(_("约定时间不能早于现在。"), field="agreed_at")
+    elif agreed is not None and timezone.is_naive(agreed):
+        agreed = timezone.make_aware(agreed)
+    if agreed is not None:
+        agreed = agreed.astimezone(dt_timezone.utc)  # stored in UTC (ARCHITECTURE: time)
+    return Hold(reason=reason, agreed_at=agreed)
 
 
 def _validate_move(ticket: Ticket, to: str, by: User, reason: str, cancel_reason: str) -> tuple[str, str]:
@@ -98,16 +168,31 @@ def _validate_move(ticket: Ticket, to: str, by: User, reason: str, cancel_reason
 
 
 def ticket_transition(
-    *, ticket_id: int, by: User, to: str, version: int | None, reason: str = "", cancel_reason: str = ""
+    *,
+    ticket_id: int,
+    by: User,
+    to: str,
+    version: int | None,
+    reason: str = "",
+    cancel_reason: str = "",
+    hold_reason: str = "",
+    agreed_at: datetime | None = None,
 ) -> Ticket:
     """Move a work order along the table in kefu.tickets.states (refusing illegal moves with a clear
-    message, DomainError) after checking the caller's `version` (stale → Conflict)."""
+    message, DomainError) after checking the caller's `version` (stale → Conflict).
+
+    A hold (`on_hold`) names its `hold_reason` (HoldReason) and, for another time asked or agreed
+    with the customer, `agreed_at`: the reasons the standard accepts pause the clocks whose
+    commitment accepts them (C4 "除和客户另有约定外"), any other keeps them running; taking the work
+    order up again resumes them (kefu.tickets.clocks, on the timeline and audited)."""
     with transaction.atomic():
         ticket = _lock(ticket_id, by)
         _check_version(ticket, version)
         _assert_handler(by, ticket)
         reason, cancel_reason = _validate_move(ticket, to, by, reason, cancel_reason)
-        _apply_state(ticket, to, by, reason=reason, cancel_reason=cancel_reason, now=timezone.now())
+        now = timezone.now()
+        hold = _validate_hold(ticket, to, Hold(hold_reason, agreed_at), now)
+        _apply_state(ticket, to, by, reason=reason, cancel_reason=cancel_reason, now=now, hold=hold)
     return ticket
 
 
@@ -380,6 +465,8 @@ class Move:
     label: str
     needs_reason: bool
     needs_cancel_reason: bool
+    verb: str = ""  # the button: 派发, 开始处理, 恢复处理, 挂起, 办结, 关闭, 取消工单 …
+    needs_hold_reason: bool = False  # a hold names why; the standard's reasons pause the clocks
 
 
 @dataclass(frozen=True)
@@ -405,8 +492,15 @@ def allowed_actions(ticket: Ticket, user: User) -> TicketActions:
     handle = work and is_handler(user, ticket)
     closer = may_close_or_cancel(user, ticket)
     moves = tuple(
-        Move(s, state_label(s), needs_reason(ticket.state, s), needs_cancel_reason(s))
-        for s in sorted(allowed_targets(ticket.state), key=TicketState.values.index)
+        Move(
+            s,
+            state_label(s),
+            needs_reason(ticket.state, s),
+            needs_cancel_reason(s),
+            verb=move_verb(ticket.state, s),
+            needs_hold_reason=needs_hold_reason(s),
+        )
+        for s in sorted(allowed_targets(ticket.state), key=MOVE_ORDER.index)
         if may_move(user, ticket, s)
     )
     owned = ticket.state in OWNED_STATES
