@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from kefu.tickets.models import Channel, Title
 from kefu.tickets.services.common import MAX_REASON, MAX_TEXT
-from kefu.tickets.states import CancelReason, TicketState
+from kefu.tickets.states import CancelReason, HoldReason, TicketState
 
 
 def kind_choices(kinds) -> list[tuple[str, str]]:
@@ -79,6 +79,8 @@ class TransitionForm(forms.Form):
     version = forms.IntegerField(min_value=1)
     reason = forms.CharField(max_length=MAX_REASON, required=False)  # required or not: the state table says
     cancel_reason = forms.ChoiceField(choices=[("", "—"), *CancelReason.choices], required=False)
+    hold_reason = forms.ChoiceField(choices=[("", "—"), *HoldReason.choices], required=False)
+    agreed_at = forms.DateTimeField(required=False)  # <input type=datetime-local>: the company's zone
 
 
 class HandOverForm(forms.Form):

@@ -26,7 +26,7 @@ from kefu.core.redirects import same_site_path
 from kefu.customers.normalize import normalize_phone
 from kefu.tickets import services
 from kefu.tickets.downloads import attachment_response
-from kefu.tickets.events import TimelineEntry
+from kefu.tickets.events import TimelineEntry, hold_reason_label
 from kefu.tickets.exports import may_export_tickets, ticket_export_xlsx
 from kefu.tickets.forms import FilterForm, HandOverForm, TicketForm, TransitionForm
 from kefu.tickets.models import HandOver, TicketLink
@@ -45,9 +45,12 @@ from kefu.tickets.selectors import (
 from kefu.tickets.services.timeline import ticket_attachment_open
 from kefu.tickets.services.workflow import allowed_actions, may_be_assigned, may_move, may_own
 from kefu.tickets.states import (
+    AGREED_TIME_HOLD_REASONS,
     FINAL_STATES,
     OPEN_STATES,
+    PAUSING_HOLD_REASONS,
     CancelReason,
+    HoldReason,
     TicketState,
     field_next_step,
     state_label,
@@ -449,8 +452,37 @@ def detail(request: HttpRequest, ticket_id: int) -> HttpResponse:
             "departments": Department.objects.filter(company_id=user.company_id, is_active=True),
             "pending": pending,
             "links": links,
+            "hold": _hold(t, events),
+            "hold_reasons": HoldReason.choices,
+            "pausing_reasons": PAUSING_HOLD_REASONS,
+            "agreed_reasons": AGREED_TIME_HOLD_REASONS,
         },
     )
+
+
+def _hold(t, events) -> dict | None:
+    """Why a held work order waits, the agreed time and whether its clocks are paused (the hold's
+    timeline entry, C4)."""
+    if t.state != TicketState.ON_HOLD:
+        return None
+    entry = next(
+        (e for e in reversed(events) if e.kind == "state_changed" and (e.payload or {}).get("to") == t.state),
+        None,
+    )
+    if entry is None:
+        return None
+    p = entry.payload or {}
+    agreed = None
+    if p.get("agreed_at"):
+        try:
+            agreed = datetime.fromisoformat(p["agreed_at"])
+        except ValueError:
+            agreed = None
+    return {
+        "label": hold_reason_label(p.get("hold_reason") or HoldReason.OTHER),
+        "agreed_at": agreed,
+        "paused": bool(p.get("paused_clocks")),
+    }
 
 
 @login_required
@@ -490,6 +522,8 @@ def act(request: HttpRequest, ticket_id: int, action: str) -> HttpResponse:
                 version=d["version"],
                 reason=d["reason"],
                 cancel_reason=d["cancel_reason"],
+                hold_reason=d["hold_reason"],
+                agreed_at=d["agreed_at"],
             )
             messages.success(request, _("状态已改为“%(s)s”。") % {"s": state_label(d["to"])})
         elif action == "assign":

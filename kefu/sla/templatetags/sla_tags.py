@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from kefu.sla import selectors
+from kefu.sla.codes import Event
 from kefu.sla.states import DISPLAY_LABELS, ClockState, clock_display
 from kefu.sla.subjects import adapter_for_model
 
@@ -50,8 +51,13 @@ def clock_line(clock, now: datetime) -> dict:
         text = _("完成于 %(t)s") % {"t": timezone.localtime(clock.met_at).strftime("%m-%d %H:%M")}
     else:
         text = ""
+    try:
+        stop = str(Event(clock.commitment.stop_event).label)
+    except ValueError:
+        stop = clock.commitment.stop_event
     return {
         "clock": clock,
+        "stop": stop,  # what stops it ("到达现场", "答复客户" …): the card says it next to the clock
         "display": display,
         "label": DISPLAY_LABELS.get(display, display),
         "text": text,
@@ -74,7 +80,21 @@ def subject_clocks(subject, compact: bool = False, clocks=None):
             if adapter is not None
             else []
         )
-    return {"lines": [clock_line(c, now) for c in clocks], "compact": compact}
+    return {"lines": [clock_line(c, now) for c in clocks], "compact": compact, "words": CLOCK_WORDS}
+
+
+#: The words the browser uses to count the clocks down between refreshes (kefu/static/kefu/kefu.js),
+#: as human_span and clock_line say them, in the interface's language.
+CLOCK_WORDS = {
+    "left": gettext_lazy("剩余 %(s)s"),
+    "over": gettext_lazy("已超时 %(s)s"),
+    "dh": gettext_lazy("%(d)s天%(h)s小时"),
+    "hm": gettext_lazy("%(h)s小时%(m)s分"),
+    "m": gettext_lazy("%(m)s分"),
+    "lt1": gettext_lazy("不到1分"),
+    "due_soon": gettext_lazy("即将到期"),
+    "breached": gettext_lazy("已超时"),
+}
 
 
 # Holiday names are stored in Chinese (chinesecalendar's names are mapped to Chinese in
