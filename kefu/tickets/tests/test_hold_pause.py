@@ -56,7 +56,10 @@ def repair(published, agent_x, django_capture_on_commit_callbacks):
 
 
 def _clocks(ticket):
-    return {c.commitment.code: c for c in Clock.objects.select_related("commitment").filter(subject_id=str(ticket.pk))}
+    return {
+        c.commitment.code: c
+        for c in Clock.objects.select_related("commitment").filter(subject_id=str(ticket.pk))
+    }
 
 
 def _last_state_event(ticket):
@@ -142,7 +145,9 @@ def test_hold_for_a_reason_the_standard_does_not_accept_does_not_pause(repair, a
 def test_hold_without_a_reason_code_keeps_the_clocks_running(repair, agent_x):
     """The API before hold reasons existed: a hold with only a text reason pauses nothing."""
     with time_machine.travel(L(2026, 3, 2, 10, 30), tick=False):
-        ticket_transition(ticket_id=repair.pk, by=agent_x, to="on_hold", version=repair.version, reason="客户另约")
+        ticket_transition(
+            ticket_id=repair.pk, by=agent_x, to="on_hold", version=repair.version, reason="客户另约"
+        )
     assert all(c.state == ClockState.RUNNING for c in _clocks(repair).values())
     assert _last_state_event(repair).payload["hold_reason"] == "other"
 
@@ -259,9 +264,13 @@ def test_api_hold_with_agreed_time_pauses_and_resume_restarts(repair, agent_x):
     assert "paused" in states
     with time_machine.travel(L(2026, 3, 3, 14, 0), tick=False):
         c.force_login(agent_x)  # the next day: a new session (idle sessions expire)
-        r = c.post(url, {"to": "in_progress", "version": r.json()["version"]}, content_type="application/json")
+        r = c.post(
+            url, {"to": "in_progress", "version": r.json()["version"]}, content_type="application/json"
+        )
     assert r.status_code == 200, r.content
-    assert not Clock.objects.filter(subject_type=SUBJECT_TYPE, subject_id=str(repair.pk), state="paused").exists()
+    assert not Clock.objects.filter(
+        subject_type=SUBJECT_TYPE, subject_id=str(repair.pk), state="paused"
+    ).exists()
 
 
 @pytest.mark.parametrize(
