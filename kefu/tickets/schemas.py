@@ -172,8 +172,9 @@ class TransitionIn(Schema):
         "", "customer_requested_time", "customer_unreachable", "agreed_otherwise", "other"
     ] = Field(
         "",
-        description="挂起原因（to=on_hold）：customer_requested_time 客户要求另约时间、customer_unreachable "
-        "客户无法联系、agreed_otherwise 与客户另有约定——这三种暂停接受该原因的承诺计时；other（默认）计时不暂停",
+        description="挂起原因（to=on_hold）：customer_requested_time 客户要求另约时间、"
+        "customer_unreachable 客户无法联系、agreed_otherwise 与客户另有约定——"
+        "这三种暂停接受该原因的承诺计时；other（默认）计时不暂停",
     )
     agreed_at: Instant | None = Field(
         None, description="与客户约定的时间（customer_requested_time、agreed_otherwise 必填，不能早于现在）"
