@@ -17,10 +17,19 @@ from __future__ import annotations
 
 from argparse import ArgumentParser
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["DemoRefused", "DemoRun", "DemoStep", "demo_steps", "register_demo_step", "run_demo_steps"]
+__all__ = [
+    "DemoRefused",
+    "DemoRun",
+    "DemoStep",
+    "SimulatedClock",
+    "demo_steps",
+    "register_demo_step",
+    "run_demo_steps",
+]
 
 
 class DemoRefused(Exception):
@@ -73,3 +82,44 @@ def run_demo_steps(run: DemoRun) -> DemoRun:
             break
         step.run(run)
     return run
+
+
+class SimulatedClock:
+    """The time the demo says it is while it plays past days through the real services.
+
+    `kefu demo` records a hotline's last few days as they would have happened: each work order is
+    taken, dispatched, started and resolved at its own time, so everything that records a time —
+    the work-order number (its day), the timeline, the audit log, the clocks' stops and breaches,
+    the notifications — tells the truth. Inside `with clock.running():` `django.utils.timezone.now`
+    and every model field whose default is that function return `clock.at`. Only for the demo
+    command (one thread, no requests); never in a server process."""
+
+    def __init__(self, at):
+        self.at = at
+
+    def now(self):
+        return self.at
+
+    @contextmanager
+    def running(self):
+        from django.apps import apps
+        from django.utils import timezone
+
+        original = timezone.now
+        fields = [
+            f
+            for model in apps.get_models()
+            for f in model._meta.concrete_fields
+            if getattr(f, "default", None) is original
+        ]
+        timezone.now = self.now
+        for f in fields:
+            f.default = self.now
+            f.__dict__.pop("_get_default", None)  # Field caches the default callable
+        try:
+            yield self
+        finally:
+            timezone.now = original
+            for f in fields:
+                f.default = original
+                f.__dict__.pop("_get_default", None)

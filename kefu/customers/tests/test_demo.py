@@ -139,7 +139,10 @@ def test_demo_command_publishes_this_years_commitments():
 def test_demo_command_makes_a_few_days_of_work_orders_with_clocks():
     """The demo's hotline has work orders in every stage: answered on the call, assigned,
     in progress, resolved, closed, handed over, a leak reported three times and linked; clocks on
-    time and breached; the sweep's notices. Past ones are audited backdated entries."""
+    time and breached; the sweep's notices. The demo tells the truth: each work order was taken at
+    its time (its number carries its day, nothing is a backdated entry), clocks stopped and breached
+    at realistic times, each kind went to the team that does the work, one repair is on hold with
+    its clocks paused (C4), the commitments are named after the company's preset."""
     from collections import Counter
     from datetime import timedelta
 
@@ -162,8 +165,28 @@ def test_demo_command_makes_a_few_days_of_work_orders_with_clocks():
     clocks = Counter(Clock.objects.filter(company=company).values_list("state", flat=True))
     assert clocks["running"] and clocks["met"] and clocks["breached"]
     assert Notification.objects.filter(kind="sla.breach").exists()
-    past = tickets.filter(received_at__lt=timezone.now() - timedelta(minutes=29)).count()
-    assert AuditEvent.objects.filter(object_type="tickets.ticket", detail__backdated=True).count() == past > 0
+    assert not AuditEvent.objects.filter(object_type="tickets.ticket", detail__backdated=True).exists()
+    for t in tickets:
+        assert t.number[2:10] == timezone.localtime(t.received_at).strftime("%Y%m%d"), t.number
+        assert t.created_at == t.received_at and not t.backdate_reason
+    assert tickets.filter(received_at__lt=timezone.now() - timedelta(days=3)).exists()
+    # Clocks stopped when the work was done, not when the demo ran.
+    met = Clock.objects.filter(company=company, state="met", met_at__lt=timezone.now() - timedelta(hours=12))
+    assert met.exists()
+    for c in Clock.objects.filter(company=company, state="breached"):
+        assert c.breached_at - c.due_at <= timedelta(minutes=2)
+    assert Clock.objects.filter(company=company, state="paused").exists()
+    # Each kind to the team that does the work.
+    for t in tickets.exclude(assigned_department=None).select_related("kind", "assigned_department"):
+        expected = {"repair": "repair", "emergency": "emergency", "inspection_appointment": "inspection"}
+        if t.kind.code in expected:
+            assert t.assigned_department.code == expected[t.kind.code], t.number
+    from kefu.sla.models import CommitmentSet
+    from kefu.sla.presets import PRESETS
+
+    for s in CommitmentSet.objects.filter(company__code__in=[MAIN_CODE, SECOND_CODE]):
+        assert s.name == PRESETS[s.preset_code].name and s.preset_code == "taian-antai"
+    assert CommitmentSet.objects.filter(company__code=SECOND_CODE).exists()
     assert f"工单 {tickets.count()} 张" in out.getvalue()
     call_command("demo", customers=50, no_progress=True, stdout=StringIO())  # again: no second set
     assert Ticket.objects.filter(company=company).count() == tickets.count()
