@@ -26,7 +26,6 @@ setup: $(VENV)/.runtime
 	$(BIN)/python manage.py migrate --noinput -v0
 
 run: setup
-	$(BIN)/kefu demo --if-empty
 	HOST=$(HOST) PORT=$(PORT) scripts/run-dev.sh
 
 test: $(VENV)/.dev

@@ -17,6 +17,7 @@ import random
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from decimal import Decimal
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -36,6 +37,8 @@ from kefu.customers.importing.bulk import (
     WriteCounts,
 )
 from kefu.customers.models import (
+    BillingImport,
+    BillingSnapshot,
     CareRegistration,
     Customer,
     CustomerCategory,
@@ -454,9 +457,9 @@ def demo_reset(company: Company) -> None:
     """
     with transaction.atomic(), connection.cursor() as cur:
         ids = f'SELECT id FROM "{Customer._meta.db_table}" WHERE company_id = %s'
-        for model in (Phone, Meter, CustomerStatusChange, CareRegistration):
+        for model in (Phone, Meter, CustomerStatusChange, CareRegistration, BillingSnapshot):
             cur.execute(f'DELETE FROM "{model._meta.db_table}" WHERE customer_id IN ({ids})', [company.pk])
-        for model in (Customer, Premise, ImportRun):
+        for model in (Customer, Premise, ImportRun, BillingImport):
             cur.execute(f'DELETE FROM "{model._meta.db_table}" WHERE company_id = %s', [company.pk])
 
 
@@ -521,7 +524,68 @@ def build_demo(
     logins = _users(main, DEMO_USERS, "TA") + _users(second, SECOND_USERS, "FC")
     counts = _fill(main, customers=customers, seed=seed, prefix="37", progress=progress)
     _fill(second, customers=min(50, customers), seed=seed + 1, prefix="38")
+    for company, company_seed in ((main, seed), (second, seed + 1)):
+        demo_billing(company, seed=company_seed)
     return DemoResult(company=main, created=True, counts=counts, logins=logins)
+
+
+def demo_billing(company: Company, *, seed: int = 1, now=None):
+    """This morning's delivery from the billing system for every customer of `company`, through
+    the same import as a real file (kefu.customers.billing, docs/import.md): balance, arrears, the
+    last purchase, meter lock and valve state, alarm and hose expiry — so the customer card's
+    billing facts are filled and say when the billing system updated them. Most households are in
+    credit; a few owe money, and of those some have their meter locked and valve closed."""
+    now = timezone.localtime(now or timezone.now())
+    updated = (now - timedelta(hours=2)).replace(minute=30, second=0, microsecond=0)
+    rnd = random.Random(seed * 7919)
+    records: list[tuple[int, dict]] = []
+    report = None
+    accounts = Customer.objects.filter(company=company).order_by("pk").values_list("account_no", flat=True)
+    for line, account in enumerate(accounts.iterator(chunk_size=2000), start=2):
+        if len(records) >= BILLING_CHUNK:  # a big city: one delivery per chunk, memory stays flat
+            report = _deliver(company, records, updated)
+            records = []
+        owes = rnd.random() < 0.08
+        arrears = Decimal(rnd.randrange(2000, 60000)) / 100 if owes else Decimal(0)
+        balance = -arrears if owes else Decimal(rnd.randrange(0, 40000)) / 100
+        locked = owes and arrears > 300
+        bought = now - timedelta(days=rnd.randrange(1, 120), minutes=rnd.randrange(0, 600))
+        fitted = (now - timedelta(days=rnd.randrange(30, 1800))).date()
+        records.append(
+            (
+                line,
+                {
+                    "account_no": account,
+                    "updated_at": updated.strftime("%Y-%m-%d %H:%M"),
+                    "balance": f"{balance:.2f}",
+                    "arrears": f"{arrears:.2f}",
+                    "last_purchase_at": bought.strftime("%Y-%m-%d %H:%M"),
+                    "last_purchase_amount": f"{rnd.choice((50, 100, 100, 200, 200, 300, 500))}.00",
+                    "meter_locked": "是" if locked else "否",
+                    "valve_closed": "是" if locked else "否",
+                    "alarm_expires_on": (fitted + timedelta(days=5 * 365)).isoformat(),
+                    "hose_expires_on": (fitted + timedelta(days=8 * 365)).isoformat(),
+                },
+            )
+        )
+    if records:
+        report = _deliver(company, records, updated)
+    return report
+
+
+BILLING_CHUNK = 50_000
+
+
+def _deliver(company: Company, records: list[tuple[int, dict]], updated):
+    from kefu.customers.billing import billing_apply
+    from kefu.customers.models import BillingImport
+
+    return billing_apply(
+        company=company,
+        records=records,
+        source=BillingImport.Source.FILE,
+        original_name=f"演示计费数据-{updated:%Y%m%d}.csv",
+    )
 
 
 # --- `kefu demo`, step 10 (kefu.core.demo) ---------------------------------------------------------

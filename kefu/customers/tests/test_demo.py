@@ -187,6 +187,13 @@ def test_demo_command_makes_a_few_days_of_work_orders_with_clocks():
     for s in CommitmentSet.objects.filter(company__code__in=[MAIN_CODE, SECOND_CODE]):
         assert s.name == PRESETS[s.preset_code].name and s.preset_code == "taian-antai"
     assert CommitmentSet.objects.filter(company__code=SECOND_CODE).exists()
+    # The customer card's billing facts come from a (demo) delivery of the billing system.
+    from kefu.customers.models import BillingSnapshot
+
+    snaps = BillingSnapshot.objects.filter(company=company)
+    assert snaps.count() == Customer.objects.filter(company=company).count()
+    assert snaps.filter(arrears__gt=0).exists() and snaps.exclude(last_purchase_at=None).exists()
+    assert all(s.updated_at < timezone.now() for s in snaps)
     assert f"工单 {tickets.count()} 张" in out.getvalue()
     call_command("demo", customers=50, no_progress=True, stdout=StringIO())  # again: no second set
     assert Ticket.objects.filter(company=company).count() == tickets.count()

@@ -8,6 +8,7 @@ adds its own options (`--customers`, `--company`, `--reset` are the customers st
 
 from __future__ import annotations
 
+import os
 import time
 import unicodedata
 
@@ -34,6 +35,11 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=1, help="随机种子：相同种子生成相同数据")
         parser.add_argument("--if-empty", action="store_true", help="公司已存在时不生成，只打印登录信息")
         parser.add_argument("--no-progress", action="store_true")
+        parser.add_argument(
+            "--url",
+            default=os.environ.get("KEFU_URL") or "http://127.0.0.1:8000/",
+            help="登录地址（make run 传入实际使用的端口）",
+        )
 
     def handle(self, *args, **opts):
         translation.activate("zh-hans")
@@ -54,7 +60,7 @@ class Command(BaseCommand):
                 f"{run.company.name} 已存在，未重新生成（去掉 --if-empty 可补充生成，加 --reset 可重建）。"
             )
         out.write("")
-        out.write("打开 http://127.0.0.1:8000/ 用下列账号登录：")
+        out.write(f"打开 {opts['url']} 用下列账号登录：")
         out.write(f"  {_pad('用户名', 14)}{_pad('角色', 16)}{_pad('公司', 12)}密码")
         for username, role, company in run.logins:
             out.write(
