@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from kefu.accounts.audit import Action, audit_record
 from kefu.accounts.models import Company, User
 from kefu.tickets.models import Ticket, TicketEvent
-from kefu.tickets.states import HoldReason, TicketState, state_label
+from kefu.tickets.states import PAUSING_HOLD_REASONS, HoldReason, TicketState, state_label
 
 Kind = TicketEvent.Kind
 
@@ -243,11 +243,10 @@ def _describe_state_changed(p):
         lines.append(hold_reason_label(p["hold_reason"]))
     if p.get("agreed_at"):
         lines.append(_("约定时间 %(t)s") % {"t": _local(p["agreed_at"])})
-    if p.get("to") == TicketState.ON_HOLD and p.get("hold_reason"):
-        if p.get("paused_clocks"):
-            lines.append(_("计时暂停：%(c)s") % {"c": "、".join(p["paused_clocks"])})
-        else:
-            lines.append(_("计时未暂停（该原因不属于规范认可的暂停原因，或没有可暂停的计时）"))
+    if p.get("paused_clocks"):
+        lines.append(_("计时暂停：%(c)s") % {"c": "、".join(p["paused_clocks"])})
+    elif p.get("to") == TicketState.ON_HOLD and p.get("hold_reason") in PAUSING_HOLD_REASONS:
+        lines.append(_("计时未暂停（没有接受该原因且未超时的计时）"))
     if p.get("resumed_clocks"):
         lines.append(_("计时恢复：%(c)s") % {"c": "、".join(p["resumed_clocks"])})
     return lines

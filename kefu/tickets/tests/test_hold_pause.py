@@ -139,7 +139,9 @@ def test_hold_for_a_reason_the_standard_does_not_accept_does_not_pause(repair, a
     assert not ClockPause.objects.exists()
     event = _last_state_event(repair)
     assert "paused_clocks" not in event.payload
-    assert "计时未暂停" in TimelineEntry(event).text
+    assert (
+        "其他原因（计时不暂停）" in TimelineEntry(event).text and "计时暂停" not in TimelineEntry(event).text
+    )
 
 
 def test_hold_without_a_reason_code_keeps_the_clocks_running(repair, agent_x):

@@ -38,6 +38,6 @@ def test_entries_read_as_one_line(agent_x, make_ticket, dispatcher_x):
         ("created", ""),
         ("comment", "客户下午在家"),
         ("contact_attempt", "无人接听 · 第二次"),
-        ("state_changed", "新建 → 挂起 · 等客户回电"),
+        ("state_changed", "新建 → 挂起 · 等客户回电 · 其他原因（计时不暂停）"),
     ]
     assert entries[0].label == "创建" and entries[0].attachment_id is None
