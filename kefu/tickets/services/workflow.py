@@ -54,6 +54,8 @@ from kefu.tickets.states import (
 
 #: How far in the past an agreed time may lie (the agent types "now" a little late).
 AGREED_TIME_TOLERANCE = timedelta(minutes=10)
+#: How far ahead an agreed time may lie (a typo of the year is refused, not paused for a century).
+MAX_AGREED_AHEAD = timedelta(days=366)
 
 
 @dataclass(frozen=True)
@@ -136,7 +138,12 @@ def _validate_hold(ticket: Ticket, to: str, hold: Hold | None, now: datetime) ->
     elif agreed is not None and timezone.is_naive(agreed):
         agreed = timezone.make_aware(agreed)
     if agreed is not None:
-        agreed = agreed.astimezone(dt_timezone.utc)  # stored in UTC (ARCHITECTURE: time)
+        try:
+            agreed = agreed.astimezone(dt_timezone.utc)  # stored in UTC (ARCHITECTURE: time)
+        except OverflowError:
+            raise DomainError(_("约定时间超出范围。"), field="agreed_at") from None
+        if agreed > now + MAX_AGREED_AHEAD:
+            raise DomainError(_("约定时间不能晚于一年以后。"), field="agreed_at")
     return Hold(reason=reason, agreed_at=agreed)
 
 

@@ -161,9 +161,11 @@ def test_hold_without_a_reason_code_keeps_the_clocks_running(repair, agent_x):
         ("agreed_otherwise", None, "agreed_at"),
         ("customer_requested_time", L(2026, 3, 1, 9, 0), "agreed_at"),  # in the past
         ("nonsense", None, "hold_reason"),
+        ("customer_requested_time", L(2036, 3, 3, 14, 0), "agreed_at"),  # a typo of the year
+        ("other", datetime(1, 1, 1), "agreed_at"),  # out of range once in UTC
     ],
 )
-def test_hold_refuses_a_missing_or_past_agreed_time(repair, agent_x, hold_reason, agreed_at, field):
+def test_hold_refuses_a_missing_past_or_absurd_agreed_time(repair, agent_x, hold_reason, agreed_at, field):
     with time_machine.travel(L(2026, 3, 2, 10, 30), tick=False), pytest.raises(DomainError) as exc:
         ticket_transition(
             ticket_id=repair.pk,
