@@ -1,4 +1,4 @@
-"""The indicator registry: the indicators K1 to K17 with their names and definitions as seed 004 第十条 states them,
+"""The indicator registry: K1 to K17 with their names and definitions as seed 004 第十条 states them,
 the formula that computes each (kefu/kpi/formulas.py), its version and its inclusion rules.
 
 A formula whose meaning changes gets a new version here; a closed month's report keeps the version it
