@@ -119,21 +119,29 @@ class Deadline:
     """One record of a "served within the limit" indicator, as its domain selector found it.
 
     `due_at` is the limit computed by the commitment clock (wall-clock hours or working days, pauses
-    included); `done_at` the recorded fact that stops it (arrival, notice, restoration, answer);
-    `excluded` a recorded reason that leaves the record out (C9 不具备安装条件的不计时).
+    included; None while the clock is paused); `done_at` the recorded fact that stops it (arrival,
+    notice, restoration, answer); `excluded` a recorded reason that leaves the record out (C9
+    不具备安装条件的不计时); `verdict` the clock's own decision once it stopped (met, or late), which
+    the formula takes as it is: the clock engine is the one place that weighs pauses.
     """
 
     ref: str
-    due_at: datetime
+    due_at: datetime | None
     done_at: datetime | None = None
     excluded: str = ""
+    verdict: Outcome | None = None
 
 
 def deadline_outcome(record: Deadline, *, as_of: datetime) -> Outcome:
     """Met when done by its limit (the limit itself included); missed when done late or when the
-    limit passed at `as_of` with nothing done; pending while undone with the limit still ahead."""
+    limit passed at `as_of` with nothing done; pending while undone with the limit still ahead (or
+    paused). A recorded exclusion or the clock's own verdict decides first."""
     if record.excluded:
         return Outcome.EXCLUDED
+    if record.verdict is not None:
+        return record.verdict
+    if record.due_at is None:
+        return Outcome.PENDING if record.done_at is None else Outcome.MET
     if record.done_at is not None:
         return Outcome.MET if record.done_at <= record.due_at else Outcome.MISSED
     return Outcome.MISSED if record.due_at <= as_of else Outcome.PENDING

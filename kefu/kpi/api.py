@@ -1,0 +1,84 @@
+"""Indicator endpoints (Perm.REPORT_VIEW, the user's company): a month's figures and the records
+behind one figure. Values are strings of two decimals ("99.91") or null for 无数据."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.utils import timezone
+from ninja import Router, Schema
+
+from kefu.accounts.roles import Perm
+from kefu.accounts.scoping import assert_perm
+from kefu.kpi import selectors
+
+router = Router(tags=["kpi"])
+
+
+class FigureOut(Schema):
+    code: str
+    number: int
+    name: str
+    unit: str
+    version: int
+    value: str | None
+    numerator: str
+    denominator: str
+    method: str
+    records: dict[str, int]
+
+
+class MonthOut(Schema):
+    month: str
+    as_of: datetime
+    figures: list[FigureOut]
+
+
+class RecordOut(Schema):
+    outcome: str
+    ref: str
+    label: str
+    url: str
+    started_at: datetime | None
+    due_at: datetime | None
+    done_at: datetime | None
+
+
+class RecordsOut(Schema):
+    month: str
+    figure: FigureOut
+    records: list[RecordOut]
+
+
+def _figure(line: selectors.Line) -> FigureOut:
+    ind, fig = line.indicator, line.figure
+    return FigureOut(
+        code=ind.code,
+        number=ind.number,
+        name=str(ind.name),
+        unit=ind.unit,
+        version=ind.version,
+        value=None if fig.value is None else str(fig.value),
+        numerator=str(fig.numerator),
+        denominator=str(fig.denominator),
+        method=fig.method,
+        records={k: len(v) for k, v in fig.records.items()},
+    )
+
+
+@router.get("/months/{month}", response=MonthOut, summary="某月的服务承诺指标（K1–K17）")
+def month_figures(request, month: str):
+    assert_perm(request.user, Perm.REPORT_VIEW)
+    now = timezone.now()
+    m = selectors.parse_month(month, now=now)
+    lines = selectors.month_lines(request.user.company_id, m, now=now)
+    return MonthOut(month=str(m), as_of=selectors.as_of_for(m, now), figures=[_figure(x) for x in lines])
+
+
+@router.get("/months/{month}/{code}/records", response=RecordsOut, summary="某项指标背后的记录")
+def figure_records(request, month: str, code: str):
+    assert_perm(request.user, Perm.REPORT_VIEW)
+    now = timezone.now()
+    m = selectors.parse_month(month, now=now)
+    line, rows = selectors.figure_records(request.user.company_id, code, m, now=now)
+    return RecordsOut(month=str(m), figure=_figure(line), records=[RecordOut(**r.__dict__) for r in rows])
