@@ -10,7 +10,7 @@ from ninja import Router, Schema
 
 from kefu.accounts.roles import Perm
 from kefu.accounts.scoping import assert_perm
-from kefu.kpi import selectors
+from kefu.kpi import selectors, services
 
 router = Router(tags=["kpi"])
 
@@ -28,10 +28,24 @@ class FigureOut(Schema):
     records: dict[str, int]
 
 
+class ClosedOut(Schema):
+    version: int
+    closed_at: datetime
+    closed_by: str
+    reason: str
+    inputs_hash: str
+
+
 class MonthOut(Schema):
     month: str
     as_of: datetime
+    closed: ClosedOut | None = None
+    changed_since_closing: list[str] = []
     figures: list[FigureOut]
+
+
+class CloseIn(Schema):
+    reason: str = ""
 
 
 class RecordOut(Schema):
@@ -71,8 +85,37 @@ def month_figures(request, month: str):
     assert_perm(request.user, Perm.REPORT_VIEW)
     now = timezone.now()
     m = selectors.parse_month(month, now=now)
-    lines = selectors.month_lines(request.user.company_id, m, now=now)
-    return MonthOut(month=str(m), as_of=selectors.as_of_for(m, now), figures=[_figure(x) for x in lines])
+    return _month_out(selectors.month_view(request.user.company_id, m, now=now), m, now)
+
+
+def _month_out(view: selectors.MonthView, m, now) -> MonthOut:
+    r = view.report
+    closed = (
+        None
+        if r is None
+        else ClosedOut(
+            version=r.version,
+            closed_at=r.closed_at,
+            closed_by=r.closed_by.display_name,
+            reason=r.reason,
+            inputs_hash=r.inputs_hash,
+        )
+    )
+    return MonthOut(
+        month=str(m),
+        as_of=selectors.as_of_for(m, now),
+        closed=closed,
+        changed_since_closing=list(view.changed_since_closing),
+        figures=[_figure(x) for x in view.lines],
+    )
+
+
+@router.post("/months/{month}/close", response={201: MonthOut}, summary="关闭月度指标或发布更正版本")
+def close_month(request, month: str, payload: CloseIn):
+    now = timezone.now()
+    m = selectors.parse_month(month, now=now)
+    services.month_close(by=request.user, month=m, now=now, reason=payload.reason)
+    return 201, _month_out(selectors.month_view(request.user.company_id, m, now=now), m, now)
 
 
 @router.get("/months/{month}/{code}/records", response=RecordsOut, summary="某项指标背后的记录")

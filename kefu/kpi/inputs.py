@@ -18,7 +18,7 @@ from fractions import Fraction
 from kefu.kpi import formulas as f
 from kefu.kpi.registry import Indicator
 from kefu.sla.models import Clock, ClockKind
-from kefu.sla.selectors import clocks_started_between
+from kefu.sla.selectors import clocks_started_between, clocks_with_ids
 from kefu.sla.states import ClockState
 
 NO_SOURCE = "no_source"
@@ -76,6 +76,11 @@ def source_clocks(company_id: int, code: str, month: f.Month) -> list[Clock]:
         return []
     clocks = clocks_started_between(company_id, spec_id=source.spec_id, start=month.start, end=month.end)
     return [c for c in clocks if source.takes(c)]
+
+
+def clocks_by_ids(company_id: int, refs) -> list[Clock]:
+    """The company's clocks behind a figure's record references (clock ids)."""
+    return list(clocks_with_ids(company_id, [int(r) for r in refs if str(r).isdigit()]))
 
 
 def compute(company_id: int, indicator: Indicator, month: f.Month, *, as_of: datetime) -> f.Figure:

@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
+from fractions import Fraction
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -16,7 +18,7 @@ from django.utils.translation import gettext_lazy
 
 from kefu.core.errors import DomainError, NotFound
 from kefu.kpi import formulas as f
-from kefu.kpi.inputs import CLOCK_SOURCES, compute, source_clocks
+from kefu.kpi.inputs import CLOCK_SOURCES, clocks_by_ids, compute
 from kefu.kpi.registry import INDICATORS, Indicator, indicator
 from kefu.sla.selectors import describe_subjects
 
@@ -89,6 +91,90 @@ def month_lines(company_id: int, month: f.Month, *, now: datetime) -> list[Line]
     return [Line(ind, compute(company_id, ind, month, as_of=as_of)) for ind in INDICATORS]
 
 
+def closed_report(company_id: int, month: f.Month):
+    """The latest version of the company's closed month, or None while the month is open."""
+    from kefu.kpi.models import MonthReport
+
+    return (
+        MonthReport.objects.filter(company_id=company_id, year=month.year, month=month.month)
+        .select_related("closed_by")
+        .order_by("-version")
+        .first()
+    )
+
+
+def figure_from_snapshot(snap: dict) -> f.Figure:
+    """A figure as a closed month froze it (kefu.kpi.services.figure_snapshot)."""
+    value = snap["value"]
+    return f.Figure(
+        snap["code"],
+        None if value is None else Decimal(value),
+        Fraction(snap["numerator"]),
+        Fraction(snap["denominator"]),
+        {k: tuple(v) for k, v in snap["records"].items()},
+        snap["method"],
+    )
+
+
+@dataclass(frozen=True)
+class MonthView:
+    """What the indicator page shows for a month: the frozen figures of a closed month (with the
+    codes whose records have changed since), or the live figures of an open one."""
+
+    lines: list[Line]
+    report: object | None
+    changed_since_closing: tuple[str, ...]
+    versions: list
+
+
+def month_view(company_id: int, month: f.Month, *, now: datetime) -> MonthView:
+    """A closed month never changes (P15): its figures come from the latest closed version; the
+    live computation only says which indicators' records changed since, for a correction."""
+    from kefu.kpi.models import MonthReport
+
+    live = month_lines(company_id, month, now=now)
+    report = closed_report(company_id, month)
+    if report is None:
+        return MonthView(live, None, (), [])
+    frozen = {x["code"]: x for x in report.figures}
+    lines = [
+        Line(x.indicator, figure_from_snapshot(frozen[x.indicator.code])) if x.indicator.code in frozen else x
+        for x in live
+    ]
+    changed = tuple(
+        x.indicator.code
+        for x in live
+        if x.indicator.code in frozen
+        and _comparable(x.figure) != _comparable(figure_from_snapshot(frozen[x.indicator.code]))
+    )
+    versions = list(
+        MonthReport.objects.filter(company_id=company_id, year=month.year, month=month.month)
+        .select_related("closed_by")
+        .order_by("version")
+    )
+    return MonthView(lines, report, changed, versions)
+
+
+def _comparable(fig: f.Figure) -> tuple:
+    return (
+        fig.value,
+        fig.numerator,
+        fig.denominator,
+        {k: tuple(v) for k, v in fig.records.items()},
+        fig.method,
+    )
+
+
+def version_changes(previous, report) -> list[tuple[str, str | None, str | None]]:
+    """(code, value before, value after) of the indicators a corrected version changed."""
+    before = {x["code"]: x["value"] for x in previous.figures}
+    return [
+        (x["code"], before.get(x["code"]), x["value"])
+        for x in report.figures
+        if before.get(x["code"]) != x["value"]
+    ]
+
+
 def indicator_or_404(code: str) -> Indicator:
     try:
         return indicator(code)
@@ -102,11 +188,16 @@ def figure_records(
     """One figure with the records behind it, each with how it counted, a label and a link (the
     work order a clock runs on)."""
     ind = indicator_or_404(code)
-    as_of = as_of_for(month, now)
-    figure = compute(company_id, ind, month, as_of=as_of)
+    report = closed_report(company_id, month)
+    frozen = {x["code"]: x for x in report.figures} if report is not None else {}
+    if ind.code in frozen:  # a closed month shows the records it was closed with
+        figure = figure_from_snapshot(frozen[ind.code])
+    else:
+        figure = compute(company_id, ind, month, as_of=as_of_for(month, now))
     if ind.code not in CLOCK_SOURCES:
         return Line(ind, figure), []
-    clocks = {str(c.pk): c for c in source_clocks(company_id, ind.code, month)}
+    refs = {r for v in figure.records.values() for r in v}
+    clocks = {str(c.pk): c for c in clocks_by_ids(company_id, refs)}
     subjects: dict[str, dict] = {}
     for c in clocks.values():
         subjects.setdefault(c.subject_type, {})[c.subject_id] = None
@@ -114,7 +205,9 @@ def figure_records(
     lines = []
     for outcome, refs in figure.records.items():
         for ref in refs:
-            c = clocks[ref]
+            c = clocks.get(ref)
+            if c is None:  # (clocks are never deleted; kept defensive for a restored backup)
+                continue
             info = described.get(c.subject_type, {}).get(c.subject_id)
             lines.append(
                 RecordLine(

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
+from kefu.accounts.refusals import refused_with_message
 from kefu.accounts.roles import Perm, role_allows
 from kefu.core.errors import DomainError
-from kefu.kpi import selectors
+from kefu.kpi import selectors, services
 
 
 def _month(request: HttpRequest, now):
@@ -27,12 +32,42 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         month = _month(request, now)
     except DomainError as exc:
         return render(request, "kpi/dashboard.html", {"error": exc.message, "lines": []}, status=400)
-    lines = selectors.month_lines(request.user.company_id, month, now=now)
+    view = selectors.month_view(request.user.company_id, month, now=now)
+    corrections = [
+        (v, selectors.version_changes(prev, v))
+        for prev, v in zip(view.versions, view.versions[1:], strict=False)
+    ]
     return render(
         request,
         "kpi/dashboard.html",
-        {"month": month, "lines": lines, "as_of": selectors.as_of_for(month, now)},
+        {
+            "month": month,
+            "lines": view.lines,
+            "report": view.report,
+            "changed": view.changed_since_closing,
+            "corrections": corrections,
+            "as_of": selectors.as_of_for(month, now),
+            "can_close": role_allows(request.user, Perm.REPORT_CLOSE) and month.end <= now,
+        },
     )
+
+
+@login_required
+@require_POST
+def close(request: HttpRequest) -> HttpResponse:
+    """Close the month, or issue a corrected version with its reason (Perm.REPORT_CLOSE)."""
+    now = timezone.now()
+    value = request.POST.get("month", "")
+    try:
+        month = selectors.parse_month(value, now=now)
+        report = services.month_close(
+            by=request.user, month=month, now=now, reason=request.POST.get("reason", "")
+        )
+    except DomainError as exc:
+        refused_with_message(request, exc)
+        return redirect(f"{reverse('kpi:dashboard')}?month={value}")
+    messages.success(request, _("%(m)s 已关闭（第 %(v)s 版）。") % {"m": month, "v": report.version})
+    return redirect(f"{reverse('kpi:dashboard')}?month={month}")
 
 
 @login_required

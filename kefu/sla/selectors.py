@@ -360,6 +360,11 @@ def clocks_started_between(
     )
 
 
+def clocks_with_ids(company_id: int, ids: Iterable[int]) -> QuerySet[Clock]:
+    """A company's clocks by id, with their commitment (the records behind a closed figure)."""
+    return Clock.objects.filter(company_id=company_id, pk__in=list(ids)).select_related("commitment")
+
+
 def describe_subjects(subject_type: str, subject_ids: Iterable[str]) -> dict:
     """Label and link of clock subjects of one type (the registered adapter's `describe`); {} for a
     type no app registers any more."""

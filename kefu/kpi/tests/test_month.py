@@ -5,55 +5,16 @@ a malformed or future month and an unknown indicator get a clear 4xx."""
 
 from __future__ import annotations
 
-from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 import time_machine
 
 from kefu.accounts.tests.factories import TEST_PASSWORD
-from kefu.kpi import formulas as f
 from kefu.kpi.selectors import figure_records, month_lines
-from kefu.kpi.tests.conftest import L
-from kefu.sla.models import Clock
-from kefu.sla.services import clock_stop
+from kefu.kpi.tests.conftest import LATER, MARCH, L
 
 pytestmark = pytest.mark.django_db
-
-MARCH = f.Month(2026, 3)
-LATER = L(2026, 4, 10, 9)
-
-
-def _ticket(agent, kind, at, capture):
-    from kefu.tickets.services import ticket_create
-
-    with time_machine.travel(at, tick=False), capture(execute=True):
-        return ticket_create(
-            by=agent,
-            kind=kind,
-            content="厨房有燃气味" if kind == "emergency" else "燃气灶打不着火",
-            caller_surname="张",
-            caller_phone="13900001111",
-            address="幸福小区3号楼",
-            on_duplicate="create",
-        ).ticket
-
-
-def _clock(ticket, spec_id):
-    return Clock.objects.get(subject_id=str(ticket.pk), commitment__spec_id=spec_id)
-
-
-@pytest.fixture
-def march(published, agent_x, django_capture_on_commit_callbacks):
-    """Three emergencies on 2 March 10:00: crews on site after 25 and 41 minutes, the third never
-    recorded as arrived (its 40 minutes passed); one repair on 3 March stopped in time."""
-    start = L(2026, 3, 2, 10)
-    e1, e2, e3 = (_ticket(agent_x, "emergency", start, django_capture_on_commit_callbacks) for _ in range(3))
-    clock_stop(clock=_clock(e1, "C8"), at=start + timedelta(minutes=25))
-    clock_stop(clock=_clock(e2, "C8"), at=start + timedelta(minutes=41))
-    repair = _ticket(agent_x, "repair", L(2026, 3, 3, 9), django_capture_on_commit_callbacks)
-    clock_stop(clock=_clock(repair, "C10"), at=L(2026, 3, 3, 15))
-    return {"e1": e1, "e2": e2, "e3": e3, "repair": repair}
 
 
 def _by_code(lines):
