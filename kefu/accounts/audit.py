@@ -137,6 +137,8 @@ ACTION_LABELS: dict[str, str] = {
     "sla.business_hours_set": _("设置营业时间"),
     "sla.clock_paused": _("暂停承诺计时"),
     "sla.clock_resumed": _("恢复承诺计时"),
+    "kpi.month_closed": _("关闭月度指标"),
+    "kpi.month_corrected": _("发布月度指标更正版本"),
 }
 
 #: The words of the detail keys an auditor reads; other keys are shown by their code.

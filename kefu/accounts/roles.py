@@ -46,6 +46,7 @@ class Perm:
     SLA_PAUSE = "sla.pause"  # pause and resume a commitment clock for an accepted reason
     QUALITY_REVIEW = "quality.review"  # listen, score, check service language
     REPORT_VIEW = "report.view"  # indicators and boards
+    REPORT_CLOSE = "report.close"  # close a month's indicators, and issue a corrected version
     MASTER_DATA = "master_data.edit"  # categories, departments, teams, commitment sets, calendar
     CALENDAR_EDIT = "sla.calendar"  # holidays and make-up working days of the company's calendar
     ACCOUNT_MANAGE = "account.manage"  # create, disable, unlock users; roles; API tokens of others
@@ -70,6 +71,7 @@ PERMISSION_LABELS: dict[str, str] = {
     Perm.SLA_PAUSE: "因认可的原因暂停和恢复承诺时限计时",
     Perm.QUALITY_REVIEW: "质检：听录音、评分、检查服务用语",
     Perm.REPORT_VIEW: "查看指标和看板",
+    Perm.REPORT_CLOSE: "关闭月度指标（冻结当月数值），发布更正版本",
     Perm.MASTER_DATA: "维护基础数据：客户类别、部门、班组、承诺标准、工作日历",
     Perm.CALENDAR_EDIT: "录入、修改、删除工作日历的节假日和调休上班日（含粘贴国务院通知）",
     Perm.ACCOUNT_MANAGE: "管理账号：新建、停用、解锁用户，分配角色，吊销他人的 API 令牌",
@@ -123,6 +125,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             Perm.CUSTOMER_IMPORT,
             Perm.CUSTOMER_EXPORT,
             Perm.MASTER_DATA,
+            Perm.REPORT_CLOSE,
         }
         | {Perm.CALENDAR_EDIT}
     ),

@@ -344,3 +344,29 @@ def board_counts(company_ids: Iterable[int], *, now: datetime, since: datetime) 
 
 
 BOARD_STATES = ("running", "due_soon", "breached", "paused", "met", "met_after_breach", "cancelled")
+
+
+def clocks_started_between(
+    company_id: int, *, spec_id: str, start: datetime, end: datetime
+) -> QuerySet[Clock]:
+    """The clocks of one SPEC commitment (e.g. "C8") a company started in [start, end), with their
+    commitment: the records behind an indicator counted in the month its clocks started (K6)."""
+    return (
+        Clock.objects.filter(
+            company_id=company_id, commitment__spec_id=spec_id, started_at__gte=start, started_at__lt=end
+        )
+        .select_related("commitment")
+        .order_by("started_at", "pk")
+    )
+
+
+def clocks_with_ids(company_id: int, ids: Iterable[int]) -> QuerySet[Clock]:
+    """A company's clocks by id, with their commitment (the records behind a closed figure)."""
+    return Clock.objects.filter(company_id=company_id, pk__in=list(ids)).select_related("commitment")
+
+
+def describe_subjects(subject_type: str, subject_ids: Iterable[str]) -> dict:
+    """Label and link of clock subjects of one type (the registered adapter's `describe`); {} for a
+    type no app registers any more."""
+    adapter = subject_adapter(subject_type)
+    return {} if adapter is None else adapter.describe(list(subject_ids))

@@ -1,0 +1,127 @@
+"""Indicator endpoints (Perm.REPORT_VIEW, the user's company): a month's figures and the records
+behind one figure. Values are strings of two decimals ("99.91") or null for 无数据."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.utils import timezone
+from ninja import Router, Schema
+
+from kefu.accounts.roles import Perm
+from kefu.accounts.scoping import assert_perm
+from kefu.kpi import selectors, services
+
+router = Router(tags=["kpi"])
+
+
+class FigureOut(Schema):
+    code: str
+    number: int
+    name: str
+    unit: str
+    version: int
+    value: str | None
+    numerator: str
+    denominator: str
+    method: str
+    records: dict[str, int]
+
+
+class ClosedOut(Schema):
+    version: int
+    closed_at: datetime
+    closed_by: str
+    reason: str
+    inputs_hash: str
+
+
+class MonthOut(Schema):
+    month: str
+    as_of: datetime
+    closed: ClosedOut | None = None
+    changed_since_closing: list[str] = []
+    figures: list[FigureOut]
+
+
+class CloseIn(Schema):
+    reason: str = ""
+
+
+class RecordOut(Schema):
+    outcome: str
+    ref: str
+    label: str
+    url: str
+    started_at: datetime | None
+    due_at: datetime | None
+    done_at: datetime | None
+
+
+class RecordsOut(Schema):
+    month: str
+    figure: FigureOut
+    records: list[RecordOut]
+
+
+def _figure(line: selectors.Line) -> FigureOut:
+    ind, fig = line.indicator, line.figure
+    return FigureOut(
+        code=ind.code,
+        number=ind.number,
+        name=str(ind.name),
+        unit=ind.unit,
+        version=ind.version,
+        value=None if fig.value is None else str(fig.value),
+        numerator=str(fig.numerator),
+        denominator=str(fig.denominator),
+        method=fig.method,
+        records={k: len(v) for k, v in fig.records.items()},
+    )
+
+
+@router.get("/months/{month}", response=MonthOut, summary="某月的服务承诺指标（K1–K17）")
+def month_figures(request, month: str):
+    assert_perm(request.user, Perm.REPORT_VIEW)
+    now = timezone.now()
+    m = selectors.parse_month(month, now=now)
+    return _month_out(selectors.month_view(request.user.company_id, m, now=now), m, now)
+
+
+def _month_out(view: selectors.MonthView, m, now) -> MonthOut:
+    r = view.report
+    closed = (
+        None
+        if r is None
+        else ClosedOut(
+            version=r.version,
+            closed_at=r.closed_at,
+            closed_by=r.closed_by.display_name,
+            reason=r.reason,
+            inputs_hash=r.inputs_hash,
+        )
+    )
+    return MonthOut(
+        month=str(m),
+        as_of=selectors.as_of_for(m, now),
+        closed=closed,
+        changed_since_closing=list(view.changed_since_closing),
+        figures=[_figure(x) for x in view.lines],
+    )
+
+
+@router.post("/months/{month}/close", response={201: MonthOut}, summary="关闭月度指标或发布更正版本")
+def close_month(request, month: str, payload: CloseIn):
+    now = timezone.now()
+    m = selectors.parse_month(month, now=now)
+    services.month_close(by=request.user, month=m, now=now, reason=payload.reason)
+    return 201, _month_out(selectors.month_view(request.user.company_id, m, now=now), m, now)
+
+
+@router.get("/months/{month}/{code}/records", response=RecordsOut, summary="某项指标背后的记录")
+def figure_records(request, month: str, code: str):
+    assert_perm(request.user, Perm.REPORT_VIEW)
+    now = timezone.now()
+    m = selectors.parse_month(month, now=now)
+    line, rows = selectors.figure_records(request.user.company_id, code, m, now=now)
+    return RecordsOut(month=str(m), figure=_figure(line), records=[RecordOut(**r.__dict__) for r in rows])

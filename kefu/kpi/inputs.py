@@ -1,0 +1,91 @@
+"""Where each indicator's records come from (the reporting layer reads other apps only through their
+selectors).
+
+The "within the limit" indicators (K2, K3, K6–K12, K17) are counted from the commitment clocks of
+the SPEC commitment behind each: the clock already knows its limit on China's calendar, its pauses
+for accepted reasons, and the recorded fact that stopped it. A record counts in the month its clock
+started. The other indicators (K1, K4, K5, K13–K16) need the records of the outages, inspections,
+telephony and follow-up apps; until an app provides its selector the figure is 无数据 with the
+method "no_source" — never a figure made up.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from fractions import Fraction
+
+from kefu.kpi import formulas as f
+from kefu.kpi.registry import Indicator
+from kefu.sla.models import Clock, ClockKind
+from kefu.sla.selectors import clocks_started_between, clocks_with_ids
+from kefu.sla.states import ClockState
+
+NO_SOURCE = "no_source"
+CANCELLED = "已撤销"
+
+
+@dataclass(frozen=True)
+class ClockSource:
+    """The clocks behind an indicator: one SPEC commitment, optionally narrowed to the commitments
+    of one work-order sub-kind (C12: appliance installation vs repair) or one clock kind."""
+
+    spec_id: str
+    sub_kind: str = ""
+    clock_kind: str = ""
+
+    def takes(self, clock: Clock) -> bool:
+        c = clock.commitment
+        return (not self.sub_kind or c.ticket_sub_kind == self.sub_kind) and (
+            not self.clock_kind or c.clock_kind == self.clock_kind
+        )
+
+
+CLOCK_SOURCES: dict[str, ClockSource] = {
+    "K2": ClockSource("C1"),  # notice ≥ 48 h before a planned interruption
+    "K3": ClockSource("C2"),  # supply back ≤ 24 h
+    "K6": ClockSource("C8", clock_kind=ClockKind.ON_SITE),  # emergency crew on site ≤ 40 min
+    "K7": ClockSource("C9"),  # installation appointment
+    "K8": ClockSource("C10"),  # repair appointment
+    "K9": ClockSource("C11"),  # inspection appointment
+    "K10": ClockSource("C12", sub_kind="install"),  # appliance installation
+    "K11": ClockSource("C12", sub_kind="repair"),  # appliance repair
+    "K12": ClockSource("C12", sub_kind="inspection"),  # appliance inspection
+    "K17": ClockSource("C6", clock_kind=ClockKind.REPLY),  # opinions answered ≤ 2 working days
+}
+
+
+def deadline_of(clock: Clock) -> f.Deadline:
+    """One clock as a record of a "within the limit" indicator: a stopped clock brings its own
+    verdict (met, or met after the breach), a cancelled one is excluded, an open one its due time
+    (none while paused)."""
+    ref = str(clock.pk)
+    if clock.state == ClockState.MET:
+        return f.Deadline(ref, clock.due_at, clock.met_at, verdict=f.Outcome.MET)
+    if clock.state in (ClockState.MET_AFTER_BREACH, ClockState.BREACHED):
+        return f.Deadline(ref, clock.due_at, clock.met_at, verdict=f.Outcome.MISSED)
+    if clock.state == ClockState.CANCELLED:
+        return f.Deadline(ref, clock.due_at, excluded=CANCELLED)
+    return f.Deadline(ref, clock.due_at if clock.state == ClockState.RUNNING else None)
+
+
+def source_clocks(company_id: int, code: str, month: f.Month) -> list[Clock]:
+    """The clocks behind a clock-counted indicator for one company and month ([] for others)."""
+    source = CLOCK_SOURCES.get(code)
+    if source is None:
+        return []
+    clocks = clocks_started_between(company_id, spec_id=source.spec_id, start=month.start, end=month.end)
+    return [c for c in clocks if source.takes(c)]
+
+
+def clocks_by_ids(company_id: int, refs) -> list[Clock]:
+    """The company's clocks behind a figure's record references (clock ids)."""
+    return list(clocks_with_ids(company_id, [int(r) for r in refs if str(r).isdigit()]))
+
+
+def compute(company_id: int, indicator: Indicator, month: f.Month, *, as_of: datetime) -> f.Figure:
+    """The indicator's figure for one company and month, taken at `as_of`."""
+    if indicator.code in CLOCK_SOURCES:
+        deadlines = [deadline_of(c) for c in source_clocks(company_id, indicator.code, month)]
+        return f.within_limit(indicator.code, deadlines, as_of=as_of)
+    return f.Figure(indicator.code, None, Fraction(0), Fraction(0), method=NO_SOURCE)

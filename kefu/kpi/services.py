@@ -1,0 +1,89 @@
+"""Writes of the kpi app: closing a company's month (P15; the figures of seed 004 第十条 frozen)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime
+
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+
+from kefu.accounts.audit import audit_record
+from kefu.accounts.roles import Perm
+from kefu.accounts.scoping import assert_perm
+from kefu.core.errors import Conflict, DomainError
+from kefu.kpi import formulas as f
+from kefu.kpi.models import MonthReport
+from kefu.kpi.selectors import Line, month_lines
+
+REASON_MAX = 500
+
+
+def figure_snapshot(line: Line) -> dict:
+    """One figure as a closed month keeps it: value, exact numerator and denominator, the formula's
+    version and method, and the references of its records by outcome."""
+    fig = line.figure
+    return {
+        "code": fig.code,
+        "version": line.indicator.version,
+        "value": None if fig.value is None else str(fig.value),
+        "numerator": str(fig.numerator),
+        "denominator": str(fig.denominator),
+        "method": fig.method,
+        "records": {k: list(v) for k, v in fig.records.items()},
+    }
+
+
+def inputs_hash(figures: list[dict]) -> str:
+    """The content hash of what the figures were computed from (records, outcomes, versions)."""
+    payload = json.dumps(
+        [[x["code"], x["version"], x["method"], x["records"]] for x in figures],
+        sort_keys=True,
+        ensure_ascii=False,
+    )
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def month_close(*, by, month: f.Month, now: datetime, reason: str = "") -> MonthReport:
+    """Close `month` for the user's company: freeze every figure as of the month's end (Perm.REPORT_CLOSE).
+
+    The first close needs no reason; closing again issues a corrected version and needs one. A
+    month that has not ended cannot be closed. Two managers closing at once: one wins, the other is
+    told to reload (the version is unique)."""
+    assert_perm(by, Perm.REPORT_CLOSE)
+    reason = (reason or "").strip()
+    if month.end > now:
+        raise DomainError(_("该月份尚未结束，不能关闭。"), field="month")
+    if len(reason) > REASON_MAX:
+        raise DomainError(_("更正原因不能超过 %(n)s 个字。") % {"n": REASON_MAX}, field="reason")
+    last = (
+        MonthReport.objects.filter(company_id=by.company_id, year=month.year, month=month.month)
+        .order_by("-version")
+        .first()
+    )
+    if last is not None and not reason:
+        raise DomainError(_("该月份已关闭；发布更正版本须填写更正原因。"), field="reason")
+    figures = [figure_snapshot(x) for x in month_lines(by.company_id, month, now=now)]
+    try:
+        with transaction.atomic():
+            report = MonthReport.objects.create(
+                company_id=by.company_id,
+                year=month.year,
+                month=month.month,
+                version=1 if last is None else last.version + 1,
+                closed_at=now,
+                closed_by=by,
+                reason=reason,
+                inputs_hash=inputs_hash(figures),
+                figures=figures,
+            )
+            audit_record(
+                action="kpi.month_closed" if last is None else "kpi.month_corrected",
+                obj=report,
+                actor=by,
+                detail={"version": report.version, "reason": reason} if reason else {"version": 1},
+            )
+    except IntegrityError:
+        raise Conflict(_("该月份刚被他人关闭或更正，请刷新后再试。"), code="conflict") from None
+    return report
