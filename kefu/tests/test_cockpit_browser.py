@@ -71,6 +71,6 @@ def test_cockpit(browser, live_server, shift, width):
     # The menu leads to the commitment sets and the working-day calendar.
     page.locator("nav.mainnav >> text=工作日历").click()
     page.wait_for_url("**/sla/calendar/")
-    page.locator("nav.mainnav >> text=服务承诺").click()
+    page.locator('nav.mainnav >> text="服务承诺"').click()  # exact: not 服务承诺指标
     page.wait_for_url("**/sla/")
     ctx.close()
