@@ -24,6 +24,7 @@ from kefu.accounts.roles import Perm, role_allows
 from kefu.core.errors import DomainError, Forbidden
 from kefu.core.redirects import same_site_path
 from kefu.customers.normalize import normalize_phone
+from kefu.telephony.services import call_link_ticket
 from kefu.tickets import services
 from kefu.tickets.downloads import attachment_response
 from kefu.tickets.events import TimelineEntry
@@ -141,6 +142,7 @@ def desk(request: HttpRequest) -> HttpResponse:
             "saved": saved,
             "company": request.user.company,
             "quick": quick,
+            "call_pk": _int(request.GET.get("call")),  # the screen pop's call (kefu.telephony, P2)
         },
     )
 
@@ -204,7 +206,9 @@ def desk_create(request: HttpRequest) -> HttpResponse:
             form.add_error(exc.field if exc.field in form.fields else None, exc.message)
         else:
             t = result.ticket
-            params = {"saved": t.pk}
+            if call_pk := _int(request.POST.get("call")):  # made during a call: link it (P2)
+                call_link_ticket(user=request.user, call_id=call_pk, ticket_id=t.pk)
+            params = {"saved": t.pk, **({"call": call_pk} if call_pk else {})}
             if t.customer_id:
                 params["customer"] = t.customer_id
             if t.caller_phone:
@@ -236,6 +240,7 @@ def desk_create(request: HttpRequest) -> HttpResponse:
             "duplicates": duplicates,
             "company": request.user.company,
             "quick": quick,
+            "call_pk": _int(request.POST.get("call")),
         },
         status=400,
     )
