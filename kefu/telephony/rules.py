@@ -103,6 +103,7 @@ class CallStory:
     rings: int | None = None
     within_rings: bool | None = None
     talk_ms: int | None = None
+    no_rings: bool = False  # the source records no ring times (a CDR import): rings unknown, K14 fallback
 
 
 def _sorted(events: Iterable[Ev]) -> list[Ev]:
@@ -130,6 +131,7 @@ def call_story(events: Sequence[Ev], *, cycle_ms: int, answer_rings: int) -> Cal
             s.direction = d.get("direction") or s.direction
             if d.get("queue"):
                 s.queue = d["queue"]
+            s.no_rings = s.no_rings or bool(d.get("no_rings"))
         elif e.kind == "call.ivr":
             if d.get("node"):
                 s.ivr_path.append(str(d["node"]))
@@ -210,8 +212,9 @@ def _derive(s: CallStory, *, cycle_ms: int, answer_rings: int) -> None:
     if s.answered_at is not None:
         s.ring_ms = max(0, ms_between(reached, s.answered_at))
         s.wait_ms = s.ring_ms
-        s.rings = rings_for(s.ring_ms, cycle_ms)
-        s.within_rings = s.rings <= answer_rings
+        if not s.no_rings:
+            s.rings = rings_for(s.ring_ms, cycle_ms)
+            s.within_rings = s.rings <= answer_rings
         if s.ended_at is not None:
             s.talk_ms = ms_between(s.answered_at, s.ended_at)
     elif s.ended_at is not None:

@@ -43,6 +43,7 @@ class EventIn(Schema):
     queues: str | None = Field(None, max_length=S)
     cause: str | None = Field(None, max_length=12, description="中断原因：trunk_down, pbx_link, no_agent")
     duration_ms: int | None = Field(None, description="交换机报告的时长（毫秒，不得为负）")
+    no_rings: bool | None = Field(None, description="来源不记录振铃（如话单导入）：K14 按替代口径")
 
 
 class EventsIn(Schema):
