@@ -209,6 +209,7 @@ def _apply_calls(company, lines, by_call: dict[str, list[_In]], result: IngestRe
     for row in CallEvent.objects.filter(company=company, call_id__in=list(by_call)).only("event_id", "kind", "at", "data", "call_id"):
         old[row.call_id].append(rules.Ev(row.kind, row.at, row.data, row.event_id))
     agents = _agent_users(company)
+    profiles = {p.user_id: p for p in AgentProfile.objects.filter(company=company)}
     stored: list[_In] = []
     for call_id, new in by_call.items():
         call = calls.get(call_id)
@@ -236,7 +237,7 @@ def _apply_calls(company, lines, by_call: dict[str, list[_In]], result: IngestRe
         if not ok or story is None:
             continue
         stored += ok
-        _save_call(company, hotline, call_id, call, story, agents, now)
+        _save_call(company, hotline, call_id, call, story, agents, profiles)
     return stored
 
 
@@ -244,7 +245,7 @@ def _agent_users(company) -> dict[str, int]:
     return dict(AgentProfile.objects.filter(company=company).values_list("pbx_agent", "user_id"))
 
 
-def _save_call(company, hotline, call_id: str, call: Call | None, s: rules.CallStory, agents: dict[str, int], now) -> Call:
+def _save_call(company, hotline, call_id: str, call: Call | None, s: rules.CallStory, agents: dict[str, int], profiles: dict) -> Call:
     was_answered = call is not None and call.answered_at is not None
     values = dict(
         hotline=hotline,
@@ -291,17 +292,17 @@ def _save_call(company, hotline, call_id: str, call: Call | None, s: rules.CallS
         CallTransfer.objects.bulk_create(
             [CallTransfer(call=call, at=at, from_agent=a[:60], to=t[:60]) for at, a, t in s.transfers]
         )
-    _agent_follows_call(company, call, s, now)
+    _agent_follows_call(call, s, profiles)
     if call.answered_at is not None and not was_answered:
         publish(CallAnswered(call_id=call.pk, company_id=company.pk, user_id=call.answered_by_id))
     return call
 
 
-def _agent_follows_call(company, call: Call, s: rules.CallStory, now) -> None:
+def _agent_follows_call(call: Call, s: rules.CallStory, profiles: dict) -> None:
     """Without a PBX feed of agent states, the answering agent is on the call, then in wrap-up."""
     if not call.answered_by_id:
         return
-    profile = AgentProfile.objects.filter(user_id=call.answered_by_id).first()
+    profile = profiles.get(call.answered_by_id)
     if profile is None:
         return
     if s.ended_at is not None:
@@ -320,12 +321,14 @@ def _state_move(profile: AgentProfile, state: str, reason: str, at: datetime, so
         return False
     if profile.state == state and profile.reason == reason and queues is None:
         return False
+    before = profile.state
     profile.state, profile.reason, profile.since, profile.source = state, reason, at, source
     if queues is not None:
         profile.queues = queues[:200]
     profile.save(update_fields=["state", "reason", "since", "source", "queues"])
     AgentStateChange.objects.create(company_id=profile.company_id, agent=profile, state=state, reason=reason, at=at, source=source)
-    _staffing_check(profile.company_id, at)
+    if AgentState.LOGGED_OUT in (before, state) or queues is not None:  # staffing changes only at log in/out
+        _staffing_check(profile.company_id, at)
     return True
 
 
