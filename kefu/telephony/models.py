@@ -41,7 +41,7 @@ class Hotline(models.Model):
     ring_cycle_ms = models.PositiveIntegerField(
         _("振铃周期(毫秒)"), default=5000, help_text=_("中国振铃节奏：响 1 秒停 4 秒，一声 5 秒")
     )
-    answer_rings = models.PositiveSmallIntegerField(_("接听目标(声)"), default=3, help_text=_("C13"))
+    answer_rings = models.PositiveSmallIntegerField(_("接听目标(声)"), default=3, help_text="C13")
     short_abandon_ms = models.PositiveIntegerField(
         _("短时放弃(毫秒)"), default=5000, help_text=_("短于此时长的放弃不计入放弃率")
     )
@@ -275,5 +275,5 @@ class Transcript(models.Model):
     chat = models.ForeignKey(ChatSession, null=True, blank=True, on_delete=models.CASCADE, related_name="transcripts")
     source = models.CharField(max_length=10, choices=TranscriptSource.choices)
     text = models.TextField()
-    segments = models.JSONField(default=list, blank=True, help_text=_("[{speaker, start_ms, end_ms, text}]"))
+    segments = models.JSONField(default=list, blank=True, help_text="[{speaker, start_ms, end_ms, text}]")
     created_at = models.DateTimeField(default=timezone.now)
