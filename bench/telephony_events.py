@@ -38,13 +38,23 @@ def bench_company():
     from kefu.accounts.models import Company, User
     from kefu.telephony.models import AgentProfile, Hotline
 
-    company, _ = Company.objects.get_or_create(code=BENCH_CODE, defaults={"name": "话务基准燃气", "short_name": "话务基准"})
-    feed, _ = User.objects.get_or_create(username="bench_tel_feed", defaults={"company": company, "role": "supervisor"})
-    hotline, _ = Hotline.objects.get_or_create(number="99999", defaults={"company": company, "name": "基准热线", "queue": "q", "is_emergency": True})
+    company, _ = Company.objects.get_or_create(
+        code=BENCH_CODE, defaults={"name": "话务基准燃气", "short_name": "话务基准"}
+    )
+    feed, _ = User.objects.get_or_create(
+        username="bench_tel_feed", defaults={"company": company, "role": "supervisor"}
+    )
+    hotline, _ = Hotline.objects.get_or_create(
+        number="99999", defaults={"company": company, "name": "基准热线", "queue": "q", "is_emergency": True}
+    )
     agents = []
     for i in range(20):
-        u, _ = User.objects.get_or_create(username=f"bench_tel_a{i}", defaults={"company": company, "role": "agent"})
-        AgentProfile.objects.get_or_create(user=u, defaults={"company": company, "pbx_agent": f"9{i:03d}", "queues": "q"})
+        u, _ = User.objects.get_or_create(
+            username=f"bench_tel_a{i}", defaults={"company": company, "role": "agent"}
+        )
+        AgentProfile.objects.get_or_create(
+            user=u, defaults={"company": company, "pbx_agent": f"9{i:03d}", "queues": "q"}
+        )
         agents.append(f"9{i:03d}")
     return company, feed, hotline, agents
 
@@ -53,22 +63,48 @@ def call_events(rnd: random.Random, cid: str, start, hotline: str, agents: list[
     s = lambda n: (start + timedelta(seconds=n)).isoformat()  # noqa: E731
     a, b = rnd.sample(agents, 2)
     ev = [
-        {"event_id": f"{cid}-1", "type": "call.started", "at": s(0), "call_id": cid, "hotline": hotline, "caller": f"138{rnd.randint(10**7, 10**8 - 1)}"},
+        {
+            "event_id": f"{cid}-1",
+            "type": "call.started",
+            "at": s(0),
+            "call_id": cid,
+            "hotline": hotline,
+            "caller": f"138{rnd.randint(10**7, 10**8 - 1)}",
+        },
         {"event_id": f"{cid}-2", "type": "call.queued", "at": s(3), "call_id": cid, "queue": "q"},
     ]
     t = 3
     if rnd.random() < 0.2:
         ev += [
             {"event_id": f"{cid}-3", "type": "call.offered", "at": s(t), "call_id": cid, "agent": a},
-            {"event_id": f"{cid}-4", "type": "call.offer_ended", "at": s(t + 15), "call_id": cid, "agent": a, "result": "no_answer"},
+            {
+                "event_id": f"{cid}-4",
+                "type": "call.offer_ended",
+                "at": s(t + 15),
+                "call_id": cid,
+                "agent": a,
+                "result": "no_answer",
+            },
         ]
         t, a = t + 16, b
     ring = rnd.randint(1, 20)
     ev += [
         {"event_id": f"{cid}-5", "type": "call.offered", "at": s(t), "call_id": cid, "agent": a},
         {"event_id": f"{cid}-6", "type": "call.answered", "at": s(t + ring), "call_id": cid, "agent": a},
-        {"event_id": f"{cid}-7", "type": "call.recording", "at": s(t + ring), "call_id": cid, "ref": f"r/{cid}.wav"},
-        {"event_id": f"{cid}-8", "type": "call.ended", "at": s(t + ring + rnd.randint(30, 300)), "call_id": cid, "hangup_by": "customer"},
+        {
+            "event_id": f"{cid}-7",
+            "type": "call.recording",
+            "at": s(t + ring),
+            "call_id": cid,
+            "ref": f"r/{cid}.wav",
+        },
+        {
+            "event_id": f"{cid}-8",
+            "type": "call.ended",
+            "at": s(t + ring + rnd.randint(30, 300)),
+            "call_id": cid,
+            "hangup_by": "customer",
+        },
     ]
     return ev
 

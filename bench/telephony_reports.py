@@ -20,7 +20,7 @@ import random
 import statistics
 import sys
 import time
-from datetime import datetime, timedelta
+from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from bench.telephony_events import _setup_django, bench_company
@@ -43,12 +43,23 @@ def _fill(company, hotline, n: int, month_calls: int, seed: int, month_start, mo
     def make(i, start, waiting=False):
         fate = rnd.random()
         answered = None if fate < 0.06 or waiting else start + timedelta(seconds=rnd.randint(1, 25))
-        rings = None if answered is None else max(1, -(-int((answered - start).total_seconds() * 1000) // 5000))
+        rings = (
+            None if answered is None else max(1, -(-int((answered - start).total_seconds() * 1000) // 5000))
+        )
         ended = None if waiting else (answered or start) + timedelta(seconds=rnd.randint(5, 400))
         return Call(
-            company=company, hotline=hotline, call_id=f"r{seed}-{i}", caller_number="13800000000", queue="q",
-            status="queued" if waiting else ("ended" if answered else "abandoned"), started_at=start, queued_at=start,
-            answered_at=answered, ended_at=ended, rings=rings, within_rings=None if rings is None else rings <= 3,
+            company=company,
+            hotline=hotline,
+            call_id=f"r{seed}-{i}",
+            caller_number="13800000000",
+            queue="q",
+            status="queued" if waiting else ("ended" if answered else "abandoned"),
+            started_at=start,
+            queued_at=start,
+            answered_at=answered,
+            ended_at=ended,
+            rings=rings,
+            within_rings=None if rings is None else rings <= 3,
             wait_ms=None if waiting else int(((answered or ended) - start).total_seconds() * 1000),
             talk_ms=None if answered is None else int((ended - answered).total_seconds() * 1000),
             hangup_by="" if waiting else "customer",
@@ -107,7 +118,9 @@ def main(argv: list[str] | None = None) -> int:
         if connection.vendor == "postgresql":
             with connection.cursor() as c:
                 c.execute("ANALYZE telephony_call")
-    viewer, _ = User.objects.get_or_create(username="bench_tel_lead", defaults={"company": company, "role": "team_lead"})
+    viewer, _ = User.objects.get_or_create(
+        username="bench_tel_lead", defaults={"company": company, "role": "team_lead"}
+    )
     client = Client()
     client.force_login(viewer)
     client.get("/api/v1/telephony/wallboard")  # warm
@@ -133,7 +146,9 @@ def main(argv: list[str] | None = None) -> int:
         "wallboard_p99_ms": round(times[min(len(times) - 1, int(len(times) * 0.99))], 2),
         "wallboard_waiting": r.json()["waiting"],
         "k14_month": f"{year}-{month:02d}",
-        "k14_month_calls": Call.objects.filter(company=company, started_at__gte=month_start, started_at__lt=month_end).count(),
+        "k14_month_calls": Call.objects.filter(
+            company=company, started_at__gte=month_start, started_at__lt=month_end
+        ).count(),
         "k14_answered": k.answered,
         "k14_value": k.value,
         "k14_seconds_max": round(max(k14_times), 3),

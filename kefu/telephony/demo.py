@@ -28,14 +28,23 @@ def build_demo_calls(company, *, seed: int = 1, days: int = 3, per_day: int = 40
     rnd = random.Random(seed)
     number = (company.hotline or "96777").replace("-", "")
     service, _c = Hotline.objects.get_or_create(
-        number=number, defaults={"company": company, "name": "服务热线", "queue": "service", "is_emergency": True}
+        number=number,
+        defaults={"company": company, "name": "服务热线", "queue": "service", "is_emergency": True},
     )
-    feed = User.objects.filter(company=company, role__in=[Role.SUPERVISOR, Role.MANAGER], is_active=True).first()
-    agents = list(User.objects.filter(company=company, role__in=[Role.AGENT, Role.TEAM_LEAD, Role.DISPATCHER], is_active=True))
+    feed = User.objects.filter(
+        company=company, role__in=[Role.SUPERVISOR, Role.MANAGER], is_active=True
+    ).first()
+    agents = list(
+        User.objects.filter(
+            company=company, role__in=[Role.AGENT, Role.TEAM_LEAD, Role.DISPATCHER], is_active=True
+        )
+    )
     if feed is None or not agents:
         return 0
     for i, a in enumerate(agents, 1):
-        AgentProfile.objects.get_or_create(user=a, defaults={"company": company, "pbx_agent": f"80{i:02d}", "queues": "service"})
+        AgentProfile.objects.get_or_create(
+            user=a, defaults={"company": company, "pbx_agent": f"80{i:02d}", "queues": "service"}
+        )
     ids = {a.pk: f"80{i:02d}" for i, a in enumerate(agents, 1)}
     now = timezone.now()
     events: list[dict] = []
@@ -50,7 +59,14 @@ def build_demo_calls(company, *, seed: int = 1, days: int = 3, per_day: int = 40
             made += 1
     # one caller waiting right now
     events += [
-        _e("demo-wait-1", "call.started", now - timedelta(seconds=25), "demo-wait", hotline=number, caller=CALLERS[0]),
+        _e(
+            "demo-wait-1",
+            "call.started",
+            now - timedelta(seconds=25),
+            "demo-wait",
+            hotline=number,
+            caller=CALLERS[0],
+        ),
         _e("demo-wait-2", "call.queued", now - timedelta(seconds=20), "demo-wait", queue="service"),
     ]
     for i in range(0, len(events), 1000):
@@ -60,21 +76,58 @@ def build_demo_calls(company, *, seed: int = 1, days: int = 3, per_day: int = 40
     first = Call.objects.filter(company=company, answered_at__isnull=False).order_by("-started_at").first()
     if first is not None:
         services.transcript_store(
-            by=feed, call_id=first.call_id, source=TranscriptSource.ASR,
+            by=feed,
+            call_id=first.call_id,
+            source=TranscriptSource.ASR,
             text="坐席：您好，X燃气公司，请问有什么可以帮您？\n客户：我家燃气表不走字了。\n坐席：好的，请问您贵姓？",
         )
     start = now - timedelta(days=1, hours=3)
-    services.outage_record(by=feed, hotline_id=service.pk, started_at=start, ended_at=start + timedelta(minutes=12), note="演示：中继线路故障，电信抢修")
+    services.outage_record(
+        by=feed,
+        hotline_id=service.pk,
+        started_at=start,
+        ended_at=start + timedelta(minutes=12),
+        note="演示：中继线路故障，电信抢修",
+    )
     chat = services.chat_start(company=company, contact=CALLERS[1], bot=True, at=now - timedelta(minutes=30))
-    services.chat_post(session=chat, sender=ChatSender.CUSTOMER, text="你好，我想问一下开户流程", at=now - timedelta(minutes=30))
-    services.chat_post(session=chat, sender=ChatSender.BOT, text="您好，我是智能客服，正在为您转接人工。", at=now - timedelta(minutes=30, seconds=-2))
+    services.chat_post(
+        session=chat,
+        sender=ChatSender.CUSTOMER,
+        text="你好，我想问一下开户流程",
+        at=now - timedelta(minutes=30),
+    )
+    services.chat_post(
+        session=chat,
+        sender=ChatSender.BOT,
+        text="您好，我是智能客服，正在为您转接人工。",
+        at=now - timedelta(minutes=30, seconds=-2),
+    )
     services.chat_handoff(session=chat, at=now - timedelta(minutes=29, seconds=50))
-    services.chat_post(session=chat, sender=ChatSender.AGENT, by=agents[0], text="您好，X燃气在线客服，很高兴为您服务。", at=now - timedelta(minutes=29, seconds=42))
-    services.chat_post(session=chat, sender=ChatSender.CUSTOMER, text="开户要带什么？", at=now - timedelta(minutes=29))
-    services.chat_post(session=chat, sender=ChatSender.AGENT, by=agents[0], text="请带身份证和房产证明到营业厅办理。", at=now - timedelta(minutes=28, seconds=45))
+    services.chat_post(
+        session=chat,
+        sender=ChatSender.AGENT,
+        by=agents[0],
+        text="您好，X燃气在线客服，很高兴为您服务。",
+        at=now - timedelta(minutes=29, seconds=42),
+    )
+    services.chat_post(
+        session=chat, sender=ChatSender.CUSTOMER, text="开户要带什么？", at=now - timedelta(minutes=29)
+    )
+    services.chat_post(
+        session=chat,
+        sender=ChatSender.AGENT,
+        by=agents[0],
+        text="请带身份证和房产证明到营业厅办理。",
+        at=now - timedelta(minutes=28, seconds=45),
+    )
     services.chat_close(session=chat, at=now - timedelta(minutes=27))
     waiting = services.chat_start(company=company, contact="", at=now - timedelta(seconds=8))
-    services.chat_post(session=waiting, sender=ChatSender.CUSTOMER, text="家里有燃气味怎么办？", at=now - timedelta(seconds=6))
+    services.chat_post(
+        session=waiting,
+        sender=ChatSender.CUSTOMER,
+        text="家里有燃气味怎么办？",
+        at=now - timedelta(seconds=6),
+    )
     return made
 
 
@@ -95,7 +148,10 @@ def _call(rnd: random.Random, cid: str, start, number: str, agents: list[str]) -
         return ev + [_e(f"{cid}-x", "call.abandoned", s(5 + rnd.choice([2, 20, 45])), cid, reason="in_queue")]
     t = 5 + rnd.randint(0, 2)
     if fate < 0.2:  # ring-no-answer, then the next agent
-        ev += [_e(f"{cid}-o1", "call.offered", s(t), cid, agent=a), _e(f"{cid}-n1", "call.offer_ended", s(t + 15), cid, agent=a, result="no_answer")]
+        ev += [
+            _e(f"{cid}-o1", "call.offered", s(t), cid, agent=a),
+            _e(f"{cid}-n1", "call.offer_ended", s(t + 15), cid, agent=a, result="no_answer"),
+        ]
         t += 16
         a = b
     ring = rnd.choice([2, 4, 6, 8, 9, 12, 14, 18])
@@ -107,7 +163,9 @@ def _call(rnd: random.Random, cid: str, start, number: str, agents: list[str]) -
     ]
     if fate > 0.95:
         ev.append(_e(f"{cid}-t", "call.transferred", s(t + ring + 30), cid, agent=a, to="emergency"))
-    ev.append(_e(f"{cid}-e", "call.ended", s(t + ring + talk), cid, hangup_by="agent" if fate > 0.9 else "customer"))
+    ev.append(
+        _e(f"{cid}-e", "call.ended", s(t + ring + talk), cid, hangup_by="agent" if fate > 0.9 else "customer")
+    )
     return ev
 
 

@@ -60,10 +60,15 @@ class AgentProfile(models.Model):
 
     company = models.ForeignKey(Company, verbose_name=_("公司"), on_delete=models.PROTECT, related_name="+")
     user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, verbose_name=_("坐席"), on_delete=models.PROTECT, related_name="agent_profile"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("坐席"),
+        on_delete=models.PROTECT,
+        related_name="agent_profile",
     )
     pbx_agent = models.CharField(_("交换机坐席号"), max_length=60)
-    state = models.CharField(_("状态"), max_length=12, choices=AgentState.choices, default=AgentState.LOGGED_OUT)
+    state = models.CharField(
+        _("状态"), max_length=12, choices=AgentState.choices, default=AgentState.LOGGED_OUT
+    )
     reason = models.CharField(_("未就绪原因"), max_length=20, blank=True)
     since = models.DateTimeField(_("状态开始"), default=timezone.now)
     source = models.CharField(_("来源"), max_length=6, choices=StateSource.choices, default=StateSource.KEFU)
@@ -71,7 +76,9 @@ class AgentProfile(models.Model):
 
     class Meta:
         verbose_name = verbose_name_plural = _("坐席")
-        constraints = [models.UniqueConstraint(fields=["company", "pbx_agent"], name="telephony_agent_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["company", "pbx_agent"], name="telephony_agent_unique")
+        ]
 
     def __str__(self) -> str:
         return f"{self.pbx_agent} {self.user}"
@@ -96,12 +103,16 @@ class Call(models.Model):
     (services.call_rebuild): nobody sets `answered_at` or `rings` by hand."""
 
     company = models.ForeignKey(Company, verbose_name=_("公司"), on_delete=models.PROTECT, related_name="+")
-    hotline = models.ForeignKey(Hotline, verbose_name=_("热线"), on_delete=models.PROTECT, related_name="calls")
+    hotline = models.ForeignKey(
+        Hotline, verbose_name=_("热线"), on_delete=models.PROTECT, related_name="calls"
+    )
     call_id = models.CharField(_("通话标识"), max_length=80, help_text=_("交换机的 uniqueid / UUID"))
     linked_id = models.CharField(_("关联标识"), max_length=80, blank=True)
     caller_number = models.CharField(_("主叫号码"), max_length=40, blank=True)
     queue = models.CharField(_("队列"), max_length=60, blank=True)
-    direction = models.CharField(_("方向"), max_length=3, choices=Direction.choices, default=Direction.INBOUND)
+    direction = models.CharField(
+        _("方向"), max_length=3, choices=Direction.choices, default=Direction.INBOUND
+    )
     ivr_path = models.CharField(_("自助语音路径"), max_length=200, blank=True)
     status = models.CharField(_("状态"), max_length=10, choices=CallStatus.choices, default=CallStatus.IVR)
     started_at = models.DateTimeField(_("呼入时间"), db_index=True)
@@ -109,17 +120,29 @@ class Call(models.Model):
     first_ring_at = models.DateTimeField(_("首次振铃"), null=True, blank=True)
     answered_at = models.DateTimeField(_("接听时间"), null=True, blank=True)
     answered_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("接听坐席"), null=True, blank=True, on_delete=models.PROTECT,
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("接听坐席"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="+",
     )
     answered_agent = models.CharField(_("接听坐席号"), max_length=60, blank=True)
     ended_at = models.DateTimeField(_("结束时间"), null=True, blank=True)
     hangup_by = models.CharField(_("先挂机方"), max_length=10, choices=HangupBy.choices, blank=True)
     abandon_reason = models.CharField(_("放弃原因"), max_length=10, choices=AbandonReason.choices, blank=True)
-    wait_ms = models.PositiveIntegerField(_("等待(毫秒)"), null=True, blank=True, help_text=_("进入队列到接听或放弃"))
-    rings = models.PositiveSmallIntegerField(_("振铃声数"), null=True, blank=True, help_text=_("C13：接听前的声数"))
-    within_rings = models.BooleanField(_("按时接听"), null=True, blank=True, help_text=_("C13：目标声数内接听"))
-    talk_ms = models.PositiveIntegerField(_("通话(毫秒)"), null=True, blank=True, help_text=_("C15：接听到结束"))
+    wait_ms = models.PositiveIntegerField(
+        _("等待(毫秒)"), null=True, blank=True, help_text=_("进入队列到接听或放弃")
+    )
+    rings = models.PositiveSmallIntegerField(
+        _("振铃声数"), null=True, blank=True, help_text=_("C13：接听前的声数")
+    )
+    within_rings = models.BooleanField(
+        _("按时接听"), null=True, blank=True, help_text=_("C13：目标声数内接听")
+    )
+    talk_ms = models.PositiveIntegerField(
+        _("通话(毫秒)"), null=True, blank=True, help_text=_("C15：接听到结束")
+    )
     transfers = models.PositiveSmallIntegerField(_("转接次数"), default=0)
     recording_ref = models.CharField(_("录音"), max_length=300, blank=True)
     popped_at = models.DateTimeField(_("弹屏时间"), null=True, blank=True)
@@ -171,7 +194,9 @@ class CallOffer(models.Model):
     call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="offers")
     company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="+")
     agent = models.CharField(max_length=60)
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     ring_start = models.DateTimeField()
     ring_end = models.DateTimeField(null=True, blank=True)
     result = models.CharField(max_length=10, choices=OfferResult.choices, default=OfferResult.RINGING)
@@ -197,7 +222,9 @@ class CallTicket(models.Model):
     linked_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["call", "ticket_id"], name="telephony_call_ticket_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["call", "ticket_id"], name="telephony_call_ticket_unique")
+        ]
 
 
 class HotlineOutage(models.Model):
@@ -205,13 +232,19 @@ class HotlineOutage(models.Model):
     emergency queue, trunk down, PBX link lost) or entered by hand. Open while `ended_at` is empty."""
 
     company = models.ForeignKey(Company, verbose_name=_("公司"), on_delete=models.PROTECT, related_name="+")
-    hotline = models.ForeignKey(Hotline, verbose_name=_("热线"), on_delete=models.PROTECT, related_name="outages")
+    hotline = models.ForeignKey(
+        Hotline, verbose_name=_("热线"), on_delete=models.PROTECT, related_name="outages"
+    )
     cause = models.CharField(_("原因"), max_length=10, choices=OutageCause.choices)
     started_at = models.DateTimeField(_("开始"))
     ended_at = models.DateTimeField(_("结束"), null=True, blank=True)
     note = models.CharField(_("说明"), max_length=300, blank=True)
     recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("登记人"), null=True, blank=True, on_delete=models.PROTECT,
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("登记人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="+",
     )
     created_at = models.DateTimeField(default=timezone.now)
@@ -230,9 +263,15 @@ class ChatSession(models.Model):
     external_id = models.CharField(_("外部会话标识"), max_length=120, blank=True)
     contact = models.CharField(_("客户留的电话或户号"), max_length=40, blank=True)
     customer_id = models.PositiveBigIntegerField(_("客户"), null=True, blank=True)
-    status = models.CharField(_("状态"), max_length=10, choices=ChatStatus.choices, default=ChatStatus.WAITING)
+    status = models.CharField(
+        _("状态"), max_length=10, choices=ChatStatus.choices, default=ChatStatus.WAITING
+    )
     agent = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("坐席"), null=True, blank=True, on_delete=models.PROTECT,
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("坐席"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="+",
     )
     arrived_at = models.DateTimeField(_("进入时间"))
@@ -250,7 +289,9 @@ class ChatSession(models.Model):
         indexes = [models.Index(fields=["company", "arrived_at"], name="telephony_chat_company")]
         constraints = [
             models.UniqueConstraint(
-                fields=["company", "external_id"], condition=~models.Q(external_id=""), name="telephony_chat_ext"
+                fields=["company", "external_id"],
+                condition=~models.Q(external_id=""),
+                name="telephony_chat_ext",
             )
         ]
 
@@ -258,7 +299,9 @@ class ChatSession(models.Model):
 class ChatMessage(models.Model):
     session = models.ForeignKey(ChatSession, on_delete=models.CASCADE, related_name="messages")
     sender = models.CharField(max_length=10, choices=ChatSender.choices)
-    author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     text = models.TextField()
     at = models.DateTimeField()
     external_id = models.CharField(max_length=120, blank=True)
@@ -271,8 +314,12 @@ class Transcript(models.Model):
     """The text of a call (from the PBX or an ASR service) or of a chat, for quality checks."""
 
     company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="+")
-    call = models.ForeignKey(Call, null=True, blank=True, on_delete=models.CASCADE, related_name="transcripts")
-    chat = models.ForeignKey(ChatSession, null=True, blank=True, on_delete=models.CASCADE, related_name="transcripts")
+    call = models.ForeignKey(
+        Call, null=True, blank=True, on_delete=models.CASCADE, related_name="transcripts"
+    )
+    chat = models.ForeignKey(
+        ChatSession, null=True, blank=True, on_delete=models.CASCADE, related_name="transcripts"
+    )
     source = models.CharField(max_length=10, choices=TranscriptSource.choices)
     text = models.TextField()
     segments = models.JSONField(default=list, blank=True, help_text="[{speaker, start_ms, end_ms, text}]")

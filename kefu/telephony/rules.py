@@ -236,7 +236,9 @@ def k5_availability(minutes_out: float, minutes_in_month: float) -> float:
     return 1 - min(minutes_out, minutes_in_month) / minutes_in_month
 
 
-def merged_minutes(periods: Iterable[tuple[datetime, datetime | None]], start: datetime, end: datetime, now: datetime) -> float:
+def merged_minutes(
+    periods: Iterable[tuple[datetime, datetime | None]], start: datetime, end: datetime, now: datetime
+) -> float:
     """Minutes covered by the union of `periods` inside [start, end) (an open period runs to `now`).
     Overlapping causes (the PBX link lost while the trunk was down) count once."""
     clipped = []

@@ -63,7 +63,9 @@ class IngestOut(Schema):
 
 class AgentStateIn(Schema):
     state: Literal["logged_out", "ready", "not_ready"]
-    reason: str = Field("", max_length=20, description="未就绪原因：break, meal, meeting, training, outbound, other")
+    reason: str = Field(
+        "", max_length=20, description="未就绪原因：break, meal, meeting, training, outbound, other"
+    )
 
 
 class AgentStateOut(Schema):

@@ -88,13 +88,17 @@ def wallboard(*, user, now: datetime | None = None) -> Wallboard:
     now = now or timezone.now()
     company = user.company
     day = _day_start(company, now)
-    waiting = Call.objects.filter(company=company, status__in=WAITING, started_at__gte=now - timedelta(hours=12))
+    waiting = Call.objects.filter(
+        company=company, status__in=WAITING, started_at__gte=now - timedelta(hours=12)
+    )
     wait_row = waiting.aggregate(n=Count("id"), first=_min("queued_at"), first_start=_min("started_at"))
     first = wait_row["first"] or wait_row["first_start"]
     agents = dict(
         AgentProfile.objects.filter(company=company).values_list("state").annotate(n=Count("id")).order_by()
     )
-    short_ms = Hotline.objects.filter(company=company).values_list("short_abandon_ms", flat=True).first() or 5000
+    short_ms = (
+        Hotline.objects.filter(company=company).values_list("short_abandon_ms", flat=True).first() or 5000
+    )
     today = Call.objects.filter(company=company, started_at__gte=day, started_at__lt=day + timedelta(days=1))
     t = today.aggregate(
         offered=Count("id", filter=~Q(status__in=WAITING)),
@@ -106,7 +110,9 @@ def wallboard(*, user, now: datetime | None = None) -> Wallboard:
     clocks = Clock.objects.filter(company=company)
     open_states = [ClockState.RUNNING, ClockState.PAUSED, ClockState.BREACHED]
     emergencies = clocks.filter(commitment__spec_id="C8", state__in=open_states).count()
-    breaches = clocks.filter(Q(state=ClockState.BREACHED) | Q(state=ClockState.RUNNING, due_at__lt=now)).count()
+    breaches = clocks.filter(
+        Q(state=ClockState.BREACHED) | Q(state=ClockState.RUNNING, due_at__lt=now)
+    ).count()
     counted = t["offered"] - t["short"]
     return Wallboard(
         waiting=wait_row["n"],
@@ -163,14 +169,22 @@ def k14_inputs(*, company, year: int, month: int) -> K14Inputs:
     if row["answered"] and with_rings == 0:
         return K14Inputs(year, month, row["answered"], 0, row["no_rings"], None, "fallback")
     return K14Inputs(
-        year, month, with_rings, row["within"], row["no_rings"], rules.ratio(row["within"], with_rings), "calls"
+        year,
+        month,
+        with_rings,
+        row["within"],
+        row["no_rings"],
+        rules.ratio(row["within"], with_rings),
+        "calls",
     )
 
 
 def k14_calls(*, company, year: int, month: int, within: bool | None = None) -> QuerySet[Call]:
     """The calls behind K14: answered calls of the month (optionally only those within / beyond)."""
     start, end = month_range(company, year, month)
-    qs = Call.objects.filter(company=company, started_at__gte=start, started_at__lt=end, answered_at__isnull=False)
+    qs = Call.objects.filter(
+        company=company, started_at__gte=start, started_at__lt=end, answered_at__isnull=False
+    )
     if within is not None:
         qs = qs.filter(within_rings=within)
     return qs.order_by("started_at")
@@ -235,7 +249,9 @@ def call_figures(*, company, year: int, month: int) -> CallFigures:
     short_ms = line.short_abandon_ms if line else 5000
     sl_ms = line.service_level_ms if line else 20000
     r = Call.objects.filter(company=company, started_at__gte=start, started_at__lt=end).aggregate(
-        offered=Count("id", filter=Q(status__in=[CallStatus.ENDED, CallStatus.ABANDONED, CallStatus.CONNECTED])),
+        offered=Count(
+            "id", filter=Q(status__in=[CallStatus.ENDED, CallStatus.ABANDONED, CallStatus.CONNECTED])
+        ),
         answered=Count("id", filter=Q(answered_at__isnull=False)),
         abandoned=Count("id", filter=Q(status=CallStatus.ABANDONED)),
         short=Count("id", filter=Q(status=CallStatus.ABANDONED, wait_ms__lt=short_ms)),
@@ -305,7 +321,9 @@ def calls_for(user, *, day: date | None = None) -> QuerySet[Call]:
     _assert_reader(user)
     qs = Call.objects.filter(company_id=user.company_id).select_related("hotline", "answered_by")
     if day is not None:
-        start = datetime(day.year, day.month, day.day, tzinfo=ZoneInfo(user.company.time_zone or "Asia/Shanghai"))
+        start = datetime(
+            day.year, day.month, day.day, tzinfo=ZoneInfo(user.company.time_zone or "Asia/Shanghai")
+        )
         qs = qs.filter(started_at__gte=start, started_at__lt=start + timedelta(days=1))
     return qs.order_by("-started_at")
 
@@ -329,9 +347,13 @@ def call_get(user, call_pk: int) -> Call:
 
 def calls_of_ticket(user, ticket_id: int) -> list[Call]:
     """The calls a work order was made during (P2), for the work-order page."""
-    return list(Call.objects.filter(company_id=user.company_id, tickets__ticket_id=ticket_id).order_by("started_at"))
+    return list(
+        Call.objects.filter(company_id=user.company_id, tickets__ticket_id=ticket_id).order_by("started_at")
+    )
 
 
 def chats_open(user) -> QuerySet[ChatSession]:
     _assert_reader(user)
-    return ChatSession.objects.filter(company_id=user.company_id).exclude(status="closed").order_by("arrived_at")
+    return (
+        ChatSession.objects.filter(company_id=user.company_id).exclude(status="closed").order_by("arrived_at")
+    )

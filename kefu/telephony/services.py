@@ -80,7 +80,11 @@ class _In:
 
 
 def _as_in(raw: dict) -> _In:
-    data = {k: v for k, v in raw.items() if k not in ("event_id", "type", "kind", "at", "call_id") and v not in (None, "")}
+    data = {
+        k: v
+        for k, v in raw.items()
+        if k not in ("event_id", "type", "kind", "at", "call_id") and v not in (None, "")
+    }
     return _In(
         event_id=str(raw.get("event_id") or ""),
         kind=str(raw.get("type") or raw.get("kind") or ""),
@@ -144,8 +148,14 @@ def call_events_ingest(*, by, events: list[dict], source: str = "api") -> Ingest
         CallEvent.objects.bulk_create(
             [
                 CallEvent(
-                    company=company, event_id=e.event_id, call_id=e.call_id, kind=e.kind, at=e.at, data=e.data,
-                    source=source[:20], received_at=now,
+                    company=company,
+                    event_id=e.event_id,
+                    call_id=e.call_id,
+                    kind=e.kind,
+                    at=e.at,
+                    data=e.data,
+                    source=source[:20],
+                    received_at=now,
                 )
                 for e in stored
             ],
@@ -186,7 +196,12 @@ def _check_event(ev: _In, company, lines: dict[str, Hotline], now: datetime) -> 
 def _reject(company, ev: _In, message: str, result: IngestResult) -> None:
     result.rejected.append((ev.event_id, message))
     log.warning("telephony event %s refused: %s", ev.event_id, message)
-    data = {"type": ev.kind, "call_id": ev.call_id, "at": ev.at.isoformat() if isinstance(ev.at, datetime) else str(ev.at), **ev.data}
+    data = {
+        "type": ev.kind,
+        "call_id": ev.call_id,
+        "at": ev.at.isoformat() if isinstance(ev.at, datetime) else str(ev.at),
+        **ev.data,
+    }
     RejectedEvent.objects.create(company=company, event_id=ev.event_id[:120], reason=message[:300], data=data)
     audit_record(
         action=Action.CALL_EVENT_REJECTED,
@@ -204,9 +219,14 @@ def _stories_input(rows) -> list[rules.Ev]:
 
 
 def _apply_calls(company, lines, by_call: dict[str, list[_In]], result: IngestResult, now) -> list[_In]:
-    calls = {c.call_id: c for c in Call.objects.select_for_update().filter(company=company, call_id__in=list(by_call))}
+    calls = {
+        c.call_id: c
+        for c in Call.objects.select_for_update().filter(company=company, call_id__in=list(by_call))
+    }
     old: dict[str, list[rules.Ev]] = defaultdict(list)
-    for row in CallEvent.objects.filter(company=company, call_id__in=list(by_call)).only("event_id", "kind", "at", "data", "call_id"):
+    for row in CallEvent.objects.filter(company=company, call_id__in=list(by_call)).only(
+        "event_id", "kind", "at", "data", "call_id"
+    ):
         old[row.call_id].append(rules.Ev(row.kind, row.at, row.data, row.event_id))
     agents = _agent_users(company)
     profiles = {p.user_id: p for p in AgentProfile.objects.filter(company=company)}
@@ -222,13 +242,17 @@ def _apply_calls(company, lines, by_call: dict[str, list[_In]], result: IngestRe
         accepted = list(old[call_id])
         candidates = [rules.Ev(e.kind, e.at, e.data, e.event_id) for e in new]
         try:
-            story = rules.call_story(accepted + candidates, cycle_ms=hotline.ring_cycle_ms, answer_rings=hotline.answer_rings)
+            story = rules.call_story(
+                accepted + candidates, cycle_ms=hotline.ring_cycle_ms, answer_rings=hotline.answer_rings
+            )
             ok = new
         except rules.BadEvent:
             ok, story = [], None
             for e, cand in sorted(zip(new, candidates, strict=True), key=lambda p: p[0].at):
                 try:
-                    story = rules.call_story(accepted + [cand], cycle_ms=hotline.ring_cycle_ms, answer_rings=hotline.answer_rings)
+                    story = rules.call_story(
+                        accepted + [cand], cycle_ms=hotline.ring_cycle_ms, answer_rings=hotline.answer_rings
+                    )
                 except rules.BadEvent as exc:
                     _reject(company, e, _("时间顺序不可能（时长为负）：%(m)s") % {"m": str(exc)}, result)
                 else:
@@ -245,7 +269,15 @@ def _agent_users(company) -> dict[str, int]:
     return dict(AgentProfile.objects.filter(company=company).values_list("pbx_agent", "user_id"))
 
 
-def _save_call(company, hotline, call_id: str, call: Call | None, s: rules.CallStory, agents: dict[str, int], profiles: dict) -> Call:
+def _save_call(
+    company,
+    hotline,
+    call_id: str,
+    call: Call | None,
+    s: rules.CallStory,
+    agents: dict[str, int],
+    profiles: dict,
+) -> Call:
     was_answered = call is not None and call.answered_at is not None
     values = dict(
         hotline=hotline,
@@ -282,8 +314,14 @@ def _save_call(company, hotline, call_id: str, call: Call | None, s: rules.CallS
     CallOffer.objects.bulk_create(
         [
             CallOffer(
-                call=call, company=company, agent=o.agent[:60], user_id=agents.get(o.agent), ring_start=o.ring_start,
-                ring_end=o.ring_end, result=o.result, ring_ms=o.ring_ms,
+                call=call,
+                company=company,
+                agent=o.agent[:60],
+                user_id=agents.get(o.agent),
+                ring_start=o.ring_start,
+                ring_end=o.ring_end,
+                result=o.result,
+                ring_ms=o.ring_ms,
             )
             for o in s.offers
         ]
@@ -314,10 +352,14 @@ def _agent_follows_call(call: Call, s: rules.CallStory, profiles: dict) -> None:
 # ------------------------------------------------------------------------------ agent states
 
 
-def _state_move(profile: AgentProfile, state: str, reason: str, at: datetime, source: str, queues: str | None = None) -> bool:
+def _state_move(
+    profile: AgentProfile, state: str, reason: str, at: datetime, source: str, queues: str | None = None
+) -> bool:
     """Move an agent to `state` at `at` unless a later change is already recorded (events out of order)."""
     if at < profile.since:
-        AgentStateChange.objects.create(company_id=profile.company_id, agent=profile, state=state, reason=reason, at=at, source=source)
+        AgentStateChange.objects.create(
+            company_id=profile.company_id, agent=profile, state=state, reason=reason, at=at, source=source
+        )
         return False
     if profile.state == state and profile.reason == reason and queues is None:
         return False
@@ -326,7 +368,9 @@ def _state_move(profile: AgentProfile, state: str, reason: str, at: datetime, so
     if queues is not None:
         profile.queues = queues[:200]
     profile.save(update_fields=["state", "reason", "since", "source", "queues"])
-    AgentStateChange.objects.create(company_id=profile.company_id, agent=profile, state=state, reason=reason, at=at, source=source)
+    AgentStateChange.objects.create(
+        company_id=profile.company_id, agent=profile, state=state, reason=reason, at=at, source=source
+    )
     if AgentState.LOGGED_OUT in (before, state) or queues is not None:  # staffing changes only at log in/out
         _staffing_check(profile.company_id, at)
     return True
@@ -343,7 +387,13 @@ def agent_state_set(*, by, state: str, reason: str = "", at: datetime | None = N
         raise DomainError(_("此账号不属于任何公司。"))
     with transaction.atomic():
         profile = _profile_for(by)
-        _state_move(profile, state, reason if state == AgentState.NOT_READY else "", at or timezone.now(), StateSource.KEFU)
+        _state_move(
+            profile,
+            state,
+            reason if state == AgentState.NOT_READY else "",
+            at or timezone.now(),
+            StateSource.KEFU,
+        )
     return profile
 
 
@@ -351,7 +401,8 @@ def _profile_for(user) -> AgentProfile:
     profile = AgentProfile.objects.select_for_update().filter(user=user).first()
     if profile is None:
         profile, _created = AgentProfile.objects.get_or_create(
-            user=user, defaults={"company_id": user.company_id, "pbx_agent": user.employee_no or user.username}
+            user=user,
+            defaults={"company_id": user.company_id, "pbx_agent": user.employee_no or user.username},
         )
     return profile
 
@@ -383,13 +434,17 @@ def _apply_other(company, lines: dict[str, Hotline], e: _In, now) -> str:
         profile = AgentProfile.objects.select_for_update().filter(company=company, pbx_agent=agent).first()
         if profile is None:
             return _("未登记的坐席号：%(a)s") % {"a": agent[:60]}
-        _state_move(profile, state, e.data.get("reason", "")[:20], e.at, StateSource.PBX, e.data.get("queues"))
+        _state_move(
+            profile, state, e.data.get("reason", "")[:20], e.at, StateSource.PBX, e.data.get("queues")
+        )
         return ""
     number = e.data.get("hotline")
     targets = [lines[number]] if number else [h for h in lines.values() if h.is_emergency]
     if not targets:
         return _("本公司没有登记抢险热线。")
-    cause = e.data.get("cause") or (OutageCause.PBX_LINK_LOST if e.kind.startswith("pbx.") else OutageCause.TRUNK_DOWN)
+    cause = e.data.get("cause") or (
+        OutageCause.PBX_LINK_LOST if e.kind.startswith("pbx.") else OutageCause.TRUNK_DOWN
+    )
     if cause not in OutageCause.values or cause == OutageCause.MANUAL:
         return _("未知的中断原因：%(c)s") % {"c": cause[:20]}
     for h in targets:
@@ -402,7 +457,9 @@ def _apply_other(company, lines: dict[str, Hotline], e: _In, now) -> str:
 
 def _outage_open(hotline: Hotline, cause: str, at: datetime, note: str = "") -> None:
     if not HotlineOutage.objects.filter(hotline=hotline, cause=cause, ended_at__isnull=True).exists():
-        HotlineOutage.objects.create(company_id=hotline.company_id, hotline=hotline, cause=cause, started_at=at, note=note)
+        HotlineOutage.objects.create(
+            company_id=hotline.company_id, hotline=hotline, cause=cause, started_at=at, note=note
+        )
 
 
 def _outage_close(hotline: Hotline, cause: str, at: datetime) -> None:
@@ -425,7 +482,9 @@ def _staffing_check(company_id: int, at: datetime) -> None:
             _outage_open(h, OutageCause.NO_AGENT, at)
 
 
-def outage_record(*, by, hotline_id: int, started_at: datetime, ended_at: datetime | None, note: str) -> HotlineOutage:
+def outage_record(
+    *, by, hotline_id: int, started_at: datetime, ended_at: datetime | None, note: str
+) -> HotlineOutage:
     """A period out of service entered by hand (K5): e.g. the trunk was cut and the PBX said nothing."""
     assert_perm(by, Perm.TELEPHONY_FEED)
     hotline = Hotline.objects.filter(company_id=by.company_id, pk=hotline_id).first()
@@ -440,8 +499,13 @@ def outage_record(*, by, hotline_id: int, started_at: datetime, ended_at: dateti
     if not note.strip():
         raise DomainError(_("请说明中断原因。"), field="note")
     o = HotlineOutage.objects.create(
-        company_id=by.company_id, hotline=hotline, cause=OutageCause.MANUAL, started_at=started_at,
-        ended_at=ended_at, note=note.strip()[:300], recorded_by=by,
+        company_id=by.company_id,
+        hotline=hotline,
+        cause=OutageCause.MANUAL,
+        started_at=started_at,
+        ended_at=ended_at,
+        note=note.strip()[:300],
+        recorded_by=by,
     )
     audit_record(action=Action.CREATED, obj=o, actor=by, detail={"hotline": hotline.number, "note": o.note})
     return o
@@ -466,7 +530,12 @@ def screen_pop_take(*, user, now: datetime | None = None) -> Call | None:
     with transaction.atomic():
         call = (
             Call.objects.select_for_update()
-            .filter(answered_by=user, popped_at__isnull=True, ended_at__isnull=True, answered_at__gte=now - timedelta(minutes=2))
+            .filter(
+                answered_by=user,
+                popped_at__isnull=True,
+                ended_at__isnull=True,
+                answered_at__gte=now - timedelta(minutes=2),
+            )
             .order_by("-answered_at")
             .first()
         )
@@ -496,14 +565,18 @@ def recording_play(*, user, call_id: int) -> Call:
     call = Call.objects.filter(pk=call_id, company_id=user.company_id).first()
     if call is None or not call.recording_ref:
         raise NotFound(_("未找到该通话的录音。"))
-    audit_record(action=Action.RECORDING_PLAYED, obj=call, actor=user, detail={"recording": call.recording_ref})
+    audit_record(
+        action=Action.RECORDING_PLAYED, obj=call, actor=user, detail={"recording": call.recording_ref}
+    )
     return call
 
 
 # ------------------------------------------------------------------------------ transcripts
 
 
-def transcript_store(*, by, text: str, source: str, call_id: str = "", chat_id: int | None = None, segments=None) -> Transcript:
+def transcript_store(
+    *, by, text: str, source: str, call_id: str = "", chat_id: int | None = None, segments=None
+) -> Transcript:
     """Store the text of a call (PBX or ASR adapter) or of a chat, and publish TranscriptAvailable
     for the service-language checks."""
     if source not in TranscriptSource.values:
@@ -526,14 +599,23 @@ def transcript_store(*, by, text: str, source: str, call_id: str = "", chat_id: 
         t = Transcript.objects.create(
             company_id=by.company_id, call=call, chat=chat, source=source, text=text, segments=segments or []
         )
-        publish(TranscriptAvailable(transcript_id=t.pk, company_id=t.company_id, call_id=call.pk if call else None, chat_id=chat.pk if chat else None))
+        publish(
+            TranscriptAvailable(
+                transcript_id=t.pk,
+                company_id=t.company_id,
+                call_id=call.pk if call else None,
+                chat_id=chat.pk if chat else None,
+            )
+        )
     return t
 
 
 # ------------------------------------------------------------------------------ chat (C18)
 
 
-def chat_start(*, company, contact: str = "", bot: bool = False, at: datetime | None = None, external_id: str = "") -> ChatSession:
+def chat_start(
+    *, company, contact: str = "", bot: bool = False, at: datetime | None = None, external_id: str = ""
+) -> ChatSession:
     """A customer arrives in the chat (no login). With a bot in front, a person is not yet due:
     the clock starts at the hand-off (chat_handoff)."""
     at = at or timezone.now()
@@ -542,8 +624,13 @@ def chat_start(*, company, contact: str = "", bot: bool = False, at: datetime | 
         if existing is not None:
             return existing
     return ChatSession.objects.create(
-        company=company, token=secrets.token_urlsafe(24), contact=contact.strip()[:40], external_id=external_id[:120],
-        status=ChatStatus.BOT if bot else ChatStatus.WAITING, arrived_at=at, human_starts=[] if bot else [at.isoformat()],
+        company=company,
+        token=secrets.token_urlsafe(24),
+        contact=contact.strip()[:40],
+        external_id=external_id[:120],
+        status=ChatStatus.BOT if bot else ChatStatus.WAITING,
+        arrived_at=at,
+        human_starts=[] if bot else [at.isoformat()],
     )
 
 
@@ -558,10 +645,29 @@ def _retime(session: ChatSession) -> None:
     session.answers = len(timing.answer_ms)
     session.answers_late = sum(1 for a in timing.answer_ms if a > 20000)
     session.worst_answer_ms = max(timing.answer_ms) if timing.answer_ms else None
-    session.save(update_fields=["greeting_ms", "answers", "answers_late", "worst_answer_ms", "status", "agent", "human_starts", "closed_at"])
+    session.save(
+        update_fields=[
+            "greeting_ms",
+            "answers",
+            "answers_late",
+            "worst_answer_ms",
+            "status",
+            "agent",
+            "human_starts",
+            "closed_at",
+        ]
+    )
 
 
-def chat_post(*, session: ChatSession, sender: str, text: str, by=None, at: datetime | None = None, external_id: str = "") -> ChatMessage:
+def chat_post(
+    *,
+    session: ChatSession,
+    sender: str,
+    text: str,
+    by=None,
+    at: datetime | None = None,
+    external_id: str = "",
+) -> ChatMessage:
     """Add a message and recompute the chat's C18 figures (greeting, answers)."""
     text = (text or "").strip()
     if not text:
@@ -586,7 +692,14 @@ def chat_post(*, session: ChatSession, sender: str, text: str, by=None, at: date
             if not session.human_starts:  # a person takes over from the bot without a hand-off event
                 session.human_starts = [at.isoformat()]
             session.agent, session.status = by, ChatStatus.ACTIVE
-        m = ChatMessage.objects.create(session=session, sender=sender, author=by if sender == ChatSender.AGENT else None, text=text, at=at, external_id=external_id[:120])
+        m = ChatMessage.objects.create(
+            session=session,
+            sender=sender,
+            author=by if sender == ChatSender.AGENT else None,
+            text=text,
+            at=at,
+            external_id=external_id[:120],
+        )
         _retime(session)
     return m
 
@@ -615,8 +728,14 @@ def chat_close(*, session: ChatSession, by=None, at: datetime | None = None) -> 
         lines = [f"[{m.at.isoformat()}] {m.get_sender_display()}: {m.text}" for m in session.messages.all()]
         if lines:
             t = Transcript.objects.create(
-                company_id=session.company_id, chat=session, source=TranscriptSource.CHAT, text="\n".join(lines),
-                segments=[{"speaker": m.sender, "at": m.at.isoformat(), "text": m.text} for m in session.messages.all()],
+                company_id=session.company_id,
+                chat=session,
+                source=TranscriptSource.CHAT,
+                text="\n".join(lines),
+                segments=[
+                    {"speaker": m.sender, "at": m.at.isoformat(), "text": m.text}
+                    for m in session.messages.all()
+                ],
             )
             publish(TranscriptAvailable(transcript_id=t.pk, company_id=t.company_id, chat_id=session.pk))
     return session

@@ -1,5 +1,5 @@
-"""Telephony pages: /telephony/ (agent console), wallboard, calls, indicators, chats; /telephony/chat/<company>/
-is the customers' chat page (no login)."""
+"""Telephony pages: /telephony/ (agent console), wallboard, calls, indicators, chats;
+/telephony/chat/<company>/ is the customers' chat page (no login)."""
 
 from django.urls import path
 

@@ -15,7 +15,6 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-
 from kefu.accounts.context import client_ip
 from kefu.accounts.models import Company
 from kefu.accounts.roles import Perm, role_allows
@@ -49,14 +48,18 @@ def console(request: HttpRequest) -> HttpResponse:
         return _refused(request, _("您的角色不接听电话。"))
     if request.method == "POST":
         try:
-            services.agent_state_set(by=request.user, state=request.POST.get("state", ""), reason=request.POST.get("reason", ""))
+            services.agent_state_set(
+                by=request.user, state=request.POST.get("state", ""), reason=request.POST.get("reason", "")
+            )
         except DomainError as exc:
             from django.contrib import messages
 
             messages.error(request, exc.message)
         return redirect("telephony:console")
     profile = AgentProfile.objects.filter(user=request.user).first()
-    calls = Call.objects.filter(answered_by=request.user).select_related("hotline").order_by("-started_at")[:20]
+    calls = (
+        Call.objects.filter(answered_by=request.user).select_related("hotline").order_by("-started_at")[:20]
+    )
     return render(
         request,
         "telephony/console.html",
@@ -96,7 +99,11 @@ def calls(request: HttpRequest) -> HttpResponse:
         except ValueError:
             day = None
     rows = selectors.calls_for(request.user, day=day)[:200]
-    return render(request, "telephony/calls.html", {"rows": [(c, _mask(request.user, c.caller_number)) for c in rows], "day": day})
+    return render(
+        request,
+        "telephony/calls.html",
+        {"rows": [(c, _mask(request.user, c.caller_number)) for c in rows], "day": day},
+    )
 
 
 @login_required
@@ -153,7 +160,10 @@ def indicators(request: HttpRequest) -> HttpResponse:
             start = _local(request.POST.get("started_at"))
             end = _local(request.POST.get("ended_at")) if request.POST.get("ended_at") else None
             services.outage_record(
-                by=request.user, hotline_id=int(request.POST.get("hotline") or 0), started_at=start, ended_at=end,
+                by=request.user,
+                hotline_id=int(request.POST.get("hotline") or 0),
+                started_at=start,
+                ended_at=end,
                 note=request.POST.get("note", ""),
             )
             return redirect(f"{reverse('telephony:indicators')}?month={year}-{month:02d}")
@@ -161,7 +171,9 @@ def indicators(request: HttpRequest) -> HttpResponse:
             error = _("请填写正确的时间。")
         except DomainError as exc:
             error = exc.message
-    slow = selectors.k14_calls(company=company, year=year, month=month, within=False).select_related("answered_by")[:100]
+    slow = selectors.k14_calls(company=company, year=year, month=month, within=False).select_related(
+        "answered_by"
+    )[:100]
     return render(
         request,
         "telephony/indicators.html",
@@ -194,7 +206,11 @@ def _local(value: str | None) -> datetime:
 def chats(request: HttpRequest) -> HttpResponse:
     if not role_allows(request.user, Perm.TICKET_CREATE):
         return _refused(request, _("您的角色不接待在线客服。"))
-    rows = ChatSession.objects.filter(company_id=request.user.company_id).exclude(status=ChatStatus.CLOSED).order_by("arrived_at")
+    rows = (
+        ChatSession.objects.filter(company_id=request.user.company_id)
+        .exclude(status=ChatStatus.CLOSED)
+        .order_by("arrived_at")
+    )
     template = "telephony/_chat_list.html" if request.htmx else "telephony/chats.html"
     return render(request, template, {"rows": rows, "now": timezone.now()})
 
@@ -211,7 +227,9 @@ def chat_console(request: HttpRequest, chat_id: int) -> HttpResponse:
             if request.POST.get("close"):
                 services.chat_close(session=s, by=request.user)
                 return redirect("telephony:chats")
-            services.chat_post(session=s, sender=ChatSender.AGENT, text=request.POST.get("text", ""), by=request.user)
+            services.chat_post(
+                session=s, sender=ChatSender.AGENT, text=request.POST.get("text", ""), by=request.user
+            )
         except DomainError as exc:
             from django.contrib import messages
 
@@ -222,7 +240,13 @@ def chat_console(request: HttpRequest, chat_id: int) -> HttpResponse:
     return render(
         request,
         template,
-        {"s": s, "msgs": s.messages.all(), "contact": _mask(request.user, s.contact), "desk_phone": s.contact, "agent_view": True},
+        {
+            "s": s,
+            "msgs": s.messages.all(),
+            "contact": _mask(request.user, s.contact),
+            "desk_phone": s.contact,
+            "agent_view": True,
+        },
     )
 
 
@@ -248,7 +272,12 @@ def chat_public(request: HttpRequest, company_code: str) -> HttpResponse:
         raise Http404
     if request.method == "POST":
         if _limited(f"telephony:chat-start:{client_ip(request)}", CHAT_STARTS_PER_10_MIN, 600):
-            return render(request, "telephony/chat_public.html", {"company": company, "error": _("请求过于频繁，请稍后再试。")}, status=429)
+            return render(
+                request,
+                "telephony/chat_public.html",
+                {"company": company, "error": _("请求过于频繁，请稍后再试。")},
+                status=429,
+            )
         contact = (request.POST.get("contact") or "").strip()[:40]
         s = services.chat_start(company=company, contact=contact)
         return redirect("telephony:chat_session", token=s.token)
@@ -270,6 +299,9 @@ def chat_session(request: HttpRequest, token: str) -> HttpResponse:
             except DomainError as exc:
                 error = exc.message
     template = "telephony/_chat_messages.html" if request.htmx else "telephony/chat_session.html"
-    return render(request, template, {"s": s, "msgs": s.messages.all(), "error": error}, status=429 if error and request.method == "POST" and "频繁" in error else 200)
-
-
+    return render(
+        request,
+        template,
+        {"s": s, "msgs": s.messages.all(), "error": error},
+        status=429 if error and request.method == "POST" and "频繁" in error else 200,
+    )

@@ -47,8 +47,15 @@ class AmiTranslator:
 
     def _ev(self, f: dict, kind: str, call: str, suffix: str = "", **data) -> dict:
         at = self._at(f)
-        eid = f"ami:{call}:{f.get('Event', '')}:{f.get('Timestamp', at.timestamp())}{':' + suffix if suffix else ''}"
-        return {"event_id": eid[:120], "type": kind, "at": at, "call_id": call, **{k: v for k, v in data.items() if v not in (None, "")}}
+        stamp = f.get("Timestamp", at.timestamp())
+        eid = f"ami:{call}:{f.get('Event', '')}:{stamp}{':' + suffix if suffix else ''}"
+        return {
+            "event_id": eid[:120],
+            "type": kind,
+            "at": at,
+            "call_id": call,
+            **{k: v for k, v in data.items() if v not in (None, "")},
+        }
 
     def feed(self, f: dict[str, str]) -> list[dict]:
         name = f.get("Event", "")
@@ -59,14 +66,40 @@ class AmiTranslator:
                 return []
             self.calls.add(uid)
             number = f.get("Exten", "")
-            return [self._ev(f, "call.started", uid, hotline=self.lines.of(number=number), caller=f.get("CallerIDNum", ""), linked_id=f.get("Linkedid", ""))]
+            return [
+                self._ev(
+                    f,
+                    "call.started",
+                    uid,
+                    hotline=self.lines.of(number=number),
+                    caller=f.get("CallerIDNum", ""),
+                    linked_id=f.get("Linkedid", ""),
+                )
+            ]
         if name == "Newexten" and uid in self.calls and f.get("Application", "").lower() == "background":
-            return [self._ev(f, "call.ivr", uid, f.get("Priority", ""), node=f"{f.get('Context', '')}/{f.get('Exten', '')}")]
+            return [
+                self._ev(
+                    f,
+                    "call.ivr",
+                    uid,
+                    f.get("Priority", ""),
+                    node=f"{f.get('Context', '')}/{f.get('Exten', '')}",
+                )
+            ]
         if name == "QueueCallerJoin":
             out = []
             if uid not in self.calls:  # joined a queue without a Newchannel seen (link came up mid-call)
                 self.calls.add(uid)
-                out.append(self._ev(f, "call.started", uid, "s", hotline=self.lines.of(queue=f.get("Queue", "")), caller=f.get("CallerIDNum", "")))
+                out.append(
+                    self._ev(
+                        f,
+                        "call.started",
+                        uid,
+                        "s",
+                        hotline=self.lines.of(queue=f.get("Queue", "")),
+                        caller=f.get("CallerIDNum", ""),
+                    )
+                )
             return out + [self._ev(f, "call.queued", uid, queue=f.get("Queue", ""))]
         if name == "AgentCalled":
             self.offered.setdefault(uid, set()).add(member)
@@ -86,7 +119,15 @@ class AmiTranslator:
             return [self._ev(f, "call.abandoned", uid, reason=reason)]
         if name in ("BlindTransfer", "AttendedTransfer"):
             call = f.get("TransfereeLinkedid") or f.get("TransfereeUniqueid", "")
-            return [self._ev(f, "call.transferred", call, agent=agent_of(f.get("TransfererChannel", "")), to=f.get("Extension") or agent_of(f.get("SecondTransfererChannel", "")))]
+            return [
+                self._ev(
+                    f,
+                    "call.transferred",
+                    call,
+                    agent=agent_of(f.get("TransfererChannel", "")),
+                    to=f.get("Extension") or agent_of(f.get("SecondTransfererChannel", "")),
+                )
+            ]
         if name == "VarSet" and f.get("Variable") == "MIXMONITOR_FILENAME":
             call = f.get("Linkedid") or uid
             return [self._ev(f, "call.recording", call, ref=f.get("Value", ""))]
@@ -106,7 +147,12 @@ class AmiTranslator:
         at = self._at(f)
         return {
             "event_id": f"ami:agent:{agent}:{f.get('Event', '')}:{f.get('Timestamp', at.timestamp())}"[:120],
-            "type": "agent.state", "at": at, "agent": agent, "state": state, **({"reason": reason} if reason else {}), **data,
+            "type": "agent.state",
+            "at": at,
+            "agent": agent,
+            "state": state,
+            **({"reason": reason} if reason else {}),
+            **data,
         }
 
 
@@ -131,16 +177,27 @@ def translate_queue_log(lines_in: Iterable[str], lines: Lines) -> list[dict]:
         at = from_epoch(parts[0])
         call, queue, agent, name, data = parts[1], parts[2], agent_of(parts[3]), parts[4], parts[5:]
 
-        def ev(kind, when=at, key="", **d):
-            base = {"event_id": f"ql:{call}:{name}:{parts[0]}:{key or kind}"[:120], "type": kind, "at": when, "call_id": call}
+        def ev(kind, when=at, key="", call=call, name=name, ts=parts[0], **d):
+            base = {
+                "event_id": f"ql:{call}:{name}:{ts}:{key or kind}"[:120],
+                "type": kind,
+                "at": when,
+                "call_id": call,
+            }
             return base | {k: v for k, v in d.items() if v not in (None, "")}
 
         if name == "ENTERQUEUE":
-            out += [ev("call.started", hotline=lines.of(queue=queue), caller=data[1] if len(data) > 1 else ""), ev("call.queued", queue=queue)]
+            out += [
+                ev("call.started", hotline=lines.of(queue=queue), caller=data[1] if len(data) > 1 else ""),
+                ev("call.queued", queue=queue),
+            ]
         elif name == "RINGNOANSWER":
             ring = timedelta(milliseconds=int(data[0] or 0)) if data and data[0].isdigit() else timedelta()
             offered.add(call)
-            out += [ev("call.offered", at - ring, f"o{agent}", agent=agent), ev("call.offer_ended", key=agent, agent=agent, result="no_answer")]
+            out += [
+                ev("call.offered", at - ring, f"o{agent}", agent=agent),
+                ev("call.offer_ended", key=agent, agent=agent, result="no_answer"),
+            ]
         elif name == "CONNECT":
             ring = timedelta(seconds=int(data[2])) if len(data) > 2 and data[2].isdigit() else timedelta()
             out += [ev("call.offered", at - ring, f"o{agent}", agent=agent), ev("call.answered", agent=agent)]
@@ -151,10 +208,24 @@ def translate_queue_log(lines_in: Iterable[str], lines: Lines) -> list[dict]:
         elif name == "EXITWITHTIMEOUT":
             out.append(ev("call.abandoned", reason="timeout"))
         elif name in ("BLINDTRANSFER", "ATTENDEDTRANSFER", "TRANSFER"):
-            out += [ev("call.transferred", agent=agent, to=data[0] if data else ""), ev("call.ended", key="x", hangup_by="agent")]
+            out += [
+                ev("call.transferred", agent=agent, to=data[0] if data else ""),
+                ev("call.ended", key="x", hangup_by="agent"),
+            ]
         elif name in ("PAUSE", "UNPAUSE", "ADDMEMBER", "REMOVEMEMBER", "AGENTLOGIN", "AGENTLOGOFF"):
-            state = {"PAUSE": "not_ready", "UNPAUSE": "ready", "ADDMEMBER": "ready", "AGENTLOGIN": "ready"}.get(name, "logged_out")
-            e = {"event_id": f"ql:agent:{agent}:{name}:{parts[0]}:{n}"[:120], "type": "agent.state", "at": at, "agent": agent, "state": state}
+            state = {
+                "PAUSE": "not_ready",
+                "UNPAUSE": "ready",
+                "ADDMEMBER": "ready",
+                "AGENTLOGIN": "ready",
+            }.get(name, "logged_out")
+            e = {
+                "event_id": f"ql:agent:{agent}:{name}:{parts[0]}:{n}"[:120],
+                "type": "agent.state",
+                "at": at,
+                "agent": agent,
+                "state": state,
+            }
             if state == "not_ready":
                 e["reason"] = "break"
             if name == "ADDMEMBER":

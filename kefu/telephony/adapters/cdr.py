@@ -17,12 +17,30 @@ from zoneinfo import ZoneInfo
 from kefu.telephony.adapters.common import Lines, agent_of
 
 COLUMNS = [
-    "accountcode", "src", "dst", "dcontext", "clid", "channel", "dstchannel", "lastapp", "lastdata",
-    "start", "answer", "end", "duration", "billsec", "disposition", "amaflags", "uniqueid", "userfield",
+    "accountcode",
+    "src",
+    "dst",
+    "dcontext",
+    "clid",
+    "channel",
+    "dstchannel",
+    "lastapp",
+    "lastdata",
+    "start",
+    "answer",
+    "end",
+    "duration",
+    "billsec",
+    "disposition",
+    "amaflags",
+    "uniqueid",
+    "userfield",
 ]
 
 
-def translate_cdr(text: str, lines: Lines, tz: str = "Asia/Shanghai") -> tuple[list[dict], list[tuple[int, str]]]:
+def translate_cdr(
+    text: str, lines: Lines, tz: str = "Asia/Shanghai"
+) -> tuple[list[dict], list[tuple[int, str]]]:
     """CSV text → (events, [(row number, problem)] for rows that cannot be read at all)."""
     zone = ZoneInfo(tz)
     events: list[dict] = []
@@ -32,7 +50,7 @@ def translate_cdr(text: str, lines: Lines, tz: str = "Asia/Shanghai") -> tuple[l
             continue
         r = dict(zip(COLUMNS, row, strict=False))
 
-        def at(field):
+        def at(field, r=r):
             v = (r.get(field) or "").strip()
             return datetime.fromisoformat(v).replace(tzinfo=zone) if v else None
 
@@ -47,10 +65,27 @@ def translate_cdr(text: str, lines: Lines, tz: str = "Asia/Shanghai") -> tuple[l
             continue
         call = r["uniqueid"]
         base = f"cdr:{call}"
-        events.append({"event_id": f"{base}:start", "type": "call.started", "at": start, "call_id": call,
-                       "hotline": lines.of(number=r["dst"]), "caller": r["src"], "no_rings": True})
+        events.append(
+            {
+                "event_id": f"{base}:start",
+                "type": "call.started",
+                "at": start,
+                "call_id": call,
+                "hotline": lines.of(number=r["dst"]),
+                "caller": r["src"],
+                "no_rings": True,
+            }
+        )
         if answer is not None and r["disposition"] == "ANSWERED":
-            events.append({"event_id": f"{base}:answer", "type": "call.answered", "at": answer, "call_id": call, "agent": agent_of(r["dstchannel"])})
+            events.append(
+                {
+                    "event_id": f"{base}:answer",
+                    "type": "call.answered",
+                    "at": answer,
+                    "call_id": call,
+                    "agent": agent_of(r["dstchannel"]),
+                }
+            )
         if end is not None:
             kind = "call.ended" if r["disposition"] == "ANSWERED" else "call.abandoned"
             e = {"event_id": f"{base}:end", "type": kind, "at": end, "call_id": call}

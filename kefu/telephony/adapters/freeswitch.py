@@ -51,7 +51,12 @@ STATUS = {
     "On Break": ("not_ready", "break"),
     "Logged Out": ("logged_out", ""),
 }
-FAIL = {"NO_ANSWER": "no_answer", "USER_BUSY": "rejected", "CALL_REJECTED": "rejected", "ORIGINATOR_CANCEL": "cancelled"}
+FAIL = {
+    "NO_ANSWER": "no_answer",
+    "USER_BUSY": "rejected",
+    "CALL_REJECTED": "rejected",
+    "ORIGINATOR_CANCEL": "cancelled",
+}
 
 
 class EslTranslator:
@@ -72,13 +77,22 @@ class EslTranslator:
         at = datetime.fromtimestamp(int(ts) / 1e6, tz=UTC) if ts.isdigit() else timezone.now()
 
         def ev(kind, key="", **d):
-            base = {"event_id": f"fs:{call}:{action}:{ts}:{key}"[:120], "type": kind, "at": at, "call_id": call}
+            base = {
+                "event_id": f"fs:{call}:{action}:{ts}:{key}"[:120],
+                "type": kind,
+                "at": at,
+                "call_id": call,
+            }
             return base | {k: v for k, v in d.items() if v not in (None, "")}
 
         if action == "member-queue-start":
             queue = f.get("CC-Queue", "").split("@")[0]
             return [
-                ev("call.started", hotline=self.lines.of(queue=queue, number=f.get("variable_destination_number", "")), caller=f.get("CC-Member-CID-Number", "")),
+                ev(
+                    "call.started",
+                    hotline=self.lines.of(queue=queue, number=f.get("variable_destination_number", "")),
+                    caller=f.get("CC-Member-CID-Number", ""),
+                ),
                 ev("call.queued", "q", queue=queue),
             ]
         if action == "agent-offering":
@@ -91,7 +105,14 @@ class EslTranslator:
                 out.append(ev("call.recording", "r", ref=f["variable_cc_record_filename"]))
             return out
         if action == "bridge-agent-fail":
-            return [ev("call.offer_ended", agent, agent=agent, result=FAIL.get(f.get("CC-Hangup-Cause", ""), "no_answer"))]
+            return [
+                ev(
+                    "call.offer_ended",
+                    agent,
+                    agent=agent,
+                    result=FAIL.get(f.get("CC-Hangup-Cause", ""), "no_answer"),
+                )
+            ]
         if action == "bridge-agent-end":
             disposition = f.get("variable_sip_hangup_disposition", "")
             by = {"recv_bye": "customer", "send_bye": "agent"}.get(disposition, "")
@@ -99,13 +120,23 @@ class EslTranslator:
         if action == "member-queue-end":
             if call in self.answered or f.get("CC-Cause") == "Terminated":
                 return []
-            reason = "timeout" if f.get("CC-Cancel-Reason") in ("TIMEOUT", "NO_AGENT_TIMEOUT") else ("ringing" if call in self.offered else "in_queue")
+            reason = (
+                "timeout"
+                if f.get("CC-Cancel-Reason") in ("TIMEOUT", "NO_AGENT_TIMEOUT")
+                else ("ringing" if call in self.offered else "in_queue")
+            )
             return [ev("call.abandoned", reason=reason)]
         if action == "agent-status-change":
             state, reason = STATUS.get(f.get("CC-Agent-Status", ""), ("", ""))
             if not state:
                 return []
-            e = {"event_id": f"fs:agent:{agent}:{ts}:{state}"[:120], "type": "agent.state", "at": at, "agent": agent, "state": state}
+            e = {
+                "event_id": f"fs:agent:{agent}:{ts}:{state}"[:120],
+                "type": "agent.state",
+                "at": at,
+                "agent": agent,
+                "state": state,
+            }
             return [e | ({"reason": reason} if reason else {})]
         return []
 

@@ -54,7 +54,10 @@ class AmiProtocol(_Protocol):
 
     def login(self, sock, cfg) -> bytes:
         buf = _read_until(sock, b"\r\n")  # "Asterisk Call Manager/…"
-        sock.sendall(f"Action: Login\r\nUsername: {cfg.username}\r\nSecret: {cfg.secret}\r\nEvents: on\r\n\r\n".encode())
+        sock.sendall(
+            f"Action: Login\r\nUsername: {cfg.username}\r\nSecret: {cfg.secret}\r\n"
+            "Events: on\r\n\r\n".encode()
+        )
         buf = _read_until(sock, b"\r\n\r\n", buf.split(b"\r\n", 1)[1] if b"\r\n" in buf else b"")
         head, rest = buf.split(b"\r\n\r\n", 1)
         if b"Response: Success" not in head:
@@ -106,13 +109,24 @@ class PbxLink:
 
     def _link_event(self, kind: str) -> None:
         at = timezone.now()
-        self.sink([{"event_id": f"{self.name}:{kind}:{at.timestamp()}", "type": kind, "at": at, "cause": "pbx_link"}])
+        self.sink(
+            [
+                {
+                    "event_id": f"{self.name}:{kind}:{at.timestamp()}",
+                    "type": kind,
+                    "at": at,
+                    "cause": "pbx_link",
+                }
+            ]
+        )
 
     def run(self, stop: threading.Event, max_connects: int | None = None) -> None:
         down = False
         while not stop.is_set():
             try:
-                with socket.create_connection((self.cfg.host, self.cfg.port), timeout=self.cfg.timeout) as sock:
+                with socket.create_connection(
+                    (self.cfg.host, self.cfg.port), timeout=self.cfg.timeout
+                ) as sock:
                     rest = self.protocol.login(sock, self.cfg)
                     self.connects += 1
                     if down:

@@ -21,7 +21,9 @@ def t0():
 def hotline_x(company_x):
     from kefu.telephony.models import Hotline
 
-    return Hotline.objects.create(company=company_x, number="96777", name="服务热线", queue="service", is_emergency=True)
+    return Hotline.objects.create(
+        company=company_x, number="96777", name="服务热线", queue="service", is_emergency=True
+    )
 
 
 @pytest.fixture

@@ -32,7 +32,12 @@ def _check_story(call: Call, agent2_x, *, recording=True):
 
 @pytest.mark.parametrize(
     ("interface", "agent"),
-    [("Agent/1001", "1001"), ("PJSIP/1001-0000002a", "1001"), ("1001@default", "1001"), ("Local/1001@agents/n", "1001")],
+    [
+        ("Agent/1001", "1001"),
+        ("PJSIP/1001-0000002a", "1001"),
+        ("1001@default", "1001"),
+        ("Local/1001@agents/n", "1001"),
+    ],
 )
 def test_agent_ids(interface, agent):
     assert agent_of(interface) == agent
@@ -73,7 +78,11 @@ def test_queue_log(feed_x, hotline_x, seats, agent2_x):
     assert r.rejected == []
     _check_story(Call.objects.get(call_id="1773108000.101"), agent2_x, recording=False)
     abandoned = Call.objects.get(call_id="1773108200.5")
-    assert (abandoned.status, abandoned.abandon_reason, abandoned.wait_ms) == ("abandoned", "in_queue", 40_000)
+    assert (abandoned.status, abandoned.abandon_reason, abandoned.wait_ms) == (
+        "abandoned",
+        "in_queue",
+        40_000,
+    )
 
 
 def test_freeswitch_esl_live_link(feed_x, hotline_x, seats, agent2_x):

@@ -45,18 +45,39 @@ def test_events_by_token_idempotent(feed_x, hotline_x, seats, t0):
 
 def test_bad_events_answered_4xx_with_a_message(feed_x, hotline_x, hotline_y, t0):
     c = token_client(feed_x)
-    r = c.post(f"{BASE}events", {"events": _iso([ev("e1", "call.started", t0, hotline="96888")])}, content_type="application/json")
+    r = c.post(
+        f"{BASE}events",
+        {"events": _iso([ev("e1", "call.started", t0, hotline="96888")])},
+        content_type="application/json",
+    )
     assert r.status_code == 400 and "不属于本公司" in r.json()["detail"]
-    r = c.post(f"{BASE}events", {"events": _iso([ev("e2", "call.answered", t0, "zz", agent="1")])}, content_type="application/json")
+    r = c.post(
+        f"{BASE}events",
+        {"events": _iso([ev("e2", "call.answered", t0, "zz", agent="1")])},
+        content_type="application/json",
+    )
     assert r.status_code == 400 and "未知通话" in r.json()["detail"]
-    r = c.post(f"{BASE}events", {"events": [{"event_id": "e3", "type": "call.started", "at": "yesterday"}]}, content_type="application/json")
+    r = c.post(
+        f"{BASE}events",
+        {"events": [{"event_id": "e3", "type": "call.started", "at": "yesterday"}]},
+        content_type="application/json",
+    )
     assert r.status_code == 422 and r.json()["detail"]
-    r = c.post(f"{BASE}events", {"events": _iso([ev("e4", "call.started", t0, hotline="96777")]) + _iso([ev("e5", "call.exploded", t0)])}, content_type="application/json")
+    r = c.post(
+        f"{BASE}events",
+        {
+            "events": _iso([ev("e4", "call.started", t0, hotline="96777")])
+            + _iso([ev("e5", "call.exploded", t0)])
+        },
+        content_type="application/json",
+    )
     assert r.status_code == 200 and r.json()["rejected"][0]["event_id"] == "e5"
 
 
 def test_agent_token_cannot_feed_events(agent_x, hotline_x, t0):
-    r = token_client(agent_x).post(f"{BASE}events", {"events": _iso(answered_trace(t0))}, content_type="application/json")
+    r = token_client(agent_x).post(
+        f"{BASE}events", {"events": _iso(answered_trace(t0))}, content_type="application/json"
+    )
     assert r.status_code == 403
 
 
@@ -87,12 +108,16 @@ def test_caller_number_masked_for_agents(feed_x, hotline_x, seats, t0, agent_x, 
 
 def test_agent_toggle_and_no_agent_outage(agent_x, hotline_x):
     c = session(agent_x)
-    assert c.post(f"{BASE}agent-state", {"state": "ready"}, content_type="application/json").status_code == 200
+    assert (
+        c.post(f"{BASE}agent-state", {"state": "ready"}, content_type="application/json").status_code == 200
+    )
     assert not HotlineOutage.objects.filter(cause="no_agent", ended_at__isnull=True).exists()
     r = c.post(f"{BASE}agent-state", {"state": "not_ready"}, content_type="application/json")
     assert r.status_code == 400 and r.json()["detail"]
     c.post(f"{BASE}agent-state", {"state": "logged_out"}, content_type="application/json")
-    assert HotlineOutage.objects.filter(cause="no_agent", ended_at__isnull=True).exists()  # C8: nobody staffs it
+    assert HotlineOutage.objects.filter(
+        cause="no_agent", ended_at__isnull=True
+    ).exists()  # C8: nobody staffs it
 
 
 def test_wallboard(feed_x, hotline_x, seats, agent_x, supervisor_x):
@@ -100,7 +125,13 @@ def test_wallboard(feed_x, hotline_x, seats, agent_x, supervisor_x):
 
     now = timezone.now()
     call_events_ingest(by=feed_x, events=answered_trace(now - timedelta(minutes=5)))
-    call_events_ingest(by=feed_x, events=[ev("w1", "call.started", now - timedelta(seconds=20), "w", hotline="96777"), ev("w2", "call.queued", now - timedelta(seconds=18), "w")])
+    call_events_ingest(
+        by=feed_x,
+        events=[
+            ev("w1", "call.started", now - timedelta(seconds=20), "w", hotline="96777"),
+            ev("w2", "call.queued", now - timedelta(seconds=18), "w"),
+        ],
+    )
     body = session(agent_x).get(f"{BASE}wallboard").json()
     assert body["waiting"] == 1 and 17 <= body["longest_wait_s"] <= 30
     assert body["answered_today"] == 1 and body["share_within_rings"] == 1.0
@@ -114,10 +145,24 @@ def test_indicators_k5_k14_with_records(feed_x, hotline_x, seats, t0, supervisor
     slow = answered_trace(t0 + timedelta(hours=1), "c2")
     slow[3]["at"] = t0 + timedelta(hours=1, seconds=20)  # 20 s: 4 rings
     call_events_ingest(by=feed_x, events=slow)
-    HotlineOutage.objects.create(company=company_x, hotline=hotline_x, cause="trunk_down", started_at=t0, ended_at=t0 + timedelta(minutes=30))
+    HotlineOutage.objects.create(
+        company=company_x,
+        hotline=hotline_x,
+        cause="trunk_down",
+        started_at=t0,
+        ended_at=t0 + timedelta(minutes=30),
+    )
     lead = UserFactory(company=company_x, role="team_lead")
     body = session(lead).get(f"{BASE}indicators/2026/3").json()
-    assert body["k14"] | {} == {"year": 2026, "month": 3, "answered": 2, "within": 1, "without_rings": 0, "value": 0.5, "method": "calls"}
+    assert body["k14"] | {} == {
+        "year": 2026,
+        "month": 3,
+        "answered": 2,
+        "within": 1,
+        "without_rings": 0,
+        "value": 0.5,
+        "method": "calls",
+    }
     assert body["k5"]["minutes_out"] == 30 and body["k5"]["value"] == pytest.approx(1 - 30 / 44640)
     behind = session(lead).get(f"{BASE}indicators/2026/3/k14-calls?within=false").json()
     assert [c["call_id"] for c in behind] == ["c2"]
@@ -145,7 +190,11 @@ def test_transcript_published_for_quality(feed_x, hotline_x, seats, t0):
         call_events_ingest(by=feed_x, events=answered_trace(t0))
         c = token_client(feed_x)
         with __import__("django").test.TestCase.captureOnCommitCallbacks(execute=True):
-            r = c.post(f"{BASE}transcripts", {"call_id": "c1", "text": "坐席：您好", "source": "asr"}, content_type="application/json")
+            r = c.post(
+                f"{BASE}transcripts",
+                {"call_id": "c1", "text": "坐席：您好", "source": "asr"},
+                content_type="application/json",
+            )
         assert r.status_code == 201
         assert got and got[0].call_id == Call.objects.get().pk
         r = c.post(f"{BASE}transcripts", {"call_id": "nope", "text": "x"}, content_type="application/json")
@@ -160,12 +209,26 @@ def test_external_chat_feed_with_bot_hand_off(feed_x, company_x):
     c = token_client(feed_x)
     now = timezone.now()
     at = lambda n: (now - timedelta(seconds=100 - n)).isoformat()  # noqa: E731
-    chat = c.post(f"{BASE}chats", {"external_id": "wx-1", "bot": True, "at": at(0)}, content_type="application/json").json()
+    chat = c.post(
+        f"{BASE}chats", {"external_id": "wx-1", "bot": True, "at": at(0)}, content_type="application/json"
+    ).json()
     cid = chat["id"]
-    c.post(f"{BASE}chats/{cid}/messages", {"sender": "customer", "text": "你好", "at": at(1)}, content_type="application/json")
-    c.post(f"{BASE}chats/{cid}/messages", {"sender": "bot", "text": "机器人", "at": at(2)}, content_type="application/json")
+    c.post(
+        f"{BASE}chats/{cid}/messages",
+        {"sender": "customer", "text": "你好", "at": at(1)},
+        content_type="application/json",
+    )
+    c.post(
+        f"{BASE}chats/{cid}/messages",
+        {"sender": "bot", "text": "机器人", "at": at(2)},
+        content_type="application/json",
+    )
     c.post(f"{BASE}chats/{cid}/handoff", {"at": at(30)}, content_type="application/json")
-    r = c.post(f"{BASE}chats/{cid}/messages", {"sender": "agent", "text": "您好", "at": at(40)}, content_type="application/json")
+    r = c.post(
+        f"{BASE}chats/{cid}/messages",
+        {"sender": "agent", "text": "您好", "at": at(40)},
+        content_type="application/json",
+    )
     assert r.status_code == 201 and r.json()["greeting_ms"] == 10_000
     again = c.post(f"{BASE}chats", {"external_id": "wx-1"}, content_type="application/json").json()
     assert again["id"] == cid
@@ -174,10 +237,32 @@ def test_external_chat_feed_with_bot_hand_off(feed_x, company_x):
 
 def test_manual_outage(feed_x, hotline_x, hotline_y, t0):
     c = token_client(feed_x)
-    r = c.post(f"{BASE}outages", {"hotline_id": hotline_x.pk, "started_at": t0.isoformat(), "ended_at": (t0 + timedelta(minutes=9)).isoformat(), "note": "中继故障"}, content_type="application/json")
+    r = c.post(
+        f"{BASE}outages",
+        {
+            "hotline_id": hotline_x.pk,
+            "started_at": t0.isoformat(),
+            "ended_at": (t0 + timedelta(minutes=9)).isoformat(),
+            "note": "中继故障",
+        },
+        content_type="application/json",
+    )
     assert r.status_code == 201
-    r = c.post(f"{BASE}outages", {"hotline_id": hotline_y.pk, "started_at": t0.isoformat(), "note": "x"}, content_type="application/json")
+    r = c.post(
+        f"{BASE}outages",
+        {"hotline_id": hotline_y.pk, "started_at": t0.isoformat(), "note": "x"},
+        content_type="application/json",
+    )
     assert r.status_code == 404
-    r = c.post(f"{BASE}outages", {"hotline_id": hotline_x.pk, "started_at": t0.isoformat(), "ended_at": (t0 - timedelta(minutes=1)).isoformat(), "note": "x"}, content_type="application/json")
+    r = c.post(
+        f"{BASE}outages",
+        {
+            "hotline_id": hotline_x.pk,
+            "started_at": t0.isoformat(),
+            "ended_at": (t0 - timedelta(minutes=1)).isoformat(),
+            "note": "x",
+        },
+        content_type="application/json",
+    )
     assert r.status_code == 400
     assert Hotline.objects.count() == 2

@@ -34,9 +34,21 @@ def test_answered_call_pops_the_desk_with_the_caller(browser, live_server, agent
     from kefu.telephony.services import call_events_ingest
     from kefu.telephony.tests.conftest import answered_trace
 
-    clerk = __import__("kefu.accounts.tests.factories", fromlist=["UserFactory"]).UserFactory(company=agent_x.company, role="clerk")
-    CustomerFactory(user=clerk, account_no="100001", name="张三丰", category="resident", phones=[{"number": "13800138000", "is_primary": True}],
-                    community="幸福小区", building="3", unit="2", room="501", address="幸福小区3号楼2单元501室")
+    clerk = __import__("kefu.accounts.tests.factories", fromlist=["UserFactory"]).UserFactory(
+        company=agent_x.company, role="clerk"
+    )
+    CustomerFactory(
+        user=clerk,
+        account_no="100001",
+        name="张三丰",
+        category="resident",
+        phones=[{"number": "13800138000", "is_primary": True}],
+        community="幸福小区",
+        building="3",
+        unit="2",
+        room="501",
+        address="幸福小区3号楼2单元501室",
+    )
     ctx, page = _login(browser, live_server, "agent_x")
     page.goto(f"{live_server.url}/telephony/")
     expect(page.locator("#agent-state")).to_be_visible()
@@ -63,6 +75,9 @@ def test_wallboard_refreshes_itself(browser, live_server, agent_x, feed_x, hotli
     page.goto(f"{live_server.url}/telephony/wallboard/")
     expect(page.locator("#wb-waiting")).to_have_text("0")
     now = timezone.now()
-    call_events_ingest(by=feed_x, events=[ev("w1", "call.started", now, "w", hotline="96777"), ev("w2", "call.queued", now, "w")])
+    call_events_ingest(
+        by=feed_x,
+        events=[ev("w1", "call.started", now, "w", hotline="96777"), ev("w2", "call.queued", now, "w")],
+    )
     expect(page.locator("#wb-waiting")).to_have_text("1", timeout=10_000)
     ctx.close()

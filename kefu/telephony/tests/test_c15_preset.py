@@ -25,7 +25,16 @@ def test_no_c15_clock_on_a_counter_work_order(company_x, agent_x):
     s = commitment_set_from_preset(company=company_x, year=2026, preset="laizhou-crgas-2024", by=manager)
     commitment_set_publish(commitment_set=s, by=manager, at=datetime(2026, 1, 1, tzinfo=SH))
     with time_machine.travel(datetime(2026, 3, 10, 10, 0, tzinfo=SH), tick=False):
-        t = ticket_create(by=agent_x, kind="consultation", channel="counter", content="咨询过户", caller_surname="张", caller_title="mr", caller_phone="13900001111", on_duplicate="create").ticket
+        t = ticket_create(
+            by=agent_x,
+            kind="consultation",
+            channel="counter",
+            content="咨询过户",
+            caller_surname="张",
+            caller_title="mr",
+            caller_phone="13900001111",
+            on_duplicate="create",
+        ).ticket
     codes = set(Clock.objects.filter(subject_id=str(t.pk)).values_list("commitment__code", flat=True))
     assert "counter_business" not in codes
 

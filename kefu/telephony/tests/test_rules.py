@@ -69,7 +69,15 @@ def s(n):
 
 
 def test_chat_greeting_and_answers():
-    msgs = [("customer", s(0)), ("agent", s(12)), ("customer", s(30)), ("customer", s(35)), ("agent", s(55)), ("customer", s(60)), ("agent", s(70))]
+    msgs = [
+        ("customer", s(0)),
+        ("agent", s(12)),
+        ("customer", s(30)),
+        ("customer", s(35)),
+        ("agent", s(55)),
+        ("customer", s(60)),
+        ("agent", s(70)),
+    ]
     t = chat_timing(msgs, [s(0)])
     assert t.greeting_ms == 12_000 and t.answer_ms == (25_000, 10_000)
 
@@ -84,4 +92,6 @@ def test_chat_bot_messages_excluded_and_clock_restarts_on_hand_off():
 def test_chat_reopening_owes_a_new_greeting():
     msgs = [("customer", s(0)), ("agent", s(5)), ("customer", s(600)), ("agent", s(630))]
     t = chat_timing(msgs, [s(0), s(600)])
-    assert t.greeting_ms == 5000 and t.answer_ms == ()  # the 30 s reply after reopening is a greeting, not an answer
+    assert (
+        t.greeting_ms == 5000 and t.answer_ms == ()
+    )  # the 30 s reply after reopening is a greeting, not an answer

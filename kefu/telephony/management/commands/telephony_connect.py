@@ -40,7 +40,12 @@ class Command(BaseCommand):
         cfg = LinkConfig(o["host"], port, o["username"], secret, retry_seconds=o["retry"])
         stop = threading.Event()
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
-        link = PbxLink(proto, cfg, lambda evs: call_events_ingest(by=user, events=evs, source=o["pbx"][:20]), name=o["pbx"])
+        link = PbxLink(
+            proto,
+            cfg,
+            lambda evs: call_events_ingest(by=user, events=evs, source=o["pbx"][:20]),
+            name=o["pbx"],
+        )
         try:
             link.run(stop)
         except KeyboardInterrupt:

@@ -37,11 +37,15 @@ class Command(BaseCommand):
         if fmt == "ami":
             events = translate_ami(path.read_text(encoding="utf-8", errors="replace"), lines)
         elif fmt == "queue_log":
-            events = translate_queue_log(path.read_text(encoding="utf-8", errors="replace").splitlines(), lines)
+            events = translate_queue_log(
+                path.read_text(encoding="utf-8", errors="replace").splitlines(), lines
+            )
         elif fmt == "esl":
             events = translate_esl(path.read_bytes(), lines)
         else:
-            events, problems = translate_cdr(path.read_text(encoding="utf-8-sig", errors="replace"), lines, user.company.time_zone)
+            events, problems = translate_cdr(
+                path.read_text(encoding="utf-8-sig", errors="replace"), lines, user.company.time_zone
+            )
             for n, p in problems:
                 self.stderr.write(f"第 {n} 行无法读取：{p}")
         accepted = duplicates = 0
