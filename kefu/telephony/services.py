@@ -231,6 +231,7 @@ def _apply_calls(company, lines, by_call: dict[str, list[_In]], result: IngestRe
     agents = _agent_users(company)
     profiles = {p.user_id: p for p in AgentProfile.objects.filter(company=company)}
     stored: list[_In] = []
+    done: list[tuple[Call, bool, bool, rules.CallStory]] = []
     for call_id, new in by_call.items():
         call = calls.get(call_id)
         number = next((e.data["hotline"] for e in new if e.data.get("hotline")), None)
@@ -261,7 +262,14 @@ def _apply_calls(company, lines, by_call: dict[str, list[_In]], result: IngestRe
         if not ok or story is None:
             continue
         stored += ok
-        _save_call(company, hotline, call_id, call, story, agents, profiles)
+        existed = call is not None
+        was_answered = existed and call.answered_at is not None
+        if call is None:
+            call = Call(company=company, call_id=call_id)
+        _fill_call(call, hotline, story, agents)
+        done.append((call, existed, was_answered, story))
+    if done:
+        _save_calls(company, done, agents, profiles)
     return stored
 
 
@@ -269,84 +277,66 @@ def _agent_users(company) -> dict[str, int]:
     return dict(AgentProfile.objects.filter(company=company).values_list("pbx_agent", "user_id"))
 
 
-def _save_call(
-    company,
-    hotline,
-    call_id: str,
-    call: Call | None,
-    s: rules.CallStory,
-    agents: dict[str, int],
-    profiles: dict,
-) -> Call:
-    was_answered = call is not None and call.answered_at is not None
-    values = dict(
-        hotline=hotline,
-        linked_id=s.linked_id[:80],
-        caller_number=s.caller[:40],
-        queue=s.queue[:60],
-        direction=s.direction if s.direction in ("in", "out") else "in",
-        ivr_path=">".join(s.ivr_path)[:200],
-        status=s.status,
-        started_at=s.started_at,
-        queued_at=s.queued_at,
-        first_ring_at=s.first_ring_at,
-        answered_at=s.answered_at,
-        answered_by_id=agents.get(s.answered_agent),
-        answered_agent=s.answered_agent[:60],
-        ended_at=s.ended_at,
-        hangup_by=s.hangup_by if s.hangup_by in ("customer", "agent", "system") else "",
-        abandon_reason=s.abandon_reason,
-        wait_ms=s.wait_ms,
-        rings=s.rings,
-        within_rings=s.within_rings,
-        talk_ms=s.talk_ms,
-        transfers=len(s.transfers),
-        recording_ref=s.recording[:300],
-    )
-    if call is None:
-        call = Call.objects.create(company=company, call_id=call_id, **values)
-    else:
-        for k, v in values.items():
-            setattr(call, k, v)
-        call.save()
-        CallOffer.objects.filter(call=call).delete()
-        CallTransfer.objects.filter(call=call).delete()
-    CallOffer.objects.bulk_create(
-        [
+CALL_FIELDS = (
+    "hotline", "linked_id", "caller_number", "queue", "direction", "ivr_path", "status", "started_at",
+    "queued_at", "first_ring_at", "answered_at", "answered_by", "answered_agent", "ended_at", "hangup_by",
+    "abandon_reason", "wait_ms", "rings", "within_rings", "talk_ms", "transfers", "recording_ref",
+)  # fmt: skip
+
+
+def _fill_call(call: Call, hotline, s: rules.CallStory, agents: dict[str, int]) -> None:
+    call.hotline = hotline
+    call.linked_id = s.linked_id[:80]
+    call.caller_number = s.caller[:40]
+    call.queue = s.queue[:60]
+    call.direction = s.direction if s.direction in ("in", "out") else "in"
+    call.ivr_path = ">".join(s.ivr_path)[:200]
+    call.status = s.status
+    call.started_at, call.queued_at, call.first_ring_at = s.started_at, s.queued_at, s.first_ring_at
+    call.answered_at, call.answered_by_id = s.answered_at, agents.get(s.answered_agent)
+    call.answered_agent = s.answered_agent[:60]
+    call.ended_at = s.ended_at
+    call.hangup_by = s.hangup_by if s.hangup_by in ("customer", "agent", "system") else ""
+    call.abandon_reason = s.abandon_reason
+    call.wait_ms, call.rings, call.within_rings, call.talk_ms = s.wait_ms, s.rings, s.within_rings, s.talk_ms
+    call.transfers = len(s.transfers)
+    call.recording_ref = s.recording[:300]
+
+
+def _save_calls(company, done: list[tuple[Call, bool, bool, rules.CallStory]], agents, profiles) -> None:
+    """Write the touched calls of one batch in a few statements: new calls in one INSERT, changed
+    ones in one UPDATE, their offers and transfers replaced, each agent's state moved once."""
+    new = [c for c, existed, _w, _s in done if not existed]
+    old = [c for c, existed, _w, _s in done if existed]
+    if new:
+        Call.objects.bulk_create(new)
+    if old:
+        Call.objects.bulk_update(old, CALL_FIELDS)
+        CallOffer.objects.filter(call__in=old).delete()
+        CallTransfer.objects.filter(call__in=old).delete()
+    offers, transfers = [], []
+    latest: dict[int, tuple[datetime, str]] = {}
+    for call, _existed, was_answered, s in done:
+        offers += [
             CallOffer(
-                call=call,
-                company=company,
-                agent=o.agent[:60],
-                user_id=agents.get(o.agent),
-                ring_start=o.ring_start,
-                ring_end=o.ring_end,
-                result=o.result,
-                ring_ms=o.ring_ms,
+                call=call, company=company, agent=o.agent[:60], user_id=agents.get(o.agent), ring_start=o.ring_start,
+                ring_end=o.ring_end, result=o.result, ring_ms=o.ring_ms,
             )
             for o in s.offers
-        ]
-    )
-    if s.transfers:
-        CallTransfer.objects.bulk_create(
-            [CallTransfer(call=call, at=at, from_agent=a[:60], to=t[:60]) for at, a, t in s.transfers]
-        )
-    _agent_follows_call(call, s, profiles)
-    if call.answered_at is not None and not was_answered:
-        publish(CallAnswered(call_id=call.pk, company_id=company.pk, user_id=call.answered_by_id))
-    return call
-
-
-def _agent_follows_call(call: Call, s: rules.CallStory, profiles: dict) -> None:
-    """Without a PBX feed of agent states, the answering agent is on the call, then in wrap-up."""
-    if not call.answered_by_id:
-        return
-    profile = profiles.get(call.answered_by_id)
-    if profile is None:
-        return
-    if s.ended_at is not None:
-        _state_move(profile, AgentState.WRAP_UP, "", s.ended_at, StateSource.PBX)
-    else:
-        _state_move(profile, AgentState.ON_CALL, "", s.answered_at, StateSource.PBX)
+        ]  # fmt: skip
+        transfers += [CallTransfer(call=call, at=at, from_agent=a[:60], to=t[:60]) for at, a, t in s.transfers]
+        if call.answered_by_id:  # without a PBX feed of agent states: on the call, then wrap-up
+            at, state = (s.ended_at, AgentState.WRAP_UP) if s.ended_at else (s.answered_at, AgentState.ON_CALL)
+            if call.answered_by_id not in latest or latest[call.answered_by_id][0] < at:
+                latest[call.answered_by_id] = (at, state)
+        if call.answered_at is not None and not was_answered:
+            publish(CallAnswered(call_id=call.pk, company_id=company.pk, user_id=call.answered_by_id))
+    CallOffer.objects.bulk_create(offers)
+    if transfers:
+        CallTransfer.objects.bulk_create(transfers)
+    for user_id, (at, state) in latest.items():
+        if (profile := profiles.get(user_id)) is not None:
+            _state_move(profile, state, "", at, StateSource.PBX)
 
 
 # ------------------------------------------------------------------------------ agent states
