@@ -319,14 +319,18 @@ def _save_calls(company, done: list[tuple[Call, bool, bool, rules.CallStory]], a
     for call, _existed, was_answered, s in done:
         offers += [
             CallOffer(
-                call=call, company=company, agent=o.agent[:60], user_id=agents.get(o.agent), ring_start=o.ring_start,
-                ring_end=o.ring_end, result=o.result, ring_ms=o.ring_ms,
+                call=call, company=company, agent=o.agent[:60], user_id=agents.get(o.agent),
+                ring_start=o.ring_start, ring_end=o.ring_end, result=o.result, ring_ms=o.ring_ms,
             )
             for o in s.offers
         ]  # fmt: skip
-        transfers += [CallTransfer(call=call, at=at, from_agent=a[:60], to=t[:60]) for at, a, t in s.transfers]
+        transfers += [
+            CallTransfer(call=call, at=at, from_agent=a[:60], to=t[:60]) for at, a, t in s.transfers
+        ]
         if call.answered_by_id:  # without a PBX feed of agent states: on the call, then wrap-up
-            at, state = (s.ended_at, AgentState.WRAP_UP) if s.ended_at else (s.answered_at, AgentState.ON_CALL)
+            at, state = (
+                (s.ended_at, AgentState.WRAP_UP) if s.ended_at else (s.answered_at, AgentState.ON_CALL)
+            )
             if call.answered_by_id not in latest or latest[call.answered_by_id][0] < at:
                 latest[call.answered_by_id] = (at, state)
         if call.answered_at is not None and not was_answered:

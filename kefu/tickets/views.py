@@ -24,6 +24,7 @@ from kefu.accounts.roles import Perm, role_allows
 from kefu.core.errors import DomainError, Forbidden
 from kefu.core.redirects import same_site_path
 from kefu.customers.normalize import normalize_phone
+from kefu.telephony.selectors import calls_of_ticket
 from kefu.telephony.services import call_link_ticket
 from kefu.tickets import services
 from kefu.tickets.downloads import attachment_response
@@ -454,6 +455,9 @@ def detail(request: HttpRequest, ticket_id: int) -> HttpResponse:
             "departments": Department.objects.filter(company_id=user.company_id, is_active=True),
             "pending": pending,
             "links": links,
+            # The calls it was recorded during (kefu.telephony, P2); recordings play there, role-gated.
+            "calls": calls_of_ticket(user, t.pk),
+            "may_play": role_allows(user, Perm.RECORDING_PLAY),
         },
     )
 

@@ -66,7 +66,15 @@ def test_console_toggle(agent_x):
 def test_recording_role_gated_and_every_play_audited(feed_x, hotline_x, seats, t0, agent_x, company_x):
     from kefu.accounts.tests.factories import UserFactory
 
-    trace = answered_trace(t0) + [{"event_id": "r", "type": "call.recording", "at": t0 + timedelta(seconds=9), "call_id": "c1", "ref": "2026/03/c1.wav"}]
+    trace = answered_trace(t0) + [
+        {
+            "event_id": "r",
+            "type": "call.recording",
+            "at": t0 + timedelta(seconds=9),
+            "call_id": "c1",
+            "ref": "2026/03/c1.wav",
+        }
+    ]
     call_events_ingest(by=feed_x, events=trace)
     call = Call.objects.get()
     assert session(agent_x).get(f"/telephony/calls/{call.pk}/recording/").status_code == 403
@@ -91,12 +99,22 @@ def test_indicator_page_and_manual_outage(company_x, hotline_x):
     manager = UserFactory(company=company_x, role="manager")
     c = session(manager)
     assert c.get("/telephony/indicators/?month=2026-03").status_code == 200
-    r = c.post("/telephony/indicators/?month=2026-03", {"hotline": hotline_x.pk, "started_at": "2026-03-05T10:00", "ended_at": "2026-03-05T10:20", "note": "中继故障"})
+    r = c.post(
+        "/telephony/indicators/?month=2026-03",
+        {
+            "hotline": hotline_x.pk,
+            "started_at": "2026-03-05T10:00",
+            "ended_at": "2026-03-05T10:20",
+            "note": "中继故障",
+        },
+    )
     assert r.status_code == 302
     o = HotlineOutage.objects.get()
     assert (o.ended_at - o.started_at) == timedelta(minutes=20) and o.recorded_by == manager
     assert "20.0" in c.get("/telephony/indicators/?month=2026-03").content.decode()
-    r = c.post("/telephony/indicators/?month=2026-03", {"hotline": hotline_x.pk, "started_at": "bad", "note": "x"})
+    r = c.post(
+        "/telephony/indicators/?month=2026-03", {"hotline": hotline_x.pk, "started_at": "bad", "note": "x"}
+    )
     assert r.status_code == 400
     agent = UserFactory(company=company_x, role="agent")
     assert session(agent).get("/telephony/indicators/").status_code == 403
@@ -107,3 +125,35 @@ def test_wallboard_page_in_english(agent_x, hotline_x):
     c.cookies["django_language"] = "en"
     body = c.get("/telephony/wallboard/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "Waiting" in body and "排队等待" not in body
+
+
+def test_recording_plays_from_the_work_order(feed_x, hotline_x, seats, agent_x, company_x):
+    from django.utils import timezone
+
+    from kefu.accounts.tests.factories import UserFactory
+    from kefu.telephony.services import call_link_ticket
+    from kefu.tickets.services import ticket_create
+
+    t0 = timezone.now() - timedelta(minutes=5)
+    trace = answered_trace(t0) + [
+        {"event_id": "r", "type": "call.recording", "at": t0, "call_id": "c1", "ref": "a.wav"}
+    ]
+    call_events_ingest(by=feed_x, events=trace)
+    call = Call.objects.get()
+    t = ticket_create(
+        by=agent_x,
+        kind="consultation",
+        content="咨询",
+        caller_surname="张",
+        caller_title="mr",
+        caller_phone="13800138000",
+        on_duplicate="create",
+    ).ticket
+    assert call_link_ticket(user=agent_x, call_id=call.pk, ticket_id=t.pk)
+    quality = UserFactory(company=company_x, role="quality")
+    page = session(quality).get(f"/tickets/{t.pk}/").content.decode()
+    assert f"/telephony/calls/{call.pk}/recording/" in page
+    assert (
+        f"/telephony/calls/{call.pk}/recording/"
+        not in session(agent_x).get(f"/tickets/{t.pk}/").content.decode()
+    )
