@@ -146,16 +146,17 @@ def call_events_ingest(*, by, events: list[dict], source: str = "api") -> Ingest
             else:
                 stored.append(e)
         ops = connection.ops
-        at_db = ops.adapt_datetimefield_value
+        at_db, js = ops.adapt_datetimefield_value, ops.adapt_json_value
+        src, received = source[:20], at_db(now)
         _insert(
             CallEvent,
             ("company_id", "event_id", "call_id", "kind", "at", "data", "source", "received_at"),
             [
-                (company.pk, e.event_id, e.call_id, e.kind, at_db(e.at), ops.adapt_json_value(e.data, None), source[:20], at_db(now))
+                (company.pk, e.event_id, e.call_id, e.kind, at_db(e.at), js(e.data, None), src, received)
                 for e in stored
             ],
             ignore_conflicts=True,
-        )  # fmt: skip
+        )
         result.accepted += len(stored)
     return result
 
@@ -379,8 +380,20 @@ def _save_calls(company, done: list[tuple[Call, bool, bool, rules.CallStory]], a
     _insert(
         CallOffer,
         ("call_id", "company_id", "agent", "user_id", "ring_start", "ring_end", "result", "ring_ms"),
-        [(o.call.pk, company.pk, o.agent, o.user_id, at_db(o.ring_start), at_db(o.ring_end), o.result, o.ring_ms) for o in offers],
-    )  # fmt: skip
+        [
+            (
+                o.call.pk,
+                company.pk,
+                o.agent,
+                o.user_id,
+                at_db(o.ring_start),
+                at_db(o.ring_end),
+                o.result,
+                o.ring_ms,
+            )
+            for o in offers
+        ],
+    )
     if transfers:
         CallTransfer.objects.bulk_create(transfers)
     for user_id, (at, state) in latest.items():
