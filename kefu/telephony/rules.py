@@ -191,7 +191,15 @@ def _abandon_reason(s: CallStory) -> str:
     return AbandonReason.IN_IVR
 
 
+#: No call lasts longer than this: an event further from the call's start is a wrong id or clock.
+MAX_CALL = timedelta(hours=24)
+MAX_RINGS = 32767
+
+
 def _check(s: CallStory) -> None:
+    last = max([s.started_at, s.ended_at or s.started_at] + [o.ring_end or o.ring_start for o in s.offers])
+    if last - s.started_at > MAX_CALL:
+        raise BadEvent("the call would last more than 24 hours")
     for o in s.offers:
         if o.ring_end is not None and o.ring_end < o.ring_start:
             raise BadEvent("a ring ends before it starts")
@@ -213,7 +221,7 @@ def _derive(s: CallStory, *, cycle_ms: int, answer_rings: int) -> None:
         s.ring_ms = max(0, ms_between(reached, s.answered_at))
         s.wait_ms = s.ring_ms
         if not s.no_rings:
-            s.rings = rings_for(s.ring_ms, cycle_ms)
+            s.rings = min(rings_for(s.ring_ms, cycle_ms), MAX_RINGS)
             s.within_rings = s.rings <= answer_rings
         if s.ended_at is not None:
             s.talk_ms = ms_between(s.answered_at, s.ended_at)

@@ -626,6 +626,16 @@ def recording_play(*, user, call_id: int) -> Call:
 # ------------------------------------------------------------------------------ transcripts
 
 
+def _no_nul(value):
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, list):
+        return [_no_nul(v) for v in value]
+    if isinstance(value, dict):
+        return {_no_nul(str(k)): _no_nul(v) for k, v in value.items()}
+    return value
+
+
 def transcript_store(
     *, by, text: str, source: str, call_id: str = "", chat_id: int | None = None, segments=None
 ) -> Transcript:
@@ -647,9 +657,15 @@ def transcript_store(
             raise NotFound(_("未找到该会话。"))
     else:
         raise DomainError(_("请指明通话或会话。"))
+    segments = _no_nul(segments or [])  # PostgreSQL refuses NUL in text and JSON
     with transaction.atomic():
         t = Transcript.objects.create(
-            company_id=by.company_id, call=call, chat=chat, source=source, text=text, segments=segments or []
+            company_id=by.company_id,
+            call=call,
+            chat=chat,
+            source=source,
+            text=text.replace("\x00", ""),
+            segments=segments,
         )
         publish(
             TranscriptAvailable(
@@ -693,10 +709,11 @@ def _starts(session: ChatSession) -> list[datetime]:
 def _retime(session: ChatSession) -> None:
     msgs = list(session.messages.values_list("sender", "at"))
     timing = rules.chat_timing(msgs, _starts(session))
-    session.greeting_ms = timing.greeting_ms
+    cap = 2_147_483_647  # a database integer: a chat fed with absurd times must not overflow it
+    session.greeting_ms = min(timing.greeting_ms, cap) if timing.greeting_ms is not None else None
     session.answers = len(timing.answer_ms)
     session.answers_late = sum(1 for a in timing.answer_ms if a > 20000)
-    session.worst_answer_ms = max(timing.answer_ms) if timing.answer_ms else None
+    session.worst_answer_ms = min(max(timing.answer_ms), cap) if timing.answer_ms else None
     session.save(
         update_fields=[
             "greeting_ms",

@@ -106,3 +106,16 @@ def test_bad_events_refused_with_a_message_and_logged(feed_x, hotline_x, hotline
 def test_only_feed_accounts_send_events(agent_x, hotline_x, t0):
     with pytest.raises(Forbidden):
         call_events_ingest(by=agent_x, events=answered_trace(t0))
+
+
+def test_a_call_longer_than_a_day_is_refused(feed_x, hotline_x, t0):
+    from datetime import timedelta
+
+    r = call_events_ingest(
+        by=feed_x,
+        events=[
+            ev("l1", "call.started", t0 - timedelta(days=400), hotline="96777"),
+            ev("l2", "call.answered", t0, agent="1"),
+        ],
+    )
+    assert [eid for eid, _m in r.rejected] == ["l2"]
