@@ -53,7 +53,7 @@ def _clean(value):
     "/events", response={200: IngestOut, **ERRORS}, summary="接收交换机/CTI 事件（幂等，可乱序、重复）"
 )
 def events_in(request: HttpRequest, payload: EventsIn):
-    raw = [{k: _clean(v) for k, v in e.dict().items()} for e in payload.events]
+    raw = [{k: _clean(v) for k, v in e.model_dump(exclude_none=True).items()} for e in payload.events]
     result = services.call_events_ingest(by=request.user, events=raw, source="api")
     body = {
         "accepted": result.accepted,

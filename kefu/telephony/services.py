@@ -79,18 +79,21 @@ class _In:
     data: dict
 
 
+_HEAD = frozenset({"event_id", "type", "kind", "at", "call_id"})
+
+
 def _as_in(raw: dict) -> _In:
     data = {
-        k: v
+        k: (v if isinstance(v, (str, int, float, bool)) else str(v))
         for k, v in raw.items()
-        if k not in ("event_id", "type", "kind", "at", "call_id") and v not in (None, "")
+        if k not in _HEAD and v is not None and v != ""
     }
     return _In(
         event_id=str(raw.get("event_id") or ""),
         kind=str(raw.get("type") or raw.get("kind") or ""),
         at=raw.get("at"),
         call_id=str(raw.get("call_id") or ""),
-        data={k: (v if isinstance(v, (int, float, bool)) else str(v)) for k, v in data.items()},
+        data=data,
     )
 
 
