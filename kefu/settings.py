@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "kefu.sla",
     "kefu.notify",
     "kefu.kpi",
+    "kefu.telephony",
 ]
 
 MIDDLEWARE = [
@@ -262,5 +263,7 @@ KEFU_IMPORT = {
 }
 KEFU_TOKEN_PREFIX = "kefu_"
 KEFU_DEMO_PASSWORD = os.environ.get("KEFU_DEMO_PASSWORD", "Kefu@Demo2026")
+#: Where call recordings whose reference is not a full URL are served from (kefu.telephony).
+KEFU_RECORDINGS_URL = os.environ.get("KEFU_RECORDINGS_URL", "/recordings/")
 SILENCED_SYSTEM_CHECKS: list[str] = []
 TEST_RUNNER = "django.test.runner.DiscoverRunner"

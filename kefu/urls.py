@@ -18,6 +18,7 @@ urlpatterns = [
     path("sla/", include("kefu.sla.urls")),
     path("notifications/", include("kefu.notify.urls")),
     path("kpi/", include("kefu.kpi.urls")),
+    path("telephony/", include("kefu.telephony.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -69,6 +69,9 @@ class Action:
     TICKET_LINKED = "ticket.linked"
     TICKET_RECLASSIFIED = "ticket.reclassified"
     TICKET_ESCALATED = "ticket.escalated"
+    # Telephony (kefu.telephony): a recording played (S2), a PBX event refused.
+    RECORDING_PLAYED = "telephony.recording_played"
+    CALL_EVENT_REJECTED = "telephony.event_rejected"
 
 
 #: What each action means, in the words an auditor reads (S3): the audit page and the CSV export
@@ -126,6 +129,8 @@ ACTION_LABELS: dict[str, str] = {
     Action.TICKET_LINKED: _("关联工单"),
     Action.TICKET_RECLASSIFIED: _("更改工单类型"),
     Action.TICKET_ESCALATED: _("请示上报"),
+    Action.RECORDING_PLAYED: _("播放通话录音"),
+    Action.CALL_EVENT_REJECTED: _("拒收交换机事件"),
     "sla.set_created": _("新建承诺标准"),
     "sla.set_cloned": _("复制承诺标准"),
     "sla.set_published": _("发布承诺标准"),

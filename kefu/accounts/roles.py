@@ -52,6 +52,8 @@ class Perm:
     ACCOUNT_MANAGE = "account.manage"  # create, disable, unlock users; roles; API tokens of others
     AUDIT_VIEW = "audit.view"  # read the audit log
     AUDIT_EXPORT = "audit.export"  # export the audit log (logged)
+    TELEPHONY_FEED = "telephony.feed"  # send PBX / chat-system events; record hotline outages (K5)
+    RECORDING_PLAY = "telephony.recording"  # play call recordings (every play logged)
 
 
 PERMISSION_LABELS: dict[str, str] = {
@@ -77,6 +79,8 @@ PERMISSION_LABELS: dict[str, str] = {
     Perm.ACCOUNT_MANAGE: "管理账号：新建、停用、解锁用户，分配角色，吊销他人的 API 令牌",
     Perm.AUDIT_VIEW: "查询审计日志",
     Perm.AUDIT_EXPORT: "导出审计日志（导出本身记入审计日志）",
+    Perm.TELEPHONY_FEED: "接入交换机、在线客服系统的事件，登记热线中断（K5）",
+    Perm.RECORDING_PLAY: "播放通话录音（每次播放记入审计日志）",
 }
 
 
@@ -103,9 +107,9 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     ),
     Role.TECHNICIAN: frozenset({Perm.CUSTOMER_VIEW, Perm.TICKET_VIEW_ASSIGNED, Perm.TICKET_WORK}),
     Role.QUALITY: frozenset(
-        {Perm.CUSTOMER_VIEW, Perm.TICKET_VIEW_ALL, Perm.QUALITY_REVIEW, Perm.REPORT_VIEW}
+        {Perm.CUSTOMER_VIEW, Perm.TICKET_VIEW_ALL, Perm.QUALITY_REVIEW, Perm.REPORT_VIEW, Perm.RECORDING_PLAY}
     ),
-    Role.TEAM_LEAD: frozenset(_LEADS),
+    Role.TEAM_LEAD: frozenset(_LEADS | {Perm.RECORDING_PLAY}),
     Role.SUPERVISOR: frozenset(
         _LEADS
         | {
@@ -116,6 +120,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             Perm.QUALITY_REVIEW,
         }
         | {Perm.CALENDAR_EDIT}
+        | {Perm.TELEPHONY_FEED, Perm.RECORDING_PLAY}
     ),
     Role.MANAGER: frozenset(
         _LEADS
@@ -128,9 +133,12 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             Perm.REPORT_CLOSE,
         }
         | {Perm.CALENDAR_EDIT}
+        | {Perm.TELEPHONY_FEED, Perm.RECORDING_PLAY}
     ),
     Role.AUDITOR: frozenset({Perm.AUDIT_VIEW, Perm.AUDIT_EXPORT, Perm.REPORT_VIEW}),
-    Role.ADMIN: frozenset({Perm.ACCOUNT_MANAGE, Perm.MASTER_DATA, Perm.CUSTOMER_IMPORT, Perm.CALENDAR_EDIT}),
+    Role.ADMIN: frozenset(
+        {Perm.ACCOUNT_MANAGE, Perm.MASTER_DATA, Perm.CUSTOMER_IMPORT, Perm.CALENDAR_EDIT, Perm.TELEPHONY_FEED}
+    ),
 }
 
 

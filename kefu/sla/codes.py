@@ -31,6 +31,8 @@ class Event(models.TextChoices):
     CALL_ENDED = "call.ended", _("通话结束")
     CHAT_ARRIVED = "chat.arrived", _("访客进入")
     CHAT_GREETED = "chat.greeted", _("首次问候")
+    COUNTER_STARTED = "counter.started", _("柜台业务开始")
+    COUNTER_ENDED = "counter.ended", _("柜台业务完成")
     OUTAGE_PLANNED_START = "outage.planned_start", _("计划停气开始")
     OUTAGE_NOTIFIED = "outage.notified", _("停气通知送达")
     OUTAGE_STARTED = "outage.started", _("停气开始")

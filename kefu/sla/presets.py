@@ -338,8 +338,11 @@ LAIZHOU_CRGAS_2024 = Preset(
             "C15",
             gettext_noop("营业厅业务3分钟内完成"),
             ClockKind.HANDLED,
-            Event.TICKET_RECEIVED,
-            Event.TICKET_RESOLVED,
+            # A target measured on reports from the counter transaction's own start and end, never a
+            # clock on the work order: work-order events would start it on every counter work order
+            # of any kind and escalate to a manager although the preset says 不升级 (C15).
+            Event.COUNTER_STARTED,
+            Event.COUNTER_ENDED,
             3,
             LimitUnit.MINUTES,
             "004 第三条4 尽量在3分钟内完成客户业务",

@@ -24,6 +24,8 @@ from kefu.accounts.roles import Perm, role_allows
 from kefu.core.errors import DomainError, Forbidden
 from kefu.core.redirects import same_site_path
 from kefu.customers.normalize import normalize_phone
+from kefu.telephony.selectors import calls_of_ticket
+from kefu.telephony.services import call_link_ticket
 from kefu.tickets import services
 from kefu.tickets.downloads import attachment_response
 from kefu.tickets.events import TimelineEntry, hold_reason_label
@@ -144,6 +146,7 @@ def desk(request: HttpRequest) -> HttpResponse:
             "saved": saved,
             "company": request.user.company,
             "quick": quick,
+            "call_pk": _int(request.GET.get("call")),  # the screen pop's call (kefu.telephony, P2)
         },
     )
 
@@ -207,7 +210,9 @@ def desk_create(request: HttpRequest) -> HttpResponse:
             form.add_error(exc.field if exc.field in form.fields else None, exc.message)
         else:
             t = result.ticket
-            params = {"saved": t.pk}
+            if call_pk := _int(request.POST.get("call")):  # made during a call: link it (P2)
+                call_link_ticket(user=request.user, call_id=call_pk, ticket_id=t.pk)
+            params = {"saved": t.pk, **({"call": call_pk} if call_pk else {})}
             if t.customer_id:
                 params["customer"] = t.customer_id
             if t.caller_phone:
@@ -239,6 +244,7 @@ def desk_create(request: HttpRequest) -> HttpResponse:
             "duplicates": duplicates,
             "company": request.user.company,
             "quick": quick,
+            "call_pk": _int(request.POST.get("call")),
         },
         status=400,
     )
@@ -456,6 +462,9 @@ def detail(request: HttpRequest, ticket_id: int) -> HttpResponse:
             "hold_reasons": HoldReason.choices,
             "pausing_reasons": PAUSING_HOLD_REASONS,
             "agreed_reasons": AGREED_TIME_HOLD_REASONS,
+            # The calls it was recorded during (kefu.telephony, P2); recordings play there, role-gated.
+            "calls": calls_of_ticket(user, t.pk),
+            "may_play": role_allows(user, Perm.RECORDING_PLAY),
         },
     )
 

@@ -408,13 +408,13 @@ def test_clocks_on_event_starts_and_stops_by_commitment(company_x, laizhou_set, 
                 (Event.TICKET_RESOLVED, (2026, 5, 8, 10)),
             ],
         ),
-        # At the counter (3 minutes, C-counter business), resolved after 5: met after breach.
+        # A counter transaction (3 minutes, C15 target; its own start and end events, never the work
+        # order's), done after 5: met after breach.
         (
             "consultation",
             [
-                (Event.TICKET_RECEIVED, (2026, 4, 29, 17)),
-                (Event.TICKET_RESOLVED, (2026, 4, 29, 17, 5)),
-                (Event.TICKET_CLOSED, (2026, 4, 29, 17, 5)),
+                (Event.COUNTER_STARTED, (2026, 4, 29, 17)),
+                (Event.COUNTER_ENDED, (2026, 4, 29, 17, 5)),
             ],
         ),
     ],
