@@ -51,6 +51,7 @@ class Perm:
     ACCOUNT_MANAGE = "account.manage"  # create, disable, unlock users; roles; API tokens of others
     AUDIT_VIEW = "audit.view"  # read the audit log
     AUDIT_EXPORT = "audit.export"  # export the audit log (logged)
+    FOLLOWUP_APPROVE = "followup.approve"  # approve complaint plans, knowledge-base changes, surveys (P3, P4, P16)
 
 
 PERMISSION_LABELS: dict[str, str] = {
@@ -75,6 +76,7 @@ PERMISSION_LABELS: dict[str, str] = {
     Perm.ACCOUNT_MANAGE: "管理账号：新建、停用、解锁用户，分配角色，吊销他人的 API 令牌",
     Perm.AUDIT_VIEW: "查询审计日志",
     Perm.AUDIT_EXPORT: "导出审计日志（导出本身记入审计日志）",
+    Perm.FOLLOWUP_APPROVE: "审批投诉处理方案、知识库修改，发起满意度调查",
 }
 
 
@@ -113,7 +115,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             Perm.CUSTOMER_EXPORT,
             Perm.QUALITY_REVIEW,
         }
-        | {Perm.CALENDAR_EDIT}
+        | {Perm.CALENDAR_EDIT, Perm.FOLLOWUP_APPROVE}
     ),
     Role.MANAGER: frozenset(
         _LEADS
@@ -124,7 +126,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             Perm.CUSTOMER_EXPORT,
             Perm.MASTER_DATA,
         }
-        | {Perm.CALENDAR_EDIT}
+        | {Perm.CALENDAR_EDIT, Perm.FOLLOWUP_APPROVE}
     ),
     Role.AUDITOR: frozenset({Perm.AUDIT_VIEW, Perm.AUDIT_EXPORT, Perm.REPORT_VIEW}),
     Role.ADMIN: frozenset({Perm.ACCOUNT_MANAGE, Perm.MASTER_DATA, Perm.CUSTOMER_IMPORT, Perm.CALENDAR_EDIT}),
