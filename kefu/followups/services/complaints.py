@@ -187,7 +187,8 @@ def complaint_intake(
         if c.step in (S.EXECUTED, S.CLOSED):
             raise DomainError(_("投诉已执行，受理信息不能再修改。"), code="illegal_step")
         c.category, c.source, c.source_ref, c.source_due_at = category, source, source_ref, source_due_at
-        c.complainant = text(complainant or c.complainant, field="complainant", label=_("投诉人"), limit=40)
+        c.complainant = text(complainant or c.complainant, field="complainant", label=_("投诉人"), required=False,
+                             limit=40)
         c.complainant_phone = text(complainant_phone or c.complainant_phone, field="complainant_phone",
                                    label=_("投诉人电话"), required=False, limit=20)
         c.demand = text(demand or c.demand, field="demand", label=_("投诉诉求"))
