@@ -163,7 +163,7 @@ def visit_clocks_sync(visit_id: int) -> bool:
     return True
 
 
-def visits_start_clocks_bulk(visits: list[ReturnVisit]) -> int:
+def visits_start_clocks_bulk(visits: list[ReturnVisit], attrs_list: list[dict[str, str]]) -> int:
     """The clocks of many new visits at once (the daily creation of 20,000 tasks): the commitments
     that start on `return_visit.created` are matched once per set and kind, and only visits with a
     matching commitment cost a write. The visits must be saved with `clocks_behind=False` and
@@ -171,14 +171,13 @@ def visits_start_clocks_bulk(visits: list[ReturnVisit]) -> int:
     cache: dict[tuple, list] = {}
     started = 0
     sets: dict[tuple[int, int, int], object] = {}
-    for v in visits:
+    for v, attrs in zip(visits, attrs_list, strict=True):
         key_set = (v.company_id, v.finished_at.year, v.finished_at.month)
         if key_set not in sets:
             sets[key_set] = commitment_set_in_force(v.company, v.finished_at)
         cset = sets[key_set]
         if cset is None:
             continue
-        attrs = visit_attrs(v)
         key = (cset.pk, *sorted(attrs.items()))
         if key not in cache:
             cache[key] = list(

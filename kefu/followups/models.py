@@ -420,7 +420,10 @@ class Article(models.Model):
 
     class Meta:
         verbose_name = verbose_name_plural = _("知识库条目")
-        indexes = [models.Index(fields=["company", "is_published", "category"], name="article_co_pub")]
+        indexes = [
+            models.Index(fields=["company", "is_published", "category"], name="article_co_pub"),
+            models.Index(fields=["company", "updated_at"], name="article_co_updated"),
+        ]
 
     def __str__(self) -> str:
         return self.title

@@ -73,44 +73,50 @@ def visits_for_finished(ticket_ids: list[int], *, now: datetime | None = None) -
     rows = list(
         Ticket.objects.filter(pk__in=ticket_ids, state__in=FINISHED_STATES)
         .exclude(pk__in=VisitDecision.objects.filter(ticket_id__in=ticket_ids).values("ticket_id"))
-        .select_related("company", "kind", "sub_kind")
-        .only("id", "company", "kind__code", "sub_kind__code", "resolved_at", "closed_at", "received_at",
-              "assigned_to_id", "customer_id")
+        .values("id", "company_id", "kind__code", "sub_kind__code", "resolved_at", "closed_at", "received_at",
+                "customer__category__code", "severity", "channel")
     )
     if not rows:
         return 0
+    from kefu.accounts.models import Company
+
+    companies = Company.objects.in_bulk({r["company_id"] for r in rows})
     policies: dict[tuple[int, int, int], object] = {}
     calendars: dict[int, object] = {}
-    decisions, visits = [], []
+    decisions, visits, attrs = [], [], []
     now = now or timezone.now()
     for t in rows:
-        reason = rules.visit_reason(t.kind.code, t.sub_kind.code if t.sub_kind_id else "")
+        reason = rules.visit_reason(t["kind__code"], t["sub_kind__code"] or "")
         if reason is None:
             continue
-        finished = t.resolved_at or t.closed_at or t.received_at
-        key = (t.company_id, finished.year, finished.month)
+        company = companies[t["company_id"]]
+        finished = t["resolved_at"] or t["closed_at"] or t["received_at"]
+        key = (company.pk, finished.year, finished.month)
         if key not in policies:
-            policies[key] = policy_for(t.company, finished)
+            policies[key] = policy_for(company, finished)
         policy = policies[key]
         sampled = reason != Reason.CONSULTATION or rules.is_sampled(
-            policy.sample_seed, t.pk, policy.consultation_sample_percent
+            policy.sample_seed, t["id"], policy.consultation_sample_percent
         )
-        decisions.append(VisitDecision(company_id=t.company_id, ticket_id=t.pk, reason=reason, sampled=sampled, decided_at=now))
+        decisions.append(VisitDecision(company_id=company.pk, ticket_id=t["id"], reason=reason, sampled=sampled, decided_at=now))
         if sampled:
-            cal = calendars.setdefault(t.company_id, calendar_for_company(t.company))
+            cal = calendars.setdefault(company.pk, calendar_for_company(company))
             visits.append(
                 ReturnVisit(
-                    company_id=t.company_id,
-                    ticket=t,
+                    company=company,
+                    ticket_id=t["id"],
                     reason=reason,
                     finished_at=finished,
-                    due_at=_due(t.company, policy, reason, finished, cal),
+                    due_at=_due(company, policy, reason, finished, cal),
                     created_at=now,
                     updated_at=now,
                     clock_events=[ClockEvent.RETURN_VISIT_CREATED],
                     clocks_behind=False,
                 )
             )
+            attrs.append({"kind": t["kind__code"], "sub_kind": t["sub_kind__code"] or "",
+                          "customer_category": t["customer__category__code"] or "", "severity": t["severity"] or "",
+                          "channel": t["channel"] or ""})
     try:
         with transaction.atomic():
             VisitDecision.objects.bulk_create(decisions, batch_size=2000)
@@ -119,9 +125,7 @@ def visits_for_finished(ticket_ids: list[int], *, now: datetime | None = None) -
                 by_ticket = dict(ReturnVisit.objects.filter(ticket_id__in=[v.ticket_id for v in visits]).values_list("ticket_id", "pk"))
                 for v in created:
                     v.pk = by_ticket[v.ticket_id]
-            for v in created:
-                v.company = v.ticket.company
-            visits_start_clocks_bulk(created)
+            visits_start_clocks_bulk(created, attrs)
     except IntegrityError:  # a listener and the sweep raced: decide one at a time
         if len(ticket_ids) == 1:
             return 0
