@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from django.db.models import Count, Max, Q, QuerySet
+from django.db.models import Max, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from kefu.accounts.roles import Perm, role_allows
@@ -126,8 +126,9 @@ _kb_corpus: ProcessCache[tuple[tuple, list[tuple[int, str, str, str, float]]]] =
 
 
 def _kb_stamp(company_id: int) -> tuple:
-    agg = Article.objects.filter(company_id=company_id).aggregate(n=Count("id"), last=Max("updated_at"))
-    return (agg["n"], agg["last"])
+    # Max over the (company, updated_at) index: one index probe. Every change (a new proposal, an
+    # approval, a withdrawal) sets updated_at to now.
+    return (Article.objects.filter(company_id=company_id).aggregate(last=Max("updated_at"))["last"],)
 
 
 def _kb_rows(company_id: int) -> list[tuple[int, str, str, str, float]]:
@@ -159,12 +160,20 @@ def kb_search(*, user, q: str = "", category: str = "", limit: int = 10) -> list
         if category:
             qs = qs.filter(category=category)
         return list(qs.order_by("-updated_at", "-id")[:limit])
-    hits = [
-        r for r in _kb_rows(cid)
-        if (not category or r[3] == category) and all(t in r[1] for t in terms)
-    ]
-    hits.sort(key=lambda r: (not all(t in r[2] for t in terms), -r[4]))
-    ids = [r[0] for r in hits[:limit]]
+    # The rows are newest first: the first `limit` hits in the title and the first `limit` elsewhere
+    # are all that can be shown, so a common word stops the scan early.
+    in_title: list[int] = []
+    elsewhere: list[int] = []
+    for pk, text, title, cat, _ts in _kb_rows(cid):
+        if (category and cat != category) or not all(t in text for t in terms):
+            continue
+        if all(t in title for t in terms):
+            in_title.append(pk)
+            if len(in_title) >= limit:
+                break
+        elif len(elsewhere) < limit:
+            elsewhere.append(pk)
+    ids = (in_title + elsewhere)[:limit]
     by_id = Article.objects.in_bulk(ids)
     return [by_id[i] for i in ids if i in by_id]
 
