@@ -18,8 +18,11 @@ import sys
 import time
 
 BENCH_CODE = "bench-kb"
-WORDS = ("开户 报装 材料 身份证 房产证 阶梯 气价 收费 IC卡 充值 补卡 电池 表具 漏气 燃气味 软管 更换 安全 停气 通知 "
-         "施工 抢险 维修 热水器 壁挂炉 灶具 点火 过户 销户 预约 安检 上门 营业厅 微信 缴费 发票 欠费 恢复 供气 压力").split()
+WORDS = (
+    "开户 报装 材料 身份证 房产证 阶梯 气价 收费 IC卡 充值 补卡 电池 表具 漏气 燃气味 "
+    "软管 更换 安全 停气 通知 施工 抢险 维修 热水器 壁挂炉 灶具 点火 过户 销户 预约 "
+    "安检 上门 营业厅 微信 缴费 发票 欠费 恢复 供气 压力"
+).split()
 
 
 def _setup_django() -> None:
@@ -46,8 +49,12 @@ def main(argv: list[str] | None = None) -> int:
     from kefu.followups.services.knowledge import search_text
 
     rnd = random.Random(args.seed)
-    company, _ = Company.objects.get_or_create(code=BENCH_CODE, defaults={"name": "知识库基准燃气", "short_name": "知识库基准"})
-    agent, _ = User.objects.get_or_create(username="bench_kb_agent", defaults=dict(company=company, role="agent"))
+    company, _ = Company.objects.get_or_create(
+        code=BENCH_CODE, defaults={"name": "知识库基准燃气", "short_name": "知识库基准"}
+    )
+    agent, _ = User.objects.get_or_create(
+        username="bench_kb_agent", defaults=dict(company=company, role="agent")
+    )
     if Article.objects.filter(company=company).count() != args.n:
         Article.objects.filter(company=company).delete()
         rows = []
@@ -55,9 +62,18 @@ def main(argv: list[str] | None = None) -> int:
             title = "".join(rnd.sample(WORDS, 3)) + f"问题{i}"
             keywords = " ".join(rnd.sample(WORDS, 4))
             body = "，".join("".join(rnd.sample(WORDS, 4)) for _ in range(rnd.randint(12, 36))) + "。"
-            rows.append(Article(company=company, category=rnd.choice(Article.Category.values), title=title, body=body,
-                                keywords=keywords, search_text=search_text(title, keywords, body), version=1,
-                                is_published=True))
+            rows.append(
+                Article(
+                    company=company,
+                    category=rnd.choice(Article.Category.values),
+                    title=title,
+                    body=body,
+                    keywords=keywords,
+                    search_text=search_text(title, keywords, body),
+                    version=1,
+                    is_published=True,
+                )
+            )
         Article.objects.bulk_create(rows, batch_size=1000)
     times = []
     for _ in range(args.queries):
@@ -72,10 +88,23 @@ def main(argv: list[str] | None = None) -> int:
     def pct(p: float) -> float:
         return round(times[min(len(times) - 1, int(p * len(times)))], 2)
 
-    print(json.dumps({"benchmark": "followups_kb", "database": connection.vendor, "articles": args.n,
-                      "queries": len(times), "p50_ms": pct(0.5), "p95_ms": pct(0.95), "p99_ms": pct(0.99),
-                      "max_ms": round(times[-1], 2), "target_p99_ms": 50, "load_average": os.getloadavg()},
-                     ensure_ascii=False))
+    print(
+        json.dumps(
+            {
+                "benchmark": "followups_kb",
+                "database": connection.vendor,
+                "articles": args.n,
+                "queries": len(times),
+                "p50_ms": pct(0.5),
+                "p95_ms": pct(0.95),
+                "p99_ms": pct(0.99),
+                "max_ms": round(times[-1], 2),
+                "target_p99_ms": 50,
+                "load_average": os.getloadavg(),
+            },
+            ensure_ascii=False,
+        )
+    )
     return 0
 
 

@@ -41,10 +41,16 @@ def _company(preset: str):
     from kefu.sla.services import commitment_set_from_preset, commitment_set_publish
     from kefu.tickets.taxonomy import taxonomy_seed
 
-    company, _ = Company.objects.get_or_create(code=BENCH_CODE, defaults={"name": "回访基准燃气有限公司", "short_name": "回访基准"})
+    company, _ = Company.objects.get_or_create(
+        code=BENCH_CODE, defaults={"name": "回访基准燃气有限公司", "short_name": "回访基准"}
+    )
     taxonomy_seed(company=company)
-    agent, _ = User.objects.get_or_create(username="bench_fu_agent", defaults=dict(company=company, role="agent"))
-    manager, _ = User.objects.get_or_create(username="bench_fu_manager", defaults=dict(company=company, role="manager"))
+    agent, _ = User.objects.get_or_create(
+        username="bench_fu_agent", defaults=dict(company=company, role="agent")
+    )
+    manager, _ = User.objects.get_or_create(
+        username="bench_fu_manager", defaults=dict(company=company, role="manager")
+    )
     if not company.commitment_sets.filter(is_published=True).exists():
         s = commitment_set_from_preset(company=company, year=2026, preset=preset, by=manager)
         commitment_set_publish(commitment_set=s, by=manager, at=datetime(2026, 1, 1, tzinfo=SH))
@@ -74,10 +80,21 @@ def build(company, agent, *, n: int, day: datetime) -> list[int]:
         code = mix[i % len(mix)]
         at = day + timedelta(seconds=int(i * 86400 / n))
         rows.append(
-            Ticket(company=company, number=f"GD{day:%Y%m%d}-F{i:07d}", kind=kinds[code],
-                   sub_kind=appliance_repair if code == "appliance" else None, content="基准", state="resolved",
-                   owner=agent, created_by=agent, received_at=at - timedelta(hours=2), resolved_at=at,
-                   resolved_at_first_contact=code == "consultation", created_at=at, updated_at=at)
+            Ticket(
+                company=company,
+                number=f"GD{day:%Y%m%d}-F{i:07d}",
+                kind=kinds[code],
+                sub_kind=appliance_repair if code == "appliance" else None,
+                content="基准",
+                state="resolved",
+                owner=agent,
+                created_by=agent,
+                received_at=at - timedelta(hours=2),
+                resolved_at=at,
+                resolved_at_first_contact=code == "consultation",
+                created_at=at,
+                updated_at=at,
+            )
         )
     Ticket.objects.bulk_create(rows, batch_size=2000)
     return list(Ticket.objects.filter(company=company).order_by("id").values_list("id", flat=True))

@@ -51,7 +51,9 @@ class Perm:
     ACCOUNT_MANAGE = "account.manage"  # create, disable, unlock users; roles; API tokens of others
     AUDIT_VIEW = "audit.view"  # read the audit log
     AUDIT_EXPORT = "audit.export"  # export the audit log (logged)
-    FOLLOWUP_APPROVE = "followup.approve"  # approve complaint plans, knowledge-base changes, surveys (P3, P4, P16)
+    FOLLOWUP_APPROVE = (
+        "followup.approve"  # approve complaint plans, knowledge-base changes, surveys (P3, P4, P16)
+    )
 
 
 PERMISSION_LABELS: dict[str, str] = {

@@ -73,7 +73,9 @@ def complaint_out(request, c: Complaint) -> dict:
 
 
 @router.get("/complaints", response={200: list[dict], **ERRORS})
-def complaint_list(request: HttpRequest, step: str = "", target_user_id: int | None = Query(None, ge=1, le=2**31 - 1)):
+def complaint_list(
+    request: HttpRequest, step: str = "", target_user_id: int | None = Query(None, ge=1, le=2**31 - 1)
+):
     """Complaints whose work order the user may see, newest first (at most 200)."""
     if target_user_id:
         qs = selectors.complaints_against(user=request.auth, staff_id=target_user_id)
@@ -135,44 +137,64 @@ def _done(request, c: Complaint) -> dict:
 
 @router.post("/complaints/{complaint_id}/intake", response={200: dict, **ERRORS})
 def complaint_intake(request: HttpRequest, payload: IntakeIn, complaint_id: int):
-    """受理: category, source (12345 / regulator with its reference and deadline), complainant, target, demand."""
-    return _done(request, services.complaint_intake(by=request.auth, complaint_id=complaint_id, **payload.dict()))
+    """受理: category, source (12345 / regulator with its reference and deadline), complainant,
+    target, demand."""
+    return _done(
+        request, services.complaint_intake(by=request.auth, complaint_id=complaint_id, **payload.dict())
+    )
 
 
 @router.post("/complaints/{complaint_id}/judgement", response={200: dict, **ERRORS})
 def complaint_judge(request: HttpRequest, payload: JudgeIn, complaint_id: int):
-    return _done(request, services.complaint_judge(by=request.auth, complaint_id=complaint_id, **payload.dict()))
+    return _done(
+        request, services.complaint_judge(by=request.auth, complaint_id=complaint_id, **payload.dict())
+    )
 
 
 @router.post("/complaints/{complaint_id}/responsibility", response={200: dict, **ERRORS})
 def complaint_responsibility(request: HttpRequest, payload: ResponsibilityIn, complaint_id: int):
-    return _done(request, services.complaint_assign_responsibility(by=request.auth, complaint_id=complaint_id, **payload.dict()))
+    return _done(
+        request,
+        services.complaint_assign_responsibility(
+            by=request.auth, complaint_id=complaint_id, **payload.dict()
+        ),
+    )
 
 
 @router.post("/complaints/{complaint_id}/analysis", response={200: dict, **ERRORS})
 def complaint_analysis(request: HttpRequest, payload: TextIn, complaint_id: int):
-    return _done(request, services.complaint_analyse(by=request.auth, complaint_id=complaint_id, cause=payload.text))
+    return _done(
+        request, services.complaint_analyse(by=request.auth, complaint_id=complaint_id, cause=payload.text)
+    )
 
 
 @router.post("/complaints/{complaint_id}/plan", response={200: dict, **ERRORS})
 def complaint_plan(request: HttpRequest, payload: TextIn, complaint_id: int):
-    return _done(request, services.complaint_plan(by=request.auth, complaint_id=complaint_id, plan=payload.text))
+    return _done(
+        request, services.complaint_plan(by=request.auth, complaint_id=complaint_id, plan=payload.text)
+    )
 
 
 @router.post("/complaints/{complaint_id}/approval", response={200: dict, **ERRORS})
 def complaint_approval(request: HttpRequest, payload: ApprovalIn, complaint_id: int):
     """The responsible manager approves the plan or sends it back with a reason (followup.approve)."""
-    return _done(request, services.complaint_approve(by=request.auth, complaint_id=complaint_id, **payload.dict()))
+    return _done(
+        request, services.complaint_approve(by=request.auth, complaint_id=complaint_id, **payload.dict())
+    )
 
 
 @router.post("/complaints/{complaint_id}/execution", response={200: dict, **ERRORS})
 def complaint_execution(request: HttpRequest, payload: ExecuteIn, complaint_id: int):
-    return _done(request, services.complaint_execute(by=request.auth, complaint_id=complaint_id, **payload.dict()))
+    return _done(
+        request, services.complaint_execute(by=request.auth, complaint_id=complaint_id, **payload.dict())
+    )
 
 
 @router.post("/complaints/{complaint_id}/summary", response={200: dict, **ERRORS})
 def complaint_summary(request: HttpRequest, payload: CloseIn, complaint_id: int):
-    return _done(request, services.complaint_close(by=request.auth, complaint_id=complaint_id, **payload.dict()))
+    return _done(
+        request, services.complaint_close(by=request.auth, complaint_id=complaint_id, **payload.dict())
+    )
 
 
 # ---- return visits ------------------------------------------------------------------------------
@@ -249,33 +271,51 @@ def _visit_done(request, v: ReturnVisit) -> dict:
 
 @router.post("/visits/{visit_id}/take", response={200: dict, **ERRORS})
 def visit_take(request: HttpRequest, payload: TakeIn, visit_id: int):
-    return _visit_done(request, services.visit_take(by=request.auth, visit_id=visit_id, user_id=payload.user_id))
+    return _visit_done(
+        request, services.visit_take(by=request.auth, visit_id=visit_id, user_id=payload.user_id)
+    )
 
 
 @router.post("/visits/{visit_id}/attempts", response={200: dict, **ERRORS})
 def visit_attempt(request: HttpRequest, payload: AttemptIn, visit_id: int):
     """A call without the visit done: no_answer, busy, wrong_number, inconvenient (with `next_at`)."""
-    return _visit_done(request, services.visit_record_attempt(by=request.auth, visit_id=visit_id, **payload.dict()))
+    return _visit_done(
+        request, services.visit_record_attempt(by=request.auth, visit_id=visit_id, **payload.dict())
+    )
 
 
 @router.post("/visits/{visit_id}/result", response={200: dict, **ERRORS})
 def visit_result(request: HttpRequest, payload: ResultIn, visit_id: int):
     """The visit made: consent, answers, scores 1–10 (C16), satisfied; `dissatisfied_action`
     `reopen` or `complaint`."""
-    return _visit_done(request, services.visit_record_result(by=request.auth, visit_id=visit_id, **payload.dict()))
+    return _visit_done(
+        request, services.visit_record_result(by=request.auth, visit_id=visit_id, **payload.dict())
+    )
 
 
 # ---- knowledge base -----------------------------------------------------------------------------
 def article_out(a: Article) -> dict:
-    return {"id": a.pk, "category": a.category, "title": a.title, "body": a.body, "version": a.version,
-            "updated_at": a.updated_at}
+    return {
+        "id": a.pk,
+        "category": a.category,
+        "title": a.title,
+        "body": a.body,
+        "version": a.version,
+        "updated_at": a.updated_at,
+    }
 
 
 @router.get("/kb/articles", response={200: list[dict], **ERRORS})
-def kb_search(request: HttpRequest, q: str = Query("", max_length=100), category: str = Query("", max_length=20),
-              limit: int = Query(10, ge=1, le=50)):
+def kb_search(
+    request: HttpRequest,
+    q: str = Query("", max_length=100),
+    category: str = Query("", max_length=20),
+    limit: int = Query(10, ge=1, le=50),
+):
     """Approved answers matching every word of `q`, for the desk as the agent types (P3)."""
-    return [article_out(a) for a in selectors.kb_search(user=request.auth, q=q, category=category, limit=limit)]
+    return [
+        article_out(a) for a in selectors.kb_search(user=request.auth, q=q, category=category, limit=limit)
+    ]
 
 
 @router.get("/kb/articles/{article_id}", response={200: dict, **ERRORS})
@@ -292,8 +332,15 @@ class ProposeIn(Schema):
 
 
 def version_out(v: ArticleVersion) -> dict:
-    return {"id": v.pk, "article_id": v.article_id, "number": v.number, "title": v.title, "status": v.status,
-            "proposed_by": _user(v.proposed_by), "decision_note": v.decision_note}
+    return {
+        "id": v.pk,
+        "article_id": v.article_id,
+        "number": v.number,
+        "title": v.title,
+        "status": v.status,
+        "proposed_by": _user(v.proposed_by),
+        "decision_note": v.decision_note,
+    }
 
 
 @router.post("/kb/proposals", response={201: dict, **ERRORS})
@@ -359,8 +406,15 @@ class CampaignIn(Schema):
 
 
 def campaign_out(c: Campaign) -> dict:
-    return {"id": c.pk, "name": c.name, "questionnaire_id": c.questionnaire_id, "sample_size": c.sample_size,
-            "categories": c.categories, "districts": c.districts, "created_at": c.created_at}
+    return {
+        "id": c.pk,
+        "name": c.name,
+        "questionnaire_id": c.questionnaire_id,
+        "sample_size": c.sample_size,
+        "categories": c.categories,
+        "districts": c.districts,
+        "created_at": c.created_at,
+    }
 
 
 @router.post("/surveys", response={201: dict, **ERRORS})
@@ -379,7 +433,9 @@ def campaign_stats(request: HttpRequest, campaign_id: int):
 def campaign_export(request: HttpRequest, campaign_id: int):
     c = selectors.campaign_get(user=request.auth, campaign_id=campaign_id)
     body = services.campaign_export_xlsx(by=request.auth, campaign=c)
-    resp = HttpResponse(body, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    resp = HttpResponse(
+        body, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
     resp["Content-Disposition"] = f'attachment; filename="survey-{c.pk}.xlsx"'
     return resp
 
@@ -403,9 +459,17 @@ def survey_link(request: HttpRequest, payload: AnswersIn, token: str):
 
 # ---- indicators ---------------------------------------------------------------------------------
 @router.get("/indicators", response={200: list[dict], **ERRORS})
-def indicators(request: HttpRequest, year: int = Query(..., ge=2000, le=2100), month: int = Query(..., ge=1, le=12)):
+def indicators(
+    request: HttpRequest, year: int = Query(..., ge=2000, le=2100), month: int = Query(..., ge=1, le=12)
+):
     """K13, K15, K16, K17 inputs of the user's company for the month, with the records (report.view)."""
     return [
-        {"k": i.k, "numerator": i.numerator, "denominator": i.denominator, "value": i.value, "records": i.records}
+        {
+            "k": i.k,
+            "numerator": i.numerator,
+            "denominator": i.denominator,
+            "value": i.value,
+            "records": i.records,
+        }
         for i in selectors.indicator_inputs(user=request.auth, year=year, month=month)
     ]

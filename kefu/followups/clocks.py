@@ -6,15 +6,15 @@ and the catch-up the sla sweep runs.
 |---|---|
 | complaint opened (work order received) | `complaint.received` at the work order's `received_at` |
 | first reply to the customer (any, even at creation) | `complaint.promised` (002: promise ≤ 1 working day) |
-| first reply recorded after the judgement | `complaint.answered` (C6 "answered": 000 72 h, 004 2 working days) |
-| 执行: customer informed, feedback collected | `complaint.executed` (002: handled and fed back ≤ 3–5 working days) |
-| the complaint's return visit made | `return_visit.done` (002: complaint return visit ≤ 24 h after execution) |
+| first reply after the judgement | `complaint.answered` (C6: 000 72 h, 004 2 working days) |
+| 执行: customer informed, feedback collected | `complaint.executed` (002: handled ≤ 3–5 working days) |
+| the complaint's return visit made | `return_visit.done` (002: complaint return visit ≤ 24 h) |
 | 总结评价 | `complaint.closed` (002: result delivered ≤ 5 working days) |
 | work order cancelled | open clocks cancelled |
 
 | fact | clock event on the visit |
 |---|---|
-| visit task created (100 % of installs, repairs, appliance jobs, complaints; sampled consultations) | `return_visit.created` at the job's finish |
+| visit task created (all field jobs and complaints; sampled consultations) | `return_visit.created` |
 | visit made, or concluded unreachable after the retry plan | `return_visit.done` |
 | visit cancelled | open clocks cancelled |
 
@@ -56,7 +56,9 @@ CATCH_UP_GRACE = timedelta(minutes=1)
 
 def _cancel_open(subject_type: str, subject_id: int) -> None:
     now = timezone.now()
-    for clock in Clock.objects.filter(subject_type=subject_type, subject_id=str(subject_id), state__in=list(OPEN_STATES)):
+    for clock in Clock.objects.filter(
+        subject_type=subject_type, subject_id=str(subject_id), state__in=list(OPEN_STATES)
+    ):
         clock_cancel(clock=clock, at=now)
 
 
@@ -308,7 +310,12 @@ class VisitClocks:
     def describe(self, subject_ids: Iterable[str]) -> dict[str, SubjectInfo]:
         pks = [int(i) for i in subject_ids if str(i).isdigit()]
         rows = ReturnVisit.objects.filter(pk__in=pks).values(
-            "id", "ticket__number", "project__name", "assigned_to_id", "assigned_to__full_name", "assigned_to__team_id",
+            "id",
+            "ticket__number",
+            "project__name",
+            "assigned_to_id",
+            "assigned_to__full_name",
+            "assigned_to__team_id",
             "assigned_to__department_id",
         )
         return {

@@ -68,7 +68,9 @@ def on_ticket_replied(event: TicketReplied) -> None:
 def complaints_missing(*, now: datetime, limit: int) -> list[int]:
     """Complaint work orders received in the last 7 days without a complaint record."""
     return list(
-        Ticket.objects.filter(kind__code="complaint", received_at__gte=now - LOOKBACK, created_at__lte=now - GRACE)
+        Ticket.objects.filter(
+            kind__code="complaint", received_at__gte=now - LOOKBACK, created_at__lte=now - GRACE
+        )
         .exclude(state="cancelled")
         .filter(~Exists(Complaint.objects.filter(ticket_id=OuterRef("pk"))))
         .values_list("id", flat=True)[:limit]
@@ -79,8 +81,10 @@ def finished_without_decision(*, now: datetime, limit: int) -> list[int]:
     """Work orders of visited kinds resolved in the last 7 days that were never considered."""
     return list(
         Ticket.objects.filter(
-            kind__code__in=VISIT_KINDS, state__in=("resolved", "closed"),
-            resolved_at__gte=now - LOOKBACK, updated_at__lte=now - GRACE,
+            kind__code__in=VISIT_KINDS,
+            state__in=("resolved", "closed"),
+            resolved_at__gte=now - LOOKBACK,
+            updated_at__lte=now - GRACE,
         )
         .filter(~Exists(VisitDecision.objects.filter(ticket_id=OuterRef("pk"))))
         .values_list("id", flat=True)[:limit]
@@ -91,10 +95,17 @@ def complaint_replies_missed(*, now: datetime, limit: int) -> list[tuple[int, da
     """Complaints with a reply recorded that their promise / answer does not reflect."""
     out = []
     qs = Complaint.objects.filter(answered_at__isnull=True, updated_at__gte=now - LOOKBACK).values_list(
-        "ticket_id", "judged_at", "promised_at")[: limit * 5]
+        "ticket_id", "judged_at", "promised_at"
+    )[: limit * 5]
     for ticket_id, judged_at, promised_at in qs:
-        replies = TicketEvent.objects.filter(ticket_id=ticket_id, kind=TicketEvent.Kind.REPLY, at__lte=now - GRACE)
-        after = replies.filter(at__gte=judged_at).order_by("at").values_list("at", flat=True).first() if judged_at else None
+        replies = TicketEvent.objects.filter(
+            ticket_id=ticket_id, kind=TicketEvent.Kind.REPLY, at__lte=now - GRACE
+        )
+        after = (
+            replies.filter(at__gte=judged_at).order_by("at").values_list("at", flat=True).first()
+            if judged_at
+            else None
+        )
         first = None if promised_at else replies.order_by("at").values_list("at", flat=True).first()
         for at in (first, after):
             if at is not None:

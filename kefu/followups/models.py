@@ -57,7 +57,9 @@ class FollowupPolicy(models.Model):
             models.CheckConstraint(
                 condition=Q(consultation_sample_percent__lte=100), name="followup_policy_percent"
             ),
-            models.CheckConstraint(condition=Q(calling_opens__lt=models.F("calling_closes")), name="followup_calling"),
+            models.CheckConstraint(
+                condition=Q(calling_opens__lt=models.F("calling_closes")), name="followup_calling"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -107,8 +109,12 @@ class Complaint(models.Model):
         MEDIA = "media", _("媒体")
 
     company = models.ForeignKey(Company, verbose_name=_("公司"), on_delete=models.PROTECT, related_name="+")
-    ticket = models.OneToOneField(Ticket, verbose_name=_("工单"), on_delete=models.PROTECT, related_name="complaint")
-    step = models.CharField(_("处理环节"), max_length=20, choices=ComplaintStep.choices, default=ComplaintStep.RECEIVED)
+    ticket = models.OneToOneField(
+        Ticket, verbose_name=_("工单"), on_delete=models.PROTECT, related_name="complaint"
+    )
+    step = models.CharField(
+        _("处理环节"), max_length=20, choices=ComplaintStep.choices, default=ComplaintStep.RECEIVED
+    )
     category = models.CharField(_("类别"), max_length=20, choices=Category.choices, default=Category.OTHER)
     source = models.CharField(_("来源"), max_length=20, choices=Source.choices, default=Source.CUSTOMER)
     source_ref = models.CharField(_("转办编号"), max_length=60, blank=True)
@@ -118,7 +124,12 @@ class Complaint(models.Model):
     demand = models.TextField(_("投诉诉求"), blank=True)
     received_at = models.DateTimeField(_("受理时间"))
     target_department = models.ForeignKey(
-        Department, verbose_name=_("被投诉部门"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        Department,
+        verbose_name=_("被投诉部门"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     target_user = models.ForeignKey(
         User, verbose_name=_("被投诉人"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -127,7 +138,12 @@ class Complaint(models.Model):
     judgement_reason = models.TextField(_("判定理由"), blank=True)
     judged_at = models.DateTimeField(_("判定时间"), null=True, blank=True)
     responsible_department = models.ForeignKey(
-        Department, verbose_name=_("责任部门"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        Department,
+        verbose_name=_("责任部门"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     responsible_user = models.ForeignKey(
         User, verbose_name=_("责任人"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -138,7 +154,9 @@ class Complaint(models.Model):
         User, verbose_name=_("审批人"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     approved_at = models.DateTimeField(_("审批时间"), null=True, blank=True)
-    penalty_amount = models.DecimalField(_("考核金额(元)"), max_digits=8, decimal_places=2, null=True, blank=True)
+    penalty_amount = models.DecimalField(
+        _("考核金额(元)"), max_digits=8, decimal_places=2, null=True, blank=True
+    )
     penalty_note = models.CharField(_("考核说明"), max_length=200, blank=True)
     promised_at = models.DateTimeField(_("首次答复时间"), null=True, blank=True)
     answered_at = models.DateTimeField(_("答复时间"), null=True, blank=True, help_text=_("判定后的答复"))
@@ -148,7 +166,12 @@ class Complaint(models.Model):
     evaluation = models.TextField(_("评价"), blank=True)
     closed_at = models.DateTimeField(_("办结时间"), null=True, blank=True)
     repeat_of = models.ForeignKey(
-        "self", verbose_name=_("重复投诉于"), null=True, blank=True, on_delete=models.PROTECT, related_name="repeats"
+        "self",
+        verbose_name=_("重复投诉于"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="repeats",
     )
     created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
     updated_at = models.DateTimeField(_("更新时间"), default=timezone.now)
@@ -183,7 +206,9 @@ class ComplaintStepRecord(models.Model):
     complaint = models.ForeignKey(Complaint, on_delete=models.CASCADE, related_name="steps")
     step = models.CharField(_("环节"), max_length=20, choices=ComplaintStep.choices)
     action = models.CharField(_("动作"), max_length=12, choices=Action.choices, default=Action.DONE)
-    by = models.ForeignKey(User, verbose_name=_("操作人"), null=True, on_delete=models.PROTECT, related_name="+")
+    by = models.ForeignKey(
+        User, verbose_name=_("操作人"), null=True, on_delete=models.PROTECT, related_name="+"
+    )
     at = models.DateTimeField(_("时间"), default=timezone.now)
     note = models.TextField(_("内容"), blank=True)
     data = models.JSONField(_("数据"), default=dict, blank=True)
@@ -259,10 +284,20 @@ class ReturnVisit(models.Model):
 
     company = models.ForeignKey(Company, verbose_name=_("公司"), on_delete=models.PROTECT, related_name="+")
     ticket = models.ForeignKey(
-        Ticket, verbose_name=_("工单"), null=True, blank=True, on_delete=models.PROTECT, related_name="return_visits"
+        Ticket,
+        verbose_name=_("工单"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="return_visits",
     )
     project = models.ForeignKey(
-        Project, verbose_name=_("工程"), null=True, blank=True, on_delete=models.PROTECT, related_name="visits"
+        Project,
+        verbose_name=_("工程"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="visits",
     )
     reason = models.CharField(_("回访原因"), max_length=20, choices=Reason.choices)
     finished_at = models.DateTimeField(_("完工时间"))
@@ -281,7 +316,12 @@ class ReturnVisit(models.Model):
     remarks = models.TextField(_("备注"), blank=True)
     outcome = models.CharField(_("结果"), max_length=15, choices=Outcome.choices, blank=True)
     linked_ticket = models.ForeignKey(
-        Ticket, verbose_name=_("转投诉工单"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        Ticket,
+        verbose_name=_("转投诉工单"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     done_at = models.DateTimeField(_("回访时间"), null=True, blank=True)
     done_by = models.ForeignKey(
@@ -300,10 +340,20 @@ class ReturnVisit(models.Model):
             models.Index(fields=["company", "done_at"], name="visit_co_done"),
         ]
         constraints = [
-            models.UniqueConstraint(fields=["ticket", "reason"], condition=Q(ticket__isnull=False), name="visit_ticket_reason"),
-            models.UniqueConstraint(fields=["project", "due_at"], condition=Q(project__isnull=False), name="visit_project_due"),
-            models.CheckConstraint(condition=Q(attitude_score__isnull=True) | Q(attitude_score__gte=1, attitude_score__lte=10), name="visit_attitude_1_10"),
-            models.CheckConstraint(condition=Q(ability_score__isnull=True) | Q(ability_score__gte=1, ability_score__lte=10), name="visit_ability_1_10"),
+            models.UniqueConstraint(
+                fields=["ticket", "reason"], condition=Q(ticket__isnull=False), name="visit_ticket_reason"
+            ),
+            models.UniqueConstraint(
+                fields=["project", "due_at"], condition=Q(project__isnull=False), name="visit_project_due"
+            ),
+            models.CheckConstraint(
+                condition=Q(attitude_score__isnull=True) | Q(attitude_score__gte=1, attitude_score__lte=10),
+                name="visit_attitude_1_10",
+            ),
+            models.CheckConstraint(
+                condition=Q(ability_score__isnull=True) | Q(ability_score__gte=1, ability_score__lte=10),
+                name="visit_ability_1_10",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -357,7 +407,9 @@ class Campaign(models.Model):
 
     company = models.ForeignKey(Company, verbose_name=_("公司"), on_delete=models.PROTECT, related_name="+")
     name = models.CharField(_("名称"), max_length=100)
-    questionnaire = models.ForeignKey(Questionnaire, verbose_name=_("问卷"), on_delete=models.PROTECT, related_name="+")
+    questionnaire = models.ForeignKey(
+        Questionnaire, verbose_name=_("问卷"), on_delete=models.PROTECT, related_name="+"
+    )
     categories = models.JSONField(_("客户类别"), default=list, blank=True)
     districts = models.JSONField(_("区县"), default=list, blank=True)
     sample_size = models.PositiveIntegerField(_("样本量"))
@@ -393,7 +445,9 @@ class SurveyResponse(models.Model):
 
     class Meta:
         verbose_name = verbose_name_plural = _("调查答卷")
-        constraints = [models.UniqueConstraint(fields=["campaign", "customer"], name="survey_one_per_customer")]
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "customer"], name="survey_one_per_customer")
+        ]
 
 
 class Article(models.Model):
@@ -444,7 +498,9 @@ class ArticleVersion(models.Model):
     body = models.TextField(_("答案"))
     keywords = models.CharField(_("关键词"), max_length=200, blank=True)
     status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.PENDING)
-    proposed_by = models.ForeignKey(User, verbose_name=_("提交人"), on_delete=models.PROTECT, related_name="+")
+    proposed_by = models.ForeignKey(
+        User, verbose_name=_("提交人"), on_delete=models.PROTECT, related_name="+"
+    )
     proposed_at = models.DateTimeField(_("提交时间"), default=timezone.now)
     decided_by = models.ForeignKey(
         User, verbose_name=_("审核人"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"

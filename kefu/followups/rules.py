@@ -60,7 +60,11 @@ class CallingHours:
     rest_ends: time | None = None
 
     def windows(self) -> list[tuple[time, time]]:
-        if self.rest_starts and self.rest_ends and self.opens < self.rest_starts < self.rest_ends < self.closes:
+        if (
+            self.rest_starts
+            and self.rest_ends
+            and self.opens < self.rest_starts < self.rest_ends < self.closes
+        ):
             return [(self.opens, self.rest_starts), (self.rest_ends, self.closes)]
         return [(self.opens, self.closes)]
 
@@ -255,7 +259,9 @@ def check_questions(questions) -> str | None:
         if not isinstance(text, str) or not text.strip() or len(text) > 200:
             return "text"
         if q["type"] == "choice" and not (
-            isinstance(q.get("choices"), list) and q["choices"] and all(isinstance(c, str) for c in q["choices"])
+            isinstance(q.get("choices"), list)
+            and q["choices"]
+            and all(isinstance(c, str) for c in q["choices"])
         ):
             return "choices"
         keys.add(key)

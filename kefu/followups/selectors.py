@@ -59,8 +59,16 @@ def complaints_visible_to(user) -> QuerySet[Complaint]:
 def complaint_get(*, user, complaint_id: int) -> Complaint:
     c = (
         complaints_visible_to(user)
-        .select_related("ticket", "ticket__owner", "target_user", "target_department", "responsible_user",
-                        "responsible_department", "approved_by", "repeat_of__ticket")
+        .select_related(
+            "ticket",
+            "ticket__owner",
+            "target_user",
+            "target_department",
+            "responsible_user",
+            "responsible_department",
+            "approved_by",
+            "repeat_of__ticket",
+        )
         .filter(pk=complaint_id)
         .first()
     )
@@ -99,7 +107,9 @@ def visits_visible_to(user) -> QuerySet[ReturnVisit]:
 def visit_get(*, user, visit_id: int) -> ReturnVisit:
     v = (
         visits_visible_to(user)
-        .select_related("ticket", "ticket__kind", "ticket__customer", "project", "assigned_to", "linked_ticket")
+        .select_related(
+            "ticket", "ticket__kind", "ticket__customer", "project", "assigned_to", "linked_ticket"
+        )
         .filter(pk=visit_id)
         .first()
     )
@@ -108,7 +118,9 @@ def visit_get(*, user, visit_id: int) -> ReturnVisit:
     return v
 
 
-def visit_queue(*, user, mine: bool = True, status: str = ReturnVisit.Status.PENDING) -> QuerySet[ReturnVisit]:
+def visit_queue(
+    *, user, mine: bool = True, status: str = ReturnVisit.Status.PENDING
+) -> QuerySet[ReturnVisit]:
     """A return-visit agent's queue: own and unassigned tasks, soonest due (or next retry) first."""
     qs = visits_visible_to(user).select_related("ticket", "ticket__kind", "project", "assigned_to")
     if status:
@@ -122,7 +134,9 @@ def visit_queue(*, user, mine: bool = True, status: str = ReturnVisit.Status.PEN
 #: per process: the searchable text of each company's published articles, with the stamp (count and
 #: last change) it was read at; a search checks the stamp (one indexed aggregate) and reloads when an
 #: approval changed anything, so an approved answer is found at once in every process.
-_kb_corpus: ProcessCache[tuple[tuple, list[tuple[int, str, str, str, float]]]] = ProcessCache("followups.kb", max_age=None)
+_kb_corpus: ProcessCache[tuple[tuple, list[tuple[int, str, str, str, float]]]] = ProcessCache(
+    "followups.kb", max_age=None
+)
 
 
 def _kb_stamp(company_id: int) -> tuple:
@@ -138,7 +152,9 @@ def _kb_rows(company_id: int) -> list[tuple[int, str, str, str, float]]:
         return cached[1]
     rows = [
         (pk, text, title.lower(), category, updated.timestamp())
-        for pk, text, title, category, updated in Article.objects.filter(company_id=company_id, is_published=True)
+        for pk, text, title, category, updated in Article.objects.filter(
+            company_id=company_id, is_published=True
+        )
         .order_by("-updated_at", "-id")
         .values_list("id", "search_text", "title", "category", "updated_at")
     ]
@@ -194,7 +210,11 @@ def kb_pending(*, user) -> QuerySet[ArticleVersion]:
 def campaign_get(*, user, campaign_id: int) -> Campaign:
     if not role_allows(user, Perm.REPORT_VIEW) and not role_allows(user, Perm.TICKET_VIEW_ALL):
         raise Forbidden(_("您的角色无权查看满意度调查。"), code="permission_denied")
-    c = Campaign.objects.filter(company_id=_company_id(user), pk=campaign_id).select_related("questionnaire").first()
+    c = (
+        Campaign.objects.filter(company_id=_company_id(user), pk=campaign_id)
+        .select_related("questionnaire")
+        .first()
+    )
     if c is None:
         raise NotFound(_("没有找到该调查。"), code="not_found")
     return c
@@ -241,8 +261,9 @@ def k13_inputs(company, year: int, month: int) -> IndicatorInput:
     )
     visits = {
         v["ticket_id"]: v
-        for v in ReturnVisit.objects.filter(ticket_id__in=[t["id"] for t in tickets], status=ReturnVisit.Status.DONE)
-        .values("ticket_id", "id", "done_at")
+        for v in ReturnVisit.objects.filter(
+            ticket_id__in=[t["id"] for t in tickets], status=ReturnVisit.Status.DONE
+        ).values("ticket_id", "id", "done_at")
     }
     records = [
         {
@@ -269,8 +290,12 @@ def _score_inputs(k: str, fieldname: str, company, year: int, month: int) -> Ind
     )
     total = sum(r[fieldname] for r in rows)
     records = [
-        {"visit_id": r["id"], "ticket": r["ticket__number"] or r["project__name"], "done_at": r["done_at"],
-         "score": r[fieldname]}
+        {
+            "visit_id": r["id"],
+            "ticket": r["ticket__number"] or r["project__name"],
+            "done_at": r["done_at"],
+            "score": r[fieldname],
+        }
         for r in rows
     ]
     return IndicatorInput(k, total, len(rows), round(total / len(rows), 3) if rows else None, records)
@@ -295,8 +320,12 @@ def k17_inputs(company, year: int, month: int) -> IndicatorInput:
     cal = calendar_for_company(company)
     limit = engine.Limit(2, engine.WORKING_DAYS)
     tickets = list(
-        Ticket.objects.filter(company=company, received_at__gte=start, received_at__lt=end,
-                              kind__code__in=["complaint", "suggestion"])
+        Ticket.objects.filter(
+            company=company,
+            received_at__gte=start,
+            received_at__lt=end,
+            kind__code__in=["complaint", "suggestion"],
+        )
         .exclude(state="cancelled")
         .order_by("received_at", "id")
         .values("id", "number", "kind__code", "received_at", "resolved_at", "resolved_at_first_contact")
@@ -305,7 +334,9 @@ def k17_inputs(company, year: int, month: int) -> IndicatorInput:
     answered_c = dict(Complaint.objects.filter(ticket_id__in=ids).values_list("ticket_id", "answered_at"))
     first_reply: dict[int, datetime] = {}
     for tid, at in (
-        TicketEvent.objects.filter(ticket_id__in=ids, kind=TicketEvent.Kind.REPLY).order_by("at").values_list("ticket_id", "at")
+        TicketEvent.objects.filter(ticket_id__in=ids, kind=TicketEvent.Kind.REPLY)
+        .order_by("at")
+        .values_list("ticket_id", "at")
     ):
         first_reply.setdefault(tid, at)
     records = []
@@ -313,11 +344,19 @@ def k17_inputs(company, year: int, month: int) -> IndicatorInput:
         if t["kind__code"] == "complaint":
             answered = answered_c.get(t["id"])
         else:
-            answered = first_reply.get(t["id"]) or (t["resolved_at"] if t["resolved_at_first_contact"] else None)
+            answered = first_reply.get(t["id"]) or (
+                t["resolved_at"] if t["resolved_at_first_contact"] else None
+            )
         due = engine.due_at(t["received_at"], limit, cal)
         records.append(
-            {"ticket": t["number"], "kind": t["kind__code"], "received_at": t["received_at"], "due_at": due,
-             "answered_at": answered, "in_time": answered is not None and answered <= due}
+            {
+                "ticket": t["number"],
+                "kind": t["kind__code"],
+                "received_at": t["received_at"],
+                "due_at": due,
+                "answered_at": answered,
+                "in_time": answered is not None and answered <= due,
+            }
         )
     num = sum(1 for r in records if r["in_time"])
     return IndicatorInput("K17", num, len(records), (num / len(records)) if records else None, records)

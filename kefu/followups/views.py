@@ -20,7 +20,15 @@ from kefu.accounts.models import Department, User
 from kefu.accounts.roles import Perm, role_allows
 from kefu.core.errors import DomainError, Forbidden
 from kefu.followups import selectors, services
-from kefu.followups.models import Article, Campaign, Complaint, Questionnaire, ReturnVisit, SurveyResponse, VisitAttempt
+from kefu.followups.models import (
+    Article,
+    Campaign,
+    Complaint,
+    Questionnaire,
+    ReturnVisit,
+    SurveyResponse,
+    VisitAttempt,
+)
 from kefu.followups.services.common import FOLLOWUP_APPROVE
 from kefu.followups.states import ComplaintStep, next_steps
 
@@ -57,7 +65,9 @@ def _when(value: str | None) -> datetime | None:
 def index(request: HttpRequest) -> HttpResponse:
     user = request.user
     ctx = {
-        "visits_pending": selectors.visit_queue(user=user).count() if role_allows(user, Perm.TICKET_WORK) else 0,
+        "visits_pending": selectors.visit_queue(user=user).count()
+        if role_allows(user, Perm.TICKET_WORK)
+        else 0,
         "complaints_open": selectors.complaints_visible_to(user).exclude(step=ComplaintStep.CLOSED).count(),
         "kb_pending": selectors.kb_pending(user=user).count() if getattr(user, "company_id", None) else 0,
         "can_report": role_allows(user, Perm.REPORT_VIEW),
@@ -70,7 +80,9 @@ def index(request: HttpRequest) -> HttpResponse:
 def complaint_list(request: HttpRequest) -> HttpResponse:
     step = request.GET.get("step", "")[:20]
     rows = selectors.complaint_list(user=request.user, step=step)[:200]
-    return render(request, "followups/complaints.html", {"rows": rows, "steps": ComplaintStep.choices, "step": step})
+    return render(
+        request, "followups/complaints.html", {"rows": rows, "steps": ComplaintStep.choices, "step": step}
+    )
 
 
 @login_required
@@ -82,7 +94,9 @@ def staff_complaints(request: HttpRequest, user_id: int) -> HttpResponse:
     staff = User.objects.filter(pk=user_id, company_id=request.user.company_id).first()
     if staff is None:
         raise Http404
-    return render(request, "followups/complaints.html", {"rows": rows, "staff": staff, "steps": ComplaintStep.choices})
+    return render(
+        request, "followups/complaints.html", {"rows": rows, "staff": staff, "steps": ComplaintStep.choices}
+    )
 
 
 @login_required
@@ -113,25 +127,44 @@ def complaint_act(request: HttpRequest, complaint_id: int, action: str) -> HttpR
     p, by = request.POST, request.user
     calls = {
         "intake": lambda: services.complaint_intake(
-            by=by, complaint_id=complaint_id, category=p.get("category", ""), source=p.get("source", "customer"),
-            source_ref=p.get("source_ref", ""), source_due_at=_when(p.get("source_due_at")),
-            complainant=p.get("complainant", ""), complainant_phone=p.get("complainant_phone", ""),
-            demand=p.get("demand", ""), target_department_id=_int(p.get("target_department_id")),
+            by=by,
+            complaint_id=complaint_id,
+            category=p.get("category", ""),
+            source=p.get("source", "customer"),
+            source_ref=p.get("source_ref", ""),
+            source_due_at=_when(p.get("source_due_at")),
+            complainant=p.get("complainant", ""),
+            complainant_phone=p.get("complainant_phone", ""),
+            demand=p.get("demand", ""),
+            target_department_id=_int(p.get("target_department_id")),
             target_user_id=_int(p.get("target_user_id")),
         ),
-        "judged": lambda: services.complaint_judge(by=by, complaint_id=complaint_id, stands=p.get("stands") == "yes",
-                                                   reason=p.get("text", "")),
+        "judged": lambda: services.complaint_judge(
+            by=by, complaint_id=complaint_id, stands=p.get("stands") == "yes", reason=p.get("text", "")
+        ),
         "responsibility": lambda: services.complaint_assign_responsibility(
-            by=by, complaint_id=complaint_id, department_id=_int(p.get("department_id")), user_id=_int(p.get("user_id"))),
-        "analysed": lambda: services.complaint_analyse(by=by, complaint_id=complaint_id, cause=p.get("text", "")),
+            by=by,
+            complaint_id=complaint_id,
+            department_id=_int(p.get("department_id")),
+            user_id=_int(p.get("user_id")),
+        ),
+        "analysed": lambda: services.complaint_analyse(
+            by=by, complaint_id=complaint_id, cause=p.get("text", "")
+        ),
         "planned": lambda: services.complaint_plan(by=by, complaint_id=complaint_id, plan=p.get("text", "")),
-        "approved": lambda: services.complaint_approve(by=by, complaint_id=complaint_id, approve=p.get("approve") == "yes",
-                                                       reason=p.get("text", "")),
-        "executed": lambda: services.complaint_execute(by=by, complaint_id=complaint_id, informed=p.get("text", ""),
-                                                       feedback=p.get("feedback", ""),
-                                                       apply_penalty=p.get("apply_penalty") == "on"),
-        "closed": lambda: services.complaint_close(by=by, complaint_id=complaint_id, summary=p.get("text", ""),
-                                                   evaluation=p.get("evaluation", "")),
+        "approved": lambda: services.complaint_approve(
+            by=by, complaint_id=complaint_id, approve=p.get("approve") == "yes", reason=p.get("text", "")
+        ),
+        "executed": lambda: services.complaint_execute(
+            by=by,
+            complaint_id=complaint_id,
+            informed=p.get("text", ""),
+            feedback=p.get("feedback", ""),
+            apply_penalty=p.get("apply_penalty") == "on",
+        ),
+        "closed": lambda: services.complaint_close(
+            by=by, complaint_id=complaint_id, summary=p.get("text", ""), evaluation=p.get("evaluation", "")
+        ),
     }
     if action not in calls:
         raise Http404
@@ -153,8 +186,17 @@ def visit_queue(request: HttpRequest) -> HttpResponse:
     if status not in ReturnVisit.Status.values:
         status = ReturnVisit.Status.PENDING
     rows = selectors.visit_queue(user=request.user, mine=mine, status=status)[:200]
-    return render(request, "followups/visits.html", {"rows": rows, "mine": mine, "status": status,
-                                                      "statuses": ReturnVisit.Status.choices, "now": timezone.now()})
+    return render(
+        request,
+        "followups/visits.html",
+        {
+            "rows": rows,
+            "mine": mine,
+            "status": status,
+            "statuses": ReturnVisit.Status.choices,
+            "now": timezone.now(),
+        },
+    )
 
 
 @login_required
@@ -186,8 +228,13 @@ def visit_act(request: HttpRequest, visit_id: int, action: str) -> HttpResponse:
         if action == "take":
             services.visit_take(by=by, visit_id=visit_id)
         elif action == "attempt":
-            services.visit_record_attempt(by=by, visit_id=visit_id, result=p.get("result", ""), note=p.get("note", ""),
-                                          next_at=_when(p.get("next_at")))
+            services.visit_record_attempt(
+                by=by,
+                visit_id=visit_id,
+                result=p.get("result", ""),
+                note=p.get("note", ""),
+                next_at=_when(p.get("next_at")),
+            )
         elif action == "result":
             v = selectors.visit_get(user=by, visit_id=visit_id)
             answers = {}
@@ -196,9 +243,14 @@ def visit_act(request: HttpRequest, visit_id: int, action: str) -> HttpResponse:
                 if raw:
                     answers[q["key"]] = _score(raw) if q["type"] in ("score", "likert") else raw
             services.visit_record_result(
-                by=by, visit_id=visit_id, consent=p.get("consent") == "yes", answers=answers,
-                attitude_score=_score(p.get("attitude_score")), ability_score=_score(p.get("ability_score")),
-                satisfied={"yes": True, "no": False}.get(p.get("satisfied", "")), remarks=p.get("remarks", ""),
+                by=by,
+                visit_id=visit_id,
+                consent=p.get("consent") == "yes",
+                answers=answers,
+                attitude_score=_score(p.get("attitude_score")),
+                ability_score=_score(p.get("ability_score")),
+                satisfied={"yes": True, "no": False}.get(p.get("satisfied", "")),
+                remarks=p.get("remarks", ""),
                 dissatisfied_action=p.get("dissatisfied_action", ""),
             )
         else:
@@ -219,9 +271,13 @@ def kb(request: HttpRequest) -> HttpResponse:
     q = request.GET.get("q", "")[:100]
     ctx = {
         "q": q,
-        "rows": selectors.kb_search(user=request.user, q=q, category=request.GET.get("category", "")[:20], limit=20),
+        "rows": selectors.kb_search(
+            user=request.user, q=q, category=request.GET.get("category", "")[:20], limit=20
+        ),
         "categories": Article.Category.choices,
-        "pending": selectors.kb_pending(user=request.user) if role_allows(request.user, FOLLOWUP_APPROVE) else [],
+        "pending": selectors.kb_pending(user=request.user)
+        if role_allows(request.user, FOLLOWUP_APPROVE)
+        else [],
         "departments": Department.objects.filter(company_id=request.user.company_id).order_by("name"),
     }
     return render(request, "followups/kb.html", ctx)
@@ -242,8 +298,15 @@ def kb_article(request: HttpRequest, article_id: int) -> HttpResponse:
         a = selectors.article_get(user=request.user, article_id=article_id)
     except DomainError as exc:
         return _refused(request, exc)
-    return render(request, "followups/kb_article.html", {"a": a, "versions": a.versions.select_related("proposed_by", "decided_by"),
-                                                          "categories": Article.Category.choices})
+    return render(
+        request,
+        "followups/kb_article.html",
+        {
+            "a": a,
+            "versions": a.versions.select_related("proposed_by", "decided_by"),
+            "categories": Article.Category.choices,
+        },
+    )
 
 
 @login_required
@@ -251,8 +314,14 @@ def kb_article(request: HttpRequest, article_id: int) -> HttpResponse:
 def kb_propose(request: HttpRequest) -> HttpResponse:
     p = request.POST
     try:
-        services.kb_propose(by=request.user, category=p.get("category", ""), title=p.get("title", ""),
-                            body=p.get("body", ""), keywords=p.get("keywords", ""), article_id=_int(p.get("article_id")))
+        services.kb_propose(
+            by=request.user,
+            category=p.get("category", ""),
+            title=p.get("title", ""),
+            body=p.get("body", ""),
+            keywords=p.get("keywords", ""),
+            article_id=_int(p.get("article_id")),
+        )
         messages.success(request, _("已提交，主管审核通过后生效。"))
     except DomainError as exc:
         messages.error(request, exc.message)
@@ -263,8 +332,12 @@ def kb_propose(request: HttpRequest) -> HttpResponse:
 @require_POST
 def kb_decide(request: HttpRequest, version_id: int, decision: str) -> HttpResponse:
     try:
-        services.kb_decide(by=request.user, version_id=version_id, approve=decision == "approve",
-                           note=request.POST.get("note", ""))
+        services.kb_decide(
+            by=request.user,
+            version_id=version_id,
+            approve=decision == "approve",
+            note=request.POST.get("note", ""),
+        )
         messages.success(request, _("已审核。"))
     except DomainError as exc:
         messages.error(request, exc.message)
@@ -278,9 +351,17 @@ def consultation_refer(request: HttpRequest) -> HttpResponse:
 
     p = request.POST
     try:
-        t = refer(by=request.user, surname=p.get("surname", ""), title=p.get("title", ""), phone=p.get("phone", ""),
-                  question=p.get("question", ""), department_id=_int(p.get("department_id")))
-        messages.success(request, _("已记录并转 %(d)s 答复（工单 %(n)s）。") % {"d": t.assigned_department, "n": t.number})
+        t = refer(
+            by=request.user,
+            surname=p.get("surname", ""),
+            title=p.get("title", ""),
+            phone=p.get("phone", ""),
+            question=p.get("question", ""),
+            department_id=_int(p.get("department_id")),
+        )
+        messages.success(
+            request, _("已记录并转 %(d)s 答复（工单 %(n)s）。") % {"d": t.assigned_department, "n": t.number}
+        )
     except DomainError as exc:
         messages.error(request, exc.message)
     return redirect("followups:kb")
@@ -300,18 +381,26 @@ def surveys(request: HttpRequest) -> HttpResponse:
                 for i, line in enumerate(p.get("questions", "").splitlines()[:50], 1):
                     parts = [x.strip() for x in line.split("|")]
                     if parts and parts[0]:
-                        q = {"key": f"q{i}", "text": parts[0], "type": parts[1] if len(parts) > 1 else "score"}
+                        q = {
+                            "key": f"q{i}",
+                            "text": parts[0],
+                            "type": parts[1] if len(parts) > 1 else "score",
+                        }
                         if q["type"] == "choice":
                             q["choices"] = [c for c in parts[2:] if c]
                         questions.append(q)
-                services.questionnaire_create(by=request.user, name=p.get("name", ""), questions=questions,
-                                              reason=p.get("reason", ""))
+                services.questionnaire_create(
+                    by=request.user, name=p.get("name", ""), questions=questions, reason=p.get("reason", "")
+                )
             else:
                 services.campaign_create(
-                    by=request.user, name=p.get("name", ""), questionnaire_id=_int(p.get("questionnaire_id")),
+                    by=request.user,
+                    name=p.get("name", ""),
+                    questionnaire_id=_int(p.get("questionnaire_id")),
                     sample_size=_int(p.get("sample_size")) or 0,
                     categories=[x for x in p.get("categories", "").split() if x],
-                    districts=[x for x in p.get("districts", "").split() if x], seed=p.get("seed", ""),
+                    districts=[x for x in p.get("districts", "").split() if x],
+                    seed=p.get("seed", ""),
                 )
             messages.success(request, _("已保存。"))
         except DomainError as exc:
@@ -333,8 +422,16 @@ def survey_detail(request: HttpRequest, campaign_id: int) -> HttpResponse:
     except DomainError as exc:
         return _refused(request, exc)
     pending = c.responses.filter(answered_at__isnull=True).select_related("customer")[:20]
-    return render(request, "followups/survey.html", {"c": c, "stats": services.campaign_stats(c), "pending": pending,
-                                                      "can_export": role_allows(request.user, Perm.REPORT_VIEW)})
+    return render(
+        request,
+        "followups/survey.html",
+        {
+            "c": c,
+            "stats": services.campaign_stats(c),
+            "pending": pending,
+            "can_export": role_allows(request.user, Perm.REPORT_VIEW),
+        },
+    )
 
 
 @login_required
@@ -344,7 +441,9 @@ def survey_export(request: HttpRequest, campaign_id: int) -> HttpResponse:
         body = services.campaign_export_xlsx(by=request.user, campaign=c)
     except DomainError as exc:
         return _refused(request, exc)
-    resp = HttpResponse(body, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    resp = HttpResponse(
+        body, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
     resp["Content-Disposition"] = f'attachment; filename="survey-{c.pk}.xlsx"'
     return resp
 
@@ -360,37 +459,61 @@ def _answers_from_post(questions, post) -> dict:
 
 @login_required
 def survey_phone(request: HttpRequest, response_id: int) -> HttpResponse:
-    r = SurveyResponse.objects.filter(pk=response_id, company_id=request.user.company_id).select_related(
-        "campaign__questionnaire").first()
+    r = (
+        SurveyResponse.objects.filter(pk=response_id, company_id=request.user.company_id)
+        .select_related("campaign__questionnaire")
+        .first()
+    )
     if r is None:
         raise Http404
     if request.method == "POST":
         try:
-            services.survey_answer_phone(by=request.user, response_id=r.pk,
-                                         answers=_answers_from_post(r.campaign.questionnaire.questions, request.POST))
+            services.survey_answer_phone(
+                by=request.user,
+                response_id=r.pk,
+                answers=_answers_from_post(r.campaign.questionnaire.questions, request.POST),
+            )
             messages.success(request, _("已记录。"))
             return redirect("followups:survey", campaign_id=r.campaign_id)
         except DomainError as exc:
             messages.error(request, exc.message)
-    return render(request, "followups/survey_answer.html", {"r": r, "questions": r.campaign.questionnaire.questions,
-                                                             "public": False})
+    return render(
+        request,
+        "followups/survey_answer.html",
+        {"r": r, "questions": r.campaign.questionnaire.questions, "public": False},
+    )
 
 
 def survey_link(request: HttpRequest, token: str) -> HttpResponse:
     """The customer's own questionnaire (no login; the token is used once)."""
-    r = SurveyResponse.objects.filter(token=token[:40]).select_related("campaign__questionnaire", "campaign__company").first()
+    r = (
+        SurveyResponse.objects.filter(token=token[:40])
+        .select_related("campaign__questionnaire", "campaign__company")
+        .first()
+    )
     if r is None:
         raise Http404
     done = r.answered_at is not None
     error = ""
     if request.method == "POST" and not done:
         try:
-            services.survey_answer_link(token=token, answers=_answers_from_post(r.campaign.questionnaire.questions, request.POST))
+            services.survey_answer_link(
+                token=token, answers=_answers_from_post(r.campaign.questionnaire.questions, request.POST)
+            )
             done = True
         except DomainError as exc:
             error = exc.message
-    return render(request, "followups/survey_answer.html", {"r": r, "questions": r.campaign.questionnaire.questions,
-                                                             "public": True, "done": done, "error": error})
+    return render(
+        request,
+        "followups/survey_answer.html",
+        {
+            "r": r,
+            "questions": r.campaign.questionnaire.questions,
+            "public": True,
+            "done": done,
+            "error": error,
+        },
+    )
 
 
 # ---- indicators ---------------------------------------------------------------------------------
@@ -403,5 +526,8 @@ def indicators(request: HttpRequest) -> HttpResponse:
         rows = selectors.indicator_inputs(user=request.user, year=year, month=month)
     except DomainError as exc:
         return _refused(request, exc)
-    return render(request, "followups/indicators.html", {"rows": rows, "year": year, "month": month,
-                                                          "months": range(1, 13)})
+    return render(
+        request,
+        "followups/indicators.html",
+        {"rows": rows, "year": year, "month": month, "months": range(1, 13)},
+    )

@@ -59,8 +59,13 @@ def _detect_repeat(c: Complaint) -> Complaint | None:
         who |= Q(ticket__caller_phone=t.caller_phone)
     if not who:
         return None
-    qs = Complaint.objects.filter(who, company_id=c.company_id, received_at__gte=c.received_at - REPEAT_WINDOW,
-                                  received_at__lt=c.received_at, category=c.category)
+    qs = Complaint.objects.filter(
+        who,
+        company_id=c.company_id,
+        received_at__gte=c.received_at - REPEAT_WINDOW,
+        received_at__lt=c.received_at,
+        category=c.category,
+    )
     if c.target_user_id:
         qs = qs.filter(Q(target_user_id=c.target_user_id) | Q(target_user__isnull=True))
     first = qs.order_by("received_at", "id").first()
@@ -140,7 +145,11 @@ def _step(by, complaint_id: int, target: str) -> Complaint:
 def _colleague(by, user_id, field: str) -> User | None:
     if user_id in (None, ""):
         return None
-    u = User.objects.filter(pk=user_id, company_id=by.company_id).first() if isinstance(user_id, int) else None
+    u = (
+        User.objects.filter(pk=user_id, company_id=by.company_id).first()
+        if isinstance(user_id, int)
+        else None
+    )
     if u is None:
         raise DomainError(_("本公司没有该员工。"), field=field)
     return u
@@ -149,7 +158,11 @@ def _colleague(by, user_id, field: str) -> User | None:
 def _department(by, dept_id, field: str) -> Department | None:
     if dept_id in (None, ""):
         return None
-    d = Department.objects.filter(pk=dept_id, company_id=by.company_id).first() if isinstance(dept_id, int) else None
+    d = (
+        Department.objects.filter(pk=dept_id, company_id=by.company_id).first()
+        if isinstance(dept_id, int)
+        else None
+    )
     if d is None:
         raise DomainError(_("本公司没有该部门。"), field=field)
     return d
@@ -187,19 +200,49 @@ def complaint_intake(
         if c.step in (S.EXECUTED, S.CLOSED):
             raise DomainError(_("投诉已执行，受理信息不能再修改。"), code="illegal_step")
         c.category, c.source, c.source_ref, c.source_due_at = category, source, source_ref, source_due_at
-        c.complainant = text(complainant or c.complainant, field="complainant", label=_("投诉人"), required=False,
-                             limit=40)
-        c.complainant_phone = text(complainant_phone or c.complainant_phone, field="complainant_phone",
-                                   label=_("投诉人电话"), required=False, limit=20)
+        c.complainant = text(
+            complainant or c.complainant, field="complainant", label=_("投诉人"), required=False, limit=40
+        )
+        c.complainant_phone = text(
+            complainant_phone or c.complainant_phone,
+            field="complainant_phone",
+            label=_("投诉人电话"),
+            required=False,
+            limit=20,
+        )
         c.demand = text(demand or c.demand, field="demand", label=_("投诉诉求"))
         c.target_department = _department(by, target_department_id, "target_department_id")
         c.target_user = _colleague(by, target_user_id, "target_user_id")
         c.repeat_of = _detect_repeat(c)
-        _touch(c, ["category", "source", "source_ref", "source_due_at", "complainant", "complainant_phone",
-                   "demand", "target_department", "target_user", "repeat_of"])
-        _record(c, S.RECEIVED, by, action=ComplaintStepRecord.Action.UPDATED, note=c.demand[:500],
-                data={"category": category, "source": source, "source_ref": source_ref,
-                      "target_user_id": c.target_user_id, "target_department_id": c.target_department_id})
+        _touch(
+            c,
+            [
+                "category",
+                "source",
+                "source_ref",
+                "source_due_at",
+                "complainant",
+                "complainant_phone",
+                "demand",
+                "target_department",
+                "target_user",
+                "repeat_of",
+            ],
+        )
+        _record(
+            c,
+            S.RECEIVED,
+            by,
+            action=ComplaintStepRecord.Action.UPDATED,
+            note=c.demand[:500],
+            data={
+                "category": category,
+                "source": source,
+                "source_ref": source_ref,
+                "target_user_id": c.target_user_id,
+                "target_department_id": c.target_department_id,
+            },
+        )
     return c
 
 
@@ -216,7 +259,9 @@ def complaint_judge(*, by, complaint_id: int, stands: bool, reason: str) -> Comp
     return c
 
 
-def complaint_assign_responsibility(*, by, complaint_id: int, department_id: int, user_id: int | None = None) -> Complaint:
+def complaint_assign_responsibility(
+    *, by, complaint_id: int, department_id: int, user_id: int | None = None
+) -> Complaint:
     """责任: the responsible department and person (only for a complaint that stands)."""
     with transaction.atomic():
         c = _step(by, complaint_id, S.RESPONSIBILITY)
@@ -226,8 +271,12 @@ def complaint_assign_responsibility(*, by, complaint_id: int, department_id: int
         c.responsible_user = _colleague(by, user_id, "user_id")
         c.step = S.RESPONSIBILITY
         _touch(c, ["step", "responsible_department", "responsible_user"])
-        _record(c, S.RESPONSIBILITY, by, data={"department_id": c.responsible_department_id,
-                                               "user_id": c.responsible_user_id})
+        _record(
+            c,
+            S.RESPONSIBILITY,
+            by,
+            data={"department_id": c.responsible_department_id, "user_id": c.responsible_user_id},
+        )
     return c
 
 
@@ -262,7 +311,9 @@ def complaint_approve(*, by, complaint_id: int, approve: bool, reason: str = "")
     with transaction.atomic():
         c = _lock(complaint_id, by)
         if not may_approve(by, c):
-            raise Forbidden(_("只有责任部门的主管或经理可以审批处理方案（责任人本人不能审批）。"), code="not_approver")
+            raise Forbidden(
+                _("只有责任部门的主管或经理可以审批处理方案（责任人本人不能审批）。"), code="not_approver"
+            )
         if c.step != S.PLANNED:
             raise DomainError(_("投诉没有待审批的处理方案。"), code="illegal_step")
         if approve:
@@ -280,20 +331,27 @@ def penalty_suggestion(c: Complaint):
     """W5: the penalty the company's rules give the responsible person for this upheld complaint
     (the n-th within the rule's window), or None."""
     person = c.responsible_user_id or c.target_user_id
-    rules_rows = list(PenaltyRule.objects.filter(company_id=c.company_id).values_list(
-        "nth", "amount", "manager_multiplier", "dismissal", "name", "window_days"))
+    rules_rows = list(
+        PenaltyRule.objects.filter(company_id=c.company_id).values_list(
+            "nth", "amount", "manager_multiplier", "dismissal", "name", "window_days"
+        )
+    )
     if not person or not rules_rows or not c.stands:
         return None
     window = max(r[5] for r in rules_rows)
     nth = Complaint.objects.filter(
         Q(responsible_user_id=person) | Q(responsible_user__isnull=True, target_user_id=person),
-        company_id=c.company_id, stands=True, received_at__gte=c.received_at - timedelta(days=window),
+        company_id=c.company_id,
+        stands=True,
+        received_at__gte=c.received_at - timedelta(days=window),
         received_at__lte=c.received_at,
     ).count()
     return rules.penalty_for(max(nth, 1), [r[:5] for r in rules_rows])
 
 
-def complaint_execute(*, by, complaint_id: int, informed: str, feedback: str = "", apply_penalty: bool = True) -> Complaint:
+def complaint_execute(
+    *, by, complaint_id: int, informed: str, feedback: str = "", apply_penalty: bool = True
+) -> Complaint:
     """执行: the penalty under the company's rules (W5), the customer informed (recorded as a reply on
     the work order: after the judgement, it answers the complaint, C6) and their feedback; the
     complaint's return visit is created (due in 24 h of calling time)."""
@@ -311,8 +369,12 @@ def complaint_execute(*, by, complaint_id: int, informed: str, feedback: str = "
             c.penalty_amount = penalty.amount
             c.penalty_note = (
                 _("%(r)s：%(a)s 元；管理人员连带 %(m)s 元%(d)s")
-                % {"r": penalty.rule, "a": penalty.amount, "m": penalty.manager_amount,
-                   "d": _("；解除劳动合同") if penalty.dismissal else ""}
+                % {
+                    "r": penalty.rule,
+                    "a": penalty.amount,
+                    "m": penalty.manager_amount,
+                    "d": _("；解除劳动合同") if penalty.dismissal else "",
+                }
             )[:200]
         event = ticket_reply(ticket_id=c.ticket_id, by=by, text=informed)
         c.step, c.informed_at, c.feedback = S.EXECUTED, event.at, feedback
@@ -320,10 +382,26 @@ def complaint_execute(*, by, complaint_id: int, informed: str, feedback: str = "
             c.answered_at = event.at
         if c.promised_at is None:
             c.promised_at = event.at
-        _touch(c, ["step", "informed_at", "feedback", "penalty_amount", "penalty_note", "answered_at",
-                   "promised_at"], clocks=True)
-        _record(c, S.EXECUTED, by, note=informed, data={"feedback": feedback,
-                                                        "penalty": str(c.penalty_amount or Decimal(0))})
+        _touch(
+            c,
+            [
+                "step",
+                "informed_at",
+                "feedback",
+                "penalty_amount",
+                "penalty_note",
+                "answered_at",
+                "promised_at",
+            ],
+            clocks=True,
+        )
+        _record(
+            c,
+            S.EXECUTED,
+            by,
+            note=informed,
+            data={"feedback": feedback, "penalty": str(c.penalty_amount or Decimal(0))},
+        )
         visit_create_for_complaint(c)
     return c
 

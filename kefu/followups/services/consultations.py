@@ -23,7 +23,19 @@ def consultation_refer(*, by, surname: str, phone: str, question: str, departmen
     if not Department.objects.filter(pk=department_id, company_id=cid).exists():
         raise DomainError(_("本公司没有该部门。"), field="department_id")
     with transaction.atomic():
-        t = ticket_create(by=by, kind="consultation", content=question, caller_surname=surname, caller_title=title,
-                          caller_phone=phone, on_duplicate="create").ticket
-        return ticket_assign(ticket_id=t.pk, by=by, version=t.version, department_id=department_id,
-                             note=_("坐席不能当即答复，转专业部门答复"))
+        t = ticket_create(
+            by=by,
+            kind="consultation",
+            content=question,
+            caller_surname=surname,
+            caller_title=title,
+            caller_phone=phone,
+            on_duplicate="create",
+        ).ticket
+        return ticket_assign(
+            ticket_id=t.pk,
+            by=by,
+            version=t.version,
+            department_id=department_id,
+            note=_("坐席不能当即答复，转专业部门答复"),
+        )

@@ -39,7 +39,12 @@ def kb_propose(
                 raise NotFound(_("没有找到该知识条目。"), code="not_found")
         number = (article.versions.aggregate(n=Max("number"))["n"] or 0) + 1
         return ArticleVersion.objects.create(
-            company_id=cid, article=article, number=number, title=title, body=body, keywords=keywords,
+            company_id=cid,
+            article=article,
+            number=number,
+            title=title,
+            body=body,
+            keywords=keywords,
             proposed_by=by,
         )
 
@@ -66,8 +71,13 @@ def kb_decide(*, by, version_id: int, approve: bool, note: str = "") -> ArticleV
         v.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
         if approve:
             Article.objects.filter(pk=v.article_id).update(
-                title=v.title, body=v.body, keywords=v.keywords, version=v.number, is_published=True,
-                search_text=search_text(v.title, v.keywords, v.body), updated_at=now,
+                title=v.title,
+                body=v.body,
+                keywords=v.keywords,
+                version=v.number,
+                is_published=True,
+                search_text=search_text(v.title, v.keywords, v.body),
+                updated_at=now,
             )
     return v
 
@@ -76,7 +86,9 @@ def kb_withdraw(*, by, article_id: int) -> Article:
     """A supervisor takes an article off the desk (e.g. an interruption that is over)."""
     cid = require_company(by)
     require(by, FOLLOWUP_APPROVE, _("只有主管或经理可以下架知识条目。"))
-    updated = Article.objects.filter(company_id=cid, pk=article_id).update(is_published=False, updated_at=timezone.now())
+    updated = Article.objects.filter(company_id=cid, pk=article_id).update(
+        is_published=False, updated_at=timezone.now()
+    )
     if not updated:
         raise NotFound(_("没有找到该知识条目。"), code="not_found")
     return Article.objects.get(pk=article_id)

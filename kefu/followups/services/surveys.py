@@ -33,7 +33,14 @@ def questionnaire_create(*, by, name: str, questions: list, reason: str = "") ->
         raise DomainError(_("回访类型无效。"), field="reason")
     problem = rules.check_questions(questions)
     if problem:
-        raise DomainError(_("问卷的问题有误（%(p)s）：每题须有唯一的 key、题目和类型 score/likert/choice/text，选择题须有选项。") % {"p": problem}, field="questions")
+        raise DomainError(
+            _(
+                "问卷的问题有误（%(p)s）：每题须有唯一的 key、题目和类型"
+                " score/likert/choice/text，选择题须有选项。"
+            )
+            % {"p": problem},
+            field="questions",
+        )
     return Questionnaire.objects.create(company_id=cid, name=name, reason=reason, questions=questions)
 
 
@@ -42,8 +49,14 @@ def _rank(seed: str, pk: int) -> bytes:
 
 
 def campaign_create(
-    *, by, name: str, questionnaire_id: int, sample_size: int, categories: list[str] | None = None,
-    districts: list[str] | None = None, seed: str = "",
+    *,
+    by,
+    name: str,
+    questionnaire_id: int,
+    sample_size: int,
+    categories: list[str] | None = None,
+    districts: list[str] | None = None,
+    seed: str = "",
 ) -> Campaign:
     """A survey of `sample_size` active customers drawn at random (deterministic for the seed) from the
     chosen categories and districts; each gets a response row with its own link token."""
@@ -53,7 +66,11 @@ def campaign_create(
     q = Questionnaire.objects.filter(company_id=cid, pk=questionnaire_id).first()
     if q is None:
         raise DomainError(_("没有找到该问卷。"), field="questionnaire_id")
-    if isinstance(sample_size, bool) or not isinstance(sample_size, int) or not 1 <= sample_size <= MAX_SAMPLE:
+    if (
+        isinstance(sample_size, bool)
+        or not isinstance(sample_size, int)
+        or not 1 <= sample_size <= MAX_SAMPLE
+    ):
         raise DomainError(_("样本量须在 1 到 %(n)d 之间。") % {"n": MAX_SAMPLE}, field="sample_size")
     categories = [c for c in (categories or []) if isinstance(c, str) and c][:20]
     districts = [d for d in (districts or []) if isinstance(d, str) and d][:50]
@@ -67,12 +84,24 @@ def campaign_create(
     rows.sort(key=lambda r: _rank(seed, r[0]))
     with transaction.atomic():
         campaign = Campaign.objects.create(
-            company_id=cid, name=name, questionnaire=q, categories=categories, districts=districts,
-            sample_size=sample_size, seed=seed, created_by=by,
+            company_id=cid,
+            name=name,
+            questionnaire=q,
+            categories=categories,
+            districts=districts,
+            sample_size=sample_size,
+            seed=seed,
+            created_by=by,
         )
         SurveyResponse.objects.bulk_create(
-            SurveyResponse(company_id=cid, campaign=campaign, customer_id=pk, district=d or "", category=c or "",
-                           token=secrets.token_urlsafe(18))
+            SurveyResponse(
+                company_id=cid,
+                campaign=campaign,
+                customer_id=pk,
+                district=d or "",
+                category=c or "",
+                token=secrets.token_urlsafe(18),
+            )
             for pk, d, c in rows[:sample_size]
         )
     return campaign
@@ -86,7 +115,11 @@ def _check_answers(q: Questionnaire, answers) -> dict:
         if key not in questions:
             raise DomainError(_("问卷没有问题“%(k)s”。") % {"k": str(key)[:20]}, field="answers")
         if rules.check_answer(questions[key], value):
-            raise DomainError(_("问题“%(t)s”的答案无效（%(w)s）。") % {"t": questions[key]["text"], "w": rules.check_answer(questions[key], value)}, field="answers")
+            raise DomainError(
+                _("问题“%(t)s”的答案无效（%(w)s）。")
+                % {"t": questions[key]["text"], "w": rules.check_answer(questions[key], value)},
+                field="answers",
+            )
     return answers
 
 
@@ -95,7 +128,12 @@ def survey_answer_phone(*, by, response_id: int, answers: dict) -> SurveyRespons
     cid = require_company(by)
     require(by, Perm.TICKET_CREATE)
     with transaction.atomic():
-        r = SurveyResponse.objects.select_for_update().select_related("campaign__questionnaire").filter(company_id=cid, pk=response_id).first()
+        r = (
+            SurveyResponse.objects.select_for_update()
+            .select_related("campaign__questionnaire")
+            .filter(company_id=cid, pk=response_id)
+            .first()
+        )
         if r is None:
             raise NotFound(_("没有找到该答卷。"), code="not_found")
         if r.answered_at:
@@ -109,7 +147,12 @@ def survey_answer_phone(*, by, response_id: int, answers: dict) -> SurveyRespons
 def survey_answer_link(*, token: str, answers: dict) -> SurveyResponse:
     """Answers the customer gives through their link (no login; the token is the key, used once)."""
     with transaction.atomic():
-        r = SurveyResponse.objects.select_for_update().select_related("campaign__questionnaire").filter(token=str(token)[:40]).first()
+        r = (
+            SurveyResponse.objects.select_for_update()
+            .select_related("campaign__questionnaire")
+            .filter(token=str(token)[:40])
+            .first()
+        )
         if r is None:
             raise NotFound(_("链接无效。"), code="not_found")
         if r.answered_at:
@@ -123,9 +166,18 @@ def survey_answer_link(*, token: str, answers: dict) -> SurveyResponse:
 def campaign_stats(campaign: Campaign) -> dict:
     """Per question: n, mean with 95 % CI and distribution (scores, Likert), counts (choices); the
     mean of each numeric question by district and category; by month; the response rate."""
-    rows = list(campaign.responses.filter(answered_at__isnull=False).values("answers", "district", "category", "answered_at"))
+    rows = list(
+        campaign.responses.filter(answered_at__isnull=False).values(
+            "answers", "district", "category", "answered_at"
+        )
+    )
     total = campaign.responses.count()
-    out = {"sampled": total, "answered": len(rows), "rate": (len(rows) / total) if total else None, "questions": []}
+    out = {
+        "sampled": total,
+        "answered": len(rows),
+        "rate": (len(rows) / total) if total else None,
+        "questions": [],
+    }
     for q in campaign.questionnaire.questions:
         key, kind = q["key"], q["type"]
         values = [r["answers"].get(key) for r in rows if r["answers"].get(key) not in (None, "")]
@@ -146,7 +198,9 @@ def campaign_stats(campaign: Campaign) -> dict:
             for r in rows:
                 v = r["answers"].get(key)
                 if isinstance(v, int):
-                    months.setdefault(timezone.localtime(r["answered_at"]).strftime("%Y-%m"), []).append(float(v))
+                    months.setdefault(timezone.localtime(r["answered_at"]).strftime("%Y-%m"), []).append(
+                        float(v)
+                    )
             item["trend"] = {m: rules.mean_ci(vs).mean for m, vs in sorted(months.items())}
         elif kind == "choice":
             item["distribution"] = {c: values.count(c) for c in q.get("choices", [])}
@@ -166,16 +220,46 @@ def campaign_export_xlsx(*, by, campaign: Campaign) -> bytes:
     ws.title = _("统计")
     ws.append([_("题目"), _("类型"), "n", _("平均值"), _("95%置信下限"), _("95%置信上限"), _("分布")])
     for item in stats["questions"]:
-        ws.append([item["text"], item["type"], item["n"], item.get("mean"), item.get("low"), item.get("high"),
-                   "；".join(f"{k}:{v}" for k, v in (item.get("distribution") or {}).items())])
+        ws.append(
+            [
+                item["text"],
+                item["type"],
+                item["n"],
+                item.get("mean"),
+                item.get("low"),
+                item.get("high"),
+                "；".join(f"{k}:{v}" for k, v in (item.get("distribution") or {}).items()),
+            ]
+        )
     ws2 = wb.create_sheet(_("答卷"))
     keys = [q["key"] for q in campaign.questionnaire.questions]
-    ws2.append([_("区县"), _("客户类别"), _("方式"), _("答卷时间"), *[q["text"] for q in campaign.questionnaire.questions]])
+    ws2.append(
+        [
+            _("区县"),
+            _("客户类别"),
+            _("方式"),
+            _("答卷时间"),
+            *[q["text"] for q in campaign.questionnaire.questions],
+        ]
+    )
     for r in campaign.responses.filter(answered_at__isnull=False).order_by("answered_at"):
-        ws2.append([r.district, r.category, r.get_channel_display(), timezone.localtime(r.answered_at).replace(tzinfo=None),
-                    *[r.answers.get(k) for k in keys]])
+        ws2.append(
+            [
+                r.district,
+                r.category,
+                r.get_channel_display(),
+                timezone.localtime(r.answered_at).replace(tzinfo=None),
+                *[r.answers.get(k) for k in keys],
+            ]
+        )
     buf = BytesIO()
     wb.save(buf)
-    audit_record(action=Action.EXPORTED, actor=by, object_type="followups.campaign", object_id=str(campaign.pk),
-                 object_repr=campaign.name, detail={"rows": stats["answered"]})
+    audit_record(
+        action=Action.EXPORTED,
+        actor=by,
+        object_type="followups.campaign",
+        object_id=str(campaign.pk),
+        object_repr=campaign.name,
+        detail={"rows": stats["answered"]},
+    )
     return buf.getvalue()

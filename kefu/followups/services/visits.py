@@ -34,7 +34,9 @@ FINISHED_STATES = ("resolved", "closed")
 
 
 def _hours(policy) -> rules.CallingHours:
-    return rules.CallingHours(policy.calling_opens, policy.calling_closes, policy.rest_starts, policy.rest_ends)
+    return rules.CallingHours(
+        policy.calling_opens, policy.calling_closes, policy.rest_starts, policy.rest_ends
+    )
 
 
 def _tz(company) -> str:
@@ -73,8 +75,18 @@ def visits_for_finished(ticket_ids: list[int], *, now: datetime | None = None) -
     rows = list(
         Ticket.objects.filter(pk__in=ticket_ids, state__in=FINISHED_STATES)
         .exclude(pk__in=VisitDecision.objects.filter(ticket_id__in=ticket_ids).values("ticket_id"))
-        .values("id", "company_id", "kind__code", "sub_kind__code", "resolved_at", "closed_at", "received_at",
-                "customer__category__code", "severity", "channel")
+        .values(
+            "id",
+            "company_id",
+            "kind__code",
+            "sub_kind__code",
+            "resolved_at",
+            "closed_at",
+            "received_at",
+            "customer__category__code",
+            "severity",
+            "channel",
+        )
     )
     if not rows:
         return 0
@@ -98,7 +110,11 @@ def visits_for_finished(ticket_ids: list[int], *, now: datetime | None = None) -
         sampled = reason != Reason.CONSULTATION or rules.is_sampled(
             policy.sample_seed, t["id"], policy.consultation_sample_percent
         )
-        decisions.append(VisitDecision(company_id=company.pk, ticket_id=t["id"], reason=reason, sampled=sampled, decided_at=now))
+        decisions.append(
+            VisitDecision(
+                company_id=company.pk, ticket_id=t["id"], reason=reason, sampled=sampled, decided_at=now
+            )
+        )
         if sampled:
             cal = calendars.setdefault(company.pk, calendar_for_company(company))
             visits.append(
@@ -114,15 +130,25 @@ def visits_for_finished(ticket_ids: list[int], *, now: datetime | None = None) -
                     clocks_behind=False,
                 )
             )
-            attrs.append({"kind": t["kind__code"], "sub_kind": t["sub_kind__code"] or "",
-                          "customer_category": t["customer__category__code"] or "", "severity": t["severity"] or "",
-                          "channel": t["channel"] or ""})
+            attrs.append(
+                {
+                    "kind": t["kind__code"],
+                    "sub_kind": t["sub_kind__code"] or "",
+                    "customer_category": t["customer__category__code"] or "",
+                    "severity": t["severity"] or "",
+                    "channel": t["channel"] or "",
+                }
+            )
     try:
         with transaction.atomic():
             VisitDecision.objects.bulk_create(decisions, batch_size=2000)
             created = ReturnVisit.objects.bulk_create(visits, batch_size=2000)
             if created and created[0].pk is None:  # an old SQLite without RETURNING
-                by_ticket = dict(ReturnVisit.objects.filter(ticket_id__in=[v.ticket_id for v in visits]).values_list("ticket_id", "pk"))
+                by_ticket = dict(
+                    ReturnVisit.objects.filter(ticket_id__in=[v.ticket_id for v in visits]).values_list(
+                        "ticket_id", "pk"
+                    )
+                )
                 for v in created:
                     v.pk = by_ticket[v.ticket_id]
             visits_start_clocks_bulk(created, attrs)
@@ -143,8 +169,11 @@ def visit_create_for_complaint(c: Complaint) -> ReturnVisit | None:
     v, created = ReturnVisit.objects.get_or_create(
         ticket_id=c.ticket_id,
         reason=Reason.COMPLAINT,
-        defaults={"company_id": c.company_id, "finished_at": c.informed_at,
-                  "due_at": _due(c.company, policy, Reason.COMPLAINT, c.informed_at)},
+        defaults={
+            "company_id": c.company_id,
+            "finished_at": c.informed_at,
+            "due_at": _due(c.company, policy, Reason.COMPLAINT, c.informed_at),
+        },
     )
     if created:
         _sync_on_commit(v.pk)
@@ -166,7 +195,8 @@ def project_visits_schedule(*, company, today: date, horizon_days: int = 7) -> i
             start = datetime.combine(d, policy.calling_opens, tz)
             due = datetime.combine(d, policy.calling_closes, tz)
             _, created = ReturnVisit.objects.get_or_create(
-                project=p, due_at=due,
+                project=p,
+                due_at=due,
                 defaults={"company": company, "reason": Reason.PROJECT, "finished_at": start},
             )
             made += created
@@ -224,7 +254,9 @@ def visit_take(*, by, visit_id: int, user_id: int | None = None) -> ReturnVisit:
 FAILED = {VisitAttempt.Result.NO_ANSWER, VisitAttempt.Result.BUSY}
 
 
-def visit_record_attempt(*, by, visit_id: int, result: str, note: str = "", next_at: datetime | None = None) -> ReturnVisit:
+def visit_record_attempt(
+    *, by, visit_id: int, result: str, note: str = "", next_at: datetime | None = None
+) -> ReturnVisit:
     """One call that did not get the visit done: no answer / busy (retried `retry_minutes` later in
     calling hours; after `max_attempts` the task ends "unreachable"), wrong number (unreachable at
     once), or the customer finds it inconvenient (不方便: a polite end and the time they chose)."""
@@ -248,17 +280,30 @@ def visit_record_attempt(*, by, visit_id: int, result: str, note: str = "", next
             v.status, v.done_at, v.done_by, v.next_attempt_at = ReturnVisit.Status.UNREACHABLE, now, by, None
             v.clocks_behind = True
         else:
-            v.next_attempt_at = rules.next_attempt_at(now, retry_minutes=policy.retry_minutes, hours=hours, tz=_tz(v.company))
+            v.next_attempt_at = rules.next_attempt_at(
+                now, retry_minutes=policy.retry_minutes, hours=hours, tz=_tz(v.company)
+            )
         if v.assigned_to_id is None:
             v.assigned_to = by
         v.updated_at = now
         v.save()
-        VisitAttempt.objects.create(company_id=v.company_id, visit=v, by=by, result=result, note=note,
-                                    next_at=v.next_attempt_at, at=now)
+        VisitAttempt.objects.create(
+            company_id=v.company_id,
+            visit=v,
+            by=by,
+            result=result,
+            note=note,
+            next_at=v.next_attempt_at,
+            at=now,
+        )
         if v.ticket_id:
             from kefu.tickets import events as timeline
 
-            timeline.comment(v.ticket, by, text=_("回访拨打：%(r)s %(n)s") % {"r": VisitAttempt.Result(result).label, "n": note})
+            timeline.comment(
+                v.ticket,
+                by,
+                text=_("回访拨打：%(r)s %(n)s") % {"r": VisitAttempt.Result(result).label, "n": note},
+            )
         if v.status == ReturnVisit.Status.UNREACHABLE:
             _sync_on_commit(v.pk)
             _complaint_behind(v)
@@ -272,8 +317,18 @@ def questionnaire_for(company_id: int, reason: str) -> list[dict]:
     if q is not None:
         return q.questions
     return [
-        {"key": "resolved", "text": _("您反映的问题是否已经解决？"), "type": "choice", "choices": [_("已解决"), _("未解决")]},
-        {"key": "on_time", "text": _("工作人员是否按约定时间上门/答复？"), "type": "choice", "choices": [_("是"), _("否")]},
+        {
+            "key": "resolved",
+            "text": _("您反映的问题是否已经解决？"),
+            "type": "choice",
+            "choices": [_("已解决"), _("未解决")],
+        },
+        {
+            "key": "on_time",
+            "text": _("工作人员是否按约定时间上门/答复？"),
+            "type": "choice",
+            "choices": [_("是"), _("否")],
+        },
     ]
 
 
@@ -329,7 +384,9 @@ def visit_record_result(
                 if key not in questions:
                     raise DomainError(_("问卷没有问题“%(k)s”。") % {"k": str(key)[:20]}, field="answers")
                 if rules.check_answer(questions[key], value):
-                    raise DomainError(_("问题“%(t)s”的答案无效。") % {"t": questions[key]["text"]}, field="answers")
+                    raise DomainError(
+                        _("问题“%(t)s”的答案无效。") % {"t": questions[key]["text"]}, field="answers"
+                    )
             outcome = ReturnVisit.Outcome.SATISFIED if satisfied else ReturnVisit.Outcome.DISSATISFIED
         else:
             satisfied, attitude_score, ability_score, answers = None, None, None, {}
@@ -346,12 +403,18 @@ def visit_record_result(
         v.clocks_behind = True
         v.updated_at = now
         v.save()
-        VisitAttempt.objects.create(company_id=v.company_id, visit=v, by=by, result=VisitAttempt.Result.REACHED, at=now)
+        VisitAttempt.objects.create(
+            company_id=v.company_id, visit=v, by=by, result=VisitAttempt.Result.REACHED, at=now
+        )
         if v.ticket_id:
             from kefu.tickets import events as timeline
 
             line = _("回访完成：%(o)s；服务态度 %(a)s 分，专业能力 %(b)s 分。%(r)s") % {
-                "o": ReturnVisit.Outcome(outcome).label, "a": attitude_score or "-", "b": ability_score or "-", "r": remarks}
+                "o": ReturnVisit.Outcome(outcome).label,
+                "a": attitude_score or "-",
+                "b": ability_score or "-",
+                "r": remarks,
+            }
             timeline.comment(v.ticket, by, text=line)
         _sync_on_commit(v.pk)
         _complaint_behind(v)
@@ -378,16 +441,30 @@ def _dissatisfied(v: ReturnVisit, by, action: str, remarks: str):
         raise DomainError(_("工程回访没有工单可重新打开，请转投诉。"), field="dissatisfied_action")
     content = remarks or _("回访不满意（工单 %(n)s）") % {"n": t.number}
     if action == "reopen" and t.state == "resolved":
-        ticket_transition(ticket_id=t.pk, by=by, to="reopened", version=t.version,
-                          reason=_("回访不满意：%(r)s") % {"r": content})
+        ticket_transition(
+            ticket_id=t.pk,
+            by=by,
+            to="reopened",
+            version=t.version,
+            reason=_("回访不满意：%(r)s") % {"r": content},
+        )
         return ReturnVisit.Outcome.REOPENED, None
     kind = "complaint" if action == "complaint" else t.kind.code
     if not t.caller_surname or not t.caller_phone:
         raise DomainError(_("工单没有客户姓氏和电话，不能新建关联工单。"), field="dissatisfied_action")
     created = ticket_create(
-        by=by, kind=kind, content=content, customer_id=t.customer_id, premise_id=t.premise_id,
-        caller_surname=t.caller_surname, caller_title=t.caller_title, caller_phone=t.caller_phone,
-        address=t.address, on_duplicate="create", link_to_id=t.pk, link_kind=TicketLink.Kind.FOLLOW_UP_OF,
+        by=by,
+        kind=kind,
+        content=content,
+        customer_id=t.customer_id,
+        premise_id=t.premise_id,
+        caller_surname=t.caller_surname,
+        caller_title=t.caller_title,
+        caller_phone=t.caller_phone,
+        address=t.address,
+        on_duplicate="create",
+        link_to_id=t.pk,
+        link_kind=TicketLink.Kind.FOLLOW_UP_OF,
         sub_kind=t.sub_kind.code if (kind == t.kind.code and t.sub_kind_id) else None,
     ).ticket
     return (ReturnVisit.Outcome.COMPLAINT if action == "complaint" else ReturnVisit.Outcome.REOPENED), created

@@ -36,13 +36,21 @@ def repair_team(repair_dept):
 
 @pytest.fixture
 def technician_x(company_x, repair_dept, repair_team):
-    return UserFactory(company=company_x, role="technician", username="tech_x", full_name="赵师傅",
-                       department=repair_dept, team=repair_team)
+    return UserFactory(
+        company=company_x,
+        role="technician",
+        username="tech_x",
+        full_name="赵师傅",
+        department=repair_dept,
+        team=repair_team,
+    )
 
 
 @pytest.fixture
 def manager_x(company_x, repair_dept):
-    return UserFactory(company=company_x, role="manager", username="manager_x", full_name="钱经理", department=repair_dept)
+    return UserFactory(
+        company=company_x, role="manager", username="manager_x", full_name="钱经理", department=repair_dept
+    )
 
 
 @pytest.fixture
@@ -93,8 +101,15 @@ def complaint_ticket(agent_x):
     from kefu.tickets.services import ticket_create
 
     def make(content="投诉维修工上门态度差，还多收了材料费", **kw):
-        params = dict(by=agent_x, kind="complaint", content=content, caller_surname="李", caller_title="ms",
-                      caller_phone="13900003333", on_duplicate="create")
+        params = dict(
+            by=agent_x,
+            kind="complaint",
+            content=content,
+            caller_surname="李",
+            caller_title="ms",
+            caller_phone="13900003333",
+            on_duplicate="create",
+        )
         params.update(kw)
         return ticket_create(**params).ticket
 

@@ -29,8 +29,17 @@ def at(django_capture_on_commit_callbacks):
 
 
 def _make(by, kind, sub_kind=None, resolve=True, **kw):
-    params = dict(by=by, kind=kind, sub_kind=sub_kind, content="内容", caller_surname="周", caller_title="mr",
-                  caller_phone="13900005555", address="幸福小区1-1-101", on_duplicate="create")
+    params = dict(
+        by=by,
+        kind=kind,
+        sub_kind=sub_kind,
+        content="内容",
+        caller_surname="周",
+        caller_title="mr",
+        caller_phone="13900005555",
+        address="幸福小区1-1-101",
+        on_duplicate="create",
+    )
     params.update(kw)
     t = ticket_create(**params).ticket
     if resolve:
@@ -40,8 +49,9 @@ def _make(by, kind, sub_kind=None, resolve=True, **kw):
 
 def _visit(by, t, attitude, ability):
     v = ReturnVisit.objects.get(ticket=t)
-    services.visit_record_result(by=by, visit_id=v.pk, consent=True, satisfied=True, attitude_score=attitude,
-                                 ability_score=ability)
+    services.visit_record_result(
+        by=by, visit_id=v.pk, consent=True, satisfied=True, attitude_score=attitude, ability_score=ability
+    )
 
 
 def test_a_hand_computed_month(at, set_laizhou, company_x, agent_x, supervisor_x, agent_y, manager_y):
@@ -55,8 +65,12 @@ def test_a_hand_computed_month(at, set_laizhou, company_x, agent_x, supervisor_x
         y_complaint = _make(agent_x, "complaint", resolve=False, answer="抱歉，马上核实")
         z_suggestion = _make(agent_x, "suggestion", resolve=False)
     with at(2026, 3, 2, 15, 0):
-        services.complaint_judge(by=supervisor_x, complaint_id=Complaint.objects.get(ticket=x_complaint).pk,
-                                 stands=True, reason="属实")
+        services.complaint_judge(
+            by=supervisor_x,
+            complaint_id=Complaint.objects.get(ticket=x_complaint).pk,
+            stands=True,
+            reason="属实",
+        )
     with at(2026, 3, 3, 10, 0):
         _visit(agent_x, a, 9, 8)
         _visit(agent_x, c, 8, 7)
@@ -76,7 +90,11 @@ def test_a_hand_computed_month(at, set_laizhou, company_x, agent_x, supervisor_x
 
     k13 = k13_inputs(company_x, 2026, 3)
     assert (k13.numerator, k13.denominator) == (2, 3)
-    assert [(r["ticket"], bool(r["visit_id"])) for r in k13.records] == [(a.number, True), (b.number, False), (c.number, True)]
+    assert [(r["ticket"], bool(r["visit_id"])) for r in k13.records] == [
+        (a.number, True),
+        (b.number, False),
+        (c.number, True),
+    ]
     k15, k16 = k15_inputs(company_x, 2026, 3), k16_inputs(company_x, 2026, 3)
     if consult:
         assert (k15.denominator, k15.value, k16.value) == (3, 9.0, 8.0)
@@ -85,11 +103,20 @@ def test_a_hand_computed_month(at, set_laizhou, company_x, agent_x, supervisor_x
     k17 = k17_inputs(company_x, 2026, 3)
     assert (k17.numerator, k17.denominator) == (2, 4)
     in_time = {r["ticket"]: r["in_time"] for r in k17.records}
-    assert in_time == {x_complaint.number: True, y_complaint.number: False, z_suggestion.number: False,
-                       w_suggestion.number: True}
+    assert in_time == {
+        x_complaint.number: True,
+        y_complaint.number: False,
+        z_suggestion.number: False,
+        w_suggestion.number: True,
+    }
     assert [r["due_at"] for r in k17.records][0] == L(2026, 3, 5, 0, 0)
     assert k13_inputs(company_x, 2026, 4).value is None
-    assert [i.k for i in indicator_inputs(user=supervisor_x, year=2026, month=3)] == ["K13", "K15", "K16", "K17"]
+    assert [i.k for i in indicator_inputs(user=supervisor_x, year=2026, month=3)] == [
+        "K13",
+        "K15",
+        "K16",
+        "K17",
+    ]
     with pytest.raises(Forbidden):
         indicator_inputs(user=agent_x, year=2026, month=3)
     with pytest.raises(DomainError):

@@ -36,8 +36,17 @@ def finish(agent_x):
     from kefu.tickets.services import ticket_create, ticket_transition
 
     def make(kind="repair", sub_kind=None, **kw):
-        params = dict(by=agent_x, kind=kind, sub_kind=sub_kind, content="灶具打不着火", caller_surname="王",
-                      caller_title="mr", caller_phone="13900004444", address="幸福小区3-2-501", on_duplicate="create")
+        params = dict(
+            by=agent_x,
+            kind=kind,
+            sub_kind=sub_kind,
+            content="灶具打不着火",
+            caller_surname="王",
+            caller_title="mr",
+            caller_phone="13900004444",
+            address="幸福小区3-2-501",
+            on_duplicate="create",
+        )
         params.update(kw)
         t = ticket_create(**params).ticket
         if t.state != "resolved":
@@ -69,7 +78,10 @@ def test_consultations_are_sampled_deterministically_and_unsampled_never_breach(
     SHA-256 of seed:id, so it can be predicted. A week later nothing has breached for the others."""
     FollowupPolicy.objects.create(company=company_x, consultation_sample_percent=50, sample_seed="t")
     with at(2026, 3, 2, 10, 0):
-        tickets = [finish(kind="consultation", content=f"咨询{i}", resolved_on_call=True, answer="已答复") for i in range(12)]
+        tickets = [
+            finish(kind="consultation", content=f"咨询{i}", resolved_on_call=True, answer="已答复")
+            for i in range(12)
+        ]
     drawn = {t.pk for t in tickets if rules.is_sampled("t", t.pk, 50)}
     assert 0 < len(drawn) < 12
     assert set(ReturnVisit.objects.values_list("ticket_id", flat=True)) == drawn
@@ -82,8 +94,9 @@ def test_consultations_are_sampled_deterministically_and_unsampled_never_breach(
 
     first = ReturnVisit.objects.order_by("id").first()
     with at(2026, 3, 3, 10, 0):
-        services.visit_record_result(by=agent_x, visit_id=first.pk, consent=True, satisfied=True,
-                                     attitude_score=10, ability_score=9)
+        services.visit_record_result(
+            by=agent_x, visit_id=first.pk, consent=True, satisfied=True, attitude_score=10, ability_score=9
+        )
     with time_machine.travel(L(2026, 3, 10, 10, 0), tick=False):
         sweep()
     states = dict(Clock.objects.filter(subject_type=VISIT_SUBJECT).values_list("subject_id", "state"))
@@ -127,7 +140,9 @@ def test_inconvenient_is_a_polite_end_and_a_new_time(at, set_laizhou, agent_x, f
     with at(2026, 3, 3, 10, 0):
         with pytest.raises(DomainError):
             services.visit_record_attempt(by=agent_x, visit_id=v.pk, result="inconvenient")
-        v = services.visit_record_attempt(by=agent_x, visit_id=v.pk, result="inconvenient", next_at=L(2026, 3, 3, 12, 30))
+        v = services.visit_record_attempt(
+            by=agent_x, visit_id=v.pk, result="inconvenient", next_at=L(2026, 3, 3, 12, 30)
+        )
     assert v.status == "pending" and v.next_attempt_at == L(2026, 3, 3, 14, 0)
 
 
@@ -136,9 +151,16 @@ def test_dissatisfied_opens_a_linked_complaint(at, set_laizhou, agent2_x, finish
         t = finish()
     v = ReturnVisit.objects.get(ticket=t)
     with at(2026, 3, 3, 10, 0):
-        v = services.visit_record_result(by=agent2_x, visit_id=v.pk, consent=True, satisfied=False,
-                                         attitude_score=3, ability_score=4, remarks="灶具还是打不着",
-                                         dissatisfied_action="complaint")
+        v = services.visit_record_result(
+            by=agent2_x,
+            visit_id=v.pk,
+            consent=True,
+            satisfied=False,
+            attitude_score=3,
+            ability_score=4,
+            remarks="灶具还是打不着",
+            dissatisfied_action="complaint",
+        )
     assert v.outcome == "complaint" and v.linked_ticket.kind.code == "complaint"
     assert TicketLink.objects.filter(source=v.linked_ticket, target=t, kind="follow_up_of").exists()
     assert Complaint.objects.filter(ticket=v.linked_ticket).exists()
@@ -150,8 +172,15 @@ def test_dissatisfied_reopens_a_resolved_work_order(at, set_laizhou, agent_x, fi
         t = finish()
     v = ReturnVisit.objects.get(ticket=t)
     with at(2026, 3, 3, 10, 0):
-        v = services.visit_record_result(by=agent_x, visit_id=v.pk, consent=True, satisfied=False,
-                                         attitude_score=6, ability_score=5, dissatisfied_action="reopen")
+        v = services.visit_record_result(
+            by=agent_x,
+            visit_id=v.pk,
+            consent=True,
+            satisfied=False,
+            attitude_score=6,
+            ability_score=5,
+            dissatisfied_action="reopen",
+        )
     t.refresh_from_db()
     assert v.outcome == "reopened" and t.state == "reopened"
 
@@ -162,15 +191,24 @@ def test_bad_input_is_refused_with_a_message(at, set_laizhou, agent_x, agent_y, 
     v = ReturnVisit.objects.get(ticket=t)
     with time_machine.travel(L(2026, 3, 3, 10, 0), tick=False):
         with pytest.raises(DomainError) as e:
-            services.visit_record_result(by=agent_x, visit_id=v.pk, consent=True, satisfied=True,
-                                         attitude_score=11, ability_score=8)
+            services.visit_record_result(
+                by=agent_x, visit_id=v.pk, consent=True, satisfied=True, attitude_score=11, ability_score=8
+            )
         assert e.value.field == "attitude_score" and "1 到 10" in e.value.message
         with pytest.raises(NotFound):
-            services.visit_record_result(by=agent_y, visit_id=v.pk, consent=True, satisfied=True,
-                                         attitude_score=8, ability_score=8)
+            services.visit_record_result(
+                by=agent_y, visit_id=v.pk, consent=True, satisfied=True, attitude_score=8, ability_score=8
+            )
         with pytest.raises(DomainError):
-            services.visit_record_result(by=agent_x, visit_id=v.pk, consent=True, satisfied=True,
-                                         attitude_score=8, ability_score=8, answers={"resolved": "也许"})
+            services.visit_record_result(
+                by=agent_x,
+                visit_id=v.pk,
+                consent=True,
+                satisfied=True,
+                attitude_score=8,
+                ability_score=8,
+                answers={"resolved": "也许"},
+            )
 
 
 def test_declined_visit_is_thanked_and_ends(at, set_laizhou, agent_x, finish):
@@ -200,9 +238,20 @@ def test_project_visits_monthly_then_quarterly(company_x):
     from kefu.followups.models import Project
 
     assert rules.project_visit_dates(date(2025, 1, 31), date(2026, 7, 31)) == [
-        date(2025, 2, 28), date(2025, 3, 31), date(2025, 4, 30), date(2025, 5, 31), date(2025, 6, 30),
-        date(2025, 7, 31), date(2025, 8, 31), date(2025, 9, 30), date(2025, 10, 31), date(2025, 11, 30),
-        date(2025, 12, 31), date(2026, 1, 31), date(2026, 4, 30), date(2026, 7, 31),
+        date(2025, 2, 28),
+        date(2025, 3, 31),
+        date(2025, 4, 30),
+        date(2025, 5, 31),
+        date(2025, 6, 30),
+        date(2025, 7, 31),
+        date(2025, 8, 31),
+        date(2025, 9, 30),
+        date(2025, 10, 31),
+        date(2025, 11, 30),
+        date(2025, 12, 31),
+        date(2026, 1, 31),
+        date(2026, 4, 30),
+        date(2026, 7, 31),
     ]
     Project.objects.create(company=company_x, name="幸福小区二期", handed_over_on=date(2026, 1, 15))
     assert services.project_visits_schedule(company=company_x, today=date(2026, 3, 10)) == 2  # 2-15, 3-15
