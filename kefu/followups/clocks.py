@@ -87,7 +87,7 @@ def complaint_clocks_sync(complaint_id: int) -> bool:
     """Send the complaint's facts not yet sent to sla (idempotent). Returns whether it did anything."""
     with transaction.atomic():
         c = (
-            Complaint.objects.select_for_update()
+            Complaint.objects.select_for_update(of=("self",))
             .filter(pk=complaint_id)
             .select_related("ticket__kind", "ticket__sub_kind", "ticket__customer__category", "company")
             .first()
@@ -136,7 +136,7 @@ def visit_clocks_sync(visit_id: int) -> bool:
     """Send the visit's facts not yet sent to sla (idempotent)."""
     with transaction.atomic():
         v = (
-            ReturnVisit.objects.select_for_update()
+            ReturnVisit.objects.select_for_update(of=("self",))
             .filter(pk=visit_id)
             .select_related("ticket__kind", "ticket__sub_kind", "ticket__customer__category", "company")
             .first()

@@ -104,7 +104,7 @@ def _lock(complaint_id: int, by) -> Complaint:
     require_company(by)
     if not complaints_visible_to(by).filter(pk=complaint_id).exists():
         raise NotFound(_("没有找到该投诉，或您无权查看。"), code="not_found")
-    return Complaint.objects.select_for_update().select_related("ticket").get(pk=complaint_id)
+    return Complaint.objects.select_for_update(of=("self",)).select_related("ticket").get(pk=complaint_id)
 
 
 def may_handle(user, c: Complaint) -> bool:

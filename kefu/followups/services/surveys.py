@@ -129,7 +129,7 @@ def survey_answer_phone(*, by, response_id: int, answers: dict) -> SurveyRespons
     require(by, Perm.TICKET_CREATE)
     with transaction.atomic():
         r = (
-            SurveyResponse.objects.select_for_update()
+            SurveyResponse.objects.select_for_update(of=("self",))
             .select_related("campaign__questionnaire")
             .filter(company_id=cid, pk=response_id)
             .first()
@@ -148,7 +148,7 @@ def survey_answer_link(*, token: str, answers: dict) -> SurveyResponse:
     """Answers the customer gives through their link (no login; the token is the key, used once)."""
     with transaction.atomic():
         r = (
-            SurveyResponse.objects.select_for_update()
+            SurveyResponse.objects.select_for_update(of=("self",))
             .select_related("campaign__questionnaire")
             .filter(token=str(token)[:40])
             .first()

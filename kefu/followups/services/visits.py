@@ -214,7 +214,11 @@ def _lock(visit_id: int, by) -> ReturnVisit:
         from kefu.core.errors import NotFound
 
         raise NotFound(_("没有找到该回访，或您无权查看。"), code="not_found")
-    v = ReturnVisit.objects.select_for_update().select_related("company", "ticket").get(pk=visit_id)
+    v = (
+        ReturnVisit.objects.select_for_update(of=("self",))
+        .select_related("company", "ticket")
+        .get(pk=visit_id)
+    )
     if v.status != ReturnVisit.Status.PENDING:
         raise DomainError(_("该回访已结束（%(s)s）。") % {"s": v.get_status_display()}, code="visit_closed")
     if v.assigned_to_id and v.assigned_to_id != by.pk and not role_allows(by, Perm.TICKET_DISPATCH):
