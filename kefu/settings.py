@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "kefu.notify",
     "kefu.kpi",
     "kefu.telephony",
+    "kefu.followups",
 ]
 
 MIDDLEWARE = [

@@ -19,6 +19,7 @@ urlpatterns = [
     path("notifications/", include("kefu.notify.urls")),
     path("kpi/", include("kefu.kpi.urls")),
     path("telephony/", include("kefu.telephony.urls")),
+    path("followups/", include("kefu.followups.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -54,6 +54,9 @@ class Perm:
     AUDIT_EXPORT = "audit.export"  # export the audit log (logged)
     TELEPHONY_FEED = "telephony.feed"  # send PBX / chat-system events; record hotline outages (K5)
     RECORDING_PLAY = "telephony.recording"  # play call recordings (every play logged)
+    FOLLOWUP_APPROVE = (
+        "followup.approve"  # approve complaint plans, knowledge-base changes, surveys (P3, P4, P16)
+    )
 
 
 PERMISSION_LABELS: dict[str, str] = {
@@ -81,6 +84,7 @@ PERMISSION_LABELS: dict[str, str] = {
     Perm.AUDIT_EXPORT: "导出审计日志（导出本身记入审计日志）",
     Perm.TELEPHONY_FEED: "接入交换机、在线客服系统的事件，登记热线中断（K5）",
     Perm.RECORDING_PLAY: "播放通话录音（每次播放记入审计日志）",
+    Perm.FOLLOWUP_APPROVE: "审批投诉处理方案、知识库修改，发起满意度调查",
 }
 
 
@@ -121,6 +125,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
         }
         | {Perm.CALENDAR_EDIT}
         | {Perm.TELEPHONY_FEED, Perm.RECORDING_PLAY}
+        | {Perm.CALENDAR_EDIT, Perm.FOLLOWUP_APPROVE}
     ),
     Role.MANAGER: frozenset(
         _LEADS
@@ -134,6 +139,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
         }
         | {Perm.CALENDAR_EDIT}
         | {Perm.TELEPHONY_FEED, Perm.RECORDING_PLAY}
+        | {Perm.CALENDAR_EDIT, Perm.FOLLOWUP_APPROVE}
     ),
     Role.AUDITOR: frozenset({Perm.AUDIT_VIEW, Perm.AUDIT_EXPORT, Perm.REPORT_VIEW}),
     Role.ADMIN: frozenset(

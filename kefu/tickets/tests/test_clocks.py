@@ -154,7 +154,7 @@ def test_catch_up_stops_a_reply_clock_at_the_lost_reply(
     ):
         ticket = ticket_create(
             by=agent_x,
-            kind="complaint",
+            kind="suggestion",
             content="抄表员态度差",
             caller_surname="李",
             caller_phone="13900003333",

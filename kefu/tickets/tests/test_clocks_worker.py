@@ -242,8 +242,9 @@ def test_complaint_gets_its_reply_clock(published, agent_x, django_capture_on_co
 def test_a_reply_to_the_customer_stops_the_reply_clock(
     published, agent_x, django_capture_on_commit_callbacks
 ):
-    """C6: the complaint's "answered within" clock stops when the customer is answered, while the
-    work order stays open (and its other clocks keep running)."""
+    """C6/K17: a customer opinion's (suggestion's) "answered within" clock stops when the customer is
+    answered, while the work order stays open. (A complaint's answer is the reply after its
+    judgement: kefu/followups/clocks.py.)"""
     from kefu.tickets.services import ticket_create, ticket_reply
 
     with (
@@ -252,8 +253,8 @@ def test_a_reply_to_the_customer_stops_the_reply_clock(
     ):
         ticket = ticket_create(
             by=agent_x,
-            kind="complaint",
-            content="抄表员态度差",
+            kind="suggestion",
+            content="建议增加周末营业时间",
             caller_surname="李",
             caller_phone="13900003333",
             on_duplicate="create",
@@ -272,7 +273,7 @@ def test_a_reply_to_the_customer_stops_the_reply_clock(
 def test_an_answer_given_when_creating_stops_the_reply_clock(
     published, agent_x, django_capture_on_commit_callbacks
 ):
-    """A complaint answered on the call but kept open for follow-up: its answer clock is met at once."""
+    """An opinion answered on the call but kept open for follow-up: its answer clock is met at once."""
     from kefu.tickets.services import ticket_create
 
     with (
@@ -281,8 +282,8 @@ def test_an_answer_given_when_creating_stops_the_reply_clock(
     ):
         ticket = ticket_create(
             by=agent_x,
-            kind="complaint",
-            content="抄表员态度差",
+            kind="suggestion",
+            content="建议增加周末营业时间",
             caller_surname="李",
             caller_phone="13900003333",
             answer="已向您道歉，班长明天上门核实。",
