@@ -1,0 +1,5 @@
+"""Demo data placeholder (replaced below)."""
+
+
+def demo_step(run) -> None:
+    return None
