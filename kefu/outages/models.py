@@ -70,7 +70,7 @@ class Outage(models.Model):
     frozen_at = models.DateTimeField(_("名单冻结时间"), null=True, blank=True)
     frozen_count = models.PositiveIntegerField(_("受影响户数"), default=0)
     frozen_hash = models.CharField(_("名单摘要"), max_length=64, blank=True)
-    frozen_method = models.CharField(_("冻结时的方式"), max_length=10, blank=True)
+    frozen_method = models.CharField(_("冻结时的方式"), max_length=10, choices=AffectedMethod.choices, blank=True)
     notice_round = models.PositiveSmallIntegerField(_("通知轮次"), default=0)
     # When every affected household had a delivered SMS or its building's notice posted (C1 proof).
     notices_complete_at = models.DateTimeField(_("通知全部送达时间"), null=True, blank=True)
@@ -105,6 +105,12 @@ class AffectedPremise(models.Model):
     restored_step = models.ForeignKey(
         "RestorationStep", null=True, blank=True, on_delete=models.SET_NULL, related_name="premises"
     )
+
+    @property
+    def priority_label(self) -> str:
+        from kefu.outages.rules import PRIORITY_LABELS
+
+        return _(PRIORITY_LABELS.get(self.priority_reason, self.priority_reason)) if self.priority_reason else ""
 
     class Meta:
         verbose_name = verbose_name_plural = _("受影响用户")

@@ -433,7 +433,7 @@ def notices_send(*, outage_id: int | None = None, batch: int = 500, gateway_name
         sent += len(results)
 
 
-def receipts_record(*, gateway_name: str, receipts: list) -> dict:
+def receipts_record(*, gateway_name: str, receipts: list, company_id: int | None = None) -> dict:
     """Record delivery receipts (batched). A receipt resent by the gateway is stored once; one for
     an unknown message is kept (notice empty) and counted; a notice is delivered once, at the time
     the gateway reports. Outages whose notices all arrived stop their C1 clock."""
@@ -443,9 +443,10 @@ def receipts_record(*, gateway_name: str, receipts: list) -> dict:
     mids = list({r.message_id for r in receipts})
     notices: dict[str, tuple[int, int]] = {}
     for i in range(0, len(mids), 900):
-        for nid, mid, oid in Notice.objects.filter(
-            gateway=gateway_name, message_id__in=mids[i : i + 900]
-        ).values_list("id", "message_id", "outage_id"):
+        qs = Notice.objects.filter(gateway=gateway_name, message_id__in=mids[i : i + 900])
+        if company_id is not None:  # a gateway's token only ever proves its own company's notices (S2)
+            qs = qs.filter(outage__company_id=company_id)
+        for nid, mid, oid in qs.values_list("id", "message_id", "outage_id"):
             notices[mid] = (nid, oid)
     with transaction.atomic():
         existing: set[tuple[str, str]] = set()
