@@ -73,7 +73,13 @@ def detail_of(o) -> dict:
     out["notices"] = notices
     out["calls"] = OutageCall.objects.filter(outage=o).count()
     out["steps"] = [
-        {"at": s.at, "households": s.households, "note": s.note, "override_reason": s.override_reason, "needs_ignition": s.needs_ignition}
+        {
+            "at": s.at,
+            "households": s.households,
+            "note": s.note,
+            "override_reason": s.override_reason,
+            "needs_ignition": s.needs_ignition,
+        }
         for s in RestorationStep.objects.filter(outage=o)
     ]
     return out
@@ -149,7 +155,9 @@ def get_network(request):
     s = selectors.network_summary(request.user.company_id)
     last = s.pop("last_import")
     s["last_import"] = (
-        {"id": last.pk, "at": last.at, "ok": last.ok, "errors": last.errors[:50]} if last is not None else None
+        {"id": last.pk, "at": last.at, "ok": last.ok, "errors": last.errors[:50]}
+        if last is not None
+        else None
     )
     return s
 
@@ -195,11 +203,15 @@ def analyse(request, payload: AnalyseIn):
                 extra_premise_ids=res.extra_premise_ids,
             )
     except KeyError as exc:
-        raise DomainError(_("管网中没有 %(x)s（或它不在关闭的阀门中）。") % {"x": str(exc).strip("'")}, field="valves") from None
+        raise DomainError(
+            _("管网中没有 %(x)s（或它不在关闭的阀门中）。") % {"x": str(exc).strip("'")}, field="valves"
+        ) from None
     return out
 
 
-@router.post("/sms/receipts/{gateway}", response=ReceiptsOut, summary="短信送达回执（批量，网关重发自动去重）")
+@router.post(
+    "/sms/receipts/{gateway}", response=ReceiptsOut, summary="短信送达回执（批量，网关重发自动去重）"
+)
 def receipts(request, gateway: str, payload: list[dict]):
     assert_perm(request.user, Perm.OUTAGE_PLAN)
     if len(payload) > MAX_RECEIPTS:
@@ -216,7 +228,9 @@ def receipts(request, gateway: str, payload: list[dict]):
 
 
 @router.post("/notices/{int:notice_id}/posted", summary="登记张贴通知（时间和照片）")
-def posted(request, notice_id: int, at: Form[datetime | None] = None, photo: File[UploadedFile] | None = None):
+def posted(
+    request, notice_id: int, at: Form[datetime | None] = None, photo: File[UploadedFile] | None = None
+):
     n = services.notice_mark_posted(by=request.user, notice_id=notice_id, at=_aware(request, at), photo=photo)
     return {"id": n.pk, "status": n.status, "posted_at": n.posted_at}
 
@@ -232,7 +246,9 @@ def get_outage(request, outage_id: int):
     return detail_of(_get(request, outage_id))
 
 
-@router.post("/{int:outage_id}/reschedule", response=OutageDetailOut, summary="修改计划时间（改开始时间将重新通知）")
+@router.post(
+    "/{int:outage_id}/reschedule", response=OutageDetailOut, summary="修改计划时间（改开始时间将重新通知）"
+)
 def reschedule(request, outage_id: int, payload: RescheduleIn):
     o = services.outage_reschedule(
         by=request.user,
@@ -288,7 +304,10 @@ def notices(request, outage_id: int, channel: str = "", status: str = "", limit:
     if status:
         qs = qs.filter(status=status[:10])
     return [
-        {**{f: getattr(n, f) for f in NoticeOut.model_fields if f != "phone_masked"}, "phone_masked": mask_phone(n.phone)}
+        {
+            **{f: getattr(n, f) for f in NoticeOut.model_fields if f != "phone_masked"},
+            "phone_masked": mask_phone(n.phone),
+        }
         for n in qs.order_by("id")[: max(1, min(limit, 5000))]
     ]
 
@@ -305,7 +324,10 @@ def notice_pdf(request, outage_id: int, building: str = ""):
     if not buildings:
         raise NotFound(_("该停气单还没有张贴通知。"), code="not_found")
     data = pdf.notice_pdf(
-        o, buildings=buildings, hotline=services.outage_settings(o.company_id).hotline, company_name=o.company.name
+        o,
+        buildings=buildings,
+        hotline=services.outage_settings(o.company_id).hotline,
+        company_name=o.company.name,
     )
     resp = HttpResponse(data, content_type="application/pdf")
     resp["Content-Disposition"] = f'inline; filename="notice-{o.number}.pdf"'
@@ -314,7 +336,9 @@ def notice_pdf(request, outage_id: int, building: str = ""):
 
 @router.post("/{int:outage_id}/start", response=OutageDetailOut, summary="开始停气（记录实际开始时间）")
 def start(request, outage_id: int, payload: AtIn):
-    return detail_of(services.outage_start(by=request.user, outage_id=outage_id, at=_aware(request, payload.at)))
+    return detail_of(
+        services.outage_start(by=request.user, outage_id=outage_id, at=_aware(request, payload.at))
+    )
 
 
 @router.post("/{int:outage_id}/restore-notice", response=OutageDetailOut, summary="发恢复供气预告")
@@ -340,7 +364,11 @@ def restore_step(request, outage_id: int, payload: StepIn):
 def link_call(request, outage_id: int, payload: CallIn):
     _get(request, outage_id)
     call = services.outage_link_call(by=request.user, outage_id=outage_id, **payload.dict())
-    return {"ticket_id": call.ticket_id, "number": call.ticket.number, "calls": OutageCall.objects.filter(outage_id=outage_id).count()}
+    return {
+        "ticket_id": call.ticket_id,
+        "number": call.ticket.number,
+        "calls": OutageCall.objects.filter(outage_id=outage_id).count(),
+    }
 
 
 @router.post("/{int:outage_id}/answer-calls", summary="恢复供气后统一答复并关闭来电工单")
@@ -361,7 +389,17 @@ def cancel(request, outage_id: int, payload: ReasonIn):
 def _report_out(r: FaultReport) -> dict:
     return {
         f: getattr(r, f)
-        for f in ("impact", "handling", "cause", "corrective", "preventive", "summary", "status", "approved_at", "published_at")
+        for f in (
+            "impact",
+            "handling",
+            "cause",
+            "corrective",
+            "preventive",
+            "summary",
+            "status",
+            "approved_at",
+            "published_at",
+        )
     }
 
 
@@ -391,8 +429,6 @@ def report_pdf(request, outage_id: int):
     resp = HttpResponse(pdf.report_pdf(o, r, company_name=o.company.name), content_type="application/pdf")
     resp["Content-Disposition"] = f'inline; filename="report-{o.number}.pdf"'
     return resp
-
-
 
 
 @router.get("/public/{code}", auth=None, summary="公开：当前和计划中的停气（按小区，无需登录）")

@@ -49,7 +49,9 @@ def outage_attrs(outage) -> dict[str, str]:
 
 def _clocks(outage_id: int, kind: str) -> list[Clock]:
     return list(
-        Clock.objects.filter(subject_type=SUBJECT_TYPE, subject_id=str(outage_id), clock_kind=kind).order_by("id")
+        Clock.objects.filter(subject_type=SUBJECT_TYPE, subject_id=str(outage_id), clock_kind=kind).order_by(
+            "id"
+        )
     )
 
 
@@ -73,7 +75,11 @@ def outage_clocks_sync(outage_id: int) -> bool:
     changed = False
     with transaction.atomic():
         c1 = _clocks(o.pk, ClockKind.NOTICE_LEAD)
-        c2 = [c for c in Clock.objects.filter(subject_type=SUBJECT_TYPE, subject_id=str(o.pk)) if c.clock_kind != ClockKind.NOTICE_LEAD]
+        c2 = [
+            c
+            for c in Clock.objects.filter(subject_type=SUBJECT_TYPE, subject_id=str(o.pk))
+            if c.clock_kind != ClockKind.NOTICE_LEAD
+        ]
         if o.state == OutageState.CANCELLED or o.kind != OutageKind.PLANNED:
             for c in c1 + c2:
                 if c.state in OPEN_STATES:
@@ -141,7 +147,12 @@ class OutageClocks:
     def describe(self, subject_ids: Iterable[str]) -> dict[str, SubjectInfo]:
         pks = [int(i) for i in subject_ids if str(i).isdigit()]
         rows = Outage.objects.filter(pk__in=pks).values(
-            "id", "number", "created_by_id", "created_by__department_id", "created_by__team_id", "created_by__full_name"
+            "id",
+            "number",
+            "created_by_id",
+            "created_by__department_id",
+            "created_by__team_id",
+            "created_by__full_name",
         )
         return {
             str(r["id"]): SubjectInfo(

@@ -70,7 +70,9 @@ class Outage(models.Model):
     frozen_at = models.DateTimeField(_("名单冻结时间"), null=True, blank=True)
     frozen_count = models.PositiveIntegerField(_("受影响户数"), default=0)
     frozen_hash = models.CharField(_("名单摘要"), max_length=64, blank=True)
-    frozen_method = models.CharField(_("冻结时的方式"), max_length=10, choices=AffectedMethod.choices, blank=True)
+    frozen_method = models.CharField(
+        _("冻结时的方式"), max_length=10, choices=AffectedMethod.choices, blank=True
+    )
     notice_round = models.PositiveSmallIntegerField(_("通知轮次"), default=0)
     # When every affected household had a delivered SMS or its building's notice posted (C1 proof).
     notices_complete_at = models.DateTimeField(_("通知全部送达时间"), null=True, blank=True)
@@ -95,7 +97,9 @@ class AffectedPremise(models.Model):
     and frozen with the outage (`Outage.frozen_hash` is over the sorted premise ids)."""
 
     outage = models.ForeignKey(Outage, on_delete=models.CASCADE, related_name="affected")
-    premise = models.ForeignKey(Premise, verbose_name=_("用气地址"), on_delete=models.PROTECT, related_name="+")
+    premise = models.ForeignKey(
+        Premise, verbose_name=_("用气地址"), on_delete=models.PROTECT, related_name="+"
+    )
     customer = models.ForeignKey(
         Customer, verbose_name=_("客户"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -110,7 +114,9 @@ class AffectedPremise(models.Model):
     def priority_label(self) -> str:
         from kefu.outages.rules import PRIORITY_LABELS
 
-        return _(PRIORITY_LABELS.get(self.priority_reason, self.priority_reason)) if self.priority_reason else ""
+        return (
+            _(PRIORITY_LABELS.get(self.priority_reason, self.priority_reason)) if self.priority_reason else ""
+        )
 
     class Meta:
         verbose_name = verbose_name_plural = _("受影响用户")
@@ -181,7 +187,9 @@ class DeliveryReceipt(models.Model):
     status = models.CharField(_("状态"), max_length=20)
     reported_at = models.DateTimeField(_("网关时间"))
     received_at = models.DateTimeField(_("接收时间"), default=timezone.now)
-    notice = models.ForeignKey(Notice, null=True, blank=True, on_delete=models.SET_NULL, related_name="receipts")
+    notice = models.ForeignKey(
+        Notice, null=True, blank=True, on_delete=models.SET_NULL, related_name="receipts"
+    )
 
     class Meta:
         verbose_name = verbose_name_plural = _("短信回执")
@@ -256,7 +264,9 @@ class OutageEvent(models.Model):
     outage = models.ForeignKey(Outage, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(_("事件"), max_length=30)
     at = models.DateTimeField(_("时间"), default=timezone.now)
-    by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     detail = models.JSONField(_("详情"), default=dict, blank=True)
 
     class Meta:

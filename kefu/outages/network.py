@@ -156,7 +156,7 @@ class StuckResult:
 
 
 def stuck(net: Network, closed: list[str], valve: str) -> StuckResult:
-    """"What if `valve` does not close": close the next ring of valves behind it instead and show
+    """ "What if `valve` does not close": close the next ring of valves behind it instead and show
     the extra premises that lose gas."""
     if valve not in closed:
         raise KeyError(valve)

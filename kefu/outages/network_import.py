@@ -96,7 +96,9 @@ def _node(p: Parsed, file: str, line: int, props: dict, coords=None) -> None:
         p.err(file, line, _("缺少编号 id。"))
         return
     if kind is None:
-        p.err(file, line, _("节点 %(id)s 的类型“%(k)s”无法识别。") % {"id": nid, "k": props.get("kind") or ""})
+        p.err(
+            file, line, _("节点 %(id)s 的类型“%(k)s”无法识别。") % {"id": nid, "k": props.get("kind") or ""}
+        )
         return
     try:
         lon, lat = coords if coords is not None else (_coord(props.get("lon")), _coord(props.get("lat")))
@@ -168,7 +170,11 @@ def validate(p: Parsed, company_id: int) -> dict[str, int]:
     seen: dict[str, int] = {}
     for n in p.nodes:
         if n["id"] in seen:
-            p.err(n["file"], n["line"], _("节点编号 %(id)s 重复（第 %(l)s 行已有）。") % {"id": n["id"], "l": seen[n["id"]]})
+            p.err(
+                n["file"],
+                n["line"],
+                _("节点编号 %(id)s 重复（第 %(l)s 行已有）。") % {"id": n["id"], "l": seen[n["id"]]},
+            )
         else:
             seen[n["id"]] = n["line"]
     edge_seen: dict[str, int] = {}
@@ -237,7 +243,12 @@ def network_import(*, by, fmt: str, nodes=None, edges=None, geojson=None) -> Net
         NetworkNode.objects.bulk_create(
             [
                 NetworkNode(
-                    company_id=company_id, ext_id=n["id"], kind=n["kind"], name=n["name"], lon=n["lon"], lat=n["lat"]
+                    company_id=company_id,
+                    ext_id=n["id"],
+                    kind=n["kind"],
+                    name=n["name"],
+                    lon=n["lon"],
+                    lat=n["lat"],
                 )
                 for n in p.nodes
             ],
@@ -245,7 +256,10 @@ def network_import(*, by, fmt: str, nodes=None, edges=None, geojson=None) -> Net
         )
         ids = dict(NetworkNode.objects.filter(company_id=company_id).values_list("ext_id", "id"))
         NetworkEdge.objects.bulk_create(
-            [NetworkEdge(company_id=company_id, ext_id=e["id"], a_id=ids[e["a"]], b_id=ids[e["b"]]) for e in p.edges],
+            [
+                NetworkEdge(company_id=company_id, ext_id=e["id"], a_id=ids[e["a"]], b_id=ids[e["b"]])
+                for e in p.edges
+            ],
             batch_size=2000,
         )
         links = {(ids[n["id"]], premise_of[a]) for n in p.nodes for a in n["accounts"]}

@@ -33,8 +33,10 @@ _C2 = timedelta(hours=24)  # 004 附表 恢复燃气供应 24小时内（紧急�
 
 
 def may_view(user) -> bool:
-    return role_allows(user, Perm.CUSTOMER_VIEW) or role_allows(user, Perm.OUTAGE_PLAN) or role_allows(
-        user, Perm.REPORT_VIEW
+    return (
+        role_allows(user, Perm.CUSTOMER_VIEW)
+        or role_allows(user, Perm.OUTAGE_PLAN)
+        or role_allows(user, Perm.REPORT_VIEW)
     )
 
 
@@ -46,7 +48,12 @@ def outages_visible(user) -> QuerySet[Outage]:
 
 
 def outage_get(*, user, outage_id: int) -> Outage:
-    o = outages_visible(user).select_related("company", "created_by", "approved_by").filter(pk=outage_id).first()
+    o = (
+        outages_visible(user)
+        .select_related("company", "created_by", "approved_by")
+        .filter(pk=outage_id)
+        .first()
+    )
     if o is None:
         raise NotFound(_("没有找到该停气单，或您无权查看。"), code="not_found")
     return o
@@ -92,12 +99,20 @@ def network_cache_clear(company_id: int) -> None:
 
 def company_network(company_id: int) -> network.Network:
     """The company's pipe network as a graph, loaded once per import (cached by the last import's id)."""
-    last = NetworkImport.objects.filter(company_id=company_id, ok=True).order_by("-id").values_list("id", flat=True).first() or 0
+    last = (
+        NetworkImport.objects.filter(company_id=company_id, ok=True)
+        .order_by("-id")
+        .values_list("id", flat=True)
+        .first()
+        or 0
+    )
     with _cache_lock:
         hit = _cache.get(company_id)
         if hit is not None and hit[0] == last:
             return hit[1]
-    nodes = list(NetworkNode.objects.filter(company_id=company_id).values_list("id", "ext_id", "kind", "lon", "lat"))
+    nodes = list(
+        NetworkNode.objects.filter(company_id=company_id).values_list("id", "ext_id", "kind", "lon", "lat")
+    )
     ext = {pk: e for pk, e, _k, _x, _y in nodes}
     edges = NetworkEdge.objects.filter(company_id=company_id).values_list("ext_id", "a_id", "b_id")
     premises = NetworkPremise.objects.filter(node__company_id=company_id).values_list("node_id", "premise_id")
@@ -113,13 +128,17 @@ def company_network(company_id: int) -> network.Network:
 
 
 def network_summary(company_id: int) -> dict:
-    kinds = dict(NetworkNode.objects.filter(company_id=company_id).values_list("kind").annotate(n=Count("id")))
+    kinds = dict(
+        NetworkNode.objects.filter(company_id=company_id).values_list("kind").annotate(n=Count("id"))
+    )
     return {
         "nodes": sum(kinds.values()),
         "by_kind": kinds,
         "edges": NetworkEdge.objects.filter(company_id=company_id).count(),
         "valves": sorted(
-            NetworkNode.objects.filter(company_id=company_id, kind="valve").values_list("ext_id", flat=True)[:2000]
+            NetworkNode.objects.filter(company_id=company_id, kind="valve").values_list("ext_id", flat=True)[
+                :2000
+            ]
         ),
         "last_import": NetworkImport.objects.filter(company_id=company_id).order_by("-id").first(),
     }
@@ -164,7 +183,9 @@ def outages_for_premise(*, company_ids: list[int], premise_id: int | None) -> li
     ]
 
 
-def outages_for_caller(*, user, customer_id: int | None = None, premise_id: int | None = None) -> list[CallerOutage]:
+def outages_for_caller(
+    *, user, customer_id: int | None = None, premise_id: int | None = None
+) -> list[CallerOutage]:
     from kefu.customers.models import Customer
 
     ids = readable_company_ids(user) if may_view(user) else []
@@ -172,7 +193,9 @@ def outages_for_caller(*, user, customer_id: int | None = None, premise_id: int 
         return []
     if premise_id is None and customer_id:
         premise_id = (
-            Customer.objects.filter(pk=customer_id, company_id__in=ids).values_list("premise_id", flat=True).first()
+            Customer.objects.filter(pk=customer_id, company_id__in=ids)
+            .values_list("premise_id", flat=True)
+            .first()
         )
     return outages_for_premise(company_ids=ids, premise_id=premise_id)
 
@@ -256,7 +279,9 @@ def active_customers_in_month(company_id: int, year: int, month: int) -> int:
 
     first = date(year, month, 1)
     last = date(year, month, calendar.monthrange(year, month)[1])
-    base = Customer.objects.filter(company_id=company_id).filter(Q(opened_on__isnull=True) | Q(opened_on__lte=last))
+    base = Customer.objects.filter(company_id=company_id).filter(
+        Q(opened_on__isnull=True) | Q(opened_on__lte=last)
+    )
     # the latest status change before the month decides the status at its start
     n = 0
     changes: dict[int, list[tuple]] = {}

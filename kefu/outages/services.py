@@ -153,7 +153,9 @@ def _tell_major(o: Outage, by) -> None:
     _event(o, "major_notified", by, people=len(items))
 
 
-def outage_reschedule(*, by, outage_id: int, planned_start: datetime, planned_end: datetime, reason: str = "") -> Outage:
+def outage_reschedule(
+    *, by, outage_id: int, planned_start: datetime, planned_end: datetime, reason: str = ""
+) -> Outage:
     """Change the planned times. A changed start after approval restarts C1; if notices went out,
     a new round is sent to the frozen list (re-notification)."""
     assert_perm(by, Perm.OUTAGE_PLAN)
@@ -270,9 +272,9 @@ def _affected_rows(o: Outage, premise_ids: list[int]) -> list[AffectedPremise]:
     cids = [c[0] for c in customers.values()]
     for i in range(0, len(cids), 900):
         care.update(
-            CareRegistration.objects.filter(customer_id__in=cids[i : i + 900], ended_on__isnull=True).values_list(
-                "customer_id", flat=True
-            )
+            CareRegistration.objects.filter(
+                customer_id__in=cids[i : i + 900], ended_on__isnull=True
+            ).values_list("customer_id", flat=True)
         )
     rows = []
     for pid in premise_ids:
@@ -310,7 +312,9 @@ def outage_approve(*, by, outage_id: int) -> Outage:
 def notice_text(o: Outage, hotline: str) -> str:
     tz = _tz(o.company)
     fmt = "%m月%d日%H:%M"
-    return _("【停气通知】因%(r)s，%(a)s将于%(s)s至%(e)s停止供气，请提前做好准备并关闭燃气阀门。咨询电话%(h)s。") % {
+    return _(
+        "【停气通知】因%(r)s，%(a)s将于%(s)s至%(e)s停止供气，请提前做好准备并关闭燃气阀门。咨询电话%(h)s。"
+    ) % {
         "r": o.reason,
         "a": o.area or _("您所在区域"),
         "s": o.planned_start.astimezone(tz).strftime(fmt),
@@ -326,12 +330,10 @@ def outage_notify(*, by, outage_id: int) -> dict:
     assert_perm(by, Perm.OUTAGE_PLAN)
     with transaction.atomic():
         o = _lock(outage_id, by)
-        if o.state not in (OutageState.APPROVED, OutageState.STARTED):
-            raise DomainError(
-                _("计划停气须先批准才能发通知；抢修停气在开始后通知。"), code="bad_state"
-            )
         if o.notice_round:
             raise Conflict(_("通知已发出；改计划开始时间会重新通知。"), code="notified")
+        if o.state not in (OutageState.APPROVED, OutageState.STARTED):
+            raise DomainError(_("计划停气须先批准才能发通知；抢修停气在开始后通知。"), code="bad_state")
         ids = list(AffectedPremise.objects.filter(outage=o).values_list("premise_id", flat=True))
         if not ids:
             raise DomainError(_("还没有受影响的用户：请先选择停气范围。"), code="empty")
@@ -382,7 +384,11 @@ def _notify_round(o: Outage, by) -> dict:
         if bkey:
             buildings.add(bkey)
     for bkey in sorted(buildings):
-        rows.append(Notice(outage=o, round=o.notice_round, channel=Notice.Channel.POSTED, building_key=bkey, text=text))
+        rows.append(
+            Notice(
+                outage=o, round=o.notice_round, channel=Notice.Channel.POSTED, building_key=bkey, text=text
+            )
+        )
     Notice.objects.bulk_create(rows, batch_size=5000)
     _event(o, "notified", by, round=o.notice_round, notices=len(rows), buildings=len(buildings))
     oid = o.pk
@@ -414,7 +420,11 @@ def notices_send(*, outage_id: int | None = None, batch: int = 500, gateway_name
             )
         if not n:
             continue
-        rows = list(Notice.objects.filter(pk__in=ids, sent_at=claim, gateway=gw.name).values_list("id", "phone", "text"))
+        rows = list(
+            Notice.objects.filter(pk__in=ids, sent_at=claim, gateway=gw.name).values_list(
+                "id", "phone", "text"
+            )
+        )
         results = gw.send([sms.Outgoing(i, p, t) for i, p, t in rows])
         delivered: list[tuple[str, datetime]] = []
         with transaction.atomic():
@@ -452,9 +462,9 @@ def receipts_record(*, gateway_name: str, receipts: list, company_id: int | None
         existing: set[tuple[str, str]] = set()
         for i in range(0, len(mids), 900):
             existing.update(
-                DeliveryReceipt.objects.filter(gateway=gateway_name, message_id__in=mids[i : i + 900]).values_list(
-                    "message_id", "status"
-                )
+                DeliveryReceipt.objects.filter(
+                    gateway=gateway_name, message_id__in=mids[i : i + 900]
+                ).values_list("message_id", "status")
             )
         new, seen = [], set()
         for r in receipts:
@@ -581,11 +591,13 @@ def outage_check_notices(*, outage_id: int) -> bool:
     if last is None:
         return False
     with transaction.atomic():
-        n = Outage.objects.filter(pk=o.pk, notices_complete_at__isnull=True, notice_round=o.notice_round).update(
-            notices_complete_at=last
-        )
+        n = Outage.objects.filter(
+            pk=o.pk, notices_complete_at__isnull=True, notice_round=o.notice_round
+        ).update(notices_complete_at=last)
         if n:
-            OutageEvent.objects.create(outage=o, kind="notices_complete", detail={"at": last.isoformat(), "households": total})
+            OutageEvent.objects.create(
+                outage=o, kind="notices_complete", detail={"at": last.isoformat(), "households": total}
+            )
             _changed(o, "notified")
     return bool(n)
 
@@ -605,10 +617,21 @@ def outage_start(*, by, outage_id: int, at: datetime | None = None) -> Outage:
         o.state, o.actual_start = OutageState.STARTED, at
         if o.frozen_at is None:  # an emergency: the list is frozen when gas goes off
             ids = list(AffectedPremise.objects.filter(outage=o).values_list("premise_id", flat=True))
-            o.frozen_at, o.frozen_count, o.frozen_hash, o.frozen_method = timezone.now(), len(ids), rules.list_hash(ids), o.method
+            o.frozen_at, o.frozen_count, o.frozen_hash, o.frozen_method = (
+                timezone.now(),
+                len(ids),
+                rules.list_hash(ids),
+                o.method,
+            )
         o.save(
             update_fields=[
-                "state", "actual_start", "frozen_at", "frozen_count", "frozen_hash", "frozen_method", "updated_at"
+                "state",
+                "actual_start",
+                "frozen_at",
+                "frozen_count",
+                "frozen_hash",
+                "frozen_method",
+                "updated_at",
             ]
         )
         _event(o, "started", by, at=at.isoformat())
@@ -624,7 +647,9 @@ def outage_restore_notice(*, by, outage_id: int) -> Outage:
         o = _lock(outage_id, by)
         if o.state != OutageState.STARTED:
             raise DomainError(_("只有停气中的停气单可以发恢复供气预告。"), code="bad_state")
-        text = _("【恢复供气预告】%(n)s停气即将恢复供气，请检查燃气阀门是否关闭，恢复后如需点火请拨打%(h)s。") % {
+        text = _(
+            "【恢复供气预告】%(n)s停气即将恢复供气，请检查燃气阀门是否关闭，恢复后如需点火请拨打%(h)s。"
+        ) % {
             "n": o.area or o.number,
             "h": outage_settings(o.company_id).hotline,
         }
@@ -702,7 +727,9 @@ def outage_restore_step(
         )
         override_reason = (override_reason or "").strip()[:200]
         if (
-            rules.in_quiet_hours(at, quiet_from=conf.quiet_from, quiet_until=conf.quiet_until, tz=_tz(o.company))
+            rules.in_quiet_hours(
+                at, quiet_from=conf.quiet_from, quiet_until=conf.quiet_until, tz=_tz(o.company)
+            )
             and residential.exists()
             and not override_reason
         ):
@@ -733,7 +760,13 @@ def outage_restore_step(
 
 
 def outage_link_call(
-    *, by, outage_id: int, customer_id: int | None = None, premise_id: int | None = None, caller_phone: str = "", ticket_id: int | None = None
+    *,
+    by,
+    outage_id: int,
+    customer_id: int | None = None,
+    premise_id: int | None = None,
+    caller_phone: str = "",
+    ticket_id: int | None = None,
 ) -> OutageCall:
     """One click on the desk: the caller's work order is linked to the interruption — an existing
     one, or a new consultation work order with the answer template filled in. Calls per
@@ -797,8 +830,12 @@ def outage_answer_calls(*, by, outage_id: int, text: str = "") -> int:
             ticket_reply(ticket_id=t.pk, by=by, text=text)
             t = Ticket.objects.get(pk=t.pk)
             if t.state != TicketState.RESOLVED:
-                t = ticket_transition(ticket_id=t.pk, by=by, to=TicketState.RESOLVED, version=t.version, reason=text[:200])
-            ticket_transition(ticket_id=t.pk, by=by, to=TicketState.CLOSED, version=t.version, reason=text[:200])
+                t = ticket_transition(
+                    ticket_id=t.pk, by=by, to=TicketState.RESOLVED, version=t.version, reason=text[:200]
+                )
+            ticket_transition(
+                ticket_id=t.pk, by=by, to=TicketState.CLOSED, version=t.version, reason=text[:200]
+            )
         OutageCall.objects.filter(pk=call.pk).update(answered_at=timezone.now())
         done += 1
     if done:
@@ -865,7 +902,11 @@ def fault_report_approve(*, by, outage_id: int) -> FaultReport:
         report = FaultReport.objects.select_for_update().filter(outage=o).first()
         if report is None or report.status != FaultReport.Status.DRAFT:
             raise DomainError(_("没有待批准的故障分析报告。"), code="bad_state")
-        report.status, report.approved_by, report.approved_at = FaultReport.Status.APPROVED, by, timezone.now()
+        report.status, report.approved_by, report.approved_at = (
+            FaultReport.Status.APPROVED,
+            by,
+            timezone.now(),
+        )
         report.save(update_fields=["status", "approved_by", "approved_at"])
         _event(o, "report_approved", by)
     return report
@@ -889,7 +930,9 @@ def fault_report_publish(*, by, outage_id: int) -> FaultReport:
     return report
 
 
-def settings_update(*, by, public_page: bool | None = None, quiet_from=None, quiet_until=None, hotline: str | None = None) -> OutageSettings:
+def settings_update(
+    *, by, public_page: bool | None = None, quiet_from=None, quiet_until=None, hotline: str | None = None
+) -> OutageSettings:
     """The operator switch of the public page, the quiet hours and the hotline."""
     from kefu.accounts.audit import audit_record
 

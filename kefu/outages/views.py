@@ -116,7 +116,9 @@ def outage_detail(request: HttpRequest, pk: int) -> HttpResponse:
     current = _step_of(o)
     keys = [k for k, _l in WIZARD]
     posted = list(
-        Notice.objects.filter(outage=o, round=o.notice_round, channel=Notice.Channel.POSTED).order_by("building_key")
+        Notice.objects.filter(outage=o, round=o.notice_round, channel=Notice.Channel.POSTED).order_by(
+            "building_key"
+        )
     )
     covered, total, _last = services.notice_coverage(o.pk, o.notice_round) if o.notice_round else (0, 0, None)
     net = None
@@ -132,7 +134,9 @@ def outage_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "posted": posted,
         "coverage": (covered, total),
         "sms": Notice.objects.filter(outage=o, round=o.notice_round, channel="sms", purpose="advance"),
-        "voice": Notice.objects.filter(outage=o, round=o.notice_round, channel="voice").select_related("affected__premise")[:200],
+        "voice": Notice.objects.filter(outage=o, round=o.notice_round, channel="voice").select_related(
+            "affected__premise"
+        )[:200],
         "steps": RestorationStep.objects.filter(outage=o),
         "calls": OutageCall.objects.filter(outage=o).select_related("ticket"),
         "events": OutageEvent.objects.filter(outage=o).select_related("by"),
@@ -173,18 +177,26 @@ def _map(net, closed: set[str]) -> str | None:
         if a in net.coords and b in net.coords:
             (ax, ay), (bx, by) = p(a), p(b)
             colour = "#e67e22" if a in cut and b in cut else "#999"
-            parts.append(f'<line x1="{ax:.1f}" y1="{ay:.1f}" x2="{bx:.1f}" y2="{by:.1f}" stroke="{colour}" stroke-width="2"/>')
+            parts.append(
+                f'<line x1="{ax:.1f}" y1="{ay:.1f}" x2="{bx:.1f}" y2="{by:.1f}" stroke="{colour}" stroke-width="2"/>'
+            )
     for n, kind in net.kinds.items():
         if n not in net.coords:
             continue
         x, y = p(n)
         if kind == "valve":
             fill = "#c0392b" if n in closed else "#2c3e50"
-            parts.append(f'<rect x="{x - 4:.1f}" y="{y - 4:.1f}" width="8" height="8" fill="{fill}"><title>{n}</title></rect>')
+            parts.append(
+                f'<rect x="{x - 4:.1f}" y="{y - 4:.1f}" width="8" height="8" fill="{fill}"><title>{n}</title></rect>'
+            )
         elif kind in ("source", "regulator"):
-            parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="6" fill="#27ae60"><title>{n}</title></circle>')
+            parts.append(
+                f'<circle cx="{x:.1f}" cy="{y:.1f}" r="6" fill="#27ae60"><title>{n}</title></circle>'
+            )
         elif kind == "service":
-            parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="{"#e67e22" if n in cut else "#3498db"}"><title>{n}</title></circle>')
+            parts.append(
+                f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="{"#e67e22" if n in cut else "#3498db"}"><title>{n}</title></circle>'
+            )
     parts.append("</svg>")
     return "".join(parts)
 
@@ -233,7 +245,9 @@ def _do(request, o_pk: int, action: str) -> str:
         )
         return _("已登记张贴。")
     if action == "called":
-        services.notice_mark_called(by=by, notice_id=int(P.get("notice_id") or 0), reached=P.get("reached") != "no")
+        services.notice_mark_called(
+            by=by, notice_id=int(P.get("notice_id") or 0), reached=P.get("reached") != "no"
+        )
         return _("已登记外呼结果。")
     if action == "start":
         services.outage_start(by=by, outage_id=o_pk, at=_when(request, P.get("at"), "at", required=False))
@@ -262,7 +276,9 @@ def _do(request, o_pk: int, action: str) -> str:
         services.outage_cancel(by=by, outage_id=o_pk, reason=P.get("reason", ""))
         return _("已取消。")
     if action == "report":
-        services.fault_report_write(by=by, outage_id=o_pk, **{f: P.get(f, "") for f in services.REPORT_FIELDS})
+        services.fault_report_write(
+            by=by, outage_id=o_pk, **{f: P.get(f, "") for f in services.REPORT_FIELDS}
+        )
         return _("已保存故障分析报告。")
     if action == "report-approve":
         services.fault_report_approve(by=by, outage_id=o_pk)
@@ -351,7 +367,9 @@ def network_page(request: HttpRequest) -> HttpResponse:
             messages.error(request, exc.message)
         else:
             if run.ok:
-                messages.success(request, _("管网已导入：节点 %(n)s，管段 %(e)s。") % {"n": run.nodes, "e": run.edges})
+                messages.success(
+                    request, _("管网已导入：节点 %(n)s，管段 %(e)s。") % {"n": run.nodes, "e": run.edges}
+                )
             else:
                 messages.error(request, _("文件有 %(n)s 处错误，未导入任何数据。") % {"n": len(run.errors)})
     net = selectors.company_network(request.user.company_id)
@@ -364,9 +382,13 @@ def network_page(request: HttpRequest) -> HttpResponse:
             analysis = {"closed": iso.closed, "households": len(iso.premise_ids)}
             if stuck_v:
                 res = network.stuck(net, iso.closed, stuck_v)
-                analysis.update(ring=res.ring, extra=len(res.extra_premise_ids), after=len(res.after.premise_ids))
+                analysis.update(
+                    ring=res.ring, extra=len(res.extra_premise_ids), after=len(res.after.premise_ids)
+                )
         except KeyError as exc:
-            messages.error(request, _("管网中没有 %(x)s（或它不在关闭的阀门中）。") % {"x": str(exc).strip("'")})
+            messages.error(
+                request, _("管网中没有 %(x)s（或它不在关闭的阀门中）。") % {"x": str(exc).strip("'")}
+            )
     return render(
         request,
         "outages/network.html",
@@ -423,4 +445,6 @@ def public_page(request: HttpRequest, code: str) -> HttpResponse:
     company = Company.objects.filter(code=code).first()
     if company is None or not services.outage_settings(company.pk).public_page:
         raise Http404
-    return render(request, "outages/public.html", {"company": company, "rows": selectors.public_outages(company)})
+    return render(
+        request, "outages/public.html", {"company": company, "rows": selectors.public_outages(company)}
+    )

@@ -18,4 +18,10 @@ def outage_banner(context, customer_id=None, premise_id=None, phone=""):
     rows = []
     if user is not None and user.is_authenticated and (customer_id or premise_id):
         rows = outages_for_caller(user=user, customer_id=customer_id, premise_id=premise_id)
-    return {"rows": rows, "customer_id": customer_id or "", "premise_id": premise_id or "", "phone": phone or "", "csrf_token": context.get("csrf_token")}
+    return {
+        "rows": rows,
+        "customer_id": customer_id or "",
+        "premise_id": premise_id or "",
+        "phone": phone or "",
+        "csrf_token": context.get("csrf_token"),
+    }

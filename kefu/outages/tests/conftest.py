@@ -4,7 +4,7 @@ Customers live in two communities; the pipe network is hand-drawn (tests/network
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 
@@ -60,6 +60,7 @@ def households(clerk_x):
                 room=room,
                 supply_zone=zone,
                 address=f"{comm}{bld}号楼{unit}单元{room}室",
+                opened_on=date(2025, 1, 1),
             )
         )
     return out
@@ -71,6 +72,8 @@ def commitments(company_x, manager_x):
     from kefu.sla.services import commitment_set_from_preset, commitment_set_publish
 
     with __import__("time_machine").travel(datetime(2026, 1, 1, tzinfo=UTC), tick=False):
-        s = commitment_set_from_preset(company=company_x, year=2026, preset="laizhou-crgas-2024", by=manager_x)
+        s = commitment_set_from_preset(
+            company=company_x, year=2026, preset="laizhou-crgas-2024", by=manager_x
+        )
         commitment_set_publish(commitment_set=s, by=manager_x)
     return s

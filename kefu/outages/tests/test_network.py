@@ -10,10 +10,10 @@ from kefu.outages import network
 
 def loop() -> network.Network:
     """S1 ─V0─ J0 ─V1─ J1 ══ J2 ─V2─ S2  (J1–J2 is pipe "P12"; gas from both sides)
-                 │         │     │
-                 V6        V3    V4
-                 │         │     │
-                 H6(7)     H3(1,2) H4(3)      H = service connections (premise ids)"""
+    │         │     │
+    V6        V3    V4
+    │         │     │
+    H6(7)     H3(1,2) H4(3)      H = service connections (premise ids)"""
     nodes = [
         ("S1", "source"), ("S2", "regulator"), ("V0", "valve"), ("J0", "junction"), ("V1", "valve"),
         ("J1", "junction"), ("J2", "junction"), ("V2", "valve"), ("V3", "valve"), ("V4", "valve"),

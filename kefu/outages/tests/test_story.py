@@ -21,24 +21,41 @@ END = START + timedelta(hours=8)
 
 
 def c1(outage):
-    return list(Clock.objects.filter(subject_type="outages.outage", subject_id=str(outage.pk), clock_kind=ClockKind.NOTICE_LEAD).order_by("id"))
+    return list(
+        Clock.objects.filter(
+            subject_type="outages.outage", subject_id=str(outage.pk), clock_kind=ClockKind.NOTICE_LEAD
+        ).order_by("id")
+    )
 
 
 def c2(outage):
-    return Clock.objects.filter(subject_type="outages.outage", subject_id=str(outage.pk)).exclude(clock_kind=ClockKind.NOTICE_LEAD).get()
+    return (
+        Clock.objects.filter(subject_type="outages.outage", subject_id=str(outage.pk))
+        .exclude(clock_kind=ClockKind.NOTICE_LEAD)
+        .get()
+    )
 
 
 def plan(dispatcher, manager, *, zones=("A",)):
     o = services.outage_create(
-        by=dispatcher, kind="planned", reason="管道改造", area="幸福小区", planned_start=START, planned_end=END
+        by=dispatcher,
+        kind="planned",
+        reason="管道改造",
+        area="幸福小区",
+        planned_start=START,
+        planned_end=END,
     )
-    n = services.outage_set_affected(by=dispatcher, outage_id=o.pk, method="zone", selection={"zones": list(zones)})
+    n = services.outage_set_affected(
+        by=dispatcher, outage_id=o.pk, method="zone", selection={"zones": list(zones)}
+    )
     services.outage_approve(by=manager, outage_id=o.pk)
     return o, n
 
 
 def receipts_for(outage, when):
-    mids = Notice.objects.filter(outage=outage, channel="sms", purpose="advance").values_list("message_id", flat=True)
+    mids = Notice.objects.filter(outage=outage, channel="sms", purpose="advance").values_list(
+        "message_id", flat=True
+    )
     return [sms.Receipt(m, True, "delivered", when) for m in mids]
 
 
@@ -68,11 +85,17 @@ def test_planned_stop_from_plan_to_close(
         o.refresh_from_db()
         assert o.state == OutageState.NOTIFIED and o.frozen_count == 5 and len(o.frozen_hash) == 64
         with pytest.raises(DomainError):  # the frozen list never changes
-            services.outage_set_affected(by=dispatcher_x, outage_id=o.pk, method="zone", selection={"zones": ["B"]})
+            services.outage_set_affected(
+                by=dispatcher_x, outage_id=o.pk, method="zone", selection={"zones": ["B"]}
+            )
     with time_machine.travel(START - timedelta(hours=60), tick=False):
-        r = services.receipts_record(gateway_name="console", receipts=receipts_for(o, START - timedelta(hours=60)))
+        r = services.receipts_record(
+            gateway_name="console", receipts=receipts_for(o, START - timedelta(hours=60))
+        )
         assert r["delivered"] == 4
-        again = services.receipts_record(gateway_name="console", receipts=receipts_for(o, START - timedelta(hours=60)))
+        again = services.receipts_record(
+            gateway_name="console", receipts=receipts_for(o, START - timedelta(hours=60))
+        )
         assert again["duplicates"] == 4 and again["delivered"] == 0
         unknown = services.receipts_record(
             gateway_name="console", receipts=[sms.Receipt("nope", True, "delivered", START)]
@@ -100,7 +123,9 @@ def test_planned_stop_from_plan_to_close(
         with pytest.raises(DomainError):  # a notice before restoring first
             services.outage_restore_step(by=dispatcher_x, outage_id=o.pk, buildings=["幸福小区/1"])
         services.outage_restore_notice(by=dispatcher_x, outage_id=o.pk)
-        services.outage_restore_step(by=dispatcher_x, outage_id=o.pk, buildings=["幸福小区/1"], needs_ignition=3)
+        services.outage_restore_step(
+            by=dispatcher_x, outage_id=o.pk, buildings=["幸福小区/1"], needs_ignition=3
+        )
     with time_machine.travel(START + timedelta(hours=7), tick=False):
         services.outage_restore_step(by=dispatcher_x, outage_id=o.pk)
         o.refresh_from_db()
@@ -131,7 +156,10 @@ def test_c1_breached_when_notices_arrive_late_and_restarted_by_a_new_start(
         assert c1(o)[0].state == "met_after_breach"
         # the stop moves two days later: C1 restarts, a second round of notices goes out
         services.outage_reschedule(
-            by=dispatcher_x, outage_id=o.pk, planned_start=START + timedelta(days=2), planned_end=END + timedelta(days=2)
+            by=dispatcher_x,
+            outage_id=o.pk,
+            planned_start=START + timedelta(days=2),
+            planned_end=END + timedelta(days=2),
         )
         clocks = c1(o)
         assert [c.state for c in clocks] == ["met_after_breach", "running"]
@@ -143,7 +171,9 @@ def test_c1_breached_when_notices_arrive_late_and_restarted_by_a_new_start(
             gateway_name="console",
             receipts=[
                 sms.Receipt(m, True, "delivered", late)
-                for m in Notice.objects.filter(outage=o, round=2, channel="sms").values_list("message_id", flat=True)
+                for m in Notice.objects.filter(outage=o, round=2, channel="sms").values_list(
+                    "message_id", flat=True
+                )
             ],
         )
         for b in Notice.objects.filter(outage=o, round=2, channel="posted"):
@@ -156,9 +186,15 @@ def test_restoration_guard_quiet_hours_and_roles(dispatcher_x, manager_x, agent_
     night = datetime(2026, 3, 10, 15, 0, tzinfo=UTC)  # 23:00 Asia/Shanghai
     with time_machine.travel(night - timedelta(hours=10), tick=False):
         o = services.outage_create(
-            by=dispatcher_x, kind="emergency", reason="管道破损抢修", planned_start=night - timedelta(hours=10), planned_end=night
+            by=dispatcher_x,
+            kind="emergency",
+            reason="管道破损抢修",
+            planned_start=night - timedelta(hours=10),
+            planned_end=night,
         )
-        services.outage_set_affected(by=dispatcher_x, outage_id=o.pk, method="address", selection={"buildings": ["幸福小区/2"]})
+        services.outage_set_affected(
+            by=dispatcher_x, outage_id=o.pk, method="address", selection={"buildings": ["幸福小区/2"]}
+        )
         with pytest.raises(Forbidden):
             services.outage_start(by=agent_x, outage_id=o.pk)
         services.outage_start(by=dispatcher_x, outage_id=o.pk)
@@ -176,7 +212,11 @@ def test_restoration_guard_quiet_hours_and_roles(dispatcher_x, manager_x, agent_
 def test_priority_customers_listed_first(dispatcher_x, households):
     from kefu.outages.selectors import affected_list
 
-    o = services.outage_create(by=dispatcher_x, kind="planned", reason="检修", planned_start=START, planned_end=END)
-    services.outage_set_affected(by=dispatcher_x, outage_id=o.pk, method="zone", selection={"zones": ["A", "B"]})
+    o = services.outage_create(
+        by=dispatcher_x, kind="planned", reason="检修", planned_start=START, planned_end=END
+    )
+    services.outage_set_affected(
+        by=dispatcher_x, outage_id=o.pk, method="zone", selection={"zones": ["A", "B"]}
+    )
     first = affected_list(o)[0]
     assert first.customer.name == "市第一医院" and first.priority_reason == "hospital"
