@@ -3,9 +3,11 @@
 
 | outage fact | clock events |
 |---|---|
-| planned stop approved | `outage.planned_start` at the planned start: C1 (notice lead) starts, due = planned start − 48 h (counts backwards) |
-| planned start changed | the open C1 clock is cancelled and a new one starts at the new planned start (re-notification) |
-| every household covered (delivered SMS or building notice posted) | `outage.notified` at the moment the last household was covered: C1 met, or met after breach |
+| planned stop approved | `outage.planned_start` at the planned start: C1 (notice lead) starts, |
+| | due = planned start − 48 h (it counts backwards) |
+| planned start changed | the open C1 clock is cancelled; a new one starts at the new planned start |
+| every household covered | `outage.notified` when the last household had a delivered SMS or its |
+| | building's notice posted: C1 met, or met after breach |
 | gas off (actual start) | `outage.started`: C2 (restored within 24 h) starts |
 | last restoration step | `outage.restored` at that step's time: C2 met |
 | cancelled | open clocks cancelled |

@@ -89,7 +89,8 @@ def report_pdf(outage, report, *, company_name: str) -> bytes:
     c.drawCentredString(w / 2, h - 30 * mm, "故障分析报告")
     y = h - 45 * mm
     c.setFont(font, 11)
-    head = f"{company_name}  编号 {outage.number}  停气 {_fmt(outage.actual_start or outage.planned_start, tz)} 至 {_fmt(outage.restored_at, tz)}"
+    began = _fmt(outage.actual_start or outage.planned_start, tz)
+    head = f"{company_name}  编号 {outage.number}  停气 {began} 至 {_fmt(outage.restored_at, tz)}"
     for part in _wrap(head, 48):
         c.drawString(20 * mm, y, part)
         y -= 7 * mm

@@ -359,10 +359,10 @@ def _notify_round(o: Outage, by) -> dict:
     cids = [c for _a, c, _b in affected if c]
     mobiles: dict[int, str] = {}
     for i in range(0, len(cids), 900):
-        for cid, number, primary in (
+        for cid, number in (
             Phone.objects.filter(customer_id__in=cids[i : i + 900], kind=Phone.Kind.MOBILE)
             .order_by("-is_primary", "id")
-            .values_list("customer_id", "number", "is_primary")
+            .values_list("customer_id", "number")
         ):
             mobiles.setdefault(cid, number)
     rows: list[Notice] = []

@@ -12,6 +12,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.html import escape
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -178,25 +179,24 @@ def _map(net, closed: set[str]) -> str | None:
             (ax, ay), (bx, by) = p(a), p(b)
             colour = "#e67e22" if a in cut and b in cut else "#999"
             parts.append(
-                f'<line x1="{ax:.1f}" y1="{ay:.1f}" x2="{bx:.1f}" y2="{by:.1f}" stroke="{colour}" stroke-width="2"/>'
+                f'<line x1="{ax:.1f}" y1="{ay:.1f}" x2="{bx:.1f}" y2="{by:.1f}" '
+                f'stroke="{colour}" stroke-width="2"/>'
             )
     for n, kind in net.kinds.items():
         if n not in net.coords:
             continue
         x, y = p(n)
+        title = f"<title>{escape(n)}</title>"  # ids come from an imported file: escaped
         if kind == "valve":
             fill = "#c0392b" if n in closed else "#2c3e50"
             parts.append(
-                f'<rect x="{x - 4:.1f}" y="{y - 4:.1f}" width="8" height="8" fill="{fill}"><title>{n}</title></rect>'
+                f'<rect x="{x - 4:.1f}" y="{y - 4:.1f}" width="8" height="8" fill="{fill}">{title}</rect>'
             )
         elif kind in ("source", "regulator"):
-            parts.append(
-                f'<circle cx="{x:.1f}" cy="{y:.1f}" r="6" fill="#27ae60"><title>{n}</title></circle>'
-            )
+            parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="6" fill="#27ae60">{title}</circle>')
         elif kind == "service":
-            parts.append(
-                f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="{"#e67e22" if n in cut else "#3498db"}"><title>{n}</title></circle>'
-            )
+            fill = "#e67e22" if n in cut else "#3498db"
+            parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="{fill}">{title}</circle>')
     parts.append("</svg>")
     return "".join(parts)
 
