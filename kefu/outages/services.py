@@ -427,14 +427,17 @@ def notices_send(*, outage_id: int | None = None, batch: int = 500, gateway_name
         )
         results = gw.send([sms.Outgoing(i, p, t) for i, p, t in rows])
         delivered: list[tuple[str, datetime]] = []
+        ok_rows, failed_rows = [], []
+        for r in results:
+            if r.ok:
+                ok_rows.append(Notice(pk=r.ref, message_id=r.message_id))
+                if r.delivered_at is not None:
+                    delivered.append((r.message_id, r.delivered_at))
+            else:
+                failed_rows.append(Notice(pk=r.ref, status=Notice.Status.FAILED, error=r.error[:200]))
         with transaction.atomic():
-            for r in results:
-                if r.ok:
-                    Notice.objects.filter(pk=r.ref).update(message_id=r.message_id)
-                    if r.delivered_at is not None:
-                        delivered.append((r.message_id, r.delivered_at))
-                else:
-                    Notice.objects.filter(pk=r.ref).update(status=Notice.Status.FAILED, error=r.error)
+            Notice.objects.bulk_update(ok_rows, ["message_id"], batch_size=500)
+            Notice.objects.bulk_update(failed_rows, ["status", "error"], batch_size=500)
         if delivered:
             receipts_record(
                 gateway_name=gw.name,
