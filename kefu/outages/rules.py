@@ -15,6 +15,8 @@ from collections.abc import Iterable
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from django.utils.translation import gettext_noop
+
 NOTICE_LEAD = timedelta(hours=48)  # 004 附表 提前48小时通知客户（紧急事故除外）
 
 #: (priority, reason code) by customer category code; lower is first
@@ -25,13 +27,13 @@ CATEGORY_PRIORITY = {
     "industrial": (3, "industrial"),
 }
 PRIORITY_LABELS = {
-    "care": "特殊关怀",
-    "hospital": "医院",
-    "school": "学校",
-    "heating": "采暖站",
-    "public": "公建",
-    "commercial": "商业",
-    "industrial": "工业",
+    "care": gettext_noop("特殊关怀"),
+    "hospital": gettext_noop("医院"),
+    "school": gettext_noop("学校"),
+    "heating": gettext_noop("采暖站"),
+    "public": gettext_noop("公建"),
+    "commercial": gettext_noop("商业"),
+    "industrial": gettext_noop("工业"),
     "": "",
 }
 
