@@ -62,7 +62,7 @@ def main() -> None:
     )
     t = time.perf_counter()
     n = services.outage_set_affected(
-        by=users["dispatcher"], outage_id=o.pk, method="network", selection={"pipe": pipes[0]}
+        by=users["dispatcher"], outage_id=o.pk, method="network", selection={"pipe": rnd.choice(pipes)}
     )
     set_affected = time.perf_counter() - t
     o.delete()

@@ -31,6 +31,13 @@ class Network:
     premises: dict[str, list[int]] = field(default_factory=dict)
     edges: dict[str, tuple[str, str]] = field(default_factory=dict)
     coords: dict[str, tuple[float, float]] = field(default_factory=dict)
+    #: plain adjacency lists (walking networkx's views costs several times more per step)
+    adj: dict[str, list[str]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not self.adj:
+            self.adj = {n: list(nbrs) for n, nbrs in self.graph.adjacency()}
+        self._sources = [n for n, k in self.kinds.items() if k in SOURCE_KINDS]
 
     @classmethod
     def build(cls, nodes, edges, premises=(), coords=None) -> Network:
@@ -54,7 +61,7 @@ class Network:
 
     @property
     def sources(self) -> list[str]:
-        return [n for n, k in self.kinds.items() if k in SOURCE_KINDS]
+        return self._sources
 
 
 @dataclass
@@ -65,18 +72,18 @@ class Isolation:
 
 
 def _fed(net: Network, closed: set[str]) -> set[str]:
-    """Nodes gas still reaches with `closed` valves shut (BFS from every source)."""
-    seen: set[str] = set()
+    """Nodes gas still reaches with `closed` nodes shut (BFS from every source)."""
+    seen: set[str] = set(closed)
     queue = deque(s for s in net.sources if s not in closed)
     seen.update(queue)
-    adj = net.graph.adj
+    adj = net.adj
+    append, pop = queue.append, queue.popleft
     while queue:
-        n = queue.popleft()
-        for m in adj[n]:
-            if m not in seen and m not in closed:
+        for m in adj[pop()]:
+            if m not in seen:
                 seen.add(m)
-                queue.append(m)
-    return seen
+                append(m)
+    return seen - set(closed)
 
 
 def isolate(net: Network, closed: list[str] | set[str]) -> Isolation:
@@ -102,7 +109,7 @@ def boundary_valves(
     queue = deque(n for n in start if not net.is_valve(n) or n in skip)
     walked = set(queue)
     valves = {n for n in start if net.is_valve(n) and n not in skip}
-    adj = net.graph.adj
+    adj = net.adj
     while queue:
         n = queue.popleft()
         for m in adj[n]:
@@ -117,22 +124,12 @@ def boundary_valves(
     return valves, walked
 
 
-def _feeds(net: Network, valve: str, inside: set[str]) -> bool:
-    """Does gas reach `valve` from a source without passing through `inside`? (Only such valves must
-    be closed; a valve with nothing but dead ends behind it need not be.)"""
-    seen = set(inside) | {valve}
-    queue = deque(m for m in net.graph.adj[valve] if m not in seen)
-    seen.update(queue)
-    sources = SOURCE_KINDS
-    while queue:
-        n = queue.popleft()
-        if net.kinds.get(n) in sources:
-            return True
-        for m in net.graph.adj[n]:
-            if m not in seen:
-                seen.add(m)
-                queue.append(m)
-    return False
+def _feeding(net: Network, valves: set[str], inside: set[str]) -> set[str]:
+    """The valves of `valves` that gas reaches from a source without passing through `inside` (only
+    those must close; a valve with nothing but dead ends behind it need not). One walk from the
+    sources, all valves open, around `inside`."""
+    fed = _fed(net, set(inside) - set(valves))
+    return {v for v in valves if v in fed}
 
 
 def valves_for_pipe(net: Network, edge_id: str) -> Isolation:
@@ -143,8 +140,7 @@ def valves_for_pipe(net: Network, edge_id: str) -> Isolation:
         raise KeyError(edge_id)
     a, b = net.edges[edge_id]
     valves, walked = boundary_valves(net, [a, b])
-    needed = {v for v in valves if _feeds(net, v, walked)}
-    return isolate(net, needed)
+    return isolate(net, _feeding(net, valves, walked))
 
 
 @dataclass
@@ -167,7 +163,7 @@ def stuck(net: Network, closed: list[str], valve: str) -> StuckResult:
     avoid = base.isolated_nodes - {valve}
     valves, walked = boundary_valves(net, [valve], skip={valve}, avoid=avoid)
     inside = walked | avoid
-    ring = {v for v in valves - others - {valve} if _feeds(net, v, inside)}
+    ring = _feeding(net, valves - others - {valve}, inside)
     after = isolate(net, others | ring)
     extra = sorted(set(after.premise_ids) - set(base.premise_ids))
     return StuckResult(base, after, sorted(ring), extra)
