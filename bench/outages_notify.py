@@ -31,7 +31,8 @@ def main() -> None:
     ap.add_argument("--batch", type=int, default=1000)
     args = ap.parse_args()
     setup_django()
-    from django.db import connection, transaction
+    from django.conf import settings
+    from django.db import connection
     from django.test import Client
     from django.utils import timezone
 
@@ -47,6 +48,7 @@ def main() -> None:
         parse_receipts = sms.ConsoleGateway.parse_receipts
 
     sms.GATEWAYS["bench"] = BenchGateway
+    settings.KEFU_SMS_GATEWAY = "bench"
     company, users = ensure(args.premises, log=lambda m: None)
     d, mgr = users["dispatcher"], users["manager"]
     start = timezone.now() + timedelta(days=5)
@@ -59,10 +61,14 @@ def main() -> None:
     )
     set_affected = time.perf_counter() - t
     services.outage_approve(by=mgr, outage_id=o.pk)
-    with transaction.atomic():  # the gateway hand-over runs after this block: timed on its own
+    real_send = services.notices_send
+    services.notices_send = lambda **kw: 0  # the hand-over to the gateway is timed on its own below
+    try:
         t = time.perf_counter()
         counts = services.outage_notify(by=d, outage_id=o.pk)
         freeze = time.perf_counter() - t
+    finally:
+        services.notices_send = real_send
     t = time.perf_counter()
     sent = services.notices_send(outage_id=o.pk, gateway_name="bench", batch=1000)
     send = time.perf_counter() - t

@@ -56,14 +56,21 @@ class Parsed:
 
 
 def _text(data: bytes | str) -> str:
+    text = None
     if isinstance(data, str):
-        return data
-    for enc in ("utf-8-sig", "gb18030"):
-        try:
-            return data.decode(enc)
-        except UnicodeDecodeError:
-            continue
-    raise DomainError(_("文件编码无法识别（请使用 UTF-8 或 GBK）。"))
+        text = data
+    else:
+        for enc in ("utf-8-sig", "gb18030"):
+            try:
+                text = data.decode(enc)
+                break
+            except UnicodeDecodeError:
+                continue
+    if text is None:
+        raise DomainError(_("文件编码无法识别（请使用 UTF-8 或 GBK）。"))
+    if "\x00" in text:  # a binary file, or a broken export; PostgreSQL cannot store NUL
+        raise DomainError(_("文件中含有不允许的控制字符（NUL），不是文本文件。"))
+    return text
 
 
 def _coord(value) -> float | None:
@@ -74,9 +81,14 @@ def _coord(value) -> float | None:
 
 def parse_csv(nodes_data: bytes | str, edges_data: bytes | str) -> Parsed:
     p = Parsed()
-    for line, row in enumerate(csv.DictReader(io.StringIO(_text(nodes_data))), start=2):
+    try:
+        node_rows = list(csv.DictReader(io.StringIO(_text(nodes_data))))
+        edge_rows = list(csv.DictReader(io.StringIO(_text(edges_data))))
+    except csv.Error as exc:
+        raise DomainError(_("CSV 文件格式有误：%(e)s") % {"e": str(exc)[:100]}) from None
+    for line, row in enumerate(node_rows, start=2):
         _node(p, "nodes.csv", line, row)
-    for line, row in enumerate(csv.DictReader(io.StringIO(_text(edges_data))), start=2):
+    for line, row in enumerate(edge_rows, start=2):
         p.edges.append(
             {
                 "file": "edges.csv",
@@ -108,6 +120,8 @@ def _node(p: Parsed, file: str, line: int, props: dict, coords=None) -> None:
         p.err(file, line, _("节点 %(id)s 的坐标无效。") % {"id": nid})
         return
     accounts = props.get("accounts") or ""
+    if not isinstance(accounts, (str, list)):
+        accounts = str(accounts)
     if isinstance(accounts, list):
         accounts = ";".join(str(a) for a in accounts)
     accs = [a.strip() for a in str(accounts).replace("；", ";").split(";") if a.strip()]
@@ -143,12 +157,17 @@ def parse_geojson(data: bytes | str) -> Parsed:
             geom = f.get("geometry") or {}
             props = f.get("properties") or {}
             gtype = geom.get("type")
-        except AttributeError:
+            if not isinstance(props, dict):
+                raise AttributeError
+            coords = None
+            if gtype == "Point":
+                c = geom.get("coordinates") or [None, None]
+                coords = (c[0], c[1]) if isinstance(c, list) and len(c) >= 2 else (None, None)
+        except (AttributeError, TypeError, KeyError):
             p.err("geojson", i, _("第 %(i)s 个要素格式有误。") % {"i": i})
             continue
         if gtype == "Point":
-            c = geom.get("coordinates") or [None, None]
-            _node(p, "geojson", i, props, coords=(c[0], c[1]) if len(c) >= 2 else (None, None))
+            _node(p, "geojson", i, props, coords=coords)
         elif gtype == "LineString":
             p.edges.append(
                 {

@@ -3,39 +3,55 @@
 from __future__ import annotations
 
 from datetime import datetime, time
+from typing import Annotated
 
+from django.utils.translation import gettext
 from ninja import Field, Schema
+from pydantic import AfterValidator
+
+from kefu.core.schema_types import Instant
+
+
+def _no_nul(value: str) -> str:
+    if "\x00" in value:  # PostgreSQL cannot store NUL
+        raise ValueError(gettext("请求中含有不允许的控制字符（NUL）。"))
+    return value
+
+
+Text = Annotated[str, AfterValidator(_no_nul)]
 
 
 class OutageIn(Schema):
-    kind: str = Field("planned", max_length=16, description="planned / emergency / force_majeure")
-    reason: str = Field(..., max_length=300)
-    area: str = Field("", max_length=300)
-    planned_start: datetime
-    planned_end: datetime
+    kind: Text = Field("planned", max_length=16, description="planned / emergency / force_majeure")
+    reason: Text = Field(..., max_length=300)
+    area: Text = Field("", max_length=300)
+    planned_start: Instant
+    planned_end: Instant
     major: bool = False
 
 
 class RescheduleIn(Schema):
-    planned_start: datetime
-    planned_end: datetime
-    reason: str = Field("", max_length=200)
+    planned_start: Instant
+    planned_end: Instant
+    reason: Text = Field("", max_length=200)
 
 
 class AffectedIn(Schema):
-    method: str = Field(..., max_length=10, description="zone / address / network")
-    zones: list[str] = Field(default_factory=list, max_length=200)
-    communities: list[str] = Field(default_factory=list, max_length=500)
-    buildings: list[str] = Field(default_factory=list, max_length=2000, description="小区/楼 e.g. 幸福小区/3")
-    valves: list[str] = Field(default_factory=list, max_length=200)
-    pipe: str = Field("", max_length=40)
-    stuck: list[str] = Field(default_factory=list, max_length=20)
+    method: Text = Field(..., max_length=10, description="zone / address / network")
+    zones: list[Text] = Field(default_factory=list, max_length=200)
+    communities: list[Text] = Field(default_factory=list, max_length=500)
+    buildings: list[Text] = Field(
+        default_factory=list, max_length=2000, description="小区/楼 e.g. 幸福小区/3"
+    )
+    valves: list[Text] = Field(default_factory=list, max_length=200)
+    pipe: Text = Field("", max_length=40)
+    stuck: list[Text] = Field(default_factory=list, max_length=20)
 
 
 class AnalyseIn(Schema):
-    valves: list[str] = Field(default_factory=list, max_length=200)
-    pipe: str = Field("", max_length=40)
-    stuck: str = Field("", max_length=40)
+    valves: list[Text] = Field(default_factory=list, max_length=200)
+    pipe: Text = Field("", max_length=40)
+    stuck: Text = Field("", max_length=40)
 
 
 class AnalyseOut(Schema):
@@ -48,46 +64,46 @@ class AnalyseOut(Schema):
 
 
 class AtIn(Schema):
-    at: datetime | None = None
+    at: Instant | None = None
 
 
 class StepIn(Schema):
-    at: datetime | None = None
-    buildings: list[str] = Field(default_factory=list, max_length=2000)
-    note: str = Field("", max_length=200)
-    override_reason: str = Field("", max_length=200)
+    at: Instant | None = None
+    buildings: list[Text] = Field(default_factory=list, max_length=2000)
+    note: Text = Field("", max_length=200)
+    override_reason: Text = Field("", max_length=200)
     needs_ignition: int = Field(0, ge=0, le=1_000_000)
 
 
 class CallIn(Schema):
     customer_id: int | None = Field(None, ge=1, le=2**62)
     premise_id: int | None = Field(None, ge=1, le=2**62)
-    caller_phone: str = Field("", max_length=30)
+    caller_phone: Text = Field("", max_length=30)
     ticket_id: int | None = Field(None, ge=1, le=2**62)
 
 
 class TextIn(Schema):
-    text: str = Field("", max_length=500)
+    text: Text = Field("", max_length=500)
 
 
 class ReasonIn(Schema):
-    reason: str = Field(..., max_length=200)
+    reason: Text = Field(..., max_length=200)
 
 
 class ReportIn(Schema):
-    impact: str = Field(..., max_length=4000)
-    handling: str = Field(..., max_length=4000)
-    cause: str = Field(..., max_length=4000)
-    corrective: str = Field(..., max_length=4000)
-    preventive: str = Field(..., max_length=4000)
-    summary: str = Field(..., max_length=200)
+    impact: Text = Field(..., max_length=4000)
+    handling: Text = Field(..., max_length=4000)
+    cause: Text = Field(..., max_length=4000)
+    corrective: Text = Field(..., max_length=4000)
+    preventive: Text = Field(..., max_length=4000)
+    summary: Text = Field(..., max_length=200)
 
 
 class SettingsIn(Schema):
     public_page: bool | None = None
     quiet_from: time | None = None
     quiet_until: time | None = None
-    hotline: str | None = Field(None, max_length=30)
+    hotline: Text | None = Field(None, max_length=30)
 
 
 class SettingsOut(Schema):

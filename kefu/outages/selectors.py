@@ -88,7 +88,7 @@ def affected_summary(outage: Outage) -> dict:
 
 
 # ---- the network -------------------------------------------------------------------------------------
-_cache: dict[int, tuple[int, network.Network]] = {}
+_cache: dict[int, tuple[tuple, network.Network]] = {}
 _cache_lock = threading.Lock()
 
 
@@ -99,13 +99,10 @@ def network_cache_clear(company_id: int) -> None:
 
 def company_network(company_id: int) -> network.Network:
     """The company's pipe network as a graph, loaded once per import (cached by the last import's id)."""
-    last = (
-        NetworkImport.objects.filter(company_id=company_id, ok=True)
-        .order_by("-id")
-        .values_list("id", flat=True)
-        .first()
-        or 0
-    )
+    # keyed by the last good import's id and time: ids can come back after a rollback (tests)
+    last = NetworkImport.objects.filter(company_id=company_id, ok=True).order_by("-id").values_list(
+        "id", "at"
+    ).first() or (0, None)
     with _cache_lock:
         hit = _cache.get(company_id)
         if hit is not None and hit[0] == last:

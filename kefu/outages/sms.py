@@ -61,6 +61,13 @@ class SmsGateway(Protocol):
     def parse_receipts(self, payload) -> list[Receipt]: ...
 
 
+def _id(value) -> str:
+    text = str(value)[:64]
+    if "\x00" in text or not text:
+        raise ValueError("bad message id")
+    return text
+
+
 def _parse_time(value, tz: ZoneInfo | None = None) -> datetime:
     if isinstance(value, datetime):
         dt = value
@@ -83,7 +90,7 @@ class ConsoleGateway:
         now = timezone.now()
         out = []
         for m in messages:
-            logger.info("SMS to %s: %s", m.phone, m.text[:70])
+            logger.debug("SMS to %s: %s", m.phone, m.text[:70])
             out.append(SendResult(m.ref, f"c-{uuid.uuid4().hex[:20]}", True, delivered_at=now))
         return out
 
@@ -91,9 +98,9 @@ class ConsoleGateway:
         """[{"message_id", "status": "delivered"|"failed", "at": ISO}]"""
         return [
             Receipt(
-                str(r["message_id"])[:64],
+                _id(r["message_id"]),
                 str(r.get("status", "")).lower() in ("delivered", "success", "ok"),
-                str(r.get("status", ""))[:20],
+                str(r.get("status", ""))[:20].replace("\x00", ""),
                 _parse_time(r.get("at")),
             )
             for r in payload
@@ -126,9 +133,9 @@ class YunpianGateway:
         """The status push: a JSON list of {sid, report_status: SUCCESS|FAIL, user_receive_time}."""
         return [
             Receipt(
-                str(r["sid"])[:64],
+                _id(r["sid"]),
                 str(r.get("report_status", "")).upper() == "SUCCESS",
-                str(r.get("report_status", ""))[:20],
+                str(r.get("report_status", ""))[:20].replace("\x00", ""),
                 _parse_time(r.get("user_receive_time")),
             )
             for r in payload
