@@ -96,3 +96,43 @@ def test_geojson(dispatcher_x, households):
 def test_agents_cannot_import(agent_x):
     with pytest.raises(Forbidden):
         network_import(by=agent_x, fmt="csv", nodes=b"", edges=b"")
+
+
+@pytest.mark.django_db
+def test_frozen_list_survives_a_new_network(dispatcher_x, manager_x, households):
+    """When notices go out the list is frozen (count, hash, method): a later import of another
+    network changes nothing about who was affected."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from kefu.outages import services
+    from kefu.outages.models import AffectedPremise
+    from kefu.outages.rules import list_hash
+
+    network_import(by=dispatcher_x, fmt="csv", nodes=NODES.encode(), edges=EDGES.encode())
+    start = timezone.now() + timedelta(days=3)
+    o = services.outage_create(
+        by=dispatcher_x,
+        kind="planned",
+        reason="换管",
+        planned_start=start,
+        planned_end=start + timedelta(hours=4),
+    )
+    assert (
+        services.outage_set_affected(
+            by=dispatcher_x, outage_id=o.pk, method="network", selection={"pipe": "p4"}
+        )
+        == 5
+    )
+    services.outage_approve(by=manager_x, outage_id=o.pk)
+    services.outage_notify(by=dispatcher_x, outage_id=o.pk)
+    o.refresh_from_db()
+    before = sorted(AffectedPremise.objects.filter(outage=o).values_list("premise_id", flat=True))
+    assert (o.frozen_count, o.frozen_method, o.frozen_hash) == (5, "network", list_hash(before))
+    network_import(
+        by=dispatcher_x, fmt="csv", nodes=NODES.replace("200004;200005", "").encode(), edges=EDGES.encode()
+    )
+    assert sorted(AffectedPremise.objects.filter(outage=o).values_list("premise_id", flat=True)) == before
+    o.refresh_from_db()
+    assert o.frozen_hash == list_hash(before)
