@@ -725,9 +725,7 @@ def outage_restore_step(
         if not ids:
             raise DomainError(_("没有待恢复的用户。"), code="nothing")
         conf = outage_settings(o.company_id)
-        residential = AffectedPremise.objects.filter(pk__in=ids[:900]).filter(
-            Q(customer__isnull=True) | Q(customer__category__is_residential=True)
-        )
+        residential = remaining.filter(Q(customer__isnull=True) | Q(customer__category__is_residential=True))
         override_reason = (override_reason or "").strip()[:200]
         if (
             rules.in_quiet_hours(

@@ -321,7 +321,7 @@ def link_call(request: HttpRequest, pk: int) -> HttpResponse:
         )
     except DomainError as exc:
         refused_with_message(request, exc)
-        return redirect(request.META.get("HTTP_REFERER") or "outages:list")
+        return redirect("outages:list")
     messages.success(request, _("已关联停气，工单 %(n)s。") % {"n": call.ticket.number})
     return redirect("tickets:detail", call.ticket_id)
 
