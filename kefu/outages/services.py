@@ -10,7 +10,8 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import CharField, Exists, OuterRef, Q, Value
+from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -187,13 +188,14 @@ def outage_reschedule(
     return o
 
 
-def _premises_for(company_id: int, method: str, selection: dict) -> list[int]:
+def _premises_for(company_id: int, method: str, selection: dict):
+    """The premises chosen: a queryset (zone, address) or a list of ids (network)."""
     qs = Premise.objects.filter(company_id=company_id)
     if method == AffectedMethod.ZONE:
         zones = [z for z in selection.get("zones", []) if z]
         if not zones:
             raise DomainError(_("请至少选择一个供气区域。"), field="zones")
-        return list(qs.filter(supply_zone__in=zones).values_list("id", flat=True))
+        return qs.filter(supply_zone__in=zones)
     if method == AffectedMethod.ADDRESS:
         q = Q()
         for c in selection.get("communities", []):
@@ -205,7 +207,7 @@ def _premises_for(company_id: int, method: str, selection: dict) -> list[int]:
                 q |= Q(community=comm, building=bld)
         if not q:
             raise DomainError(_("请至少选择一个小区或楼栋。"), field="communities")
-        return list(qs.filter(q).values_list("id", flat=True))
+        return qs.filter(q)
     if method == AffectedMethod.NETWORK:
         from kefu.outages import network
         from kefu.outages.selectors import company_network
@@ -246,51 +248,53 @@ def outage_set_affected(*, by, outage_id: int, method: str, selection: dict) -> 
             raise Conflict(_("通知已发出，受影响名单已冻结，不能再改。"), code="frozen")
         if o.state in FINAL_STATES:
             raise DomainError(_("停气单已结束。"), code="bad_state")
-        premise_ids = _premises_for(o.company_id, method, selection)
+        premises = _premises_for(o.company_id, method, selection)
         AffectedPremise.objects.filter(outage=o).delete()
-        AffectedPremise.objects.bulk_create(_affected_rows(o, premise_ids), batch_size=2000)
+        rows = _affected_rows(o, premises)
+        AffectedPremise.objects.bulk_create(rows, batch_size=2000)
         o.method, o.selection = method, selection
         o.save(update_fields=["method", "selection", "updated_at"])
-        _event(o, "affected_set", by, method=method, count=len(premise_ids))
-    return len(premise_ids)
+        _event(o, "affected_set", by, method=method, count=len(rows))
+    return len(rows)
 
 
-def _affected_rows(o: Outage, premise_ids: list[int]) -> list[AffectedPremise]:
-    premises: dict[int, tuple[str, str]] = {}
-    customers: dict[int, tuple[int, str, str]] = {}
-    care: set[int] = set()
-    for i in range(0, len(premise_ids), 900):
-        chunk = premise_ids[i : i + 900]
-        for pid, comm, bld in Premise.objects.filter(pk__in=chunk).values_list("id", "community", "building"):
-            premises[pid] = (comm, bld)
+def _parts(premises) -> list:
+    """Querysets covering the chosen premises: the queryset itself, or chunks of an id list (the
+    network), so the lookups below are a few joined queries, never one per household."""
+    if not isinstance(premises, list):
+        return [premises]
+    return [Premise.objects.filter(pk__in=premises[i : i + 5000]) for i in range(0, len(premises), 5000)]
+
+
+def _affected_rows(o: Outage, premises) -> list[AffectedPremise]:
+    rows = []
+    for part in _parts(premises):
+        customers: dict[int, tuple[int, str, str]] = {}
         for cid, pid, name, cat in (
-            Customer.objects.filter(premise_id__in=chunk)
+            Customer.objects.filter(premise__in=part)
             .exclude(status=Customer.Status.CLOSED)
+            .order_by("id")
             .values_list("id", "premise_id", "name", "category__code")
         ):
             customers.setdefault(pid, (cid, name, cat))
-    cids = [c[0] for c in customers.values()]
-    for i in range(0, len(cids), 900):
-        care.update(
-            CareRegistration.objects.filter(
-                customer_id__in=cids[i : i + 900], ended_on__isnull=True
-            ).values_list("customer_id", flat=True)
-        )
-    rows = []
-    for pid in premise_ids:
-        comm, bld = premises.get(pid, ("", ""))
-        cid, name, cat = customers.get(pid, (None, "", ""))
-        prio, why = rules.priority_of(category_code=cat or "", name=name or "", has_care=cid in care)
-        rows.append(
-            AffectedPremise(
-                outage=o,
-                premise_id=pid,
-                customer_id=cid,
-                building_key=f"{comm}/{bld}"[:100] if (comm or bld) else "",
-                priority=prio,
-                priority_reason=why,
+        care = set(
+            CareRegistration.objects.filter(customer__premise__in=part, ended_on__isnull=True).values_list(
+                "customer_id", flat=True
             )
         )
+        for pid, comm, bld in part.order_by("id").values_list("id", "community", "building"):
+            cid, name, cat = customers.get(pid, (None, "", ""))
+            prio, why = rules.priority_of(category_code=cat or "", name=name or "", has_care=cid in care)
+            rows.append(
+                AffectedPremise(
+                    outage=o,
+                    premise_id=pid,
+                    customer_id=cid,
+                    building_key=f"{comm}/{bld}"[:100] if (comm or bld) else "",
+                    priority=prio,
+                    priority_reason=why,
+                )
+            )
     return rows
 
 
@@ -349,6 +353,23 @@ def outage_notify(*, by, outage_id: int) -> dict:
     return counts
 
 
+def _mobiles(o: Outage) -> dict[int, str]:
+    """The mobile number of each affected customer (the primary one first), in one query."""
+    mobiles: dict[int, str] = {}
+    for cid, number in (
+        Phone.objects.filter(
+            kind=Phone.Kind.MOBILE,
+            customer_id__in=AffectedPremise.objects.filter(outage=o, customer__isnull=False).values(
+                "customer_id"
+            ),
+        )
+        .order_by("-is_primary", "id")
+        .values_list("customer_id", "number")
+    ):
+        mobiles.setdefault(cid, number)
+    return mobiles
+
+
 def _notify_round(o: Outage, by) -> dict:
     """A new round of notices for the frozen list (first notice, or after a changed start)."""
     o.notice_round += 1
@@ -356,15 +377,7 @@ def _notify_round(o: Outage, by) -> dict:
     hotline = outage_settings(o.company_id).hotline
     text = notice_text(o, hotline)
     affected = list(AffectedPremise.objects.filter(outage=o).values_list("id", "customer_id", "building_key"))
-    cids = [c for _a, c, _b in affected if c]
-    mobiles: dict[int, str] = {}
-    for i in range(0, len(cids), 900):
-        for cid, number in (
-            Phone.objects.filter(customer_id__in=cids[i : i + 900], kind=Phone.Kind.MOBILE)
-            .order_by("-is_primary", "id")
-            .values_list("customer_id", "number")
-        ):
-            mobiles.setdefault(cid, number)
+    mobiles = _mobiles(o)
     rows: list[Notice] = []
     buildings: set[str] = set()
     for aid, cid, bkey in affected:
@@ -399,9 +412,11 @@ def _notify_round(o: Outage, by) -> dict:
     return {"round": o.notice_round, "households": len(affected), **by_channel}
 
 
-def notices_send(*, outage_id: int | None = None, batch: int = 500, gateway_name: str | None = None) -> int:
-    """Send queued SMS through the gateway (claimed in batches by a conditional UPDATE, so two
-    workers never send one twice). Returns the number sent."""
+def notices_send(*, outage_id: int | None = None, batch: int = 1000, gateway_name: str | None = None) -> int:
+    """Send queued SMS through the gateway. Rows are claimed in batches by one conditional UPDATE
+    that also gives each its message id ("k" + notice id; gateways echo a client's id in their
+    receipts: 云片's `uid`), so two workers never send one twice and nothing is written per message
+    unless the gateway refuses it or names it otherwise. Returns the number handed over."""
     from kefu.outages import sms
 
     gw = sms.gateway(gateway_name)
@@ -416,28 +431,36 @@ def notices_send(*, outage_id: int | None = None, batch: int = 500, gateway_name
         claim = timezone.now()
         with transaction.atomic():
             n = Notice.objects.filter(pk__in=ids, status=Notice.Status.QUEUED).update(
-                status=Notice.Status.SENT, sent_at=claim, gateway=gw.name
+                status=Notice.Status.SENT,
+                sent_at=claim,
+                gateway=gw.name,
+                message_id=Concat(Value("k"), Cast("id", CharField())),
             )
         if not n:
             continue
         rows = list(
             Notice.objects.filter(pk__in=ids, sent_at=claim, gateway=gw.name).values_list(
-                "id", "phone", "text"
+                "id", "message_id", "phone", "text"
             )
         )
-        results = gw.send([sms.Outgoing(i, p, t) for i, p, t in rows])
+        results = gw.send([sms.Outgoing(i, p, t, m) for i, m, p, t in rows])
+        ours = {i: m for i, m, _p, _t in rows}
+        renamed, failed = [], []
         delivered: list[tuple[str, datetime]] = []
-        ok_rows, failed_rows = [], []
         for r in results:
-            if r.ok:
-                ok_rows.append(Notice(pk=r.ref, message_id=r.message_id))
-                if r.delivered_at is not None:
-                    delivered.append((r.message_id, r.delivered_at))
-            else:
-                failed_rows.append(Notice(pk=r.ref, status=Notice.Status.FAILED, error=r.error[:200]))
-        with transaction.atomic():
-            Notice.objects.bulk_update(ok_rows, ["message_id"], batch_size=500)
-            Notice.objects.bulk_update(failed_rows, ["status", "error"], batch_size=500)
+            if not r.ok:
+                failed.append(Notice(pk=r.ref, status=Notice.Status.FAILED, error=r.error[:200]))
+                continue
+            mid = ours[r.ref]
+            if r.message_id and r.message_id != mid:  # a gateway that names messages itself
+                mid = r.message_id
+                renamed.append(Notice(pk=r.ref, message_id=mid))
+            if r.delivered_at is not None:
+                delivered.append((mid, r.delivered_at))
+        if renamed or failed:
+            with transaction.atomic():
+                Notice.objects.bulk_update(renamed, ["message_id"], batch_size=500)
+                Notice.objects.bulk_update(failed, ["status", "error"], batch_size=500)
         if delivered:
             receipts_record(
                 gateway_name=gw.name,
@@ -508,7 +531,7 @@ def receipts_record(*, gateway_name: str, receipts: list, company_id: int | None
             failed += Notice.objects.filter(pk__in=fail_ids[i : i + 900], delivered_at__isnull=True).update(
                 status=Notice.Status.FAILED
             )
-    for oid in outages:
+    for oid in outages:  # the check is cheap when households are left (an EXISTS that stops early)
         transaction.on_commit(lambda oid=oid: outage_check_notices(outage_id=oid))
     unknown = sum(1 for r in new if r.notice_id is None)
     return {
@@ -584,11 +607,48 @@ def notice_coverage(outage_id: int, round_no: int) -> tuple[int, int, datetime |
     return covered, total, last if covered == total and total else None
 
 
+def _uncovered_exists(o: Outage) -> bool:
+    """Is some household of the current round still without a delivered notice or a posted one on
+    its building? One query; pending SMS first (an index probe), then an EXISTS that stops at the
+    first uncovered household."""
+    if (
+        Notice.objects.filter(
+            outage=o,
+            round=o.notice_round,
+            purpose=Notice.Purpose.ADVANCE,
+            channel__in=[Notice.Channel.SMS, Notice.Channel.VOICE],
+            status__in=[Notice.Status.QUEUED, Notice.Status.SENT],
+        ).exists()
+        and not Notice.objects.filter(
+            outage=o, round=o.notice_round, channel=Notice.Channel.POSTED, posted_at__isnull=False
+        ).exists()
+    ):
+        return True  # SMS still on their way and no building posted: nobody else can cover them
+    delivered = Notice.objects.filter(
+        affected_id=OuterRef("pk"), round=o.notice_round, delivered_at__isnull=False
+    )
+    posted = Notice.objects.filter(
+        outage_id=o.pk,
+        round=o.notice_round,
+        channel=Notice.Channel.POSTED,
+        posted_at__isnull=False,
+        building_key=OuterRef("building_key"),
+    )
+    return (
+        AffectedPremise.objects.filter(outage=o)
+        .filter(~Exists(delivered))
+        .filter(Q(building_key="") | ~Exists(posted))
+        .exists()
+    )
+
+
 def outage_check_notices(*, outage_id: int) -> bool:
     """When every household of the current round is covered, record when (the C1 proof) and stop
     the clock. Idempotent."""
     o = Outage.objects.filter(pk=outage_id).first()
     if o is None or not o.notice_round or o.notices_complete_at is not None:
+        return False
+    if _uncovered_exists(o):
         return False
     covered, total, last = notice_coverage(o.pk, o.notice_round)
     if last is None:
@@ -667,15 +727,7 @@ def outage_restore_notice(*, by, outage_id: int) -> Outage:
 
 def _personal_notices(o: Outage, purpose: str, text: str) -> list[Notice]:
     affected = list(AffectedPremise.objects.filter(outage=o).values_list("id", "customer_id", "building_key"))
-    cids = [c for _a, c, _b in affected if c]
-    mobiles: dict[int, str] = {}
-    for i in range(0, len(cids), 900):
-        for cid, number in (
-            Phone.objects.filter(customer_id__in=cids[i : i + 900], kind=Phone.Kind.MOBILE)
-            .order_by("-is_primary", "id")
-            .values_list("customer_id", "number")
-        ):
-            mobiles.setdefault(cid, number)
+    mobiles = _mobiles(o)
     rows = [
         Notice(
             outage=o,

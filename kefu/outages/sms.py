@@ -34,6 +34,7 @@ class Outgoing:
     ref: int  # the Notice id
     phone: str
     text: str
+    message_id: str = ""  # kefu's id of the message; gateways that take a client id echo it in receipts
 
 
 @dataclass(frozen=True)
@@ -91,7 +92,9 @@ class ConsoleGateway:
         out = []
         for m in messages:
             logger.debug("SMS to %s: %s", m.phone, m.text[:70])
-            out.append(SendResult(m.ref, f"c-{uuid.uuid4().hex[:20]}", True, delivered_at=now))
+            out.append(
+                SendResult(m.ref, m.message_id or f"c-{uuid.uuid4().hex[:20]}", True, delivered_at=now)
+            )
         return out
 
     def parse_receipts(self, payload) -> list[Receipt]:
@@ -117,12 +120,13 @@ class YunpianGateway:
         key = getattr(settings, "KEFU_SMS_API_KEY", "")
         out = []
         for m in messages:
-            data = urllib.parse.urlencode({"apikey": key, "mobile": m.phone, "text": m.text}).encode()
+            fields = {"apikey": key, "mobile": m.phone, "text": m.text, "uid": m.message_id}
+            data = urllib.parse.urlencode(fields).encode()
             try:
                 with urllib.request.urlopen(self.url, data=data, timeout=10) as resp:  # noqa: S310
                     body = json.loads(resp.read().decode())
-                if body.get("code") == 0:
-                    out.append(SendResult(m.ref, str(body.get("sid")), True))
+                if body.get("code") == 0:  # receipts carry our uid back: matched on it
+                    out.append(SendResult(m.ref, m.message_id, True))
                 else:
                     out.append(SendResult(m.ref, "", False, str(body.get("msg", ""))[:200]))
             except Exception as exc:  # one failed message must not stop the batch
@@ -130,10 +134,11 @@ class YunpianGateway:
         return out
 
     def parse_receipts(self, payload) -> list[Receipt]:
-        """The status push: a JSON list of {sid, report_status: SUCCESS|FAIL, user_receive_time}."""
+        """The status push: a JSON list of {sid, uid, report_status: SUCCESS|FAIL, user_receive_time}
+        (uid: the id kefu gave the message)."""
         return [
             Receipt(
-                _id(r["sid"]),
+                _id(r.get("uid") or r["sid"]),
                 str(r.get("report_status", "")).upper() == "SUCCESS",
                 str(r.get("report_status", ""))[:20].replace("\x00", ""),
                 _parse_time(r.get("user_receive_time")),
