@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from django.http import HttpResponse
 from django.utils.translation import gettext as _
 from ninja import File, Form, Router, UploadedFile
+from ninja import Path as PathParam
 
 from kefu.accounts.roles import Perm
 from kefu.accounts.scoping import assert_perm
@@ -432,7 +433,7 @@ def report_pdf(request, outage_id: int):
 
 
 @router.get("/public/{code}", auth=None, summary="公开：当前和计划中的停气（按小区，无需登录）")
-def public_list(request, code: str):
+def public_list(request, code: str = PathParam(..., pattern=r"^[A-Za-z0-9_-]{1,40}$")):
     from kefu.accounts.models import Company
 
     company = Company.objects.filter(code=code[:40]).first()
