@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "kefu.kpi",
     "kefu.telephony",
     "kefu.followups",
+    "kefu.outages",
 ]
 
 MIDDLEWARE = [
@@ -249,6 +250,10 @@ else:
     HUEY.update({"huey_class": "huey.SqliteHuey", "filename": str(VAR_DIR / "huey.sqlite3")})
 # Periodic jobs and health (kefu.core.leases, kefu.core.health; docs/operator-guide.md "After a crash").
 KEFU_SLA_SWEEP_BATCH = int(os.environ.get("KEFU_SLA_SWEEP_BATCH", "500"))
+# Outage notices (docs/outages.md): the SMS gateway adapter ("console" logs and delivers at once;
+# "yunpian" is the 云片 HTTP API) and its key.
+KEFU_SMS_GATEWAY = os.environ.get("KEFU_SMS_GATEWAY", "console")
+KEFU_SMS_API_KEY = os.environ.get("KEFU_SMS_API_KEY", "")
 KEFU_HEALTH_SWEEP_MAX_AGE = int(os.environ.get("KEFU_HEALTH_SWEEP_MAX_AGE", "300"))  # seconds
 # Imports (docs/security.md "Hostile files"): the reader runs in a child process with these limits.
 KEFU_IMPORT = {

@@ -20,6 +20,7 @@ urlpatterns = [
     path("kpi/", include("kefu.kpi.urls")),
     path("telephony/", include("kefu.telephony.urls")),
     path("followups/", include("kefu.followups.urls")),
+    path("outages/", include("kefu.outages.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -57,6 +57,9 @@ class Perm:
     FOLLOWUP_APPROVE = (
         "followup.approve"  # approve complaint plans, knowledge-base changes, surveys (P3, P4, P16)
     )
+    OUTAGE_PLAN = "outage.plan"  # plan, notify, start and restore supply interruptions; import the network
+    OUTAGE_APPROVE = "outage.approve"  # approve a planned interruption; approve fault reports (P8)
+    OUTAGE_NOTICE = "outage.notice"  # mark printed notices posted (time and photo), voice calls made
 
 
 PERMISSION_LABELS: dict[str, str] = {
@@ -85,6 +88,9 @@ PERMISSION_LABELS: dict[str, str] = {
     Perm.TELEPHONY_FEED: "接入交换机、在线客服系统的事件，登记热线中断（K5）",
     Perm.RECORDING_PLAY: "播放通话录音（每次播放记入审计日志）",
     Perm.FOLLOWUP_APPROVE: "审批投诉处理方案、知识库修改，发起满意度调查",
+    Perm.OUTAGE_PLAN: "计划、通知、开始和恢复停气；导入管网",
+    Perm.OUTAGE_APPROVE: "批准计划停气；批准故障分析报告",
+    Perm.OUTAGE_NOTICE: "登记停气通知已张贴（时间和照片）、外呼已接通",
 }
 
 
@@ -101,15 +107,21 @@ _LEADS = _FRONT_LINE | {
     Perm.SLA_PAUSE,
     Perm.REPORT_VIEW,
     Perm.CARE_EDIT,
+    Perm.OUTAGE_PLAN,
+    Perm.OUTAGE_NOTICE,
 }
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.AGENT: frozenset(_FRONT_LINE | {Perm.CARE_EDIT}),
     Role.CLERK: frozenset(_FRONT_LINE | {Perm.CUSTOMER_EDIT, Perm.CARE_EDIT, Perm.CUSTOMER_VIEW_UNMASKED}),
     Role.DISPATCHER: frozenset(
-        _FRONT_LINE | {Perm.TICKET_DISPATCH, Perm.SLA_PAUSE, Perm.CUSTOMER_VIEW_UNMASKED}
+        _FRONT_LINE
+        | {Perm.TICKET_DISPATCH, Perm.SLA_PAUSE, Perm.CUSTOMER_VIEW_UNMASKED}
+        | {Perm.OUTAGE_PLAN, Perm.OUTAGE_NOTICE}
     ),
-    Role.TECHNICIAN: frozenset({Perm.CUSTOMER_VIEW, Perm.TICKET_VIEW_ASSIGNED, Perm.TICKET_WORK}),
+    Role.TECHNICIAN: frozenset(
+        {Perm.CUSTOMER_VIEW, Perm.TICKET_VIEW_ASSIGNED, Perm.TICKET_WORK, Perm.OUTAGE_NOTICE}
+    ),
     Role.QUALITY: frozenset(
         {Perm.CUSTOMER_VIEW, Perm.TICKET_VIEW_ALL, Perm.QUALITY_REVIEW, Perm.REPORT_VIEW, Perm.RECORDING_PLAY}
     ),
@@ -140,6 +152,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
         | {Perm.CALENDAR_EDIT}
         | {Perm.TELEPHONY_FEED, Perm.RECORDING_PLAY}
         | {Perm.CALENDAR_EDIT, Perm.FOLLOWUP_APPROVE}
+        | {Perm.CALENDAR_EDIT, Perm.OUTAGE_APPROVE}
     ),
     Role.AUDITOR: frozenset({Perm.AUDIT_VIEW, Perm.AUDIT_EXPORT, Perm.REPORT_VIEW}),
     Role.ADMIN: frozenset(

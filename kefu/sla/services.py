@@ -25,6 +25,7 @@ from kefu.sla.models import (
     CalendarOverride,
     CalendarYear,
     Clock,
+    ClockKind,
     ClockPause,
     Commitment,
     CommitmentSet,
@@ -301,6 +302,15 @@ def _recompute(clock: Clock, pauses: list[ClockPause], cal: WorkCalendar | None 
     start = clock.started_at
     limit = clock.limit
     bh = clock.business_hours
+    if clock.clock_kind == ClockKind.NOTICE_LEAD:
+        # C1 counts backwards: started_at is the event the notice must precede (the planned start
+        # of an outage); due = started_at − limit, warned when the warn share of the lead is left.
+        clock.due_at = engine.lead_deadline(start, limit)
+        lead = start - clock.due_at
+        clock.warn_at = clock.due_at - lead * (100 - clock.commitment.warn_at_percent) / 100
+        clock.escalate_at = clock.due_at + timedelta(minutes=escalate_after_minutes(clock.commitment))
+        clock.fallback_calendar = False
+        return
     # Wall-clock limits never consult the calendar: skip loading overrides for them.
     if cal is None:
         cal = calendar_for_company(clock.company, () if limit.is_wall_clock else None)
@@ -475,7 +485,7 @@ def clock_stop(*, clock: Clock, at: datetime) -> Clock:
         c = Clock.objects.select_for_update().get(pk=clock.pk)
         if c.state in FINAL_STATES:
             raise Conflict(_("计时已停止。"), code="bad_state")
-        if at < c.started_at:
+        if at < c.started_at and c.clock_kind != ClockKind.NOTICE_LEAD:  # a notice precedes its event
             raise DomainError(_("停止时间不能早于开始时间。"), field="at")
         for p in c.pauses.filter(ended_at__isnull=True):
             p.ended_at = max(at, p.started_at)
