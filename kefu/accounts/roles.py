@@ -51,6 +51,9 @@ class Perm:
     ACCOUNT_MANAGE = "account.manage"  # create, disable, unlock users; roles; API tokens of others
     AUDIT_VIEW = "audit.view"  # read the audit log
     AUDIT_EXPORT = "audit.export"  # export the audit log (logged)
+    ROSTER_MANAGE = "workforce.roster"  # team head: rosters, hand edits, leave ≤ 1 day, swaps (W1–W3)
+    LEAVE_APPROVE_LONG = "workforce.centre_head"  # centre head: leave of more than a day (W2)
+    PENALTY_APPROVE = "workforce.penalty"  # approve penalties on a person's record (W5)
 
 
 PERMISSION_LABELS: dict[str, str] = {
@@ -75,6 +78,9 @@ PERMISSION_LABELS: dict[str, str] = {
     Perm.ACCOUNT_MANAGE: "管理账号：新建、停用、解锁用户，分配角色，吊销他人的 API 令牌",
     Perm.AUDIT_VIEW: "查询审计日志",
     Perm.AUDIT_EXPORT: "导出审计日志（导出本身记入审计日志）",
+    Perm.ROSTER_MANAGE: "班长：编排和发布本班组排班，审批一天以内的请假和换班",
+    Perm.LEAVE_APPROVE_LONG: "客服中心主任：审批一天以上的请假",
+    Perm.PENALTY_APPROVE: "审批考核扣罚",
 }
 
 
@@ -103,7 +109,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.QUALITY: frozenset(
         {Perm.CUSTOMER_VIEW, Perm.TICKET_VIEW_ALL, Perm.QUALITY_REVIEW, Perm.REPORT_VIEW}
     ),
-    Role.TEAM_LEAD: frozenset(_LEADS),
+    Role.TEAM_LEAD: frozenset(_LEADS | {Perm.ROSTER_MANAGE}),
     Role.SUPERVISOR: frozenset(
         _LEADS
         | {
@@ -113,7 +119,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             Perm.CUSTOMER_EXPORT,
             Perm.QUALITY_REVIEW,
         }
-        | {Perm.CALENDAR_EDIT}
+        | {Perm.CALENDAR_EDIT, Perm.ROSTER_MANAGE}
     ),
     Role.MANAGER: frozenset(
         _LEADS
@@ -124,7 +130,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             Perm.CUSTOMER_EXPORT,
             Perm.MASTER_DATA,
         }
-        | {Perm.CALENDAR_EDIT}
+        | {Perm.CALENDAR_EDIT, Perm.ROSTER_MANAGE, Perm.LEAVE_APPROVE_LONG, Perm.PENALTY_APPROVE}
     ),
     Role.AUDITOR: frozenset({Perm.AUDIT_VIEW, Perm.AUDIT_EXPORT, Perm.REPORT_VIEW}),
     Role.ADMIN: frozenset({Perm.ACCOUNT_MANAGE, Perm.MASTER_DATA, Perm.CUSTOMER_IMPORT, Perm.CALENDAR_EDIT}),
