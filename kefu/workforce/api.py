@@ -118,7 +118,7 @@ class ProposeIn(Schema):
     month: date
 
 
-@router.post("/rosters/propose", response=RosterOut, summary="由求解器生成某班组某月的排班建议（草稿）")
+@router.post("/rosters", response=RosterOut, summary="由求解器生成某班组某月的排班建议（草稿）")
 def propose(request, payload: ProposeIn):
     team = Team.objects.filter(company_id=request.user.company_id, pk=payload.team).first()
     if team is None:
