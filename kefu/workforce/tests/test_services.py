@@ -9,12 +9,11 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
-import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from kefu.core.errors import Forbidden
 from kefu.notify.models import Notification
-from kefu.workforce import rules, selectors, services
+from kefu.workforce import selectors, services
 from kefu.workforce.models import Assignment, RosterChange, Violation
 from kefu.workforce.rules import RuleBroken
 from kefu.workforce.tests.factories import published_roster, shift
@@ -245,7 +244,8 @@ class TestLeave:
         assert services.leave_decide(leave=lr, by=head_x, approve=True).status == "approved"
 
 
-def _swap(october, staff, head_x, give_day, take_user, take_day, now=L(2026, 10, 15, 9)):
+def _swap(october, staff, head_x, give_day, take_user, take_day, now=None):
+    now = now or L(2026, 10, 15, 9)
     req = services.swap_request(
         requester=staff[0],
         give=shift(staff[0], give_day),
