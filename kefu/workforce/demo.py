@@ -60,8 +60,6 @@ def demo_step(run: DemoRun) -> None:
     n = 0
     for u in hotline:
         services.profile_set(user=u, team=team, job=Skill.HOTLINE, level=1)
-        if u.team_id is None:
-            User.objects.filter(pk=u.pk).update(team=team)
         n += 1
     for i in range(max(0, 12 - n)):  # a hotline around the clock needs a dozen people
         u = User.objects.create_user(
@@ -77,4 +75,33 @@ def demo_step(run: DemoRun) -> None:
     if not Roster.objects.filter(team=team, month=month).exists():
         roster = services.roster_propose(team=team, month=month, by=head, time_limit=20)
         services.roster_publish(roster=roster, by=head)
-    run.summary.append("本月排班表（早/中/夜三班）")
+    _requests_and_records(company, hotline, head)
+    run.summary.append("本月排班表（早/中/夜三班）、交接班、请假和考核扣罚")
+
+
+def _requests_and_records(company, hotline, head) -> None:
+    """A hand-over waiting for its successor, a pending leave request, a proposed penalty."""
+    from kefu.core.errors import DomainError
+
+    agent = next((u for u in hotline if u.role == Role.AGENT), None)
+    lead = next((u for u in hotline if u.role == Role.TEAM_LEAD), None)
+    if agent is None or lead is None:
+        return
+    services.handover_record(
+        leaver=agent,
+        successor=lead,
+        equipment_state="3 号机台耳机有杂音，已报信息中心",
+        difficult_cases="幸福小区王女士第三次来电询问燃气表更换，请跟进",
+        staff_changes="李娜与赵敏换班（见换班登记）",
+    )
+    try:
+        services.leave_request(
+            user=agent,
+            kind="personal",
+            first_day=timezone.localdate() + timezone.timedelta(days=3),
+            last_day=timezone.localdate() + timezone.timedelta(days=3),
+            reason="家中有事",
+        )
+    except DomainError:
+        pass  # e.g. the day is a public holiday: the demo shows the rest
+    services.penalty_from_complaint(company_id=company.pk, user_id=agent.pk, complaint_ref="演示投诉-001")
