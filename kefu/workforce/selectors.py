@@ -8,6 +8,7 @@ from datetime import date, datetime, timedelta
 
 from django.db.models import QuerySet
 
+from kefu.accounts.models import User
 from kefu.accounts.scoping import readable_company_ids
 from kefu.workforce.models import (
     Assignment,
@@ -46,9 +47,16 @@ def on_duty(company, at: datetime, role: str | None = None, skill: str | None = 
     )
     if skill:
         qs = qs.filter(skill=skill)
+    # Two queries, no join: with a join SQLite's planner starts from the user table and scans it
+    # (15 ms at 150,000 assignments); the range query alone uses wf_assignment_on_duty.
+    user_ids = list(dict.fromkeys(qs.order_by("start_at", "user_id").values_list("user_id", flat=True)))
+    if not user_ids:
+        return []
+    users = User.objects.filter(pk__in=user_ids)
     if role:
-        qs = qs.filter(user__role=role)
-    return [a.user for a in qs.select_related("user").order_by("start_at", "user_id")]
+        users = users.filter(role=role)
+    by_id = users.in_bulk()
+    return [by_id[pk] for pk in user_ids if pk in by_id]
 
 
 def on_duty_assignments(company, at: datetime) -> QuerySet[Assignment]:
