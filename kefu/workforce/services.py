@@ -158,8 +158,15 @@ def pattern_create(
 
 
 # --- W1 rosters ---------------------------------------------------------------------------------
+def _check_month(month: date) -> None:
+    today = timezone.localdate()
+    if not (today.year - 1 <= month.year <= today.year + 1):
+        raise DomainError(_("只能编排去年到明年之间的排班。"), field="month", code="month_range")
+
+
 def _roster_for_write(*, team, month: date, by) -> Roster:
     assert_can_write(by, team.company_id)
+    _check_month(month)
     if not is_team_head_of(by, team.pk):
         raise Forbidden(_("只有本班组班长或主管、经理可以编排排班。"), code="permission_denied")
     roster, _created = Roster.objects.get_or_create(
@@ -463,6 +470,9 @@ def leave_request(
     """Ask for leave (W2) — every rule of 请假制度 that can be checked at asking time is checked here."""
     now = now or timezone.now()
     rules.check_leave_dates(first_day, last_day)
+    today = now.astimezone(_tz(user.company)).date()
+    if not (today - timedelta(days=60) <= first_day <= today + timedelta(days=400)):
+        raise DomainError(_("请假日期须在前 60 天到后 400 天之间。"), field="first_day", code="leave_range")
     if not reason.strip():
         raise DomainError(_("请填写事由。"), field="reason")
     company = user.company

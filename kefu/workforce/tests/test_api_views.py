@@ -177,3 +177,23 @@ def test_leave_form_refusal_shows_the_clause(client, roster, staff):
             follow=True,
         )
     assert "一般事假需在一天提出" in r.content.decode()
+
+
+def test_extreme_dates_are_4xx_with_a_message(client, team_x, head_x, patterns, staff):
+    login(client, head_x)
+    for r in (
+        post(client, "/api/v1/workforce/rosters", {"team": team_x.pk, "month": "0001-01-01"}),
+        post(
+            client,
+            "/api/v1/workforce/leave",
+            {"kind": "sick", "first_day": "0001-01-01", "last_day": "0001-01-01", "reason": "x"},
+        ),
+        post(
+            client,
+            "/api/v1/workforce/leave",
+            {"kind": "sick", "first_day": "9999-12-31", "last_day": "9999-12-31", "reason": "x"},
+        ),
+        client.get("/api/v1/workforce/on-duty?at=0001-01-01T00:00:00"),
+        client.get("/api/v1/workforce/my-shifts?since=9999-12-31"),
+    ):
+        assert 400 <= r.status_code < 500 and r.json()["detail"], r.content
