@@ -8,6 +8,7 @@ urlpatterns = [
     path("on-duty/", views.on_duty, name="on_duty"),
     path("rosters/", views.rosters, name="rosters"),
     path("rosters/propose/", views.roster_propose, name="roster_propose"),
+    path("patterns/new/", views.pattern_new, name="pattern_new"),
     path("rosters/<int:pk>/", views.roster_detail, name="roster"),
     path("rosters/<int:pk>/publish/", views.roster_publish, name="roster_publish"),
     path("rosters/<int:pk>/edit/", views.roster_edit, name="roster_edit"),

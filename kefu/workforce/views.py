@@ -89,6 +89,9 @@ def rosters(request: HttpRequest) -> HttpResponse:
         "workforce/rosters.html",
         {
             "rosters": selectors.rosters_visible(request.user)[:60],
+            "patterns": ShiftPattern.objects.filter(company=request.user.company)
+            .select_related("team")
+            .prefetch_related("needs"),
             "teams": teams,
             "is_head": _is_head(request.user),
             "next_month": (timezone.localdate().replace(day=28) + timezone.timedelta(days=4)).replace(day=1),
@@ -104,6 +107,31 @@ def roster_propose(request: HttpRequest) -> None:
     month = date.fromisoformat((request.POST.get("month", "") + "-01")[:10])
     roster = services.roster_propose(team=team, month=month, by=request.user)
     messages.success(request, _("已生成排班建议：%(n)s") % {"n": roster.solver_note})
+
+
+@_action("workforce:rosters")
+def pattern_new(request: HttpRequest) -> None:
+    """A team head adds a shift pattern with its minimum staffing per job (W1)."""
+    from datetime import time as dtime
+
+    team = Team.objects.filter(company=request.user.company, pk=int(request.POST.get("team", 0) or 0)).first()
+    if team is None:
+        raise DomainError(_("请选择班组。"), field="team")
+    if not services.is_team_head_of(request.user, team.pk):
+        raise DomainError(_("只有本班组班长或主管、经理可以编排排班。"), code="permission_denied")
+    p = request.POST
+    needs = {k: int(p.get(f"need_{k}") or 0) for k in ("hotline", "cashier", "emergency")}
+    services.pattern_create(
+        team=team,
+        code=p.get("code", "")[:8],
+        name=p.get("name", "")[:30],
+        start=dtime.fromisoformat(p.get("start", "")),
+        hours=int(p.get("hours") or 8),
+        is_night=p.get("is_night") == "1",
+        exemption_reason=p.get("exemption_reason", "")[:200],
+        needs={k: v for k, v in needs.items() if v > 0},
+    )
+    messages.success(request, _("已添加班次。"))
 
 
 @login_required

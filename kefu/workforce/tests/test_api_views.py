@@ -197,3 +197,25 @@ def test_extreme_dates_are_4xx_with_a_message(client, team_x, head_x, patterns, 
         client.get("/api/v1/workforce/my-shifts?since=9999-12-31"),
     ):
         assert 400 <= r.status_code < 500 and r.json()["detail"], r.content
+
+
+def test_team_head_adds_a_shift_pattern_and_24h_needs_a_reason(client, team_x, head_x, agent_x):
+    from kefu.workforce.models import ShiftPattern
+
+    login(client, head_x)
+    data = {
+        "team": team_x.pk,
+        "code": "D",
+        "name": "抢险值班",
+        "start": "08:00",
+        "hours": "24",
+        "need_emergency": "1",
+    }
+    r = client.post("/workforce/patterns/new/", data, follow=True)
+    assert "豁免理由" in r.content.decode() and not ShiftPattern.objects.exists()
+    r = client.post("/workforce/patterns/new/", {**data, "exemption_reason": "抢险特殊工时"}, follow=True)
+    assert ShiftPattern.objects.get().needs.get().skill == "emergency"
+    client.logout()
+    login(client, agent_x)
+    client.post("/workforce/patterns/new/", {**data, "code": "E", "exemption_reason": "x"})
+    assert ShiftPattern.objects.count() == 1
