@@ -419,3 +419,13 @@ class TestPenalties:
             rule_code="complaint-liable",
         )
         assert p.amount == Decimal(200) and p.manager_amount == Decimal(400) and p.liable_manager == head_x
+
+
+def test_periodic_sweep_expires_and_records(october, staff):
+    import time_machine
+
+    from kefu.workforce.tasks import workforce_sweep_periodic
+
+    with time_machine.travel(L(2026, 10, 20, 17), tick=False):
+        result = workforce_sweep_periodic.call_local()
+    assert result["absences"] >= 1
