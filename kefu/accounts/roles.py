@@ -51,7 +51,7 @@ class Perm:
     ACCOUNT_MANAGE = "account.manage"  # create, disable, unlock users; roles; API tokens of others
     AUDIT_VIEW = "audit.view"  # read the audit log
     AUDIT_EXPORT = "audit.export"  # export the audit log (logged)
-    ROSTER_MANAGE = "workforce.roster"  # team head: rosters, hand edits, leave ≤ 1 day, swaps (W1–W3)
+    ROSTER_MANAGE = "workforce.roster"  # team head: rosters, hand edits, leave ≤ 1 day, swaps (W1, W2, W3)
     LEAVE_APPROVE_LONG = "workforce.centre_head"  # centre head: leave of more than a day (W2)
     PENALTY_APPROVE = "workforce.penalty"  # approve penalties on a person's record (W5)
 

@@ -1,4 +1,6 @@
-"""Workforce endpoints (W1–W5) under /api/v1/workforce/. Every refusal is a 4xx with a message."""
+"""Workforce endpoints (W1, W2, W3, W4, W5) under /api/v1/workforce/.
+
+Every refusal is a 4xx with a message."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Workforce (班组管理, W1–W5): shift patterns, monthly rosters, hand-overs, leave, swaps,
+"""Workforce (班组管理, W1, W2, W3, W4, W5): shift patterns, monthly rosters, hand-overs, leave, swaps,
 attendance and penalties.
 
 Times are stored in UTC; a roster assignment carries both its local `day` and its UTC `start_at` /

@@ -1,4 +1,4 @@
-"""Writes of the workforce app (W1–W5). Each service checks the rules (rules.py), writes, records
+"""Writes of the workforce app (W1, W2, W3, W4, W5). Each service checks the rules (rules.py), writes, records
 the change and schedules its notifications after the commit."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""States of the workforce records (W1–W3), each with its transition table.
+"""States of the workforce records (W1, W2, W3), each with its transition table.
 
 The only way to change a state is the service, which locks the row and refuses an illegal move.
 """

@@ -1,4 +1,4 @@
-"""Workforce screens (W1–W5): my shifts (phone-first), who is on duty, team rosters, requests and
+"""Workforce screens (W1, W2, W3, W4, W5): my shifts (phone-first), who is on duty, team rosters, requests and
 approvals, hand-overs, attendance, penalties. Thin: parse, call one service or selector, render."""
 
 from __future__ import annotations

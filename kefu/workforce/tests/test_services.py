@@ -1,6 +1,6 @@
 """Stories of the workforce services through the real database: the solver's month keeps the law
 (October 2026: National Day and a make-up working day), minimum staffing, on-duty across midnight,
-hand-over sign-off order, leave and swaps with every rule, attendance, penalties (W1–W5, C8)."""
+hand-over sign-off order, leave and swaps with every rule, attendance, penalties (W1, W2, W3, W4, W5, C8)."""
 
 from __future__ import annotations
 
