@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "kefu.telephony",
     "kefu.followups",
     "kefu.outages",
+    "kefu.workforce",
 ]
 
 MIDDLEWARE = [

@@ -21,6 +21,7 @@ urlpatterns = [
     path("telephony/", include("kefu.telephony.urls")),
     path("followups/", include("kefu.followups.urls")),
     path("outages/", include("kefu.outages.urls")),
+    path("workforce/", include("kefu.workforce.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),

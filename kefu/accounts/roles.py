@@ -60,6 +60,9 @@ class Perm:
     OUTAGE_PLAN = "outage.plan"  # plan, notify, start and restore supply interruptions; import the network
     OUTAGE_APPROVE = "outage.approve"  # approve a planned interruption; approve fault reports (P8)
     OUTAGE_NOTICE = "outage.notice"  # mark printed notices posted (time and photo), voice calls made
+    ROSTER_MANAGE = "workforce.roster"  # team head: rosters, hand edits, leave ≤ 1 day, swaps (W1, W2, W3)
+    LEAVE_APPROVE_LONG = "workforce.centre_head"  # centre head: leave of more than a day (W2)
+    PENALTY_APPROVE = "workforce.penalty"  # approve penalties on a person's record (W5)
 
 
 PERMISSION_LABELS: dict[str, str] = {
@@ -91,6 +94,9 @@ PERMISSION_LABELS: dict[str, str] = {
     Perm.OUTAGE_PLAN: "计划、通知、开始和恢复停气；导入管网",
     Perm.OUTAGE_APPROVE: "批准计划停气；批准故障分析报告",
     Perm.OUTAGE_NOTICE: "登记停气通知已张贴（时间和照片）、外呼已接通",
+    Perm.ROSTER_MANAGE: "班长：编排和发布本班组排班，审批一天以内的请假和换班",
+    Perm.LEAVE_APPROVE_LONG: "客服中心主任：审批一天以上的请假",
+    Perm.PENALTY_APPROVE: "审批考核扣罚",
 }
 
 
@@ -125,7 +131,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.QUALITY: frozenset(
         {Perm.CUSTOMER_VIEW, Perm.TICKET_VIEW_ALL, Perm.QUALITY_REVIEW, Perm.REPORT_VIEW, Perm.RECORDING_PLAY}
     ),
-    Role.TEAM_LEAD: frozenset(_LEADS | {Perm.RECORDING_PLAY}),
+    Role.TEAM_LEAD: frozenset(_LEADS | {Perm.RECORDING_PLAY, Perm.ROSTER_MANAGE}),
     Role.SUPERVISOR: frozenset(
         _LEADS
         | {
@@ -135,9 +141,8 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             Perm.CUSTOMER_EXPORT,
             Perm.QUALITY_REVIEW,
         }
-        | {Perm.CALENDAR_EDIT}
+        | {Perm.CALENDAR_EDIT, Perm.FOLLOWUP_APPROVE, Perm.ROSTER_MANAGE}
         | {Perm.TELEPHONY_FEED, Perm.RECORDING_PLAY}
-        | {Perm.CALENDAR_EDIT, Perm.FOLLOWUP_APPROVE}
     ),
     Role.MANAGER: frozenset(
         _LEADS
@@ -149,10 +154,9 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             Perm.MASTER_DATA,
             Perm.REPORT_CLOSE,
         }
-        | {Perm.CALENDAR_EDIT}
+        | {Perm.CALENDAR_EDIT, Perm.FOLLOWUP_APPROVE, Perm.OUTAGE_APPROVE}
         | {Perm.TELEPHONY_FEED, Perm.RECORDING_PLAY}
-        | {Perm.CALENDAR_EDIT, Perm.FOLLOWUP_APPROVE}
-        | {Perm.CALENDAR_EDIT, Perm.OUTAGE_APPROVE}
+        | {Perm.ROSTER_MANAGE, Perm.LEAVE_APPROVE_LONG, Perm.PENALTY_APPROVE}
     ),
     Role.AUDITOR: frozenset({Perm.AUDIT_VIEW, Perm.AUDIT_EXPORT, Perm.REPORT_VIEW}),
     Role.ADMIN: frozenset(

@@ -1,0 +1,14 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class WorkforceConfig(AppConfig):
+    name = "kefu.workforce"
+    label = "workforce"
+    verbose_name = _("班组管理")
+
+    def ready(self) -> None:
+        from kefu.core.demo import register_demo_step
+        from kefu.workforce import demo
+
+        register_demo_step(25, "workforce", demo.demo_step)  # `kefu demo`: teams' shifts and rosters
