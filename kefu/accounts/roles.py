@@ -51,6 +51,11 @@ class Perm:
     ACCOUNT_MANAGE = "account.manage"  # create, disable, unlock users; roles; API tokens of others
     AUDIT_VIEW = "audit.view"  # read the audit log
     AUDIT_EXPORT = "audit.export"  # export the audit log (logged)
+    FIELD_WORK = "field.work"  # the technician's phone: own jobs, departed / arrived / completed
+    FIELD_VIEW_ASSIGNED = "field.view_assigned"  # full address and phone of own open jobs only (logged)
+    FIELD_DISPATCH = "field.dispatch"  # dispatch board, crews, duty, appointments' slots, paging
+    FIELD_REVIEW = "field.review"  # accept or reject arrivals that lack evidence (C8 exceptions)
+    APPOINTMENT_BOOK = "appointment.book"  # book, move, cancel a customer's appointment (P10)
 
 
 PERMISSION_LABELS: dict[str, str] = {
@@ -75,6 +80,11 @@ PERMISSION_LABELS: dict[str, str] = {
     Perm.ACCOUNT_MANAGE: "管理账号：新建、停用、解锁用户，分配角色，吊销他人的 API 令牌",
     Perm.AUDIT_VIEW: "查询审计日志",
     Perm.AUDIT_EXPORT: "导出审计日志（导出本身记入审计日志）",
+    Perm.FIELD_WORK: "外勤手机端：本人的派工单，出发、到达、完成",
+    Perm.FIELD_VIEW_ASSIGNED: "仅在派给本人的派工单未完成时查看完整地址和电话（每次查看记入审计日志）",
+    Perm.FIELD_DISPATCH: "调度台：派工、作业组、值班表、预约时段、抢险呼叫",
+    Perm.FIELD_REVIEW: "审核缺少证据的到达记录（认可或驳回）",
+    Perm.APPOINTMENT_BOOK: "为客户预约、改约、取消上门时间",
 }
 
 
@@ -83,7 +93,13 @@ def all_permissions() -> list[str]:
     return [v for k, v in vars(Perm).items() if k.isupper() and isinstance(v, str)]
 
 
-_FRONT_LINE = {Perm.CUSTOMER_VIEW, Perm.TICKET_CREATE, Perm.TICKET_WORK, Perm.TICKET_VIEW_ALL}
+_FRONT_LINE = {
+    Perm.CUSTOMER_VIEW,
+    Perm.TICKET_CREATE,
+    Perm.TICKET_WORK,
+    Perm.TICKET_VIEW_ALL,
+    Perm.APPOINTMENT_BOOK,
+}
 _LEADS = _FRONT_LINE | {
     Perm.CUSTOMER_VIEW_UNMASKED,
     Perm.TICKET_DISPATCH,
@@ -91,15 +107,25 @@ _LEADS = _FRONT_LINE | {
     Perm.SLA_PAUSE,
     Perm.REPORT_VIEW,
     Perm.CARE_EDIT,
+    Perm.FIELD_DISPATCH,
+    Perm.FIELD_REVIEW,
 }
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.AGENT: frozenset(_FRONT_LINE | {Perm.CARE_EDIT}),
     Role.CLERK: frozenset(_FRONT_LINE | {Perm.CUSTOMER_EDIT, Perm.CARE_EDIT, Perm.CUSTOMER_VIEW_UNMASKED}),
     Role.DISPATCHER: frozenset(
-        _FRONT_LINE | {Perm.TICKET_DISPATCH, Perm.SLA_PAUSE, Perm.CUSTOMER_VIEW_UNMASKED}
+        _FRONT_LINE | {Perm.TICKET_DISPATCH, Perm.SLA_PAUSE, Perm.CUSTOMER_VIEW_UNMASKED, Perm.FIELD_DISPATCH}
     ),
-    Role.TECHNICIAN: frozenset({Perm.CUSTOMER_VIEW, Perm.TICKET_VIEW_ASSIGNED, Perm.TICKET_WORK}),
+    Role.TECHNICIAN: frozenset(
+        {
+            Perm.CUSTOMER_VIEW,
+            Perm.TICKET_VIEW_ASSIGNED,
+            Perm.TICKET_WORK,
+            Perm.FIELD_WORK,
+            Perm.FIELD_VIEW_ASSIGNED,
+        }
+    ),
     Role.QUALITY: frozenset(
         {Perm.CUSTOMER_VIEW, Perm.TICKET_VIEW_ALL, Perm.QUALITY_REVIEW, Perm.REPORT_VIEW}
     ),
