@@ -6,8 +6,8 @@ recorded with evidence:
 
 | field fact | clock event on the work order |
 |---|---|
-| arrival that counts (FieldArrived, counts=True: its evidence suffices) | `ticket.arrived` at the arrival's time |
-| arrival exception accepted by a supervisor (FieldArrivalReviewed, accepted) | `ticket.arrived` at the arrival's recorded time |
+| arrival that counts (FieldArrived, counts=True) | `ticket.arrived` at the arrival's time |
+| exception accepted (FieldArrivalReviewed, accepted) | `ticket.arrived` at the arrival's time |
 | arrival exception pending or rejected | nothing: the clock runs on |
 | 处理完成 (FieldCompleted, resolved=False) | `ticket.handled` |
 | 修复 (FieldCompleted, resolved=True) | `ticket.handled`, `ticket.resolved` |
@@ -61,7 +61,11 @@ def event_counts(event: JobEvent) -> bool:
 def emit_for_event(event_id: int) -> bool:
     """Emit the clock events of one recorded field event on its work order (idempotent: stopped
     clocks stay stopped). Returns whether it emitted."""
-    event = JobEvent.objects.select_related("job__ticket__kind", "job__ticket__company").filter(pk=event_id).first()
+    event = (
+        JobEvent.objects.select_related("job__ticket__kind", "job__ticket__company")
+        .filter(pk=event_id)
+        .first()
+    )
     if event is None or not event_counts(event):
         return False
     ticket = event.job.ticket
@@ -98,7 +102,8 @@ def on_arrival_reviewed(event: FieldArrivalReviewed) -> None:
 
 
 def on_field_completed(event: FieldCompleted) -> None:
-    """处理完成 / 修复 stop the handling and repair clocks (C3, C4). Catch-up: field_events_with_clocks_behind."""
+    """处理完成 / 修复 stop the handling and repair clocks (C3, C4).
+    Catch-up: field_events_with_clocks_behind."""
     emit_for_event(event.event_id)
 
 
@@ -111,7 +116,9 @@ def on_ticket_created(event: TicketCreated) -> None:
 
 
 # ---- catch-ups ---------------------------------------------------------------------------------
-def field_events_with_clocks_behind(*, now: datetime, grace: timedelta = GRACE, limit: int = 200) -> list[int]:
+def field_events_with_clocks_behind(
+    *, now: datetime, grace: timedelta = GRACE, limit: int = 200
+) -> list[int]:
     """Countable field events (recorded more than `grace` ago, within a week) whose work order still
     has an open clock waiting for the event they stand for."""
     ids: list[int] = []
@@ -124,7 +131,9 @@ def field_events_with_clocks_behind(*, now: datetime, grace: timedelta = GRACE, 
             started_at__lte=OuterRef("at"),
         )
         ids += list(
-            JobEvent.objects.filter(kind=kind, server_at__lte=now - grace, server_at__gte=now - timedelta(days=7))
+            JobEvent.objects.filter(
+                kind=kind, server_at__lte=now - grace, server_at__gte=now - timedelta(days=7)
+            )
             .filter(Q(review=Review.NONE) | Q(review=Review.ACCEPTED))
             .filter(Exists(waiting))
             .order_by("id")
