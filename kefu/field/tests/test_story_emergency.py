@@ -114,7 +114,10 @@ def test_manual_arrival_waits_for_the_supervisor_and_counts_only_when_accepted(
         django_capture_on_commit_callbacks(execute=True),
     ):
         ticket = make_ticket(customer=customer_x)
-    with time_machine.travel(L(2026, 3, 2, 10, 1), tick=False), django_capture_on_commit_callbacks(execute=True):
+    with (
+        time_machine.travel(L(2026, 3, 2, 10, 1), tick=False),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
         job = FieldJob.objects.get(ticket=ticket)
         job_dispatch(by=dispatcher_x, job_id=job.pk, crew_id=crew_a.pk)
     with (
@@ -155,7 +158,10 @@ def test_rejected_far_arrival_does_not_count(
         django_capture_on_commit_callbacks(execute=True),
     ):
         ticket = make_ticket(customer=customer_x)
-    with time_machine.travel(L(2026, 3, 2, 10, 1), tick=False), django_capture_on_commit_callbacks(execute=True):
+    with (
+        time_machine.travel(L(2026, 3, 2, 10, 1), tick=False),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
         job = FieldJob.objects.get(ticket=ticket)
         job_dispatch(by=dispatcher_x, job_id=job.pk, crew_id=crew_a.pk)
     with (
