@@ -16,6 +16,7 @@ urlpatterns = [
     path("customers/", include("kefu.customers.urls")),
     path("tickets/", include("kefu.tickets.urls")),
     path("sla/", include("kefu.sla.urls")),
+    path("field/", include("kefu.field.urls")),
     path("notifications/", include("kefu.notify.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),

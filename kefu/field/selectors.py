@@ -281,7 +281,8 @@ def map_layout(points: list[dict], *, width: int = 600, height: int = 400, pad: 
     for p in points:
         x = pad + (p["lng"] - lng0) / span * (width - 2 * pad)
         y = height - pad - (p["lat"] - lat0) / span * (height - 2 * pad)
-        out.append({**p, "x": round(x, 1), "y": round(y, 1)})
+        xi, yi = round(x), round(y)
+        out.append({**p, "x": xi, "y": yi, "x0": xi - 5, "y0": yi - 5, "ty": yi - 8})
     return out
 
 
