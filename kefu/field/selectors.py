@@ -343,7 +343,8 @@ def fees_by_technician(*, company_id: int, day: date) -> list[dict]:
                 "receipts": [],
             },
         )
-        t["fees" if r["item__kind"] == "service" else "parts"] += r["total"] or Decimal("0")
+        key = "fees" if r["item__kind"] == "service" else "parts"
+        t[key] = (t[key] + Decimal(str(r["total"] or 0))).quantize(Decimal("0.01"))
     receipts = (
         JobLine.objects.filter(company_id=company_id, day=day, item__kind="service")
         .values_list("technician_id", "job__receipt_no")

@@ -206,7 +206,8 @@ def service_worker(request: HttpRequest) -> HttpResponse:
 
     body = (
         f"const FILES = {json.dumps(files)};\n"
-        "self.addEventListener('install', e => e.waitUntil(caches.open('kefu-field-v1').then(c => c.addAll(FILES))));\n"
+        "self.addEventListener('install', e =>\n"
+        "  e.waitUntil(caches.open('kefu-field-v1').then(c => c.addAll(FILES))));\n"
         "self.addEventListener('fetch', e => {\n"
         "  const u = new URL(e.request.url);\n"
         "  if (e.request.method !== 'GET' || u.pathname.startsWith('/api/')) return;\n"
