@@ -29,6 +29,7 @@ from django.db import transaction
 from django.db.models import CharField, Exists, OuterRef, Q
 from django.db.models.functions import Cast
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from kefu.field.facts import FieldArrivalReviewed, FieldArrived, FieldCompleted
 from kefu.field.models import JobEvent
@@ -142,6 +143,46 @@ def field_events_with_clocks_behind(
     return ids
 
 
+def emergency_warnings(*, now: datetime, limit: int = 200) -> int:
+    """C8: the 75 % warning of an emergency's clocks goes to the dispatchers and supervisors of the
+    company too (the sla sweep tells the owner, the assignee and the team's leads). Exactly once per
+    clock and person (the notification's dedupe key). Returns how many were sent."""
+    from kefu.accounts.models import User
+    from kefu.notify.services import notification_send
+    from kefu.tickets.models import Ticket
+
+    emergency_ids = Ticket.objects.filter(kind__code="emergency").annotate(
+        sid=Cast("pk", output_field=CharField())
+    )
+    clocks = list(
+        Clock.objects.filter(
+            subject_type=SUBJECT_TYPE,
+            state__in=list(OPEN_STATES),
+            warn_at__lte=now,
+            warn_at__gte=now - timedelta(days=1),
+            subject_id__in=emergency_ids.values("sid"),
+        ).select_related("commitment")[:limit]
+    )
+    sent = 0
+    for clock in clocks:
+        number = (
+            Ticket.objects.filter(pk=int(clock.subject_id)).values_list("number", flat=True).first() or ""
+        )
+        for user in User.objects.filter(
+            company_id=clock.company_id, is_active=True, role__in=["dispatcher", "supervisor"]
+        ):
+            _row, created = notification_send(
+                recipient=user,
+                kind="field.emergency_warning",
+                title=_("抢险工单 %(n)s：%(c)s 即将到期") % {"n": number, "c": _(clock.commitment.name)},
+                url=f"/tickets/{clock.subject_id}/",
+                level="warning",
+                dedupe_key=f"clock:{clock.pk}:warn:dispatch",
+            )
+            sent += created
+    return sent
+
+
 def field_catch_up(*, now: datetime | None = None, limit: int = 200) -> dict:
     """Redo what lost listeners missed: emergency jobs and pages, clock events of recorded facts."""
     from kefu.field.services import emergency_job_open, tickets_without_field_jobs
@@ -161,7 +202,7 @@ def field_catch_up(*, now: datetime | None = None, limit: int = 200) -> dict:
             logger.exception("emitting the clock events of field event %s failed", event_id)
     if jobs or events:
         logger.warning("field catch-up: %s emergency jobs, %s field events", jobs, events)
-    return {"jobs": jobs, "events": events}
+    return {"jobs": jobs, "events": events, "warned": emergency_warnings(now=now, limit=limit)}
 
 
 def register() -> None:

@@ -225,3 +225,29 @@ def test_lost_listener_is_caught_up(
         assert field_catch_up()["events"] == 1
         assert field_catch_up()["events"] == 0
     assert _c8(ticket).state == ClockState.MET
+
+
+def test_75_percent_warning_of_an_emergency_goes_to_dispatchers_and_supervisors(
+    published, make_ticket, dispatcher_x, supervisor_x, django_capture_on_commit_callbacks
+):
+    from kefu.field.clocks import field_catch_up
+    from kefu.notify.models import Notification
+
+    with (
+        time_machine.travel(L(2026, 3, 2, 10, 0), tick=False),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        make_ticket()
+    with time_machine.travel(L(2026, 3, 2, 10, 20), tick=False):
+        assert field_catch_up()["warned"] == 0
+    with time_machine.travel(L(2026, 3, 2, 10, 31), tick=False):
+        assert field_catch_up()["warned"] == 2
+        assert field_catch_up()["warned"] == 0
+    assert set(
+        Notification.objects.filter(kind="field.emergency_warning").values_list(
+            "recipient__username", flat=True
+        )
+    ) == {
+        "disp_x",
+        "supervisor_x",
+    }
