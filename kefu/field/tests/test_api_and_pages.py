@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from kefu.accounts.models import AuditEvent
 from kefu.field.models import FieldJob, JobEvent
-from kefu.field.services import catalogue_item_create, duty_set, job_dispatch, job_create
+from kefu.field.services import catalogue_item_create, duty_set, job_create, job_dispatch
 from kefu.field.tests.conftest import L
 
 pytestmark = pytest.mark.django_db
