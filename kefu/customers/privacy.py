@@ -56,7 +56,9 @@ def personal_data_view(*, user, obj: models.Model, fields: Iterable[str]) -> Non
     audit_record(action=Action.PERSONAL_DATA_VIEWED, obj=obj, actor=user, detail={"fields": list(fields)})
 
 
-def assigned_data_view(*, user, obj: models.Model, fields: Iterable[str], assigned: bool, reference: str) -> None:
+def assigned_data_view(
+    *, user, obj: models.Model, fields: Iterable[str], assigned: bool, reference: str
+) -> None:
     """Authorise and log one full view of personal data for the person a job is assigned to (S2).
 
     A role with `customer.view_unmasked` is handled as by `personal_data_view`. Otherwise the role
@@ -74,7 +76,9 @@ def assigned_data_view(*, user, obj: models.Model, fields: Iterable[str], assign
             result=AuditEvent.Result.DENIED,
             detail={"wanted": Perm.FIELD_VIEW_ASSIGNED, "reference": reference},
         )
-        raise Forbidden(_("只有被派的技术员在派工单未完成时才能查看完整的客户信息。"), code="permission_denied")
+        raise Forbidden(
+            _("只有被派的技术员在派工单未完成时才能查看完整的客户信息。"), code="permission_denied"
+        )
     audit_record(
         action=Action.PERSONAL_DATA_VIEWED,
         obj=obj,

@@ -9,7 +9,7 @@ How work-order facts become clock events (the mapping is the one place for this 
 |---|---|
 | work order created (TicketCreated) | `ticket.received` at `received_at` |
 | state → `assigned` | `ticket.responded` |
-| state → `in_progress` | `ticket.responded` (not `ticket.arrived`: an arrival on site is a recorded fact of kefu.field, C8) |
+| state → `in_progress` | `ticket.responded` (not `ticket.arrived`: an arrival is a fact of kefu.field, C8) |
 | state → `resolved` | `ticket.responded`, `.arrived`, `.replied`, `.handled`, `.resolved` |
 | state → `closed` | the `resolved` events, then `ticket.closed` (starts e.g. the C14 return-visit clock) |
 | state → `cancelled` | every open clock of the work order is cancelled (not measured) |
