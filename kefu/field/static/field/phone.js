@@ -49,7 +49,8 @@
       body: JSON.stringify(item.body)
     }).then(function (r) {
       return r.json().catch(function () { return {}; }).then(function (data) {
-        var rest = load().filter(function (x) { return x.body.client_id !== item.body.client_id; });
+        var rest = load(), i = rest.findIndex(function (x) { return x.body.client_id === item.body.client_id; });
+        if (i >= 0) rest.splice(i, 1);  // this one copy only: a replayed copy is sent and answered by itself
         if (r.status >= 500) { item.tried = true; sending = false; return; }  // keep it, try later
         if (r.status >= 400) error((data && data.detail) || ("HTTP " + r.status));
         else markDone(item, data);
