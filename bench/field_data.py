@@ -65,7 +65,10 @@ def ensure_field(*, jobs: int, crews: int, seed: int = 1, log=None):
             ]
         )
         Crew.members.through.objects.bulk_create(
-            [Crew.members.through(crew_id=c.pk, technician_id=t.pk) for c, t in zip(new_crews, techs)]
+            [
+                Crew.members.through(crew_id=c.pk, technician_id=t.pk)
+                for c, t in zip(new_crews, techs, strict=False)
+            ]
         )
     all_crews = list(
         Crew.objects.filter(company=company).select_related("leader__user").order_by("pk")[:crews]
@@ -101,7 +104,7 @@ def ensure_field(*, jobs: int, crews: int, seed: int = 1, log=None):
         )
         states = ["new", "dispatched", "en_route", "on_site"]
         rows = []
-        for i, ((pk, number, address), premise) in enumerate(zip(tickets, premises)):
+        for i, ((pk, number, address), premise) in enumerate(zip(tickets, premises, strict=False)):
             state = states[i % 4]
             crew = all_crews[i % len(all_crews)] if state != "new" else None
             rows.append(
@@ -124,4 +127,15 @@ def ensure_field(*, jobs: int, crews: int, seed: int = 1, log=None):
                 )
             )
         FieldJob.objects.bulk_create(rows, batch_size=1000)
+    from django.db import connection
+
+    with connection.cursor() as cur:  # fresh statistics, as autovacuum would have them after a day
+        for table in (
+            "field_fieldjob",
+            "field_crew",
+            "field_technician",
+            "field_dutyentry",
+            "customers_premise",
+        ):
+            cur.execute(f"ANALYZE {table}")
     return company, dispatcher, all_crews

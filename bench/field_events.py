@@ -59,10 +59,10 @@ def _jobs_for(company, crew, dispatcher, n: int) -> list[tuple[int, float, float
                 dispatched_at=timezone.now(),
                 skill="repair",
             )
-            for (pk, num), p in zip(tickets, premises)
+            for (pk, num), p in zip(tickets, premises, strict=False)
         ]
     )
-    return [(j.pk, p.lat, p.lng) for j, p in zip(rows, premises)]
+    return [(j.pk, p.lat, p.lng) for j, p in zip(rows, premises, strict=False)]
 
 
 def run(*, requests: int, clients: int, workers: int) -> dict:
@@ -70,7 +70,7 @@ def run(*, requests: int, clients: int, workers: int) -> dict:
 
     from bench.field_data import ensure_field
     from bench.tickets_create import ensure_commitments
-    from bench.tickets_data import fill
+    from bench.tickets_data import ensure_company, fill
     from kefu.accounts.models import ApiToken
     from kefu.accounts.services import token_create
     from kefu.field.models import JobEvent
@@ -79,7 +79,7 @@ def run(*, requests: int, clients: int, workers: int) -> dict:
     company, dispatcher, crews = ensure_field(jobs=0, crews=max(clients, 8))
     ensure_commitments(company)
     per_client = -(-requests // clients // len(KINDS))
-    _c, agents, _d = __import__("bench.tickets_data", fromlist=["ensure_company"]).ensure_company()
+    _c, agents, _d = ensure_company()
     fill(company, agents, Ticket.objects.filter(company=company).count() + per_client * clients)
     plans, tokens = [], []
     for c in range(clients):

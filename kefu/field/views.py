@@ -21,7 +21,7 @@ from kefu.accounts.roles import Perm, role_allows
 from kefu.accounts.scoping import assert_perm
 from kefu.core.errors import DomainError
 from kefu.field import selectors, services
-from kefu.field.models import Appointment, Crew, DutyEntry
+from kefu.field.models import Appointment, Crew, DutyEntry, FieldJob
 from kefu.field.rules import FLAG_LABELS, window_phrase
 from kefu.field.states import Duty, JobState
 
@@ -45,15 +45,18 @@ def _board_context(request: HttpRequest) -> dict:
     b = selectors.board(user=request.user)
     fs = services.settings_for(request.user.company)
     ranked = {}
-    for j in b.jobs:
-        if j["state"] == JobState.NEW and len(ranked) < 10:
-            job = selectors.job_get(user=request.user, job_id=j["id"])
-            ranked[j["id"]] = selectors.rank_for_job(job=job, now=b.now, crews=b.crews)[:3]
+    new_ids = [j["id"] for j in b.jobs if j["state"] == JobState.NEW][:5]  # the most urgent undispatched
+    if new_ids:
+        jobs = FieldJob.objects.filter(pk__in=new_ids).select_related("premise")
+        for job in jobs:
+            ranked[job.pk] = selectors.rank_for_job(job=job, now=b.now, crews=b.crews, speeds=fs.speeds_kmh)[
+                :3
+            ]
     for j in b.jobs:
         j["candidates"] = ranked.get(j["id"], [])
     return {
         "b": b,
-        "points": selectors.map_layout(b.points),
+        "map_svg": selectors.map_svg_items(b.points),
         "tile_url": fs.tile_url,
         "crew_labels": selectors.CREW_STATE_LABELS,
         "state_labels": selectors.JOB_STATE_LABELS,

@@ -44,7 +44,8 @@ def test_offline_arrival_queued_and_applied_once(
     assert JobEvent.objects.count() == 0
     # the same action queued twice (a second tab, or a resend after a lost answer)
     page.evaluate("""() => { const q = JSON.parse(localStorage.getItem('kefu.field.queue'));
-        q.push(JSON.parse(JSON.stringify(q[0]))); localStorage.setItem('kefu.field.queue', JSON.stringify(q)); }""")
+        q.push(JSON.parse(JSON.stringify(q[0])));
+        localStorage.setItem('kefu.field.queue', JSON.stringify(q)); }""")
     ctx.set_offline(False)
     page.evaluate("() => window.dispatchEvent(new Event('online'))")
     expect(page.locator("#queue")).to_have_attribute("data-count", "0", timeout=30_000)
