@@ -11,6 +11,7 @@ urlpatterns = [
     path("board/", views.board, name="board"),
     path("board/partial/", views.board_partial, name="board_partial"),
     path("exceptions/", views.exceptions, name="exceptions"),
+    path("jobs/new/", views.job_new, name="job_new"),
     path("jobs/<int:job_id>/", views.job_page, name="job"),
     path("jobs/<int:job_id>/dispatch/", views.dispatch, name="dispatch"),
     path("jobs/<int:job_id>/approve/", views.approve, name="approve"),

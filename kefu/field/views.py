@@ -92,6 +92,31 @@ def dispatch(request: HttpRequest, job_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
+def job_new(request: HttpRequest) -> HttpResponse:
+    """A field job on a work order given by its number (GD…) or id; a care visit when ticked (C7)."""
+    from kefu.tickets.models import Ticket
+
+    ref = (request.POST.get("ticket", "") or "").strip()
+    ticket = Ticket.objects.filter(company_id=request.user.company_id, number__iexact=ref).first()
+    if ticket is None and _int(ref):
+        ticket = Ticket.objects.filter(company_id=request.user.company_id, pk=_int(ref)).first()
+    try:
+        if ticket is None:
+            raise DomainError(_("没有找到该工单，或您无权查看。"), field="ticket")
+        job = services.job_create(
+            by=request.user,
+            ticket_id=ticket.pk,
+            care_visit=request.POST.get("care_visit") == "1",
+            fault=request.POST.get("fault", ""),
+        )
+        return redirect("field:job", job_id=job.pk)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    return redirect("field:board")
+
+
+@login_required
+@require_POST
 def approve(request: HttpRequest, job_id: int) -> HttpResponse:
     try:
         services.job_approve(by=request.user, job_id=job_id)

@@ -197,3 +197,13 @@ def test_candidates_ranked_with_reason(client, job, dispatcher_x, crew_a, crew_b
     client.force_login(dispatcher_x)
     rows = client.get(f"/api/v1/field/jobs/{job.pk}/candidates").json()
     assert rows[0]["name"] == "B组" and "约" in rows[0]["reason"] and rows[0]["eta_minutes"] >= 1
+
+
+def test_dispatcher_makes_a_job_from_the_board(client, published, make_ticket, customer_x, dispatcher_x):
+    ticket = make_ticket(kind="repair", sub_kind="meter", customer=customer_x)
+    client.force_login(dispatcher_x)
+    r = client.post("/field/jobs/new/", {"ticket": ticket.number, "fault": "表不走字"})
+    job = FieldJob.objects.get(ticket=ticket)
+    assert r.status_code == 302 and r["Location"] == f"/field/jobs/{job.pk}/"
+    r = client.post("/field/jobs/new/", {"ticket": "GD00000000-9999"}, follow=True)
+    assert "没有找到该工单" in r.content.decode()
