@@ -517,10 +517,10 @@ def care_visit(request: HttpRequest, payload: CareVisitIn):
 
 
 @router.get("/records", response={200: dict, **ERRORS}, summary="指标 K6–K12 所需记录（按公司和月份）")
-def records(
-    request: HttpRequest, year: int = Field(..., ge=2000, le=2100), month: int = Field(..., ge=1, le=12)
-):
+def records(request: HttpRequest, year: int, month: int):
     assert_perm(request.user, Perm.REPORT_VIEW)
+    if not (2000 <= year <= 2100 and 1 <= month <= 12):
+        raise DomainError(_("年份或月份超出范围。"), field="month")
     data = selectors.month_records(company_id=request.user.company_id, year=year, month=month)
 
     def plain(rows):
