@@ -112,7 +112,11 @@ def on_ticket_created(event: TicketCreated) -> None:
     """An emergency work order is on the dispatch board at once, and the on-duty crews are paged
     (C8). Catch-up: kefu.field.services.tickets_without_field_jobs."""
     from kefu.field.services import emergency_job_open
+    from kefu.field.states import EMERGENCY_KINDS
 
+    ticket = event.ticket
+    if ticket is not None and ticket.kind.code not in EMERGENCY_KINDS:
+        return  # the committed instance says: not an emergency (no query on the create path)
     emergency_job_open(ticket_id=event.ticket_id)
 
 
