@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "kefu.accounts",
     "kefu.customers",
     "kefu.tickets",
+    "kefu.field",
     "kefu.sla",
     "kefu.notify",
     "kefu.kpi",

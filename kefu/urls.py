@@ -16,6 +16,7 @@ urlpatterns = [
     path("customers/", include("kefu.customers.urls")),
     path("tickets/", include("kefu.tickets.urls")),
     path("sla/", include("kefu.sla.urls")),
+    path("field/", include("kefu.field.urls")),
     path("notifications/", include("kefu.notify.urls")),
     path("kpi/", include("kefu.kpi.urls")),
     path("telephony/", include("kefu.telephony.urls")),

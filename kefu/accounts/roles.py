@@ -63,6 +63,11 @@ class Perm:
     ROSTER_MANAGE = "workforce.roster"  # team head: rosters, hand edits, leave ≤ 1 day, swaps (W1, W2, W3)
     LEAVE_APPROVE_LONG = "workforce.centre_head"  # centre head: leave of more than a day (W2)
     PENALTY_APPROVE = "workforce.penalty"  # approve penalties on a person's record (W5)
+    FIELD_WORK = "field.work"  # the technician's phone: own jobs, departed / arrived / completed
+    FIELD_VIEW_ASSIGNED = "field.view_assigned"  # full address and phone of own open jobs only (logged)
+    FIELD_DISPATCH = "field.dispatch"  # dispatch board, crews, duty, appointments' slots, paging
+    FIELD_REVIEW = "field.review"  # accept or reject arrivals that lack evidence (C8 exceptions)
+    APPOINTMENT_BOOK = "appointment.book"  # book, move, cancel a customer's appointment (P10)
 
 
 PERMISSION_LABELS: dict[str, str] = {
@@ -97,6 +102,11 @@ PERMISSION_LABELS: dict[str, str] = {
     Perm.ROSTER_MANAGE: "班长：编排和发布本班组排班，审批一天以内的请假和换班",
     Perm.LEAVE_APPROVE_LONG: "客服中心主任：审批一天以上的请假",
     Perm.PENALTY_APPROVE: "审批考核扣罚",
+    Perm.FIELD_WORK: "外勤手机端：本人的派工单，出发、到达、完成",
+    Perm.FIELD_VIEW_ASSIGNED: "仅在派给本人的派工单未完成时查看完整地址和电话（每次查看记入审计日志）",
+    Perm.FIELD_DISPATCH: "调度台：派工、作业组、值班表、预约时段、抢险呼叫",
+    Perm.FIELD_REVIEW: "审核缺少证据的到达记录（认可或驳回）",
+    Perm.APPOINTMENT_BOOK: "为客户预约、改约、取消上门时间",
 }
 
 
@@ -105,7 +115,13 @@ def all_permissions() -> list[str]:
     return [v for k, v in vars(Perm).items() if k.isupper() and isinstance(v, str)]
 
 
-_FRONT_LINE = {Perm.CUSTOMER_VIEW, Perm.TICKET_CREATE, Perm.TICKET_WORK, Perm.TICKET_VIEW_ALL}
+_FRONT_LINE = {
+    Perm.CUSTOMER_VIEW,
+    Perm.TICKET_CREATE,
+    Perm.TICKET_WORK,
+    Perm.TICKET_VIEW_ALL,
+    Perm.APPOINTMENT_BOOK,
+}
 _LEADS = _FRONT_LINE | {
     Perm.CUSTOMER_VIEW_UNMASKED,
     Perm.TICKET_DISPATCH,
@@ -115,6 +131,8 @@ _LEADS = _FRONT_LINE | {
     Perm.CARE_EDIT,
     Perm.OUTAGE_PLAN,
     Perm.OUTAGE_NOTICE,
+    Perm.FIELD_DISPATCH,
+    Perm.FIELD_REVIEW,
 }
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
@@ -123,10 +141,17 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.DISPATCHER: frozenset(
         _FRONT_LINE
         | {Perm.TICKET_DISPATCH, Perm.SLA_PAUSE, Perm.CUSTOMER_VIEW_UNMASKED}
-        | {Perm.OUTAGE_PLAN, Perm.OUTAGE_NOTICE}
+        | {Perm.OUTAGE_PLAN, Perm.OUTAGE_NOTICE, Perm.FIELD_DISPATCH}
     ),
     Role.TECHNICIAN: frozenset(
-        {Perm.CUSTOMER_VIEW, Perm.TICKET_VIEW_ASSIGNED, Perm.TICKET_WORK, Perm.OUTAGE_NOTICE}
+        {
+            Perm.CUSTOMER_VIEW,
+            Perm.TICKET_VIEW_ASSIGNED,
+            Perm.TICKET_WORK,
+            Perm.OUTAGE_NOTICE,
+            Perm.FIELD_WORK,
+            Perm.FIELD_VIEW_ASSIGNED,
+        }
     ),
     Role.QUALITY: frozenset(
         {Perm.CUSTOMER_VIEW, Perm.TICKET_VIEW_ALL, Perm.QUALITY_REVIEW, Perm.REPORT_VIEW, Perm.RECORDING_PLAY}

@@ -59,6 +59,10 @@ class Premise(models.Model):
         _("地址"), max_length=200, help_text=_("书面地址，如 泰山区岱宗大街幸福小区3号楼2单元501室")
     )
     supply_zone = models.CharField(_("供气区域"), max_length=30, blank=True, db_index=True)
+    # Optional coordinates (WGS-84): from the import's columns, or set from the first arrival on site
+    # validated by GPS (kefu.field), so a later arrival's distance to the premise can be judged (C8).
+    lat = models.FloatField(_("纬度"), null=True, blank=True)
+    lng = models.FloatField(_("经度"), null=True, blank=True)
 
     class Meta:
         verbose_name = verbose_name_plural = _("用气地址")

@@ -23,6 +23,7 @@ from kefu.core.errors import Forbidden
 from kefu.customers.masking import mask_address, mask_name, mask_phone
 
 __all__ = [
+    "assigned_data_view",
     "can_view_unmasked",
     "personal_data_view",
     "show_address",
@@ -53,6 +54,37 @@ def personal_data_view(*, user, obj: models.Model, fields: Iterable[str]) -> Non
         )
         raise Forbidden(_("您的角色无权查看完整的客户信息。"), code="permission_denied")
     audit_record(action=Action.PERSONAL_DATA_VIEWED, obj=obj, actor=user, detail={"fields": list(fields)})
+
+
+def assigned_data_view(
+    *, user, obj: models.Model, fields: Iterable[str], assigned: bool, reference: str
+) -> None:
+    """Authorise and log one full view of personal data for the person a job is assigned to (S2).
+
+    A role with `customer.view_unmasked` is handled as by `personal_data_view`. Otherwise the role
+    must have `field.view_assigned` and the caller must have established `assigned` — the user is
+    the assigned technician of a job that is still open (kefu.field decides that and names the job in
+    `reference`). The full view is logged with the grant and the job; a refusal is logged too."""
+    if can_view_unmasked(user):
+        personal_data_view(user=user, obj=obj, fields=fields)
+        return
+    if not (assigned and role_allows(user, Perm.FIELD_VIEW_ASSIGNED)):
+        audit_record(
+            action=Action.PERMISSION_DENIED,
+            obj=obj,
+            actor=user,
+            result=AuditEvent.Result.DENIED,
+            detail={"wanted": Perm.FIELD_VIEW_ASSIGNED, "reference": reference},
+        )
+        raise Forbidden(
+            _("只有被派的技术员在派工单未完成时才能查看完整的客户信息。"), code="permission_denied"
+        )
+    audit_record(
+        action=Action.PERSONAL_DATA_VIEWED,
+        obj=obj,
+        actor=user,
+        detail={"fields": list(fields), "grant": "assigned_open_job", "reference": reference},
+    )
 
 
 def show_name(name: str, *, unmasked: bool = False) -> str:

@@ -1,8 +1,8 @@
 """The clock events a commitment starts and stops on: named constants, one vocabulary
 for the presets, the commitment editor and the apps that emit them.
 
-The app that owns a subject maps its facts to these events in its `clocks.py` (e.g. a work order
-going `in_progress` emits `Event.TICKET_ARRIVED`, kefu/tickets/clocks.py) and sla matches them. The
+The app that owns a subject maps its facts to these events in its `clocks.py` (e.g. an arrival
+recorded by kefu.field emits `Event.TICKET_ARRIVED`, kefu/field/clocks.py) and sla matches them. The
 applies-to codes of a commitment (kind, severity, channel) belong to the subject's app: its adapter
 lists them (kefu.sla.subjects), and a test of that app checks the presets against its taxonomy.
 """

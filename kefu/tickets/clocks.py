@@ -9,7 +9,7 @@ How work-order facts become clock events (the mapping is the one place for this 
 |---|---|
 | work order created (TicketCreated) | `ticket.received` at `received_at` |
 | state → `assigned` | `ticket.responded` |
-| state → `in_progress` | `ticket.responded`, `ticket.arrived` (field kinds: the crew starts work on site) |
+| state → `in_progress` | `ticket.responded` (not `ticket.arrived`: an arrival is a fact of kefu.field, C8) |
 | state → `resolved` | `ticket.responded`, `.arrived`, `.replied`, `.handled`, `.resolved` |
 | state → `closed` | the `resolved` events, then `ticket.closed` (starts e.g. the C14 return-visit clock) |
 | state → `cancelled` | every open clock of the work order is cancelled (not measured) |
@@ -17,9 +17,9 @@ How work-order facts become clock events (the mapping is the one place for this 
 | kind changed (TicketKindChanged) | open clocks cancelled; clocks of the new kind started at `received_at` |
 | reply to the customer (TicketReplied) | `ticket.replied` at the reply's time |
 
-Not emitted by the tickets app yet: an explicit arrival on site, `return_visit.done`, and the
-call/chat/outage events — until then the state changes above stand in for them (`ticket.arrived`
-is emitted when a field work order goes `in_progress`).
+Not emitted by the tickets app: an arrival on site (`ticket.arrived` on its own — the field app
+records the arrival with its evidence and emits it, kefu/field/clocks.py; the state `in_progress`,
+which anyone may set, stops no on-site clock), `return_visit.done`, and the call/chat/outage events.
 
 The commitment set is the one in force when the work order was received (C17); every clock keeps
 its set version. A `ClockAttachment` row is written with the clocks, so the sweep can find open
@@ -74,7 +74,7 @@ RESOLVED_EVENTS = (
 #: ticket state entered → clock events, in order (see the module docstring).
 STATE_EVENTS: dict[str, tuple[str, ...]] = {
     TicketState.ASSIGNED: (ClockEvent.TICKET_RESPONDED,),
-    TicketState.IN_PROGRESS: (ClockEvent.TICKET_RESPONDED, ClockEvent.TICKET_ARRIVED),
+    TicketState.IN_PROGRESS: (ClockEvent.TICKET_RESPONDED,),
     TicketState.RESOLVED: RESOLVED_EVENTS,
     TicketState.CLOSED: RESOLVED_EVENTS + (ClockEvent.TICKET_CLOSED,),
 }

@@ -102,8 +102,8 @@ def test_catch_up_stops_clocks_a_lost_state_listener_left_running(
         ticket = _repair(agent_x)
     with time_machine.travel(L(2026, 3, 2, 11, 0), tick=False):
         ticket_transition(
-            ticket_id=ticket.pk, by=agent_x, to="in_progress", version=ticket.version
-        )  # listener lost
+            ticket_id=ticket.pk, by=agent_x, to="resolved", version=ticket.version
+        )  # listener lost (in_progress would stop nothing: an arrival is kefu.field's fact)
     clock = Clock.objects.get(subject_type=SUBJECT_TYPE, subject_id=str(ticket.pk))
     assert clock.state == ClockState.RUNNING
     with time_machine.travel(L(2026, 3, 2, 11, 0, 30), tick=False):

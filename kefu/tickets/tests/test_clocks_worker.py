@@ -124,13 +124,22 @@ def test_story_repair_warned_breached_escalated_and_resolved_met(
     assert sweep(now=L(2026, 3, 5, 12, 0)).notifications == 0
     assert Notification.objects.count() == before == 4
 
-    # the crew finally starts work: met after breach
+    # work starts: `in_progress` alone stops no on-site clock (an arrival is kefu.field's fact)
     with (
         time_machine.travel(L(2026, 3, 5, 13, 0), tick=False),
         django_capture_on_commit_callbacks(execute=True),
     ):
         ticket.refresh_from_db()
         ticket_transition(ticket_id=ticket.pk, by=agent_x, to="in_progress", version=ticket.version)
+    clock.refresh_from_db()
+    assert clock.state == ClockState.BREACHED
+    # resolved: met after breach
+    with (
+        time_machine.travel(L(2026, 3, 5, 14, 0), tick=False),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        ticket.refresh_from_db()
+        ticket_transition(ticket_id=ticket.pk, by=agent_x, to="resolved", version=ticket.version)
     clock.refresh_from_db()
     assert clock.state == ClockState.MET_AFTER_BREACH
 

@@ -1,0 +1,220 @@
+"""How field facts become commitment clock events (C3, C4, C8–C12): the one place for this rule.
+
+The on-site, handling and repair clocks live on the work order (subject "tickets.workorder", the
+adapter of kefu/tickets/clocks.py); this module emits the events that stop them, from facts
+recorded with evidence:
+
+| field fact | clock event on the work order |
+|---|---|
+| arrival that counts (FieldArrived, counts=True) | `ticket.arrived` at the arrival's time |
+| exception accepted (FieldArrivalReviewed, accepted) | `ticket.arrived` at the arrival's time |
+| arrival exception pending or rejected | nothing: the clock runs on |
+| 处理完成 (FieldCompleted, resolved=False) | `ticket.handled` |
+| 修复 (FieldCompleted, resolved=True) | `ticket.handled`, `ticket.resolved` |
+
+The work-order state `in_progress` stops no on-site clock any more (kefu/tickets/clocks.py).
+The first countable arrival stops the clock; a later one finds it stopped. Also here: an emergency
+work order (leak, fire, pipe damage) gets its field job and pages the on-duty crews at creation.
+
+Every listener is idempotent; the catch-ups (run every minute by kefu.field.tasks) redo from the
+database what a lost listener missed.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.db.models import CharField, Exists, OuterRef, Q
+from django.db.models.functions import Cast
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from kefu.field.facts import FieldArrivalReviewed, FieldArrived, FieldCompleted
+from kefu.field.models import JobEvent
+from kefu.field.states import EventKind, Review
+from kefu.sla.codes import Event as ClockEvent
+from kefu.sla.models import Clock, ClockAttachment
+from kefu.sla.services import clocks_on_event
+from kefu.sla.states import OPEN_STATES
+from kefu.tickets.clocks import SUBJECT_TYPE, ticket_attrs
+from kefu.tickets.facts import TicketCreated
+
+logger = logging.getLogger("kefu.field")
+
+COUNTING = (Review.NONE, Review.ACCEPTED)
+GRACE = timedelta(minutes=1)
+
+#: field event kind → clock events on the work order, in order
+EVENT_CLOCKS: dict[str, tuple[str, ...]] = {
+    EventKind.ARRIVED: (ClockEvent.TICKET_ARRIVED,),
+    EventKind.HANDLED: (ClockEvent.TICKET_HANDLED,),
+    EventKind.RESOLVED: (ClockEvent.TICKET_HANDLED, ClockEvent.TICKET_RESOLVED),
+}
+
+
+def event_counts(event: JobEvent) -> bool:
+    """What the indicators and the clocks count: an arrival without an exception, or an accepted one."""
+    return event.review in COUNTING
+
+
+def emit_for_event(event_id: int) -> bool:
+    """Emit the clock events of one recorded field event on its work order (idempotent: stopped
+    clocks stay stopped). Returns whether it emitted."""
+    event = (
+        JobEvent.objects.select_related("job__ticket__kind", "job__ticket__company")
+        .filter(pk=event_id)
+        .first()
+    )
+    if event is None or not event_counts(event):
+        return False
+    ticket = event.job.ticket
+    attachment = ClockAttachment.objects.filter(subject_type=SUBJECT_TYPE, subject_id=str(ticket.pk)).first()
+    if attachment is None:
+        return False  # the work order's own catch-up attaches its clocks first; ours comes next
+    attrs = ticket_attrs(ticket)
+    with transaction.atomic():
+        for clock_event in EVENT_CLOCKS.get(event.kind, ()):
+            clocks_on_event(
+                company=ticket.company,
+                subject_type=SUBJECT_TYPE,
+                subject_id=str(ticket.pk),
+                event=clock_event,
+                at=max(event.at, ticket.received_at),
+                commitment_set=attachment.commitment_set,
+                attrs=attrs,
+                department=ticket.assigned_department,
+            )
+    return True
+
+
+# ---- listeners (docs/events.md) ----------------------------------------------------------------
+def on_field_arrived(event: FieldArrived) -> None:
+    """A countable arrival stops the on-site clocks (C8–C12). Catch-up: field_events_with_clocks_behind."""
+    if event.counts:
+        emit_for_event(event.event_id)
+
+
+def on_arrival_reviewed(event: FieldArrivalReviewed) -> None:
+    """An accepted exception counts at its recorded time. Catch-up: field_events_with_clocks_behind."""
+    if event.accepted:
+        emit_for_event(event.event_id)
+
+
+def on_field_completed(event: FieldCompleted) -> None:
+    """处理完成 / 修复 stop the handling and repair clocks (C3, C4).
+    Catch-up: field_events_with_clocks_behind."""
+    emit_for_event(event.event_id)
+
+
+def on_ticket_created(event: TicketCreated) -> None:
+    """An emergency work order is on the dispatch board at once, and the on-duty crews are paged
+    (C8). Catch-up: kefu.field.services.tickets_without_field_jobs."""
+    from kefu.field.services import emergency_job_open
+    from kefu.field.states import EMERGENCY_KINDS
+
+    ticket = event.ticket
+    if ticket is not None and ticket.kind.code not in EMERGENCY_KINDS:
+        return  # the committed instance says: not an emergency (no query on the create path)
+    emergency_job_open(ticket_id=event.ticket_id)
+
+
+# ---- catch-ups ---------------------------------------------------------------------------------
+def field_events_with_clocks_behind(
+    *, now: datetime, grace: timedelta = GRACE, limit: int = 200
+) -> list[int]:
+    """Countable field events (recorded more than `grace` ago, within a week) whose work order still
+    has an open clock waiting for the event they stand for."""
+    ids: list[int] = []
+    for kind, clock_events in EVENT_CLOCKS.items():
+        waiting = Clock.objects.filter(
+            subject_type=SUBJECT_TYPE,
+            subject_id=Cast(OuterRef("job__ticket_id"), output_field=CharField()),
+            state__in=list(OPEN_STATES),
+            commitment__stop_event__in=list(clock_events),
+            started_at__lte=OuterRef("at"),
+        )
+        ids += list(
+            JobEvent.objects.filter(
+                kind=kind, server_at__lte=now - grace, server_at__gte=now - timedelta(days=7)
+            )
+            .filter(Q(review=Review.NONE) | Q(review=Review.ACCEPTED))
+            .filter(Exists(waiting))
+            .order_by("id")
+            .values_list("id", flat=True)[:limit]
+        )
+    return ids
+
+
+def emergency_warnings(*, now: datetime, limit: int = 200) -> int:
+    """C8: the 75 % warning of an emergency's clocks goes to the dispatchers and supervisors of the
+    company too (the sla sweep tells the owner, the assignee and the team's leads). Exactly once per
+    clock and person (the notification's dedupe key). Returns how many were sent."""
+    from kefu.accounts.models import User
+    from kefu.notify.services import notification_send
+    from kefu.tickets.models import Ticket
+
+    emergency_ids = Ticket.objects.filter(kind__code="emergency").annotate(
+        sid=Cast("pk", output_field=CharField())
+    )
+    clocks = list(
+        Clock.objects.filter(
+            subject_type=SUBJECT_TYPE,
+            state__in=list(OPEN_STATES),
+            warn_at__lte=now,
+            warn_at__gte=now - timedelta(days=1),
+            subject_id__in=emergency_ids.values("sid"),
+        ).select_related("commitment")[:limit]
+    )
+    sent = 0
+    for clock in clocks:
+        number = (
+            Ticket.objects.filter(pk=int(clock.subject_id)).values_list("number", flat=True).first() or ""
+        )
+        for user in User.objects.filter(
+            company_id=clock.company_id, is_active=True, role__in=["dispatcher", "supervisor"]
+        ):
+            _row, created = notification_send(
+                recipient=user,
+                kind="field.emergency_warning",
+                title=_("抢险工单 %(n)s：%(c)s 即将到期") % {"n": number, "c": _(clock.commitment.name)},
+                url=f"/tickets/{clock.subject_id}/",
+                level="warning",
+                dedupe_key=f"clock:{clock.pk}:warn:dispatch",
+            )
+            sent += created
+    return sent
+
+
+def field_catch_up(*, now: datetime | None = None, limit: int = 200) -> dict:
+    """Redo what lost listeners missed: emergency jobs and pages, clock events of recorded facts."""
+    from kefu.field.services import emergency_job_open, tickets_without_field_jobs
+
+    now = now or timezone.now()
+    jobs = events = 0
+    for ticket_id in tickets_without_field_jobs(now=now, limit=limit):
+        try:
+            if emergency_job_open(ticket_id=ticket_id) is not None:
+                jobs += 1
+        except Exception:  # one bad work order must not stop the sweep
+            logger.exception("opening the emergency job of work order %s failed", ticket_id)
+    for event_id in field_events_with_clocks_behind(now=now, limit=limit):
+        try:
+            events += emit_for_event(event_id)
+        except Exception:
+            logger.exception("emitting the clock events of field event %s failed", event_id)
+    if jobs or events:
+        logger.warning("field catch-up: %s emergency jobs, %s field events", jobs, events)
+    return {"jobs": jobs, "events": events, "warned": emergency_warnings(now=now, limit=limit)}
+
+
+def register() -> None:
+    """Subscribe the listeners (FieldConfig.ready)."""
+    from kefu.core.events import subscribe
+    from kefu.field.services import tickets_without_field_jobs
+
+    subscribe(FieldArrived, on_field_arrived, catch_up=field_events_with_clocks_behind)
+    subscribe(FieldArrivalReviewed, on_arrival_reviewed, catch_up=field_events_with_clocks_behind)
+    subscribe(FieldCompleted, on_field_completed, catch_up=field_events_with_clocks_behind)
+    subscribe(TicketCreated, on_ticket_created, catch_up=tickets_without_field_jobs)

@@ -1,0 +1,36 @@
+"""Facts of the field (typed events of kefu.core.events, docs/events.md). The services publish them
+inside their transaction; kefu/field/clocks.py maps them to commitment clock events."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from kefu.core.events import Event
+
+
+@dataclass(frozen=True)
+class FieldArrived(Event):
+    """An arrival on site was recorded with its evidence (C8). `counts` is False while it waits
+    for a supervisor's review (an exception) — it then stops no clock."""
+
+    job_id: int
+    event_id: int
+    counts: bool
+
+
+@dataclass(frozen=True)
+class FieldArrivalReviewed(Event):
+    """A supervisor accepted (counts from its recorded time) or rejected an arrival exception."""
+
+    job_id: int
+    event_id: int
+    accepted: bool
+
+
+@dataclass(frozen=True)
+class FieldCompleted(Event):
+    """处理完成 (`resolved` False) or 修复 (`resolved` True) was recorded on a job (C4)."""
+
+    job_id: int
+    event_id: int
+    resolved: bool
