@@ -23,7 +23,7 @@ class CallAnswered(Event):
 @dataclass(frozen=True)
 class TranscriptAvailable(Event):
     """The transcript of a call or of a chat was stored (kefu.telephony.models.Transcript): what the
-    service-language quality checks read (L1–L5)."""
+    service-language quality checks read (L1, L2, L3, L4, L5)."""
 
     transcript_id: int
     company_id: int

@@ -49,11 +49,14 @@ def test_answered_call_pops_the_desk_with_the_caller(browser, live_server, agent
         room="501",
         address="幸福小区3号楼2单元501室",
     )
+    from kefu.telephony.services import agent_state_set
+
+    agent_state_set(by=agent_x, state="ready")  # on the seat: this browser pops
     ctx, page = _login(browser, live_server, "agent_x")
     page.goto(f"{live_server.url}/telephony/")
     expect(page.locator("#agent-state")).to_be_visible()
     call_events_ingest(by=feed_x, events=answered_trace(timezone.now() - timedelta(seconds=10))[:4])
-    page.wait_for_url("**/tickets/desk/?phone=13800138000*", timeout=5000)
+    page.wait_for_url("**/tickets/desk/?phone=13800138000*", timeout=15_000)
     expect(page.locator("body")).to_contain_text("张")  # the caller's card, looked up by the number
     call = Call.objects.get()
     assert call.popped_at is not None and (call.popped_at - call.answered_at).total_seconds() < 60
