@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "kefu.tickets",
     "kefu.sla",
     "kefu.notify",
+    "kefu.quality",
 ]
 
 MIDDLEWARE = [

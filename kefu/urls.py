@@ -17,6 +17,7 @@ urlpatterns = [
     path("tickets/", include("kefu.tickets.urls")),
     path("sla/", include("kefu.sla.urls")),
     path("notifications/", include("kefu.notify.urls")),
+    path("quality/", include("kefu.quality.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
