@@ -17,7 +17,7 @@ from ninja import Router
 from kefu.accounts.models import User
 from kefu.accounts.roles import Perm
 from kefu.accounts.scoping import assert_perm
-from kefu.core.errors import DomainError, NotFound
+from kefu.core.errors import DomainError
 from kefu.quality import engine, selectors, services
 from kefu.quality.models import Evaluation, Rule, Transcript
 from kefu.quality.schemas import (
@@ -134,7 +134,9 @@ def _perms(user) -> frozenset:
     return ROLE_PERMISSIONS.get(getattr(user, "role", ""), frozenset())
 
 
-@router.get("/transcripts", response={200: list[TranscriptRow], **ERRORS}, summary="质检文本列表（坐席只看到自己的）")
+@router.get(
+    "/transcripts", response={200: list[TranscriptRow], **ERRORS}, summary="质检文本列表（坐席只看到自己的）"
+)
 def list_transcripts(
     request, source: str = "", status: str = "", min_hits: int = 0, limit: int = 50, offset: int = 0
 ):
@@ -162,12 +164,18 @@ def list_transcripts(
     ]
 
 
-@router.get("/transcripts/{int:transcript_id}", response={200: TranscriptOut, **ERRORS}, summary="文字稿及命中位置")
+@router.get(
+    "/transcripts/{int:transcript_id}", response={200: TranscriptOut, **ERRORS}, summary="文字稿及命中位置"
+)
 def get_transcript(request, transcript_id: int):
     return transcript_out(selectors.transcript_get(request.user, transcript_id))
 
 
-@router.post("/transcripts/{int:transcript_id}/recheck", response={200: TranscriptOut, **ERRORS}, summary="按现行规则重新质检")
+@router.post(
+    "/transcripts/{int:transcript_id}/recheck",
+    response={200: TranscriptOut, **ERRORS},
+    summary="按现行规则重新质检",
+)
 def recheck(request, transcript_id: int):
     return transcript_out(services.transcript_recheck(by=request.user, transcript_id=transcript_id))
 
@@ -189,7 +197,9 @@ def rule_out(rule: Rule, metrics: dict | None = None) -> dict:
     }
 
 
-@router.get("/rules", response={200: list[RuleOut], **ERRORS}, summary="服务用语规则（含样例的准确率与召回率）")
+@router.get(
+    "/rules", response={200: list[RuleOut], **ERRORS}, summary="服务用语规则（含样例的准确率与召回率）"
+)
 def list_rules(request):
     assert_perm(request.user, Perm.QUALITY_REVIEW)
     if not Rule.objects.filter(company=request.user.company).exists():
@@ -204,7 +214,9 @@ def list_rules(request):
     return out
 
 
-@router.post("/rules", response={200: RuleOut, **ERRORS}, summary="新建或修改规则（新版本；返回样例的准确率与召回率）")
+@router.post(
+    "/rules", response={200: RuleOut, **ERRORS}, summary="新建或修改规则（新版本；返回样例的准确率与召回率）"
+)
 def save_rule(request, payload: RuleIn):
     rule, metrics = services.rule_save(by=request.user, **payload.dict())
     return rule_out(rule, metrics)
@@ -219,7 +231,10 @@ def try_rules(request, payload: TestIn):
         turns = [{"speaker": "agent", "text": payload.text}]
     book, _rules = services._rulebook(request.user.company_id, payload.source)
     tr = engine.Transcript(
-        tuple(engine.Turn(t["speaker"], t["text"], t.get("start_ms"), t.get("end_ms"), bool(t.get("noise"))) for t in turns),
+        tuple(
+            engine.Turn(t["speaker"], t["text"], t.get("start_ms"), t.get("end_ms"), bool(t.get("noise")))
+            for t in turns
+        ),
         company=request.user.company.short_name,
         surname=payload.customer_surname,
         hangup_by=payload.hangup_by,
@@ -252,7 +267,9 @@ def evaluation_out(ev: Evaluation, *, events: bool = False) -> dict:
     return out
 
 
-@router.get("/evaluations", response={200: list[EvaluationOut], **ERRORS}, summary="评分记录（坐席只看到自己的）")
+@router.get(
+    "/evaluations", response={200: list[EvaluationOut], **ERRORS}, summary="评分记录（坐席只看到自己的）"
+)
 def list_evaluations(request, status: str = "", limit: int = 50, offset: int = 0):
     qs = selectors.evaluations_visible_to(request.user)
     if status:
@@ -261,12 +278,18 @@ def list_evaluations(request, status: str = "", limit: int = 50, offset: int = 0
     return [evaluation_out(e) for e in qs[offset : offset + limit]]
 
 
-@router.get("/evaluations/{int:evaluation_id}", response={200: EvaluationOut, **ERRORS}, summary="评分记录及其全部经过")
+@router.get(
+    "/evaluations/{int:evaluation_id}",
+    response={200: EvaluationOut, **ERRORS},
+    summary="评分记录及其全部经过",
+)
 def get_evaluation(request, evaluation_id: int):
     return evaluation_out(selectors.evaluation_get(request.user, evaluation_id), events=True)
 
 
-@router.post("/sampling", response={200: list[EvaluationOut], **ERRORS}, summary="按抽检计划抽取本周待评分的通话")
+@router.post(
+    "/sampling", response={200: list[EvaluationOut], **ERRORS}, summary="按抽检计划抽取本周待评分的通话"
+)
 def draw_sample(request, payload: SampleIn):
     week = payload.week or timezone.localdate()
     return [evaluation_out(e) for e in services.sampling_draw(by=request.user, week=week)]
@@ -278,32 +301,56 @@ def save_plan(request, payload: PlanIn):
     return {"per_agent_week": plan.per_agent_week, "low_score": plan.low_score, "extra_low": plan.extra_low}
 
 
-@router.post("/transcripts/{int:transcript_id}/evaluation", response={200: EvaluationOut, **ERRORS}, summary="选定一条文字稿进行人工评分")
+@router.post(
+    "/transcripts/{int:transcript_id}/evaluation",
+    response={200: EvaluationOut, **ERRORS},
+    summary="选定一条文字稿进行人工评分",
+)
 def open_evaluation(request, transcript_id: int):
     return evaluation_out(services.evaluation_open(by=request.user, transcript_id=transcript_id))
 
 
-@router.post("/evaluations/{int:evaluation_id}/score", response={200: EvaluationOut, **ERRORS}, summary="填写评分表")
+@router.post(
+    "/evaluations/{int:evaluation_id}/score", response={200: EvaluationOut, **ERRORS}, summary="填写评分表"
+)
 def score(request, evaluation_id: int, payload: ScoreIn):
-    ev = services.evaluation_score(by=request.user, evaluation_id=evaluation_id, points=payload.points, comment=payload.comment)
+    ev = services.evaluation_score(
+        by=request.user, evaluation_id=evaluation_id, points=payload.points, comment=payload.comment
+    )
     return evaluation_out(ev, events=True)
 
 
-@router.post("/evaluations/{int:evaluation_id}/acknowledge", response={200: EvaluationOut, **ERRORS}, summary="坐席确认评分")
+@router.post(
+    "/evaluations/{int:evaluation_id}/acknowledge",
+    response={200: EvaluationOut, **ERRORS},
+    summary="坐席确认评分",
+)
 def acknowledge(request, evaluation_id: int):
-    return evaluation_out(services.evaluation_acknowledge(by=request.user, evaluation_id=evaluation_id), events=True)
+    return evaluation_out(
+        services.evaluation_acknowledge(by=request.user, evaluation_id=evaluation_id), events=True
+    )
 
 
-@router.post("/evaluations/{int:evaluation_id}/appeal", response={200: EvaluationOut, **ERRORS}, summary="坐席申诉")
+@router.post(
+    "/evaluations/{int:evaluation_id}/appeal", response={200: EvaluationOut, **ERRORS}, summary="坐席申诉"
+)
 def appeal(request, evaluation_id: int, payload: AppealIn):
     ev = services.evaluation_appeal(by=request.user, evaluation_id=evaluation_id, reason=payload.reason)
     return evaluation_out(ev, events=True)
 
 
-@router.post("/evaluations/{int:evaluation_id}/decide", response={200: EvaluationOut, **ERRORS}, summary="质检主管裁定申诉（必须填写意见）")
+@router.post(
+    "/evaluations/{int:evaluation_id}/decide",
+    response={200: EvaluationOut, **ERRORS},
+    summary="质检主管裁定申诉（必须填写意见）",
+)
 def decide(request, evaluation_id: int, payload: DecideIn):
     ev = services.appeal_decide(
-        by=request.user, evaluation_id=evaluation_id, decision=payload.decision, comment=payload.comment, points=payload.points
+        by=request.user,
+        evaluation_id=evaluation_id,
+        decision=payload.decision,
+        comment=payload.comment,
+        points=payload.points,
     )
     return evaluation_out(ev, events=True)
 

@@ -78,7 +78,9 @@ def build_demo_quality(company, *, seed: int = 7) -> int:
     """Seed rules, submit and check two weeks of transcripts, draw a sample, score and appeal."""
     rng = random.Random(seed)
     services.quality_seed(company=company)
-    agents = list(User.objects.filter(company=company, role__in=["agent", "clerk", "team_lead"], is_active=True))
+    agents = list(
+        User.objects.filter(company=company, role__in=["agent", "clerk", "team_lead"], is_active=True)
+    )
     inspector = User.objects.filter(company=company, role="quality", is_active=True).first()
     if not agents:
         return 0
@@ -113,13 +115,25 @@ def build_demo_quality(company, *, seed: int = 7) -> int:
         pass
     if inspector is not None:
         evs = services.sampling_draw(by=inspector, week=timezone.localdate())
-        points = {"opening": 10, "address": 10, "listening": 20, "answer": 25, "attitude": 15, "closing": 10, "forbidden": 1}
+        points = {
+            "opening": 10,
+            "address": 10,
+            "listening": 20,
+            "answer": 25,
+            "attitude": 15,
+            "closing": 10,
+            "forbidden": 1,
+        }
         for ev in evs[:2]:
-            services.evaluation_score(by=inspector, evaluation_id=ev.pk, points=points, comment="整体规范，答复可更完整。")
+            services.evaluation_score(
+                by=inspector, evaluation_id=ev.pk, points=points, comment="整体规范，答复可更完整。"
+            )
         if evs:
             first = evs[0]
             services.evaluation_appeal(
-                by=first.agent, evaluation_id=first.pk, reason="已按流程完整答复客户，申请复核“答复准确、完整”一项。"
+                by=first.agent,
+                evaluation_id=first.pk,
+                reason="已按流程完整答复客户，申请复核“答复准确、完整”一项。",
             )
     return made
 

@@ -225,7 +225,9 @@ class RuleBook:
             filled = []
             for s in self._dynamic:
                 f = {name: _fill(getattr(s, name), tr) for name in ("pattern", "exclude", "after", "before")}
-                lists = {name: tuple(_fill(p, tr) for p in getattr(s, name)) for name in ("any", "all", "none")}
+                lists = {
+                    name: tuple(_fill(p, tr) for p in getattr(s, name)) for name in ("any", "all", "none")
+                }
                 if None in f.values() or any(None in v for v in lists.values()):
                     continue
                 filled.append(RuleSpec(**{**s.__dict__, **f, **lists}))
@@ -402,7 +404,11 @@ def _evaluate_rule(spec: RuleSpec, book: RuleBook, tr: Transcript, prep: _Prepar
             return [_hit(spec, tr, None, None, missing=True)]
         return []
     if spec.kind == "silence":
-        if tr.turns and _silent(tr, prep.texts, spec.silence_ms) and not _holds_somewhere(spec, book, prep, idx):
+        if (
+            tr.turns
+            and _silent(tr, prep.texts, spec.silence_ms)
+            and not _holds_somewhere(spec, book, prep, idx)
+        ):
             return [_hit(spec, tr, None, None, missing=True)]
         return []
     if spec.kind == "noise":
@@ -427,7 +433,9 @@ def _overlaps(spec: RuleSpec, tr: Transcript) -> list[Hit]:
             continue
         if t.speaker == "customer":
             customer_end = t.end_ms if customer_end is None else max(customer_end, t.end_ms)
-        elif t.speaker == "agent" and customer_end is not None and customer_end - t.start_ms > spec.overlap_ms:
+        elif (
+            t.speaker == "agent" and customer_end is not None and customer_end - t.start_ms > spec.overlap_ms
+        ):
             talking_over.append(i)
     if len(talking_over) < spec.times:
         return []
@@ -497,7 +505,15 @@ def example_metrics(examples: Sequence[dict], spec: RuleSpec) -> dict:
             tn += 1
     precision = tp / (tp + fp) if tp + fp else None
     recall = tp / (tp + fn) if tp + fn else None
-    return {"tp": tp, "fp": fp, "fn": fn, "tn": tn, "precision": precision, "recall": recall, "failures": failures}
+    return {
+        "tp": tp,
+        "fp": fp,
+        "fn": fn,
+        "tn": tn,
+        "precision": precision,
+        "recall": recall,
+        "failures": failures,
+    }
 
 
 def example_transcript(ex: dict) -> Transcript:
@@ -505,7 +521,13 @@ def example_transcript(ex: dict) -> Transcript:
     ctx = {k: ex.get(k, "") for k in ("company", "surname", "hangup_by")}
     if "turns" in ex:
         turns = tuple(
-            Turn(t.get("speaker", "agent"), t.get("text", ""), t.get("start_ms"), t.get("end_ms"), bool(t.get("noise")))
+            Turn(
+                t.get("speaker", "agent"),
+                t.get("text", ""),
+                t.get("start_ms"),
+                t.get("end_ms"),
+                bool(t.get("noise")),
+            )
             for t in ex["turns"]
         )
     else:

@@ -44,7 +44,9 @@ class Rule(models.Model):
     code = models.SlugField(_("编号"), max_length=40)
     name = models.CharField(_("名称"), max_length=100)
     clause = models.CharField(_("依据条款"), max_length=60, blank=True)
-    severity = models.CharField(_("严重程度"), max_length=10, choices=Severity.choices, default=Severity.MINOR)
+    severity = models.CharField(
+        _("严重程度"), max_length=10, choices=Severity.choices, default=Severity.MINOR
+    )
     weight = models.PositiveSmallIntegerField(_("扣分"), default=5)
     spec = models.JSONField(_("规则定义"), default=dict)
     examples = models.JSONField(_("样例"), default=list, blank=True)
@@ -90,7 +92,12 @@ class Transcript(models.Model):
     source = models.CharField(_("来源"), max_length=12, choices=Source.choices)
     external_id = models.CharField(_("外部编号"), max_length=100)
     agent = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("坐席"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("坐席"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     ticket_id = models.BigIntegerField(_("工单"), null=True, blank=True)
     turns = models.JSONField(_("对话"), default=list)
@@ -99,7 +106,9 @@ class Transcript(models.Model):
     noisy = models.BooleanField(_("线路杂音"), default=False)
     occurred_at = models.DateTimeField(_("发生时间"), default=timezone.now)
     received_at = models.DateTimeField(_("接收时间"), default=timezone.now)
-    status = models.CharField(_("状态"), max_length=10, choices=CheckStatus.choices, default=CheckStatus.PENDING)
+    status = models.CharField(
+        _("状态"), max_length=10, choices=CheckStatus.choices, default=CheckStatus.PENDING
+    )
     claimed_until = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     checked_at = models.DateTimeField(_("检查时间"), null=True, blank=True)
@@ -111,7 +120,9 @@ class Transcript(models.Model):
         verbose_name = verbose_name_plural = _("质检文本")
         ordering = ["-occurred_at", "-id"]
         constraints = [
-            models.UniqueConstraint(fields=["company", "source", "external_id"], name="quality_transcript_unique")
+            models.UniqueConstraint(
+                fields=["company", "source", "external_id"], name="quality_transcript_unique"
+            )
         ]
         indexes = [
             models.Index(fields=["status", "received_at"], name="quality_tr_status"),

@@ -28,12 +28,16 @@ class TurnIn(Schema):
 
 class TranscriptIn(Schema):
     source: SourceCode = "call"
-    external_id: str = Field(..., min_length=1, max_length=100, description="通话 / 会话在来源系统中的编号（幂等键）")
+    external_id: str = Field(
+        ..., min_length=1, max_length=100, description="通话 / 会话在来源系统中的编号（幂等键）"
+    )
     turns: list[TurnIn] = Field(..., max_length=2000)
     agent_id: int | None = Field(None, description="坐席的用户编号（本公司）")
     agent_username: str = Field("", max_length=150, description="或坐席的登录名")
     customer_surname: str = Field("", max_length=10, description="客户姓氏（L3 称呼检查）")
-    hangup_by: Literal["", "agent", "customer"] = Field("", description="先挂机的一方（L5），来自通话结束事件")
+    hangup_by: Literal["", "agent", "customer"] = Field(
+        "", description="先挂机的一方（L5），来自通话结束事件"
+    )
     noisy: bool = False
     occurred_at: Instant | None = None
     ticket_id: int | None = None
@@ -48,10 +52,30 @@ class TranscriptIn(Schema):
                     "customer_surname": "王",
                     "hangup_by": "customer",
                     "turns": [
-                        {"speaker": "agent", "text": "您好，安泰燃气公司，请问有什么可以帮您？", "start_ms": 0, "end_ms": 3200},
-                        {"speaker": "customer", "text": "我家没气了，我姓王", "start_ms": 3500, "end_ms": 6000},
-                        {"speaker": "agent", "text": "王先生，您还有其他问题吗？", "start_ms": 6200, "end_ms": 8000},
-                        {"speaker": "agent", "text": "感谢您的来电，再见！", "start_ms": 8200, "end_ms": 9500},
+                        {
+                            "speaker": "agent",
+                            "text": "您好，安泰燃气公司，请问有什么可以帮您？",
+                            "start_ms": 0,
+                            "end_ms": 3200,
+                        },
+                        {
+                            "speaker": "customer",
+                            "text": "我家没气了，我姓王",
+                            "start_ms": 3500,
+                            "end_ms": 6000,
+                        },
+                        {
+                            "speaker": "agent",
+                            "text": "王先生，您还有其他问题吗？",
+                            "start_ms": 6200,
+                            "end_ms": 8000,
+                        },
+                        {
+                            "speaker": "agent",
+                            "text": "感谢您的来电，再见！",
+                            "start_ms": 8200,
+                            "end_ms": 9500,
+                        },
                     ],
                 }
             ]

@@ -50,7 +50,9 @@ def choose_sample(
     out: list[tuple[int, str]] = []
     for agent_id in sorted(by_agent):
         rows = by_agent[agent_id]
-        low = sorted((c for c in rows if c.score is not None and c.score < low_score), key=lambda c: (c.score, c.id))
+        low = sorted(
+            (c for c in rows if c.score is not None and c.score < low_score), key=lambda c: (c.score, c.id)
+        )
         picked = [c.id for c in low[:extra_low]]
         out.extend((i, "low") for i in picked)
         rest = [c for c in rows if c.id not in set(picked)]

@@ -35,7 +35,7 @@ FORBIDDEN_GROUPS: list[tuple[str, str, list[str]]] = [
 
 #: Phrases of a group that are also innocent inside a longer polite sentence: excluded by pattern.
 #: 「不管」 inside 「不管怎样/不管什么时候我们都…」 is how a helpful agent speaks.
-_EXCLUDES = {"4.5.1": "不管(怎样|怎么样|什么|多晚|多远|任何|您|你|是否)|不知道(您|你)(是否|能否|方便)"}
+_EXCLUDES = {"4.5.1": "不管(怎样|怎么样|什么|多晚|多远|任何|是否|白天|刮风)|不知道(您|你)(是否|能否|方便)"}
 
 #: Should-hit and should-not examples of each forbidden group (the rule's own tests).
 _FORBIDDEN_EXAMPLES = {
@@ -100,7 +100,11 @@ def seed_rules() -> list[dict]:
             "clause": "001 篇4 七11",
             "severity": "minor",
             "weight": 3,
-            "spec": {"kind": "forbidden", "any": ["我不能", "我不会", "我不愿意", "我不能够"], "exclude": "我不会(忘|让|耽误|不管)"},
+            "spec": {
+                "kind": "forbidden",
+                "any": ["我不能", "我不会", "我不愿意", "我不能够"],
+                "exclude": "我不会(忘|让|耽误|不管)",
+            },
             "examples": _examples(["我不能给您办", "我不願意"], ["我不会让您久等的", "我会尽快给您办"]),
             "sources": ["call", "chat", "reply"],
         },
@@ -112,9 +116,17 @@ def seed_rules() -> list[dict]:
             "weight": 10,
             "spec": {"kind": "required", "all": ["您好", "{company}"], "speaker": "agent", "turns": [1, 1]},
             "examples": [
-                {**_turns(("agent", "您好，安泰燃气公司，请问有什么可以帮您？")), "company": "安泰燃气", "hit": False},
+                {
+                    **_turns(("agent", "您好，安泰燃气公司，请问有什么可以帮您？")),
+                    "company": "安泰燃气",
+                    "hit": False,
+                },
                 {**_turns(("agent", "喂，说吧")), "company": "安泰燃气", "hit": True},
-                {**_turns(("agent", "喂？"), ("agent", "您好，安泰燃气")), "company": "安泰燃气", "hit": True},
+                {
+                    **_turns(("agent", "喂？"), ("agent", "您好，安泰燃气")),
+                    "company": "安泰燃气",
+                    "hit": True,
+                },
             ],
             "sources": ["call"],
         },
@@ -126,7 +138,14 @@ def seed_rules() -> list[dict]:
             "weight": 5,
             "spec": {
                 "kind": "required",
-                "any": ["您还有其他问题吗", "还有其他问题吗", "还有其它问题吗", "还有什么可以帮您", "还有什么帮您的吗", "还有其他需要"],
+                "any": [
+                    "您还有其他问题吗",
+                    "还有其他问题吗",
+                    "还有其它问题吗",
+                    "还有什么可以帮您",
+                    "还有什么帮您的吗",
+                    "还有其他需要",
+                ],
                 "speaker": "agent",
                 "turns": [-3, -1],
             },
@@ -142,9 +161,17 @@ def seed_rules() -> list[dict]:
             "clause": "000 15.2.12",
             "severity": "minor",
             "weight": 5,
-            "spec": {"kind": "required", "all": ["再见"], "any": ["感谢您的来电", "感谢您的支持", "感谢您"], "speaker": "agent", "turns": [-2, -1]},
+            "spec": {
+                "kind": "required",
+                "all": ["再见"],
+                "any": ["感谢您的来电", "感谢您的支持", "感谢您"],
+                "speaker": "agent",
+                "turns": [-2, -1],
+            },
             "examples": [
-                _turns(("agent", "您好"), ("agent", "感謝您的來電，如果有問題請您與我們聯繫，再見！"), hit=False),
+                _turns(
+                    ("agent", "您好"), ("agent", "感謝您的來電，如果有問題請您與我們聯繫，再見！"), hit=False
+                ),
                 _turns(("agent", "您好"), ("agent", "好，就这样"), hit=True),
             ],
             "sources": ["call"],
@@ -155,10 +182,23 @@ def seed_rules() -> list[dict]:
             "clause": "000 4.3.2, 15.2.5",
             "severity": "minor",
             "weight": 5,
-            "spec": {"kind": "required", "any": ["{surname}先生", "{surname}女士"], "speaker": "agent", "turns": [1, 3]},
+            "spec": {
+                "kind": "required",
+                "any": ["{surname}先生", "{surname}女士"],
+                "speaker": "agent",
+                "turns": [1, 3],
+            },
             "examples": [
-                _turns(("agent", "您好"), ("customer", "我姓王"), ("agent", "王先生，您请讲"), surname="王", hit=False),
-                _turns(("agent", "您好"), ("customer", "我姓王"), ("agent", "您请讲"), surname="王", hit=True),
+                _turns(
+                    ("agent", "您好"),
+                    ("customer", "我姓王"),
+                    ("agent", "王先生，您请讲"),
+                    surname="王",
+                    hit=False,
+                ),
+                _turns(
+                    ("agent", "您好"), ("customer", "我姓王"), ("agent", "您请讲"), surname="王", hit=True
+                ),
             ],
             "sources": ["call"],
         },
@@ -170,7 +210,8 @@ def seed_rules() -> list[dict]:
             "weight": 5,
             "spec": {
                 "kind": "forbidden",
-                "pattern": "(^|老|小)({surname})(?!先生|女士|小姐|师傅|老师|阿姨|经理|工)(?=[你您那这就我]|$)",
+                "pattern": "(^|老|小)({surname})(?!先生|女士|小姐|师傅|老师|阿姨|经理|工)"
+                "(?=[你您那这就我]|$)",
             },
             "examples": [
                 {"text": "王，你家表号多少", "surname": "王", "hit": True},
@@ -186,7 +227,12 @@ def seed_rules() -> list[dict]:
             "clause": "000 15.6.1",
             "severity": "major",
             "weight": 10,
-            "spec": {"kind": "required", "all": ["您好", "{company}", "为您服务"], "speaker": "agent", "turns": [1, 1]},
+            "spec": {
+                "kind": "required",
+                "all": ["您好", "{company}", "为您服务"],
+                "speaker": "agent",
+                "turns": [1, 1],
+            },
             "examples": [
                 {**_turns(("agent", "您好，安泰燃气为您服务！")), "company": "安泰燃气", "hit": False},
                 {**_turns(("agent", "您好，我是回访的")), "company": "安泰燃气", "hit": True},
@@ -199,9 +245,17 @@ def seed_rules() -> list[dict]:
             "clause": "001 篇2 六6",
             "severity": "minor",
             "weight": 5,
-            "spec": {"kind": "silence", "any": ["您的电话没有声音", "请您换一个电话再打过来", "请您换个电话再打过来"], "silence_ms": 10000},
+            "spec": {
+                "kind": "silence",
+                "any": ["您的电话没有声音", "请您换一个电话再打过来", "请您换个电话再打过来"],
+                "silence_ms": 10000,
+            },
             "examples": [
-                _turns(("agent", "您好，请问有什么可以帮到您？"), ("agent", "对不起，您的电话没有声音，请您换一个电话再打过来，再见！"), hit=False),
+                _turns(
+                    ("agent", "您好，请问有什么可以帮到您？"),
+                    ("agent", "对不起，您的电话没有声音，请您换一个电话再打过来，再见！"),
+                    hit=False,
+                ),
                 _turns(("agent", "您好？"), ("agent", "没人说话我挂了"), hit=True),
                 _turns(("agent", "您好"), ("customer", "我家没气了"), hit=False),
             ],
@@ -215,7 +269,9 @@ def seed_rules() -> list[dict]:
             "weight": 3,
             "spec": {"kind": "noise", "any": ["您的电话听不清楚", "请您大点声", "请您换个电话再打过来"]},
             "examples": [
-                _turns(("agent", "对不起，先生，您的电话听不清楚，请您大点声，好吗？"), noisy=True, hit=False),
+                _turns(
+                    ("agent", "对不起，先生，您的电话听不清楚，请您大点声，好吗？"), noisy=True, hit=False
+                ),
                 _turns(("agent", "喂喂喂？"), noisy=True, hit=True),
                 _turns(("agent", "您好"), hit=False),
             ],
@@ -229,7 +285,13 @@ def seed_rules() -> list[dict]:
             "weight": 10,
             "spec": {"kind": "overlap", "overlap_ms": 800, "times": 2},
             "examples": [
-                _turns(("customer", "你们这个", 0, 5000), ("agent", "不是", 2000, 3000), ("customer", "听我说", 5000, 9000), ("agent", "你听我说", 6000, 8000), hit=True),
+                _turns(
+                    ("customer", "你们这个", 0, 5000),
+                    ("agent", "不是", 2000, 3000),
+                    ("customer", "听我说", 5000, 9000),
+                    ("agent", "你听我说", 6000, 8000),
+                    hit=True,
+                ),
                 _turns(("customer", "我家没气了", 0, 3000), ("agent", "好的", 3100, 4000), hit=False),
             ],
             "sources": ["call"],

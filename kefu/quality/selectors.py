@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from kefu.accounts.roles import Perm, role_allows
 from kefu.core.errors import NotFound
-from kefu.quality.models import CheckStatus, Evaluation, EvalStatus, Finding, Rule, Transcript
+from kefu.quality.models import CheckStatus, EvalStatus, Evaluation, Finding, Rule, Transcript
 
 
 def is_reviewer(user) -> bool:
@@ -41,7 +41,9 @@ def transcript_get(user, pk: int) -> Transcript:
 def evaluations_visible_to(user) -> QuerySet[Evaluation]:
     if not getattr(user, "is_authenticated", False) or not user.is_active or user.company_id is None:
         return Evaluation.objects.none()
-    qs = Evaluation.objects.filter(company_id=user.company_id).select_related("agent", "transcript", "inspector")
+    qs = Evaluation.objects.filter(company_id=user.company_id).select_related(
+        "agent", "transcript", "inspector"
+    )
     return qs if is_reviewer(user) else qs.filter(agent=user)
 
 
@@ -113,24 +115,34 @@ def report(user, *, month: date, by: str = "agent") -> dict:
     """Per agent (or team) for a month: transcripts checked, mean automatic score, evaluations and
     their mean score, the rules hit most; and the company's monthly trend (L1–L5 reports)."""
     start, end = month_range(month)
-    trs = transcripts_visible_to(user).filter(status=CheckStatus.CHECKED, occurred_at__gte=start, occurred_at__lt=end)
+    trs = transcripts_visible_to(user).filter(
+        status=CheckStatus.CHECKED, occurred_at__gte=start, occurred_at__lt=end
+    )
     key = "agent__team__name" if by == "team" else "agent_id"
     rows = {}
     cols = [key] if by == "team" else [key, "agent__full_name", "agent__username"]
     for r in trs.values(*cols).annotate(n=Count("id"), auto=Avg("score")):
         k = r[key]
         label = (r.get("agent__full_name") or r.get("agent__username") or "—") if by != "team" else (k or "—")
-        row = rows.setdefault(k, {"key": k, "label": label, "checked": 0, "auto": None, "evaluated": 0, "eval": None, "top": []})
+        row = rows.setdefault(
+            k, {"key": k, "label": label, "checked": 0, "auto": None, "evaluated": 0, "eval": None, "top": []}
+        )
         row["checked"] += r["n"]
         row["auto"] = round(r["auto"], 1) if r["auto"] is not None else None
-    evs = evaluations_visible_to(user).filter(transcript__occurred_at__gte=start, transcript__occurred_at__lt=end, score__isnull=False)
+    evs = evaluations_visible_to(user).filter(
+        transcript__occurred_at__gte=start, transcript__occurred_at__lt=end, score__isnull=False
+    )
     ekey = "agent__team__name" if by == "team" else "agent_id"
     for r in evs.values(ekey).annotate(n=Count("id"), s=Avg("score")):
         row = rows.get(r[ekey])
         if row is not None:
             row["evaluated"], row["eval"] = r["n"], round(r["s"], 1)
     fkey = "transcript__agent__team__name" if by == "team" else "agent_id_copy"
-    finds = Finding.objects.filter(transcript__in=trs).values(fkey, "rule__code", "rule__name").annotate(n=Count("id"))
+    finds = (
+        Finding.objects.filter(transcript__in=trs)
+        .values(fkey, "rule__code", "rule__name")
+        .annotate(n=Count("id"))
+    )
     tops: dict = {}
     overall: Counter = Counter()
     names = {}
@@ -151,7 +163,14 @@ def report(user, *, month: date, by: str = "agent") -> dict:
     return {
         "rows": sorted(rows.values(), key=lambda r: (r["auto"] is None, r["auto"] or 0)),
         "top_rules": [(c, names[c], n) for c, n in overall.most_common(10)],
-        "trend": [{"month": t["m"].strftime("%Y-%m") if t["m"] else "", "checked": t["n"], "auto": round(t["auto"] or 0, 1)} for t in trend],
+        "trend": [
+            {
+                "month": t["m"].strftime("%Y-%m") if t["m"] else "",
+                "checked": t["n"],
+                "auto": round(t["auto"] or 0, 1),
+            }
+            for t in trend
+        ],
     }
 
 

@@ -15,9 +15,8 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, Max, OuterRef, Q, Sum
+from django.db.models import CharField, Exists, Max, OuterRef, Q, Sum
 from django.db.models.functions import Cast
-from django.db.models import CharField
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -28,9 +27,9 @@ from kefu.core.errors import Conflict, DomainError, Forbidden, NotFound
 from kefu.quality import engine, scoring
 from kefu.quality.models import (
     CheckStatus,
+    EvalStatus,
     Evaluation,
     EvaluationEvent,
-    EvalStatus,
     Finding,
     Rule,
     RuleVersion,
@@ -90,7 +89,12 @@ def quality_seed(*, company: Company) -> int:
         for n, (code, label, points, critical) in enumerate(DEFAULT_ITEMS):
             if code not in items:
                 ScoringItem.objects.create(
-                    company=company, code=code, label=label, max_points=points or 1, critical=critical, order=n
+                    company=company,
+                    code=code,
+                    label=label,
+                    max_points=points or 1,
+                    critical=critical,
+                    order=n,
                 )
         SamplingPlan.objects.get_or_create(company=company)
     return added
@@ -191,12 +195,14 @@ def validate_turns(turns: Any, *, field: str = "turns") -> list[dict]:
         unknown = set(t) - {"speaker", "text", "start_ms", "end_ms", "noise"}
         if unknown:
             raise DomainError(
-                _("第 %(n)s 轮有未知字段：%(f)s。") % {"n": n, "f": "、".join(sorted(map(str, unknown)))}, field=field
+                _("第 %(n)s 轮有未知字段：%(f)s。") % {"n": n, "f": "、".join(sorted(map(str, unknown)))},
+                field=field,
             )
         speaker = t.get("speaker")
         if speaker not in engine.SPEAKERS:
             raise DomainError(
-                _("第 %(n)s 轮的说话人 %(s)s 未知（应为 agent 或 customer）。") % {"n": n, "s": repr(speaker)},
+                _("第 %(n)s 轮的说话人 %(s)s 未知（应为 agent 或 customer）。")
+                % {"n": n, "s": repr(speaker)},
                 field=field,
             )
         text = t.get("text", "")
@@ -208,7 +214,10 @@ def validate_turns(turns: Any, *, field: str = "turns") -> list[dict]:
         for key in ("start_ms", "end_ms"):
             v = t.get(key)
             if v is not None and (not isinstance(v, int) or isinstance(v, bool) or not 0 <= v <= 86_400_000):
-                raise DomainError(_("第 %(n)s 轮的 %(k)s 应为 0 到 86400000 之间的整数毫秒。") % {"n": n, "k": key}, field=field)
+                raise DomainError(
+                    _("第 %(n)s 轮的 %(k)s 应为 0 到 86400000 之间的整数毫秒。") % {"n": n, "k": key},
+                    field=field,
+                )
             times.append(v)
         if None not in times and times[1] < times[0]:
             raise DomainError(_("第 %(n)s 轮的结束时间早于开始时间。") % {"n": n}, field=field)
@@ -301,7 +310,9 @@ def _rulebook(company_id: int, source: str) -> tuple[engine.RuleBook, dict[str, 
         stamp = Rule.objects.filter(company_id=company_id).aggregate(v=Sum("version"), at=Max("updated_at"))
     key = (company_id, source, stamp["v"], stamp["at"])
     if key not in _books:
-        rules = [r for r in Rule.objects.filter(company_id=company_id, active=True) if source in (r.sources or [])]
+        rules = [
+            r for r in Rule.objects.filter(company_id=company_id, active=True) if source in (r.sources or [])
+        ]
         specs, by_code = [], {}
         for r in rules:
             try:
@@ -339,8 +350,9 @@ def _claim(ids: list[int] | None, limit: int) -> list[int]:
         Transcript.objects.filter(free, pk__in=candidates).update(claimed_until=now + CLAIM_FOR)
         # only what this claim took (another worker may have taken some rows between the two queries)
         return list(
-            Transcript.objects.filter(pk__in=candidates, status=CheckStatus.PENDING, claimed_until=now + CLAIM_FOR)
-            .values_list("pk", flat=True)
+            Transcript.objects.filter(
+                pk__in=candidates, status=CheckStatus.PENDING, claimed_until=now + CLAIM_FOR
+            ).values_list("pk", flat=True)
         )
 
 
@@ -390,7 +402,12 @@ def check_pending(*, ids: list[int] | None = None, limit: int = 500) -> int:
             by_score.setdefault((res.score, len(res.hits)), []).append(pk)
         for (sc, n), pks in by_score.items():
             Transcript.objects.filter(pk__in=pks).update(
-                status=CheckStatus.CHECKED, score=sc, hit_count=n, checked_at=now, claimed_until=None, error=""
+                status=CheckStatus.CHECKED,
+                score=sc,
+                hit_count=n,
+                checked_at=now,
+                claimed_until=None,
+                error="",
             )
     return len(results)
 
@@ -412,7 +429,11 @@ def submit_reply(event_id: int) -> Transcript | None:
     """Make the transcript of one written reply (a work order's `reply` timeline entry); idempotent."""
     from kefu.tickets.models import TicketEvent
 
-    ev = TicketEvent.objects.filter(pk=event_id, kind=TicketEvent.Kind.REPLY).select_related("ticket", "company").first()
+    ev = (
+        TicketEvent.objects.filter(pk=event_id, kind=TicketEvent.Kind.REPLY)
+        .select_related("ticket", "company")
+        .first()
+    )
     if ev is None:
         return None
     text = str((ev.payload or {}).get("text", ""))[:MAX_TURN_CHARS].replace("\x00", " ")
@@ -475,40 +496,37 @@ def sampling_draw(*, by: User, week: date) -> list[Evaluation]:
     tz = timezone.get_current_timezone()
     start = timezone.make_aware(datetime.combine(monday, datetime.min.time()), tz)
     end = start + timedelta(days=7)
-    already = Evaluation.objects.filter(transcript_id=OuterRef("pk"))
-    rows = (
-        Transcript.objects.filter(
-            company=by.company,
-            status=CheckStatus.CHECKED,
-            agent__isnull=False,
-            occurred_at__gte=start,
-            occurred_at__lt=end,
-            source__in=[Source.CALL, Source.CHAT, Source.RETURN_VISIT],
-        )
-        .exclude(Exists(already))
-        .values_list("pk", "agent_id", "score")
-    )
-    have: dict[int, int] = {}
-    for agent_id in Evaluation.objects.filter(company=by.company, week=monday).values_list("agent_id", flat=True):
-        have[agent_id] = have.get(agent_id, 0) + 1
+    rows = Transcript.objects.filter(
+        company=by.company,
+        status=CheckStatus.CHECKED,
+        agent__isnull=False,
+        occurred_at__gte=start,
+        occurred_at__lt=end,
+        source__in=[Source.CALL, Source.CHAT, Source.RETURN_VISIT],
+    ).values_list("pk", "agent_id", "score")
     cands = [scoring.Candidate(pk, a, s) for pk, a, s in rows]
+    # the choice over all of the week's calls is reproducible, so drawing again only adds what is new
     picked = scoring.choose_sample(
-        [c for c in cands if have.get(c.agent_id, 0) < plan.per_agent_week + plan.extra_low],
+        cands,
         per_agent=plan.per_agent_week,
         low_score=plan.low_score,
         extra_low=plan.extra_low,
         seed=f"{by.company_id}:{monday.isoformat()}",
     )
     agent_of = {c.id: c.agent_id for c in cands}
+    taken = set(
+        Evaluation.objects.filter(transcript_id__in=[pk for pk, _ in picked]).values_list(
+            "transcript_id", flat=True
+        )
+    )
     out = []
     with transaction.atomic():
         for pk, why in picked:
-            if have.get(agent_of[pk], 0) >= plan.per_agent_week + plan.extra_low:
+            if pk in taken:
                 continue
             ev = Evaluation.objects.create(
                 company=by.company, transcript_id=pk, agent_id=agent_of[pk], week=monday, reason=why
             )
-            have[agent_of[pk]] = have.get(agent_of[pk], 0) + 1
             _event(ev, "queued", by, reason=why)
             out.append(ev)
     return out
@@ -524,7 +542,9 @@ def evaluation_open(*, by: User, transcript_id: int) -> Evaluation:
     if ev is not None:
         return ev
     with transaction.atomic():
-        ev = Evaluation.objects.create(company=by.company, transcript=tr, agent_id=tr.agent_id, reason="chosen")
+        ev = Evaluation.objects.create(
+            company=by.company, transcript=tr, agent_id=tr.agent_id, reason="chosen"
+        )
         _event(ev, "queued", by, reason="chosen")
     return ev
 
@@ -544,7 +564,9 @@ def _form(company_id: int, points: Any) -> list[dict]:
         p = points.get(it.code)
         if not isinstance(p, int) or isinstance(p, bool):
             raise DomainError(_("请为评分项“%(l)s”打分。") % {"l": it.label}, field="points")
-        items.append({"code": it.code, "label": it.label, "max": it.max_points, "critical": it.critical, "points": p})
+        items.append(
+            {"code": it.code, "label": it.label, "max": it.max_points, "critical": it.critical, "points": p}
+        )
     if not items:
         raise DomainError(_("本公司尚未配置评分项。"), field="points")
     try:
@@ -572,12 +594,19 @@ def evaluation_score(*, by: User, evaluation_id: int, points: dict, comment: str
     return ev
 
 
+def _own(by: User, ev: Evaluation, message: str) -> None:
+    """Only the evaluated agent; someone who may not even see the evaluation gets "not found"."""
+    if ev.agent_id != by.pk:
+        if not role_allows(by, Perm.QUALITY_REVIEW):
+            raise NotFound(_("未找到该评分记录。"))
+        raise Forbidden(message, code="not_own")
+
+
 def evaluation_acknowledge(*, by: User, evaluation_id: int) -> Evaluation:
     """The agent accepts their evaluation."""
     with transaction.atomic():
         ev = _locked(by, evaluation_id)
-        if ev.agent_id != by.pk:
-            raise Forbidden(_("只有被评的坐席本人可以确认。"), code="not_own")
+        _own(by, ev, _("只有被评的坐席本人可以确认。"))
         if ev.status != EvalStatus.SCORED:
             raise Conflict(_("只有已评分的记录可以确认。"), code="illegal_transition")
         ev.status = EvalStatus.ACKNOWLEDGED
@@ -593,8 +622,7 @@ def evaluation_appeal(*, by: User, evaluation_id: int, reason: str) -> Evaluatio
         raise DomainError(_("请写明申诉理由（4 到 2000 字）。"), field="reason")
     with transaction.atomic():
         ev = _locked(by, evaluation_id)
-        if ev.agent_id != by.pk:
-            raise Forbidden(_("只有被评的坐席本人可以申诉。"), code="not_own")
+        _own(by, ev, _("只有被评的坐席本人可以申诉。"))
         if ev.status != EvalStatus.SCORED:
             raise Conflict(_("只有已评分、尚未确认的记录可以申诉。"), code="illegal_transition")
         ev.status, ev.appeal_reason = EvalStatus.APPEALED, reason
@@ -628,14 +656,20 @@ def appeal_decide(
             ev.score = scoring.form_score(ev.items)
         ev.status, ev.decision, ev.decision_comment, ev.decided_by = EvalStatus.DECIDED, decision, comment, by
         ev.save()
-        _event(ev, "decided", by, decision=decision, comment=comment, score_before=before, score_after=ev.score)
+        _event(
+            ev, "decided", by, decision=decision, comment=comment, score_before=before, score_after=ev.score
+        )
     return ev
 
 
 def sampling_plan_save(*, by: User, per_agent_week: int, low_score: int, extra_low: int) -> SamplingPlan:
     """Set the company's sampling plan (quality.manage)."""
     assert_perm(by, Perm.QUALITY_MANAGE)
-    for name, v, hi in (("per_agent_week", per_agent_week, 100), ("low_score", low_score, 100), ("extra_low", extra_low, 100)):
+    for name, v, hi in (
+        ("per_agent_week", per_agent_week, 100),
+        ("low_score", low_score, 100),
+        ("extra_low", extra_low, 100),
+    ):
         if not isinstance(v, int) or isinstance(v, bool) or not 0 <= v <= hi:
             raise DomainError(_("取值应在 0 到 100 之间。"), field=name)
     plan, _c = SamplingPlan.objects.get_or_create(company=by.company)

@@ -42,8 +42,13 @@ def transcripts(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "quality/transcripts.html",
-        {"rows": qs[:200], "sources": Source.choices, "source": source, "hits": request.GET.get("hits") == "1",
-         "reviewer": selectors.is_reviewer(request.user)},
+        {
+            "rows": qs[:200],
+            "sources": Source.choices,
+            "source": source,
+            "hits": request.GET.get("hits") == "1",
+            "reviewer": selectors.is_reviewer(request.user),
+        },
     )
 
 
@@ -59,8 +64,14 @@ def transcript_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "quality/transcript.html",
-        {"tr": tr, "turns": turns, "general": general, "findings": tr.findings.select_related("rule"),
-         "evaluation": evaluation, "reviewer": selectors.is_reviewer(request.user)},
+        {
+            "tr": tr,
+            "turns": turns,
+            "general": general,
+            "findings": tr.findings.select_related("rule"),
+            "evaluation": evaluation,
+            "reviewer": selectors.is_reviewer(request.user),
+        },
     )
 
 
@@ -99,13 +110,23 @@ def rules(request: HttpRequest) -> HttpResponse:
     if text:
         from kefu.quality import engine
 
-        book, _r = services._rulebook(request.user.company_id, request.GET.get("source", "call") if request.GET.get("source") in Source.values else "call")
-        tried = engine.evaluate(
-            book, engine.Transcript((engine.Turn("agent", text),), company=request.user.company.short_name,
-                                    surname=request.GET.get("surname", "")[:10])
+        book, _r = services._rulebook(
+            request.user.company_id,
+            request.GET.get("source", "call") if request.GET.get("source") in Source.values else "call",
         )
-    return render(request, "quality/rules.html", {"rows": rows, "text": text, "tried": tried,
-                                                  "can_manage": services.can_manage(request.user)})
+        tried = engine.evaluate(
+            book,
+            engine.Transcript(
+                (engine.Turn("agent", text),),
+                company=request.user.company.short_name,
+                surname=request.GET.get("surname", "")[:10],
+            ),
+        )
+    return render(
+        request,
+        "quality/rules.html",
+        {"rows": rows, "text": text, "tried": tried, "can_manage": services.can_manage(request.user)},
+    )
 
 
 @login_required
@@ -123,7 +144,9 @@ def rule_edit(request: HttpRequest, code: str = "") -> HttpResponse:
         "clause": rule.clause if rule else "",
         "severity": rule.severity if rule else "minor",
         "weight": rule.weight if rule else 5,
-        "spec": json.dumps(rule.spec if rule else {"kind": "forbidden", "any": []}, ensure_ascii=False, indent=1),
+        "spec": json.dumps(
+            rule.spec if rule else {"kind": "forbidden", "any": []}, ensure_ascii=False, indent=1
+        ),
         "examples": json.dumps(rule.examples if rule else [], ensure_ascii=False, indent=1),
         "sources": rule.sources if rule else ["call", "chat", "reply"],
         "active": rule.active if rule else True,
@@ -148,18 +171,35 @@ def rule_edit(request: HttpRequest, code: str = "") -> HttpResponse:
                 raise DomainError(_("扣分应为整数。"), field="weight") from None
             form["weight"] = weight
             saved, metrics = services.rule_save(
-                by=request.user, code=form["code"] or code, name=form["name"], clause=form["clause"],
-                severity=form["severity"], weight=weight, spec=spec, examples=examples,
-                sources=form["sources"], active=form["active"],
+                by=request.user,
+                code=form["code"] or code,
+                name=form["name"],
+                clause=form["clause"],
+                severity=form["severity"],
+                weight=weight,
+                spec=spec,
+                examples=examples,
+                sources=form["sources"],
+                active=form["active"],
             )
             messages.success(request, _("规则已保存为第 %(v)s 版。") % {"v": saved.version})
             return redirect("quality:rule", code=saved.code)
         except DomainError as exc:
             error = exc.message
     versions = rule.versions.select_related("by")[:20] if rule else []
-    return render(request, "quality/rule_edit.html", {"rule": rule, "form": form, "metrics": metrics, "error": error,
-                                                      "versions": versions, "sources": Source.choices,
-                                                      "can_manage": services.can_manage(request.user)})
+    return render(
+        request,
+        "quality/rule_edit.html",
+        {
+            "rule": rule,
+            "form": form,
+            "metrics": metrics,
+            "error": error,
+            "versions": versions,
+            "sources": Source.choices,
+            "can_manage": services.can_manage(request.user),
+        },
+    )
 
 
 @login_required
@@ -183,7 +223,11 @@ def evaluations(request: HttpRequest) -> HttpResponse:
     status = request.GET.get("status", "")
     if status in EvalStatus.values:
         qs = qs.filter(status=status)
-    return render(request, "quality/evaluations.html", {"rows": qs[:200], "status": status, "statuses": EvalStatus.choices})
+    return render(
+        request,
+        "quality/evaluations.html",
+        {"rows": qs[:200], "status": status, "statuses": EvalStatus.choices},
+    )
 
 
 @login_required
@@ -207,17 +251,30 @@ def evaluation(request: HttpRequest, pk: int) -> HttpResponse:
                         points[it.code] = int(raw)
                     except ValueError:
                         if action == "score" or request.POST.get("decision") == "upheld":
-                            raise DomainError(_("请为评分项“%(l)s”打分。") % {"l": it.label}, field="points") from None
+                            raise DomainError(
+                                _("请为评分项“%(l)s”打分。") % {"l": it.label}, field="points"
+                            ) from None
                 if action == "score":
-                    services.evaluation_score(by=request.user, evaluation_id=pk, points=points, comment=request.POST.get("comment", ""))
+                    services.evaluation_score(
+                        by=request.user,
+                        evaluation_id=pk,
+                        points=points,
+                        comment=request.POST.get("comment", ""),
+                    )
                 else:
-                    services.appeal_decide(by=request.user, evaluation_id=pk, decision=request.POST.get("decision", ""),
-                                           comment=request.POST.get("decision_comment", ""),
-                                           points=points if request.POST.get("decision") == "upheld" else None)
+                    services.appeal_decide(
+                        by=request.user,
+                        evaluation_id=pk,
+                        decision=request.POST.get("decision", ""),
+                        comment=request.POST.get("decision_comment", ""),
+                        points=points if request.POST.get("decision") == "upheld" else None,
+                    )
             elif action == "acknowledge":
                 services.evaluation_acknowledge(by=request.user, evaluation_id=pk)
             elif action == "appeal":
-                services.evaluation_appeal(by=request.user, evaluation_id=pk, reason=request.POST.get("reason", ""))
+                services.evaluation_appeal(
+                    by=request.user, evaluation_id=pk, reason=request.POST.get("reason", "")
+                )
             else:
                 raise DomainError(_("未知的操作。"))
             messages.success(request, _("已保存。"))
@@ -228,9 +285,16 @@ def evaluation(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "quality/evaluation.html",
-        {"ev": ev, "items": [(it, given.get(it.code)) for it in items], "turns": turns, "general": general,
-         "events": ev.events.select_related("actor"), "reviewer": selectors.is_reviewer(request.user),
-         "can_manage": services.can_manage(request.user), "is_agent": ev.agent_id == request.user.pk},
+        {
+            "ev": ev,
+            "items": [(it, given.get(it.code)) for it in items],
+            "turns": turns,
+            "general": general,
+            "events": ev.events.select_related("actor"),
+            "reviewer": selectors.is_reviewer(request.user),
+            "can_manage": services.can_manage(request.user),
+            "is_agent": ev.agent_id == request.user.pk,
+        },
     )
 
 
@@ -256,13 +320,27 @@ def report(request: HttpRequest) -> HttpResponse:
     by = "team" if request.GET.get("by") == "team" else "agent"
     data = selectors.report(request.user, month=month, by=by)
     if request.GET.get("export") == "csv":
-        audit_record(action=Action.EXPORTED, actor=request.user, object_type="quality.report",
-                     object_repr=f"quality report {month:%Y-%m} by {by}", detail={"rows": len(data["rows"])})
+        audit_record(
+            action=Action.EXPORTED,
+            actor=request.user,
+            object_type="quality.report",
+            object_repr=f"quality report {month:%Y-%m} by {by}",
+            detail={"rows": len(data["rows"])},
+        )
         resp = HttpResponse(content_type="text/csv; charset=utf-8")
         resp["Content-Disposition"] = f'attachment; filename="quality-{month:%Y-%m}-{by}.csv"'
         resp.write("\ufeff")
         w = csv.writer(resp)
-        w.writerow([_("班组") if by == "team" else _("坐席"), _("已检"), _("自动评分"), _("人工评分数"), _("人工评分"), _("命中最多的规则")])
+        w.writerow(
+            [
+                _("班组") if by == "team" else _("坐席"),
+                _("已检"),
+                _("自动评分"),
+                _("人工评分数"),
+                _("人工评分"),
+                _("命中最多的规则"),
+            ]
+        )
         for r in data["rows"]:
             w.writerow([r["label"], r["checked"], r["auto"], r["evaluated"], r["eval"], " ".join(r["top"])])
         return resp

@@ -9,7 +9,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kefu.quality.engine import RuleBook, RuleSpec, SpecError, Transcript, Turn, evaluate, example_metrics, score
+from kefu.quality.engine import (
+    RuleBook,
+    RuleSpec,
+    SpecError,
+    Transcript,
+    Turn,
+    evaluate,
+    example_metrics,
+    score,
+)
 from kefu.quality.seeds import FORBIDDEN_GROUPS, seed_rules
 
 RULES = seed_rules()
@@ -18,17 +27,27 @@ BOOK = RuleBook(SPECS)
 
 
 def _tr(*turns, **kw) -> Transcript:
-    return Transcript(tuple(Turn(*t) if isinstance(t, tuple) else t for t in turns), company=kw.pop("company", "安泰燃气"), **kw)
+    return Transcript(
+        tuple(Turn(*t) if isinstance(t, tuple) else t for t in turns),
+        company=kw.pop("company", "安泰燃气"),
+        **kw,
+    )
 
 
 def _spoken(phrase: str) -> str:
     """The phrase as speech recognition may write it: full-width punctuation and fillers inside."""
     chars = list(phrase)
-    return "嗯，" + "，".join(["".join(chars[: len(chars) // 2]), "那个" + "".join(chars[len(chars) // 2 :])]) + "！"
+    return (
+        "嗯，"
+        + "，".join(["".join(chars[: len(chars) // 2]), "那个" + "".join(chars[len(chars) // 2 :])])
+        + "！"
+    )
 
 
-TRAD = str.maketrans("这说领导题办为个们没问谁吗干对见种样么还时头发气里后来间开关电话听声换过请应",
-                     "這說領導題辦為個們沒問誰嗎幹對見種樣麼還時頭發氣裡後來間開關電話聽聲換過請應")
+TRAD = str.maketrans(
+    "这说领导题办为个们没问谁吗干对见种样么还时头发气里后来间开关电话听声换过请应",
+    "這說領導題辦為個們沒問誰嗎幹對見種樣麼還時頭發氣裡後來間開關電話聽聲換過請應",
+)
 
 
 @pytest.mark.parametrize("clause,name,phrases", FORBIDDEN_GROUPS, ids=[g[0] for g in FORBIDDEN_GROUPS])
@@ -67,10 +86,22 @@ def test_required_opening_must_be_the_first_agent_turn():
 
 def test_closing_question_and_farewell_at_the_end():
     """000 15.2.12: the closing question in the last turns, then the farewell."""
-    ok = _tr(("agent", "您好，安泰燃气公司"), ("customer", "好"), ("agent", "您還有其他問題嗎？"), ("agent", "感謝您的來電，再見！"))
+    ok = _tr(
+        ("agent", "您好，安泰燃气公司"),
+        ("customer", "好"),
+        ("agent", "您還有其他問題嗎？"),
+        ("agent", "感謝您的來電，再見！"),
+    )
     res = evaluate(BOOK, ok)
     assert "closing-question" not in res.rules_hit and "farewell" not in res.rules_hit
-    early = _tr(("agent", "您好，安泰燃气公司，您还有其他问题吗"), ("customer", "有"), ("agent", "嗯"), ("customer", "好"), ("agent", "好"), ("agent", "挂了"))
+    early = _tr(
+        ("agent", "您好，安泰燃气公司，您还有其他问题吗"),
+        ("customer", "有"),
+        ("agent", "嗯"),
+        ("customer", "好"),
+        ("agent", "好"),
+        ("agent", "挂了"),
+    )
     res = evaluate(BOOK, early)
     assert "closing-question" in res.rules_hit and "farewell" in res.rules_hit
     missing = next(h for h in res.hits if h.rule == "closing-question")
@@ -92,7 +123,11 @@ def test_address_with_title_and_bare_surname():
 
 def test_silent_call_needs_the_script():
     """001 篇2 六6: a silent call ends with the script, not a bare hang-up."""
-    scripted = _tr(("agent", "您好"), ("customer", ""), ("agent", "对不起，您的电话没有声音，请您换一个电话再打过来，再见！"))
+    scripted = _tr(
+        ("agent", "您好"),
+        ("customer", ""),
+        ("agent", "对不起，您的电话没有声音，请您换一个电话再打过来，再见！"),
+    )
     bare = _tr(("agent", "您好"), ("customer", "嗯……"), ("agent", "没声音我挂了"))
     talking = _tr(("agent", "您好"), ("customer", "我家没气了"))
     assert "silent-call-script" not in evaluate(BOOK, scripted).rules_hit
@@ -116,21 +151,38 @@ def test_noisy_line_script():
 
 def test_talking_over_and_hanging_up_first():
     """000 15.2.11–12 (L5): arguing by talking over the customer; hanging up before the customer."""
-    over = _tr(Turn("customer", "你们这个", 0, 5000), Turn("agent", "不是", 2000, 3000), Turn("customer", "听我说", 5000, 9000), Turn("agent", "你听我说", 6000, 8000), hangup_by="agent")
+    over = _tr(
+        Turn("customer", "你们这个", 0, 5000),
+        Turn("agent", "不是", 2000, 3000),
+        Turn("customer", "听我说", 5000, 9000),
+        Turn("agent", "你听我说", 6000, 8000),
+        hangup_by="agent",
+    )
     res = evaluate(BOOK, over)
     assert "talking-over" in res.rules_hit and "hangup-first" in res.rules_hit
     assert [h.at_ms for h in res.hits if h.rule == "talking-over"] == [2000, 6000]
-    polite = _tr(Turn("customer", "我家没气了", 0, 3000), Turn("agent", "好的", 3100, 4000), hangup_by="customer")
+    polite = _tr(
+        Turn("customer", "我家没气了", 0, 3000), Turn("agent", "好的", 3100, 4000), hangup_by="customer"
+    )
     assert not {"talking-over", "hangup-first"} & set(evaluate(BOOK, polite).rules_hit)
 
 
 def test_rule_combination_all_none_turns_anchor():
     spec = RuleSpec.from_dict(
-        "c", {"kind": "required", "all": ["再见"], "none": ["挂了"], "after": "您还有其他问题吗", "speaker": "agent"}
+        "c",
+        {
+            "kind": "required",
+            "all": ["再见"],
+            "none": ["挂了"],
+            "after": "您还有其他问题吗",
+            "speaker": "agent",
+        },
     )
     book = RuleBook([spec])
     assert not evaluate(book, _tr(("agent", "您还有其他问题吗"), ("agent", "再见"))).hits
-    assert evaluate(book, _tr(("agent", "再见"), ("agent", "您还有其他问题吗"))).hits  # farewell before the anchor
+    assert evaluate(
+        book, _tr(("agent", "再见"), ("agent", "您还有其他问题吗"))
+    ).hits  # farewell before the anchor
     assert evaluate(book, _tr(("agent", "您还有其他问题吗"), ("agent", "挂了，再见"))).hits
 
 
@@ -167,7 +219,14 @@ def test_bad_rule_definitions_are_refused_with_a_message(data, word):
 
 
 def test_score_critical_and_floor():
-    res = evaluate(BOOK, _tr(("agent", "我不知道，找领导去，我没工夫，我就这态度，自己看着办"), ("agent", "快下班了"), ("agent", "我解决不了")))
+    res = evaluate(
+        BOOK,
+        _tr(
+            ("agent", "我不知道，找领导去，我没工夫，我就这态度，自己看着办"),
+            ("agent", "快下班了"),
+            ("agent", "我解决不了"),
+        ),
+    )
     assert res.score == score(res.hits) and 0 <= res.score < 50
 
 

@@ -33,7 +33,10 @@ WORDS = st.sampled_from(["不知道", "知道", "不管", "我不能", "不能�
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.lists(WORDS, min_size=1, max_size=6, unique=True), st.text(alphabet="不知道管我能办找领导去您好的吗", max_size=40))
+@given(
+    st.lists(WORDS, min_size=1, max_size=6, unique=True),
+    st.text(alphabet="不知道管我能办找领导去您好的吗", max_size=40),
+)
 def test_every_occurrence_reported_or_nested(phrases, text):
     index = PhraseIndex((p, p) for p in phrases)
     everything = index.all_matches(text)
