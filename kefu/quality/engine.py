@@ -231,7 +231,9 @@ class RuleBook:
                 if None in f.values() or any(None in v for v in lists.values()):
                     continue
                 filled.append(RuleSpec(**{**s.__dict__, **f, **lists}))
-            index = PhraseIndex((s.code, p) for s in filled for p in s.phrases())
+            # one automaton over the static rules' phrases and these, so a transcript is scanned once
+            everything = self._static + filled
+            index = PhraseIndex((s.code, p) for s in everything for p in s.phrases())
             if len(self._ctx_cache) > 1000:
                 self._ctx_cache.clear()
             self._ctx_cache[key] = (filled, index)
@@ -389,8 +391,8 @@ def _evaluate_rule(spec: RuleSpec, book: RuleBook, tr: Transcript, prep: _Prepar
     idx = _anchor_turns(spec, prep, _scope(spec, prep))
     phrase_based = bool(spec.any or spec.all) and spec.kind in ("forbidden", "required", "silence", "noise")
     if phrase_based:  # the condition can only hold where the automaton found one of the rule's phrases
-        where = prep.turns_of.get(spec.code, ())
-        idx = [i for i in idx if i in where]
+        where = prep.turns_of.get(spec.code)
+        idx = [i for i in idx if i in where] if where else []
     if spec.kind == "forbidden":
         out = []
         for i in idx:
@@ -470,15 +472,16 @@ def score(hits: Iterable[Hit], *, base: int = 100) -> int:
 
 def evaluate(book: RuleBook, tr: Transcript) -> Result:
     """Check one transcript against every rule of the book."""
-    dynamic, dyn_index = book._context(tr) if book._dynamic else ([], None)
-    prep = _prepare(tr, book.index)
+    if book._dynamic:
+        dynamic, index = book._context(tr)
+    else:
+        dynamic, index = [], book.index
+    prep = _prepare(tr, index)
     hits: list[Hit] = []
     for spec in book._static:
         hits.extend(_evaluate_rule(spec, book, tr, prep))
-    if dynamic:
-        prep2 = _prepare(tr, dyn_index, prep.texts)
-        for spec in dynamic:
-            hits.extend(_evaluate_rule(spec, book, tr, prep2))
+    for spec in dynamic:
+        hits.extend(_evaluate_rule(spec, book, tr, prep))
     hits.sort(key=lambda h: (h.turn if h.turn is not None else 10**9, h.start, h.rule))
     return Result(hits, score(hits))
 

@@ -41,7 +41,7 @@ class Rule(models.Model):
     texts that are its tests; `sources` which texts it applies to. `version` counts edits."""
 
     company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="+")
-    code = models.SlugField(_("编号"), max_length=40)
+    code = models.CharField(_("编号"), max_length=40)
     name = models.CharField(_("名称"), max_length=100)
     clause = models.CharField(_("依据条款"), max_length=60, blank=True)
     severity = models.CharField(

@@ -112,10 +112,17 @@ def _classes() -> tuple[re.Pattern, re.Pattern]:
         out = _char_out(chr(cp))
         if out == "":
             dropped.append(cp)
-        elif out != chr(cp):
+        elif out != chr(cp) and not (0x41 <= cp <= 0x5A):  # ASCII capitals: _UPPER, cheaper
             changed.append(cp)
     astral = "\U00010000-\U0010ffff"
     return re.compile(f"[{_ranges(dropped)}]+"), re.compile(f"[{_ranges(changed)}{astral}]")
+
+
+_UPPER = re.compile("[A-Z]+")
+
+
+def _lower(match: re.Match) -> str:
+    return match.group(0).lower()
 
 
 def normalize(text: str) -> str:
@@ -124,6 +131,8 @@ def normalize(text: str) -> str:
     s = drop.sub("", to_simplified(text))
     if change.search(s):
         s = s.translate(_TABLE)
+    elif _UPPER.search(s):  # "IC卡": only ASCII capitals to fold
+        s = _UPPER.sub(_lower, s)
     for word in FILLER_WORDS:
         if word in s:
             s = s.replace(word, "")
