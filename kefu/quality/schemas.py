@@ -32,7 +32,7 @@ class TranscriptIn(Schema):
         ..., min_length=1, max_length=100, description="通话 / 会话在来源系统中的编号（幂等键）"
     )
     turns: list[TurnIn] = Field(..., max_length=2000)
-    agent_id: int | None = Field(None, description="坐席的用户编号（本公司）")
+    agent_id: int | None = Field(None, ge=1, le=2**62, description="坐席的用户编号（本公司）")
     agent_username: str = Field("", max_length=150, description="或坐席的登录名")
     customer_surname: str = Field("", max_length=10, description="客户姓氏（L3 称呼检查）")
     hangup_by: Literal["", "agent", "customer"] = Field(
@@ -40,7 +40,7 @@ class TranscriptIn(Schema):
     )
     noisy: bool = False
     occurred_at: Instant | None = None
-    ticket_id: int | None = None
+    ticket_id: int | None = Field(None, ge=1, le=2**62)
 
     model_config = {
         "json_schema_extra": {

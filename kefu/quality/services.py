@@ -110,6 +110,15 @@ def _validate_examples(examples: Any) -> list[dict]:
     for n, ex in enumerate(examples, 1):
         if not isinstance(ex, dict) or not isinstance(ex.get("hit"), bool):
             raise DomainError(_("第 %(n)s 条样例应含 hit（true/false）。") % {"n": n}, field="examples")
+        for key in ("text", "company", "surname", "hangup_by"):
+            if key in ex and not isinstance(ex[key], str):
+                raise DomainError(
+                    _("第 %(n)s 条样例的 %(k)s 应为文本。") % {"n": n, "k": key}, field="examples"
+                )
+        if "noisy" in ex and not isinstance(ex["noisy"], bool):
+            raise DomainError(
+                _("第 %(n)s 条样例的 %(k)s 应为文本。") % {"n": n, "k": "noisy"}, field="examples"
+            )
         if "turns" in ex:
             validate_turns(ex["turns"], field="examples")
         elif not isinstance(ex.get("text"), str):
@@ -262,6 +271,8 @@ def transcript_submit(
         raise DomainError(_("先挂机方应为 agent、customer 或空。"), field="hangup_by")
     if len(customer_surname or "") > 10:
         raise DomainError(_("客户姓氏过长。"), field="customer_surname")
+    if occurred_at is not None and timezone.is_naive(occurred_at):
+        occurred_at = timezone.make_aware(occurred_at)  # a local time of the company's zone
     if agent is not None and agent.company_id != company.pk:
         raise DomainError(_("坐席不属于本公司。"), field="agent")
     existing = Transcript.objects.filter(company=company, source=source, external_id=external_id).first()
