@@ -17,7 +17,12 @@ CORE = Path(demo.__file__).parent
 
 
 def test_apps_register_their_steps_in_order():
-    assert [(s.order, s.name) for s in demo_steps()] == [(10, "customers"), (20, "sla"), (30, "tickets")]
+    assert [(s.order, s.name) for s in demo_steps()] == [
+        (10, "customers"),
+        (20, "sla"),
+        (30, "tickets"),
+        (60, "quality"),
+    ]
 
 
 def test_steps_run_in_order_and_stop_when_the_demo_exists(monkeypatch):
