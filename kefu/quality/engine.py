@@ -1,4 +1,5 @@
-"""The language rules' engine (L1–L5): a transcript and a set of rules in, findings and a score out.
+"""The language rules' engine (L1, L2, L3, L4, L5): a transcript and a set of rules in, findings
+and a score out.
 Pure: no database, no clock. `kefu.quality.services` feeds it from the database; the benchmark
 `bench/quality_matching.py` and the hypothesis tests call it directly.
 

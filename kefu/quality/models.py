@@ -1,4 +1,4 @@
-"""Service-language quality (服务用语质检, L1–L5): rules as data, transcripts and their automatic
+"""Service-language quality (服务用语质检, L1, L2, L3, L4, L5): rules as data, transcripts and their automatic
 findings, human evaluations with their appeals.
 
 - `Rule` / `RuleVersion`: a company's language rule (kefu.quality.engine.RuleSpec as JSON) with its
@@ -37,7 +37,8 @@ class Severity(models.TextChoices):
 
 
 class Rule(models.Model):
-    """A language rule of one company (L1–L5). `spec` is a RuleSpec as JSON; `examples` the labelled
+    """A language rule of one company (L1, L2, L3, L4, L5). `spec` is a RuleSpec as JSON;
+    `examples` the labelled
     texts that are its tests; `sources` which texts it applies to. `version` counts edits."""
 
     company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="+")

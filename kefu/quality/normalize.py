@@ -1,4 +1,4 @@
-"""Normalisation of spoken and written Chinese before phrase matching (L1–L5). Pure functions.
+"""Normalisation of spoken and written Chinese before phrase matching (L1, L2, L3, L4, L5). Pure functions.
 
 The same steps apply to a rule's phrases and to the text checked, so a phrase written once matches
 every way it is spoken or typed:

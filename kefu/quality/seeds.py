@@ -1,4 +1,4 @@
-"""The standard's language rules, shipped as seed data with their source clause (L1–L5).
+"""The standard's language rules, shipped as seed data with their source clause (L1, L2, L3, L4, L5).
 
 `quality_seed_rules(company=…)` (kefu.quality.services) copies them into a company's rules, where
 the quality lead can edit them (each edit is a new version). Every rule carries labelled examples

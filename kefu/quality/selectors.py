@@ -113,7 +113,7 @@ def month_range(month: date) -> tuple[datetime, datetime]:
 
 def report(user, *, month: date, by: str = "agent") -> dict:
     """Per agent (or team) for a month: transcripts checked, mean automatic score, evaluations and
-    their mean score, the rules hit most; and the company's monthly trend (L1–L5 reports)."""
+    their mean score, the rules hit most; and the company's monthly trend (L1, L2, L3, L4, L5 reports)."""
     start, end = month_range(month)
     trs = transcripts_visible_to(user).filter(
         status=CheckStatus.CHECKED, occurred_at__gte=start, occurred_at__lt=end

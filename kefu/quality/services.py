@@ -1,4 +1,4 @@
-"""Writes of the quality app (L1–L5): rules, transcripts and their automatic check, sampling,
+"""Writes of the quality app (L1, L2, L3, L4, L5): rules, transcripts and their automatic check, sampling,
 evaluations and appeals. Every service validates, writes, and records what it did.
 
 Checking is 100 %: `transcript_submit` stores a transcript as `pending` and triggers a check after

@@ -1,4 +1,5 @@
-"""quality pages (L1–L5): transcripts with highlighted hits, rules with their examples, the sampling
+"""quality pages (L1, L2, L3, L4, L5): transcripts with highlighted hits, rules with their
+examples, the sampling
 queue, the scoring form, appeals and the monthly report (with CSV export, audited). Thin: each
 view asks a selector or calls one service."""
 

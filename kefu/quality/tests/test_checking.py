@@ -1,4 +1,5 @@
-"""100 % automatic checking (L1–L5): transcripts through the API and the service, bad input with a
+"""100 % automatic checking (L1, L2, L3, L4, L5): transcripts through the API and the service, bad
+input with a
 clear 4xx, written replies of work orders through the tickets app's fact with its catch-up, the
 worker's claims (nothing lost when a worker dies), company isolation and an agent seeing only their own."""
 

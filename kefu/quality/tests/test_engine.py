@@ -1,4 +1,5 @@
-"""The rules engine on the standard's seed rules (L1–L5): every forbidden group found in traditional
+"""The rules engine on the standard's seed rules (L1, L2, L3, L4, L5): every forbidden group found
+in traditional
 and simplified text with full-width punctuation and fillers in between; required phrases in their
 place; the bare-surname rule; silent calls; talking over; hanging up first; each rule's labelled
 examples run as its tests."""

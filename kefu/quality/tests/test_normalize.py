@@ -1,4 +1,5 @@
-"""Normalisation before matching (L1–L5): traditional → simplified, full- → half-width, punctuation,
+"""Normalisation before matching (L1, L2, L3, L4, L5): traditional → simplified, full- →
+half-width, punctuation,
 fillers, Chinese numerals; the fast path and the mapped path agree (hypothesis)."""
 
 from __future__ import annotations
