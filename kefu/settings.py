@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "kefu.followups",
     "kefu.outages",
     "kefu.workforce",
+    "kefu.quality",
 ]
 
 MIDDLEWARE = [

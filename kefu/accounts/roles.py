@@ -45,6 +45,7 @@ class Perm:
     TICKET_BACKDATE = "ticket.backdate"  # record a received time in the past (audited)
     SLA_PAUSE = "sla.pause"  # pause and resume a commitment clock for an accepted reason
     QUALITY_REVIEW = "quality.review"  # listen, score, check service language
+    QUALITY_MANAGE = "quality.manage"  # language rules, sampling plan, decide appeals (QA lead)
     REPORT_VIEW = "report.view"  # indicators and boards
     REPORT_CLOSE = "report.close"  # close a month's indicators, and issue a corrected version
     MASTER_DATA = "master_data.edit"  # categories, departments, teams, commitment sets, calendar
@@ -86,6 +87,7 @@ PERMISSION_LABELS: dict[str, str] = {
     Perm.TICKET_BACKDATE: "补录过去的受理时间（记入审计日志）",
     Perm.SLA_PAUSE: "因认可的原因暂停和恢复承诺时限计时",
     Perm.QUALITY_REVIEW: "质检：听录音、评分、检查服务用语",
+    Perm.QUALITY_MANAGE: "质检主管：维护服务用语规则和抽检计划，裁定坐席申诉",
     Perm.REPORT_VIEW: "查看指标和看板",
     Perm.REPORT_CLOSE: "关闭月度指标（冻结当月数值），发布更正版本",
     Perm.MASTER_DATA: "维护基础数据：客户类别、部门、班组、承诺标准、工作日历",
@@ -165,6 +167,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             Perm.CUSTOMER_IMPORT,
             Perm.CUSTOMER_EXPORT,
             Perm.QUALITY_REVIEW,
+            Perm.QUALITY_MANAGE,
         }
         | {Perm.CALENDAR_EDIT, Perm.FOLLOWUP_APPROVE, Perm.ROSTER_MANAGE}
         | {Perm.TELEPHONY_FEED, Perm.RECORDING_PLAY}

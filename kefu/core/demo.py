@@ -10,7 +10,8 @@ what later steps and the closing message need on the run (the company, the login
 the summary), or raises DemoRefused for options it cannot use. The first step that finds the
 demo already there (`--if-empty`) sets `built` to False and the later steps are skipped.
 Today: customers (10: the company, its users, the city), sla (20: this year's commitments),
-tickets (30: a few days of work orders and a clock sweep), telephony (40: calls, seats, chats).
+tickets (30: a few days of work orders and a clock sweep), telephony (40: calls, seats, chats),
+quality (60: rules, checked calls, evaluations).
 """
 
 from __future__ import annotations

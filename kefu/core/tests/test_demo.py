@@ -21,7 +21,9 @@ def test_apps_register_their_steps_in_order():
     assert steps == sorted(steps)
     known = [(10, "customers"), (20, "sla"), (30, "tickets")]
     assert [s for s in steps if s in known] == known  # other apps' steps may sit in between
-    assert {"workforce", "telephony", "followups", "outages", "field"} <= {name for _order, name in steps}
+    assert {"workforce", "telephony", "followups", "outages", "field", "quality"} <= {
+        name for _order, name in steps
+    }
 
 
 def test_steps_run_in_order_and_stop_when_the_demo_exists(monkeypatch):

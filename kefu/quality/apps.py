@@ -1,0 +1,18 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class QualityConfig(AppConfig):
+    name = "kefu.quality"
+    label = "quality"
+    verbose_name = _("服务用语质检")
+
+    def ready(self) -> None:
+        from kefu.core.demo import register_demo_step
+        from kefu.core.events import subscribe
+        from kefu.quality import demo, services
+        from kefu.tickets.facts import TicketReplied
+
+        # Every written reply of a work order is checked (L2); docs/events.md.
+        subscribe(TicketReplied, services.on_ticket_replied, catch_up=services.replies_not_submitted)
+        register_demo_step(60, "quality", demo.demo_step)  # `kefu demo`: rules, checked calls, evaluations
