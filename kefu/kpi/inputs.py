@@ -51,7 +51,6 @@ CLOCK_SOURCES: dict[str, ClockSource] = {
     "K10": ClockSource("C12", sub_kind="install"),  # appliance installation
     "K11": ClockSource("C12", sub_kind="repair"),  # appliance repair
     "K12": ClockSource("C12", sub_kind="inspection"),  # appliance inspection
-    "K17": ClockSource("C6", clock_kind=ClockKind.REPLY),  # opinions answered ≤ 2 working days
 }
 
 
@@ -83,9 +82,74 @@ def clocks_by_ids(company_id: int, refs) -> list[Clock]:
     return list(clocks_with_ids(company_id, [int(r) for r in refs if str(r).isdigit()]))
 
 
+# ---- the domain apps' selectors (follow-ups K13, K15–K17; telephony K5, K14) -------------------
+
+
+def _k13(company, month: f.Month, as_of: datetime) -> f.Figure:
+    from kefu.followups.selectors import k13_inputs
+
+    rows = k13_inputs(company, month.year, month.month).records
+    return f.return_visits([(r["ticket"], bool(r["visit_id"])) for r in rows])
+
+
+def _scores(code: str):
+    def score(company, month: f.Month, as_of: datetime) -> f.Figure:
+        from kefu.followups import selectors
+
+        inputs = selectors.k15_inputs if code == "K15" else selectors.k16_inputs
+        rows = inputs(company, month.year, month.month).records
+        return f.mean_score(code, [(r["ticket"] or str(r["visit_id"]), r["score"]) for r in rows])
+
+    return score
+
+
+def _k17(company, month: f.Month, as_of: datetime) -> f.Figure:
+    """Complaints and suggestions received in the month, answered within 2 working days (the
+    follow-ups app decides what answers them: the reply after a complaint's judgement)."""
+    from kefu.followups.selectors import k17_inputs
+
+    rows = k17_inputs(company, month.year, month.month).records
+    return f.within_limit(
+        "K17", [f.Deadline(r["ticket"], r["due_at"], r["answered_at"]) for r in rows], as_of=as_of
+    )
+
+
+def _k14(company, month: f.Month, as_of: datetime) -> f.Figure:
+    from kefu.telephony.selectors import k14_calls
+
+    calls = k14_calls(company=company, year=month.year, month=month.month).values_list("pk", "rings")
+    return f.service_phone([(str(pk), rings) for pk, rings in calls])
+
+
+def _k5(company, month: f.Month, as_of: datetime) -> f.Figure:
+    """The hotline counts as tracked for the month when kefu received its call events (any call of
+    the month) or an out-of-service period was recorded."""
+    from kefu.telephony.selectors import k5_periods, k14_calls
+
+    periods = list(k5_periods(company=company, year=month.year, month=month.month))
+    tracked = bool(periods) or k14_calls(company=company, year=month.year, month=month.month).exists()
+    outages = [f.Interval(str(p.pk), p.started_at, p.ended_at) for p in periods]
+    return f.hotline_availability(outages, month=month, as_of=as_of, tracked=tracked)
+
+
+DOMAIN_SOURCES = {
+    "K5": _k5,
+    "K13": _k13,
+    "K14": _k14,
+    "K15": _scores("K15"),
+    "K16": _scores("K16"),
+    "K17": _k17,
+}
+
+
 def compute(company_id: int, indicator: Indicator, month: f.Month, *, as_of: datetime) -> f.Figure:
     """The indicator's figure for one company and month, taken at `as_of`."""
     if indicator.code in CLOCK_SOURCES:
         deadlines = [deadline_of(c) for c in source_clocks(company_id, indicator.code, month)]
         return f.within_limit(indicator.code, deadlines, as_of=as_of)
+    if indicator.code in DOMAIN_SOURCES:
+        from kefu.accounts.models import Company
+
+        company = Company.objects.get(pk=company_id)
+        return DOMAIN_SOURCES[indicator.code](company, month, as_of)
     return f.Figure(indicator.code, None, Fraction(0), Fraction(0), method=NO_SOURCE)

@@ -194,8 +194,13 @@ def figure_records(
         figure = figure_from_snapshot(frozen[ind.code])
     else:
         figure = compute(company_id, ind, month, as_of=as_of_for(month, now))
-    if ind.code not in CLOCK_SOURCES:
-        return Line(ind, figure), []
+    if ind.code not in CLOCK_SOURCES:  # records of the domain apps: their own references
+        plain = [
+            RecordLine(o, ref, ref, "", None, None, None)
+            for o, refs in figure.records.items()
+            for ref in refs
+        ]
+        return Line(ind, figure), plain
     refs = {r for v in figure.records.values() for r in v}
     clocks = {str(c.pk): c for c in clocks_by_ids(company_id, refs)}
     subjects: dict[str, dict] = {}

@@ -111,6 +111,19 @@ def test_a_hand_computed_month(at, set_laizhou, company_x, agent_x, supervisor_x
     }
     assert [r["due_at"] for r in k17.records][0] == L(2026, 3, 5, 0, 0)
     assert k13_inputs(company_x, 2026, 4).value is None
+    # The indicator registry reads the same records (kefu/kpi/inputs.py).
+    from decimal import Decimal
+
+    from kefu.kpi import formulas as f
+    from kefu.kpi.selectors import month_lines
+
+    kpi = {
+        x.indicator.code: x.figure for x in month_lines(company_x.pk, f.Month(2026, 3), now=L(2026, 4, 10))
+    }
+    assert (kpi["K13"].numerator, kpi["K13"].denominator, kpi["K13"].value) == (2, 3, Decimal("66.67"))
+    assert (kpi["K17"].numerator, kpi["K17"].denominator, kpi["K17"].value) == (2, 4, Decimal("50.00"))
+    assert kpi["K15"].value == Decimal(str(k15.value)).quantize(Decimal("0.01"))
+    assert kpi["K16"].denominator == k16.denominator
     assert [i.k for i in indicator_inputs(user=supervisor_x, year=2026, month=3)] == [
         "K13",
         "K15",
