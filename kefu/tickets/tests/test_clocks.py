@@ -22,6 +22,7 @@ from kefu.sla.sweep import sweep
 from kefu.tickets.clocks import SUBJECT_TYPE, work_order_clocks
 from kefu.tickets.models import Channel, Severity
 from kefu.tickets.taxonomy import STANDARD_KINDS, KindCode
+from kefu.tickets.tests.test_clocks_worker import clocks_by_spec
 
 SH = ZoneInfo("Asia/Shanghai")
 
@@ -187,7 +188,7 @@ def test_catch_up_restarts_the_clocks_of_a_lost_kind_change(
     with time_machine.travel(L(2026, 3, 2, 11, 5), tick=False):
         assert sweep().repaired == 1
         assert sweep().repaired == 0
-    clocks = {c.commitment.spec_id: c for c in Clock.objects.filter(subject_id=str(ticket.pk))}
+    clocks = clocks_by_spec(ticket)
     assert clocks["C10"].state == ClockState.CANCELLED
     assert clocks["C6"].state == ClockState.RUNNING and clocks["C6"].started_at == L(2026, 3, 2, 10, 0)
     assert ClockAttachment.objects.get(subject_id=str(ticket.pk)).kind_signature == "complaint/"
