@@ -4,6 +4,12 @@ from __future__ import annotations
 
 import pytest
 from django.db import connection
+from hypothesis import settings as hypothesis_settings
+
+# No per-example deadline: timings do not belong in unit tests (a loaded CI machine made a pure
+# formula property "flaky" at Hypothesis's default 200 ms).
+hypothesis_settings.register_profile("kefu", deadline=None)
+hypothesis_settings.load_profile("kefu")
 
 
 def pytest_report_header(config):

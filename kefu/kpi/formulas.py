@@ -194,7 +194,7 @@ def continuous_supply(
         Fraction(0),
     )
     possible = Fraction(active_customers * month.days * 24)
-    counted = tuple(i.ref for i in interruptions if _clipped(i, month, as_of))
+    counted = tuple(dict.fromkeys(i.ref for i in interruptions if _clipped(i, month, as_of)))
     value = _round((1 - lost / possible) * HUNDRED)
     return Figure("K1", value, lost, possible, {COUNTED: counted})
 

@@ -82,7 +82,21 @@ def clocks_by_ids(company_id: int, refs) -> list[Clock]:
     return list(clocks_with_ids(company_id, [int(r) for r in refs if str(r).isdigit()]))
 
 
-# ---- the domain apps' selectors (follow-ups K13, K15–K17; telephony K5, K14) -------------------
+# ---- the domain apps' selectors (outages K1; follow-ups K13, K15–K17; telephony K5, K14) --------
+
+
+def _k1(company, month: f.Month, as_of: datetime) -> f.Figure:
+    """Every household's hours without gas in the month, one interval per restoration step of each
+    interruption (planned and emergency), over the month's active customers."""
+    from kefu.outages.selectors import active_customers_in_month, k1_losses
+
+    losses = k1_losses(company_id=company.pk, start=month.start, end=month.end)
+    return f.continuous_supply(
+        [f.Interval(x.ref, x.start, x.end, x.households) for x in losses],
+        active_customers=active_customers_in_month(company.pk, month.year, month.month),
+        month=month,
+        as_of=as_of,
+    )
 
 
 def _k13(company, month: f.Month, as_of: datetime) -> f.Figure:
@@ -133,6 +147,7 @@ def _k5(company, month: f.Month, as_of: datetime) -> f.Figure:
 
 
 DOMAIN_SOURCES = {
+    "K1": _k1,
     "K5": _k5,
     "K13": _k13,
     "K14": _k14,

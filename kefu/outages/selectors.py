@@ -350,3 +350,37 @@ def k_inputs(*, company, year: int, month: int) -> MonthInputs:
             )
         )
     return out
+
+
+@dataclass(frozen=True)
+class SupplyLoss:
+    """Households without gas from an interruption's start until one restoration step (K1's Aₙ·Tₙ,
+    one row per step so a staged restoration counts each household until its own step); `end` is
+    None for households not yet given their gas back (or the restoration time when the outage was
+    closed without a step for them)."""
+
+    ref: str
+    start: datetime
+    end: datetime | None
+    households: int
+
+
+def k1_losses(*, company_id: int, start: datetime, end: datetime) -> list[SupplyLoss]:
+    """The supply losses overlapping [start, end) of one company, planned and emergency alike (K1
+    counts every interruption, 004 第十条); cancelled outages and those never begun are left out."""
+    qs = (
+        Outage.objects.filter(company_id=company_id, actual_start__isnull=False, actual_start__lt=end)
+        .filter(Q(restored_at__isnull=True) | Q(restored_at__gt=start))
+        .exclude(state=OutageState.CANCELLED)
+        .prefetch_related("steps")
+        .order_by("actual_start")
+    )
+    out: list[SupplyLoss] = []
+    for o in qs:
+        affected = o.frozen_count or AffectedPremise.objects.filter(outage=o).count()
+        for step in sorted(o.steps.all(), key=lambda s: s.at):
+            out.append(SupplyLoss(o.number, o.actual_start, step.at, step.households))
+            affected -= step.households
+        if affected > 0:
+            out.append(SupplyLoss(o.number, o.actual_start, o.restored_at, affected))
+    return out

@@ -71,6 +71,20 @@ def test_hand_computed_march(dispatcher_x, manager_x, technician_x, households, 
     assert march.k2 == (1, 1) and march.k3 == (1, 1)
     assert [i.a_t for i in april.interruptions] == [pytest.approx(2.0)]
     assert april.k2 == (0, 0)
+    # The indicator app counts K1 from the same records, exactly: 36 household-hours lost of
+    # N·B·24 = 6 · 31 · 24 = 4,464 → (1 − 36/4,464) × 100 % = 99.19 %; April keeps its 2 hours.
+    from decimal import Decimal
+
+    from kefu.kpi import formulas as f
+    from kefu.kpi.inputs import compute
+    from kefu.kpi.registry import indicator
+
+    as_of = datetime(2026, 4, 15, tzinfo=UTC)
+    k1 = compute(dispatcher_x.company_id, indicator("K1"), f.Month(2026, 3), as_of=as_of)
+    assert (k1.numerator, k1.denominator, k1.value) == (36, 4464, Decimal("99.19"))
+    assert k1.records["counted"] == (o.number, e.number)
+    k1_april = compute(dispatcher_x.company_id, indicator("K1"), f.Month(2026, 4), as_of=as_of)
+    assert k1_april.numerator == 2 and k1_april.records["counted"] == (e.number,)
 
 
 @pytest.mark.django_db
