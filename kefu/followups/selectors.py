@@ -378,3 +378,38 @@ def local_today(company) -> date:
 
 
 __all__ = ["timedelta"]
+
+
+def complaints_received_between(company, start: datetime, end: datetime) -> int:
+    """How many complaints the company received in [start, end) (the weekly summary, P15)."""
+    return Complaint.objects.filter(company=company, received_at__gte=start, received_at__lt=end).count()
+
+
+def complaint_month_summary(company, year: int, month: int) -> dict:
+    """The complaints received in a month for the monthly report (P15, P4): how many, by category
+    and by the step reached, how many stood, and the causes recorded for those that did."""
+    from kefu.followups.states import ComplaintStep
+
+    start, end = month_bounds(company, year, month)
+    rows = list(
+        Complaint.objects.filter(company=company, received_at__gte=start, received_at__lt=end)
+        .select_related("ticket")
+        .order_by("received_at", "id")
+    )
+    categories = dict(Complaint.Category.choices)
+    steps = dict(ComplaintStep.choices)
+    by_category: dict[str, int] = {}
+    by_step: dict[str, int] = {}
+    for c in rows:
+        category, step = str(categories.get(c.category, c.category)), str(steps.get(c.step, c.step))
+        by_category[category] = by_category.get(category, 0) + 1
+        by_step[step] = by_step.get(step, 0) + 1
+    return {
+        "total": len(rows),
+        "stood": sum(1 for c in rows if c.stands),
+        "not_stood": sum(1 for c in rows if c.stands is False),
+        "closed": sum(1 for c in rows if c.step == ComplaintStep.CLOSED),
+        "by_category": sorted(by_category.items(), key=lambda kv: -kv[1]),
+        "by_step": sorted(by_step.items(), key=lambda kv: -kv[1]),
+        "causes": [(c.ticket.number, c.cause) for c in rows if c.stands and c.cause][:50],
+    }

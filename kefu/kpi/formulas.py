@@ -290,3 +290,48 @@ def mean_score(code: str, scores: Sequence[tuple[str, int]]) -> Figure:
     n = Fraction(len(scores))
     refs = tuple(r for r, _s in scores)
     return Figure(code, _round(total / n), total, n, {Outcome.MET.value: refs})
+
+
+# --- group roll-up and the year's targets (P15, C17) -----------------------------------------
+
+COMPLEMENT = frozenset({"K1", "K5"})  # (1 − lost / possible) × 100 %
+MEAN = frozenset({"K15", "K16"})  # Σ scores / n
+
+
+def value_of(code: str, numerator: Fraction, denominator: Fraction) -> Decimal | None:
+    """An indicator's value from its exact numerator and denominator, as its formula states it."""
+    if not denominator:
+        return None
+    ratio = numerator / denominator
+    if code in MEAN:
+        return _round(ratio)
+    return _round((1 - ratio) * HUNDRED if code in COMPLEMENT else ratio * HUNDRED)
+
+
+def rolled_up(code: str, figures: Iterable[Figure]) -> Figure:
+    """One indicator over several member companies: the seed's formula applied to the summed
+    numerators and denominators (Σ household-hours lost over Σ N·B·24 for K1, Σ scores over Σ
+    visits for K15 and K16), never a mean of the companies' percentages. 无数据 companies add
+    nothing; all 无数据 is 无数据."""
+    counted = [x for x in figures if x.has_data]
+    numerator = sum((x.numerator for x in counted), Fraction(0))
+    denominator = sum((x.denominator for x in counted), Fraction(0))
+    return Figure(code, value_of(code, numerator, denominator), numerator, denominator)
+
+
+class Verdict(StrEnum):
+    """A figure against the year's published target (C17, P15)."""
+
+    MET = "met"
+    MISSED = "missed"
+    NO_DATA = "no_data"
+    NO_TARGET = "no_target"
+
+
+def against_target(value: Decimal | None, target: Decimal | None, *, strict: bool = False) -> Verdict:
+    """`value` ≥ `target` (or > when the published target says 超过, e.g. K1 超过99.9 %)."""
+    if target is None:
+        return Verdict.NO_TARGET
+    if value is None:
+        return Verdict.NO_DATA
+    return Verdict.MET if (value > target if strict else value >= target) else Verdict.MISSED

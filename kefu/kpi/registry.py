@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
 
 from django.utils.functional import Promise
 from django.utils.text import format_lazy
@@ -205,3 +206,20 @@ def indicator(code: str) -> Indicator:
         return BY_CODE[code.upper()]
     except KeyError:
         raise KeyError(f"no indicator {code!r}: K1–K17") from None
+
+
+@dataclass(frozen=True)
+class Target:
+    """A published target of one indicator for a year (kefu.kpi.models.IndicatorTarget)."""
+
+    value: Decimal
+    strict: bool = False
+    commitment: str = ""
+
+
+# Seed 004 附 "2024年服务承诺目标": the two targets it states as a figure. The others are published by
+# each company for its year (the seed states them as time limits, which the clocks measure).
+SEED_TARGETS: dict[str, Target] = {
+    "K1": Target(Decimal("99.90"), strict=True, commitment="超过99.9 %"),
+    "K13": Target(Decimal("100.00"), commitment="100%电话回访"),
+}

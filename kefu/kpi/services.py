@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import datetime
+from decimal import Decimal, InvalidOperation
 
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
@@ -14,7 +15,8 @@ from kefu.accounts.roles import Perm
 from kefu.accounts.scoping import assert_perm
 from kefu.core.errors import Conflict, DomainError
 from kefu.kpi import formulas as f
-from kefu.kpi.models import MonthReport
+from kefu.kpi.models import IndicatorTarget, MonthReport
+from kefu.kpi.registry import indicator
 from kefu.kpi.selectors import Line, month_lines
 
 REASON_MAX = 500
@@ -87,3 +89,43 @@ def month_close(*, by, month: f.Month, now: datetime, reason: str = "") -> Month
     except IntegrityError:
         raise Conflict(_("该月份刚被他人关闭或更正，请刷新后再试。"), code="conflict") from None
     return report
+
+
+def target_set(
+    *, by, year: int, code: str, target: Decimal | str | None, strict: bool = False, commitment: str = ""
+) -> IndicatorTarget | None:
+    """Set (or clear, with `target` None) the company's published target of one indicator for a
+    year (C17; Perm.REPORT_CLOSE). A percentage lies in 0–100, a K15/K16 score in 1–10."""
+    assert_perm(by, Perm.REPORT_CLOSE)
+    try:
+        ind = indicator(code)
+    except KeyError:
+        raise DomainError(_("没有这个指标。"), field="code") from None
+    if not 2000 <= int(year) <= 2100:
+        raise DomainError(_("年度无效。"), field="year")
+    if target in (None, ""):
+        IndicatorTarget.objects.filter(company_id=by.company_id, year=year, code=ind.code).delete()
+        audit_record(action="kpi.target_cleared", obj=None, actor=by, detail={"year": year, "code": ind.code})
+        return None
+    try:
+        value = Decimal(str(target)).quantize(Decimal("0.01"))
+    except (InvalidOperation, ValueError):
+        raise DomainError(_("目标值应为数字。"), field="target") from None
+    low, high = (Decimal(1), Decimal(10)) if ind.unit == "分" else (Decimal(0), Decimal(100))
+    if not low <= value <= high:
+        raise DomainError(_("目标值应在 %(a)s 到 %(b)s 之间。") % {"a": low, "b": high}, field="target")
+    if len(commitment) > 120:
+        raise DomainError(_("公开承诺不能超过 120 个字。"), field="commitment")
+    row, _created = IndicatorTarget.objects.update_or_create(
+        company_id=by.company_id,
+        year=year,
+        code=ind.code,
+        defaults={"target": value, "strict": strict, "commitment": commitment.strip(), "set_by": by},
+    )
+    audit_record(
+        action="kpi.target_set",
+        obj=row,
+        actor=by,
+        detail={"year": year, "code": ind.code, "target": str(value), "strict": strict},
+    )
+    return row

@@ -111,6 +111,24 @@ def commitment_set_in_force(company, at: datetime) -> CommitmentSet | None:
     return next((s for s in sets if s.published_at is not None and s.published_at <= at), None)
 
 
+def published_commitments(company, year: int) -> list[tuple[str, str, str]]:
+    """A year's published commitments as the public reads them (C17): name, limit, source clause,
+    from the latest published version of the year's set ([] while none is published)."""
+    cs = (
+        CommitmentSet.objects.filter(company=company, year=year, is_published=True).order_by("-version").first()
+    )
+    if cs is None:
+        return []
+    seen, out = set(), []
+    for c in set_commitments(cs):
+        key = (c.spec_id, c.name)
+        if key in seen:
+            continue
+        seen.add(key)
+        out.append((f"{c.spec_id} {c.name}", f"{c.limit_value} {c.get_limit_unit_display()}", c.source))
+    return out
+
+
 def commitment_applies(
     c: Commitment,
     *,
@@ -357,6 +375,16 @@ def clocks_started_between(
         )
         .select_related("commitment")
         .order_by("started_at", "pk")
+    )
+
+
+def clocks_breached_between(company_id: int, *, start: datetime, end: datetime) -> QuerySet[Clock]:
+    """The clocks of a company that passed their limit in [start, end) (the monthly report's
+    breaches, P15), oldest first, with their commitment."""
+    return (
+        Clock.objects.filter(company_id=company_id, breached_at__gte=start, breached_at__lt=end)
+        .select_related("commitment")
+        .order_by("breached_at", "pk")
     )
 
 
