@@ -11,7 +11,12 @@ from django.utils.safestring import SafeString, mark_safe
 
 
 def scale(
-    values: Sequence[Decimal | None], *, width: float, height: float, target: Decimal | None = None, pad: float = 4
+    values: Sequence[Decimal | None],
+    *,
+    width: float,
+    height: float,
+    target: Decimal | None = None,
+    pad: float = 4,
 ) -> tuple[list[tuple[float, float] | None], float | None]:
     """The points of a trend in a width × height box (None where 无数据), and the target's y. The
     vertical range is the values' own (and the target's), so a 99.8–100 % series stays readable."""
@@ -33,7 +38,11 @@ def scale(
 
 
 def trend_svg(
-    points: Sequence[tuple[str, Decimal | None]], *, target: Decimal | None = None, width: int = 160, height: int = 36
+    points: Sequence[tuple[str, Decimal | None]],
+    *,
+    target: Decimal | None = None,
+    width: int = 160,
+    height: int = 36,
 ) -> SafeString:
     """An inline SVG of a trend: a line through the months with data (gaps where 无数据), a dot on
     the last month, the target dashed; the title lists every value for screen readers."""

@@ -60,7 +60,9 @@ class _Doc:
         self.title = title
         self.story: list = []
         self.h1 = ParagraphStyle("h1", fontName=self.font, fontSize=18, leading=24, spaceAfter=6)
-        self.h2 = ParagraphStyle("h2", fontName=self.font, fontSize=13, leading=18, spaceBefore=8, spaceAfter=4)
+        self.h2 = ParagraphStyle(
+            "h2", fontName=self.font, fontSize=13, leading=18, spaceBefore=8, spaceAfter=4
+        )
         self.p = ParagraphStyle("p", fontName=self.font, fontSize=9.5, leading=14)
 
     def heading(self, text: str, level: int = 2) -> None:
@@ -103,7 +105,11 @@ def _sparkline(line, width: float = 34 * mm, height: float = 8 * mm) -> Drawing:
     )
     d = Drawing(width, height)
     if target_y is not None:
-        d.add(Line(0, height - target_y, width, height - target_y, strokeColor=colors.red, strokeDashArray=[2, 2]))
+        d.add(
+            Line(
+                0, height - target_y, width, height - target_y, strokeColor=colors.red, strokeDashArray=[2, 2]
+            )
+        )
     run: list[float] = []
     for p in [*scaled, None]:
         if p is None:
@@ -140,14 +146,21 @@ def report_pdf(report, *, tz: str = "Asia/Shanghai") -> bytes:
         if report.closed
         else f"未关闭，数据截至 {_local(report.as_of, tz)}"
     )
-    doc.para(f"{state}。达标 {report.met} 项，未达标 {report.missed} 项。各项数值按量化考核公式（004 第十条）由系统记录计算。")
+    doc.para(
+        f"{state}。达标 {report.met} 项，未达标 {report.missed} 项。各项数值按量化考核公式（004 第十条）由系统记录计算。"
+    )
     doc.heading("一、服务承诺指标")
-    doc.table(_indicator_rows(report.lines, with_trend=True), [48 * mm, 30 * mm, 22 * mm, 26 * mm, 18 * mm, 36 * mm])
+    doc.table(
+        _indicator_rows(report.lines, with_trend=True), [48 * mm, 30 * mm, 22 * mm, 26 * mm, 18 * mm, 36 * mm]
+    )
     doc.heading("二、超时记录及所属承诺")
     doc.table([["承诺", "次数"]] + [[k, n] for k, n in report.breaches_by_commitment], [130 * mm, 30 * mm])
     doc.table(
         [["承诺", "记录", "时限", "完成"]]
-        + [[f"{b.spec_id} {b.commitment}", b.label, _local(b.due_at, tz), _local(b.done_at, tz) or "未完成"] for b in report.breaches[:100]],
+        + [
+            [f"{b.spec_id} {b.commitment}", b.label, _local(b.due_at, tz), _local(b.done_at, tz) or "未完成"]
+            for b in report.breaches[:100]
+        ],
         [55 * mm, 45 * mm, 40 * mm, 40 * mm],
     )
     c = report.complaints
@@ -162,7 +175,14 @@ def report_pdf(report, *, tz: str = "Asia/Shanghai") -> bytes:
     doc.table(
         [["编号", "类别", "影响户数", "户·小时", "通知及时", "按时恢复"]]
         + [
-            [i.number, "计划" if i.kind == "planned" else "抢险", i.a, f"{i.a_t:.1f}", _yes(i.notice_in_time), _yes(i.restored_in_time)]
+            [
+                i.number,
+                "计划" if i.kind == "planned" else "抢险",
+                i.a,
+                f"{i.a_t:.1f}",
+                _yes(i.notice_in_time),
+                _yes(i.restored_in_time),
+            ]
             for i in report.interruptions
         ],
         [32 * mm, 20 * mm, 24 * mm, 26 * mm, 26 * mm, 26 * mm],
@@ -181,7 +201,10 @@ def week_pdf(summary, *, tz: str = "Asia/Shanghai") -> bytes:
     """The weekly service summary (P15): the week's breaches, complaints and interruptions, and the
     month's indicators so far."""
     doc = _Doc(f"{summary.company.name} 周服务小结 {summary.start:%Y-%m-%d}")
-    doc.heading(f"{summary.company.name}<br/>周服务小结 {_local(summary.start, tz)[:10]} 至 {_local(summary.end, tz)[:10]}", 1)
+    doc.heading(
+        f"{summary.company.name}<br/>周服务小结 {_local(summary.start, tz)[:10]} 至 {_local(summary.end, tz)[:10]}",
+        1,
+    )
     doc.heading("本周超时记录")
     doc.table([["承诺", "次数"]] + [[k, n] for k, n in summary.breaches_by_commitment], [130 * mm, 30 * mm])
     doc.heading("本周投诉")
@@ -201,7 +224,15 @@ def publication_pdf(publication) -> bytes:
     doc.heading(f"二、{p.year - 1}年指标完成情况")
     doc.table(
         [["指标", "目标", "完成", "结论"]]
-        + [[f"{x.code} {x.indicator.name}", target_text(x.target), value_text(x.figure, x.indicator.unit), VERDICT_TEXT[x.verdict]] for x in p.results],
+        + [
+            [
+                f"{x.code} {x.indicator.name}",
+                target_text(x.target),
+                value_text(x.figure, x.indicator.unit),
+                VERDICT_TEXT[x.verdict],
+            ]
+            for x in p.results
+        ],
         [70 * mm, 40 * mm, 40 * mm, 30 * mm],
     )
     return doc.render()

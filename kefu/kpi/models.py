@@ -82,4 +82,6 @@ class YearPublication(models.Model):
 
     class Meta:
         verbose_name = verbose_name_plural = _("年度服务承诺公开")
-        constraints = [models.UniqueConstraint(fields=["company", "year"], name="kpi_publication_company_year")]
+        constraints = [
+            models.UniqueConstraint(fields=["company", "year"], name="kpi_publication_company_year")
+        ]

@@ -14,11 +14,20 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+from django.utils.translation import gettext_lazy
+
+from kefu.kpi import charts
 from kefu.kpi import formulas as f
 from kefu.kpi.registry import INDICATORS, SEED_TARGETS, Indicator, Target
 from kefu.kpi.selectors import Line, as_of_for, closed_report, figure_from_snapshot, month_lines
 
 TREND_MONTHS = 12
+VERDICT_LABELS = {
+    f.Verdict.MET: gettext_lazy("达标"),
+    f.Verdict.MISSED: gettext_lazy("未达标"),
+    f.Verdict.NO_DATA: gettext_lazy("无数据"),
+    f.Verdict.NO_TARGET: gettext_lazy("未设目标"),
+}
 
 
 def targets_for(company_id: int, year: int) -> dict[str, Target]:
@@ -63,6 +72,15 @@ class ReportLine:
     def code(self) -> str:
         return self.indicator.code
 
+    @property
+    def chart(self):
+        """The trend as an inline SVG (kefu.kpi.charts), the target dashed."""
+        return charts.trend_svg(self.trend, target=self.target.value if self.target else None)
+
+    @property
+    def verdict_label(self) -> str:
+        return str(VERDICT_LABELS[self.verdict])
+
 
 def report_lines(
     company_id: int, month: f.Month, *, now: datetime, figures: dict[str, f.Figure], trend: bool = True
@@ -80,7 +98,9 @@ def report_lines(
     for ind in INDICATORS:
         fig = figures[ind.code]
         target = targets.get(ind.code)
-        verdict = f.against_target(fig.value, target.value if target else None, strict=bool(target and target.strict))
+        verdict = f.against_target(
+            fig.value, target.value if target else None, strict=bool(target and target.strict)
+        )
         out.append(ReportLine(ind, fig, target, verdict, tuple(history[ind.code])))
     return out
 
@@ -99,10 +119,11 @@ class Breach:
 
 
 def breaches(company_id: int, start: datetime, end: datetime, *, limit: int = 200) -> list[Breach]:
-    """The clocks breached in [start, end), with what they ran on and how late they were."""
-    from kefu.sla.selectors import clocks_breached_between, describe_subjects
+    """The clocks started in [start, end) that passed their limit, with what they ran on and how
+    late they were."""
+    from kefu.sla.selectors import clocks_late_started_between, describe_subjects
 
-    clocks = list(clocks_breached_between(company_id, start=start, end=end)[:limit])
+    clocks = list(clocks_late_started_between(company_id, start=start, end=end)[:limit])
     subjects: dict[str, list[str]] = {}
     for c in clocks:
         subjects.setdefault(c.subject_type, []).append(c.subject_id)
@@ -269,20 +290,22 @@ class Publication:
 
 def publication(company, year: int, *, now: datetime) -> Publication:
     from kefu.kpi.models import YearPublication
-    from kefu.sla.selectors import published_commitments
+    from kefu.sla.selectors import year_commitments_public
 
     last = year_results(company.pk, year - 1, now=now)
     targets = targets_for(company.pk, year - 1)
     results = []
     for ind in INDICATORS:
         fig, target = last[ind.code], targets.get(ind.code)
-        verdict = f.against_target(fig.value, target.value if target else None, strict=bool(target and target.strict))
+        verdict = f.against_target(
+            fig.value, target.value if target else None, strict=bool(target and target.strict)
+        )
         results.append(ReportLine(ind, fig, target, verdict))
     row = YearPublication.objects.filter(company=company, year=year).first()
     return Publication(
         company=company,
         year=year,
-        commitments=published_commitments(company, year),
+        commitments=year_commitments_public(company, year),
         results=results,
         public_since=row.published_at if row else None,
     )

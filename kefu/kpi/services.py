@@ -129,3 +129,21 @@ def target_set(
         detail={"year": year, "code": ind.code, "target": str(value), "strict": strict},
     )
     return row
+
+
+def publication_make_public(*, by, year: int, public: bool = True) -> None:
+    """Open (or withdraw) the company's yearly publication to everyone (C17; Perm.REPORT_CLOSE)."""
+    from kefu.kpi.models import YearPublication
+
+    assert_perm(by, Perm.REPORT_CLOSE)
+    if public:
+        YearPublication.objects.get_or_create(
+            company_id=by.company_id, year=year, defaults={"published_by": by}
+        )
+    else:
+        YearPublication.objects.filter(company_id=by.company_id, year=year).delete()
+    audit_record(
+        action="kpi.publication_public" if public else "kpi.publication_withdrawn",
+        actor=by,
+        detail={"year": year},
+    )

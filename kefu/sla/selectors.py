@@ -111,11 +111,13 @@ def commitment_set_in_force(company, at: datetime) -> CommitmentSet | None:
     return next((s for s in sets if s.published_at is not None and s.published_at <= at), None)
 
 
-def published_commitments(company, year: int) -> list[tuple[str, str, str]]:
+def year_commitments_public(company, year: int) -> list[tuple[str, str, str]]:
     """A year's published commitments as the public reads them (C17): name, limit, source clause,
     from the latest published version of the year's set ([] while none is published)."""
     cs = (
-        CommitmentSet.objects.filter(company=company, year=year, is_published=True).order_by("-version").first()
+        CommitmentSet.objects.filter(company=company, year=year, is_published=True)
+        .order_by("-version")
+        .first()
     )
     if cs is None:
         return []
@@ -378,13 +380,19 @@ def clocks_started_between(
     )
 
 
-def clocks_breached_between(company_id: int, *, start: datetime, end: datetime) -> QuerySet[Clock]:
-    """The clocks of a company that passed their limit in [start, end) (the monthly report's
-    breaches, P15), oldest first, with their commitment."""
+def clocks_late_started_between(company_id: int, *, start: datetime, end: datetime) -> QuerySet[Clock]:
+    """The clocks a company started in [start, end) that passed their limit, stopped late or not
+    yet stopped (the monthly report's breaches, P15: counted in the month they started, as the
+    indicators count them), oldest first, with their commitment."""
     return (
-        Clock.objects.filter(company_id=company_id, breached_at__gte=start, breached_at__lt=end)
+        Clock.objects.filter(
+            company_id=company_id,
+            started_at__gte=start,
+            started_at__lt=end,
+            state__in=[ClockState.BREACHED, ClockState.MET_AFTER_BREACH],
+        )
         .select_related("commitment")
-        .order_by("breached_at", "pk")
+        .order_by("started_at", "pk")
     )
 
 
