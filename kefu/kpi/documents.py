@@ -5,7 +5,7 @@ the general manager and the public (reportlab, kefu.core.pdf's Chinese font) and
 from __future__ import annotations
 
 import io
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook
@@ -147,7 +147,8 @@ def report_pdf(report, *, tz: str = "Asia/Shanghai") -> bytes:
         else f"未关闭，数据截至 {_local(report.as_of, tz)}"
     )
     doc.para(
-        f"{state}。达标 {report.met} 项，未达标 {report.missed} 项。各项数值按量化考核公式（004 第十条）由系统记录计算。"
+        f"{state}。达标 {report.met} 项，未达标 {report.missed} 项。"
+        "各项数值按量化考核公式（004 第十条）由系统记录计算。"
     )
     doc.heading("一、服务承诺指标")
     doc.table(
@@ -201,10 +202,8 @@ def week_pdf(summary, *, tz: str = "Asia/Shanghai") -> bytes:
     """The weekly service summary (P15): the week's breaches, complaints and interruptions, and the
     month's indicators so far."""
     doc = _Doc(f"{summary.company.name} 周服务小结 {summary.start:%Y-%m-%d}")
-    doc.heading(
-        f"{summary.company.name}<br/>周服务小结 {_local(summary.start, tz)[:10]} 至 {_local(summary.end, tz)[:10]}",
-        1,
-    )
+    week = f"{_local(summary.start, tz)[:10]} 至 {_local(summary.end - timedelta(days=1), tz)[:10]}"
+    doc.heading(f"{summary.company.name}<br/>周服务小结 {week}", 1)
     doc.heading("本周超时记录")
     doc.table([["承诺", "次数"]] + [[k, n] for k, n in summary.breaches_by_commitment], [130 * mm, 30 * mm])
     doc.heading("本周投诉")

@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy
 from kefu.kpi import charts
 from kefu.kpi import formulas as f
 from kefu.kpi.registry import INDICATORS, SEED_TARGETS, Indicator, Target
-from kefu.kpi.selectors import Line, as_of_for, closed_report, figure_from_snapshot, month_lines
+from kefu.kpi.selectors import as_of_for, closed_report, figure_from_snapshot, month_lines
 
 TREND_MONTHS = 12
 VERDICT_LABELS = {

@@ -88,8 +88,8 @@ class TestMonthlyReport:
         assert sorted(b.label for b in c8) == sorted([march["e2"].number, march["e3"].number])
 
     def test_a_closed_month_is_read_frozen(self, march, company_x, manager_x):
-        from kefu.sla.services import clock_stop
         from kefu.kpi.tests.conftest import clock_of
+        from kefu.sla.services import clock_stop
 
         with time_machine.travel(LATER, tick=False):
             month_close(by=manager_x, month=MARCH, now=LATER)
