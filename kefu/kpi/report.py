@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy
 from kefu.kpi import charts
 from kefu.kpi import formulas as f
 from kefu.kpi.registry import INDICATORS, SEED_TARGETS, Indicator, Target
-from kefu.kpi.selectors import as_of_for, closed_report, figure_from_snapshot, month_lines
+from kefu.kpi.selectors import METHOD_LABELS, as_of_for, closed_report, figure_from_snapshot, month_lines
 
 TREND_MONTHS = 12
 VERDICT_LABELS = {
@@ -76,6 +76,10 @@ class ReportLine:
     def chart(self):
         """The trend as an inline SVG (kefu.kpi.charts), the target dashed."""
         return charts.trend_svg(self.trend, target=self.target.value if self.target else None)
+
+    @property
+    def method_label(self) -> str:
+        return str(METHOD_LABELS.get(self.figure.method, self.figure.method))
 
     @property
     def verdict_label(self) -> str:

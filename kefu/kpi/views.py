@@ -45,7 +45,12 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "kpi/dashboard.html",
         {
             "month": month,
-            "lines": view.lines,
+            "lines": report.report_lines(
+                request.user.company_id,
+                month,
+                now=now,
+                figures={x.indicator.code: x.figure for x in view.lines},
+            ),
             "report": view.report,
             "changed": view.changed_since_closing,
             "corrections": corrections,
