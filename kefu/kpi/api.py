@@ -10,7 +10,7 @@ from ninja import Router, Schema
 
 from kefu.accounts.roles import Perm
 from kefu.accounts.scoping import assert_perm
-from kefu.kpi import selectors, services
+from kefu.kpi import report, selectors, services
 
 router = Router(tags=["kpi"])
 
@@ -125,3 +125,125 @@ def figure_records(request, month: str, code: str):
     m = selectors.parse_month(month, now=now)
     line, rows = selectors.figure_records(request.user.company_id, code, m, now=now)
     return RecordsOut(month=str(m), figure=_figure(line), records=[RecordOut(**r.__dict__) for r in rows])
+
+
+# ---- the monthly report with targets and trends, the group roll-up, the year's targets (P15, C17)
+
+
+class TargetOut(Schema):
+    code: str
+    target: str
+    strict: bool
+    commitment: str
+
+
+class ReportLineOut(Schema):
+    figure: FigureOut
+    target: TargetOut | None
+    verdict: str
+    trend: list[tuple[str, str | None]]
+
+
+class ReportOut(Schema):
+    month: str
+    as_of: datetime
+    closed_version: int | None
+    met: int
+    missed: int
+    lines: list[ReportLineOut]
+    breaches_by_commitment: list[tuple[str, int]]
+    complaints_received: int
+    interruptions: int
+
+
+def _target(code: str, t) -> TargetOut | None:
+    return (
+        None
+        if t is None
+        else TargetOut(code=code, target=str(t.value), strict=t.strict, commitment=t.commitment)
+    )
+
+
+@router.get("/months/{month}/report", response=ReportOut, summary="服务监督报告（指标、目标、近12个月趋势）")
+def monthly_report(request, month: str):
+    assert_perm(request.user, Perm.REPORT_VIEW)
+    now = timezone.now()
+    m = selectors.parse_month(month, now=now)
+    r = report.monthly_report(request.user.company, m, now=now)
+    return ReportOut(
+        month=str(m),
+        as_of=r.as_of,
+        closed_version=r.closed.version if r.closed else None,
+        met=r.met,
+        missed=r.missed,
+        lines=[
+            ReportLineOut(
+                figure=_figure(selectors.Line(x.indicator, x.figure)),
+                target=_target(x.code, x.target),
+                verdict=x.verdict.value,
+                trend=[(mm, None if v is None else str(v)) for mm, v in x.trend],
+            )
+            for x in r.lines
+        ],
+        breaches_by_commitment=r.breaches_by_commitment,
+        complaints_received=r.complaints.get("total", 0),
+        interruptions=len(r.interruptions),
+    )
+
+
+class GroupLineOut(Schema):
+    code: str
+    companies: dict[str, str | None]
+    total: str | None
+    numerator: str
+    denominator: str
+
+
+@router.get("/months/{month}/group", response=list[GroupLineOut], summary="集团汇总（各成员公司及集团）")
+def group_rollup(request, month: str):
+    from kefu.accounts.models import Company
+    from kefu.accounts.scoping import readable_company_ids
+
+    assert_perm(request.user, Perm.REPORT_VIEW)
+    now = timezone.now()
+    m = selectors.parse_month(month, now=now)
+    companies = list(Company.objects.filter(pk__in=readable_company_ids(request.user)).order_by("code"))
+    return [
+        GroupLineOut(
+            code=g.indicator.code,
+            companies={c.code: None if fig.value is None else str(fig.value) for c, fig in g.by_company},
+            total=None if g.total.value is None else str(g.total.value),
+            numerator=str(g.total.numerator),
+            denominator=str(g.total.denominator),
+        )
+        for g in report.group_rollup(companies, m, now=now)
+    ]
+
+
+class TargetIn(Schema):
+    target: str | None = None
+    strict: bool = False
+    commitment: str = ""
+
+
+@router.get("/targets/{year}", response=list[TargetOut], summary="年度指标目标")
+def year_targets(request, year: int):
+    assert_perm(request.user, Perm.REPORT_VIEW)
+    return [_target(code, t) for code, t in sorted(report.targets_for(request.user.company_id, year).items())]
+
+
+@router.put("/targets/{year}/{code}", response=TargetOut | None, summary="设定（或清除）一项年度目标")
+def year_target_set(request, year: int, code: str, payload: TargetIn):
+    row = services.target_set(
+        by=request.user,
+        year=year,
+        code=code,
+        target=payload.target,
+        strict=payload.strict,
+        commitment=payload.commitment,
+    )
+    return (
+        None
+        if row is None
+        else _target(row.code, report.targets_for(request.user.company_id, year)[row.code])
+    )

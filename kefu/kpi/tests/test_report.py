@@ -196,3 +196,25 @@ def test_report_pdf_of_a_month_without_data_still_renders(company_x):
 
     report = monthly_report(company_x, f.Month(2026, 2), now=L(2026, 3, 1) + timedelta(days=1))
     assert report_pdf(report).startswith(b"%PDF")
+
+
+class TestApi:
+    def test_report_group_and_targets(self, march, lead_x, manager_x, client):
+        assert client.login(username=manager_x.username, password=TEST_PASSWORD)
+        with time_machine.travel(LATER, tick=False):
+            put = client.put("/api/v1/kpi/targets/2026/K6", {"target": "95"}, content_type="application/json")
+            bad = client.put(
+                "/api/v1/kpi/targets/2026/K6", {"target": "abc"}, content_type="application/json"
+            )
+            body = client.get("/api/v1/kpi/months/2026-03/report").json()
+            group = client.get("/api/v1/kpi/months/2026-03/group").json()
+            targets = client.get("/api/v1/kpi/targets/2026").json()
+        assert put.status_code == 200 and put.json()["target"] == "95.00"
+        assert bad.status_code == 400 and "目标值应为数字" in bad.json()["detail"]
+        k6 = next(x for x in body["lines"] if x["figure"]["code"] == "K6")
+        assert k6["verdict"] == "missed" and k6["trend"][-1] == ["2026-03", "33.33"]
+        assert next(g for g in group if g["code"] == "K6")["total"] == "33.33"
+        assert {t["code"] for t in targets} == {"K1", "K6", "K13"}
+        assert client.login(username=lead_x.username, password=TEST_PASSWORD)
+        refused = client.put("/api/v1/kpi/targets/2026/K6", {"target": "90"}, content_type="application/json")
+        assert refused.status_code == 403
