@@ -5,8 +5,8 @@ SQL computing the same counts), and the monthly report's PDF (target ≤ 10 s).
     .venv/bin/python -m bench.kpi_month [--customers 100000] [--clocks 100000] [--seed 1]
 
 Fills a bench company with `customers` active customers (K1's N) and `clocks` commitment clocks
-started in March 2026 over the C8 emergency on-site and the C10 repair appointment commitments (K6, K8), a fifth of them
-late, reusing them when the company already holds exactly those numbers. Then times
+started in March 2026 over the C8 emergency on-site and the C10 repair appointment commitments
+(K6, K8), a fifth of them late, reusing them when the company already holds exactly those numbers. Then times
 `kefu.kpi.selectors.month_lines` (all seventeen, as the page computes them) and, for comparison,
 hand-written SQL computing the same counts (clocks met / late per commitment started in the month,
 and N), and the report PDF of the month. Prints one JSON object with the sizes and the seconds.
