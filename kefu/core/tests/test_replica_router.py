@@ -43,6 +43,8 @@ def replica(transactional_db):
         conf = copy.deepcopy(primary)
         conf["NAME"] = name
         connections.settings[REPLICA] = conf
+        # Connect now: the test case refuses to open connections to aliases it was not told about.
+        connections[REPLICA].connect()
 
     yield make
     if REPLICA in connections.settings:

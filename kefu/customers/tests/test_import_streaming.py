@@ -99,9 +99,10 @@ _CHILD = textwrap.dedent(
     """
 )
 
-#: Peak RSS of the importing process for 200,000 lines. The import that kept the file in memory
-#: needed ~2 GB per million lines (~400 MB here); streaming stays near Django's own footprint.
-MEMORY_BOUND_MB = 250
+#: How much the importing process's peak RSS may grow over its size before the import (Django and
+#: the apps loaded) for 200,000 lines. The import that kept the file in memory grew by ~2 GB per
+#: million lines (~400 MB here); streaming holds one batch plus SQLite's 64 MB page cache.
+MEMORY_BOUND_MB = 150
 
 
 @pytest.mark.django_db(transaction=True)
@@ -135,4 +136,4 @@ def test_memory_of_a_200000_line_import_stays_within_a_low_bound(company_x, tmp_
     assert out.returncode == 0, out.stderr[-3000:]
     result = json.loads(out.stdout.strip().splitlines()[-1])
     assert result["ok"] and result["created"] == 200_000, result
-    assert result["peak_mb"] < MEMORY_BOUND_MB, result
+    assert result["peak_mb"] - result["base_mb"] < MEMORY_BOUND_MB, result
