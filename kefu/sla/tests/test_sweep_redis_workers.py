@@ -8,6 +8,7 @@ counts add up to the clocks, not twice them, and every notification exists once.
 
 from __future__ import annotations
 
+import signal
 import threading
 import uuid
 
@@ -57,13 +58,14 @@ def test_two_redis_workers_never_sweep_the_same_batch_twice(company_x, manager_x
 
     jobs = [sweep_job(), sweep_job()]
     consumer = huey.create_consumer(workers=2, worker_type="thread", periodic=False, initial_delay=0.05)
-    runner = threading.Thread(target=consumer.run, daemon=True)
-    runner.start()
+    handlers = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)}
+    consumer.start()  # the scheduler and two worker threads, as `kefu worker` starts them
     try:
         results = [job.get(blocking=True, timeout=120) for job in jobs]
     finally:
         consumer.stop(graceful=True)
-        runner.join(timeout=30)
+        for sig, handler in handlers.items():  # the consumer took over the test process's signals
+            signal.signal(sig, handler)
         huey.storage.flush_all()
     assert len(workers_seen) == 2  # two worker threads, each ran one sweep
     assert sum(r["breached"] for r in results) == 120
