@@ -22,7 +22,10 @@ from django.apps import apps
 COMPANY = "company_id"
 
 # Small tables copied to every node (Citus reference tables): reachable from any shard.
-_STAFF = "staff and their sign-in security: thousands of rows for a whole group, read on every request; copied to every node"
+_STAFF = (
+    "staff and their sign-in security: thousands of rows for a whole "
+    "group, read on every request; copied to every node"
+)
 REFERENCE_TABLES: dict[str, str] = {
     "accounts.Company": "the distribution key itself: one row per member company, copied to every node",
     "accounts.CompanyGroup": "the group above the companies: a handful of rows",
@@ -38,9 +41,13 @@ REFERENCE_TABLES: dict[str, str] = {
     "auth.Group": "Django's permission groups: a few rows",
     "auth.Permission": "Django's permission list: fixed by the code",
     "contenttypes.ContentType": "Django's model list: fixed by the code",
-    "sla.CalendarYear": "the national working-day calendar (rows with company_id empty are the state's), same for all",
+    "sla.CalendarYear": (
+        "the national working-day calendar (rows with company_id empty are the state's), same for all"
+    ),
     "sla.CalendarOverride": "the national working-day calendar's changes, same for all companies",
-    "telephony.Hotline": "a few numbers per company; an incoming call is routed by number before its company is known",
+    "telephony.Hotline": (
+        "a few numbers per company; an incoming call is routed by number before its company is known"
+    ),
 }
 
 
@@ -49,7 +56,10 @@ REFERENCE_TABLES: dict[str, str] = {
 # distributed it gets the parent's company_id (one migration per app: add the column, fill it from
 # the parent, make it part of the foreign key), and until then it cannot be distributed.
 def _child(parent: str) -> str:
-    return f"child rows of {parent}: company_id is the parent's; add it (filled from the parent) before distributing"
+    return (
+        f"child rows of {parent}: company_id is the parent's; add it "
+        "(filled from the parent) before distributing"
+    )
 
 
 NO_COMPANY_ALLOWED: dict[str, str] = {
@@ -75,8 +85,10 @@ NO_COMPANY_ALLOWED: dict[str, str] = {
     "workforce.RosterChange": _child("workforce.Roster"),
     "quality.RuleVersion": _child("quality.Rule"),
     "quality.EvaluationEvent": _child("quality.Evaluation"),
-    "outages.DeliveryReceipt": "the SMS gateway's receipts, keyed by the gateway's message id and stored before "
-    "they are matched to a notice: a coordinator-local table, never joined on a node",
+    "outages.DeliveryReceipt": (
+        "the SMS gateway's receipts, keyed by the gateway's message id and stored before "
+        "they are matched to a notice: a coordinator-local table, never joined on a node"
+    ),
 }
 
 _ONE_PER_USER = (
@@ -91,18 +103,30 @@ UNIQUE_ALLOWED: dict[str, str] = {
     "field.Technician:user_id": _ONE_PER_USER,
     "telephony.AgentProfile:user_id": _ONE_PER_USER,
     "workforce.WorkerProfile:user_id": _ONE_PER_USER,
-    "notify.Notification:notification_once": "per recipient (a staff user, one company): (company_id, …) means the same",
+    "notify.Notification:notification_once": (
+        "per recipient (a staff user, one company): (company_id, …) means the same"
+    ),
     "telephony.ChatSession:token": _RANDOM_TOKEN,
     "followups.SurveyResponse:token": _RANDOM_TOKEN,
-    "sla.Clock:sla_clock_one_open_per_commitment": "commitment belongs to one company's commitment set, so the "
-    "company is a function of the key; becomes (company_id, …) when sla.Commitment gets company_id",
-    "sla.ClockAttachment:sla_attachment_subject": "subject ids are group-wide primary keys of company tables "
-    "(one global sequence per table), so a subject has one company; add company_id to the key on Citus",
-    "followups.ReturnVisit:visit_ticket_reason": "a ticket belongs to one company: (company_id, …) means the same",
-    "followups.ReturnVisit:visit_project_due": "a project belongs to one company: (company_id, …) means the same",
+    "sla.Clock:sla_clock_one_open_per_commitment": (
+        "commitment belongs to one company's commitment set, so the company is a function "
+        "of the key; becomes (company_id, …) when sla.Commitment gets company_id"
+    ),
+    "sla.ClockAttachment:sla_attachment_subject": (
+        "subject ids are group-wide primary keys of company tables (one global sequence "
+        "per table), so a subject has one company; add company_id to the key on Citus"
+    ),
+    "followups.ReturnVisit:visit_ticket_reason": (
+        "a ticket belongs to one company: (company_id, …) means the same"
+    ),
+    "followups.ReturnVisit:visit_project_due": (
+        "a project belongs to one company: (company_id, …) means the same"
+    ),
     "followups.SurveyResponse:survey_one_per_customer": "campaign and customer belong to one company: "
     "(company_id, …) means the same",
-    "workforce.Violation:wf_absent_once": "an assignment belongs to one company's roster: (company_id, …) means the same",
+    "workforce.Violation:wf_absent_once": (
+        "an assignment belongs to one company's roster: (company_id, …) means the same"
+    ),
     "outages.DeliveryReceipt:receipt_unique": "a coordinator-local table (see NO_COMPANY_ALLOWED)",
     "outages.Notice:notice_gateway_message_unique": "the gateway's message id is unique per gateway account; "
     "each company has its own gateway account, so (company_id, …) means the same",

@@ -445,7 +445,9 @@ class CustomerBulkWriter:
         self._own_premises = set()
         new_premise = [self._premise_for(rec.premise, pending, premises) for rec in plan.new]
         moved_premise = [
-            self._premise_for(rec.premise, pending, premises) if self._premise_changes(rec, st)[0] else st.premise_id
+            self._premise_for(rec.premise, pending, premises)
+            if self._premise_changes(rec, st)[0]
+            else st.premise_id
             for rec, st in plan.changed
         ]
         # Premises: swap placeholders for reserved ids, then insert.

@@ -63,7 +63,8 @@ class Staging:
             with connection.cursor() as cur:
                 cur.execute(
                     f"CREATE TEMPORARY TABLE {self.table} "
-                    "(line integer NOT NULL, account_no text NOT NULL, has_record boolean NOT NULL, payload bytea)"
+                    "(line integer NOT NULL, account_no text NOT NULL, "
+                    "has_record boolean NOT NULL, payload bytea)"
                 )
         else:
             self.table = "stage"
@@ -78,7 +79,9 @@ class Staging:
             )
 
     # --- filling -----------------------------------------------------------------------------
-    def add(self, line: int, account_no: str, record: CustomerData | None, *, flush_every: int = 5000) -> None:
+    def add(
+        self, line: int, account_no: str, record: CustomerData | None, *, flush_every: int = 5000
+    ) -> None:
         """Stage one line: a good record, or (record None) a bad line's account number, which a later
         line with the same number must still be told it repeats."""
         self._pending.append((line, account_no, None if record is None else _pack(record)))
@@ -93,7 +96,9 @@ class Staging:
             return
         if self.vendor == "postgresql":
             with connection.cursor() as cur:
-                with cur.cursor.copy(f"COPY {self.table} (line, account_no, has_record, payload) FROM STDIN") as cp:
+                with cur.cursor.copy(
+                    f"COPY {self.table} (line, account_no, has_record, payload) FROM STDIN"
+                ) as cp:
                     for line, account, payload in rows:
                         cp.write_row((line, account, payload is not None, payload))
         else:

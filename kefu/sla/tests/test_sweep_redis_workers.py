@@ -36,7 +36,9 @@ def _redis_or_skip():
 @pytest.mark.django_db(transaction=True)
 def test_two_redis_workers_never_sweep_the_same_batch_twice(company_x, manager_x):
     if connection.vendor != "postgresql":
-        pytest.skip("row-level claims (SKIP LOCKED) are a PostgreSQL matter; SQLite runs one writer at a time")
+        pytest.skip(
+            "row-level claims (SKIP LOCKED) are a PostgreSQL matter; SQLite runs one writer at a time"
+        )
     _redis_or_skip()
     from huey import RedisHuey
 
