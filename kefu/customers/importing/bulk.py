@@ -1,8 +1,8 @@
 """Bulk writing of customers with their premises, phones, meters, status history and care rows.
 
 Shared by the import (billing exports) and the demo city, so a million rows go in the same fast
-way: pre-loaded maps (account number → id, premise key → id), ids reserved in blocks, and plain
-multi-row inserts — `executemany` on SQLite, `COPY … FROM STDIN` (psycopg 3) on PostgreSQL.
+way: per-batch lookups (account number → id, premise key → id, through indexes: memory depends on
+the batch, not the company), ids reserved in blocks, and plain multi-row inserts — `executemany` on SQLite, `COPY … FROM STDIN` (psycopg 3) on PostgreSQL.
 Django model instances are never built per row; that alone would cost more than the target of
 20,000 rows/s allows.
 

@@ -1,9 +1,14 @@
-"""Importing customers from a billing export (C-import, S2 audit).
+"""Importing customers from a billing export (C-import, S2 audit; streaming: issue 20).
 
 Validate everything first, then write everything in one transaction: a file with any bad line
 writes nothing, and a database failure half-way rolls the whole import back. A dry run stops
 after validation and reports what would be created and updated. Upsert by account number within
 the company makes re-running a file harmless. One audit row per import, with the counts.
+
+The file is streamed, never held: validation stages the good records in a staging table
+(kefu.customers.importing.staging; COPY into a temporary table on PostgreSQL) and finds repeated
+account numbers there; the write pass reads them back a batch at a time. Peak memory depends on
+the batch size, not on the file (docs/import.md "性能", docs/decisions.md).
 """
 
 from __future__ import annotations
