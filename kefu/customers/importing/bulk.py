@@ -3,8 +3,8 @@
 Shared by the import (billing exports) and the demo city, so a million rows go in the same fast
 way: per-batch lookups (account number → id, premise key → id, through indexes: memory depends on
 the batch, not the company), ids reserved in blocks, and plain multi-row inserts —
-`executemany` on SQLite, `COPY … FROM STDIN` (psycopg 3) on PostgreSQL. Django model instances are never built per row; that alone would cost more than the target of
-20,000 rows/s allows.
+`executemany` on SQLite, `COPY … FROM STDIN` (psycopg 3) on PostgreSQL. Django model instances
+are never built per row; that alone would cost more than the target of 20,000 rows/s allows.
 
 Upsert by account number within the company (C-import): a record whose account number exists is
 compared with the stored customer and written only if something differs, so re-running a file
