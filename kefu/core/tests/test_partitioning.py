@@ -33,6 +33,7 @@ def test_partition_script_makes_monthly_partitions_and_keeps_the_rows(company_x)
         [*base, "-d", db, "-v", "ON_ERROR_STOP=1", *a], capture_output=True, text=True, check=False
     )
     run("-c", f'DROP DATABASE IF EXISTS "{name}"')
+    run("-c", f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{sd['NAME']}'")
     assert run("-c", f'CREATE DATABASE "{name}" TEMPLATE "{sd["NAME"]}"').returncode == 0
     try:
         out = run("-f", str(Path(settings.BASE_DIR) / "scripts" / "partition-events.sql"), db=name)

@@ -38,6 +38,11 @@ def replica(transactional_db):
     def make():
         connections.close_all()  # a template database must have no other sessions
         with _admin_conn(primary) as admin:
+            # Connections left open by earlier tests' threads in this process would block the copy.
+            admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s",
+                [primary["NAME"]],
+            )
             admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
             admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{primary["NAME"]}"')
         conf = copy.deepcopy(primary)
