@@ -152,6 +152,7 @@ def main(argv: list[str] | None = None) -> dict:
         "cpu_seconds": round(cpu, 2),  # this process only (on PostgreSQL the server's work is not in it)
         "max_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
         "database": connection.vendor,
+        "load_average": [round(x, 1) for x in os.getloadavg()],  # the machine's load at the end
         "created": report.created,
         "dry_run": args.dry_run,
         "ok": report.ok,

@@ -77,6 +77,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "kefu.core.routers.ReplicaReadsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -134,6 +135,17 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["TEST"] = {"NAME": os.environ.get("KEFU_SQLITE_TEST_NAME") or None}
 else:
     DATABASES["default"].setdefault("TEST", {})["NAME"] = os.environ.get("KEFU_PG_TEST_NAME") or None
+
+# Read replica (docs/operator-guide.md "Growing past one server"): with KEFU_REPLICA_DATABASE_URL
+# set, safe-method requests' reads go to it and everything else to the primary (kefu.core.routers).
+if os.environ.get("KEFU_REPLICA_DATABASE_URL"):
+    DATABASES["replica"] = dj_database_url.parse(
+        os.environ["KEFU_REPLICA_DATABASE_URL"],
+        conn_max_age=int(os.environ.get("KEFU_DB_CONN_MAX_AGE", "60")),
+    )
+    # Tests read what they just wrote: the replica is the primary's test database there.
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+DATABASE_ROUTERS = ["kefu.core.routers.ReplicaRouter"]
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"

@@ -69,6 +69,8 @@ class Premise(models.Model):
         indexes = [
             models.Index(fields=["company", "building", "unit", "room"], name="premise_bur"),
             models.Index(fields=["company", "community"], name="premise_community"),
+            # The import finds a batch's premises by address (kefu.customers.importing.bulk).
+            models.Index(fields=["company", "address"], name="premise_address"),
             # Prefix search on the community ("幸福小区…"): LIKE 'x%' needs pattern_ops on PostgreSQL
             # with a non-C collation; SQLite ignores opclasses and uses a range on this index.
             models.Index(

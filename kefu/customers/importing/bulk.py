@@ -1,10 +1,10 @@
 """Bulk writing of customers with their premises, phones, meters, status history and care rows.
 
 Shared by the import (billing exports) and the demo city, so a million rows go in the same fast
-way: pre-loaded maps (account number → id, premise key → id), ids reserved in blocks, and plain
-multi-row inserts — `executemany` on SQLite, `COPY … FROM STDIN` (psycopg 3) on PostgreSQL.
-Django model instances are never built per row; that alone would cost more than the target of
-20,000 rows/s allows.
+way: per-batch lookups (account number → id, premise key → id, through indexes: memory depends on
+the batch, not the company), ids reserved in blocks, and plain multi-row inserts —
+`executemany` on SQLite, `COPY … FROM STDIN` (psycopg 3) on PostgreSQL. Django model instances
+are never built per row; that alone would cost more than the target of 20,000 rows/s allows.
 
 Upsert by account number within the company (C-import): a record whose account number exists is
 compared with the stored customer and written only if something differs, so re-running a file
@@ -164,33 +164,42 @@ class CustomerBulkWriter:
         self.now = now or timezone.now()
         self.today = timezone.localdate(self.now)
         self.vendor = connection.vendor
-        self._accounts: dict[str, int] | None = None
-        self._premises: dict[tuple, int] | None = None
         self._next_id: dict[str, int] = {}
         self._tuned = False
         self._set_based_fk: bool | None = None  # PostgreSQL: may this role use replica mode?
         self._role_before = "origin"
-        self._own_premises: set[int] = set()  # created by this writer: in our transaction, cannot vanish
+        self._own_premises: set[int] = set()  # created by this batch: in our transaction, cannot vanish
 
     # --- reads -------------------------------------------------------------------------------
-    def account_ids(self) -> dict[str, int]:
-        """Account number → customer id for the company, loaded once."""
-        if self._accounts is None:
-            qs = Customer.objects.filter(company_id=self.company_id).values_list("account_no", "id")
-            self._accounts = dict(qs.iterator(chunk_size=50_000))
-        return self._accounts
-
-    def _premise_ids(self) -> dict[tuple, int]:
-        if self._premises is None:
-            qs = Premise.objects.filter(company_id=self.company_id).values_list(
-                "community", "building", "unit", "room", "address", "id"
+    # Lookups are per batch, through the unique (company, account_no) and the (company, address)
+    # indexes, never a map of the whole company: the writer's memory depends on the batch size,
+    # not on how many customers the company (or the file) has.
+    def _account_ids(self, accounts: Iterable[str]) -> dict[str, int]:
+        """Account number → customer id for the given account numbers of the company."""
+        out: dict[str, int] = {}
+        for chunk in _chunks(sorted(set(accounts)), self.LOOKUP_CHUNK):
+            out.update(
+                Customer.objects.filter(company_id=self.company_id, account_no__in=chunk).values_list(
+                    "account_no", "id"
+                )
             )
-            self._premises = {row[:5]: row[5] for row in qs.iterator(chunk_size=50_000)}
-        return self._premises
+        return out
+
+    def _premise_ids(self, keys: Iterable[tuple]) -> dict[tuple, int]:
+        """Premise key → id for the given keys (see `PremiseData.key`) of the company."""
+        keys = set(keys)
+        out: dict[tuple, int] = {}
+        for chunk in _chunks(sorted({k[4] for k in keys}), self.LOOKUP_CHUNK):
+            for row in Premise.objects.filter(company_id=self.company_id, address__in=chunk).values_list(
+                "community", "building", "unit", "room", "address", "id"
+            ):
+                if row[:5] in keys:
+                    out.setdefault(row[:5], row[5])
+        return out
 
     def plan(self, batch: Sequence[CustomerData]) -> _Plan:
         """Sort a batch into new, changed and unchanged customers (reads only: the dry run uses it)."""
-        accounts = self.account_ids()
+        accounts = self._account_ids(rec.account_no for rec in batch)
         plan = _Plan()
         existing: list[tuple[CustomerData, int]] = []
         for rec in batch:
@@ -402,10 +411,10 @@ class CustomerBulkWriter:
             with connection.cursor() as cur:
                 cur.executemany(sql, rows)
 
-    def _premise_for(self, p: PremiseData | None, pending: list[tuple]) -> int | None:
+    @staticmethod
+    def _premise_for(p: PremiseData | None, pending: list[tuple], premises: dict[tuple, int]) -> int | None:
         if p is None:
             return None
-        premises = self._premise_ids()
         key = p.key()
         pid = premises.get(key)
         if pid is None:
@@ -416,10 +425,12 @@ class CustomerBulkWriter:
 
     def _tune_connection(self) -> None:
         """SQLite: a bigger page cache, since index inserts at random places (phone numbers,
-        names) thrash the default 2 MB cache once the tables hold a few hundred thousand rows."""
+        names) thrash the default 2 MB cache once the tables hold a few hundred thousand rows.
+        64 MB: the cache fills up and stays there, so it is part of the import's bounded memory
+        (256 MB made a 200,000-line import's peak grow with the file until the cache was full)."""
         if self.vendor == "sqlite" and not self._tuned:
             with connection.cursor() as cur:
-                cur.execute("PRAGMA cache_size = -262144")
+                cur.execute("PRAGMA cache_size = -65536")
         self._tuned = True
 
     def _apply(self, plan: _Plan) -> None:
@@ -427,18 +438,22 @@ class CustomerBulkWriter:
         now = connection.ops.adapt_datetimefield_value(self.now) if self.vendor == "sqlite" else self.now
         d = self._date
         pending: list[tuple[int, PremiseData]] = []
-        new_premise = [self._premise_for(rec.premise, pending) for rec in plan.new]
+        premises = self._premise_ids(
+            [rec.premise.key() for rec in plan.new if rec.premise is not None]
+            + [rec.premise.key() for rec, st in plan.changed if self._premise_changes(rec, st)[0]]
+        )
+        self._own_premises = set()
+        new_premise = [self._premise_for(rec.premise, pending, premises) for rec in plan.new]
         moved_premise = [
-            self._premise_for(rec.premise, pending) if self._premise_changes(rec, st)[0] else st.premise_id
+            self._premise_for(rec.premise, pending, premises)
+            if self._premise_changes(rec, st)[0]
+            else st.premise_id
             for rec, st in plan.changed
         ]
         # Premises: swap placeholders for reserved ids, then insert.
         if pending:
             ids = self._reserve(Premise, len(pending))
             real = {tmp: pid for (tmp, _p), pid in zip(pending, ids, strict=True)}
-            premises = self._premise_ids()
-            for (_tmp, p), pid in zip(pending, ids, strict=True):
-                premises[p.key()] = pid
             self._own_premises.update(ids)
             new_premise = [real.get(x, x) if x is not None else None for x in new_premise]
             moved_premise = [real.get(x, x) if x is not None else None for x in moved_premise]
@@ -497,9 +512,7 @@ class CustomerBulkWriter:
 
         customers, statuses, phones, meters, care = [], [], [], [], []
         customer_ids = self._reserve(Customer, len(plan.new))
-        accounts = self.account_ids()
         for rec, cid, pid in zip(plan.new, customer_ids, new_premise, strict=True):
-            accounts[rec.account_no] = cid
             suspended = rec.suspended_on or (self.today if rec.status == SUSPENDED else None)
             closed = rec.closed_on or (self.today if rec.status == CLOSED else None)
             customers.append(

@@ -1,9 +1,14 @@
-"""Importing customers from a billing export (C-import, S2 audit).
+"""Importing customers from a billing export (C-import, S2 audit; streaming: issue 20).
 
 Validate everything first, then write everything in one transaction: a file with any bad line
 writes nothing, and a database failure half-way rolls the whole import back. A dry run stops
 after validation and reports what would be created and updated. Upsert by account number within
 the company makes re-running a file harmless. One audit row per import, with the counts.
+
+The file is streamed, never held: validation stages the good records in a staging table
+(kefu.customers.importing.staging; COPY into a temporary table on PostgreSQL) and finds repeated
+account numbers there; the write pass reads them back a batch at a time. Peak memory depends on
+the batch size, not on the file (docs/import.md "性能", docs/decisions.md).
 """
 
 from __future__ import annotations
@@ -21,9 +26,10 @@ from django.utils.translation import gettext as _
 from kefu.accounts.audit import Action, audit_record
 from kefu.accounts.models import Company
 from kefu.customers.defaults import CATEGORY_DEFAULTS, company_seed_defaults
-from kefu.customers.importing.bulk import CustomerBulkWriter, CustomerData, WriteCounts
+from kefu.customers.importing.bulk import CustomerBulkWriter, WriteCounts
 from kefu.customers.importing.parsing import LineError, RowParser, map_header, missing_required
 from kefu.customers.importing.reading import FileProblem, open_table
+from kefu.customers.importing.staging import Staging
 from kefu.customers.models import CustomerCategory
 
 log = logging.getLogger(__name__)
@@ -150,11 +156,46 @@ def _import(
     *, company, path, dry_run, encoding, actor, progress, on_stage, source_name, audit_object, batch_size
 ) -> ImportReport:
     report = ImportReport(dry_run=dry_run)
+    staging = Staging()
+    try:
+        return _import_staged(
+            staging,
+            report,
+            company=company,
+            path=path,
+            dry_run=dry_run,
+            encoding=encoding,
+            actor=actor,
+            progress=progress,
+            on_stage=on_stage,
+            source_name=source_name,
+            audit_object=audit_object,
+            batch_size=batch_size,
+        )
+    finally:
+        staging.close()
+
+
+def _import_staged(
+    staging: Staging,
+    report: ImportReport,
+    *,
+    company,
+    path,
+    dry_run,
+    encoding,
+    actor,
+    progress,
+    on_stage,
+    source_name,
+    audit_object,
+    batch_size,
+) -> ImportReport:
     try:
         table = open_table(path, encoding=encoding)
         try:
             report.file_kind, report.encoding = table.kind, table.encoding
-            records = _validate(company, table, report, dry_run=dry_run, progress=progress, on_stage=on_stage)
+            _validate(company, table, report, staging, dry_run=dry_run, progress=progress, on_stage=on_stage)
         finally:
             table.close()  # the reading child, if validation stopped before the end of the file
     except FileProblem as exc:
@@ -162,7 +203,7 @@ def _import(
         return report
     if not report.ok:
         return report
-    if not records:
+    if not staging.records:
         report.problem = _("文件中没有数据行（只有列名）。")
         return report
 
@@ -170,20 +211,22 @@ def _import(
     counts = WriteCounts()
     if on_stage:
         on_stage(STAGE_WRITING)
-    total = len(records)
+    total, done = staging.records, 0
     try:
         if dry_run:
-            for start in range(0, total, batch_size):
-                plan = writer.plan(records[start : start + batch_size])
+            for batch in staging.batches(batch_size):
+                plan = writer.plan(batch)
                 counts.add(WriteCounts(len(plan.new), len(plan.changed), plan.unchanged))
+                done += len(batch)
                 if progress:
-                    progress(min(start + batch_size, total), total)
+                    progress(done, total)
         else:
             with transaction.atomic():
-                for start in range(0, total, batch_size):
-                    counts.add(writer.write(records[start : start + batch_size]))
+                for batch in staging.batches(batch_size):
+                    counts.add(writer.write(batch))
+                    done += len(batch)
                     if progress:
-                        progress(min(start + batch_size, total), total)
+                        progress(done, total)
                 audit_record(
                     action=Action.IMPORTED,
                     obj=audit_object,
@@ -209,9 +252,10 @@ def _import(
 
 
 def _validate(
-    company, table, report: ImportReport, *, dry_run: bool, progress, on_stage
-) -> list[CustomerData]:
-    """Read every line; return the records, filling `report.errors` with every bad line."""
+    company, table, report: ImportReport, staging: Staging, *, dry_run: bool, progress, on_stage
+) -> None:
+    """Read every line once, staging the good records (and the account numbers of bad lines);
+    fill `report.errors` with every bad line, repeated account numbers found set-based at the end."""
     if on_stage:
         on_stage(STAGE_VALIDATING)
     rows = table.rows
@@ -241,8 +285,6 @@ def _validate(
     parser = RowParser(
         mapping, categories=_category_lookup(company, dry_run=dry_run), area_code=company.area_code
     )
-    seen: dict[str, int] = {}
-    records: list[CustomerData] = []
     total = max(table.total_rows - header_line, 1)
     errors = report.errors
     processed = 0
@@ -255,30 +297,30 @@ def _validate(
         report.rows += 1
         record, line_errors = parser.parse(line, cells)
         if record is not None:
-            first = seen.get(record.account_no)
-            if first is not None:
-                line_errors = [
-                    LineError(
-                        line,
-                        "户号",
-                        _("户号“%(v)s”重复：第 %(a)d 行和第 %(b)d 行。")
-                        % {"v": record.account_no, "a": first, "b": line},
-                    )
-                ]
-            else:
-                seen[record.account_no] = line
-                if not report.error_count:
-                    records.append(record)
+            staging.add(line, record.account_no, record)
         else:
             account = parser.account_of(cells)
-            if account and account not in seen:
-                seen[account] = line
+            if account:
+                staging.add(line, account, None)
         if line_errors:
-            if not report.error_count:
-                records.clear()  # nothing will be written: free the memory
             report.error_count += len(line_errors)
             if len(errors) < MAX_ERRORS_KEPT:
                 errors.extend(line_errors[: MAX_ERRORS_KEPT - len(errors)])
+    staging.finish()
+    repeated, first = staging.duplicates(MAX_ERRORS_KEPT)
+    if repeated:
+        report.error_count += repeated
+        errors.extend(
+            LineError(
+                line,
+                "户号",
+                _("户号“%(v)s”重复：第 %(a)d 行和第 %(b)d 行。") % {"v": account, "a": a, "b": line},
+            )
+            for account, a, line in first
+        )
+        # Both lists were the first lines of their kind, so the first lines of the two together are
+        # among them: sort by line (stable: a line's own errors keep their order) and keep the first.
+        errors.sort(key=lambda e: e.line)
+        del errors[MAX_ERRORS_KEPT:]
     if progress:
         progress(processed, processed)
-    return records

@@ -473,8 +473,8 @@ def test_premise_deleted_after_the_writer_loaded_it_fails_the_import_and_writes_
     assert import_customers(company=company_x, path=good_csv).ok
     real = CustomerBulkWriter._premise_ids
 
-    def stale(self):  # as if another user deleted every premise after the writer read them
-        premises = real(self)
+    def stale(self, keys):  # as if another user deleted every premise after the writer read them
+        premises = real(self, keys)
         for key in premises:
             premises[key] += 10**9
         return premises
