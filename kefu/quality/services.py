@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from kefu.accounts.models import Company, User
 from kefu.accounts.roles import Perm, role_allows
 from kefu.accounts.scoping import assert_perm
+from kefu.core.bulk import bulk_insert
 from kefu.core.errors import Conflict, DomainError, Forbidden, NotFound
 from kefu.quality import engine, scoring
 from kefu.quality.models import (
@@ -374,10 +375,14 @@ def check_pending(*, ids: list[int] | None = None, limit: int = 500) -> int:
     if not claimed:
         return 0
     rows = list(Transcript.objects.filter(pk__in=claimed).select_related("company"))
-    findings: list[Finding] = []
+    findings: list[dict] = []
     results: dict[int, engine.Result] = {}
+    books: dict[tuple[int, str], tuple[engine.RuleBook, dict[str, Rule]]] = {}
     for tr in rows:
-        book, by_code = _rulebook(tr.company_id, tr.source)
+        key = (tr.company_id, tr.source)
+        if key not in books:  # the rule-set version looked up once per company and source a batch
+            books[key] = _rulebook(tr.company_id, tr.source)
+        book, by_code = books[key]
         try:
             res = engine.evaluate(book, to_engine(tr, tr.company.short_name))
         except Exception as exc:  # one bad transcript must not stop the others
@@ -388,26 +393,26 @@ def check_pending(*, ids: list[int] | None = None, limit: int = 500) -> int:
         for h in res.hits:
             rule = by_code[h.rule]
             findings.append(
-                Finding(
-                    company_id=tr.company_id,
-                    transcript_id=tr.pk,
-                    rule=rule,
-                    rule_version=rule.version,
-                    turn=h.turn,
-                    start=h.start,
-                    end=h.end,
-                    at_ms=h.at_ms,
-                    phrase=h.phrase[:200],
-                    missing=h.missing,
-                    severity=h.severity,
-                    agent_id_copy=tr.agent_id,
-                    occurred_at=tr.occurred_at,
-                )
+                {
+                    "company_id": tr.company_id,
+                    "transcript_id": tr.pk,
+                    "rule_id": rule.pk,
+                    "rule_version": rule.version,
+                    "turn": h.turn,
+                    "start": h.start,
+                    "end": h.end,
+                    "at_ms": h.at_ms,
+                    "phrase": h.phrase[:200],
+                    "missing": h.missing,
+                    "severity": h.severity,
+                    "agent_id_copy": tr.agent_id,
+                    "occurred_at": tr.occurred_at,
+                }
             )
     now = timezone.now()
     with transaction.atomic():
         Finding.objects.filter(transcript_id__in=list(results)).delete()  # a re-check replaces its own
-        Finding.objects.bulk_create(findings, batch_size=1000)
+        bulk_insert(Finding, findings)  # COPY on PostgreSQL
         by_score: dict[tuple[int, int], list[int]] = {}
         for pk, res in results.items():
             by_score.setdefault((res.score, len(res.hits)), []).append(pk)

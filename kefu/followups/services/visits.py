@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from kefu.accounts.models import User
 from kefu.accounts.roles import Perm, role_allows
+from kefu.core.bulk import bulk_insert
 from kefu.core.errors import DomainError, Forbidden
 from kefu.followups import rules
 from kefu.followups.models import (
@@ -25,7 +26,7 @@ from kefu.followups.models import (
     VisitAttempt,
     VisitDecision,
 )
-from kefu.followups.services.common import bulk_insert, require_company, text
+from kefu.followups.services.common import require_company, text
 from kefu.sla.codes import Event as ClockEvent
 from kefu.sla.selectors import calendar_for_company
 from kefu.tickets.models import Ticket, TicketLink
