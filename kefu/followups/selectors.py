@@ -22,6 +22,7 @@ from kefu.followups.models import (
     Complaint,
     FollowupPolicy,
     ReturnVisit,
+    VisitCall,
 )
 from kefu.sla import engine
 from kefu.sla.selectors import calendar_for_company, commitment_set_in_force
@@ -129,6 +130,21 @@ def visit_queue(
     if mine:
         qs = qs.filter(Q(assigned_to=user) | Q(assigned_to__isnull=True))
     return qs.order_by("due_at", "id")
+
+
+def visit_calls(*, visit: ReturnVisit) -> list[VisitCall]:
+    """The click-to-calls of a visit, each with its call record (`telephony.Call`) once the PBX
+    reported it — linked by the call id kefu gave the PBX (filled in here when it has arrived)."""
+    from kefu.telephony.models import Call
+
+    calls = list(visit.calls.select_related("by", "call"))
+    missing = {c.call_ref: c for c in calls if c.call_id is None}
+    if missing:
+        for call in Call.objects.filter(company_id=visit.company_id, call_id__in=list(missing)):
+            vc = missing[call.call_id]
+            VisitCall.objects.filter(pk=vc.pk, call__isnull=True).update(call=call)
+            vc.call = call
+    return calls
 
 
 # ---- knowledge base -----------------------------------------------------------------------------

@@ -24,6 +24,7 @@ from kefu.followups.models import (
     Reason,
     ReturnVisit,
     VisitAttempt,
+    VisitCall,
     VisitDecision,
 )
 from kefu.followups.services.common import require_company, text
@@ -252,6 +253,28 @@ def _assert_calling_hours(v: ReturnVisit, now: datetime) -> None:
             % {"a": f"{policy.calling_opens:%H:%M}", "b": f"{policy.calling_closes:%H:%M}"},
             code="outside_calling_hours",
         )
+
+
+def visit_dial(*, by, visit_id: int) -> VisitCall:
+    """Click-to-call from the visit screen (P6): only in calling hours (C19), by the agent who may
+    make the visit; telephony's CTI adapter rings the agent's seat and dials the customer. The PBX
+    call id is kept on a `VisitCall`, so the call record made from the PBX's events links back to
+    this visit. The attempt's result is still recorded by the agent (`visit_record_attempt`)."""
+    from kefu.telephony.services import call_originate
+
+    with transaction.atomic():
+        v = _lock(visit_id, by)
+        _assert_calling_hours(v, timezone.now())
+        phone = (v.ticket.caller_phone if v.ticket_id else "") or (
+            v.project.contact_phone if v.project_id else ""
+        )
+        if not phone:
+            raise DomainError(_("该回访没有客户电话。"), code="no_phone")
+        call_ref = call_originate(by=by, number=phone, ref=f"visit:{v.pk}")
+        if v.assigned_to_id is None:
+            v.assigned_to = by
+            v.save(update_fields=["assigned_to"])
+        return VisitCall.objects.create(company_id=v.company_id, visit=v, call_ref=call_ref, by=by)
 
 
 def visit_take(*, by, visit_id: int, user_id: int | None = None) -> ReturnVisit:

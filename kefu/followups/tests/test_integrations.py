@@ -178,3 +178,144 @@ def test_a_complaint_that_does_not_stand_proposes_no_penalty(
         stands=False,
     )
     assert not Penalty.objects.exists()
+
+
+# ---- 3. click-to-call through telephony's CTI adapter ------------------------------------------
+@pytest.fixture
+def cti(settings):
+    from kefu.telephony.adapters import cti as adapter
+
+    settings.KEFU_CTI_URL = "fake://"
+    adapter._fake.requests.clear()
+    return adapter._fake
+
+
+@pytest.fixture
+def seat(agent_x):
+    from kefu.telephony.models import AgentProfile, Hotline
+
+    Hotline.objects.create(company=agent_x.company, number="96777", name="服务热线", queue="service")
+    return AgentProfile.objects.create(company=agent_x.company, user=agent_x, pbx_agent="PJSIP/8001")
+
+
+def _resolved_visit(at, agent_x):
+    from kefu.tickets.services import ticket_create, ticket_transition
+
+    with at(2026, 3, 2, 9, 0):
+        t = ticket_create(
+            by=agent_x,
+            kind="repair",
+            content="灶具打不着火",
+            caller_surname="王",
+            caller_title="mr",
+            caller_phone="13900004444",
+            address="幸福小区3-2-501",
+            on_duplicate="create",
+        ).ticket
+        ticket_transition(ticket_id=t.pk, by=agent_x, to="resolved", version=t.version)
+    return ReturnVisit.objects.get(ticket=t)
+
+
+def test_click_to_call_dials_through_the_cti_adapter_and_the_call_links_back(
+    at, set_laizhou, agent_x, cti, seat, client
+):
+    from kefu.followups import selectors, services
+    from kefu.telephony.models import Call, Hotline
+
+    v = _resolved_visit(at, agent_x)
+    with at(2026, 3, 2, 10, 0):
+        vc = services.visit_dial(by=agent_x, visit_id=v.pk)
+    assert cti.requests == [
+        {"call_id": vc.call_ref, "extension": "8001", "number": "13900004444", "caller_id": "96777"}
+    ]
+    v.refresh_from_db()
+    assert v.assigned_to == agent_x and vc.call is None
+    # the PBX reports the call's events: the Call of that id links back to the visit
+    call = Call.objects.create(
+        company=agent_x.company,
+        hotline=Hotline.objects.get(company=agent_x.company),
+        call_id=vc.call_ref,
+        direction="out",
+        started_at=L(2026, 3, 2, 10, 0),
+    )
+    assert [c.call for c in selectors.visit_calls(visit=v)] == [call]
+    assert list(call.return_visits.values_list("visit_id", flat=True)) == [v.pk]
+    client.force_login(agent_x)
+    with time_machine.travel(L(2026, 3, 2, 10, 5), tick=False):
+        page = client.get(f"/followups/visits/{v.pk}/").content.decode()
+        assert "点击外呼" in page or "Click to call" in page
+        r = client.post(f"/followups/visits/{v.pk}/do/dial/")
+    assert r.status_code == 302 and len(cti.requests) == 2
+
+
+def test_click_to_call_is_refused_at_night_without_a_pbx_or_a_seat(
+    at, set_laizhou, agent_x, cti, seat, settings
+):
+    from kefu.core.errors import DomainError
+    from kefu.followups import services
+
+    v = _resolved_visit(at, agent_x)
+    with at(2026, 3, 2, 22, 30), pytest.raises(DomainError) as e:
+        services.visit_dial(by=agent_x, visit_id=v.pk)  # C19: never in rest time
+    assert e.value.code == "outside_calling_hours"
+    cti.fail = "Extension does not exist"
+    with at(2026, 3, 2, 10, 0), pytest.raises(DomainError) as e:
+        services.visit_dial(by=agent_x, visit_id=v.pk)
+    assert e.value.code == "cti_failed"
+    seat.delete()
+    with at(2026, 3, 2, 10, 0), pytest.raises(DomainError) as e:
+        services.visit_dial(by=agent_x, visit_id=v.pk)
+    assert e.value.code == "no_seat"
+    settings.KEFU_CTI_URL = ""
+    with at(2026, 3, 2, 10, 0), pytest.raises(DomainError) as e:
+        services.visit_dial(by=agent_x, visit_id=v.pk)
+    assert e.value.code == "cti_not_connected"
+    assert not v.calls.exists() and cti.requests == []
+
+
+def test_ami_originate_speaks_the_manager_protocol():
+    """The AMI adapter against a loopback stand-in of Asterisk: Login, Originate with the call id
+    as ChannelId, Logoff (no sleeps: the server thread hands what it read over a queue)."""
+    import queue
+    import socket
+    import threading
+
+    from kefu.telephony.adapters.cti import AmiOriginator, CtiError
+
+    srv = socket.create_server(("127.0.0.1", 0))
+    port = srv.getsockname()[1]
+    got: queue.Queue = queue.Queue()
+
+    def serve(replies):
+        conn, _ = srv.accept()
+        with conn:
+            f = conn.makefile("rb")
+            conn.sendall(b"Asterisk Call Manager/5.0.1\r\n")
+            for reply in replies:
+                frame = {}
+                while (line := f.readline().decode().strip()) != "":
+                    k, v = line.split(": ", 1)
+                    frame[k] = v
+                got.put(frame)
+                if reply:
+                    conn.sendall(reply)
+
+    ok = [b"Response: Success\r\nActionID: 1\r\n\r\n", b"Response: Success\r\nActionID: 2\r\n\r\n", b""]
+    t = threading.Thread(target=serve, args=(ok,), daemon=True)
+    t.start()
+    ami = AmiOriginator(host="127.0.0.1", port=port, username="kefu", secret="s3", context="outbound")
+    ami.originate(call_id="kefu-abc", extension="8001", number="13900004444", caller_id="96777")
+    t.join(timeout=5)
+    login, orig, logoff = got.get_nowait(), got.get_nowait(), got.get_nowait()
+    assert login == {"Action": "Login", "Username": "kefu", "Secret": "s3", "ActionID": "1"}
+    assert (
+        orig["Channel"] == "PJSIP/8001" and orig["Exten"] == "13900004444" and orig["Context"] == "outbound"
+    )
+    assert orig["ChannelId"] == "kefu-abc" and orig["Async"] == "true" and logoff["Action"] == "Logoff"
+    bad = [b"Response: Error\r\nActionID: 1\r\nMessage: Authentication failed\r\n\r\n"]
+    t = threading.Thread(target=serve, args=(bad,), daemon=True)
+    t.start()
+    with pytest.raises(CtiError, match="Authentication failed"):
+        ami.originate(call_id="kefu-abd", extension="8001", number="13900004444")
+    t.join(timeout=5)
+    srv.close()
