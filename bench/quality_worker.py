@@ -42,6 +42,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from bench.quality_data import transcript
     from kefu.accounts.models import Company, User
+    from kefu.core.bulk import bulk_insert
     from kefu.quality import services
     from kefu.quality.models import CheckStatus, Finding, Transcript
     from kefu.quality.tasks import sweep
@@ -65,22 +66,22 @@ def main(argv: list[str] | None = None) -> int:
     for n in range(args.transcripts):
         d = transcript(rng)
         rows.append(
-            Transcript(
-                company=company,
-                source="call",
-                external_id=f"B{n}",
-                agent=agents[n % 20],
-                turns=d["turns"],
-                customer_surname=d["customer_surname"],
-                hangup_by=d["hangup_by"],
-                occurred_at=now,
-                received_at=now,
-            )
+            {
+                "company_id": company.pk,
+                "source": "call",
+                "external_id": f"B{n}",
+                "agent_id": agents[n % 20].pk,
+                "turns": d["turns"],
+                "customer_surname": d["customer_surname"],
+                "hangup_by": d["hangup_by"],
+                "occurred_at": now,
+                "received_at": now,
+            }
         )
-        if len(rows) == 2000:
-            Transcript.objects.bulk_create(rows)
+        if len(rows) == 5000:
+            bulk_insert(Transcript, rows)
             rows = []
-    Transcript.objects.bulk_create(rows)
+    bulk_insert(Transcript, rows)
     insert_seconds = time.perf_counter() - made
     began = time.perf_counter()
     checked = 0

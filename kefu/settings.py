@@ -288,3 +288,6 @@ KEFU_DEMO_PASSWORD = os.environ.get("KEFU_DEMO_PASSWORD", "Kefu@Demo2026")
 KEFU_RECORDINGS_URL = os.environ.get("KEFU_RECORDINGS_URL", "/recordings/")
 SILENCED_SYSTEM_CHECKS: list[str] = []
 TEST_RUNNER = "django.test.runner.DiscoverRunner"
+
+# Click-to-call (kefu/telephony/adapters/cti.py): ami://user:secret@host:5038/context, fake://, or unset
+KEFU_CTI_URL = os.environ.get("KEFU_CTI_URL", "")

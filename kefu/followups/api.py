@@ -276,6 +276,14 @@ def visit_take(request: HttpRequest, payload: TakeIn, visit_id: int):
     )
 
 
+@router.post("/visits/{visit_id}/dial", response={200: dict, **ERRORS})
+def visit_dial(request: HttpRequest, visit_id: int):
+    """Click-to-call through telephony's CTI adapter (in calling hours, C19): the agent's seat rings,
+    then the customer is dialled. Returns the PBX call id that links the call record to the visit."""
+    vc = services.visit_dial(by=request.auth, visit_id=visit_id)
+    return {"visit_id": visit_id, "call_ref": vc.call_ref, "at": vc.at}
+
+
 @router.post("/visits/{visit_id}/attempts", response={200: dict, **ERRORS})
 def visit_attempt(request: HttpRequest, payload: AttemptIn, visit_id: int):
     """A call without the visit done: no_answer, busy, wrong_number, inconvenient (with `next_at`)."""

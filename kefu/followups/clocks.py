@@ -42,7 +42,7 @@ from kefu.followups.models import Complaint, ReturnVisit
 from kefu.sla.codes import Event as ClockEvent
 from kefu.sla.models import Clock
 from kefu.sla.selectors import commitment_set_in_force, commitments_matching
-from kefu.sla.services import clock_cancel, clock_start, clocks_on_event
+from kefu.sla.services import clock_cancel, clocks_on_event, clocks_start_many
 from kefu.sla.states import OPEN_STATES
 from kefu.sla.subjects import CatchUpResult, SubjectInfo
 from kefu.tickets.clocks import ticket_attrs
@@ -165,18 +165,21 @@ def visit_clocks_sync(visit_id: int) -> bool:
     return True
 
 
-def visits_start_clocks_bulk(visits: list[ReturnVisit], attrs_list: list[dict[str, str]]) -> int:
+def visits_start_clocks_bulk(
+    visits: list[tuple[int, object, datetime]], attrs_list: list[dict[str, str]]
+) -> int:
     """The clocks of many new visits at once (the daily creation of 20,000 tasks): the commitments
     that start on `return_visit.created` are matched once per set and kind, and only visits with a
-    matching commitment cost a write. The visits must be saved with `clocks_behind=False` and
-    `clock_events=["return_visit.created"]`. Returns the number of clocks started."""
+    matching commitment cost a row. `visits` are (pk, company, finished_at) of visits saved with
+    `clocks_behind=False` and `clock_events=["return_visit.created"]`. Returns the clocks started."""
     cache: dict[tuple, list] = {}
-    started = 0
     sets: dict[tuple[int, int, int], object] = {}
-    for v, attrs in zip(visits, attrs_list, strict=True):
-        key_set = (v.company_id, v.finished_at.year, v.finished_at.month)
+    starts: dict[int, list] = {}  # company id → (subject id, commitment, started at)
+    companies: dict[int, object] = {}
+    for (pk, company, finished_at), attrs in zip(visits, attrs_list, strict=True):
+        key_set = (company.pk, finished_at.year, finished_at.month)
         if key_set not in sets:
-            sets[key_set] = commitment_set_in_force(v.company, v.finished_at)
+            sets[key_set] = commitment_set_in_force(company, finished_at)
         cset = sets[key_set]
         if cset is None:
             continue
@@ -186,15 +189,13 @@ def visits_start_clocks_bulk(visits: list[ReturnVisit], attrs_list: list[dict[st
                 commitments_matching(cset, start_event=ClockEvent.RETURN_VISIT_CREATED, **attrs)
             )
         for commitment in cache[key]:
-            clock_start(
-                company=v.company,
-                subject_type=VISIT_SUBJECT,
-                subject_id=str(v.pk),
-                commitment=commitment,
-                started_at=v.finished_at,
-            )
-            started += 1
-    return started
+            companies.setdefault(company.pk, company)
+            starts.setdefault(company.pk, []).append((str(pk), commitment, finished_at))
+    # one multi-row insert per company (the visits are new: no open clock can exist yet)
+    return sum(
+        clocks_start_many(company=companies[cid], subject_type=VISIT_SUBJECT, starts=rows)
+        for cid, rows in starts.items()
+    )
 
 
 # ---- catch-up (run by the sla sweep through the adapters) ---------------------------------------

@@ -2,9 +2,10 @@
 catch-up sweeps that redo what a lost listener missed (run every minute by the sla sweep through
 the complaint adapter's catch-up, kefu/followups/clocks.py).
 
-Field completion events: when the field app publishes its own "job finished on site" fact, subscribe
-`visits_for_finished([ticket_id])` to it here; today a field job's work order reaching `resolved`
-(TicketStateChanged) is what makes its visit.
+Field completion (kefu.field.facts.FieldCompleted, 修复 recorded on a job): the job's work order is
+decided for a return visit at once, from the repair's time on site, even while the work order is
+not yet resolved (C12, C19); the work order reaching `resolved` (TicketStateChanged) also decides it
+— whichever comes first, once (`VisitDecision`). Catch-up: `field_finished_without_decision`.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from datetime import datetime, timedelta
 
 from django.db.models import Exists, OuterRef
 
+from kefu.field.facts import FieldCompleted
 from kefu.followups.models import Complaint, VisitDecision
 from kefu.followups.rules import FULL_VISIT_KINDS, SAMPLED_KINDS
 from kefu.tickets.facts import TicketCreated, TicketKindChanged, TicketReplied, TicketStateChanged
@@ -72,6 +74,21 @@ def on_ticket_replied(event: TicketReplied) -> None:
     complaint_on_reply(ticket_id=event.ticket_id, at=event.at)
 
 
+def on_field_completed(event: FieldCompleted) -> None:
+    """修复 on a field job (resolved=True): its work order's return visit (P6, C12, C19), counted from
+    the repair's time. 处理完成 (handled, not yet resolved) waits. Idempotent (VisitDecision).
+    Catch-up: field_finished_without_decision."""
+    from kefu.field.models import FieldJob
+    from kefu.followups.services import visits_for_finished
+
+    if not event.resolved:
+        return
+    row = FieldJob.objects.filter(pk=event.job_id).values_list("ticket_id", "finished_at").first()
+    if row is None or row[1] is None:
+        return
+    visits_for_finished([row[0]], finished_at={row[0]: row[1]})
+
+
 # ---- catch-ups ----------------------------------------------------------------------------------
 def complaints_missing(*, now: datetime, limit: int) -> list[int]:
     """Complaint work orders received in the last 7 days without a complaint record."""
@@ -97,6 +114,32 @@ def finished_without_decision(*, now: datetime, limit: int) -> list[int]:
         .filter(~Exists(VisitDecision.objects.filter(ticket_id=OuterRef("pk"))))
         .values_list("id", flat=True)[:limit]
     )
+
+
+def field_finished_without_decision(*, now: datetime, limit: int) -> dict[int, datetime]:
+    """Work orders of visited kinds whose field job was repaired (修复) in the last 7 days and that
+    were never considered: ticket id → the repair's time (the earliest, when several jobs)."""
+    from kefu.field.models import FieldJob
+    from kefu.field.states import JobState
+
+    out: dict[int, datetime] = {}
+    qs = (
+        FieldJob.objects.filter(
+            state=JobState.RESOLVED,
+            finished_at__gte=now - LOOKBACK,
+            finished_at__lte=now - GRACE,
+            ticket__kind__code__in=VISIT_KINDS,
+        )
+        .exclude(ticket__state="cancelled")
+        .filter(~Exists(VisitDecision.objects.filter(ticket_id=OuterRef("ticket_id"))))
+        .order_by("finished_at")
+        .values_list("ticket_id", "finished_at")
+    )
+    for tid, at in qs[: limit * 2]:
+        out.setdefault(tid, at)
+        if len(out) >= limit:
+            break
+    return out
 
 
 def complaint_replies_missed(*, now: datetime, limit: int) -> list[tuple[int, datetime]]:
@@ -136,6 +179,9 @@ def followups_catch_up(*, now: datetime, limit: int) -> int:
     ids = finished_without_decision(now=now, limit=limit)
     if ids:
         done += visits_for_finished(ids) or len(ids)
+    field = field_finished_without_decision(now=now, limit=limit)
+    if field:
+        done += visits_for_finished(list(field), finished_at=field) or len(field)
     for tid, at in complaint_replies_missed(now=now, limit=limit):
         done += complaint_on_reply(ticket_id=tid, at=at)
     if done:
@@ -150,3 +196,4 @@ def register() -> None:
     subscribe(TicketKindChanged, on_ticket_kind_changed, catch_up=complaints_missing)
     subscribe(TicketStateChanged, on_ticket_state_changed, catch_up=finished_without_decision)
     subscribe(TicketReplied, on_ticket_replied, catch_up=complaint_replies_missed)
+    subscribe(FieldCompleted, on_field_completed, catch_up=field_finished_without_decision)

@@ -383,6 +383,30 @@ class VisitAttempt(models.Model):
         ordering = ["at", "id"]
 
 
+class VisitCall(models.Model):
+    """A click-to-call placed from a return visit (P6) through telephony's CTI adapter: the PBX call
+    id kefu chose, so the call record (`telephony.Call`, made from the PBX's events) links back to
+    the visit; `call` is filled when those events have arrived (append-only otherwise)."""
+
+    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="+")
+    visit = models.ForeignKey(ReturnVisit, on_delete=models.CASCADE, related_name="calls")
+    call_ref = models.CharField(_("通话标识"), max_length=80, unique=True)
+    call = models.ForeignKey(
+        "telephony.Call",
+        verbose_name=_("通话"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="return_visits",
+    )
+    at = models.DateTimeField(_("时间"), default=timezone.now)
+    by = models.ForeignKey(User, verbose_name=_("回访员"), on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        verbose_name = verbose_name_plural = _("回访外呼")
+        ordering = ["at", "id"]
+
+
 class Questionnaire(models.Model):
     """Questions for a return visit of one kind of work, or for a survey campaign (P6, P16).
 

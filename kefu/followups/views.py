@@ -201,6 +201,8 @@ def visit_queue(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def visit_detail(request: HttpRequest, visit_id: int) -> HttpResponse:
+    from kefu.telephony.selectors import cti_connected
+
     try:
         v = selectors.visit_get(user=request.user, visit_id=visit_id)
     except DomainError as exc:
@@ -216,6 +218,8 @@ def visit_detail(request: HttpRequest, visit_id: int) -> HttpResponse:
         "results": [c for c in VisitAttempt.Result.choices if c[0] != "reached"],
         "phone": show_phone(phone, unmasked=can_view_unmasked(request.user)),
         "scores": range(1, 11),
+        "can_dial": cti_connected() and bool(phone) and v.status == "pending",
+        "calls": selectors.visit_calls(visit=v),
     }
     return render(request, "followups/visit.html", ctx)
 
@@ -227,6 +231,10 @@ def visit_act(request: HttpRequest, visit_id: int, action: str) -> HttpResponse:
     try:
         if action == "take":
             services.visit_take(by=by, visit_id=visit_id)
+        elif action == "dial":
+            services.visit_dial(by=by, visit_id=visit_id)
+            messages.success(request, _("正在外呼：请接起您的话机，接通后系统自动拨打客户。"))
+            return redirect("followups:visit", visit_id=visit_id)
         elif action == "attempt":
             services.visit_record_attempt(
                 by=by,

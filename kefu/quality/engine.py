@@ -22,12 +22,16 @@ A rule (RuleSpec, stored as JSON on `quality.Rule`) combines:
 
 from __future__ import annotations
 
-import re
+import logging
 from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+import regex
+from django.utils.translation import gettext as _
+
+from kefu.quality import pinyin as py
 from kefu.quality.matching import Match, PhraseIndex
 from kefu.quality.normalize import normalize, normalize_with_map
 
@@ -37,6 +41,15 @@ SPEAKERS = ("agent", "customer")
 KINDS = ("forbidden", "required", "silence", "noise", "overlap", "hangup", "rate")
 SEVERITIES = ("info", "minor", "major", "critical")
 SEP = "\x00"  # between turns in the joined text; never in a normalised phrase
+log = logging.getLogger("kefu.quality")
+#: Regular expressions of rules are guarded (docs/decisions.md): at most PATTERN_MAX characters,
+#: compiled on save, probed on save against long inputs, and every search at check time runs with
+#: the `regex` module's timeout — a pattern that takes longer is dropped from its rule book (logged)
+#: instead of stalling the worker (catastrophic backtracking, e.g. `(x+x+)+y`).
+PATTERN_MAX = 200
+MATCH_TIMEOUT = 0.05  # seconds, per search of one turn
+PROBE_TIMEOUT = 0.2
+_PROBES = ("x" * 3000 + "!", "a" * 3000 + "!", "您好" * 1500 + "！", "1" * 3000 + "a")
 
 
 class SpecError(ValueError):
@@ -63,6 +76,26 @@ class Transcript:
     noisy: bool = False
 
 
+def _check_pattern(name: str, source: str) -> None:
+    """A rule's regular expression on save: its length, that it compiles (`regex`, re-compatible
+    syntax), and that it answers quickly on long inputs (catastrophic backtracking is refused)."""
+    if not source:
+        return
+    if len(source) > PATTERN_MAX:
+        raise SpecError(_("%(f)s 过长（最多 %(n)s 个字符）。") % {"f": name, "n": PATTERN_MAX})
+    try:
+        compiled = regex.compile(source.replace("{company}", "x").replace("{surname}", "x"))
+    except (regex.error, ValueError, OverflowError) as exc:
+        raise SpecError(_("%(f)s 不是有效的正则表达式：%(e)s") % {"f": name, "e": exc}) from None
+    try:
+        for probe in _PROBES:
+            compiled.search(probe, timeout=PROBE_TIMEOUT)
+    except TimeoutError:
+        raise SpecError(
+            _("%(f)s 的正则表达式匹配过慢（可能存在灾难性回溯），请简化。") % {"f": name}
+        ) from None
+
+
 @dataclass(frozen=True)
 class RuleSpec:
     code: str
@@ -80,6 +113,7 @@ class RuleSpec:
     overlap_ms: int = 0
     times: int = 1
     rate_cpm: int = 0
+    pinyin: bool = False
     severity: str = "minor"
     weight: int = 5
 
@@ -87,46 +121,47 @@ class RuleSpec:
     def from_dict(cls, code: str, data: dict, *, severity: str = "minor", weight: int = 5) -> RuleSpec:
         """Validate a rule's JSON definition (raises SpecError with a message for the editor)."""
         if not isinstance(data, dict):
-            raise SpecError("规则定义应为 JSON 对象。")
+            raise SpecError(_("规则定义应为 JSON 对象。"))
         kind = data.get("kind")
         if kind not in KINDS:
-            raise SpecError(f"未知的规则类型：{kind!r}（可用：{'、'.join(KINDS)}）。")
+            raise SpecError(
+                _("未知的规则类型：%(k)s（可用：%(all)s）。") % {"k": repr(kind), "all": "、".join(KINDS)}
+            )
         unknown = set(data) - {f for f in cls.__dataclass_fields__ if f not in ("code", "severity", "weight")}
         if unknown:
-            raise SpecError(f"未知的字段：{'、'.join(sorted(unknown))}。")
+            raise SpecError(_("未知的字段：%(f)s。") % {"f": "、".join(sorted(map(str, unknown)))})
 
         def phrases(name: str) -> tuple[str, ...]:
             v = data.get(name, [])
             if not isinstance(v, list) or not all(isinstance(p, str) and p.strip() for p in v):
-                raise SpecError(f"{name} 应为非空短语的列表。")
+                raise SpecError(_("%(f)s 应为非空短语的列表。") % {"f": name})
             return tuple(v)
 
         def integer(name: str, default: int = 0) -> int:
             v = data.get(name, default)
             if not isinstance(v, int) or isinstance(v, bool) or v < 0 or v > 10**8:
-                raise SpecError(f"{name} 应为 0 到 100000000 之间的整数。")
+                raise SpecError(_("%(f)s 应为 0 到 100000000 之间的整数。") % {"f": name})
             return v
 
         speaker = data.get("speaker", "agent")
         if speaker not in (*SPEAKERS, ""):
-            raise SpecError("speaker 应为 agent、customer 或空（任何一方）。")
+            raise SpecError(_("speaker 应为 agent、customer 或空（任何一方）。"))
         turns = data.get("turns")
         if turns is not None:
             ok = isinstance(turns, list) and len(turns) == 2
             ok = ok and all(isinstance(t, int) and not isinstance(t, bool) and t != 0 for t in turns)
             if not ok:
-                raise SpecError("turns 应为两个非零整数 [起, 止]（负数从最后一轮倒数）。")
+                raise SpecError(_("turns 应为两个非零整数 [起, 止]（负数从最后一轮倒数）。"))
             turns = (turns[0], turns[1])
         for name in ("pattern", "exclude", "after", "before"):
             if not isinstance(data.get(name, ""), str):
-                raise SpecError(f"{name} 应为字符串。")
+                raise SpecError(_("%(f)s 应为字符串。") % {"f": name})
         for name in ("pattern", "exclude"):
-            try:
-                re.compile(data.get(name, "").replace("{company}", "x").replace("{surname}", "x"))
-            except re.error as exc:
-                raise SpecError(f"{name} 不是有效的正则表达式：{exc}") from None
+            _check_pattern(name, data.get(name, ""))
+        if not isinstance(data.get("pinyin", False), bool):
+            raise SpecError(_("pinyin 应为 true 或 false。"))
         if severity not in SEVERITIES:
-            raise SpecError(f"未知的严重程度：{severity!r}。")
+            raise SpecError(_("未知的严重程度：%(s)s。") % {"s": repr(severity)})
         spec = cls(
             code=code,
             kind=kind,
@@ -143,15 +178,16 @@ class RuleSpec:
             overlap_ms=integer("overlap_ms"),
             times=max(1, integer("times", 1)),
             rate_cpm=integer("rate_cpm"),
+            pinyin=data.get("pinyin", False),
             severity=severity,
             weight=weight,
         )
         if kind in ("forbidden", "required", "silence", "noise") and not (
             spec.any or spec.all or spec.pattern
         ):
-            raise SpecError("该类型的规则至少需要 any、all 或 pattern 之一。")
+            raise SpecError(_("该类型的规则至少需要 any、all 或 pattern 之一。"))
         if kind == "rate" and not spec.rate_cpm:
-            raise SpecError("语速规则需要 rate_cpm（每分钟字数上限）。")
+            raise SpecError(_("语速规则需要 rate_cpm（每分钟字数上限）。"))
         return spec
 
     def phrases(self) -> Iterable[str]:
@@ -218,7 +254,15 @@ class RuleBook:
         self._dynamic = [s for s in self.specs if _needs_context(s)]
         self.index = PhraseIndex((s.code, p) for s in self._static for p in s.phrases())
         self._ctx_cache: dict[tuple[str, str], tuple[list[RuleSpec], PhraseIndex]] = {}
-        self._patterns: dict[str, re.Pattern] = {}
+        self._patterns: dict[str, regex.Pattern | None] = {}
+        # pinyin-level phrases (rules with "pinyin": true): (rule code, normalised phrase, pinyin key)
+        self._pinyin = [
+            (s.code, _norm(p), py.key(_norm(p)))
+            for s in self._static
+            if s.pinyin
+            for p in (*s.any, *s.all)
+            if py.key(_norm(p))
+        ]
 
     def _context(self, tr: Transcript) -> tuple[list[RuleSpec], PhraseIndex]:
         key = (tr.company, tr.surname)
@@ -240,10 +284,24 @@ class RuleBook:
             self._ctx_cache[key] = (filled, index)
         return self._ctx_cache[key]
 
-    def pattern(self, source: str) -> re.Pattern:
+    def search(self, source: str, text: str):
+        """`regex` search with the timeout; a pattern that times out is dropped from this book
+        (None from now on, logged) so one bad rule cannot stall the worker."""
         if source not in self._patterns:
-            self._patterns[source] = re.compile(source)
-        return self._patterns[source]
+            try:
+                self._patterns[source] = regex.compile(source)
+            except (regex.error, ValueError, OverflowError):
+                log.warning("rule pattern %r does not compile: skipped", source)
+                self._patterns[source] = None
+        p = self._patterns[source]
+        if p is None:
+            return None
+        try:
+            return p.search(text, timeout=MATCH_TIMEOUT)
+        except TimeoutError:
+            log.warning("rule pattern %r timed out: dropped from the rule book", source)
+            self._patterns[source] = None
+            return None
 
 
 @dataclass
@@ -286,6 +344,21 @@ def _prepare(tr: Transcript, index: PhraseIndex, texts: list[str] | None = None)
     return _Prepared(texts, found, turns_of, by_speaker)
 
 
+def _add_pinyin(prep: _Prepared, phrases: list[tuple[str, str, str]]) -> None:
+    """Homophones (and phrases written in pinyin) of the pinyin rules, found per turn at syllable
+    level and added to the automaton's findings under the phrase they sound like."""
+    for i, text in enumerate(prep.texts):
+        for code, phrase, k in phrases:
+            spots = py.find(text, k)
+            if not spots:
+                continue
+            have = {(m.start, m.end) for m in prep.found[i].get(phrase, [])}
+            extra = [Match(a, b, phrase, (code,)) for a, b in spots if (a, b) not in have]
+            if extra:
+                prep.found[i].setdefault(phrase, []).extend(extra)
+                prep.turns_of.setdefault(code, set()).add(i)
+
+
 def _scope(spec: RuleSpec, prep: _Prepared) -> list[int]:
     idx = prep.by_speaker.get(spec.speaker, [])
     if spec.turns:
@@ -314,11 +387,11 @@ def _turn_condition(spec: RuleSpec, book: RuleBook, text: str, found: dict) -> t
         if _norm(p) in found:
             return False, None
     if spec.pattern:
-        m = book.pattern(spec.pattern).search(text)
+        m = book.search(spec.pattern, text)
         if not m:
             return False, None
         first = first or Match(m.start(), m.end(), m.group(0))
-    if spec.exclude and book.pattern(spec.exclude).search(text):
+    if spec.exclude and book.search(spec.exclude, text):
         return False, None
     return True, first
 
@@ -478,6 +551,8 @@ def evaluate(book: RuleBook, tr: Transcript) -> Result:
     else:
         dynamic, index = [], book.index
     prep = _prepare(tr, index)
+    if book._pinyin:
+        _add_pinyin(prep, book._pinyin)
     hits: list[Hit] = []
     for spec in book._static:
         hits.extend(_evaluate_rule(spec, book, tr, prep))

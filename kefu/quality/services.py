@@ -15,14 +15,15 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import CharField, Exists, Max, OuterRef, Q, Sum
-from django.db.models.functions import Cast
+from django.db.models import CharField, Exists, Max, OuterRef, Q, Sum, Value
+from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kefu.accounts.models import Company, User
 from kefu.accounts.roles import Perm, role_allows
 from kefu.accounts.scoping import assert_perm
+from kefu.core.bulk import bulk_insert
 from kefu.core.errors import Conflict, DomainError, Forbidden, NotFound
 from kefu.quality import engine, scoring
 from kefu.quality.models import (
@@ -374,10 +375,14 @@ def check_pending(*, ids: list[int] | None = None, limit: int = 500) -> int:
     if not claimed:
         return 0
     rows = list(Transcript.objects.filter(pk__in=claimed).select_related("company"))
-    findings: list[Finding] = []
+    findings: list[dict] = []
     results: dict[int, engine.Result] = {}
+    books: dict[tuple[int, str], tuple[engine.RuleBook, dict[str, Rule]]] = {}
     for tr in rows:
-        book, by_code = _rulebook(tr.company_id, tr.source)
+        key = (tr.company_id, tr.source)
+        if key not in books:  # the rule-set version looked up once per company and source a batch
+            books[key] = _rulebook(tr.company_id, tr.source)
+        book, by_code = books[key]
         try:
             res = engine.evaluate(book, to_engine(tr, tr.company.short_name))
         except Exception as exc:  # one bad transcript must not stop the others
@@ -388,26 +393,26 @@ def check_pending(*, ids: list[int] | None = None, limit: int = 500) -> int:
         for h in res.hits:
             rule = by_code[h.rule]
             findings.append(
-                Finding(
-                    company_id=tr.company_id,
-                    transcript_id=tr.pk,
-                    rule=rule,
-                    rule_version=rule.version,
-                    turn=h.turn,
-                    start=h.start,
-                    end=h.end,
-                    at_ms=h.at_ms,
-                    phrase=h.phrase[:200],
-                    missing=h.missing,
-                    severity=h.severity,
-                    agent_id_copy=tr.agent_id,
-                    occurred_at=tr.occurred_at,
-                )
+                {
+                    "company_id": tr.company_id,
+                    "transcript_id": tr.pk,
+                    "rule_id": rule.pk,
+                    "rule_version": rule.version,
+                    "turn": h.turn,
+                    "start": h.start,
+                    "end": h.end,
+                    "at_ms": h.at_ms,
+                    "phrase": h.phrase[:200],
+                    "missing": h.missing,
+                    "severity": h.severity,
+                    "agent_id_copy": tr.agent_id,
+                    "occurred_at": tr.occurred_at,
+                }
             )
     now = timezone.now()
     with transaction.atomic():
         Finding.objects.filter(transcript_id__in=list(results)).delete()  # a re-check replaces its own
-        Finding.objects.bulk_create(findings, batch_size=1000)
+        bulk_insert(Finding, findings)  # COPY on PostgreSQL
         by_score: dict[tuple[int, int], list[int]] = {}
         for pk, res in results.items():
             by_score.setdefault((res.score, len(res.hits)), []).append(pk)
@@ -485,6 +490,115 @@ def replies_not_submitted(*, limit: int = 1000, days: int = 30) -> int:
     for pk in list(missing):
         if submit_reply(pk) is not None:
             n += 1
+    return n
+
+
+# ---- telephony transcripts (TranscriptAvailable) ------------------------------------------------
+_SPEAKERS = {
+    "agent": "agent",
+    "坐席": "agent",
+    "客服": "agent",
+    "customer": "customer",
+    "caller": "customer",
+    "客户": "customer",
+    "visitor": "customer",
+}
+TELEPHONY_PREFIX = "telephony:"
+
+
+def _turns_of(segments, text: str) -> list[dict]:
+    """Telephony's segments ({speaker, start_ms, end_ms, text}) as checked turns; speaker names of
+    the PBX / ASR adapters mapped to agent / customer. Without segments, lines "坐席：…" / "客户：…"
+    (a chat's text) are split; any other text is one agent turn (what the agent wrote or said)."""
+    turns = []
+    for seg in segments or []:
+        if not isinstance(seg, dict):
+            continue
+        speaker = _SPEAKERS.get(str(seg.get("speaker", "")).strip().lower())
+        if speaker is None:
+            continue
+        turn = {"speaker": speaker, "text": str(seg.get("text", ""))[:MAX_TURN_CHARS]}
+        for key in ("start_ms", "end_ms"):
+            v = seg.get(key)
+            if isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= 86_400_000:
+                turn[key] = v
+        if "start_ms" in turn and "end_ms" in turn and turn["end_ms"] < turn["start_ms"]:
+            del turn["end_ms"]
+        turns.append(turn)
+    if turns:
+        return turns[:MAX_TURNS]
+    for line in (text or "").splitlines():
+        head, sep, rest = line.replace(":", "：", 1).partition("：")
+        speaker = _SPEAKERS.get(head.strip().lower()) if sep else None
+        if speaker:
+            turns.append({"speaker": speaker, "text": rest.strip()[:MAX_TURN_CHARS]})
+        elif line.strip():
+            turns.append({"speaker": "agent", "text": line.strip()[:MAX_TURN_CHARS]})
+    return turns[:MAX_TURNS]
+
+
+def transcript_from_telephony(transcript_id: int) -> Transcript | None:
+    """Submit one telephony transcript (a call's, from the PBX or the ASR adapter; a chat's text) for
+    the service-language checks (L1–L5): the answering agent, who hung up first (L5), the call's
+    start. Idempotent per telephony transcript (external id `telephony:<id>`)."""
+    from kefu.telephony.models import Transcript as TelTranscript
+
+    t = TelTranscript.objects.filter(pk=transcript_id).select_related("call", "chat").first()
+    if t is None:
+        return None
+    company = Company.objects.get(pk=t.company_id)
+    agent_id, hangup_by, occurred_at, source = None, "", t.created_at, Source.CALL
+    if t.call is not None:
+        agent_id = t.call.answered_by_id
+        hangup_by = t.call.hangup_by if t.call.hangup_by in ("agent", "customer") else ""
+        occurred_at = t.call.started_at
+    elif t.chat is not None:
+        source, agent_id, occurred_at = Source.CHAT, t.chat.agent_id, t.chat.arrived_at
+    agent = User.objects.filter(pk=agent_id, company_id=company.pk).first() if agent_id else None
+    turns = _turns_of(t.segments, t.text) or [{"speaker": "agent", "text": ""}]
+    tr, _created = transcript_submit(
+        company=company,
+        source=source,
+        external_id=f"{TELEPHONY_PREFIX}{t.pk}",
+        turns=turns,
+        agent=agent,
+        hangup_by=hangup_by,
+        occurred_at=occurred_at,
+    )
+    return tr
+
+
+def on_transcript_available(event) -> None:
+    """Listener of kefu.telephony.facts.TranscriptAvailable: check the call's or chat's language
+    (L1–L5). Catch-up: telephony_transcripts_not_submitted."""
+    transcript_from_telephony(event.transcript_id)
+
+
+def telephony_transcripts_not_submitted(*, limit: int = 1000, days: int = 30) -> int:
+    """Catch-up of on_transcript_available: telephony transcripts of the last `days` days without a
+    quality transcript (the process died between the commit and the listener). Returns how many
+    were submitted."""
+    from kefu.telephony.models import Transcript as TelTranscript
+
+    since = timezone.now() - timedelta(days=days)
+    have = Transcript.objects.filter(
+        company_id=OuterRef("company_id"),
+        source__in=(Source.CALL, Source.CHAT),
+        external_id=Concat(Value(TELEPHONY_PREFIX), Cast(OuterRef("pk"), CharField())),
+    )
+    missing = (
+        TelTranscript.objects.filter(created_at__gte=since)
+        .exclude(Exists(have))
+        .order_by("created_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    n = 0
+    for pk in list(missing):
+        try:
+            if transcript_from_telephony(pk) is not None:
+                n += 1
+        except DomainError as e:  # a transcript the checks cannot read: logged, the others go on
+            log.warning("telephony transcript %s not checkable: %s", pk, e)
     return n
 
 

@@ -1,7 +1,7 @@
 """Background jobs of the quality app: check each transcript as it arrives, and every minute a
 sweep that checks whatever is still pending (a lost trigger, a worker that died mid-check: its
-claim expires after kefu.quality.services.CLAIM_FOR) and submits work-order replies whose
-listener was lost (catch-up of on_ticket_replied)."""
+claim expires after kefu.quality.services.CLAIM_FOR) and submits work-order replies and telephony
+transcripts whose listener was lost (catch-ups of on_ticket_replied, on_transcript_available)."""
 
 from __future__ import annotations
 
@@ -31,13 +31,14 @@ def sweep(*, time_budget: float = SWEEP_BUDGET, batch: int = 500) -> dict:
     time budget is spent."""
     began = time.monotonic()
     submitted = services.replies_not_submitted()
+    transcripts = services.telephony_transcripts_not_submitted()
     checked = 0
     while time.monotonic() - began < time_budget:
         n = services.check_pending(limit=batch)
         checked += n
         if n == 0:
             break
-    return {"replies_submitted": submitted, "checked": checked}
+    return {"replies_submitted": submitted, "transcripts_submitted": transcripts, "checked": checked}
 
 
 @db_periodic_task(crontab(minute="*"))

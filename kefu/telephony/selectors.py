@@ -357,3 +357,10 @@ def chats_open(user) -> QuerySet[ChatSession]:
     return (
         ChatSession.objects.filter(company_id=user.company_id).exclude(status="closed").order_by("arrived_at")
     )
+
+
+def cti_connected() -> bool:
+    """Whether a PBX is connected for click-to-call (adapters/cti.py): screens show a dial button."""
+    from django.conf import settings
+
+    return bool(getattr(settings, "KEFU_CTI_URL", ""))

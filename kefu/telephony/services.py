@@ -811,3 +811,42 @@ def chat_close(*, session: ChatSession, by=None, at: datetime | None = None) -> 
             )
             publish(TranscriptAvailable(transcript_id=t.pk, company_id=t.company_id, chat_id=session.pk))
     return session
+
+
+# ------------------------------------------------------------------------------ click-to-call
+
+
+def call_originate(*, by, number: str, ref: str = "") -> str:
+    """Click-to-call (点击外呼): ask the PBX, through the CTI adapter (adapters/cti.py), to ring the
+    agent's own seat and then dial `number`. Returns the call id kefu chose and gave the PBX: the
+    call's events, when the PBX reports them, make the Call of that id (direction `out`), which
+    the caller of this service links to its own record (a return visit, `ref`). Audited.
+    Refused when no PBX is connected, the agent has no seat, or the PBX refuses."""
+    from kefu.telephony.adapters.cti import CtiError, originator
+
+    number = "".join(ch for ch in (number or "") if ch.isdigit() or ch in "+-")
+    if not 3 <= len(number) <= 20:
+        raise DomainError(_("电话号码无效。"), field="number")
+    adapter = originator()
+    if adapter is None:
+        raise DomainError(_("尚未连接交换机，不能点击外呼。"), code="cti_not_connected")
+    profile = AgentProfile.objects.filter(user=by, company_id=by.company_id).first()
+    if profile is None or not profile.pbx_agent:
+        raise DomainError(_("您还没有坐席号，请管理员在坐席设置中登记。"), code="no_seat")
+    extension = profile.pbx_agent.split("/")[-1].split("@")[0]
+    call_id = f"kefu-{secrets.token_hex(8)}"
+    hotline = Hotline.objects.filter(company_id=by.company_id).order_by("id").first()
+    try:
+        adapter.originate(
+            call_id=call_id, extension=extension, number=number, caller_id=hotline.number if hotline else ""
+        )
+    except CtiError as e:
+        log.warning("click-to-call of %s refused by the PBX: %s", by.pk, e)
+        raise DomainError(_("交换机未能发起外呼：%(e)s") % {"e": str(e)[:100]}, code="cti_failed") from e
+    audit_record(
+        action="telephony.originate",
+        obj=by,
+        actor=by,
+        detail={"call_id": call_id, "ref": ref[:60], "number": number[-4:]},
+    )
+    return call_id

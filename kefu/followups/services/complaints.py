@@ -376,6 +376,7 @@ def complaint_execute(
                     "d": _("；解除劳动合同") if penalty.dismissal else "",
                 }
             )[:200]
+        record = _workforce_penalty(c) if apply_penalty else None
         event = ticket_reply(ticket_id=c.ticket_id, by=by, text=informed)
         c.step, c.informed_at, c.feedback = S.EXECUTED, event.at, feedback
         if c.answered_at is None and c.judged_at is not None and event.at >= c.judged_at:
@@ -400,10 +401,34 @@ def complaint_execute(
             S.EXECUTED,
             by,
             note=informed,
-            data={"feedback": feedback, "penalty": str(c.penalty_amount or Decimal(0))},
+            data={
+                "feedback": feedback,
+                "penalty": str(c.penalty_amount or Decimal(0)),
+                "workforce_penalty": record.pk if record is not None else None,
+            },
         )
         visit_create_for_complaint(c)
     return c
+
+
+def _workforce_penalty(c: Complaint):
+    """W5: a complaint that stands against a responsible person reaches that person's penalty record
+    in workforce (`penalty_from_complaint`, the company's "complaint" rule: occurrence counted in the
+    rule's window, dismissal review, the liable manager; proposed for the manager's approval).
+    Called in the 执行 step's transaction (followups sits above workforce); idempotent per rule,
+    complaint and person. None when the complaint does not stand, names nobody, or the company has
+    no such rule."""
+    from kefu.workforce.services import penalty_from_complaint
+
+    if not c.stands or not c.responsible_user_id:
+        return None
+    number = Ticket.objects.filter(pk=c.ticket_id).values_list("number", flat=True).first()
+    return penalty_from_complaint(
+        company_id=c.company_id,
+        user_id=c.responsible_user_id,
+        complaint_ref=number or f"complaint:{c.pk}",
+        at=timezone.now(),
+    )
 
 
 def complaint_close(*, by, complaint_id: int, summary: str, evaluation: str = "") -> Complaint:

@@ -8,11 +8,13 @@ import logging
 from datetime import date, datetime, timedelta
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kefu.accounts.models import User
 from kefu.accounts.roles import Perm, role_allows
+from kefu.core.bulk import bulk_insert
 from kefu.core.errors import DomainError, Forbidden
 from kefu.followups import rules
 from kefu.followups.models import (
@@ -22,6 +24,7 @@ from kefu.followups.models import (
     Reason,
     ReturnVisit,
     VisitAttempt,
+    VisitCall,
     VisitDecision,
 )
 from kefu.followups.services.common import require_company, text
@@ -64,18 +67,29 @@ def _sync_on_commit(visit_id: int) -> None:
 
 
 # ---- creating the tasks -------------------------------------------------------------------------
-def visits_for_finished(ticket_ids: list[int], *, now: datetime | None = None) -> int:
+def visits_for_finished(
+    ticket_ids: list[int], *, now: datetime | None = None, finished_at: dict[int, datetime] | None = None
+) -> int:
     """Decide, once per finished work order, whether it gets a return visit (100 % of installs,
     repairs, appliance jobs; consultations drawn by the sample, C14) and create the tasks with their
-    due times and clocks — in bulk (the listener passes one id, the sweep and the benchmark many).
+    due times and clocks — in bulk (the listener passes one id, the sweep and the benchmark many:
+    one read, one COPY of decisions, one of visits, one multi-row insert of clocks per chunk).
+    `finished_at` (ticket id → time) names work finished on site (the field app's 修复, C12/C19)
+    whose work order need not be resolved yet; any other id must be resolved or closed.
     Returns the number of visits created."""
     from kefu.followups.clocks import visits_start_clocks_bulk
     from kefu.followups.selectors import policy_for
 
+    finished_at = finished_at or {}
+    qs = Ticket.objects.filter(pk__in=ticket_ids).exclude(
+        pk__in=VisitDecision.objects.filter(ticket_id__in=ticket_ids).values("ticket_id")
+    )
+    if finished_at:
+        qs = qs.filter(Q(state__in=FINISHED_STATES) | Q(pk__in=list(finished_at))).exclude(state="cancelled")
+    else:
+        qs = qs.filter(state__in=FINISHED_STATES)
     rows = list(
-        Ticket.objects.filter(pk__in=ticket_ids, state__in=FINISHED_STATES)
-        .exclude(pk__in=VisitDecision.objects.filter(ticket_id__in=ticket_ids).values("ticket_id"))
-        .values(
+        qs.values_list(
             "id",
             "company_id",
             "kind__code",
@@ -92,70 +106,73 @@ def visits_for_finished(ticket_ids: list[int], *, now: datetime | None = None) -
         return 0
     from kefu.accounts.models import Company
 
-    companies = Company.objects.in_bulk({r["company_id"] for r in rows})
+    companies = Company.objects.in_bulk({r[1] for r in rows})
     policies: dict[tuple[int, int, int], object] = {}
     calendars: dict[int, object] = {}
     decisions, visits, attrs = [], [], []
     now = now or timezone.now()
-    for t in rows:
-        reason = rules.visit_reason(t["kind__code"], t["sub_kind__code"] or "")
+    created_events = [ClockEvent.RETURN_VISIT_CREATED]
+    for tid, cid, kind, sub_kind, resolved_at, closed_at, received_at, category, severity, channel in rows:
+        reason = rules.visit_reason(kind, sub_kind or "")
         if reason is None:
             continue
-        company = companies[t["company_id"]]
-        finished = t["resolved_at"] or t["closed_at"] or t["received_at"]
-        key = (company.pk, finished.year, finished.month)
+        company = companies[cid]
+        finished = finished_at.get(tid) or resolved_at or closed_at or received_at
+        key = (cid, finished.year, finished.month)
         if key not in policies:
             policies[key] = policy_for(company, finished)
         policy = policies[key]
         sampled = reason != Reason.CONSULTATION or rules.is_sampled(
-            policy.sample_seed, t["id"], policy.consultation_sample_percent
+            policy.sample_seed, tid, policy.consultation_sample_percent
         )
         decisions.append(
-            VisitDecision(
-                company_id=company.pk, ticket_id=t["id"], reason=reason, sampled=sampled, decided_at=now
-            )
+            {"company_id": cid, "ticket_id": tid, "reason": reason, "sampled": sampled, "decided_at": now}
         )
         if sampled:
-            cal = calendars.setdefault(company.pk, calendar_for_company(company))
+            if cid not in calendars:  # (setdefault would load it for every row)
+                calendars[cid] = calendar_for_company(company)
             visits.append(
-                ReturnVisit(
-                    company=company,
-                    ticket_id=t["id"],
-                    reason=reason,
-                    finished_at=finished,
-                    due_at=_due(company, policy, reason, finished, cal),
-                    created_at=now,
-                    updated_at=now,
-                    clock_events=[ClockEvent.RETURN_VISIT_CREATED],
-                    clocks_behind=False,
-                )
+                {
+                    "company_id": cid,
+                    "ticket_id": tid,
+                    "reason": reason,
+                    "finished_at": finished,
+                    "due_at": _due(company, policy, reason, finished, calendars[cid]),
+                    "created_at": now,
+                    "updated_at": now,
+                    "clock_events": created_events,
+                    "clocks_behind": False,
+                }
             )
             attrs.append(
                 {
-                    "kind": t["kind__code"],
-                    "sub_kind": t["sub_kind__code"] or "",
-                    "customer_category": t["customer__category__code"] or "",
-                    "severity": t["severity"] or "",
-                    "channel": t["channel"] or "",
+                    "kind": kind,
+                    "sub_kind": sub_kind or "",
+                    "customer_category": category or "",
+                    "severity": severity or "",
+                    "channel": channel or "",
                 }
             )
     try:
         with transaction.atomic():
-            VisitDecision.objects.bulk_create(decisions, batch_size=2000)
-            created = ReturnVisit.objects.bulk_create(visits, batch_size=2000)
-            if created and created[0].pk is None:  # an old SQLite without RETURNING
-                by_ticket = dict(
-                    ReturnVisit.objects.filter(ticket_id__in=[v.ticket_id for v in visits]).values_list(
-                        "ticket_id", "pk"
-                    )
-                )
-                for v in created:
-                    v.pk = by_ticket[v.ticket_id]
-            visits_start_clocks_bulk(created, attrs)
+            bulk_insert(VisitDecision, decisions)
+            ids = bulk_insert(ReturnVisit, visits, with_ids=True)
+            visits_start_clocks_bulk(
+                [
+                    (pk, companies[v["company_id"]], v["finished_at"])
+                    for pk, v in zip(ids, visits, strict=True)
+                ],
+                attrs,
+            )
     except IntegrityError:  # a listener and the sweep raced: decide one at a time
         if len(ticket_ids) == 1:
             return 0
-        return sum(visits_for_finished([tid], now=now) for tid in ticket_ids)
+        return sum(
+            visits_for_finished(
+                [tid], now=now, finished_at={tid: finished_at[tid]} if tid in finished_at else None
+            )
+            for tid in ticket_ids
+        )
     return len(visits)
 
 
@@ -236,6 +253,28 @@ def _assert_calling_hours(v: ReturnVisit, now: datetime) -> None:
             % {"a": f"{policy.calling_opens:%H:%M}", "b": f"{policy.calling_closes:%H:%M}"},
             code="outside_calling_hours",
         )
+
+
+def visit_dial(*, by, visit_id: int) -> VisitCall:
+    """Click-to-call from the visit screen (P6): only in calling hours (C19), by the agent who may
+    make the visit; telephony's CTI adapter rings the agent's seat and dials the customer. The PBX
+    call id is kept on a `VisitCall`, so the call record made from the PBX's events links back to
+    this visit. The attempt's result is still recorded by the agent (`visit_record_attempt`)."""
+    from kefu.telephony.services import call_originate
+
+    with transaction.atomic():
+        v = _lock(visit_id, by)
+        _assert_calling_hours(v, timezone.now())
+        phone = (v.ticket.caller_phone if v.ticket_id else "") or (
+            v.project.contact_phone if v.project_id else ""
+        )
+        if not phone:
+            raise DomainError(_("该回访没有客户电话。"), code="no_phone")
+        call_ref = call_originate(by=by, number=phone, ref=f"visit:{v.pk}")
+        if v.assigned_to_id is None:
+            v.assigned_to = by
+            v.save(update_fields=["assigned_to"])
+        return VisitCall.objects.create(company_id=v.company_id, visit=v, call_ref=call_ref, by=by)
 
 
 def visit_take(*, by, visit_id: int, user_id: int | None = None) -> ReturnVisit:

@@ -2,6 +2,7 @@
 
 - `asterisk`: AMI events (live, over TCP, or a recorded trace) and the `queue_log` file;
 - `freeswitch`: mod_callcenter events over the event socket (ESL), live or recorded;
+- `cti`: click-to-call — kefu asks the PBX to place an outbound call (AMI Originate);
 - `cdr`: a CDR CSV export (Asterisk Master.csv columns) — no ring times: K14 falls back;
 - `link`: the reconnecting TCP client both live adapters use; a lost link is a `pbx.link_lost`
   event (an out-of-service period for K5) and the reconnect a `pbx.link_restored`.
