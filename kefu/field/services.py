@@ -27,7 +27,7 @@ from kefu.core.errors import Conflict, DomainError, Forbidden, NotFound
 from kefu.core.events import publish
 from kefu.customers.models import CareRegistration, Meter
 from kefu.field import rules
-from kefu.field.facts import FieldArrivalReviewed, FieldArrived, FieldCompleted
+from kefu.field.facts import FieldArrivalReviewed, FieldArrived, FieldCompleted, FieldJobCancelled
 from kefu.field.models import (
     Appointment,
     AppointmentSlot,
@@ -736,6 +736,34 @@ def job_out_of_scope(*, by, job_id: int, reason: str, transfer_advice: str, cust
         audit_record(
             action="field.out_of_scope", obj=job, actor=by, detail={"reason": reason, "advice": advice}
         )
+    return job
+
+
+#: a visit can be called off until someone arrives (after an arrival the clock has its verdict)
+CANCELLABLE = frozenset(
+    {JobState.PENDING_APPROVAL, JobState.NEW, JobState.DISPATCHED, JobState.ACKNOWLEDGED, JobState.EN_ROUTE}
+)
+
+
+def job_cancel(*, by, job_id: int, reason: str) -> FieldJob:
+    """Call a visit off before anyone arrived (the customer cancelled, a false alarm, a duplicate
+    report), with the reason, audited. When every visit of a resolved or closed work order is called
+    off, its on-site clocks are not measured (kefu.field.clocks.onsite_clocks_settle, C8–C12); a
+    clock already past due when the last visit was called off stays breached."""
+    _need(by, Perm.FIELD_DISPATCH)
+    reason = _text(reason, field="reason", label=_("取消原因"), required=True)
+    with transaction.atomic():
+        job = _job_locked(job_id, by.company_id)
+        if job.state not in CANCELLABLE:
+            raise Conflict(
+                _("派工单当前为“%(s)s”，不能取消。") % {"s": JobState(job.state).label}, code="bad_state"
+            )
+        job.state, job.cancel_reason, job.finished_at = JobState.CANCELLED, reason, timezone.now()
+        job.version += 1
+        job.save(update_fields=["state", "cancel_reason", "finished_at", "version"])
+        Page.objects.filter(job=job, acknowledged_at__isnull=True).update(acknowledged_at=job.finished_at)
+        audit_record(action="field.cancelled", obj=job, actor=by, detail={"reason": reason})
+        publish(FieldJobCancelled(job_id=job.pk, ticket_id=job.ticket_id))
     return job
 
 
