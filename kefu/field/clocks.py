@@ -19,11 +19,11 @@ clock; a later one finds it stopped.
 A work order resolved or closed without a countable arrival (SPEC C8–C12: the promise is to be
 *on site*; nobody went, so it was not kept) — `onsite_clocks_settle`:
 
-| the work order's visits | its open on-site clocks |
-|---|---|
-| every one called off (job_cancel, with a reason) before the clock's due time | cancelled: not measured (excluded, listed) |
-| every one called off, the last after the clock's due time | stay breached (late) |
-| none, or any not called off | run on and breach at the due time (late); an arrival recorded later on an open visit still stops them ("met after breach") |
+- every visit called off (job_cancel, with a reason) before the clock's due time: the clock is
+  cancelled, not measured (the indicators list it as excluded);
+- every visit called off, the last one after the due time: the clock stays breached (late);
+- no visit, or any visit not called off: the clock runs on and breaches at its due time (late); an
+  arrival recorded later on an open visit still stops it ("met after breach").
 
 Also here: an emergency work order (leak, fire, pipe damage) gets its field job and pages the
 on-duty crews at creation.
@@ -118,7 +118,7 @@ def _open_onsite_clocks(ticket_id: int):
 
 def onsite_clocks_settle(ticket_id: int) -> list[int]:
     """The defined end of the on-site clocks of a work order resolved or closed without a countable
-    arrival (see the table in the module docstring): when every one of its visits was called off,
+    arrival (see the module docstring): when every one of its visits was called off,
     the clocks not yet due at the last call-off are cancelled (not measured); otherwise they run on
     and breach. Idempotent. Returns the ids of the clocks it cancelled."""
     state = Ticket.objects.filter(pk=ticket_id).values_list("state", flat=True).first()
