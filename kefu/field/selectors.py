@@ -30,6 +30,8 @@ from kefu.field.models import (
     Technician,
 )
 from kefu.field.states import BUSY_STATES, FINAL_STATES, OPEN_STATES, AppointmentState, Duty, JobState, Review
+from kefu.sla.models import Clock
+from kefu.sla.states import ClockState
 
 BOARD_JOB_ROWS = 100  # rows shown in the table (most urgent first); the map and the counts cover all
 
@@ -418,12 +420,52 @@ def _month_bounds(year: int, month: int) -> tuple[datetime, datetime]:
     return start, timezone.make_aware(datetime.combine(nxt, time.min), tz)
 
 
+def _onsite_clocks(ticket_ids) -> dict[int, Clock]:
+    """The on-site clock (stopped by `ticket.arrived`, C8–C12) of each work order: the live one,
+    else the last cancelled one (a kind change cancels and restarts)."""
+    out: dict[int, Clock] = {}
+    rows = Clock.objects.filter(
+        subject_type="tickets.workorder",
+        subject_id__in=[str(i) for i in ticket_ids],
+        commitment__stop_event="ticket.arrived",
+    ).order_by("started_at", "id")
+    for clock in rows:
+        tid = int(clock.subject_id)
+        if tid not in out or out[tid].state == ClockState.CANCELLED or clock.state != ClockState.CANCELLED:
+            out[tid] = clock
+    return out
+
+
+def onsite_outcome(clock: Clock | None, *, now: datetime) -> str:
+    """How the indicators (kefu/kpi/inputs.py `deadline_of`) count a work order's on-site clock — the
+    one truth for K6–K12: `met` (stopped in time), `late` (breached, met after the breach — an
+    exception accepted after the sweep marked the clock breached included —, or running past its
+    due time), `excluded` (cancelled: not measured), `pending` (running before its due time, or
+    paused), `` (no on-site clock)."""
+    if clock is None:
+        return ""
+    if clock.state == ClockState.MET:
+        return "met"
+    if clock.state in (ClockState.BREACHED, ClockState.MET_AFTER_BREACH):
+        return "late"
+    if clock.state == ClockState.CANCELLED:
+        return "excluded"
+    if clock.state == ClockState.RUNNING and clock.due_at is not None and clock.due_at < now:
+        return "late"
+    return "pending"
+
+
 def month_records(*, company_id: int, year: int, month: int) -> dict[str, list[dict]]:
     """Everything the indicators K6–K12 count for one company and month, with the records behind
     each figure: field jobs created in the month (kind, emergency, received, due, the first *countable*
     arrival — an arrival without an exception or an accepted one; a rejected or pending one does not
     count —, handled / resolved times, out-of-scope), every arrival with its evidence and review, and
-    the appointments whose window starts in the month (state, told in advance, installable)."""
+    the appointments whose window starts in the month (state, told in advance, installable).
+
+    Whether a job's arrival was in time is the verdict of its work order's on-site clock
+    (`on_site_outcome`, `arrived_within_due` True / False / None), exactly as the indicators count
+    it (kefu/kpi/inputs.py): an exception accepted after the clock was marked breached is late here
+    too, although its recorded time may be before the due time."""
     start, end = _month_bounds(year, month)
     jobs = list(
         FieldJob.objects.filter(company_id=company_id, created_at__gte=start, created_at__lt=end).values(
@@ -465,6 +507,8 @@ def month_records(*, company_id: int, year: int, month: int) -> dict[str, list[d
     for e in events:
         if e["review"] in (Review.NONE, Review.ACCEPTED):
             first.setdefault((e["job_id"], e["kind"]), e)
+    clocks = _onsite_clocks({j["ticket_id"] for j in jobs})
+    now = timezone.now()
     for j in jobs:
         arrival = first.get((j["id"], "arrived"))
         handled = first.get((j["id"], "handled")) or first.get((j["id"], "resolved"))
@@ -472,7 +516,13 @@ def month_records(*, company_id: int, year: int, month: int) -> dict[str, list[d
         j["arrived_at"] = arrival["at"] if arrival else None
         j["handled_at"] = handled["at"] if handled else None
         j["resolved_at"] = resolved["at"] if resolved else None
-        j["arrived_within_due"] = bool(arrival and j["due_at"] and arrival["at"] <= j["due_at"])
+        clock = clocks.get(j["ticket_id"])
+        outcome = onsite_outcome(clock, now=now)
+        j["on_site_clock_id"] = clock.pk if clock else None
+        j["on_site_clock_state"] = clock.state if clock else ""
+        j["on_site_due_at"] = clock.due_at if clock else None
+        j["on_site_outcome"] = outcome
+        j["arrived_within_due"] = {"met": True, "late": False}.get(outcome)
     appointments = list(
         Appointment.objects.filter(
             company_id=company_id, window_start__gte=start, window_start__lt=end
