@@ -120,19 +120,88 @@ CREW_STATE_LABELS = {
 }
 
 
+def crews_duty(company_id: int, crew_users: dict[int, list[int]], *, at: datetime) -> dict[int, str]:
+    """Each crew's duty at `at` (C8: whom to page, whom to rank). The published roster of kefu.workforce
+    decides where it has data; the field's own duty schedule (DutyEntry, 值班表) is the fallback:
+
+    - a member of the crew is on a published shift at `at` (`kefu.workforce.selectors.on_duty`) →
+      on duty;
+    - else, when the roster has published shifts for a member on that day (so it knows the crew's
+      day) → the schedule's "on call" stands (on call is not a shift), anything else is off;
+    - else (the roster has no data for the crew's members that day) → the duty schedule's entry, or off.
+
+    `crew_users` maps crew id → its members' user ids. Three queries whatever the number of crews."""
+    from kefu.workforce.models import Assignment
+    from kefu.workforce.selectors import on_duty
+
+    day = timezone.localdate(at)
+    schedule = dict(DutyEntry.objects.filter(company_id=company_id, day=day).values_list("crew_id", "status"))
+    all_users = {u for users in crew_users.values() for u in users}
+    on_shift = {u.pk for u in on_duty(company_id, at)} & all_users
+    rostered = (
+        set(
+            Assignment.objects.filter(
+                company_id=company_id, published=True, day=day, user_id__in=list(all_users)
+            ).values_list("user_id", flat=True)
+        )
+        if all_users
+        else set()
+    )
+    out = {}
+    for crew_id, users in crew_users.items():
+        entry = schedule.get(crew_id, Duty.OFF)
+        if on_shift.intersection(users):
+            out[crew_id] = Duty.ON_DUTY
+        elif rostered.intersection(users):
+            out[crew_id] = Duty.ON_CALL if entry == Duty.ON_CALL else Duty.OFF
+        else:
+            out[crew_id] = entry
+    return out
+
+
+def roster_shifts(company_id: int, crews, days) -> dict[tuple[int, date], list[str]]:
+    """The published roster shifts of the crews' members per crew and day ("08:00–20:00 王五"), for
+    the duty page: where a cell has shifts the roster decides that day's duty (crews_duty)."""
+    from kefu.workforce.models import Assignment
+
+    crew_of = defaultdict(list)
+    for crew_id, user_id in Crew.members.through.objects.filter(
+        crew_id__in=[c.pk for c in crews]
+    ).values_list("crew_id", "technician__user_id"):
+        crew_of[user_id].append(crew_id)
+    out: dict[tuple[int, date], list[str]] = defaultdict(list)
+    for a in (
+        Assignment.objects.filter(
+            company_id=company_id, published=True, day__in=list(days), user_id__in=list(crew_of)
+        )
+        .select_related("user")
+        .order_by("start_at")
+    ):
+        label = "%s–%s %s" % (
+            timezone.localtime(a.start_at).strftime("%H:%M"),
+            timezone.localtime(a.end_at).strftime("%H:%M"),
+            a.user.get_full_name() or a.user.username,
+        )
+        for crew_id in crew_of[a.user_id]:
+            out[(crew_id, a.day)].append(label)
+    return dict(out)
+
+
 def crew_rows(company_id: int, *, now: datetime) -> list[CrewRow]:
-    """Every active crew with its duty today, its state from its current job, its latest member
-    position and skills (four queries whatever the number of crews)."""
-    day = timezone.localdate(now)
+    """Every active crew with its duty now (`crews_duty`: the roster, else the duty schedule), its
+    state from its current job, its latest member position and skills (a fixed number of queries
+    whatever the number of crews)."""
     crews = list(
         Crew.objects.filter(company_id=company_id, is_active=True).values("id", "name", "team__name")
     )
-    duty = dict(DutyEntry.objects.filter(company_id=company_id, day=day).values_list("crew_id", "status"))
     members = defaultdict(list)
     for row in Technician.objects.filter(company_id=company_id, crews__isnull=False).values(
-        "crews", "lat", "lng", "position_at", "skills"
+        "crews", "user_id", "lat", "lng", "position_at", "skills"
     ):
         members[row["crews"]].append(row)
+    duty = crews_duty(
+        company_id, {c["id"]: [m["user_id"] for m in members.get(c["id"], [])] for c in crews}, at=now
+    )
     # One row per crew (its busy jobs aggregated), not one per job: a crew's state is its busiest job's.
     current = {
         r["crew_id"]: r

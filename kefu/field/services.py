@@ -849,20 +849,19 @@ def emergency_job_open(*, ticket_id: int) -> FieldJob | None:
     return job
 
 
-def on_duty_crews(company_id: int, day: date, skill: str = "") -> list[Crew]:
-    crews = Crew.objects.filter(
-        company_id=company_id,
-        is_active=True,
-        duty__day=day,
-        duty__status__in=[Duty.ON_DUTY, Duty.ON_CALL],
-    ).distinct()
-    if skill:
-        crews = [
-            c
-            for c in crews.prefetch_related("members")
-            if any(skill in (m.skills or []) for m in c.members.all())
-        ]
-    return list(crews)
+def on_duty_crews(company_id: int, at: datetime, skill: str = "") -> list[Crew]:
+    """The crews on duty or on call at `at` (kefu.field.selectors.crews_duty: the published roster of
+    kefu.workforce where it has data, else the duty schedule), with a member who has `skill`."""
+    from kefu.field.selectors import crews_duty
+
+    crews = list(Crew.objects.filter(company_id=company_id, is_active=True).prefetch_related("members"))
+    duty = crews_duty(company_id, {c.pk: [m.user_id for m in c.members.all()] for c in crews}, at=at)
+    return [
+        c
+        for c in crews
+        if duty.get(c.pk) in (Duty.ON_DUTY, Duty.ON_CALL)
+        and (not skill or any(skill in (m.skills or []) for m in c.members.all()))
+    ]
 
 
 def emergency_page(*, job: FieldJob) -> list[Page]:
@@ -870,9 +869,8 @@ def emergency_page(*, job: FieldJob) -> list[Page]:
     dispatchers; one page per crew and job."""
     from kefu.notify.services import notification_send
 
-    day = timezone.localdate()
     pages = []
-    for crew in on_duty_crews(job.company_id, day, Skill.EMERGENCY):
+    for crew in on_duty_crews(job.company_id, timezone.now(), Skill.EMERGENCY):
         page, created = Page.objects.get_or_create(
             job=job, crew=crew, defaults={"company_id": job.company_id}
         )

@@ -336,7 +336,9 @@ def appointments(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def duty(request: HttpRequest) -> HttpResponse:
-    """The duty schedule: crews × the next 7 days (a table the roster can fill later)."""
+    """The duty schedule: crews × the next 7 days, with the published roster's shifts of the crews'
+    members (kefu.workforce): where the roster has shifts it decides the duty, the schedule is the
+    fallback (and the "on call" marks) — kefu.field.selectors.crews_duty."""
     assert_perm(request.user, Perm.FIELD_DISPATCH)
     if request.method == "POST":
         try:
@@ -359,7 +361,10 @@ def duty(request: HttpRequest) -> HttpResponse:
         (e.crew_id, e.day): e.status
         for e in DutyEntry.objects.filter(company_id=request.user.company_id, day__in=days)
     }
-    grid = [(c, [(d, entries.get((c.pk, d), Duty.OFF)) for d in days]) for c in crews]
+    shifts = selectors.roster_shifts(request.user.company_id, crews, days)
+    grid = [
+        (c, [(d, entries.get((c.pk, d), Duty.OFF), shifts.get((c.pk, d), [])) for d in days]) for c in crews
+    ]
     return render(request, "field/duty.html", {"days": days, "grid": grid, "duty_choices": Duty.choices})
 
 
