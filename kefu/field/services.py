@@ -86,7 +86,7 @@ def _text(value, *, field: str, label: str, required: bool = False, limit: int =
 
 def settings_for(company) -> FieldSettings:
     """The company's field settings (made with the defaults on first use)."""
-    obj, _created = FieldSettings.objects.get_or_create(company=company)
+    obj, _created = FieldSettings.objects.get_or_create(company_id=getattr(company, "pk", company))
     return obj
 
 
