@@ -77,7 +77,13 @@ def emit_for_event(event_id: int) -> bool:
     """Emit the clock events of one recorded field event on its work order (idempotent: stopped
     clocks stay stopped). Returns whether it emitted."""
     event = (
-        JobEvent.objects.select_related("job__ticket__kind", "job__ticket__company")
+        JobEvent.objects.select_related(
+            "job__ticket__kind",
+            "job__ticket__sub_kind",
+            "job__ticket__customer__category",
+            "job__ticket__company",
+            "job__ticket__assigned_department",
+        )
         .filter(pk=event_id)
         .first()
     )

@@ -291,7 +291,7 @@ def rank_for_job(
         skill=job.skill,
         now=now,
         local_hour=timezone.localtime(now).hour,
-        speeds=speeds if speeds is not None else settings_for(job.company).speeds_kmh,
+        speeds=speeds if speeds is not None else settings_for(job.company_id).speeds_kmh,
         limit=limit,
         tz=timezone.get_current_timezone(),
     )

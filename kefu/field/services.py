@@ -275,7 +275,7 @@ def job_create(
         care = CareRegistration.objects.filter(customer_id=ticket.customer_id, ended_on__isnull=True).first()
     if care_visit and care is None:
         raise DomainError(_("该客户不在特殊关怀登记中，不能建关怀上门单。"), field="care_visit")
-    fs = settings_for(ticket.company)
+    fs = settings_for(ticket.company_id)
     premise = ticket.premise or (ticket.customer.premise if ticket.customer_id else None)
     with transaction.atomic():
         Ticket.objects.select_for_update().filter(pk=ticket.pk).first()  # numbers per work order in turn
@@ -492,7 +492,7 @@ def _local(dt: datetime) -> str:
 
 
 def _event_row(job: FieldJob, by, data: EventInput, client_id: str, reason: str, now: datetime) -> JobEvent:
-    fs = settings_for(job.company)
+    fs = settings_for(job.company_id)
     has_position = data.lat is not None and data.lng is not None
     if has_position:
         _check_position(data.lat, data.lng, data.accuracy)
