@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
-from django.db.models import Count, Max, Q, Sum
+from django.db.models import Count, Max, OuterRef, Q, Subquery, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -120,7 +120,9 @@ CREW_STATE_LABELS = {
 }
 
 
-def crews_duty(company_id: int, crew_users: dict[int, list[int]], *, at: datetime) -> dict[int, str]:
+def crews_duty(
+    company_id: int, crew_users: dict[int, list[int]], *, at: datetime, schedule: dict[int, str] | None = None
+) -> dict[int, str]:
     """Each crew's duty at `at` (C8: whom to page, whom to rank). The published roster of kefu.workforce
     decides where it has data; the field's own duty schedule (DutyEntry, 值班表) is the fallback:
 
@@ -130,12 +132,16 @@ def crews_duty(company_id: int, crew_users: dict[int, list[int]], *, at: datetim
       day) → the schedule's "on call" stands (on call is not a shift), anything else is off;
     - else (the roster has no data for the crew's members that day) → the duty schedule's entry, or off.
 
-    `crew_users` maps crew id → its members' user ids. Three queries whatever the number of crews."""
+    `crew_users` maps crew id → its members' user ids; `schedule` the day's duty-schedule entries
+    when the caller read them already. Two or three queries whatever the number of crews."""
     from kefu.workforce.models import Assignment
     from kefu.workforce.selectors import on_duty
 
     day = timezone.localdate(at)
-    schedule = dict(DutyEntry.objects.filter(company_id=company_id, day=day).values_list("crew_id", "status"))
+    if schedule is None:
+        schedule = dict(
+            DutyEntry.objects.filter(company_id=company_id, day=day).values_list("crew_id", "status")
+        )
     all_users = {u for users in crew_users.values() for u in users}
     on_shift = {u.pk for u in on_duty(company_id, at)} & all_users
     rostered = (
@@ -194,26 +200,36 @@ def crew_rows(company_id: int, *, now: datetime) -> list[CrewRow]:
     # One query for the crews and their members (a LEFT JOIN: a crew without members is kept).
     crews: dict[int, dict] = {}
     members = defaultdict(list)
-    for cid, name, team, user_id, lat, lng, position_at, skills in Crew.objects.filter(
-        company_id=company_id, is_active=True
-    ).values_list(
-        "id",
-        "name",
-        "team__name",
-        "members__user_id",
-        "members__lat",
-        "members__lng",
-        "members__position_at",
-        "members__skills",
+    schedule: dict[int, str] = {}
+    today = DutyEntry.objects.filter(crew=OuterRef("pk"), day=timezone.localdate(now)).values("status")[:1]
+    for cid, name, team, scheduled, user_id, lat, lng, position_at, skills in (
+        Crew.objects.filter(company_id=company_id, is_active=True)
+        .annotate(scheduled=Subquery(today))
+        .values_list(
+            "id",
+            "name",
+            "team__name",
+            "scheduled",
+            "members__user_id",
+            "members__lat",
+            "members__lng",
+            "members__position_at",
+            "members__skills",
+        )
     ):
         crews.setdefault(cid, {"id": cid, "name": name, "team__name": team})
+        if scheduled:
+            schedule[cid] = scheduled
         if user_id is not None:
             members[cid].append(
                 {"user_id": user_id, "lat": lat, "lng": lng, "position_at": position_at, "skills": skills}
             )
     crews = list(crews.values())
     duty = crews_duty(
-        company_id, {c["id"]: [m["user_id"] for m in members.get(c["id"], [])] for c in crews}, at=now
+        company_id,
+        {c["id"]: [m["user_id"] for m in members.get(c["id"], [])] for c in crews},
+        at=now,
+        schedule=schedule,
     )
     # One row per crew (its busy jobs aggregated), not one per job: a crew's state is its busiest job's.
     current = {
