@@ -187,6 +187,19 @@ def job_manual_arrival(request: HttpRequest, job_id: int) -> HttpResponse:
 
 
 @login_required
+@require_POST
+def job_cancel(request: HttpRequest, job_id: int) -> HttpResponse:
+    """The dispatcher calls a visit off before anyone arrived, with a reason (C8–C12: see
+    kefu.field.clocks.onsite_clocks_settle for what it means for the on-site clock)."""
+    try:
+        services.job_cancel(by=request.user, job_id=job_id, reason=request.POST.get("reason", ""))
+        messages.success(request, _("已取消上门。"))
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    return redirect("field:job", job_id=job_id)
+
+
+@login_required
 def exceptions(request: HttpRequest) -> HttpResponse:
     """Arrivals that lack evidence, for a supervisor to accept or reject with a reason (C8)."""
     assert_perm(request.user, Perm.FIELD_REVIEW)

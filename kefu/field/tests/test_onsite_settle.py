@@ -130,3 +130,32 @@ def test_only_before_arrival_and_with_a_reason(
     assert _c8(ticket).state == ClockState.MET
     with pytest.raises(Conflict):
         job_cancel(by=dispatcher_x, job_id=job.pk, reason="已到达后取消")
+
+
+def test_call_off_from_the_job_page_and_the_api(
+    published, make_ticket, dispatcher_x, client, django_capture_on_commit_callbacks
+):
+    cap = django_capture_on_commit_callbacks
+    first = _leak(make_ticket, cap, L(2026, 3, 2, 10, 0))
+    second = _leak(make_ticket, cap, L(2026, 3, 2, 10, 1))
+    client.force_login(dispatcher_x)
+    job = FieldJob.objects.get(ticket=first)
+    page = client.get(f"/field/jobs/{job.pk}/")
+    assert "取消上门" in page.content.decode()
+    r = client.post(f"/field/jobs/{job.pk}/cancel/", {"reason": "误报"})
+    assert r.status_code == 302
+    job.refresh_from_db()
+    assert job.state == "cancelled" and job.cancel_reason == "误报"
+    other = FieldJob.objects.get(ticket=second)
+    r = client.post(f"/api/v1/field/jobs/{other.pk}/cancel", {"reason": ""}, content_type="application/json")
+    assert r.status_code in (400, 422)
+    r = client.post(
+        f"/api/v1/field/jobs/{other.pk}/cancel", {"reason": "重复报警"}, content_type="application/json"
+    )
+    assert (
+        r.status_code == 200 and r.json()["state"] == "cancelled" and r.json()["cancel_reason"] == "重复报警"
+    )
+    r = client.post(
+        f"/api/v1/field/jobs/{other.pk}/cancel", {"reason": "再取消"}, content_type="application/json"
+    )
+    assert r.status_code == 409
