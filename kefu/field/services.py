@@ -107,6 +107,10 @@ def technician_of(user) -> Technician | None:
 
 def is_assigned(user, job: FieldJob) -> bool:
     """The user is the job's technician or a member of its crew (the phone's rule)."""
+    if job.technician_id is not None and "technician" in job._state.fields_cache:
+        t = job.technician  # loaded with the job (_job_locked): no query on the phone's common path
+        if t.user_id == getattr(user, "pk", None) and t.is_active and t.company_id == job.company_id:
+            return True
     tech = technician_of(user)
     if tech is None or tech.company_id != job.company_id:
         return False
