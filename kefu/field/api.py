@@ -65,6 +65,7 @@ def job_out(job: FieldJob, contact: dict | None = None) -> dict:
         "fee_total": str(job.fee_total),
         "out_of_scope_reason": job.out_of_scope_reason,
         "transfer_advice": job.transfer_advice,
+        "cancel_reason": job.cancel_reason,
         "navigation": selectors.navigation_url(job),
         "version": job.version,
     }
@@ -247,6 +248,19 @@ class OutOfScopeIn(Schema):
 )
 def out_of_scope(request: HttpRequest, job_id: int, payload: OutOfScopeIn):
     return job_out(services.job_out_of_scope(by=request.user, job_id=job_id, **payload.dict()))
+
+
+class CancelIn(Schema):
+    reason: str = Field(..., max_length=200)
+
+
+@router.post(
+    "/jobs/{job_id}/cancel",
+    response={200: dict, **ERRORS},
+    summary="取消上门（到达前；记录原因，C8–C12 上门计时见 docs/field.md）",
+)
+def cancel(request: HttpRequest, job_id: int, payload: CancelIn):
+    return job_out(services.job_cancel(by=request.user, job_id=job_id, reason=payload.reason))
 
 
 @router.post("/jobs/{job_id}/photos", response={201: dict, **ERRORS}, summary="现场照片（处理前 / 处理后）")

@@ -12,9 +12,21 @@ recorded with evidence:
 | 处理完成 (FieldCompleted, resolved=False) | `ticket.handled` |
 | 修复 (FieldCompleted, resolved=True) | `ticket.handled`, `ticket.resolved` |
 
-The work-order state `in_progress` stops no on-site clock any more (kefu/tickets/clocks.py).
-The first countable arrival stops the clock; a later one finds it stopped. Also here: an emergency
-work order (leak, fire, pipe damage) gets its field job and pages the on-duty crews at creation.
+The work-order states `in_progress`, `resolved` and `closed` stop no on-site clock
+(kefu/tickets/clocks.py): only the recorded arrival does. The first countable arrival stops the
+clock; a later one finds it stopped.
+
+A work order resolved or closed without a countable arrival (SPEC C8–C12: the promise is to be
+*on site*; nobody went, so it was not kept) — `onsite_clocks_settle`:
+
+- every visit called off (job_cancel, with a reason) before the clock's due time: the clock is
+  cancelled, not measured (the indicators list it as excluded);
+- every visit called off, the last one after the due time: the clock stays breached (late);
+- no visit, or any visit not called off: the clock runs on and breaches at its due time (late); an
+  arrival recorded later on an open visit still stops it ("met after breach").
+
+Also here: an emergency work order (leak, fire, pipe damage) gets its field job and pages the
+on-duty crews at creation.
 
 Every listener is idempotent; the catch-ups (run every minute by kefu.field.tasks) redo from the
 database what a lost listener missed.
@@ -31,15 +43,17 @@ from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from kefu.field.facts import FieldArrivalReviewed, FieldArrived, FieldCompleted
-from kefu.field.models import JobEvent
-from kefu.field.states import EventKind, Review
+from kefu.field.facts import FieldArrivalReviewed, FieldArrived, FieldCompleted, FieldJobCancelled
+from kefu.field.models import FieldJob, JobEvent
+from kefu.field.states import EventKind, JobState, Review
 from kefu.sla.codes import Event as ClockEvent
 from kefu.sla.models import Clock, ClockAttachment
-from kefu.sla.services import clocks_on_event
+from kefu.sla.services import clock_cancel, clocks_on_event
 from kefu.sla.states import OPEN_STATES
 from kefu.tickets.clocks import SUBJECT_TYPE, ticket_attrs
-from kefu.tickets.facts import TicketCreated
+from kefu.tickets.facts import TicketCreated, TicketStateChanged
+from kefu.tickets.models import Ticket
+from kefu.tickets.states import TicketState
 
 logger = logging.getLogger("kefu.field")
 
@@ -63,7 +77,13 @@ def emit_for_event(event_id: int) -> bool:
     """Emit the clock events of one recorded field event on its work order (idempotent: stopped
     clocks stay stopped). Returns whether it emitted."""
     event = (
-        JobEvent.objects.select_related("job__ticket__kind", "job__ticket__company")
+        JobEvent.objects.select_related(
+            "job__ticket__kind",
+            "job__ticket__sub_kind",
+            "job__ticket__customer__category",
+            "job__ticket__company",
+            "job__ticket__assigned_department",
+        )
         .filter(pk=event_id)
         .first()
     )
@@ -89,7 +109,87 @@ def emit_for_event(event_id: int) -> bool:
     return True
 
 
+# ---- a work order resolved or closed without an arrival (C8–C12) -------------------------------
+SETTLED_TICKET_STATES = (TicketState.RESOLVED, TicketState.CLOSED)
+
+
+def _open_onsite_clocks(ticket_id: int):
+    return Clock.objects.filter(
+        subject_type=SUBJECT_TYPE,
+        subject_id=str(ticket_id),
+        state__in=list(OPEN_STATES),
+        commitment__stop_event=ClockEvent.TICKET_ARRIVED,
+    )
+
+
+def onsite_clocks_settle(ticket_id: int) -> list[int]:
+    """The defined end of the on-site clocks of a work order resolved or closed without a countable
+    arrival (see the module docstring): when every one of its visits was called off,
+    the clocks not yet due at the last call-off are cancelled (not measured); otherwise they run on
+    and breach. Idempotent. Returns the ids of the clocks it cancelled."""
+    state = Ticket.objects.filter(pk=ticket_id).values_list("state", flat=True).first()
+    if state not in SETTLED_TICKET_STATES:
+        return []
+    jobs = list(FieldJob.objects.filter(ticket_id=ticket_id).values_list("state", "finished_at"))
+    if not jobs or any(s != JobState.CANCELLED for s, _at in jobs):
+        return []
+    called_off = max((at for _s, at in jobs if at is not None), default=None)
+    if called_off is None:
+        return []
+    cancelled = []
+    with transaction.atomic():
+        for clock in _open_onsite_clocks(ticket_id):
+            if clock.due_at is not None and called_off > clock.due_at:
+                continue  # called off after the promise was already broken: stays breached
+            clock_cancel(clock=clock, at=called_off)
+            cancelled.append(clock.pk)
+    if cancelled:
+        logger.info(
+            "work order %s: every visit called off, on-site clocks %s not measured", ticket_id, cancelled
+        )
+    return cancelled
+
+
+def tickets_with_onsite_clocks_unsettled(
+    *, now: datetime, grace: timedelta = GRACE, limit: int = 200
+) -> list[int]:
+    """Resolved or closed work orders (settled more than `grace` ago) whose visits were all called
+    off and that still have an open on-site clock — the catch-up of the two listeners below."""
+    waiting = Clock.objects.filter(
+        subject_type=SUBJECT_TYPE,
+        subject_id=Cast(OuterRef("pk"), output_field=CharField()),
+        state__in=list(OPEN_STATES),
+        commitment__stop_event=ClockEvent.TICKET_ARRIVED,
+    )
+    not_cancelled = FieldJob.objects.filter(ticket_id=OuterRef("pk")).exclude(state=JobState.CANCELLED)
+    return list(
+        Ticket.objects.filter(
+            state__in=list(SETTLED_TICKET_STATES),
+            updated_at__lte=now - grace,
+            updated_at__gte=now - timedelta(days=7),
+            field_jobs__state=JobState.CANCELLED,
+        )
+        .filter(Exists(waiting), ~Exists(not_cancelled))
+        .distinct()
+        .order_by("id")
+        .values_list("id", flat=True)[:limit]
+    )
+
+
 # ---- listeners (docs/events.md) ----------------------------------------------------------------
+def on_ticket_settled(event: TicketStateChanged) -> None:
+    """A work order resolved or closed: its on-site clocks end as onsite_clocks_settle says.
+    Catch-up: tickets_with_onsite_clocks_unsettled."""
+    if event.target in SETTLED_TICKET_STATES:
+        onsite_clocks_settle(event.ticket_id)
+
+
+def on_job_cancelled(event: FieldJobCancelled) -> None:
+    """A visit called off (the work order may be resolved already). Catch-up:
+    tickets_with_onsite_clocks_unsettled."""
+    onsite_clocks_settle(event.ticket_id)
+
+
 def on_field_arrived(event: FieldArrived) -> None:
     """A countable arrival stops the on-site clocks (C8–C12). Catch-up: field_events_with_clocks_behind."""
     if event.counts:
@@ -204,6 +304,11 @@ def field_catch_up(*, now: datetime | None = None, limit: int = 200) -> dict:
             events += emit_for_event(event_id)
         except Exception:
             logger.exception("emitting the clock events of field event %s failed", event_id)
+    for ticket_id in tickets_with_onsite_clocks_unsettled(now=now, limit=limit):
+        try:
+            events += bool(onsite_clocks_settle(ticket_id))
+        except Exception:
+            logger.exception("settling the on-site clocks of work order %s failed", ticket_id)
     if jobs or events:
         logger.warning("field catch-up: %s emergency jobs, %s field events", jobs, events)
     return {"jobs": jobs, "events": events, "warned": emergency_warnings(now=now, limit=limit)}
@@ -218,3 +323,5 @@ def register() -> None:
     subscribe(FieldArrivalReviewed, on_arrival_reviewed, catch_up=field_events_with_clocks_behind)
     subscribe(FieldCompleted, on_field_completed, catch_up=field_events_with_clocks_behind)
     subscribe(TicketCreated, on_ticket_created, catch_up=tickets_without_field_jobs)
+    subscribe(TicketStateChanged, on_ticket_settled, catch_up=tickets_with_onsite_clocks_unsettled)
+    subscribe(FieldJobCancelled, on_job_cancelled, catch_up=tickets_with_onsite_clocks_unsettled)

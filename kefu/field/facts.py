@@ -34,3 +34,12 @@ class FieldCompleted(Event):
     job_id: int
     event_id: int
     resolved: bool
+
+
+@dataclass(frozen=True)
+class FieldJobCancelled(Event):
+    """A visit was called off before anyone arrived (job_cancel, with a reason): when every visit of
+    a resolved or closed work order was called off, its on-site clocks are not measured (C8–C12)."""
+
+    job_id: int
+    ticket_id: int

@@ -218,6 +218,7 @@ class FieldJob(models.Model):
         _("收费合计（元）"), max_digits=10, decimal_places=2, default=Decimal("0")
     )
     out_of_scope_reason = models.CharField(_("不在维修范围原因"), max_length=200, blank=True)
+    cancel_reason = models.CharField(_("取消原因"), max_length=200, blank=True)
     transfer_advice = models.CharField(_("转其它渠道建议"), max_length=200, blank=True)
     customer_told = models.BooleanField(_("已告知客户"), default=False)
     customer_code = models.CharField(_("客户确认码"), max_length=8, blank=True)

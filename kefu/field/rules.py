@@ -77,42 +77,58 @@ def rank_crews(
     now: datetime,
     local_hour: int,
     speeds: dict | None = None,
+    limit: int | None = None,
+    tz=None,
 ) -> list[Candidate]:
     """Candidate crews for a job at (lat, lng), best first, each with its estimated minutes and the
-    reason in words ("A组 约12分钟；B组 忙，预计14:05空闲"). Off-duty crews and crews without the skill
-    are left out. Unknown positions rank after known ones."""
+    reason in words ("A组 约12分钟；B组 忙，预计14:05空闲", the time in `tz`, default UTC). Off-duty
+    crews and crews without the skill are left out. Unknown positions rank after known ones.
+    `limit`: only the best `limit` (the scores of all are computed, the words only for those kept)."""
     kmh = speed_at(speeds, local_hour)
-    out: list[Candidate] = []
+    m_per_minute = kmh * 1000 / 60
+    fresh_after = now - STALE_POSITION
+    here = lat is not None and lng is not None
+    if here:
+        p2 = math.radians(lat)
+        cos_p2 = math.cos(p2)
+    scored: list[tuple[float, int, CrewState, float | None, float]] = []
     for c in crews:
         if c.duty == "off" or (skill and skill not in c.skills):
             continue
-        known = (
-            c.lat is not None
-            and c.lng is not None
-            and lat is not None
-            and lng is not None
-            and c.position_at is not None
-            and now - c.position_at <= STALE_POSITION
-        )
-        travel = distance_m(c.lat, c.lng, lat, lng) / 1000 / kmh * 60 if known else None
+        travel = None
+        if here and c.lat is not None and c.lng is not None and c.position_at is not None:
+            if c.position_at >= fresh_after:
+                p1 = math.radians(c.lat)
+                dp, dl = p2 - p1, math.radians(lng - c.lng)
+                a = math.sin(dp / 2) ** 2 + math.cos(p1) * cos_p2 * math.sin(dl / 2) ** 2
+                travel = 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(a))) / m_per_minute
         wait = 0.0
-        parts: list[str] = []
         if c.busy_until is not None and c.busy_until > now:
             wait = (c.busy_until - now).total_seconds() / 60
-            parts.append(_("忙，预计%(t)s空闲") % {"t": c.busy_until.strftime("%H:%M")})
         if c.duty == "on_call":
             wait = max(wait, ON_CALL_DELAY)
-            parts.append(_("备班"))
+        score = 10_000 + wait if travel is None else wait + travel
+        scored.append((score, c.crew_id, c, travel, wait))
+    scored.sort(key=lambda k: (k[0], k[1]))
+    if limit is not None:
+        scored = scored[:limit]
+    busy_words, on_call_word = _("忙，预计%(t)s空闲"), _("备班")
+    unknown_word, minutes_words = _("位置未知"), _("约%(m)d分钟")
+    out: list[Candidate] = []
+    for score, _id, c, travel, wait in scored:
+        parts: list[str] = []
+        if c.busy_until is not None and c.busy_until > now:
+            until = c.busy_until.astimezone(tz) if tz is not None else c.busy_until
+            parts.append(busy_words % {"t": until.strftime("%H:%M")})
+        if c.duty == "on_call":
+            parts.append(on_call_word)
         if travel is None:
             eta = None
-            parts.append(_("位置未知"))
-            score = 10_000 + wait
+            parts.append(unknown_word)
         else:
             eta = int(math.ceil(wait + travel))
-            parts.insert(0, _("约%(m)d分钟") % {"m": eta})
-            score = wait + travel
+            parts.insert(0, minutes_words % {"m": eta})
         out.append(Candidate(c.crew_id, c.name, eta, f"{c.name} " + "，".join(parts), score))
-    out.sort(key=lambda k: (k.score, k.crew_id))
     return out
 
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
-from django.db.models import Count, Max, Q, Sum
+from django.db.models import Count, Max, OuterRef, Q, Subquery, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -30,6 +30,8 @@ from kefu.field.models import (
     Technician,
 )
 from kefu.field.states import BUSY_STATES, FINAL_STATES, OPEN_STATES, AppointmentState, Duty, JobState, Review
+from kefu.sla.models import Clock
+from kefu.sla.states import ClockState
 
 BOARD_JOB_ROWS = 100  # rows shown in the table (most urgent first); the map and the counts cover all
 
@@ -118,19 +120,117 @@ CREW_STATE_LABELS = {
 }
 
 
-def crew_rows(company_id: int, *, now: datetime) -> list[CrewRow]:
-    """Every active crew with its duty today, its state from its current job, its latest member
-    position and skills (four queries whatever the number of crews)."""
-    day = timezone.localdate(now)
-    crews = list(
-        Crew.objects.filter(company_id=company_id, is_active=True).values("id", "name", "team__name")
+def crews_duty(
+    company_id: int, crew_users: dict[int, list[int]], *, at: datetime, schedule: dict[int, str] | None = None
+) -> dict[int, str]:
+    """Each crew's duty at `at` (C8: whom to page, whom to rank). The published roster of kefu.workforce
+    decides where it has data; the field's own duty schedule (DutyEntry, 值班表) is the fallback:
+
+    - a member of the crew is on a published shift at `at` (`kefu.workforce.selectors.on_duty`) →
+      on duty;
+    - else, when the roster has published shifts for a member on that day (so it knows the crew's
+      day) → the schedule's "on call" stands (on call is not a shift), anything else is off;
+    - else (the roster has no data for the crew's members that day) → the duty schedule's entry, or off.
+
+    `crew_users` maps crew id → its members' user ids; `schedule` the day's duty-schedule entries
+    when the caller read them already. Two or three queries whatever the number of crews."""
+    from kefu.workforce.models import Assignment
+    from kefu.workforce.selectors import on_duty
+
+    day = timezone.localdate(at)
+    if schedule is None:
+        schedule = dict(
+            DutyEntry.objects.filter(company_id=company_id, day=day).values_list("crew_id", "status")
+        )
+    all_users = {u for users in crew_users.values() for u in users}
+    on_shift = {u.pk for u in on_duty(company_id, at)} & all_users
+    rostered = (
+        set(
+            Assignment.objects.filter(
+                company_id=company_id, published=True, day=day, user_id__in=list(all_users)
+            ).values_list("user_id", flat=True)
+        )
+        if all_users
+        else set()
     )
-    duty = dict(DutyEntry.objects.filter(company_id=company_id, day=day).values_list("crew_id", "status"))
-    members = defaultdict(list)
-    for row in Technician.objects.filter(company_id=company_id, crews__isnull=False).values(
-        "crews", "lat", "lng", "position_at", "skills"
+    out = {}
+    for crew_id, users in crew_users.items():
+        entry = schedule.get(crew_id, Duty.OFF)
+        if on_shift.intersection(users):
+            out[crew_id] = Duty.ON_DUTY
+        elif rostered.intersection(users):
+            out[crew_id] = Duty.ON_CALL if entry == Duty.ON_CALL else Duty.OFF
+        else:
+            out[crew_id] = entry
+    return out
+
+
+def roster_shifts(company_id: int, crews, days) -> dict[tuple[int, date], list[str]]:
+    """The published roster shifts of the crews' members per crew and day ("08:00–20:00 王五"), for
+    the duty page: where a cell has shifts the roster decides that day's duty (crews_duty)."""
+    from kefu.workforce.models import Assignment
+
+    crew_of = defaultdict(list)
+    for crew_id, user_id in Crew.members.through.objects.filter(
+        crew_id__in=[c.pk for c in crews]
+    ).values_list("crew_id", "technician__user_id"):
+        crew_of[user_id].append(crew_id)
+    out: dict[tuple[int, date], list[str]] = defaultdict(list)
+    for a in (
+        Assignment.objects.filter(
+            company_id=company_id, published=True, day__in=list(days), user_id__in=list(crew_of)
+        )
+        .select_related("user")
+        .order_by("start_at")
     ):
-        members[row["crews"]].append(row)
+        label = "%s–%s %s" % (
+            timezone.localtime(a.start_at).strftime("%H:%M"),
+            timezone.localtime(a.end_at).strftime("%H:%M"),
+            a.user.get_full_name() or a.user.username,
+        )
+        for crew_id in crew_of[a.user_id]:
+            out[(crew_id, a.day)].append(label)
+    return dict(out)
+
+
+def crew_rows(company_id: int, *, now: datetime) -> list[CrewRow]:
+    """Every active crew with its duty now (`crews_duty`: the roster, else the duty schedule), its
+    state from its current job, its latest member position and skills (a fixed number of queries
+    whatever the number of crews)."""
+    # One query for the crews and their members (a LEFT JOIN: a crew without members is kept).
+    crews: dict[int, dict] = {}
+    members = defaultdict(list)
+    schedule: dict[int, str] = {}
+    today = DutyEntry.objects.filter(crew=OuterRef("pk"), day=timezone.localdate(now)).values("status")[:1]
+    for cid, name, team, scheduled, user_id, lat, lng, position_at, skills in (
+        Crew.objects.filter(company_id=company_id, is_active=True)
+        .annotate(scheduled=Subquery(today))
+        .values_list(
+            "id",
+            "name",
+            "team__name",
+            "scheduled",
+            "members__user_id",
+            "members__lat",
+            "members__lng",
+            "members__position_at",
+            "members__skills",
+        )
+    ):
+        crews.setdefault(cid, {"id": cid, "name": name, "team__name": team})
+        if scheduled:
+            schedule[cid] = scheduled
+        if user_id is not None:
+            members[cid].append(
+                {"user_id": user_id, "lat": lat, "lng": lng, "position_at": position_at, "skills": skills}
+            )
+    crews = list(crews.values())
+    duty = crews_duty(
+        company_id,
+        {c["id"]: [m["user_id"] for m in members.get(c["id"], [])] for c in crews},
+        at=now,
+        schedule=schedule,
+    )
     # One row per crew (its busy jobs aggregated), not one per job: a crew's state is its busiest job's.
     current = {
         r["crew_id"]: r
@@ -182,7 +282,12 @@ def crew_rows(company_id: int, *, now: datetime) -> list[CrewRow]:
 
 
 def rank_for_job(
-    *, job: FieldJob, now: datetime, crews: list[CrewRow] | None = None, speeds: dict | None = None
+    *,
+    job: FieldJob,
+    now: datetime,
+    crews: list[CrewRow] | None = None,
+    speeds: dict | None = None,
+    limit: int | None = None,
 ) -> list[rules.Candidate]:
     """Candidate crews for a job, best first, with the reason in words (C8)."""
     from kefu.field.services import settings_for
@@ -202,7 +307,9 @@ def rank_for_job(
         skill=job.skill,
         now=now,
         local_hour=timezone.localtime(now).hour,
-        speeds=speeds if speeds is not None else settings_for(job.company).speeds_kmh,
+        speeds=speeds if speeds is not None else settings_for(job.company_id).speeds_kmh,
+        limit=limit,
+        tz=timezone.get_current_timezone(),
     )
 
 
@@ -224,27 +331,18 @@ def board(*, user, now: datetime | None = None) -> Board:
     now = now or timezone.now()
     company_id = user.company_id
     open_jobs = FieldJob.objects.filter(company_id=company_id, state__in=list(OPEN_STATES))
-    # Three cheap reads instead of one wide one: the counts (grouped in the database), the map's
-    # positions (four columns), and only the table's rows in full (masked addresses cost time).
+    # Two reads of the open jobs: every one narrow (state for the counts, the map's position), and
+    # only the table's rows in full (masked addresses cost time).
     counts = {s: 0 for s in OPEN_STATES}
-    counts.update(
-        dict(open_jobs.order_by().values_list("state").annotate(n=Count("id")).values_list("state", "n"))
-    )
-    points = [
-        {"kind": "job", "lat": lat, "lng": lng, "label": number, "urgent": urgent}
-        for lat, lng, number, urgent in open_jobs.filter(premise__lat__isnull=False).values_list(
-            "premise__lat", "premise__lng", "number", "is_emergency"
-        )
-    ]
-    # The most urgent ids first (one table, sorted and cut), then their details (joins on 100 rows).
-    top = list(
-        open_jobs.order_by("-is_emergency", "due_at", "created_at").values_list("id", flat=True)[
-            :BOARD_JOB_ROWS
-        ]
-    )
-    detail = {
-        r["id"]: r
-        for r in FieldJob.objects.filter(pk__in=top).values(
+    points = []
+    for state, lat, lng, number, urgent in open_jobs.values_list(
+        "state", "premise__lat", "premise__lng", "number", "is_emergency"
+    ):
+        counts[state] = counts.get(state, 0) + 1
+        if lat is not None:
+            points.append({"kind": "job", "lat": lat, "lng": lng, "label": number, "urgent": urgent})
+    rows = list(
+        open_jobs.order_by("-is_emergency", "due_at", "created_at").values(
             "id",
             "number",
             "state",
@@ -255,9 +353,8 @@ def board(*, user, now: datetime | None = None) -> Board:
             "crew__name",
             "premise__room",
             "ticket__kind__name",
-        )
-    }
-    rows = [detail[i] for i in top if i in detail]
+        )[:BOARD_JOB_ROWS]
+    )
     for r in rows:
         r["address"] = show_address(r["address"], r["premise__room"] or "")
         r["minutes_left"] = int((r["due_at"] - now).total_seconds() // 60) if r["due_at"] else None
@@ -295,24 +392,35 @@ def map_layout(points: list[dict], *, width: int = 600, height: int = 400, pad: 
     return out
 
 
-def map_svg_items(points: list[dict]) -> str:
-    """The map's shapes as SVG markup (built here, not in a template loop: 2,000 jobs per refresh)."""
-    from django.utils.html import escape
+def map_svg_items(points: list[dict], *, width: int = 600, height: int = 400, pad: int = 20) -> str:
+    """The map's shapes as SVG markup (built here, not in a template loop: 2,000 jobs per refresh),
+    projected like map_layout in one pass without intermediate rows."""
+    from html import escape  # the standard library's: a fifth of django's cost per call
+
     from django.utils.safestring import mark_safe
 
+    if not points:
+        return mark_safe("")
+    lat0 = min(p["lat"] for p in points)
+    lat1 = max(p["lat"] for p in points)
+    lng0 = min(p["lng"] for p in points)
+    lng1 = max(p["lng"] for p in points)
+    span = max(lat1 - lat0, lng1 - lng0, 1e-4)
+    kx, ky = (width - 2 * pad) / span, (height - 2 * pad) / span
+    bottom = height - pad
     parts = []
-    for p in map_layout(points):
-        label = escape(p["label"])
+    for p in points:
+        x = round(pad + (p["lng"] - lng0) * kx)
+        y = round(bottom - (p["lat"] - lat0) * ky)
+        label = escape(str(p["label"]))
         if p["kind"] == "job":
             cls, r = ("job urgent", 7) if p["urgent"] else ("job", 5)
-            parts.append(
-                f'<circle cx="{p["x"]}" cy="{p["y"]}" r="{r}" class="{cls}"><title>{label}</title></circle>'
-            )
+            parts.append(f'<circle cx="{x}" cy="{y}" r="{r}" class="{cls}"><title>{label}</title></circle>')
         else:
             parts.append(
-                f'<rect x="{p["x0"]}" y="{p["y0"]}" width="10" height="10" class="crew">'
+                f'<rect x="{x - 5}" y="{y - 5}" width="10" height="10" class="crew">'
                 f"<title>{label}</title></rect>"
-                f'<text x="{p["x"]}" y="{p["ty"]}" class="crew-label">{label}</text>'
+                f'<text x="{x}" y="{y - 8}" class="crew-label">{label}</text>'
             )
     return mark_safe("".join(parts))  # noqa: S308 (every label escaped above)
 
@@ -418,12 +526,52 @@ def _month_bounds(year: int, month: int) -> tuple[datetime, datetime]:
     return start, timezone.make_aware(datetime.combine(nxt, time.min), tz)
 
 
+def _onsite_clocks(ticket_ids) -> dict[int, Clock]:
+    """The on-site clock (stopped by `ticket.arrived`, C8–C12) of each work order: the live one,
+    else the last cancelled one (a kind change cancels and restarts)."""
+    out: dict[int, Clock] = {}
+    rows = Clock.objects.filter(
+        subject_type="tickets.workorder",
+        subject_id__in=[str(i) for i in ticket_ids],
+        commitment__stop_event="ticket.arrived",
+    ).order_by("started_at", "id")
+    for clock in rows:
+        tid = int(clock.subject_id)
+        if tid not in out or out[tid].state == ClockState.CANCELLED or clock.state != ClockState.CANCELLED:
+            out[tid] = clock
+    return out
+
+
+def onsite_outcome(clock: Clock | None, *, now: datetime) -> str:
+    """How the indicators (kefu/kpi/inputs.py `deadline_of`) count a work order's on-site clock — the
+    one truth for K6–K12: `met` (stopped in time), `late` (breached, met after the breach — an
+    exception accepted after the sweep marked the clock breached included —, or running past its
+    due time), `excluded` (cancelled: not measured), `pending` (running before its due time, or
+    paused), `` (no on-site clock)."""
+    if clock is None:
+        return ""
+    if clock.state == ClockState.MET:
+        return "met"
+    if clock.state in (ClockState.BREACHED, ClockState.MET_AFTER_BREACH):
+        return "late"
+    if clock.state == ClockState.CANCELLED:
+        return "excluded"
+    if clock.state == ClockState.RUNNING and clock.due_at is not None and clock.due_at < now:
+        return "late"
+    return "pending"
+
+
 def month_records(*, company_id: int, year: int, month: int) -> dict[str, list[dict]]:
     """Everything the indicators K6–K12 count for one company and month, with the records behind
     each figure: field jobs created in the month (kind, emergency, received, due, the first *countable*
     arrival — an arrival without an exception or an accepted one; a rejected or pending one does not
     count —, handled / resolved times, out-of-scope), every arrival with its evidence and review, and
-    the appointments whose window starts in the month (state, told in advance, installable)."""
+    the appointments whose window starts in the month (state, told in advance, installable).
+
+    Whether a job's arrival was in time is the verdict of its work order's on-site clock
+    (`on_site_outcome`, `arrived_within_due` True / False / None), exactly as the indicators count
+    it (kefu/kpi/inputs.py): an exception accepted after the clock was marked breached is late here
+    too, although its recorded time may be before the due time."""
     start, end = _month_bounds(year, month)
     jobs = list(
         FieldJob.objects.filter(company_id=company_id, created_at__gte=start, created_at__lt=end).values(
@@ -465,6 +613,8 @@ def month_records(*, company_id: int, year: int, month: int) -> dict[str, list[d
     for e in events:
         if e["review"] in (Review.NONE, Review.ACCEPTED):
             first.setdefault((e["job_id"], e["kind"]), e)
+    clocks = _onsite_clocks({j["ticket_id"] for j in jobs})
+    now = timezone.now()
     for j in jobs:
         arrival = first.get((j["id"], "arrived"))
         handled = first.get((j["id"], "handled")) or first.get((j["id"], "resolved"))
@@ -472,7 +622,13 @@ def month_records(*, company_id: int, year: int, month: int) -> dict[str, list[d
         j["arrived_at"] = arrival["at"] if arrival else None
         j["handled_at"] = handled["at"] if handled else None
         j["resolved_at"] = resolved["at"] if resolved else None
-        j["arrived_within_due"] = bool(arrival and j["due_at"] and arrival["at"] <= j["due_at"])
+        clock = clocks.get(j["ticket_id"])
+        outcome = onsite_outcome(clock, now=now)
+        j["on_site_clock_id"] = clock.pk if clock else None
+        j["on_site_clock_state"] = clock.state if clock else ""
+        j["on_site_due_at"] = clock.due_at if clock else None
+        j["on_site_outcome"] = outcome
+        j["arrived_within_due"] = {"met": True, "late": False}.get(outcome)
     appointments = list(
         Appointment.objects.filter(
             company_id=company_id, window_start__gte=start, window_start__lt=end

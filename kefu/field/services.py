@@ -27,7 +27,7 @@ from kefu.core.errors import Conflict, DomainError, Forbidden, NotFound
 from kefu.core.events import publish
 from kefu.customers.models import CareRegistration, Meter
 from kefu.field import rules
-from kefu.field.facts import FieldArrivalReviewed, FieldArrived, FieldCompleted
+from kefu.field.facts import FieldArrivalReviewed, FieldArrived, FieldCompleted, FieldJobCancelled
 from kefu.field.models import (
     Appointment,
     AppointmentSlot,
@@ -86,7 +86,7 @@ def _text(value, *, field: str, label: str, required: bool = False, limit: int =
 
 def settings_for(company) -> FieldSettings:
     """The company's field settings (made with the defaults on first use)."""
-    obj, _created = FieldSettings.objects.get_or_create(company=company)
+    obj, _created = FieldSettings.objects.get_or_create(company_id=getattr(company, "pk", company))
     return obj
 
 
@@ -107,6 +107,10 @@ def technician_of(user) -> Technician | None:
 
 def is_assigned(user, job: FieldJob) -> bool:
     """The user is the job's technician or a member of its crew (the phone's rule)."""
+    if job.technician_id is not None and "technician" in job._state.fields_cache:
+        t = job.technician  # loaded with the job (_job_locked): no query on the phone's common path
+        if t.user_id == getattr(user, "pk", None) and t.is_active and t.company_id == job.company_id:
+            return True
     tech = technician_of(user)
     if tech is None or tech.company_id != job.company_id:
         return False
@@ -275,7 +279,7 @@ def job_create(
         care = CareRegistration.objects.filter(customer_id=ticket.customer_id, ended_on__isnull=True).first()
     if care_visit and care is None:
         raise DomainError(_("该客户不在特殊关怀登记中，不能建关怀上门单。"), field="care_visit")
-    fs = settings_for(ticket.company)
+    fs = settings_for(ticket.company_id)
     premise = ticket.premise or (ticket.customer.premise if ticket.customer_id else None)
     with transaction.atomic():
         Ticket.objects.select_for_update().filter(pk=ticket.pk).first()  # numbers per work order in turn
@@ -492,7 +496,7 @@ def _local(dt: datetime) -> str:
 
 
 def _event_row(job: FieldJob, by, data: EventInput, client_id: str, reason: str, now: datetime) -> JobEvent:
-    fs = settings_for(job.company)
+    fs = settings_for(job.company_id)
     has_position = data.lat is not None and data.lng is not None
     if has_position:
         _check_position(data.lat, data.lng, data.accuracy)
@@ -739,6 +743,34 @@ def job_out_of_scope(*, by, job_id: int, reason: str, transfer_advice: str, cust
     return job
 
 
+#: a visit can be called off until someone arrives (after an arrival the clock has its verdict)
+CANCELLABLE = frozenset(
+    {JobState.PENDING_APPROVAL, JobState.NEW, JobState.DISPATCHED, JobState.ACKNOWLEDGED, JobState.EN_ROUTE}
+)
+
+
+def job_cancel(*, by, job_id: int, reason: str) -> FieldJob:
+    """Call a visit off before anyone arrived (the customer cancelled, a false alarm, a duplicate
+    report), with the reason, audited. When every visit of a resolved or closed work order is called
+    off, its on-site clocks are not measured (kefu.field.clocks.onsite_clocks_settle, C8–C12); a
+    clock already past due when the last visit was called off stays breached."""
+    _need(by, Perm.FIELD_DISPATCH)
+    reason = _text(reason, field="reason", label=_("取消原因"), required=True)
+    with transaction.atomic():
+        job = _job_locked(job_id, by.company_id)
+        if job.state not in CANCELLABLE:
+            raise Conflict(
+                _("派工单当前为“%(s)s”，不能取消。") % {"s": JobState(job.state).label}, code="bad_state"
+            )
+        job.state, job.cancel_reason, job.finished_at = JobState.CANCELLED, reason, timezone.now()
+        job.version += 1
+        job.save(update_fields=["state", "cancel_reason", "finished_at", "version"])
+        Page.objects.filter(job=job, acknowledged_at__isnull=True).update(acknowledged_at=job.finished_at)
+        audit_record(action="field.cancelled", obj=job, actor=by, detail={"reason": reason})
+        publish(FieldJobCancelled(job_id=job.pk, ticket_id=job.ticket_id))
+    return job
+
+
 def job_add_photo(*, by, job_id: int, stage: str, upload) -> JobPhoto:
     """A photo from the phone's camera (before / after), JPEG or PNG up to 10 MB."""
     if stage not in ("before", "after"):
@@ -821,20 +853,19 @@ def emergency_job_open(*, ticket_id: int) -> FieldJob | None:
     return job
 
 
-def on_duty_crews(company_id: int, day: date, skill: str = "") -> list[Crew]:
-    crews = Crew.objects.filter(
-        company_id=company_id,
-        is_active=True,
-        duty__day=day,
-        duty__status__in=[Duty.ON_DUTY, Duty.ON_CALL],
-    ).distinct()
-    if skill:
-        crews = [
-            c
-            for c in crews.prefetch_related("members")
-            if any(skill in (m.skills or []) for m in c.members.all())
-        ]
-    return list(crews)
+def on_duty_crews(company_id: int, at: datetime, skill: str = "") -> list[Crew]:
+    """The crews on duty or on call at `at` (kefu.field.selectors.crews_duty: the published roster of
+    kefu.workforce where it has data, else the duty schedule), with a member who has `skill`."""
+    from kefu.field.selectors import crews_duty
+
+    crews = list(Crew.objects.filter(company_id=company_id, is_active=True).prefetch_related("members"))
+    duty = crews_duty(company_id, {c.pk: [m.user_id for m in c.members.all()] for c in crews}, at=at)
+    return [
+        c
+        for c in crews
+        if duty.get(c.pk) in (Duty.ON_DUTY, Duty.ON_CALL)
+        and (not skill or any(skill in (m.skills or []) for m in c.members.all()))
+    ]
 
 
 def emergency_page(*, job: FieldJob) -> list[Page]:
@@ -842,9 +873,8 @@ def emergency_page(*, job: FieldJob) -> list[Page]:
     dispatchers; one page per crew and job."""
     from kefu.notify.services import notification_send
 
-    day = timezone.localdate()
     pages = []
-    for crew in on_duty_crews(job.company_id, day, Skill.EMERGENCY):
+    for crew in on_duty_crews(job.company_id, timezone.now(), Skill.EMERGENCY):
         page, created = Page.objects.get_or_create(
             job=job, crew=crew, defaults={"company_id": job.company_id}
         )

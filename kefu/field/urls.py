@@ -16,6 +16,7 @@ urlpatterns = [
     path("jobs/<int:job_id>/dispatch/", views.dispatch, name="dispatch"),
     path("jobs/<int:job_id>/approve/", views.approve, name="approve"),
     path("jobs/<int:job_id>/manual-arrival/", views.job_manual_arrival, name="manual_arrival"),
+    path("jobs/<int:job_id>/cancel/", views.job_cancel, name="cancel"),
     path("phone/", views.phone, name="phone"),
     path("sw.js", views.service_worker, name="sw"),
     path("manifest.webmanifest", views.manifest, name="manifest"),

@@ -12,6 +12,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.templatetags.static import static
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
@@ -43,17 +44,25 @@ def _int(value) -> int | None:
 
 def _board_context(request: HttpRequest) -> dict:
     b = selectors.board(user=request.user)
-    fs = services.settings_for(request.user.company)
+    fs = services.settings_for(request.user.company_id)
     ranked = {}
     new_ids = [j["id"] for j in b.jobs if j["state"] == JobState.NEW][:5]  # the most urgent undispatched
     if new_ids:
         jobs = FieldJob.objects.filter(pk__in=new_ids).select_related("premise")
         for job in jobs:
-            ranked[job.pk] = selectors.rank_for_job(job=job, now=b.now, crews=b.crews, speeds=fs.speeds_kmh)[
-                :3
-            ]
+            ranked[job.pk] = selectors.rank_for_job(
+                job=job, now=b.now, crews=b.crews, speeds=fs.speeds_kmh, limit=3
+            )
+    # Per-row words and links made here once (not a blocktrans and a reverse per row in the
+    # template: the board refreshes every 5 s with 100 rows and 200 crews).
+    job_url = reverse("field:job", args=[0])[:-2]  # "/field/jobs/" + id + "/"
+    late_words, left_words = _("超时 %(m)s 分钟"), _("%(m)s 分钟")
     for j in b.jobs:
         j["candidates"] = ranked.get(j["id"], [])
+        j["url"] = f"{job_url}{j['id']}/"
+        j["state_label"] = selectors.JOB_STATE_LABELS.get(j["state"], j["state"])
+        m = j["minutes_left"]
+        j["left"] = "—" if m is None else (late_words if m < 0 else left_words) % {"m": m}
     return {
         "b": b,
         "map_svg": selectors.map_svg_items(b.points),
@@ -172,6 +181,19 @@ def job_manual_arrival(request: HttpRequest, job_id: int) -> HttpResponse:
             ),
         )
         messages.success(request, _("已代录到达，待主管审核。"))
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    return redirect("field:job", job_id=job_id)
+
+
+@login_required
+@require_POST
+def job_cancel(request: HttpRequest, job_id: int) -> HttpResponse:
+    """The dispatcher calls a visit off before anyone arrived, with a reason (C8–C12: see
+    kefu.field.clocks.onsite_clocks_settle for what it means for the on-site clock)."""
+    try:
+        services.job_cancel(by=request.user, job_id=job_id, reason=request.POST.get("reason", ""))
+        messages.success(request, _("已取消上门。"))
     except DomainError as exc:
         messages.error(request, exc.message)
     return redirect("field:job", job_id=job_id)
@@ -336,7 +358,9 @@ def appointments(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def duty(request: HttpRequest) -> HttpResponse:
-    """The duty schedule: crews × the next 7 days (a table the roster can fill later)."""
+    """The duty schedule: crews × the next 7 days, with the published roster's shifts of the crews'
+    members (kefu.workforce): where the roster has shifts it decides the duty, the schedule is the
+    fallback (and the "on call" marks) — kefu.field.selectors.crews_duty."""
     assert_perm(request.user, Perm.FIELD_DISPATCH)
     if request.method == "POST":
         try:
@@ -359,7 +383,10 @@ def duty(request: HttpRequest) -> HttpResponse:
         (e.crew_id, e.day): e.status
         for e in DutyEntry.objects.filter(company_id=request.user.company_id, day__in=days)
     }
-    grid = [(c, [(d, entries.get((c.pk, d), Duty.OFF)) for d in days]) for c in crews]
+    shifts = selectors.roster_shifts(request.user.company_id, crews, days)
+    grid = [
+        (c, [(d, entries.get((c.pk, d), Duty.OFF), shifts.get((c.pk, d), [])) for d in days]) for c in crews
+    ]
     return render(request, "field/duty.html", {"days": days, "grid": grid, "duty_choices": Duty.choices})
 
 

@@ -10,16 +10,19 @@ How work-order facts become clock events (the mapping is the one place for this 
 | work order created (TicketCreated) | `ticket.received` at `received_at` |
 | state → `assigned` | `ticket.responded` |
 | state → `in_progress` | `ticket.responded` (not `ticket.arrived`: an arrival is a fact of kefu.field, C8) |
-| state → `resolved` | `ticket.responded`, `.arrived`, `.replied`, `.handled`, `.resolved` |
+| state → `resolved` | `ticket.responded`, `.replied`, `.handled`, `.resolved` (not `.arrived`) |
 | state → `closed` | the `resolved` events, then `ticket.closed` (starts e.g. the C14 return-visit clock) |
 | state → `cancelled` | every open clock of the work order is cancelled (not measured) |
 | state → `on_hold`, `reopened` | nothing (a pause needs an accepted reason and is explicit, P9) |
 | kind changed (TicketKindChanged) | open clocks cancelled; clocks of the new kind started at `received_at` |
 | reply to the customer (TicketReplied) | `ticket.replied` at the reply's time |
 
-Not emitted by the tickets app: an arrival on site (`ticket.arrived` on its own — the field app
-records the arrival with its evidence and emits it, kefu/field/clocks.py; the state `in_progress`,
-which anyone may set, stops no on-site clock), `return_visit.done`, and the call/chat/outage events.
+Not emitted by the tickets app: an arrival on site (`ticket.arrived` — the field app records the
+arrival with its evidence and emits it, kefu/field/clocks.py; neither `in_progress` nor `resolved` /
+`closed`, which anyone may set, stops an on-site clock: a work order resolved or closed without a
+recorded arrival keeps its on-site clock running until it breaches, unless its field jobs were all
+cancelled, which cancels the clock — kefu/field/clocks.py), `return_visit.done`, and the
+call/chat/outage events.
 
 The commitment set is the one in force when the work order was received (C17); every clock keeps
 its set version. A `ClockAttachment` row is written with the clocks, so the sweep can find open
@@ -63,9 +66,11 @@ logger = logging.getLogger("kefu.sla")
 
 SUBJECT_TYPE = "tickets.workorder"
 
+#: Not `ticket.arrived`: resolving or closing a work order is not an arrival on site (C8–C12). An
+#: on-site clock stops only on the arrival recorded with its evidence by kefu.field; one that never
+#: got an arrival runs on and breaches at its due time (kefu/field/clocks.py, docs/field.md).
 RESOLVED_EVENTS = (
     ClockEvent.TICKET_RESPONDED,
-    ClockEvent.TICKET_ARRIVED,
     ClockEvent.TICKET_REPLIED,
     ClockEvent.TICKET_HANDLED,
     ClockEvent.TICKET_RESOLVED,

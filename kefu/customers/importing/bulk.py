@@ -69,10 +69,23 @@ class PremiseData:
     room: str
     address: str
     supply_zone: str
+    lat: float | None = None  # WGS-84 degrees, both or neither (kefu.field judges arrivals by them, C8)
+    lng: float | None = None
 
     def key(self) -> tuple[str, str, str, str, str]:
         """Premises are shared by the customers at the same place: (小区, 楼, 单元, 室, 地址)."""
         return (self.community, self.building, self.unit, self.room, self.address)
+
+
+_NO_EXTRA = ("", "", "", None, None)
+
+
+def _premise_extra(p: PremiseData, stored: tuple | None) -> tuple:
+    """The premise's (district, street, supply_zone, lat, lng) after the file's line: a blank cell
+    keeps what is stored (coordinates go together)."""
+    extra = stored or _NO_EXTRA
+    lat, lng = (p.lat, p.lng) if p.lat is not None else (extra[3], extra[4])
+    return (p.district or extra[0], p.street or extra[1], p.supply_zone or extra[2], lat, lng)
 
 
 @dataclass(slots=True)
@@ -136,7 +149,7 @@ class _Stored:
     notes: str
     premise_id: int | None
     premise_key: tuple | None = None
-    premise_extra: tuple | None = None  # (district, street, supply_zone)
+    premise_extra: tuple | None = None  # (district, street, supply_zone, lat, lng)
     phones: dict[str, tuple[int, bool]] = field(default_factory=dict)  # number → (id, is_primary)
     meters: dict[str, tuple[int, str, date | None, date | None]] = field(default_factory=dict)
 
@@ -245,6 +258,8 @@ class CustomerBulkWriter:
                     "district",
                     "street",
                     "supply_zone",
+                    "lat",
+                    "lng",
                 )
             }
             for s in out.values():
@@ -268,9 +283,7 @@ class CustomerBulkWriter:
             return False, False
         if st.premise_key != p.key():
             return True, False
-        extra = st.premise_extra or ("", "", "")
-        wanted = (p.district or extra[0], p.street or extra[1], p.supply_zone or extra[2])
-        return False, wanted != tuple(extra)
+        return False, _premise_extra(p, st.premise_extra) != tuple(st.premise_extra or _NO_EXTRA)
 
     def _differs(self, rec: CustomerData, st: _Stored) -> bool:
         if (rec.name, rec.category_id, rec.status) != (st.name, st.category_id, st.status):
@@ -470,6 +483,8 @@ class CustomerBulkWriter:
                     "room",
                     "address",
                     "supply_zone",
+                    "lat",
+                    "lng",
                 ),
                 [
                     (
@@ -483,6 +498,8 @@ class CustomerBulkWriter:
                         p.room,
                         p.address,
                         p.supply_zone,
+                        p.lat,
+                        p.lng,
                     )
                     for (_tmp, p), pid in zip(pending, ids, strict=True)
                 ],
@@ -567,6 +584,12 @@ class CustomerBulkWriter:
         )
 
         updates, premise_updates, clear_primary, set_primary, meter_updates = [], [], [], [], []
+        # A new customer at a premise already stored (shared): the file's coordinates go on it.
+        coords = [
+            (rec.premise.lat, rec.premise.lng, pid)
+            for rec, pid in zip(plan.new, new_premise, strict=True)
+            if pid is not None and pid not in self._own_premises and rec.premise.lat is not None
+        ]
         for (rec, st), pid in zip(plan.changed, moved_premise, strict=True):
             status = rec.status
             suspended, closed = st.suspended_on, st.closed_on
@@ -592,11 +615,7 @@ class CustomerBulkWriter:
                 )
             )
             if rec.premise is not None and pid == st.premise_id and self._premise_changes(rec, st)[1]:
-                extra = st.premise_extra or ("", "", "")
-                p = rec.premise
-                premise_updates.append(
-                    (p.district or extra[0], p.street or extra[1], p.supply_zone or extra[2], pid)
-                )
+                premise_updates.append((*_premise_extra(rec.premise, st.premise_extra), pid))
             if rec.phones:
                 primary = rec.phones[0]
                 current = st.phones.get(primary)
@@ -623,8 +642,10 @@ class CustomerBulkWriter:
             updates,
         )
         self._execute_many(
-            f'UPDATE "{pt}" SET district = %s, street = %s, supply_zone = %s WHERE id = %s', premise_updates
+            f'UPDATE "{pt}" SET district = %s, street = %s, supply_zone = %s, lat = %s, lng = %s WHERE id = %s',  # noqa: E501
+            premise_updates,
         )
+        self._execute_many(f'UPDATE "{pt}" SET lat = %s, lng = %s WHERE id = %s', coords)
         self._execute_many(
             f'UPDATE "{ph}" SET is_primary = %s WHERE customer_id = %s AND is_primary',
             [(False, c) for (c,) in clear_primary],

@@ -149,6 +149,22 @@ COLUMNS: tuple[Column, ...] = (
         "2023-10-08",
     ),
     Column("notes", "备注", ("说明", "备注信息"), False, "任意文字", ""),
+    Column(
+        "lat",
+        "纬度",
+        ("lat", "latitude", "纬度坐标", "地址纬度"),
+        False,
+        "−90 到 90 的小数（WGS-84，度），与经度同填或同空",
+        "36.19512",
+    ),
+    Column(
+        "lng",
+        "经度",
+        ("lng", "lon", "long", "longitude", "经度坐标", "地址经度"),
+        False,
+        "−180 到 180 的小数（WGS-84，度），与纬度同填或同空",
+        "117.12035",
+    ),
 )
 
 COLUMN_BY_KEY = {c.key: c for c in COLUMNS}
@@ -160,7 +176,7 @@ _BRACKETS_RE = re.compile(r"\(.*?\)|\[.*?\]|【.*?】")
 def header_key(text: str) -> str:
     """A header cell as compared: "  联系电话（多个用;分隔）* " → "联系电话"."""
     text = _BRACKETS_RE.sub("", fold(str(text or "")))
-    return re.sub(r"[\s*:：]", "", text)
+    return re.sub(r"[\s*:：]", "", text).lower()  # "Lat", "LAT" and "lat" alike
 
 
 _LOOKUP: dict[str, str] = {}

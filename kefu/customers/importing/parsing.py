@@ -211,6 +211,8 @@ class RowParser:
             installed_text,
             battery_text,
             notes,
+            lat_text,
+            lng_text,
         ) = values
         errors: list[LineError] = []
         titles = self._titles
@@ -245,6 +247,8 @@ class RowParser:
         premise = self._premise(
             line, errors, district, street, community, raw_building, raw_unit, raw_room, address, zone
         )
+        if premise is not None and (lat_text or lng_text):
+            premise.lat, premise.lng = self._coordinates(line, errors, lat_text, lng_text)
         phones = self._phones(cells, line, errors) if self.phone_cols else []
         meters = self._meters(line, errors, serial, kind_text, installed_text, battery_text)
 
@@ -295,6 +299,44 @@ class RowParser:
                 self._too_long(key, value, line, errors)
             return None
         return PremiseData(district, street, community, building, unit, room, address, zone)
+
+    def _coordinates(self, line, errors, lat_text: str, lng_text: str) -> tuple[float | None, float | None]:
+        """纬度 / 经度 (WGS-84 degrees): both or neither, numbers within −90…90 and −180…180."""
+        out = []
+        for key, text, limit in (("lat", lat_text, 90.0), ("lng", lng_text, 180.0)):
+            if not text:
+                other = self._titles["lng" if key == "lat" else "lat"]
+                errors.append(
+                    LineError(
+                        line,
+                        self._titles[key],
+                        _("已填%(o)s，%(c)s也须填写。") % {"o": other, "c": self._titles[key]},
+                    )
+                )
+                out.append(None)
+                continue
+            try:
+                value = float(text)
+            except ValueError:
+                value = None
+            if value is None or value != value or value in (float("inf"), float("-inf")):
+                errors.append(
+                    LineError(line, self._titles[key], _("“%(v)s”不是有效的数字。") % {"v": text[:30]})
+                )
+                out.append(None)
+            elif not -limit <= value <= limit:
+                errors.append(
+                    LineError(
+                        line,
+                        self._titles[key],
+                        _("%(c)s“%(v)s”超出范围（−%(n)d 到 %(n)d）。")
+                        % {"c": self._titles[key], "v": text[:30], "n": limit},
+                    )
+                )
+                out.append(None)
+            else:
+                out.append(round(value, 7))
+        return out[0], out[1]
 
     def _phones(self, cells: list, line: int, errors: list[LineError]) -> list[str]:
         numbers: list[str] = []

@@ -541,3 +541,42 @@ def test_postgresql_role_setting_is_restored_after_each_batch(company_x, good_cs
     with connection.cursor() as cur:
         cur.execute("SHOW session_replication_role")
         assert cur.fetchone()[0] == "origin"
+
+
+def test_premise_coordinates_columns_validated_line_by_line(company_x, tmp_path):
+    """纬度 / 经度 (or lat / lng): optional, both or neither, within range; every bad line reported
+    with its column, nothing written; a good file sets the premise's coordinates (kefu.field judges
+    an arrival's distance by them, C8) and a re-import with blank cells keeps them."""
+    header = "户号,户名,客户类别,详细地址,纬度,经度"
+    bad = [
+        "2001,甲,居民,幸福小区1号楼1单元101室,36.19,117.12",
+        "2002,乙,居民,幸福小区1号楼1单元102室,91,117.12",
+        "2003,丙,居民,幸福小区1号楼1单元103室,36.19,",
+        "2004,丁,居民,幸福小区1号楼1单元104室,北纬36度,-181",
+    ]
+    report = import_customers(company=company_x, path=write_csv(tmp_path / "bad.csv", bad, header=header))
+    assert [(e.line, e.column) for e in report.errors] == [(3, "纬度"), (4, "经度"), (5, "纬度"), (5, "经度")]
+    assert "超出范围" in report.errors[0].reason and "也须填写" in report.errors[1].reason
+    assert "不是有效的数字" in report.errors[2].reason
+    assert Customer.objects.count() == 0
+
+    good = [
+        "2001,甲,居民,幸福小区1号楼1单元101室,36.19512,117.12035",
+        "2002,乙,居民,幸福小区1号楼1单元102室,,",
+    ]
+    report = import_customers(
+        company=company_x,
+        path=write_csv(tmp_path / "good.csv", good, header="户号,户名,客户类别,详细地址,Lat,LNG"),
+    )
+    assert report.ok, report.errors
+    p1 = Customer.objects.get(account_no="2001").premise
+    assert (p1.lat, p1.lng) == (36.19512, 117.12035)
+    p2 = Customer.objects.get(account_no="2002").premise
+    assert (p2.lat, p2.lng) == (None, None)
+    # blank cells keep what is stored; new values replace it
+    again = ["2001,甲,居民,幸福小区1号楼1单元101室,,", "2002,乙,居民,幸福小区1号楼1单元102室,36.2,117.1"]
+    report = import_customers(company=company_x, path=write_csv(tmp_path / "again.csv", again, header=header))
+    assert report.ok and report.updated == 1 and report.unchanged == 1
+    p1.refresh_from_db()
+    p2.refresh_from_db()
+    assert (p1.lat, p1.lng) == (36.19512, 117.12035) and (p2.lat, p2.lng) == (36.2, 117.1)

@@ -233,3 +233,59 @@ def test_month_records_count_accepted_and_not_rejected_arrivals(
     assert row["arrived_at"] == L(2026, 3, 2, 10, 50) and row["arrived_within_due"] is False
     assert [a["review"] for a in rec["arrivals"]] == ["rejected", ""]
     assert month_records(company_id=company_y.pk, year=2026, month=3)["jobs"] == []
+    assert row["on_site_outcome"] == "late"
+
+
+def test_month_records_agree_with_the_clock_on_an_exception_accepted_after_the_breach(
+    published,
+    make_ticket,
+    customer_x,
+    crew_a,
+    tech_a,
+    dispatcher_x,
+    supervisor_x,
+    company_x,
+    django_capture_on_commit_callbacks,
+):
+    """One truth for K6: an arrival entered by the dispatcher at 10:20 (an exception), the 40
+    minutes pass (the sweep marks the clock breached at 10:41), the supervisor accepts it at 11:00.
+    The clock says met after the breach; the indicators (kefu/kpi/inputs.py) count it late; the
+    month's records say late too, although the accepted arrival's time is before the due time. A
+    clean arrival in time on another leak is on time in all three."""
+    from kefu.field.selectors import month_records
+    from kefu.field.services import arrival_review
+    from kefu.kpi.formulas import Outcome, deadline_outcome
+    from kefu.kpi.inputs import deadline_of
+    from kefu.sla.sweep import sweep
+
+    cap = django_capture_on_commit_callbacks
+    with time_machine.travel(L(2026, 3, 2, 10, 0), tick=False), cap(execute=True):
+        late = make_ticket(customer=customer_x)
+        on_time = make_ticket(caller_phone="13800138001")
+    job = FieldJob.objects.get(ticket=late)
+    with time_machine.travel(L(2026, 3, 2, 10, 20), tick=False), cap(execute=True):
+        job_dispatch(by=dispatcher_x, job_id=job.pk, crew_id=crew_a.pk)
+        ev, _ = job_event_record(
+            by=dispatcher_x,
+            job_id=job.pk,
+            data=EventInput(kind="arrived", client_id="d1", source="dispatcher", reason="技术员手机没电"),
+        )
+        from kefu.field.tests.arrivals import arrival_record
+
+        arrival_record(on_time)
+    sweep(now=L(2026, 3, 2, 10, 41))
+    with time_machine.travel(L(2026, 3, 2, 11, 0), tick=False), cap(execute=True):
+        arrival_review(by=supervisor_x, event_id=ev.pk, accept=True, reason="电话核实已到场")
+    clock = _clock(late, "emergency_on_site")
+    assert clock.state == ClockState.MET_AFTER_BREACH
+    as_of = L(2026, 4, 1)
+    assert deadline_outcome(deadline_of(clock), as_of=as_of) == Outcome.MISSED
+    with time_machine.travel(L(2026, 3, 2, 12, 0), tick=False):
+        rows = {r["ticket_id"]: r for r in month_records(company_id=company_x.pk, year=2026, month=3)["jobs"]}
+    row = rows[late.pk]
+    assert row["arrived_at"] == L(2026, 3, 2, 10, 20) and row["arrived_at"] <= row["on_site_due_at"]
+    assert row["on_site_clock_id"] == clock.pk and row["on_site_clock_state"] == "met_after_breach"
+    assert row["on_site_outcome"] == "late" and row["arrived_within_due"] is False
+    other = _clock(on_time, "emergency_on_site")
+    assert deadline_outcome(deadline_of(other), as_of=as_of) == Outcome.MET
+    assert rows[on_time.pk]["on_site_outcome"] == "met" and rows[on_time.pk]["arrived_within_due"] is True

@@ -94,19 +94,19 @@ def _repair(agent, **kw):
 def test_catch_up_stops_clocks_a_lost_state_listener_left_running(
     published, agent_x, django_capture_on_commit_callbacks
 ):
+    """A suggestion resolved (the state stands for the reply, C6 opinion answered) while its state
+    listener was lost: the sweep's catch-up stops the reply clock after the grace minute."""
     from kefu.tickets.services import ticket_transition
 
     with (
         time_machine.travel(L(2026, 3, 2, 10, 0), tick=False),
         django_capture_on_commit_callbacks(execute=True),
     ):
-        ticket = _repair(agent_x)
+        ticket = _repair(agent_x, kind="suggestion", content="建议延长营业厅周末营业时间")
     with time_machine.travel(L(2026, 3, 2, 11, 0), tick=False):
-        ticket_transition(
-            ticket_id=ticket.pk, by=agent_x, to="resolved", version=ticket.version
-        )  # listener lost (in_progress would stop nothing: an arrival is kefu.field's fact)
+        ticket_transition(ticket_id=ticket.pk, by=agent_x, to="resolved", version=ticket.version)  # lost
     clock = Clock.objects.get(subject_type=SUBJECT_TYPE, subject_id=str(ticket.pk))
-    assert clock.state == ClockState.RUNNING
+    assert clock.commitment.code == "opinion_reply" and clock.state == ClockState.RUNNING
     with time_machine.travel(L(2026, 3, 2, 11, 0, 30), tick=False):
         assert sweep().repaired == 0  # within the grace minute the listener may still come
     with time_machine.travel(L(2026, 3, 2, 11, 5), tick=False):
@@ -114,6 +114,35 @@ def test_catch_up_stops_clocks_a_lost_state_listener_left_running(
         assert sweep().repaired == 0
     clock.refresh_from_db()
     assert clock.state == ClockState.MET
+
+
+@pytest.mark.django_db
+def test_resolving_is_not_an_arrival_even_through_the_catch_up(
+    published, agent_x, django_capture_on_commit_callbacks
+):
+    """C8–C12: a repair resolved without a recorded arrival keeps its on-site clock running (it
+    breaches at its due time); neither the listener nor the catch-up stops it."""
+    from kefu.tickets.services import ticket_transition
+
+    with (
+        time_machine.travel(L(2026, 3, 2, 10, 0), tick=False),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        ticket = _repair(agent_x)
+    with (
+        time_machine.travel(L(2026, 3, 2, 11, 0), tick=False),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        ticket_transition(ticket_id=ticket.pk, by=agent_x, to="resolved", version=ticket.version)
+    clock = Clock.objects.get(subject_type=SUBJECT_TYPE, subject_id=str(ticket.pk))
+    assert clock.commitment.code == "repair_on_site" and clock.state == ClockState.RUNNING
+    with time_machine.travel(L(2026, 3, 2, 11, 5), tick=False):
+        assert sweep().repaired == 0
+    clock.refresh_from_db()
+    assert clock.state == ClockState.RUNNING
+    sweep(now=L(2026, 3, 4, 0, 1))
+    clock.refresh_from_db()
+    assert clock.state == ClockState.BREACHED
 
 
 @pytest.mark.django_db

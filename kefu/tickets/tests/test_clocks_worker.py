@@ -85,15 +85,16 @@ def test_story_repair_warned_breached_escalated_and_resolved_met(
     assert clock.warn_at == L(2026, 3, 3, 18, 0)  # 75 % of the working day 3-03
     assert ClockAttachment.objects.filter(subject_id=str(ticket.pk), commitment_set=published).exists()
 
-    # the other work order is resolved in time: its clock is met
+    # the other work order's technician arrives in time (the arrival recorded on the phone,
+    # kefu.field): its clock is met
+    from kefu.field.tests.arrivals import arrival_record
+    from kefu.tickets.services import ticket_transition
+
     with (
         time_machine.travel(L(2026, 3, 3, 9, 0), tick=False),
         django_capture_on_commit_callbacks(execute=True),
     ):
-        from kefu.tickets.services import ticket_transition
-
-        other.refresh_from_db()
-        ticket_transition(ticket_id=other.pk, by=agent_x, to="resolved", version=other.version)
+        arrival_record(other)
     other_clock = Clock.objects.get(subject_id=str(other.pk))
     assert other_clock.state == ClockState.MET and other_clock.met_at == L(2026, 3, 3, 9, 0)
 
@@ -120,9 +121,10 @@ def test_story_repair_warned_breached_escalated_and_resolved_met(
     assert r.escalated == 1 and clock.escalation_level == 2
     assert _notes(KIND_ESCALATE) == {("manager_x", f"clock:{clock.pk}:escalate:2")}
     # sweeping again sends nothing more
-    before = Notification.objects.count()
+    clock_notes = Notification.objects.exclude(kind__startswith="field.")  # not the crew's dispatch
+    before = clock_notes.count()
     assert sweep(now=L(2026, 3, 5, 12, 0)).notifications == 0
-    assert Notification.objects.count() == before == 4
+    assert clock_notes.count() == before == 4
 
     # work starts: `in_progress` alone stops no on-site clock (an arrival is kefu.field's fact)
     with (
@@ -133,15 +135,23 @@ def test_story_repair_warned_breached_escalated_and_resolved_met(
         ticket_transition(ticket_id=ticket.pk, by=agent_x, to="in_progress", version=ticket.version)
     clock.refresh_from_db()
     assert clock.state == ClockState.BREACHED
-    # resolved: met after breach
+    # the technician's arrival, recorded on the phone (kefu.field): met after breach
     with (
         time_machine.travel(L(2026, 3, 5, 14, 0), tick=False),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        arrival_record(ticket)
+    clock.refresh_from_db()
+    assert clock.state == ClockState.MET_AFTER_BREACH and clock.met_at == L(2026, 3, 5, 14, 0)
+    # resolving afterwards changes nothing (resolving is not an arrival, and the verdict is in)
+    with (
+        time_machine.travel(L(2026, 3, 5, 15, 0), tick=False),
         django_capture_on_commit_callbacks(execute=True),
     ):
         ticket.refresh_from_db()
         ticket_transition(ticket_id=ticket.pk, by=agent_x, to="resolved", version=ticket.version)
     clock.refresh_from_db()
-    assert clock.state == ClockState.MET_AFTER_BREACH
+    assert clock.state == ClockState.MET_AFTER_BREACH and clock.met_at == L(2026, 3, 5, 14, 0)
 
 
 def test_commitment_escalate_after_is_used(published, people, agent_x, django_capture_on_commit_callbacks):
