@@ -52,7 +52,18 @@ def _pack(rec: CustomerData) -> bytes:
             rec.notes,
             None
             if p is None
-            else (p.district, p.street, p.community, p.building, p.unit, p.room, p.address, p.supply_zone),
+            else (
+                p.district,
+                p.street,
+                p.community,
+                p.building,
+                p.unit,
+                p.room,
+                p.address,
+                p.supply_zone,
+                p.lat,
+                p.lng,
+            ),
             rec.phones,
             [(m.serial, m.kind, _day(m.installed_on), _day(m.battery_on)) for m in rec.meters],
             rec.line,
