@@ -82,7 +82,9 @@ def test_greeter_sends_to_the_shortest_queue_and_back(clerk_x, clerk2_x, hall_x,
     assert t.window_hint is None
 
 
-def test_a_window_with_a_customer_calls_nobody_and_a_closed_window_neither(clerk_x, hall_x, types_x, windows_x):
+def test_a_window_with_a_customer_calls_nobody_and_a_closed_window_neither(
+    clerk_x, hall_x, types_x, windows_x
+):
     w1 = windows_x[1]
     _take(clerk_x, hall_x, types_x["A"])
     _take(clerk_x, hall_x, types_x["A"])
@@ -164,7 +166,11 @@ def test_business_not_done_on_the_spot_becomes_a_counter_work_order_owned_by_the
     docs = ["身份证", "房产证或购房合同"]
     with pytest.raises(DomainError):  # 开户报装 is never finished on the spot
         services.service_record(
-            by=clerk_x, ticket_id=t.pk, business_type_id=types_x["A"].pk, documents_checked=docs, outcome="on_spot"
+            by=clerk_x,
+            ticket_id=t.pk,
+            business_type_id=types_x["A"].pk,
+            documents_checked=docs,
+            outcome="on_spot",
         )
     s = services.service_record(
         by=clerk_x,
@@ -191,7 +197,11 @@ def test_over_three_minutes_is_counted_not_escalated(clerk_x, hall_x, types_x, w
         services.queue_call_next(by=clerk_x, window_id=windows_x[1].pk)
         services.queue_start(by=clerk_x, ticket_id=t.pk)
         services.service_record(
-            by=clerk_x, ticket_id=t.pk, business_type_id=types_x["E"].pk, documents_checked=[], outcome="on_spot"
+            by=clerk_x,
+            ticket_id=t.pk,
+            business_type_id=types_x["E"].pk,
+            documents_checked=[],
+            outcome="on_spot",
         )
         tm.shift(timedelta(minutes=7))
         services.queue_finish(by=clerk_x, ticket_id=t.pk, anything_else_asked=True)
@@ -199,7 +209,9 @@ def test_over_three_minutes_is_counted_not_escalated(clerk_x, hall_x, types_x, w
     assert (r["done"], r["within_target"], r["within_pct"]) == (1, 0, 0.0)
 
 
-def test_other_company_sees_nothing_and_roles_are_checked(clerk_y, agent_x, clerk_x, hall_x, types_x, windows_x):
+def test_other_company_sees_nothing_and_roles_are_checked(
+    clerk_y, agent_x, clerk_x, hall_x, types_x, windows_x
+):
     t = _take(clerk_x, hall_x, types_x["A"])
     with pytest.raises(NotFound):
         services.queue_take(by=clerk_y, hall_id=hall_x.pk, business_type_id=types_x["A"].pk)
