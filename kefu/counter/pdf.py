@@ -31,28 +31,19 @@ def amount_in_words(amount) -> str:
     """人民币大写 of a non-negative amount with two decimals: 128.50 → 壹佰贰拾捌元伍角整."""
     cents = int(round(amount * 100))
     yuan, jiao, fen = cents // 100, cents // 10 % 10, cents % 10
-    units = ["", "拾", "佰", "仟"]
-    big = ["", "万", "亿"]
-    out, group, zero = "", 0, False
-    if yuan == 0:
-        out = "零"
-    while yuan > 0:
-        part, yuan = yuan % 10000, yuan // 10000
-        text, z = "", False
-        for i in range(4):
-            d = part % 10
-            part //= 10
-            if d == 0:
-                z = bool(text)
-            else:
-                text = _DIGITS[d] + units[i] + ("零" if z else "") + text
-                z = False
-        if text:
-            out = text + big[group] + ("零" if zero and out and not out.startswith("零") else "") + out
-            zero = False
-        else:
+    units, big = ["", "拾", "佰", "仟"], ["", "万", "亿", "万亿"]
+    digits = str(yuan)
+    out, zero = "", False
+    for i, ch in enumerate(digits):
+        p, d = len(digits) - 1 - i, int(ch)
+        if d == 0:
             zero = True
-        group += 1
+        else:
+            out += ("零" if zero else "") + _DIGITS[d] + units[p % 4]
+            zero = False
+        if p % 4 == 0 and p > 0 and int(digits[max(0, i - 3) : i + 1]):
+            out += big[p // 4]
+    out = out or "零"
     out += "元"
     if jiao == 0 and fen == 0:
         return out + "整"
