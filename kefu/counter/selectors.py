@@ -192,12 +192,15 @@ def balance_figures(*, company_id: int, clerk_id: int, day: date) -> dict:
     )
     out_by_method = {r["method"]: r["s"] for r in refunds.values("method").annotate(s=Sum("amount"))}
     numbers = list(pays.order_by("receipt_no").values_list("receipt_no", flat=True))
-    zero = Decimal("0.00")
+
+    def cents(v) -> Decimal:  # SQLite sums come back without the scale
+        return Decimal(v or 0).quantize(Decimal("0.01"))
+
     return {
-        "cash_in": by_method.get(Method.CASH) or zero,
-        "cash_out": out_by_method.get(Method.CASH) or zero,
+        "cash_in": cents(by_method.get(Method.CASH)),
+        "cash_out": cents(out_by_method.get(Method.CASH)),
         "other_methods": {
-            m: (by_method.get(m) or zero) - (out_by_method.get(m) or zero)
+            m: cents(by_method.get(m)) - cents(out_by_method.get(m))
             for m in Method.values
             if m != Method.CASH
         },

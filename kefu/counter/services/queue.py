@@ -158,16 +158,17 @@ def queue_call_next(*, by, window_id: int) -> QueueTicket | None:
     business types the window serves — across them, first taken first called (FIFO within each
     type) — among numbers not sent to another window. None when nobody waits.
 
-    Safe under two clerks at once: the window row is locked (one call per window at a time, and a
-    window with a customer at it calls nobody); candidates are read with `FOR UPDATE SKIP LOCKED`
+    Only the clerk signed in at the window calls to it. Safe under two clerks at once: the window
+    row is locked (one call per window at a time — a double click or a second tab — and a window
+    with a customer at it calls nobody); candidates are read with `FOR UPDATE SKIP LOCKED`
     on PostgreSQL, so two windows skip each other's candidate instead of queuing on it, and the
     claim is a conditional UPDATE (`status = waiting`), so a number is called exactly once whatever
     the interleaving (on SQLite writers are serialised)."""
     company_id = require(by, Perm.COUNTER_SERVE)
     with transaction.atomic():
         w = _window(company_id, window_id, lock=True)
-        if not w.is_open:
-            raise Conflict(_("窗口未开放，请先登录窗口。"))
+        if not w.is_open or w.clerk_id != by.pk:
+            raise Conflict(_("您还没有登录这个窗口，请先登录窗口。"))
         busy = (
             QueueTicket.objects.filter(window=w, status__in=ACTIVE).values_list("number", flat=True).first()
         )

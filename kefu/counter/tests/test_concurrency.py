@@ -133,8 +133,11 @@ def test_eight_windows_call_at_once_and_each_gets_a_different_number(
     assert sum(r is None for r in results) == 3
 
 
-def test_two_clerks_on_one_window_call_one_customer(file_db, company_x, clerk_x, hall_x, types_x, windows_x):
-    clerks = _clerks(company_x, 2)
+def test_one_window_called_twice_at_once_calls_one_customer(
+    file_db, company_x, clerk_x, hall_x, types_x, windows_x
+):
+    """A double click, or the clerk's second tab: two calls of one window at the same moment."""
+    clerks = _clerks(company_x, 1) * 2
     w = windows_x[1]
     services.window_sign_in(by=clerks[0], window_id=w.pk)
     for _ in range(3):
