@@ -38,13 +38,19 @@ def _company(clerks: int):
         code=BENCH_CODE, defaults={"name": "基准测试燃气公司", "short_name": "基准燃气"}
     )
     manager, _ = User.objects.get_or_create(
-        username="bench_counter_manager", defaults={"company": company, "role": "manager", "employee_no": "BCM0"}
+        username="bench_counter_manager",
+        defaults={"company": company, "role": "manager", "employee_no": "BCM0"},
     )
     users = []
     for i in range(clerks):
         u, _ = User.objects.get_or_create(
             username=f"bench_counter_clerk{i}",
-            defaults={"company": company, "role": "clerk", "employee_no": f"BCC{i}", "full_name": f"营业员{i}"},
+            defaults={
+                "company": company,
+                "role": "clerk",
+                "employee_no": f"BCC{i}",
+                "full_name": f"营业员{i}",
+            },
         )
         users.append(u)
     hall = counter_seed(company=company, by=manager)
@@ -67,7 +73,10 @@ def main(argv: list[str] | None = None) -> int:
 
     company, hall, clerks = _company(args.clerks)
     before = set(Payment.objects.filter(company=company).values_list("receipt_no", flat=True))
-    per = [args.receipts // args.clerks + (1 if i < args.receipts % args.clerks else 0) for i in range(args.clerks)]
+    per = [
+        args.receipts // args.clerks + (1 if i < args.receipts % args.clerks else 0)
+        for i in range(args.clerks)
+    ]
     barrier = threading.Barrier(args.clerks + 1)
     issued: list[list[str]] = [[] for _ in clerks]
     errors: list[str] = []
@@ -87,7 +96,9 @@ def main(argv: list[str] | None = None) -> int:
                 )
                 issued[i].append(pay.receipt_no)
                 if not args.no_pdf:
-                    pdf_bytes[i] += len(receipt_pdf(pay, company_name=company.name, clerk_name=clerks[i].full_name))
+                    pdf_bytes[i] += len(
+                        receipt_pdf(pay, company_name=company.name, clerk_name=clerks[i].full_name)
+                    )
         except Exception as exc:  # noqa: BLE001 - reported in the JSON
             errors.append(repr(exc))
         finally:

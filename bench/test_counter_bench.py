@@ -14,7 +14,9 @@ def test_counter_receipts_smoke(capsys, tmp_path):
     from django.db import connection
 
     if connection.vendor == "sqlite":
-        pytest.skip("threads need a file database on SQLite (kefu/counter/tests/test_concurrency.py); run the bench")
+        pytest.skip(
+            "threads need a file database on SQLite (kefu/counter/tests/test_concurrency.py); run the bench"
+        )
     assert counter_receipts.main(["--clerks", "3", "--receipts", "12"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["receipts"] == 12 and out["gaps"] == 0 and out["duplicates"] == 0 and out["stored_match"]

@@ -69,8 +69,8 @@ class Perm:
     FIELD_DISPATCH = "field.dispatch"  # dispatch board, crews, duty, appointments' slots, paging
     FIELD_REVIEW = "field.review"  # accept or reject arrivals that lack evidence (C8 exceptions)
     APPOINTMENT_BOOK = "appointment.book"  # book, move, cancel a customer's appointment (P10)
-    COUNTER_SERVE = "counter.serve"  # counter: queue numbers, call, serve, take payments, own day's balance (P11, P12)
-    COUNTER_MANAGE = "counter.manage"  # counter: halls, windows, price lists, approve refunds, reports (P11, P12)
+    COUNTER_SERVE = "counter.serve"  # counter: numbers, calling, serving, payments, own balance (P11, P12)
+    COUNTER_MANAGE = "counter.manage"  # counter: halls, windows, price lists, refund approval, reports
     COUNTER_FINANCE = "counter.finance"  # finance: receive and sign the clerks' cash hand-over (P12)
 
 

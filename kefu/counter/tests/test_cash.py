@@ -199,6 +199,7 @@ def test_balance_day_is_the_local_day():
     class C:
         time_zone = "Asia/Shanghai"
 
-    from datetime import datetime, timezone as tz
+    from datetime import datetime
+    from datetime import timezone as tz
 
     assert local_day(C(), datetime(2026, 12, 3, 16, 30, tzinfo=tz.utc)) == date(2026, 12, 4)
