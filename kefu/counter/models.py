@@ -295,11 +295,12 @@ class BillingStatus(models.TextChoices):
 
 class Payment(models.Model):
     """A payment at the counter with its receipt (P12; 004 第四条10: by the price list, always a
-    receipt). `receipt_no` SJ2026-000001 is gapless per company and year."""
+    receipt). `receipt_no` SJ2026-000001 is gapless per company and year; it is given right after the
+    payment commits, by `kefu.counter.numbering.receipts_number` (empty only in between)."""
 
     company = models.ForeignKey(Company, verbose_name=_("公司"), on_delete=models.PROTECT, related_name="+")
     hall = models.ForeignKey(Hall, verbose_name=_("营业厅"), on_delete=models.PROTECT, related_name="+")
-    receipt_no = models.CharField(_("收据号"), max_length=20)
+    receipt_no = models.CharField(_("收据号"), max_length=20, null=True, blank=True)
     price_list = models.ForeignKey(PriceList, on_delete=models.PROTECT, related_name="+")
     queue_ticket = models.ForeignKey(
         QueueTicket, null=True, blank=True, on_delete=models.PROTECT, related_name="payments"
@@ -334,10 +335,17 @@ class Payment(models.Model):
                 name="counter_payment_idem_unique",
             ),
         ]
-        indexes = [models.Index(fields=["company", "clerk", "day"], name="counter_payment_clerk_day")]
+        indexes = [
+            models.Index(fields=["company", "clerk", "day"], name="counter_payment_clerk_day"),
+            models.Index(
+                fields=["company", "id"],
+                condition=models.Q(receipt_no__isnull=True),
+                name="counter_payment_unnumbered",
+            ),
+        ]
 
     def __str__(self) -> str:
-        return self.receipt_no
+        return self.receipt_no or f"#{self.pk}"
 
 
 class PaymentLine(models.Model):

@@ -191,7 +191,7 @@ def balance_figures(*, company_id: int, clerk_id: int, day: date) -> dict:
         company_id=company_id, paid_by_id=clerk_id, paid_day=day, status=RefundStatus.PAID
     )
     out_by_method = {r["method"]: r["s"] for r in refunds.values("method").annotate(s=Sum("amount"))}
-    numbers = list(pays.order_by("receipt_no").values_list("receipt_no", flat=True))
+    numbers = list(pays.exclude(receipt_no=None).order_by("receipt_no").values_list("receipt_no", flat=True))
 
     def cents(v) -> Decimal:  # SQLite sums come back without the scale
         return Decimal(v or 0).quantize(Decimal("0.01"))

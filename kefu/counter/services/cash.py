@@ -30,7 +30,7 @@ from kefu.counter.models import (
     Refund,
     RefundStatus,
 )
-from kefu.counter.numbering import next_number
+from kefu.counter.numbering import next_number, receipts_number
 from kefu.counter.selectors import balance_figures, price_list_current
 from kefu.counter.services.common import audit, local_day, require
 from kefu.customers.models import Customer
@@ -171,11 +171,10 @@ def payment_take(
     to_billing = adapter.enabled and any(i.to_billing for i, _q, _a in priced)
     try:
         with transaction.atomic():
-            seq = next_number(company_id=company_id, series="receipt", period=str(day.year))
             p = Payment.objects.create(
                 company_id=company_id,
                 hall=hall,
-                receipt_no=f"SJ{day.year}-{seq:06d}",
+                receipt_no=None,
                 price_list=pl,
                 queue_ticket_id=queue_ticket_id,
                 customer_id=customer_id,
@@ -197,13 +196,17 @@ def payment_take(
                 )
                 for i, q, a in priced
             )
-            audit("counter.payment_taken", by=by, obj=p, summary=f"{p.receipt_no} ¥{total}")
-            if to_billing:
-                transaction.on_commit(lambda: billing_push(payment_id=p.pk))
+            audit("counter.payment_taken", by=by, obj=p, summary=f"¥{total}")
     except IntegrityError:
         if key:  # a concurrent retry with the same key won: return its payment
             return Payment.objects.get(company_id=company_id, idempotency_key=key)
         raise
+    # The receipt number, once the payment is committed (kefu.counter.numbering): gapless, and one
+    # numbering commit serves every clerk who paid meanwhile.
+    receipts_number(company_id=company_id, year=day.year)
+    p.receipt_no = Payment.objects.filter(pk=p.pk).values_list("receipt_no", flat=True).get()
+    if to_billing:
+        transaction.on_commit(lambda: billing_push(payment_id=p.pk))
     return p
 
 
@@ -216,6 +219,9 @@ def billing_push(*, payment_id: int) -> str:
     if not claimed:
         return Payment.objects.filter(pk=payment_id).values_list("billing_status", flat=True).first() or ""
     p = Payment.objects.select_related("company").get(pk=payment_id)
+    if not p.receipt_no:  # not numbered yet: leave it to the sweep
+        Payment.objects.filter(pk=p.pk).update(billing_status=BillingStatus.PENDING)
+        return BillingStatus.PENDING
     msg = billing.BillingPayment(
         company_code=p.company.code,
         receipt_no=p.receipt_no,
@@ -369,6 +375,7 @@ def balance_submit(
     counted = _money(counted_cash, field="counted_cash", label=_("清点现金"), allow_zero=True)
     float_ = _money(opening_float or 0, field="opening_float", label=_("备用金"), allow_zero=True)
     note = (note or "").strip()
+    receipts_number(company_id=company_id, year=day.year)  # every receipt of the day has its number
     with transaction.atomic():
         if _closed(company_id, by, day):
             raise Conflict(_("今天已经日结过了。"))
