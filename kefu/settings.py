@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "kefu.outages",
     "kefu.workforce",
     "kefu.quality",
+    "kefu.counter",
 ]
 
 MIDDLEWARE = [
@@ -269,6 +270,8 @@ KEFU_SLA_SWEEP_BATCH = int(os.environ.get("KEFU_SLA_SWEEP_BATCH", "500"))
 # "yunpian" is the 云片 HTTP API) and its key.
 KEFU_SMS_GATEWAY = os.environ.get("KEFU_SMS_GATEWAY", "console")
 KEFU_SMS_API_KEY = os.environ.get("KEFU_SMS_API_KEY", "")
+# The counter's billing adapter (docs/counter.md): "none", "record", or a dotted path to an adapter class.
+KEFU_COUNTER_BILLING = os.environ.get("KEFU_COUNTER_BILLING", "none")
 KEFU_HEALTH_SWEEP_MAX_AGE = int(os.environ.get("KEFU_HEALTH_SWEEP_MAX_AGE", "300"))  # seconds
 # Imports (docs/security.md "Hostile files"): the reader runs in a child process with these limits.
 KEFU_IMPORT = {

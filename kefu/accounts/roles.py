@@ -69,6 +69,9 @@ class Perm:
     FIELD_DISPATCH = "field.dispatch"  # dispatch board, crews, duty, appointments' slots, paging
     FIELD_REVIEW = "field.review"  # accept or reject arrivals that lack evidence (C8 exceptions)
     APPOINTMENT_BOOK = "appointment.book"  # book, move, cancel a customer's appointment (P10)
+    COUNTER_SERVE = "counter.serve"  # counter: numbers, calling, serving, payments, own balance (P11, P12)
+    COUNTER_MANAGE = "counter.manage"  # counter: halls, windows, price lists, refund approval, reports
+    COUNTER_FINANCE = "counter.finance"  # finance: receive and sign the clerks' cash hand-over (P12)
 
 
 PERMISSION_LABELS: dict[str, str] = {
@@ -109,6 +112,9 @@ PERMISSION_LABELS: dict[str, str] = {
     Perm.FIELD_DISPATCH: "调度台：派工、作业组、值班表、预约时段、抢险呼叫",
     Perm.FIELD_REVIEW: "审核缺少证据的到达记录（认可或驳回）",
     Perm.APPOINTMENT_BOOK: "为客户预约、改约、取消上门时间",
+    Perm.COUNTER_SERVE: "营业厅：取号、叫号、办理业务、收费开收据、本人日结",
+    Perm.COUNTER_MANAGE: "营业厅管理：营业厅、窗口、收费标准，审批退款，营业厅报表",
+    Perm.COUNTER_FINANCE: "财务：接收营业员交来的现金和账目并签字",
 }
 
 
@@ -139,7 +145,9 @@ _LEADS = _FRONT_LINE | {
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.AGENT: frozenset(_FRONT_LINE | {Perm.CARE_EDIT}),
-    Role.CLERK: frozenset(_FRONT_LINE | {Perm.CUSTOMER_EDIT, Perm.CARE_EDIT, Perm.CUSTOMER_VIEW_UNMASKED}),
+    Role.CLERK: frozenset(
+        _FRONT_LINE | {Perm.CUSTOMER_EDIT, Perm.CARE_EDIT, Perm.CUSTOMER_VIEW_UNMASKED, Perm.COUNTER_SERVE}
+    ),
     Role.DISPATCHER: frozenset(
         _FRONT_LINE
         | {Perm.TICKET_DISPATCH, Perm.SLA_PAUSE, Perm.CUSTOMER_VIEW_UNMASKED}
@@ -158,7 +166,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.QUALITY: frozenset(
         {Perm.CUSTOMER_VIEW, Perm.TICKET_VIEW_ALL, Perm.QUALITY_REVIEW, Perm.REPORT_VIEW, Perm.RECORDING_PLAY}
     ),
-    Role.TEAM_LEAD: frozenset(_LEADS | {Perm.RECORDING_PLAY, Perm.ROSTER_MANAGE}),
+    Role.TEAM_LEAD: frozenset(_LEADS | {Perm.RECORDING_PLAY, Perm.ROSTER_MANAGE, Perm.COUNTER_SERVE}),
     Role.SUPERVISOR: frozenset(
         _LEADS
         | {
@@ -171,6 +179,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
         }
         | {Perm.CALENDAR_EDIT, Perm.FOLLOWUP_APPROVE, Perm.ROSTER_MANAGE}
         | {Perm.TELEPHONY_FEED, Perm.RECORDING_PLAY}
+        | {Perm.COUNTER_SERVE, Perm.COUNTER_MANAGE}
     ),
     Role.MANAGER: frozenset(
         _LEADS
@@ -185,6 +194,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
         | {Perm.CALENDAR_EDIT, Perm.FOLLOWUP_APPROVE, Perm.OUTAGE_APPROVE}
         | {Perm.TELEPHONY_FEED, Perm.RECORDING_PLAY}
         | {Perm.ROSTER_MANAGE, Perm.LEAVE_APPROVE_LONG, Perm.PENALTY_APPROVE}
+        | {Perm.COUNTER_MANAGE, Perm.COUNTER_FINANCE}
     ),
     Role.AUDITOR: frozenset({Perm.AUDIT_VIEW, Perm.AUDIT_EXPORT, Perm.REPORT_VIEW}),
     Role.ADMIN: frozenset(

@@ -11,7 +11,7 @@ the summary), or raises DemoRefused for options it cannot use. The first step th
 demo already there (`--if-empty`) sets `built` to False and the later steps are skipped.
 Today: customers (10: the company, its users, the city), sla (20: this year's commitments),
 tickets (30: a few days of work orders and a clock sweep), telephony (40: calls, seats, chats),
-quality (60: rules, checked calls, evaluations).
+quality (60: rules, checked calls, evaluations), counter (70: a hall, a morning's queue, cash).
 """
 
 from __future__ import annotations

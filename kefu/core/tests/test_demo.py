@@ -21,7 +21,7 @@ def test_apps_register_their_steps_in_order():
     assert steps == sorted(steps)
     known = [(10, "customers"), (20, "sla"), (30, "tickets")]
     assert [s for s in steps if s in known] == known  # other apps' steps may sit in between
-    assert {"workforce", "telephony", "followups", "outages", "field", "quality", "kpi"} <= {
+    assert {"workforce", "telephony", "followups", "outages", "field", "quality", "kpi", "counter"} <= {
         name for _order, name in steps
     }
 

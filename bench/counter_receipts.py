@@ -1,0 +1,142 @@
+"""Benchmark: receipts issued by 8 concurrent clerks (target ≥ 100 per second, no gap, no duplicate).
+
+    .venv/bin/python -m bench.counter_receipts [--clerks 8] [--receipts 2000] [--no-pdf]
+
+Each clerk is a thread with its own database connection, released together by a barrier, taking
+payments through the real service (`kefu.counter.services.payment_take`: the price list in force,
+the gapless receipt number bumped in the payment's transaction, the lines, the audit row) and, unless
+`--no-pdf`, drawing each receipt's PDF (`kefu.counter.pdf.receipt_pdf`) as the counter prints it.
+Afterwards the receipt numbers of the run are checked: consecutive, none twice. Prints one JSON
+object. Use a scratch database: KEFU_DATABASE_URL=postgres://postgres@127.0.0.1:5432/kefu_bench_counter
+(migrate first), or KEFU_VAR_DIR=/tmp/kefu-bench-counter for SQLite.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import threading
+import time
+
+BENCH_CODE = "bench-counter"
+
+
+def _setup_django() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kefu.settings")
+    os.environ.setdefault("KEFU_DEBUG", "0")
+    import django
+
+    django.setup()
+
+
+def _company(clerks: int):
+    from kefu.accounts.models import Company, User
+    from kefu.counter.services import counter_seed
+
+    company, _ = Company.objects.get_or_create(
+        code=BENCH_CODE, defaults={"name": "基准测试燃气公司", "short_name": "基准燃气"}
+    )
+    manager, _ = User.objects.get_or_create(
+        username="bench_counter_manager",
+        defaults={"company": company, "role": "manager", "employee_no": "BCM0"},
+    )
+    users = []
+    for i in range(clerks):
+        u, _ = User.objects.get_or_create(
+            username=f"bench_counter_clerk{i}",
+            defaults={
+                "company": company,
+                "role": "clerk",
+                "employee_no": f"BCC{i}",
+                "full_name": f"营业员{i}",
+            },
+        )
+        users.append(u)
+    hall = counter_seed(company=company, by=manager)
+    return company, hall, users
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--clerks", type=int, default=8)
+    p.add_argument("--receipts", type=int, default=2000, help="in total, shared among the clerks")
+    p.add_argument("--no-pdf", action="store_true", help="record the payments only, draw no PDF")
+    args = p.parse_args(argv)
+    if not os.environ.get("PYTEST_CURRENT_TEST"):
+        _setup_django()
+    from django.db import connection, connections
+
+    from kefu.counter.models import Payment
+    from kefu.counter.pdf import receipt_pdf
+    from kefu.counter.services import payment_take
+
+    company, hall, clerks = _company(args.clerks)
+    before = set(Payment.objects.filter(company=company).values_list("receipt_no", flat=True))
+    per = [
+        args.receipts // args.clerks + (1 if i < args.receipts % args.clerks else 0)
+        for i in range(args.clerks)
+    ]
+    barrier = threading.Barrier(args.clerks + 1)
+    issued: list[list[str]] = [[] for _ in clerks]
+    errors: list[str] = []
+    pdf_bytes = [0] * args.clerks
+
+    def clerk(i: int) -> None:
+        try:
+            barrier.wait(timeout=120)
+            for k in range(per[i]):
+                pay = payment_take(
+                    by=clerks[i],
+                    hall_id=hall.pk,
+                    lines=[("IC-CARD", 1), ("HOSE", 1 + k % 3)],
+                    method="cash",
+                    tendered="100",
+                    account_no=f"{i:02d}{k:06d}",
+                )
+                issued[i].append(pay.receipt_no)
+                if not args.no_pdf:
+                    pdf_bytes[i] += len(
+                        receipt_pdf(pay, company_name=company.name, clerk_name=clerks[i].full_name)
+                    )
+        except Exception as exc:  # noqa: BLE001 - reported in the JSON
+            errors.append(repr(exc))
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=clerk, args=(i,)) for i in range(args.clerks)]
+    for t in threads:
+        t.start()
+    barrier.wait(timeout=120)
+    t0 = time.perf_counter()
+    for t in threads:
+        t.join()
+    elapsed = time.perf_counter() - t0
+
+    numbers = [n for lst in issued for n in lst]
+    seqs = sorted(int(n.rsplit("-", 1)[1]) for n in numbers)
+    stored = set(Payment.objects.filter(company=company).values_list("receipt_no", flat=True)) - before
+    gaps = (seqs[-1] - seqs[0] + 1 - len(set(seqs))) if seqs else 0
+    out = {
+        "benchmark": "counter_receipts",
+        "database": connection.vendor,
+        "clerks": args.clerks,
+        "receipts": len(numbers),
+        "pdf": not args.no_pdf,
+        "seconds": round(elapsed, 3),
+        "per_second": round(len(numbers) / elapsed, 1) if elapsed else 0,
+        "duplicates": len(numbers) - len(set(numbers)),
+        "gaps": gaps,
+        "stored_match": stored == set(numbers),
+        "first": min(numbers) if numbers else None,
+        "last": max(numbers) if numbers else None,
+        "payments_in_company": Payment.objects.filter(company=company).count(),
+        "avg_pdf_bytes": round(sum(pdf_bytes) / len(numbers)) if numbers and not args.no_pdf else None,
+        "errors": errors[:5],
+    }
+    print(json.dumps(out, ensure_ascii=False))
+    return 0 if not errors and out["duplicates"] == 0 and gaps == 0 and out["stored_match"] else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
