@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "kefu.outages",
     "kefu.workforce",
     "kefu.quality",
+    "kefu.portal",
 ]
 
 MIDDLEWARE = [
@@ -257,6 +258,15 @@ KEFU_SLA_SWEEP_BATCH = int(os.environ.get("KEFU_SLA_SWEEP_BATCH", "500"))
 # "yunpian" is the 云片 HTTP API) and its key.
 KEFU_SMS_GATEWAY = os.environ.get("KEFU_SMS_GATEWAY", "console")
 KEFU_SMS_API_KEY = os.environ.get("KEFU_SMS_API_KEY", "")
+# The customer portal's WeChat official account (docs/portal.md): server-URL token, app id and secret,
+# the work-order progress template id, and the portal's address for the template's link.
+KEFU_WECHAT = {
+    "TOKEN": os.environ.get("KEFU_WECHAT_TOKEN", ""),
+    "APP_ID": os.environ.get("KEFU_WECHAT_APP_ID", ""),
+    "APP_SECRET": os.environ.get("KEFU_WECHAT_APP_SECRET", ""),
+    "TEMPLATE_PROGRESS": os.environ.get("KEFU_WECHAT_TEMPLATE_PROGRESS", ""),
+    "PORTAL_URL": os.environ.get("KEFU_PORTAL_URL", ""),
+}
 KEFU_HEALTH_SWEEP_MAX_AGE = int(os.environ.get("KEFU_HEALTH_SWEEP_MAX_AGE", "300"))  # seconds
 # Imports (docs/security.md "Hostile files"): the reader runs in a child process with these limits.
 KEFU_IMPORT = {
