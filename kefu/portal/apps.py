@@ -9,6 +9,7 @@ class PortalConfig(AppConfig):
 
     def ready(self) -> None:
         from kefu.core.demo import register_demo_step
-        from kefu.portal import demo
+        from kefu.portal import demo, wechat
 
         register_demo_step(70, "portal", demo.demo_step)  # `kefu demo`: a customer who can log in
+        wechat.register()  # work-order progress → WeChat template messages (docs/events.md)

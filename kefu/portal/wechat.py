@@ -395,3 +395,46 @@ def template_receipt(*, company, msgid: str, status: str) -> int:
     return WechatTemplateMessage.objects.filter(company=company, msgid=msgid).update(
         status="failed", error=status[:200]
     )
+
+
+# ---- the listener and its catch-up (docs/events.md) ------------------------------------------------
+def on_ticket_state_changed(event) -> None:
+    """A work order of a customer with a bound follower moved: its progress template message is sent by
+    the worker (kefu.portal.tasks), never in the request. Idempotent: once per (follower, state)."""
+    if not config().get("TEMPLATE_PROGRESS"):
+        return
+    if not WechatFollower.objects.filter(account__customer__isnull=False, subscribed=True).exists():
+        return
+    from kefu.portal.tasks import wechat_progress
+
+    wechat_progress(event.ticket_id)
+
+
+def progress_catch_up(*, now=None, limit: int = 200) -> int:
+    """Work orders of bound followers' customers changed in the last day whose current state has no
+    template message yet (a lost listener or task): sent now. Returns messages sent."""
+    from datetime import timedelta
+
+    from kefu.tickets.models import Ticket
+
+    if not config().get("TEMPLATE_PROGRESS"):
+        return 0
+    now = now or timezone.now()
+    customers = WechatFollower.objects.filter(subscribed=True, account__isnull=False).values(
+        "account__customer_id"
+    )
+    rows = Ticket.objects.filter(
+        customer_id__in=customers, updated_at__gte=now - timedelta(days=1)
+    ).values_list("pk", "state")[:limit]
+    sent = 0
+    for pk, state in rows:
+        if not WechatTemplateMessage.objects.filter(dedupe_key=f"ticket:{pk}:{state}").exists():
+            sent += progress_notify(ticket_id=pk)
+    return sent
+
+
+def register() -> None:
+    from kefu.core.events import subscribe
+    from kefu.tickets.facts import TicketStateChanged
+
+    subscribe(TicketStateChanged, on_ticket_state_changed, catch_up=progress_catch_up)
