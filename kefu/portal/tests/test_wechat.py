@@ -95,7 +95,9 @@ def test_follow_bind_report_and_progress(client, customer_x, published, django_c
 
 def test_entities_are_refused(client, customer_x):
     assert push(client, "entity_attack.xml") == ""
-    with pytest.raises(Exception):
+    from kefu.core.errors import DomainError
+
+    with pytest.raises(DomainError):
         wechat.parse_message(fx("entity_attack.xml"))
 
 
