@@ -146,6 +146,19 @@ HELP = gettext_lazy(
 )
 
 
+#: The commands in English as well (the English replies name these).
+ALIASES = {
+    "bind": "绑定",
+    "verify": "验证",
+    "leak": "漏气",
+    "confirm": "确认漏气",
+    "repair": "报修",
+    "progress": "进度",
+    "outages": "停气",
+    "commitments": "承诺",
+}
+
+
 def _leak_text(company) -> str:
     steps = "\n".join(f"{i}. {s}" for i, s in enumerate(rules.LEAK_STEPS, 1))
     return _("【漏气安全须知】\n%(steps)s\n燃气抢险电话：%(h)s；着火请拨 119。") % {
@@ -207,6 +220,9 @@ def _command(company, f: WechatFollower, text: str) -> str:
 
     parts = text.split()
     head = parts[0] if parts else ""
+    head = ALIASES.get(head.lower(), head)
+    if head == "确认漏气" and parts[1:2] and parts[1].lower() == "leak":
+        parts = parts[1:]
     try:
         if head == "绑定" and len(parts) >= 3:
             ch = services.link_start(

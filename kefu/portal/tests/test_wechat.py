@@ -189,3 +189,9 @@ def test_a_state_change_sends_the_progress_message_through_the_worker(
     row = WechatTemplateMessage.objects.get()
     assert row.dedupe_key == f"ticket:{t.pk}:in_progress" and row.status == "sent"
     assert wechat.progress_catch_up() == 0  # nothing missed
+
+
+def test_english_commands(customer_x):
+    f, _account = _bound(customer_x)
+    assert "没有工单" in wechat._command(customer_x.company, f, "progress")
+    assert "立即关闭" in wechat._command(customer_x.company, f, "LEAK")
