@@ -267,6 +267,8 @@ KEFU_WECHAT = {
     "TEMPLATE_PROGRESS": os.environ.get("KEFU_WECHAT_TEMPLATE_PROGRESS", ""),
     "PORTAL_URL": os.environ.get("KEFU_PORTAL_URL", ""),
 }
+#: Portal requests per client address per minute (kefu.portal.rules; a benchmark on loopback raises it).
+KEFU_PORTAL_REQUESTS_PER_MINUTE = int(os.environ.get("KEFU_PORTAL_REQUESTS_PER_MINUTE", "120"))
 KEFU_HEALTH_SWEEP_MAX_AGE = int(os.environ.get("KEFU_HEALTH_SWEEP_MAX_AGE", "300"))  # seconds
 # Imports (docs/security.md "Hostile files"): the reader runs in a child process with these limits.
 KEFU_IMPORT = {

@@ -18,14 +18,14 @@ from kefu.accounts.context import client_ip
 from kefu.accounts.models import Company
 from kefu.core.errors import NotFound
 from kefu.portal import rules, selectors, services
-from kefu.portal.views import limited
+from kefu.portal.views import _per_minute, limited
 
 
 class PortalTokenAuth(HttpBearer):
     """`Authorization: Bearer kp_…`: the customer's portal session (services.session_for_token)."""
 
     def authenticate(self, request, token: str):
-        if limited(f"portal:req:{client_ip(request)}", rules.REQUESTS_PER_MINUTE, 60):
+        if limited(f"portal:req:{client_ip(request)}", _per_minute(), 60):
             from ninja.errors import HttpError
 
             raise HttpError(429, _("请求过于频繁，请稍后再试。"))
@@ -53,7 +53,7 @@ def _log(request, action: str, ref: str = "", status: int = 200) -> None:
 
 
 def _no_auth_limit(request) -> None:
-    if limited(f"portal:req:{client_ip(request)}", rules.REQUESTS_PER_MINUTE, 60):
+    if limited(f"portal:req:{client_ip(request)}", _per_minute(), 60):
         from ninja.errors import HttpError
 
         raise HttpError(429, _("请求过于频繁，请稍后再试。"))

@@ -24,8 +24,8 @@ LOCK_MINUTES = 30
 #: a stranger must not flood a household's phone).
 CODES_PER_CUSTOMER_HOUR = 5
 CODES_PER_ADDRESS_HOUR = 20
-#: Portal requests per source address per minute (Django's cache, per process, as the chat page).
-REQUESTS_PER_MINUTE = 120
+#: Portal requests per source address per minute: settings.KEFU_PORTAL_REQUESTS_PER_MINUTE (120 by
+#: default; Django's cache, per process, as the chat page).
 #: A session ends after 30 idle minutes, and after 7 days in any case.
 IDLE_MINUTES = 30
 MAX_HOURS = 24 * 7

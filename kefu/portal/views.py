@@ -22,6 +22,11 @@ from kefu.core.errors import DomainError
 from kefu.portal import rules, selectors, services
 
 
+def _per_minute() -> int:
+    """Requests per client address per minute (settings.KEFU_PORTAL_REQUESTS_PER_MINUTE)."""
+    return int(getattr(settings, "KEFU_PORTAL_REQUESTS_PER_MINUTE", 120))
+
+
 def limited(key: str, limit: int, seconds: int) -> bool:
     """True once `key` has been used `limit` times in the window (Django's cache, per process — the
     pattern of the customers' chat page, kefu.telephony.views)."""
@@ -47,7 +52,7 @@ def portal_page(action: str, *, login: bool = True):
         @wraps(view)
         def wrapped(request: HttpRequest, *args, **kwargs):
             ip = client_ip(request)
-            if limited(f"portal:req:{ip}", rules.REQUESTS_PER_MINUTE, 60):
+            if limited(f"portal:req:{ip}", _per_minute(), 60):
                 services.access_log(action="rate_limited", source_ip=ip, path=request.path, status=429)
                 return _too_many(request)
             session = services.session_for_token(request.COOKIES.get(rules.COOKIE, ""))
@@ -391,7 +396,7 @@ def wechat(request: HttpRequest, company_code: str) -> HttpResponse:
         return HttpResponse("bad signature", status=403, content_type="text/plain")
     if request.method == "GET":
         return HttpResponse(request.GET.get("echostr", ""), content_type="text/plain")
-    if limited(f"portal:wx:{client_ip(request)}", rules.REQUESTS_PER_MINUTE * 10, 60):
+    if limited(f"portal:wx:{client_ip(request)}", _per_minute() * 10, 60):
         return HttpResponse("success", content_type="text/plain")
     reply = wx.handle_message(company=company, body=request.body)
     return HttpResponse(reply or "success", content_type="application/xml" if reply else "text/plain")

@@ -228,10 +228,8 @@ def test_commitments_without_results_say_when_they_come(portal_client, published
     assert "上年度结果在年度报告完成后公布" in page
 
 
-def test_rate_limit_per_address(portal_client, monkeypatch):
-    from kefu.portal import rules
-
-    monkeypatch.setattr(rules, "REQUESTS_PER_MINUTE", 3)
+def test_rate_limit_per_address(portal_client, settings):
+    settings.KEFU_PORTAL_REQUESTS_PER_MINUTE = 3
     codes = [portal_client.get("/portal/").status_code for _n in range(5)]
     assert codes[:3] == [200, 200, 200] and codes[3:] == [429, 429]
 
