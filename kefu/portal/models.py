@@ -1,4 +1,4 @@
-"""The customer's own portal (网上营业厅, issue 18 item 3): links between a customer account and the
+"""The customer's own portal (网上营业厅; S2, C8, C16, C17): links between a customer account and the
 phone on file, the SMS challenges that make them, the customer's sessions (not staff logins), the
 access log (S2: every access logged), ratings (C16) and WeChat followers.
 

@@ -1,6 +1,6 @@
 """The portal's rules in one place (pure: no database, no clock inside).
 
-Numbers of the linking policy (issue 18 item 3; S1/S2 applied to customers), the token and code
+Numbers of the linking policy (S1, S2 applied to customers), the token and code
 formats, the leak safety instructions shown before anything else, and what a customer may see of a
 work order's timeline.
 """

@@ -1,4 +1,4 @@
-"""Writes of the customer portal (网上营业厅, issue 18 item 3). The web pages, the API under
+"""Writes of the customer portal (网上营业厅; S2, C8, C16, C17). The web pages, the API under
 /api/v1/portal/ and the WeChat adapter all call these; none of them writes a row itself.
 
 - Linking: account number + the phone on file → an SMS code through the SMS gateway adapter of the

@@ -1,4 +1,4 @@
-"""WeChat official-account adapter (微信公众号, issue 18 item 3): the same portal services behind
+"""WeChat official-account adapter (微信公众号; S2, C8): the same portal services behind
 WeChat's two interfaces.
 
 - **Messages** (消息接口): WeChat's server calls the company's server URL, /portal/wechat/<code>/.

@@ -477,7 +477,7 @@ def _dissatisfied(v: ReturnVisit, by, action: str, remarks: str):
 def visit_record_customer_rating(
     *, by, visit_id: int, attitude_score: int, ability_score: int, remarks: str = "", via: str = "portal"
 ) -> ReturnVisit:
-    """The customer rated the finished work in writing (网上营业厅 / 微信, issue 18) and was satisfied:
+    """The customer rated the finished work in writing (网上营业厅 / 微信) and was satisfied:
     the pending return visit is made by the customer's own answer, so its 1–10 scores count in K15 and
     K16 (C16) and its clock stops. Calling hours (C19) do not apply: nobody is called, the customer
     chose the moment. A dissatisfied customer is never recorded here: the visit stays for a person to

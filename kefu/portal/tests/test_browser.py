@@ -1,4 +1,4 @@
-"""Browser test of the customer portal on a 390 px phone (issue 18): link the account with the SMS code,
+"""Browser test of the customer portal on a 390 px phone (S2, C8): link the account with the SMS code,
 the leak path (safety instructions and the emergency number on top, before the report button), the
 work order's progress, a fault report, the commitments page — no sideways scrolling anywhere.
 Playwright on the system Chromium against the live server."""

@@ -1,4 +1,4 @@
-"""Linking an account (issue 18 item 3): account number + the phone on file + SMS code; five wrong codes
+"""Linking an account (S1, S2): account number + the phone on file + SMS code; five wrong codes
 lock; codes are rate-limited; every step is logged (S2); the session is the portal's own."""
 
 from __future__ import annotations
