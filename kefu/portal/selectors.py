@@ -188,3 +188,16 @@ def access_history(*, account: PortalAccount, limit: int = 20):
     from kefu.portal.models import PortalAccess
 
     return list(PortalAccess.objects.filter(Q(account=account)).order_by("-at", "-id")[:limit])
+
+
+def access_log_rows(*, company_id: int, account_no: str = "", limit: int = 200):
+    """The company's portal access log for the auditor (S2), optionally of one account number."""
+    from kefu.portal.models import PortalAccess
+
+    qs = PortalAccess.objects.filter(company_id=company_id)
+    if account_no:
+        from kefu.customers.models import Customer
+
+        ids = Customer.objects.filter(company_id=company_id, account_no=account_no).values("pk")
+        qs = qs.filter(customer_id_seen__in=ids)
+    return list(qs.order_by("-at", "-id")[:limit])

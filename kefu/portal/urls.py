@@ -21,4 +21,5 @@ urlpatterns = [
     path("chat/", views.chat, name="chat"),
     path("me/", views.me, name="me"),
     path("wechat/<slug:company_code>/", views.wechat, name="wechat"),
+    path("staff/access/", views.access_log_page, name="access_log"),
 ]

@@ -400,3 +400,19 @@ def wechat(request: HttpRequest, company_code: str) -> HttpResponse:
         return HttpResponse("success", content_type="text/plain")
     reply = wx.handle_message(company=company, body=request.body)
     return HttpResponse(reply or "success", content_type="application/xml" if reply else "text/plain")
+
+
+# ---- staff: the portal's access log (auditors, S2) ---------------------------------------------------
+def access_log_page(request: HttpRequest) -> HttpResponse:
+    """The portal's access log of the auditor's company, newest first; `?account=` filters by 户号."""
+    from django.contrib.auth.views import redirect_to_login
+
+    from kefu.accounts.roles import Perm, role_allows
+
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    if not role_allows(request.user, Perm.AUDIT_VIEW) or request.user.company_id is None:
+        return render(request, "403.html", status=403)
+    account_no = (request.GET.get("account") or "").strip()[:30]
+    rows = selectors.access_log_rows(company_id=request.user.company_id, account_no=account_no)
+    return render(request, "portal/access_log.html", {"rows": rows, "account_no": account_no})

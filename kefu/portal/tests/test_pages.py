@@ -240,3 +240,18 @@ def test_chat_starts_with_the_account_number(portal_client, customer_x):
     r = portal_client.post("/portal/chat/")
     s = ChatSession.objects.get()
     assert s.contact == "100001" and r["Location"] == f"/telephony/chat/s/{s.token}/"
+
+
+def test_auditors_read_the_portal_access_log(client, signed_in, company_x, company_y, agent_x):
+    from kefu.accounts.tests.conftest import verified_client
+    from kefu.accounts.tests.factories import UserFactory
+
+    auditor = UserFactory(company=company_x, role="auditor", username="aud_x")
+    auditor_y = UserFactory(company=company_y, role="auditor", username="aud_y")
+    verified_client(client, auditor)
+    page = client.get("/portal/staff/access/?account=100001")
+    assert page.status_code == 200 and "link.code_sent" in page.content.decode()
+    verified_client(client, auditor_y)
+    assert "link.code_sent" not in client.get("/portal/staff/access/").content.decode()
+    client.force_login(agent_x)
+    assert client.get("/portal/staff/access/").status_code == 403
