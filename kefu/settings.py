@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "kefu.workforce",
     "kefu.quality",
     "kefu.counter",
+    "kefu.portal",
 ]
 
 MIDDLEWARE = [
@@ -272,6 +273,17 @@ KEFU_SMS_GATEWAY = os.environ.get("KEFU_SMS_GATEWAY", "console")
 KEFU_SMS_API_KEY = os.environ.get("KEFU_SMS_API_KEY", "")
 # The counter's billing adapter (docs/counter.md): "none", "record", or a dotted path to an adapter class.
 KEFU_COUNTER_BILLING = os.environ.get("KEFU_COUNTER_BILLING", "none")
+# The customer portal's WeChat official account (docs/portal.md): server-URL token, app id and secret,
+# the work-order progress template id, and the portal's address for the template's link.
+KEFU_WECHAT = {
+    "TOKEN": os.environ.get("KEFU_WECHAT_TOKEN", ""),
+    "APP_ID": os.environ.get("KEFU_WECHAT_APP_ID", ""),
+    "APP_SECRET": os.environ.get("KEFU_WECHAT_APP_SECRET", ""),
+    "TEMPLATE_PROGRESS": os.environ.get("KEFU_WECHAT_TEMPLATE_PROGRESS", ""),
+    "PORTAL_URL": os.environ.get("KEFU_PORTAL_URL", ""),
+}
+#: Portal requests per client address per minute (kefu.portal.rules; a benchmark on loopback raises it).
+KEFU_PORTAL_REQUESTS_PER_MINUTE = int(os.environ.get("KEFU_PORTAL_REQUESTS_PER_MINUTE", "120"))
 KEFU_HEALTH_SWEEP_MAX_AGE = int(os.environ.get("KEFU_HEALTH_SWEEP_MAX_AGE", "300"))  # seconds
 # Imports (docs/security.md "Hostile files"): the reader runs in a child process with these limits.
 KEFU_IMPORT = {

@@ -511,3 +511,63 @@ def _dissatisfied(v: ReturnVisit, by, action: str, remarks: str):
         sub_kind=t.sub_kind.code if (kind == t.kind.code and t.sub_kind_id) else None,
     ).ticket
     return (ReturnVisit.Outcome.COMPLAINT if action == "complaint" else ReturnVisit.Outcome.REOPENED), created
+
+
+def visit_record_customer_rating(
+    *, by, visit_id: int, attitude_score: int, ability_score: int, remarks: str = "", via: str = "portal"
+) -> ReturnVisit:
+    """The customer rated the finished work in writing (网上营业厅 / 微信) and was satisfied:
+    the pending return visit is made by the customer's own answer, so its 1–10 scores count in K15 and
+    K16 (C16) and its clock stops. Calling hours (C19) do not apply: nobody is called, the customer
+    chose the moment. A dissatisfied customer is never recorded here: the visit stays for a person to
+    call (P6). `by` is the channel's account that carries the customer's answer."""
+    attitude_score = _score(attitude_score, "attitude_score")
+    ability_score = _score(ability_score, "ability_score")
+    if attitude_score is None or ability_score is None:
+        raise DomainError(_("请填写服务态度和专业能力评分（1–10）。"), field="attitude_score")
+    remarks = text(remarks, field="remarks", label=_("备注"), required=False)
+    now = timezone.now()
+    with transaction.atomic():
+        v = (
+            ReturnVisit.objects.select_for_update(of=("self",))
+            .select_related("ticket")
+            .filter(pk=visit_id, company_id=require_company(by))
+            .first()
+        )
+        if v is None:
+            from kefu.core.errors import NotFound
+
+            raise NotFound(_("没有找到该回访，或您无权查看。"), code="not_found")
+        if v.status != ReturnVisit.Status.PENDING:
+            raise DomainError(
+                _("该回访已结束（%(s)s）。") % {"s": v.get_status_display()}, code="visit_closed"
+            )
+        v.consent, v.satisfied, v.outcome = True, True, ReturnVisit.Outcome.SATISFIED
+        v.attitude_score, v.ability_score = attitude_score, ability_score
+        v.answers = {"via": via}
+        v.remarks = remarks
+        v.status, v.done_at, v.done_by, v.next_attempt_at = ReturnVisit.Status.DONE, now, by, None
+        v.attempts += 1
+        v.clocks_behind = True
+        v.updated_at = now
+        v.save()
+        VisitAttempt.objects.create(
+            company_id=v.company_id,
+            visit=v,
+            by=by,
+            result=VisitAttempt.Result.REACHED,
+            at=now,
+            note=_("客户自助评价（%(v)s）") % {"v": via},
+        )
+        if v.ticket_id:
+            from kefu.tickets import events as timeline
+
+            timeline.comment(
+                v.ticket,
+                by,
+                text=_("回访完成（客户自助评价）：满意；服务态度 %(a)s 分，专业能力 %(b)s 分。%(r)s")
+                % {"a": attitude_score, "b": ability_score, "r": remarks},
+            )
+        _sync_on_commit(v.pk)
+        _complaint_behind(v)
+    return v
