@@ -24,6 +24,7 @@ urlpatterns = [
     path("outages/", include("kefu.outages.urls")),
     path("workforce/", include("kefu.workforce.urls")),
     path("quality/", include("kefu.quality.urls")),
+    path("exports/", include("kefu.exports.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -69,6 +69,7 @@ class Perm:
     FIELD_DISPATCH = "field.dispatch"  # dispatch board, crews, duty, appointments' slots, paging
     FIELD_REVIEW = "field.review"  # accept or reject arrivals that lack evidence (C8 exceptions)
     APPOINTMENT_BOOK = "appointment.book"  # book, move, cancel a customer's appointment (P10)
+    EXPORT_APPROVE = "export.approve"  # approve or refuse others' requests to export 绝密 data (S3)
 
 
 PERMISSION_LABELS: dict[str, str] = {
@@ -109,6 +110,7 @@ PERMISSION_LABELS: dict[str, str] = {
     Perm.FIELD_DISPATCH: "调度台：派工、作业组、值班表、预约时段、抢险呼叫",
     Perm.FIELD_REVIEW: "审核缺少证据的到达记录（认可或驳回）",
     Perm.APPOINTMENT_BOOK: "为客户预约、改约、取消上门时间",
+    Perm.EXPORT_APPROVE: "审批他人导出绝密数据的申请（不能审批本人的申请）",
 }
 
 
@@ -171,6 +173,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
         }
         | {Perm.CALENDAR_EDIT, Perm.FOLLOWUP_APPROVE, Perm.ROSTER_MANAGE}
         | {Perm.TELEPHONY_FEED, Perm.RECORDING_PLAY}
+        | {Perm.EXPORT_APPROVE}
     ),
     Role.MANAGER: frozenset(
         _LEADS
@@ -185,6 +188,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
         | {Perm.CALENDAR_EDIT, Perm.FOLLOWUP_APPROVE, Perm.OUTAGE_APPROVE}
         | {Perm.TELEPHONY_FEED, Perm.RECORDING_PLAY}
         | {Perm.ROSTER_MANAGE, Perm.LEAVE_APPROVE_LONG, Perm.PENALTY_APPROVE}
+        | {Perm.EXPORT_APPROVE}
     ),
     Role.AUDITOR: frozenset({Perm.AUDIT_VIEW, Perm.AUDIT_EXPORT, Perm.REPORT_VIEW}),
     Role.ADMIN: frozenset(

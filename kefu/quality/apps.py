@@ -16,3 +16,6 @@ class QualityConfig(AppConfig):
         # Every written reply of a work order is checked (L2); docs/events.md.
         subscribe(TicketReplied, services.on_ticket_replied, catch_up=services.replies_not_submitted)
         register_demo_step(60, "quality", demo.demo_step)  # `kefu demo`: rules, checked calls, evaluations
+        from kefu.quality import exports
+
+        exports.register()  # classes of quality data (S4) and the report's CSV export (S3; kefu.exports)
