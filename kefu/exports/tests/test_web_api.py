@@ -144,7 +144,8 @@ def test_badges_on_screens(lead_x, customer_x):
     from django.template import Context, Template
 
     t = Template(
-        '{% load exports %}{% classification_badge "customers.customer" %}|{% classification_badge "kpi.monthreport" %}'
+        '{% load exports %}{% classification_badge "customers.customer" %}|'
+        '{% classification_badge "kpi.monthreport" %}'
     )
     out = t.render(Context({}))
     assert 'data-level="top_secret"' in out and out.endswith("|")
