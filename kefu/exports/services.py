@@ -247,9 +247,8 @@ def export_request_create(
 
 def _locked(by: User, request_id: int) -> ExportRequest:
     req = (
-        ExportRequest.objects.select_for_update()
+        ExportRequest.objects.select_for_update()  # no joins: PostgreSQL locks no nullable outer side
         .filter(pk=request_id, company_id=by.company_id)
-        .select_related("requested_by", "requested_by__company")
         .first()
     )
     if req is None:
