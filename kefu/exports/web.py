@@ -33,7 +33,7 @@ def delivery_response(delivery: Delivery) -> HttpResponse:
 def refusal_response(request: HttpRequest, exc: DomainError, *, kind: str = "", params: Params | None = None):
     """A refused export as a page: 绝密 without approval (403) shows the request form prefilled with
     the same kind and conditions; anything else shows the message with its status."""
-    if exc.code == "approval_required":
+    if exc.code == "approval_required" and kind:
         k = export_kind(kind)
         return render(
             request,
