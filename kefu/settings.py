@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "huey.contrib.djhuey",
     "kefu.core",
     "kefu.accounts",
+    "kefu.exports",
     "kefu.customers",
     "kefu.tickets",
     "kefu.field",

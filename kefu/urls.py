@@ -26,6 +26,7 @@ urlpatterns = [
     path("quality/", include("kefu.quality.urls")),
     path("counter/", include("kefu.counter.urls")),
     path("portal/", include("kefu.portal.urls")),
+    path("exports/", include("kefu.exports.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),

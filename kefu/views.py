@@ -40,6 +40,12 @@ TILES = (
     ),
     ("sla:sets", Perm.MASTER_DATA, _("服务承诺与日历"), _("承诺时限、工作日历、节假日调整")),
     ("accounts:audit", Perm.AUDIT_VIEW, _("审计日志"), _("登录、权限变更、个人信息查看和导出记录")),
+    (
+        "exports:approvals",
+        Perm.EXPORT_APPROVE,
+        _("导出审批"),
+        _("审批导出绝密数据的申请（客户资料、跟踪记录）"),
+    ),
     ("admin:index", Perm.ACCOUNT_MANAGE, _("系统管理"), _("用户、部门、班组、客户类别等基础数据")),
     ("notify:centre", None, _("通知"), _("派给我的任务、到期提醒")),
     ("accounts:tokens", None, _("API 令牌"), _("为集成系统或脚本创建、吊销令牌")),

@@ -18,6 +18,9 @@ class AccountsConfig(AppConfig):
         # A revoked token, a disabled user or company stops working at once in this process (others:
         # within token_rows.max_age seconds, kefu.core.caching).
         token_rows.clear_when_changed(ApiToken, User, Company)
+        from kefu.accounts import exports
+
+        exports.register()  # the audit log's class (机密) and its CSV export (S3, S4; kefu.exports)
 
 
 def _register_sqlite_functions(sender, connection, **kwargs) -> None:

@@ -144,6 +144,11 @@ ACTION_LABELS: dict[str, str] = {
     "sla.clock_resumed": _("恢复承诺计时"),
     "kpi.month_closed": _("关闭月度指标"),
     "kpi.month_corrected": _("发布月度指标更正版本"),
+    "export.requested": _("提交导出申请"),
+    "export.approved": _("批准导出申请"),
+    "export.refused": _("驳回导出申请"),
+    "export.withdrawn": _("撤回导出申请"),
+    "export.link_expired": _("下载已过期的导出文件"),
 }
 
 #: The words of the detail keys an auditor reads; other keys are shown by their code.
@@ -165,6 +170,10 @@ DETAIL_LABELS: dict[str, str] = {
     "year": _("年度"),
     "wanted": _("所需权限"),
     "name": _("文件名"),
+    "number": _("编号"),
+    "level": _("密级"),
+    "kind": _("类型"),
+    "download": _("第几次下载"),
 }
 
 

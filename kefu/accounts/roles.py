@@ -72,6 +72,7 @@ class Perm:
     COUNTER_SERVE = "counter.serve"  # counter: numbers, calling, serving, payments, own balance (P11, P12)
     COUNTER_MANAGE = "counter.manage"  # counter: halls, windows, price lists, refund approval, reports
     COUNTER_FINANCE = "counter.finance"  # finance: receive and sign the clerks' cash hand-over (P12)
+    EXPORT_APPROVE = "export.approve"  # approve or refuse others' requests to export 绝密 data (S3)
 
 
 PERMISSION_LABELS: dict[str, str] = {
@@ -115,6 +116,7 @@ PERMISSION_LABELS: dict[str, str] = {
     Perm.COUNTER_SERVE: "营业厅：取号、叫号、办理业务、收费开收据、本人日结",
     Perm.COUNTER_MANAGE: "营业厅管理：营业厅、窗口、收费标准，审批退款，营业厅报表",
     Perm.COUNTER_FINANCE: "财务：接收营业员交来的现金和账目并签字",
+    Perm.EXPORT_APPROVE: "审批他人导出绝密数据的申请（不能审批本人的申请）",
 }
 
 
@@ -180,6 +182,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
         | {Perm.CALENDAR_EDIT, Perm.FOLLOWUP_APPROVE, Perm.ROSTER_MANAGE}
         | {Perm.TELEPHONY_FEED, Perm.RECORDING_PLAY}
         | {Perm.COUNTER_SERVE, Perm.COUNTER_MANAGE}
+        | {Perm.EXPORT_APPROVE}
     ),
     Role.MANAGER: frozenset(
         _LEADS
@@ -195,6 +198,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
         | {Perm.TELEPHONY_FEED, Perm.RECORDING_PLAY}
         | {Perm.ROSTER_MANAGE, Perm.LEAVE_APPROVE_LONG, Perm.PENALTY_APPROVE}
         | {Perm.COUNTER_MANAGE, Perm.COUNTER_FINANCE}
+        | {Perm.EXPORT_APPROVE}
     ),
     Role.AUDITOR: frozenset({Perm.AUDIT_VIEW, Perm.AUDIT_EXPORT, Perm.REPORT_VIEW}),
     Role.ADMIN: frozenset(

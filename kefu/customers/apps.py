@@ -13,3 +13,20 @@ class CustomersConfig(AppConfig):
 
         # `kefu demo` (kefu.core.demo): the company, its users and the city come first.
         register_demo_step(10, "customers", demo.demo_step, arguments=demo.add_demo_arguments)
+        _classify()
+
+
+def _classify() -> None:
+    """S4 (seed 001 篇6 五): customer data is 绝密 — exported only on a supervisor's approval."""
+    from kefu.exports.classification import Level, classify
+
+    for model in (
+        "customer",
+        "premise",
+        "phone",
+        "meter",
+        "careregistration",
+        "customerstatuschange",
+        "billingsnapshot",
+    ):
+        classify(f"customers.{model}", Level.TOP_SECRET, category=_("客户资料"))

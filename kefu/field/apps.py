@@ -13,3 +13,12 @@ class FieldConfig(AppConfig):
 
         register_demo_step(40, "field", demo.demo_step)  # `kefu demo`: crews, jobs, arrivals
         clocks.register()  # arrivals → on-site clocks; emergencies → the board (docs/events.md)
+        _classify()
+
+
+def _classify() -> None:
+    """S4 (seed 001 篇6 五): records of visits to customers are 机密."""
+    from kefu.exports.classification import Level, classify
+
+    for model in ("fieldjob", "jobevent", "jobline", "jobphoto", "appointment"):
+        classify(f"field.{model}", Level.SECRET, category=_("上门记录"))

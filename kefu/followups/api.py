@@ -7,10 +7,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 
 from kefu.customers.privacy import can_view_unmasked, show_phone
+from kefu.exports.services import export_direct
+from kefu.exports.web import delivery_response
 from kefu.followups import selectors, services
 from kefu.followups.models import Article, ArticleVersion, Campaign, Complaint, ReturnVisit
 from kefu.tickets.schemas import ErrorOut
@@ -439,13 +441,11 @@ def campaign_stats(request: HttpRequest, campaign_id: int):
 
 @router.get("/surveys/{campaign_id}/export.xlsx", response={200: None, **ERRORS})
 def campaign_export(request: HttpRequest, campaign_id: int):
+    """机密 (survey analyses, S4): delivered at once through kefu.exports, watermarked and logged (S3)."""
     c = selectors.campaign_get(user=request.auth, campaign_id=campaign_id)
-    body = services.campaign_export_xlsx(by=request.auth, campaign=c)
-    resp = HttpResponse(
-        body, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    return delivery_response(
+        export_direct(by=request.auth, kind="followups.survey", params={"campaign_id": [str(c.pk)]})
     )
-    resp["Content-Disposition"] = f'attachment; filename="survey-{c.pk}.xlsx"'
-    return resp
 
 
 class AnswersIn(Schema):

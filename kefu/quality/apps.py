@@ -23,3 +23,6 @@ class QualityConfig(AppConfig):
             catch_up=services.telephony_transcripts_not_submitted,
         )
         register_demo_step(60, "quality", demo.demo_step)  # `kefu demo`: rules, checked calls, evaluations
+        from kefu.quality import exports
+
+        exports.register()  # classes of quality data (S4) and the report's CSV export (S3; kefu.exports)

@@ -18,3 +18,6 @@ class TicketsConfig(AppConfig):
         register_demo_step(30, "tickets", demo.demo_step)  # `kefu demo`: a few days of work orders
         # The work-order subject of the sla engine and the listeners of this app's facts (docs/events.md).
         clocks.register()
+        from kefu.tickets import exports
+
+        exports.register()  # classes of work-order data (S4) and the list's export (S3; kefu.exports)

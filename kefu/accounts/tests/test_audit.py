@@ -154,8 +154,11 @@ def test_csv_export_is_logged_and_safe(clock, client, auditor_x, agent_x):
     r = client.get("/accounts/audit/export.csv", {"action": "data."})
     assert r.status_code == 200 and r["Content-Type"].startswith("text/csv")
     text = b"".join(r.streaming_content).decode("utf-8")
-    rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
-    assert rows[0][:4] == ["时间", "公司", "操作人", "动作"]
+    lines = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
+    marks = [r[0] for r in lines if r and r[0].startswith("# ")]  # the watermark (kefu.exports, S3)
+    assert marks[0] == "# 密级：机密（严禁擅自复制、外传）" and any(auditor_x.username in m for m in marks)
+    rows = [r for r in lines if r and not r[0].startswith("# ")]
+    assert rows[0][:4] == ["时间", "公司", "操作人", "动作"] and rows[0][-1] == "导出编号"
     assert len(rows) == 2
     assert rows[1][1] == agent_x.company.name
     assert rows[1][6] == '\'=HYPERLINK("x")'  # no formula executes in a spreadsheet

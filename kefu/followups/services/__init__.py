@@ -17,7 +17,6 @@ from kefu.followups.services.complaints import (
 from kefu.followups.services.knowledge import kb_decide, kb_propose, kb_withdraw
 from kefu.followups.services.surveys import (
     campaign_create,
-    campaign_export_xlsx,
     campaign_stats,
     questionnaire_create,
     survey_answer_link,
@@ -37,7 +36,6 @@ from kefu.followups.services.visits import (
 
 __all__ = [
     "campaign_create",
-    "campaign_export_xlsx",
     "campaign_stats",
     "complaint_analyse",
     "complaint_approve",

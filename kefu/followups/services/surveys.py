@@ -1,18 +1,16 @@
 """Satisfaction surveys (P16): questionnaires, campaigns sampling customers by category and district,
 answers by phone or through a link, statistics (mean with 95 % confidence interval, distribution,
-breakdown by district and category, trend by month) and the Excel export (S3: audited)."""
+breakdown by district and category, trend by month). The Excel export: kefu.followups.exports."""
 
 from __future__ import annotations
 
 import hashlib
 import secrets
-from io import BytesIO
 
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from kefu.accounts.audit import Action, audit_record
 from kefu.accounts.roles import Perm
 from kefu.core.errors import DomainError, NotFound
 from kefu.customers.models import Customer
@@ -206,60 +204,3 @@ def campaign_stats(campaign: Campaign) -> dict:
             item["distribution"] = {c: values.count(c) for c in q.get("choices", [])}
         out["questions"].append(item)
     return out
-
-
-def campaign_export_xlsx(*, by, campaign: Campaign) -> bytes:
-    """The answers and the statistics as .xlsx (S3: report.view, one audit row; no personal data —
-    customers appear by district and category only)."""
-    require(by, Perm.REPORT_VIEW, _("您的角色无权导出调查结果。"))
-    from openpyxl import Workbook
-
-    stats = campaign_stats(campaign)
-    wb = Workbook()
-    ws = wb.active
-    ws.title = _("统计")
-    ws.append([_("题目"), _("类型"), "n", _("平均值"), _("95%置信下限"), _("95%置信上限"), _("分布")])
-    for item in stats["questions"]:
-        ws.append(
-            [
-                item["text"],
-                item["type"],
-                item["n"],
-                item.get("mean"),
-                item.get("low"),
-                item.get("high"),
-                "；".join(f"{k}:{v}" for k, v in (item.get("distribution") or {}).items()),
-            ]
-        )
-    ws2 = wb.create_sheet(_("答卷"))
-    keys = [q["key"] for q in campaign.questionnaire.questions]
-    ws2.append(
-        [
-            _("区县"),
-            _("客户类别"),
-            _("方式"),
-            _("答卷时间"),
-            *[q["text"] for q in campaign.questionnaire.questions],
-        ]
-    )
-    for r in campaign.responses.filter(answered_at__isnull=False).order_by("answered_at"):
-        ws2.append(
-            [
-                r.district,
-                r.category,
-                r.get_channel_display(),
-                timezone.localtime(r.answered_at).replace(tzinfo=None),
-                *[r.answers.get(k) for k in keys],
-            ]
-        )
-    buf = BytesIO()
-    wb.save(buf)
-    audit_record(
-        action=Action.EXPORTED,
-        actor=by,
-        object_type="followups.campaign",
-        object_id=str(campaign.pk),
-        object_repr=campaign.name,
-        detail={"rows": stats["answered"]},
-    )
-    return buf.getvalue()

@@ -217,6 +217,7 @@ def test_report_per_agent_and_export_is_audited(client_for, inspector_x, agent_x
     assert "forbidden-4.5.1" in rows[agent2_x.full_name]["top"]
     assert data["top_rules"] and data["trend"][-1]["checked"] == 5
     r = client_for(inspector_x).get("/quality/report/?export=csv")
-    assert r.status_code == 200 and "王芳" in r.content.decode("utf-8-sig")
+    text = b"".join(r.streaming_content).decode("utf-8-sig")  # a CSV streams (kefu.exports)
+    assert r.status_code == 200 and "王芳" in text and "# 密级：机密" in text  # watermarked (S3, S4)
     assert AuditEvent.objects.filter(action="data.exported", actor=inspector_x).exists()
     assert client_for(agent_x).get(BASE + "report").status_code == 403

@@ -130,17 +130,22 @@ def test_export_needs_the_permission_and_refusals_are_audited(agent_x, make_tick
 
 
 def test_export_masks_personal_data_and_is_audited(company_x, agent_x, make_ticket):
-    """A quality reviewer may export but not see personal data in full: masked in the file (S2);
-    a supervisor sees it in full; each export is one audit row with the filters and rows (S3)."""
+    """A quality reviewer may export but not see personal data in full: masked in the file (S2), 机密,
+    delivered at once with a watermark; a supervisor sees it in full, which makes it customer data
+    (绝密, S4): refused without an approved request, then approved by a manager and downloaded (S3);
+    each delivery is one audit row with the filters and rows."""
     from kefu.accounts.tests.factories import UserFactory
 
     quality = UserFactory(company=company_x, role="quality", username="quality_x")
     supervisor = UserFactory(company=company_x, role="supervisor", username="sup_export", full_name="周主管")
+    manager = UserFactory(company=company_x, role="manager", username="mgr_export")
     t = _repair(make_ticket, caller_phone="13912345678")
     make_ticket(content="咨询开户")
     r = login(quality).get("/tickets/export.xlsx", {"q": "3-2-501"})
     assert r.status_code == 200 and r["Content-Disposition"].startswith("attachment;")
     rows = _xlsx_rows(r.content)
+    assert rows[0][0].startswith("密级：机密") and "quality_x" in rows[0][0]  # the watermark row
+    rows = rows[1:]
     assert rows[0][0] == "工单号" and len(rows) == 2
     assert rows[1][0] == t.number and rows[1][3] == "燃气表"
     assert "139****5678" in rows[1] and "13912345678" not in rows[1]
@@ -150,13 +155,24 @@ def test_export_masks_personal_data_and_is_audited(company_x, agent_x, make_tick
         audit.detail["rows"] == 1
         and audit.detail["filters"] == {"q": "3-2-501"}
         and audit.detail["unmasked"] is False
+        and audit.detail["level"] == "secret"
     )
     from kefu.accounts.tests.conftest import verified_client
 
     sup = verified_client(Client(), supervisor)
     r = sup.get("/tickets/export.xlsx")
+    assert r.status_code == 403 and "须经主管审批" in r.content.decode()
+    assert 'id="export-xlsx"' in sup.get("/tickets/").content.decode()  # offered as a request
+    r = sup.post("/exports/new/", {"kind": "tickets.list", "params": "{}", "reason": "核对本月报修工单"})
+    assert r.status_code == 302
+    from kefu.exports.models import ExportRequest
+
+    req = ExportRequest.objects.get(requested_by=supervisor)
+    assert req.state == "pending" and req.level == "top_secret"
+    assert verified_client(Client(), manager).post(f"/exports/{req.pk}/approve/").status_code == 302
+    r = sup.get(f"/exports/{req.pk}/download/")
     assert r.status_code == 200, r.content.decode()[-800:]
     rows = _xlsx_rows(r.content)
-    assert len(rows) == 3 and any("13912345678" in r for r in rows)
+    assert "绝密" in rows[0][0] and req.number in rows[0][0]
+    assert len(rows) == 4 and any("13912345678" in r for r in rows)
     assert AuditEvent.objects.get(action="data.exported", actor=supervisor).detail["unmasked"] is True
-    assert 'id="export-xlsx"' in sup.get("/tickets/").content.decode()
