@@ -348,7 +348,5 @@ class CallInterval(models.Model):
     talk_ms = models.BigIntegerField(default=0, help_text="sum of their talk time")
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["hotline", "start"], name="telephony_interval_unique")
-        ]
+        constraints = [models.UniqueConstraint(fields=["hotline", "start"], name="telephony_interval_unique")]
         indexes = [models.Index(fields=["company", "start"], name="telephony_interval_company")]

@@ -431,7 +431,9 @@ def call_intervals_rebuild(*, company) -> int:
                 a[i] += v
         CallInterval.objects.bulk_create(
             [
-                CallInterval(company_id=company.pk, hotline_id=h, start=start, **dict(zip(INTERVAL_COLUMNS, v)))
+                CallInterval(
+                    company_id=company.pk, hotline_id=h, start=start, **dict(zip(INTERVAL_COLUMNS, v))
+                )
                 for (h, start), v in acc.items()
             ],
             batch_size=2000,

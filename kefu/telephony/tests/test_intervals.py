@@ -29,8 +29,12 @@ def _rows(company):
 
 
 def test_interval_start_is_the_utc_half_hour():
-    assert interval_start(datetime(2026, 3, 10, 2, 29, 59, tzinfo=UTC)) == datetime(2026, 3, 10, 2, 0, tzinfo=UTC)
-    assert interval_start(datetime(2026, 3, 10, 2, 30, tzinfo=UTC)) == datetime(2026, 3, 10, 2, 30, tzinfo=UTC)
+    assert interval_start(datetime(2026, 3, 10, 2, 29, 59, tzinfo=UTC)) == datetime(
+        2026, 3, 10, 2, 0, tzinfo=UTC
+    )
+    assert interval_start(datetime(2026, 3, 10, 2, 30, tzinfo=UTC)) == datetime(
+        2026, 3, 10, 2, 30, tzinfo=UTC
+    )
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
