@@ -69,6 +69,7 @@ class Perm:
     FIELD_DISPATCH = "field.dispatch"  # dispatch board, crews, duty, appointments' slots, paging
     FIELD_REVIEW = "field.review"  # accept or reject arrivals that lack evidence (C8 exceptions)
     APPOINTMENT_BOOK = "appointment.book"  # book, move, cancel a customer's appointment (P10)
+    TELEPHONY_CONFIGURE = "telephony.configure"  # hotlines: numbers, queues, ring cycle, targets (C8, C13)
 
 
 PERMISSION_LABELS: dict[str, str] = {
@@ -109,6 +110,7 @@ PERMISSION_LABELS: dict[str, str] = {
     Perm.FIELD_DISPATCH: "调度台：派工、作业组、值班表、预约时段、抢险呼叫",
     Perm.FIELD_REVIEW: "审核缺少证据的到达记录（认可或驳回）",
     Perm.APPOINTMENT_BOOK: "为客户预约、改约、取消上门时间",
+    Perm.TELEPHONY_CONFIGURE: "配置服务热线：号码、队列、抢险热线、振铃周期和接听目标（C8、C13）",
 }
 
 
@@ -170,7 +172,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             Perm.QUALITY_MANAGE,
         }
         | {Perm.CALENDAR_EDIT, Perm.FOLLOWUP_APPROVE, Perm.ROSTER_MANAGE}
-        | {Perm.TELEPHONY_FEED, Perm.RECORDING_PLAY}
+        | {Perm.TELEPHONY_FEED, Perm.RECORDING_PLAY, Perm.TELEPHONY_CONFIGURE}
     ),
     Role.MANAGER: frozenset(
         _LEADS
@@ -183,12 +185,13 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             Perm.REPORT_CLOSE,
         }
         | {Perm.CALENDAR_EDIT, Perm.FOLLOWUP_APPROVE, Perm.OUTAGE_APPROVE}
-        | {Perm.TELEPHONY_FEED, Perm.RECORDING_PLAY}
+        | {Perm.TELEPHONY_FEED, Perm.RECORDING_PLAY, Perm.TELEPHONY_CONFIGURE}
         | {Perm.ROSTER_MANAGE, Perm.LEAVE_APPROVE_LONG, Perm.PENALTY_APPROVE}
     ),
     Role.AUDITOR: frozenset({Perm.AUDIT_VIEW, Perm.AUDIT_EXPORT, Perm.REPORT_VIEW}),
     Role.ADMIN: frozenset(
         {Perm.ACCOUNT_MANAGE, Perm.MASTER_DATA, Perm.CUSTOMER_IMPORT, Perm.CALENDAR_EDIT, Perm.TELEPHONY_FEED}
+        | {Perm.TELEPHONY_CONFIGURE}
     ),
 }
 

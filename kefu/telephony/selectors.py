@@ -362,3 +362,16 @@ def chats_open(user) -> QuerySet[ChatSession]:
     return (
         ChatSession.objects.filter(company_id=user.company_id).exclude(status="closed").order_by("arrived_at")
     )
+
+
+def hotlines_for(user) -> QuerySet[Hotline]:
+    """The hotlines of the user's company, for the configuration screen and API (telephony.configure)."""
+    if not role_allows(user, Perm.TELEPHONY_CONFIGURE):
+        raise Forbidden(_msg_configure())
+    return Hotline.objects.filter(company_id=user.company_id).order_by("-is_emergency", "number")
+
+
+def _msg_configure() -> str:
+    from django.utils.translation import gettext as _
+
+    return _("您的角色无权配置服务热线。")
