@@ -375,3 +375,70 @@ def _msg_configure() -> str:
     from django.utils.translation import gettext as _
 
     return _("您的角色无权配置服务热线。")
+
+
+# ------------------------------------------------------------------------- staffing inputs (Erlang C)
+
+
+@dataclass(frozen=True)
+class IntervalVolume:
+    """Calls offered in one local half-hour (mean over the history days) and their mean handle time."""
+
+    start: datetime  # the half-hour of the day asked for
+    calls: float
+    aht_s: float | None  # None when no answered call of that half-hour has ended in the history
+
+
+@dataclass(frozen=True)
+class CallForecast:
+    """Inputs of the Erlang C staffing for one day (W1): per half-hour the calls offered (mean of the
+    same weekday over `weeks` earlier weeks), the mean handle time, and the answer target of the
+    company's hotlines (C13: answer_rings × ring cycle, 15 s by default)."""
+
+    day: date
+    history: list[date]
+    intervals: list[IntervalVolume]
+    aht_s: float | None  # over the whole history, the fallback of a half-hour without ended calls
+    target_s: float
+
+
+def call_forecast(*, company, day: date, weeks: int = 4, today: date | None = None) -> CallForecast:
+    """Calls offered per half-hour of `day` and mean handle time (talk time of the answered calls),
+    from the same weekday of the `weeks` weeks before `day` — before today when `day` is later (a
+    roster is made for next month). Read from the pre-aggregated CallInterval rows."""
+    from collections import defaultdict
+
+    tz = ZoneInfo(getattr(company, "time_zone", "") or "Asia/Shanghai")
+    today = today or timezone.localtime(timezone.now(), tz).date()
+    last = day - timedelta(days=7)
+    while last >= min(day, today):  # the latest same weekday before today
+        last -= timedelta(days=7)
+    history = [last - timedelta(days=7 * k) for k in range(weeks)]
+    offered: dict[int, int] = defaultdict(int)
+    talked: dict[int, int] = defaultdict(int)
+    talk_ms: dict[int, int] = defaultdict(int)
+    for h in history:
+        start = datetime(h.year, h.month, h.day, tzinfo=tz)
+        rows = CallInterval.objects.filter(
+            company=company, start__gte=start, start__lt=start + timedelta(days=1)
+        ).values_list("start", "offered", "talked", "talk_ms")
+        for at, n, t, ms in rows:
+            slot = int((at - start) / timedelta(minutes=30))
+            offered[slot] += n
+            talked[slot] += t
+            talk_ms[slot] += ms
+    all_talked = sum(talked.values())
+    overall = sum(talk_ms.values()) / all_talked / 1000 if all_talked else None
+    day_start = datetime(day.year, day.month, day.day, tzinfo=tz)
+    slots = int((day_start + timedelta(days=1) - day_start) / timedelta(minutes=30))
+    intervals = [
+        IntervalVolume(
+            start=day_start + timedelta(minutes=30 * s),
+            calls=offered[s] / len(history),
+            aht_s=talk_ms[s] / talked[s] / 1000 if talked[s] else None,
+        )
+        for s in range(slots)
+    ]
+    lines = list(Hotline.objects.filter(company=company).values_list("answer_rings", "ring_cycle_ms"))
+    target_s = min((r * c / 1000 for r, c in lines), default=15.0)
+    return CallForecast(day, history, intervals, overall, target_s)

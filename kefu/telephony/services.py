@@ -433,7 +433,10 @@ def call_intervals_rebuild(*, company, hotline: Hotline | None = None) -> int:
         CallInterval.objects.bulk_create(
             [
                 CallInterval(
-                    company_id=company.pk, hotline_id=h, start=start, **dict(zip(INTERVAL_COLUMNS, v, strict=True))
+                    company_id=company.pk,
+                    hotline_id=h,
+                    start=start,
+                    **dict(zip(INTERVAL_COLUMNS, v, strict=True)),
                 )
                 for (h, start), v in acc.items()
             ],

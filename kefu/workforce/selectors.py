@@ -197,3 +197,18 @@ def violations_visible(user) -> QuerySet[Violation]:
 
 def penalties_visible(user) -> QuerySet[Penalty]:
     return Penalty.objects.filter(company_id__in=readable_company_ids(user)).select_related("user", "rule")
+
+
+def rostered_per_interval(roster: Roster, starts: list[datetime], *, skill: str = "hotline") -> list[int]:
+    """How many people of `roster` (draft or published) with `skill` cover each whole half-hour that
+    begins at one of `starts` — set next to the Erlang C staffing on the roster page (W1)."""
+    if not starts:
+        return []
+    lo, hi = min(starts), max(starts) + timedelta(minutes=30)
+    spans = list(
+        Assignment.objects.filter(
+            roster=roster, skill=skill, start_at__lt=hi, end_at__gt=lo, start_at__gt=lo - LONGEST_SHIFT
+        ).values_list("start_at", "end_at")
+    )
+    half = timedelta(minutes=30)
+    return [sum(1 for a, b in spans if a <= s and s + half <= b) for s in starts]
