@@ -109,6 +109,23 @@ def call_events(rnd: random.Random, cid: str, start, hotline: str, agents: list[
     return ev
 
 
+def backend_cpu() -> float:
+    """CPU seconds used so far by this connection's PostgreSQL backend (same machine: /proc); 0 elsewhere."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return 0.0
+    with connection.cursor() as c:
+        c.execute("SELECT pg_backend_pid()")
+        pid = c.fetchone()[0]
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--calls", type=int, default=4000)
@@ -140,20 +157,6 @@ def main(argv: list[str] | None = None) -> int:
     r = client.post("/api/v1/telephony/events", {"events": warm}, content_type="application/json")
     if r.status_code != 200:
         raise SystemExit(f"warm-up HTTP {r.status_code}: {r.content[:300]!r}")
-
-    def backend_cpu() -> float:
-        """CPU seconds used so far by this connection's PostgreSQL backend (same machine: /proc)."""
-        if connection.vendor != "postgresql":
-            return 0.0
-        with connection.cursor() as c:
-            c.execute("SELECT pg_backend_pid()")
-            pid = c.fetchone()[0]
-        try:
-            with open(f"/proc/{pid}/stat") as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-        except OSError:
-            return 0.0
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
     cpu: dict[str, float] = {}
 
