@@ -22,6 +22,8 @@ urlpatterns = [
     path("telephony/", include("kefu.telephony.urls")),
     path("followups/", include("kefu.followups.urls")),
     path("outages/", include("kefu.outages.urls")),
+    # Erlang C staffing on the roster page: telephony data sized by workforce's maths (kefu/views.py)
+    path("workforce/rosters/<int:roster_id>/staffing/", views.roster_staffing, name="roster_staffing"),
     path("workforce/", include("kefu.workforce.urls")),
     path("quality/", include("kefu.quality.urls")),
     path("counter/", include("kefu.counter.urls")),

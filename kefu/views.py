@@ -171,3 +171,71 @@ def healthz(request: HttpRequest) -> JsonResponse:
     `?scope=web` checks only the database (for a load balancer in front of the web processes)."""
     report = health_report(database_only=request.GET.get("scope") == "web")
     return JsonResponse(report, status=200 if report["status"] == "ok" else 503)
+
+
+# ------------------------------------------------------------------- Erlang C staffing (W1, C13)
+# workforce and telephony sit in the same layer and may not import each other: this interface-level
+# view reads the call forecast through telephony's selector, sizes it with workforce's pure Erlang C
+# and sets it next to the roster's agents.
+
+
+@login_required
+def roster_staffing(request: HttpRequest, roster_id: int) -> HttpResponse:
+    """The roster page's staffing panel (htmx): for one day of the roster's month, per half-hour the
+    calls forecast from the telephony records, the mean handle time, the agents Erlang C requires for
+    the service-level target within the hotlines' answer target (C13: 3 rings = 15 s), and the hotline
+    agents rostered."""
+    from datetime import date as date_type
+
+    from django.utils.translation import gettext as _t
+
+    from kefu.core.errors import DomainError
+    from kefu.telephony.selectors import call_forecast
+    from kefu.workforce.erlang import agents_required
+    from kefu.workforce.selectors import roster_get, rostered_per_interval
+
+    if not (role_allows(request.user, Perm.ROSTER_MANAGE) or role_allows(request.user, Perm.REPORT_VIEW)):
+        return HttpResponse(_t("您的角色无权查看排班。"), status=403)
+    try:
+        roster = roster_get(request.user, roster_id)
+    except DomainError as exc:
+        return HttpResponse(exc.message, status=exc.status)
+    try:
+        day = date_type.fromisoformat(request.GET.get("day", ""))
+        if day.replace(day=1) != roster.month:
+            raise ValueError
+    except ValueError:
+        today = timezone.localdate()
+        day = today if today.replace(day=1) == roster.month else roster.month
+    try:
+        target_sl = min(0.99, max(0.5, int(request.GET.get("sl", "80")) / 100))
+    except ValueError:
+        target_sl = 0.8
+    forecast = call_forecast(company=roster.company, day=day)
+    have = rostered_per_interval(roster, [i.start for i in forecast.intervals])
+    rows, short = [], 0
+    for interval, n in zip(forecast.intervals, have, strict=True):
+        aht = interval.aht_s or forecast.aht_s
+        need = (
+            agents_required(calls=interval.calls, aht_s=aht, target_sl=target_sl, target_s=forecast.target_s)
+            if aht and interval.calls > 0
+            else None
+        )
+        gap = need is not None and n < need.agents
+        short += gap
+        rows.append({"interval": interval, "aht": aht, "need": need, "have": n, "short": gap})
+    days = [roster.month + timedelta(days=k) for k in range(31)]
+    return render(
+        request,
+        "workforce/_staffing.html",
+        {
+            "roster": roster,
+            "day": day,
+            "days": [d for d in days if d.month == roster.month.month],
+            "forecast": forecast,
+            "rows": rows,
+            "short": short,
+            "target_pct": round(target_sl * 100),
+            "has_data": any(i.calls for i in forecast.intervals),
+        },
+    )

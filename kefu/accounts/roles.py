@@ -73,6 +73,7 @@ class Perm:
     COUNTER_MANAGE = "counter.manage"  # counter: halls, windows, price lists, refund approval, reports
     COUNTER_FINANCE = "counter.finance"  # finance: receive and sign the clerks' cash hand-over (P12)
     EXPORT_APPROVE = "export.approve"  # approve or refuse others' requests to export 绝密 data (S3)
+    TELEPHONY_CONFIGURE = "telephony.configure"  # hotlines: numbers, queues, ring cycle, targets (C8, C13)
 
 
 PERMISSION_LABELS: dict[str, str] = {
@@ -117,6 +118,7 @@ PERMISSION_LABELS: dict[str, str] = {
     Perm.COUNTER_MANAGE: "营业厅管理：营业厅、窗口、收费标准，审批退款，营业厅报表",
     Perm.COUNTER_FINANCE: "财务：接收营业员交来的现金和账目并签字",
     Perm.EXPORT_APPROVE: "审批他人导出绝密数据的申请（不能审批本人的申请）",
+    Perm.TELEPHONY_CONFIGURE: "配置服务热线：号码、队列、抢险热线、振铃周期和接听目标（C8、C13）",
 }
 
 
@@ -183,6 +185,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
         | {Perm.TELEPHONY_FEED, Perm.RECORDING_PLAY}
         | {Perm.COUNTER_SERVE, Perm.COUNTER_MANAGE}
         | {Perm.EXPORT_APPROVE}
+        | {Perm.TELEPHONY_FEED, Perm.RECORDING_PLAY, Perm.TELEPHONY_CONFIGURE}
     ),
     Role.MANAGER: frozenset(
         _LEADS
@@ -195,7 +198,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             Perm.REPORT_CLOSE,
         }
         | {Perm.CALENDAR_EDIT, Perm.FOLLOWUP_APPROVE, Perm.OUTAGE_APPROVE}
-        | {Perm.TELEPHONY_FEED, Perm.RECORDING_PLAY}
+        | {Perm.TELEPHONY_FEED, Perm.RECORDING_PLAY, Perm.TELEPHONY_CONFIGURE}
         | {Perm.ROSTER_MANAGE, Perm.LEAVE_APPROVE_LONG, Perm.PENALTY_APPROVE}
         | {Perm.COUNTER_MANAGE, Perm.COUNTER_FINANCE}
         | {Perm.EXPORT_APPROVE}
@@ -203,6 +206,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.AUDITOR: frozenset({Perm.AUDIT_VIEW, Perm.AUDIT_EXPORT, Perm.REPORT_VIEW}),
     Role.ADMIN: frozenset(
         {Perm.ACCOUNT_MANAGE, Perm.MASTER_DATA, Perm.CUSTOMER_IMPORT, Perm.CALENDAR_EDIT, Perm.TELEPHONY_FEED}
+        | {Perm.TELEPHONY_CONFIGURE}
     ),
 }
 

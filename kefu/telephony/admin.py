@@ -14,7 +14,7 @@ from kefu.telephony.models import AgentProfile, Hotline
 
 @admin.register(Hotline)
 class HotlineAdmin(KefuModelAdmin):
-    perm = Perm.TELEPHONY_FEED
+    perm = Perm.TELEPHONY_CONFIGURE  # the checked screen is 服务热线 (/telephony/hotlines/)
     list_display = ("number", "name", "queue", "is_emergency", "ring_cycle_ms", "answer_rings", "company")
     list_filter = ("is_emergency",)
 

@@ -31,6 +31,8 @@ from kefu.telephony.schemas import (
     ChatStartIn,
     ErrorOut,
     EventsIn,
+    HotlineIn,
+    HotlineOut,
     IndicatorsOut,
     IngestOut,
     OutageIn,
@@ -298,3 +300,29 @@ def chat_handoff(request: HttpRequest, chat_id: int, payload: ChatAtIn):
 @router.post("/chats/{chat_id}/close", response={200: ChatOut, **ERRORS}, summary="结束会话并存入转写")
 def chat_close(request: HttpRequest, chat_id: int, payload: ChatAtIn):
     return _chat_out(services.chat_close(session=_chat(request, chat_id), at=_not_future(payload.at)))
+
+
+# ------------------------------------------------------------------------------ hotline configuration
+
+
+def _hotline_out(h) -> dict:
+    return {f: getattr(h, f) for f in HotlineOut.model_fields}
+
+
+@router.get("/hotlines", response={200: list[HotlineOut], **ERRORS}, summary="本公司的服务热线配置")
+def hotlines_list(request: HttpRequest):
+    return [_hotline_out(h) for h in selectors.hotlines_for(request.user)]
+
+
+@router.post("/hotlines", response={201: HotlineOut, **ERRORS}, summary="新建服务热线（C8、C13）")
+def hotline_create(request: HttpRequest, payload: HotlineIn):
+    h = services.hotline_save(by=request.user, **{k: _clean(v) for k, v in payload.model_dump().items()})
+    return Status(201, _hotline_out(h))
+
+
+@router.put("/hotlines/{hotline_id}", response={200: HotlineOut, **ERRORS}, summary="修改服务热线配置")
+def hotline_update(request: HttpRequest, hotline_id: int, payload: HotlineIn):
+    h = services.hotline_save(
+        by=request.user, hotline_id=hotline_id, **{k: _clean(v) for k, v in payload.model_dump().items()}
+    )
+    return _hotline_out(h)

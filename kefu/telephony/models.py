@@ -324,3 +324,29 @@ class Transcript(models.Model):
     text = models.TextField()
     segments = models.JSONField(default=list, blank=True, help_text="[{speaker, start_ms, end_ms, text}]")
     created_at = models.DateTimeField(default=timezone.now)
+
+
+class CallInterval(models.Model):
+    """Pre-aggregated call counts per hotline and half-hour (UTC-aligned, so a Shanghai day is 48 of
+    them), kept on ingest in the same transaction as the calls: every rebuild of a call subtracts its
+    old contribution and adds its new one (services._interval_deltas). The wallboard (today's C13
+    share, abandon rate) and the Erlang C staffing (calls offered per interval, mean handle time)
+    read these rows instead of the calls. `services.call_intervals_rebuild` recomputes them from the
+    calls (after a bulk load or a change of a hotline's short-abandon threshold)."""
+
+    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="+")
+    hotline = models.ForeignKey(Hotline, on_delete=models.CASCADE, related_name="+")
+    start = models.DateTimeField()
+    calls = models.IntegerField(default=0, help_text="calls started in the interval")
+    offered = models.IntegerField(default=0, help_text="no longer waiting: answered or abandoned")
+    answered = models.IntegerField(default=0)
+    within_rings = models.IntegerField(default=0, help_text="C13: answered within the rings target")
+    with_rings = models.IntegerField(default=0, help_text="answered with rings recorded")
+    abandoned = models.IntegerField(default=0)
+    short_abandoned = models.IntegerField(default=0)
+    talked = models.IntegerField(default=0, help_text="answered calls that have ended (talk time known)")
+    talk_ms = models.BigIntegerField(default=0, help_text="sum of their talk time")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["hotline", "start"], name="telephony_interval_unique")]
+        indexes = [models.Index(fields=["company", "start"], name="telephony_interval_company")]

@@ -192,3 +192,20 @@ class ChatOut(Schema):
     answers: int
     answers_late: int
     worst_answer_ms: int | None
+
+
+class HotlineIn(Schema):
+    """A hotline's configuration (checked by services.hotline_save, messages in Chinese)."""
+
+    number: str = Field(..., max_length=30, description="交换机送来的被叫号码，如 96777")
+    name: str = Field(..., max_length=60)
+    queue: str = Field("", max_length=60, description="交换机中的队列名（抢险热线必填）")
+    is_emergency: bool = Field(False, description="抢险热线：24 小时值守（C8、K5）")
+    ring_cycle_ms: int = Field(5000, description="振铃周期（毫秒），中国振铃节奏一声 5000")
+    answer_rings: int = Field(3, description="接听目标（声），C13")
+    short_abandon_ms: int = Field(5000, description="短于此时长的放弃不计入放弃率")
+    service_level_ms: int = Field(20000, description="服务水平时限（毫秒）")
+
+
+class HotlineOut(HotlineIn):
+    id: int

@@ -11,14 +11,14 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 
 from kefu.accounts.roles import Perm, role_allows
 from kefu.core.errors import Forbidden
 from kefu.sla.models import Clock, ClockState
 from kefu.telephony import rules
-from kefu.telephony.models import AgentProfile, Call, ChatSession, Hotline, HotlineOutage
+from kefu.telephony.models import AgentProfile, Call, CallInterval, ChatSession, Hotline, HotlineOutage
 from kefu.telephony.states import AgentState, CallStatus
 
 WAITING = (CallStatus.IVR, CallStatus.QUEUED, CallStatus.RINGING)
@@ -82,8 +82,8 @@ class Wallboard:
 def wallboard(*, user, now: datetime | None = None) -> Wallboard:
     """The wall TV (item 6): calls waiting and the longest wait, agents by state, today's share
     answered within the rings target (C13), abandon rate (short abandons excluded), open
-    emergencies (running C8 clocks) and breached clocks. A handful of indexed queries: the calls
-    of today only, never the whole table."""
+    emergencies (running C8 clocks) and breached clocks. A handful of indexed queries: the waiting
+    calls and today's pre-aggregated half-hours (CallInterval), never the whole table."""
     _assert_reader(user)
     now = now or timezone.now()
     company = user.company
@@ -96,17 +96,22 @@ def wallboard(*, user, now: datetime | None = None) -> Wallboard:
     agents = dict(
         AgentProfile.objects.filter(company=company).values_list("state").annotate(n=Count("id")).order_by()
     )
-    short_ms = (
-        Hotline.objects.filter(company=company).values_list("short_abandon_ms", flat=True).first() or 5000
-    )
-    today = Call.objects.filter(company=company, started_at__gte=day, started_at__lt=day + timedelta(days=1))
-    t = today.aggregate(
-        offered=Count("id", filter=~Q(status__in=WAITING)),
-        answered=Count("id", filter=Q(answered_at__isnull=False)),
-        within=Count("id", filter=Q(within_rings=True)),
-        abandoned=Count("id", filter=Q(status=CallStatus.ABANDONED)),
-        short=Count("id", filter=Q(status=CallStatus.ABANDONED, wait_ms__lt=short_ms)),
-    )
+    # Today's counts from the pre-aggregated half-hours kept on ingest (≤ 48 rows a hotline), not
+    # from the calls: the same figures, independent of how many calls are stored.
+    t = {
+        k: v or 0
+        for k, v in CallInterval.objects.filter(
+            company=company, start__gte=day, start__lt=day + timedelta(days=1)
+        )
+        .aggregate(
+            offered=Sum("offered"),
+            answered=Sum("answered"),
+            within=Sum("within_rings"),
+            abandoned=Sum("abandoned"),
+            short=Sum("short_abandoned"),
+        )
+        .items()
+    }
     clocks = Clock.objects.filter(company=company)
     open_states = [ClockState.RUNNING, ClockState.PAUSED, ClockState.BREACHED]
     emergencies = clocks.filter(commitment__spec_id="C8", state__in=open_states).count()
@@ -364,3 +369,81 @@ def cti_connected() -> bool:
     from django.conf import settings
 
     return bool(getattr(settings, "KEFU_CTI_URL", ""))
+def hotlines_for(user) -> QuerySet[Hotline]:
+    """The hotlines of the user's company, for the configuration screen and API (telephony.configure)."""
+    if not role_allows(user, Perm.TELEPHONY_CONFIGURE):
+        raise Forbidden(_msg_configure())
+    return Hotline.objects.filter(company_id=user.company_id).order_by("-is_emergency", "number")
+
+
+def _msg_configure() -> str:
+    from django.utils.translation import gettext as _
+
+    return _("您的角色无权配置服务热线。")
+
+
+# ------------------------------------------------------------------------- staffing inputs (Erlang C)
+
+
+@dataclass(frozen=True)
+class IntervalVolume:
+    """Calls offered in one local half-hour (mean over the history days) and their mean handle time."""
+
+    start: datetime  # the half-hour of the day asked for
+    calls: float
+    aht_s: float | None  # None when no answered call of that half-hour has ended in the history
+
+
+@dataclass(frozen=True)
+class CallForecast:
+    """Inputs of the Erlang C staffing for one day (W1): per half-hour the calls offered (mean of the
+    same weekday over `weeks` earlier weeks), the mean handle time, and the answer target of the
+    company's hotlines (C13: answer_rings × ring cycle, 15 s by default)."""
+
+    day: date
+    history: list[date]
+    intervals: list[IntervalVolume]
+    aht_s: float | None  # over the whole history, the fallback of a half-hour without ended calls
+    target_s: float
+
+
+def call_forecast(*, company, day: date, weeks: int = 4, today: date | None = None) -> CallForecast:
+    """Calls offered per half-hour of `day` and mean handle time (talk time of the answered calls),
+    from the same weekday of the `weeks` weeks before `day` — before today when `day` is later (a
+    roster is made for next month). Read from the pre-aggregated CallInterval rows."""
+    from collections import defaultdict
+
+    tz = ZoneInfo(getattr(company, "time_zone", "") or "Asia/Shanghai")
+    today = today or timezone.localtime(timezone.now(), tz).date()
+    last = day - timedelta(days=7)
+    while last >= min(day, today):  # the latest same weekday before today
+        last -= timedelta(days=7)
+    history = [last - timedelta(days=7 * k) for k in range(weeks)]
+    offered: dict[int, int] = defaultdict(int)
+    talked: dict[int, int] = defaultdict(int)
+    talk_ms: dict[int, int] = defaultdict(int)
+    for h in history:
+        start = datetime(h.year, h.month, h.day, tzinfo=tz)
+        rows = CallInterval.objects.filter(
+            company=company, start__gte=start, start__lt=start + timedelta(days=1)
+        ).values_list("start", "offered", "talked", "talk_ms")
+        for at, n, t, ms in rows:
+            slot = int((at - start) / timedelta(minutes=30))
+            offered[slot] += n
+            talked[slot] += t
+            talk_ms[slot] += ms
+    all_talked = sum(talked.values())
+    overall = sum(talk_ms.values()) / all_talked / 1000 if all_talked else None
+    day_start = datetime(day.year, day.month, day.day, tzinfo=tz)
+    slots = int((day_start + timedelta(days=1) - day_start) / timedelta(minutes=30))
+    intervals = [
+        IntervalVolume(
+            start=day_start + timedelta(minutes=30 * s),
+            calls=offered[s] / len(history),
+            aht_s=talk_ms[s] / talked[s] / 1000 if talked[s] else None,
+        )
+        for s in range(slots)
+    ]
+    lines = list(Hotline.objects.filter(company=company).values_list("answer_rings", "ring_cycle_ms"))
+    target_s = min((r * c / 1000 for r, c in lines), default=15.0)
+    return CallForecast(day, history, intervals, overall, target_s)

@@ -305,3 +305,48 @@ def chat_session(request: HttpRequest, token: str) -> HttpResponse:
         {"s": s, "msgs": s.messages.all(), "error": error},
         status=429 if error and request.method == "POST" and "频繁" in error else 200,
     )
+
+
+# ------------------------------------------------------------------------------ hotline configuration
+
+
+@login_required
+def hotlines(request: HttpRequest) -> HttpResponse:
+    """The company's hotlines (C8, C13) for the telephony administrator (telephony.configure)."""
+    if not role_allows(request.user, Perm.TELEPHONY_CONFIGURE):
+        return _refused(request, _("您的角色无权配置服务热线。"))
+    return render(request, "telephony/hotlines.html", {"hotlines": selectors.hotlines_for(request.user)})
+
+
+@login_required
+def hotline_edit(request: HttpRequest, hotline_id: int | None = None) -> HttpResponse:
+    """Create (no id) or change a hotline; the service's messages are shown on their fields."""
+    from kefu.telephony.forms import HotlineForm
+
+    if not role_allows(request.user, Perm.TELEPHONY_CONFIGURE):
+        return _refused(request, _("您的角色无权配置服务热线。"))
+    hotline = None
+    if hotline_id is not None:
+        hotline = selectors.hotlines_for(request.user).filter(pk=hotline_id).first()
+        if hotline is None:
+            raise Http404
+    if request.method == "POST":
+        form = HotlineForm(request.POST)
+        if form.is_valid():
+            try:
+                services.hotline_save(by=request.user, hotline_id=hotline_id, **form.cleaned_data)
+            except services.HotlineInvalid as exc:
+                for field, message in exc.errors.items():
+                    form.add_error(field, message)
+            except DomainError as exc:
+                form.add_error(None, exc.message)
+            else:
+                from django.contrib import messages
+
+                messages.success(request, _("热线已保存。"))
+                return redirect("telephony:hotlines")
+    elif hotline is not None:
+        form = HotlineForm(initial={f: getattr(hotline, f) for f in HotlineForm.base_fields})
+    else:
+        form = HotlineForm()
+    return render(request, "telephony/hotline_form.html", {"form": form, "hotline": hotline})

@@ -396,3 +396,13 @@ class Penalty(models.Model):
         verbose_name = verbose_name_plural = _("考核扣罚")
         ordering = ["-proposed_at", "-id"]
         constraints = [models.UniqueConstraint(fields=["rule", "source_ref", "user"], name="wf_penalty_once")]
+
+
+class DutyStamp(models.Model):
+    """Changes whenever a company's published shifts change (publish, hand edit, approved leave, swap):
+    the `on_duty` cache of every process compares it to the stamp its day was loaded under
+    (selectors._duty_day), so a roster change made in one process is seen by the others."""
+
+    company = models.OneToOneField("accounts.Company", on_delete=models.CASCADE, primary_key=True)
+    stamp = models.CharField(max_length=32)
+    changed_at = models.DateTimeField(default=timezone.now)

@@ -4,6 +4,7 @@ the change and schedules its notifications after the commit."""
 from __future__ import annotations
 
 import calendar as pycal
+import secrets
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -22,6 +23,7 @@ from kefu.sla.selectors import calendar_for_company
 from kefu.workforce import rules, solver
 from kefu.workforce.models import (
     Assignment,
+    DutyStamp,
     Handover,
     LeaveRequest,
     Penalty,
@@ -283,6 +285,18 @@ def roster_check(roster: Roster) -> tuple[list, dict[int, list[str]]]:
 
 
 @transaction.atomic
+def _duty_changed(company_id: int) -> None:
+    """The company's published shifts changed: new DutyStamp (other processes' `on_duty` caches
+    reload within selectors.DUTY_RECHECK_S) and this process's cache forgotten now and at commit."""
+    from kefu.workforce.selectors import duty_cache_forget
+
+    DutyStamp.objects.update_or_create(
+        company_id=company_id, defaults={"stamp": secrets.token_hex(8), "changed_at": timezone.now()}
+    )
+    duty_cache_forget()
+    transaction.on_commit(duty_cache_forget)
+
+
 def roster_publish(*, roster: Roster, by) -> Roster:
     """The team head publishes the roster (W1): refused while a shift is under its minimum staffing
     or a person's month breaks a labour-law limit. The team is notified."""
@@ -305,6 +319,7 @@ def roster_publish(*, roster: Roster, by) -> Roster:
     roster.published_by = by
     roster.save(update_fields=["status", "published_at", "published_by"])
     roster.assignments.update(published=True)
+    _duty_changed(roster.company_id)
     RosterChange.objects.create(roster=roster, by=by, kind="publish", detail=_("发布排班表"))
     for uid in set(roster.assignments.values_list("user_id", flat=True)):
         _notify_later(
@@ -335,6 +350,8 @@ def assignment_set(
     old = Assignment.objects.filter(roster=roster, user=user, day=day).select_related("pattern").first()
     if old:
         old.delete()
+    if roster.status == RosterStatus.PUBLISHED:
+        _duty_changed(roster.company_id)
     if pattern is not None:
         days, holidays, standard = month_facts(roster.company, roster.month)
         _write_assignments(
@@ -552,6 +569,7 @@ def leave_decide(*, leave: LeaveRequest, by, approve: bool, note: str = "") -> L
                 detail=f"{row.user.display_name} {a.day} {a.pattern.code} → {row.get_kind_display()}",
             )
             a.delete()
+        _duty_changed(row.company_id)
     row.status, row.decided_by, row.decided_at, row.decision_note = target, by, timezone.now(), note[:300]
     row.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
     _notify_later(
@@ -717,6 +735,7 @@ def swap_decide(
             give.source = take.source = Assignment.Source.SWAP
             give.save(update_fields=["user", "source"])
             take.save(update_fields=["user", "source"])
+            _duty_changed(row.company_id)
             for a, who in ((give, row.colleague), (take, row.requester)):
                 RosterChange.objects.create(
                     roster=a.roster,

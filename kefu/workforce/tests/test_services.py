@@ -106,6 +106,36 @@ class TestOnDuty:
         Assignment.objects.filter(roster=roster).update(published=False)
         assert selectors.on_duty(team_x.company, L(2026, 10, 20, 9)) == []
 
+    def test_cache_follows_roster_changes(self, team_x, head_x, patterns, staff, monkeypatch):
+        """on_duty is served from a per-process cache of the day: a change through the services is seen
+        at once; a change made by another process (no signal here, only the DutyStamp) within
+        DUTY_RECHECK_S."""
+        from kefu.workforce.models import DutyStamp
+
+        roster = published_roster(
+            team=team_x,
+            month=date(2026, 10, 1),
+            by=head_x,
+            shifts=[(staff[0], date(2026, 10, 20), patterns["Z"])],
+        )
+        at = L(2026, 10, 20, 9)
+        assert selectors.on_duty(team_x.company, at) == [staff[0]]
+        services.assignment_set(
+            roster=roster, user=staff[1], day=date(2026, 10, 20), pattern=patterns["Z"], by=head_x
+        )
+        assert set(selectors.on_duty(team_x.company, at)) == {staff[0], staff[1]}
+        services.assignment_set(roster=roster, user=staff[0], day=date(2026, 10, 20), pattern=None, by=head_x)
+        assert selectors.on_duty(team_x.company, at) == [staff[1]]
+        # another process: a bulk update (no signal in this process) and a new stamp
+        Assignment.objects.filter(roster=roster).update(skill="cashier")
+        assert selectors.on_duty(team_x.company, at, skill="hotline") == [
+            staff[1]
+        ]  # cached, not yet rechecked
+        DutyStamp.objects.filter(company=team_x.company).update(stamp="other-process")
+        monkeypatch.setattr(selectors, "DUTY_RECHECK_S", 0.0)
+        assert selectors.on_duty(team_x.company, at, skill="hotline") == []
+        assert selectors.on_duty(team_x.company, at, skill="cashier") == [staff[1]]
+
 
 class TestHandover:
     def test_leaver_signs_off_only_after_the_successor_confirmed(self, staff):
