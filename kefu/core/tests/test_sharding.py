@@ -85,6 +85,13 @@ NO_COMPANY_ALLOWED: dict[str, str] = {
     "workforce.RosterChange": _child("workforce.Roster"),
     "quality.RuleVersion": _child("quality.Rule"),
     "quality.EvaluationEvent": _child("quality.Evaluation"),
+    "counter.Window": _child("counter.Hall"),
+    "counter.Window_business_types": _child("counter.Window"),
+    "counter.QueueTicket": _child("counter.Hall"),
+    "counter.Service": _child("counter.QueueTicket"),
+    "counter.PriceItem": _child("counter.PriceList"),
+    "counter.PaymentLine": _child("counter.Payment"),
+    "portal.PortalSession": _child("portal.PortalAccount"),
     "outages.DeliveryReceipt": (
         "the SMS gateway's receipts, keyed by the gateway's message id and stored before "
         "they are matched to a notice: a coordinator-local table, never joined on a node"
@@ -127,6 +134,18 @@ UNIQUE_ALLOWED: dict[str, str] = {
     "workforce.Violation:wf_absent_once": (
         "an assignment belongs to one company's roster: (company_id, …) means the same"
     ),
+    "telephony.CallInterval:telephony_interval_unique": (
+        "a hotline belongs to one company (a reference table row with its company): "
+        "(company_id, …) means the same"
+    ),
+    "followups.VisitCall:call_ref": (
+        "the call id kefu draws for the PBX (64 random bits), looked up when the PBX reports the call "
+        "before its company is known: unique by construction"
+    ),
+    "counter.QueueTicket:token": (
+        "the phone link of a queue number (96 random bits), opened without login before the company is known"
+    ),
+    "portal.PortalSession:token_hash": _RANDOM_TOKEN,
     "outages.DeliveryReceipt:receipt_unique": "a coordinator-local table (see NO_COMPANY_ALLOWED)",
     "outages.Notice:notice_gateway_message_unique": "the gateway's message id is unique per gateway account; "
     "each company has its own gateway account, so (company_id, …) means the same",
