@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "kefu.outages",
     "kefu.workforce",
     "kefu.quality",
+    "kefu.inspections",
 ]
 
 MIDDLEWARE = [

@@ -69,6 +69,8 @@ class Perm:
     FIELD_DISPATCH = "field.dispatch"  # dispatch board, crews, duty, appointments' slots, paging
     FIELD_REVIEW = "field.review"  # accept or reject arrivals that lack evidence (C8 exceptions)
     APPOINTMENT_BOOK = "appointment.book"  # book, move, cancel a customer's appointment (P10)
+    INSPECTION_PLAN = "inspection.plan"  # inspection programme, batches, hazards ledger, import (C5, P14)
+    INSPECTION_APPROVE = "inspection.approve"  # approve restricting supply to a household never reached (P14)
 
 
 PERMISSION_LABELS: dict[str, str] = {
@@ -109,6 +111,8 @@ PERMISSION_LABELS: dict[str, str] = {
     Perm.FIELD_DISPATCH: "调度台：派工、作业组、值班表、预约时段、抢险呼叫",
     Perm.FIELD_REVIEW: "审核缺少证据的到达记录（认可或驳回）",
     Perm.APPOINTMENT_BOOK: "为客户预约、改约、取消上门时间",
+    Perm.INSPECTION_PLAN: "入户安检：年度计划、批次、隐患台账、不遇处置、导入往年记录",
+    Perm.INSPECTION_APPROVE: "批准对多次不遇用户限制供气",
 }
 
 
@@ -135,6 +139,7 @@ _LEADS = _FRONT_LINE | {
     Perm.OUTAGE_NOTICE,
     Perm.FIELD_DISPATCH,
     Perm.FIELD_REVIEW,
+    Perm.INSPECTION_PLAN,
 }
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
@@ -185,6 +190,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
         | {Perm.CALENDAR_EDIT, Perm.FOLLOWUP_APPROVE, Perm.OUTAGE_APPROVE}
         | {Perm.TELEPHONY_FEED, Perm.RECORDING_PLAY}
         | {Perm.ROSTER_MANAGE, Perm.LEAVE_APPROVE_LONG, Perm.PENALTY_APPROVE}
+        | {Perm.INSPECTION_APPROVE}
     ),
     Role.AUDITOR: frozenset({Perm.AUDIT_VIEW, Perm.AUDIT_EXPORT, Perm.REPORT_VIEW}),
     Role.ADMIN: frozenset(
