@@ -273,3 +273,34 @@ def k12_inputs(
             continue
         out.append((f"{acct}/{year}-A{period}", due_at, done_at if status in INSPECTED else None))
     return out
+
+
+def community_map(*, company_id: int, rows: list[CoverageRow]) -> list[dict]:
+    """The coverage map by community (no tiles: the field's plain-plane projection): one circle per
+    community at the mean position of its premises with coordinates, coloured by coverage."""
+    from django.db.models import Avg
+
+    from kefu.customers.models import Premise
+    from kefu.field.selectors import map_layout
+
+    share = {r.key: r.share for r in rows}
+    pts = (
+        Premise.objects.filter(
+            company_id=company_id, community__in=list(share), lat__isnull=False, lng__isnull=False
+        )
+        .values("community")
+        .annotate(lat=Avg("lat"), lng=Avg("lng"))
+    )
+    points = [
+        {
+            "lat": p["lat"],
+            "lng": p["lng"],
+            "label": f"{p['community']} {share[p['community']]}%",
+            "share": share[p["community"]],
+        }
+        for p in pts
+    ]
+    out = map_layout(points)
+    for p in out:
+        p["cls"] = "good" if p["share"] >= 80 else ("warn" if p["share"] >= 40 else "bad")
+    return out

@@ -21,7 +21,6 @@ from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -79,6 +78,14 @@ def _text(value, *, field: str, label: str, required: bool = False, limit: int =
     if len(value) > limit:
         raise DomainError(_("%(f)s不能超过 %(n)d 个字。") % {"f": label, "n": limit}, field=field)
     return value
+
+
+def _int(value) -> int:
+    try:
+        n = int(value)
+    except (TypeError, ValueError, OverflowError):
+        return 0
+    return n if 0 < n < 2**63 else 0
 
 
 def tz_of(company) -> ZoneInfo:
@@ -154,7 +161,7 @@ def _insert_periods(
         if not_before is not None and p.end < not_before:
             continue
         params: list = [prog.company_id, prog.pk, kind, p.index, p.count, p.start, p.end, EntryStatus.DUE]
-        where = [f"c.company_id = %s", "c.category_id = %s", "c.status = 'active'"]
+        where = ["c.company_id = %s", "c.category_id = %s", "c.status = 'active'"]
         params += [prog.company_id, cat_id]
         where.append("(c.opened_on IS NULL OR c.opened_on <= %s)")
         params.append(p.end)
@@ -425,6 +432,13 @@ def visit_submit(*, by, entry_id: int, data: VisitInput) -> tuple[Visit, bool]:
     if existing is not None:
         return _replayed(existing, entry_id)
     _need(by, Perm.FIELD_WORK)
+    seen = (
+        LedgerEntry.objects.filter(pk=_int(entry_id), company_id=by.company_id)
+        .select_related("batch")
+        .first()
+    )
+    if seen is None or not is_inspector_of(by, seen):  # before any validation: nothing told to strangers
+        raise NotFound(_("没有找到该安检户，或您无权查看。"), code="not_found")
     now = timezone.now()
     at = _visit_time(data, now)
     settings = settings_for(by.company)
@@ -834,3 +848,24 @@ def hazards_escalate(*, now: datetime | None = None, company_id: int | None = No
             )
         n += 1
     return n
+
+
+def visit_add_photo(*, by, visit_id: int, label: str, upload):
+    """A photo of a visit from the phone's camera (the door notice left, a hazard, the meter):
+    JPEG, PNG or WebP up to 10 MB, by the visit's inspector (P14)."""
+    from kefu.inspections.models import VisitPhoto
+
+    if getattr(upload, "content_type", "") not in ("image/jpeg", "image/png", "image/webp"):
+        raise DomainError(_("只接受 JPEG、PNG 或 WebP 照片。"), field="file")
+    if upload.size > 10 * 1024 * 1024:
+        raise DomainError(_("照片不能超过 10 MB。"), field="file")
+    visit = Visit.objects.filter(pk=visit_id, company_id=by.company_id, actor=by).first()
+    if visit is None:
+        raise NotFound(_("没有找到该安检记录，或您无权查看。"), code="not_found")
+    return VisitPhoto.objects.create(
+        company_id=by.company_id,
+        visit=visit,
+        label=_text(label, field="label", label=_("说明"), limit=30),
+        file=upload,
+        uploaded_by=by,
+    )

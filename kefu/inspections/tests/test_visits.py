@@ -4,7 +4,7 @@ hazard opens an emergency work order; permissions (S2)."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
 import pytest
 
