@@ -69,7 +69,8 @@ def fill(company, n: int) -> float:
             cur.execute(
                 f"{series} INSERT INTO customers_premise (company_id, district, street, community, building,"
                 " unit, room, address, supply_zone)"
-                f" SELECT {company.pk}, '泰山区', '', '基准' || (i % 2000) || '小区', '' || ((i / 2000) % 30 + 1),"
+                f" SELECT {company.pk}, '泰山区', '', '基准' || (i % 2000) || '小区',"
+                " '' || ((i / 2000) % 30 + 1),"
                 " '1', '' || i,"
                 " '基准' || (i % 2000) || '小区' || ((i / 2000) % 30 + 1) || '号楼' || i, ''"
                 " FROM s"
