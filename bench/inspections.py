@@ -1,4 +1,4 @@
-"""Benchmark of household inspections (issue #13): a year's due ledger for N customers (target
+"""Benchmark of household inspections (C5, P14): a year's due ledger for N customers (target
 ≤ 60 s at 1,000,000, peak memory reported), coverage by community (target p99 ≤ 300 ms at
 1,000,000) and visit submissions through the API (target p99 ≤ 100 ms, 8 clients).
 

@@ -10,7 +10,7 @@ from datetime import date, datetime, timedelta
 
 from kefu.inspections.states import Severity, StepKind, TimeBand
 
-#: the default no-access ladder (P14; issue #13 item 4). Each step: code, kind, label, and for a
+#: the default no-access ladder (P14). Each step: code, kind, label, and for a
 #: visit whether it must be in another time band than the first visit (evening or weekend).
 DEFAULT_LADDER: tuple[dict, ...] = (
     {"code": "visit1", "kind": StepKind.VISIT, "label": "第一次上门"},

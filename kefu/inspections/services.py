@@ -287,7 +287,7 @@ def batch_create(
     last_day: date,
 ) -> Batch:
     """Plan a batch: the due households of a community (and buildings, if given) go to an inspector
-    for the days; the 入户安检通知 PDF is printed from it (issue #13 item 2)."""
+    for the days; the 入户安检通知 PDF is printed from it (P14)."""
     _need(by, Perm.INSPECTION_PLAN)
     prog = Programme.objects.filter(company_id=by.company_id, year=year).first()
     if prog is None:
