@@ -133,3 +133,44 @@ def test_coverage_by_community_and_projection(programme, households):
     assert rows["幸福小区"].projected_finish == date(2026, 5, 4)
     by_cat = {r.key: r.target for r in coverage(company_id=programme.company_id, year=2026, by="category")}
     assert by_cat == {"coal_to_gas": 2, "commercial": 3, "resident": 3}
+
+
+@pytest.mark.parametrize(
+    "events, done, nxt",
+    [
+        ([], (), "visit1"),
+        ([("visit", "day")], ("visit1",), "notice"),
+        ([("visit", "day"), ("notice", "")], ("visit1", "notice"), "visit2"),
+        ([("visit", "day"), ("notice", ""), ("visit", "day")], ("visit1", "notice"), "visit2"),
+        ([("visit", "day"), ("notice", ""), ("visit", "weekend")], ("visit1", "notice", "visit2"), "visit3"),
+        (
+            [("visit", "evening"), ("notice", ""), ("visit", "day"), ("visit", "day")],
+            ("visit1", "notice", "visit2", "visit3"),
+            "door_gap",
+        ),
+        ([("letter", ""), ("visit", "day")], ("visit1",), "notice"),
+    ],
+)
+def test_ladder_position_table(events, done, nxt):
+    """The no-access ladder (P14): a step is done only by an event of its kind, in order; visit 2
+    needs another time band than visit 1."""
+    st = rules.ladder_position(rules.DEFAULT_LADDER, events)
+    assert (st.done, st.next_code) == (done, nxt)
+
+
+def test_time_band_and_deadline_and_projection():
+    assert rules.time_band(L(2026, 3, 3, 17, 59)) == "day"
+    assert rules.time_band(L(2026, 3, 3, 18, 0)) == "evening"
+    assert rules.time_band(L(2026, 3, 7, 9, 0)) == "weekend"
+    assert rules.hazard_deadline(date(2026, 3, 3), "major") == date(2026, 3, 4)
+    assert rules.hazard_deadline(date(2026, 3, 3), "general", {"general": 10}) == date(2026, 3, 13)
+    assert (
+        rules.projected_finish(year_start=date(2026, 1, 1), today=date(2026, 1, 10), done=0, target=5) is None
+    )
+    assert rules.projected_finish(
+        year_start=date(2026, 1, 1), today=date(2026, 1, 10), done=5, target=5
+    ) == date(2026, 1, 10)
+    # 10 done in 10 days, 90 left → 90 more days
+    assert rules.projected_finish(
+        year_start=date(2026, 1, 1), today=date(2026, 1, 10), done=10, target=100
+    ) == date(2026, 4, 10)
