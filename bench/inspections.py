@@ -86,8 +86,9 @@ def fill(company, n: int) -> float:
                 f" SELECT {company.pk}, 'B' || i, '用户' || i,"
                 f" CASE WHEN i % 100 < 90 THEN {cats['resident']} WHEN i % 100 < 95 THEN {cats['commercial']}"
                 f" WHEN i % 100 < 98 THEN {cats['coal_to_gas']} ELSE {cats['heating']} END,"
-                f" 'active', {first} + (i - {start}), '', %s, %s, 1 FROM s",
-                ["2025-01-01 00:00:00+00:00", "2025-01-01 00:00:00+00:00"],
+                # no parameters: the statement's % are SQL modulo, and the timestamps are constants
+                f" 'active', {first} + (i - {start}), '',"
+                " '2025-01-01 00:00:00', '2025-01-01 00:00:00', 1 FROM s"
             )
     return time.perf_counter() - t0
 
