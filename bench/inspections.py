@@ -94,10 +94,13 @@ def fill(company, n: int) -> float:
 
 
 def generate(company, lead) -> dict:
-    from kefu.inspections.models import LedgerEntry, Programme
+    from kefu.inspections.models import Batch, Hazard, LadderStep, LedgerEntry, Programme, Visit
     from kefu.inspections.services import programme_generate
 
-    Programme.objects.filter(company=company, year=YEAR).delete()  # cascade: time the whole year
+    # time the whole year from scratch: the previous run's records first (they protect the ledger)
+    for model in (Hazard, LadderStep, Visit, Batch):
+        model.objects.filter(company=company).delete()
+    Programme.objects.filter(company=company, year=YEAR).delete()
     tracemalloc.start()
     t0 = time.perf_counter()
     programme_generate(by=lead, year=YEAR)
