@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "kefu.quality",
     "kefu.counter",
     "kefu.portal",
+    "kefu.inspections",
 ]
 
 MIDDLEWARE = [

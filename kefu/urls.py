@@ -17,6 +17,7 @@ urlpatterns = [
     path("tickets/", include("kefu.tickets.urls")),
     path("sla/", include("kefu.sla.urls")),
     path("field/", include("kefu.field.urls")),
+    path("inspections/", include("kefu.inspections.urls")),
     path("notifications/", include("kefu.notify.urls")),
     path("kpi/", include("kefu.kpi.urls")),
     path("telephony/", include("kefu.telephony.urls")),

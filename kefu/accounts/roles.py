@@ -74,6 +74,8 @@ class Perm:
     COUNTER_FINANCE = "counter.finance"  # finance: receive and sign the clerks' cash hand-over (P12)
     EXPORT_APPROVE = "export.approve"  # approve or refuse others' requests to export 绝密 data (S3)
     TELEPHONY_CONFIGURE = "telephony.configure"  # hotlines: numbers, queues, ring cycle, targets (C8, C13)
+    INSPECTION_PLAN = "inspection.plan"  # inspection programme, batches, hazards ledger, import (C5, P14)
+    INSPECTION_APPROVE = "inspection.approve"  # approve restricting supply to a household never reached (P14)
 
 
 PERMISSION_LABELS: dict[str, str] = {
@@ -119,6 +121,8 @@ PERMISSION_LABELS: dict[str, str] = {
     Perm.COUNTER_FINANCE: "财务：接收营业员交来的现金和账目并签字",
     Perm.EXPORT_APPROVE: "审批他人导出绝密数据的申请（不能审批本人的申请）",
     Perm.TELEPHONY_CONFIGURE: "配置服务热线：号码、队列、抢险热线、振铃周期和接听目标（C8、C13）",
+    Perm.INSPECTION_PLAN: "入户安检：年度计划、批次、隐患台账、不遇处置、导入往年记录",
+    Perm.INSPECTION_APPROVE: "批准对多次不遇用户限制供气",
 }
 
 
@@ -145,6 +149,7 @@ _LEADS = _FRONT_LINE | {
     Perm.OUTAGE_NOTICE,
     Perm.FIELD_DISPATCH,
     Perm.FIELD_REVIEW,
+    Perm.INSPECTION_PLAN,
 }
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
@@ -202,6 +207,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
         | {Perm.ROSTER_MANAGE, Perm.LEAVE_APPROVE_LONG, Perm.PENALTY_APPROVE}
         | {Perm.COUNTER_MANAGE, Perm.COUNTER_FINANCE}
         | {Perm.EXPORT_APPROVE}
+        | {Perm.INSPECTION_APPROVE}
     ),
     Role.AUDITOR: frozenset({Perm.AUDIT_VIEW, Perm.AUDIT_EXPORT, Perm.REPORT_VIEW}),
     Role.ADMIN: frozenset(

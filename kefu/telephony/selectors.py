@@ -369,6 +369,8 @@ def cti_connected() -> bool:
     from django.conf import settings
 
     return bool(getattr(settings, "KEFU_CTI_URL", ""))
+
+
 def hotlines_for(user) -> QuerySet[Hotline]:
     """The hotlines of the user's company, for the configuration screen and API (telephony.configure)."""
     if not role_allows(user, Perm.TELEPHONY_CONFIGURE):

@@ -997,6 +997,8 @@ def call_originate(*, by, number: str, ref: str = "") -> str:
         detail={"call_id": call_id, "ref": ref[:60], "number": number[-4:]},
     )
     return call_id
+
+
 # ------------------------------------------------------------------------------ hotline configuration
 
 #: Limits of a hotline's settings (C13 rings, service level, short abandons): a typo must not turn
