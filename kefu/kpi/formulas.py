@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 
 HUNDRED = Fraction(100)
 COUNTED = "counted"  # the records key of K1 and K5: the interruptions / outages in the figure
+NOBODY_HOME = "nobody_home"  # the records key of K4's households reached only when nobody was home
 
 
 class Outcome(StrEnum):
@@ -229,11 +230,19 @@ def _union_length(spans: Iterable[tuple[datetime, datetime]]) -> timedelta:
 # --- K4 household inspection, K13 return visits ---------------------------------------------
 
 
-def household_inspection(served: Collection[str], *, active_households: int) -> Figure:
+def household_inspection(
+    served: Collection[str], *, active_households: int, nobody_home: Collection[str] = ()
+) -> Figure:
     """K4 入户安全检查 = B/A × 100 %: B the distinct households served this year, visits where nobody
-    was home included (含上门无人情况); A the year's active households."""
-    households = tuple(sorted(set(served)))
-    return _share("K4", len(households), active_households, records={Outcome.MET.value: households})
+    was home included (含上门无人情况); A the year's active households. The households reached only
+    by visits where nobody was home are listed apart (`nobody_home`) though they count."""
+    households = sorted(set(served) | set(nobody_home))
+    away = set(nobody_home)
+    records = {
+        Outcome.MET.value: tuple(h for h in households if h not in away),
+        NOBODY_HOME: tuple(h for h in households if h in away),
+    }
+    return _share("K4", len(households), active_households, records=records)
 
 
 def return_visits(jobs: Iterable[tuple[str, bool]]) -> Figure:

@@ -1,12 +1,12 @@
 """Where each indicator's records come from (the reporting layer reads other apps only through their
 selectors).
 
-The "within the limit" indicators (K2, K3, K6–K12, K17) are counted from the commitment clocks of
-the SPEC commitment behind each: the clock already knows its limit on China's calendar, its pauses
-for accepted reasons, and the recorded fact that stopped it. A record counts in the month its clock
-started. The other indicators (K1, K4, K5, K13–K16) need the records of the outages, inspections,
-telephony and follow-up apps; until an app provides its selector the figure is 无数据 with the
-method "no_source" — never a figure made up.
+The "within the limit" indicators K2, K3 and K6–K11 are counted from the commitment clocks of the
+SPEC commitment behind each: the clock already knows its limit on China's calendar, its pauses for
+accepted reasons, and the recorded fact that stopped it. A record counts in the month its clock
+started. The others come from the domain apps' selectors: K1 (outages), K4 and K12 (inspections),
+K5 and K14 (telephony), K13 and K15–K17 (follow-ups). An indicator without a source is 无数据 with
+the method "no_source" — never a figure made up.
 """
 
 from __future__ import annotations
@@ -50,7 +50,6 @@ CLOCK_SOURCES: dict[str, ClockSource] = {
     "K9": ClockSource("C11"),  # inspection appointment
     "K10": ClockSource("C12", sub_kind="install"),  # appliance installation
     "K11": ClockSource("C12", sub_kind="repair"),  # appliance repair
-    "K12": ClockSource("C12", sub_kind="inspection"),  # appliance inspection
 }
 
 
@@ -82,7 +81,7 @@ def clocks_by_ids(company_id: int, refs) -> list[Clock]:
     return list(clocks_with_ids(company_id, [int(r) for r in refs if str(r).isdigit()]))
 
 
-# ---- the domain apps' selectors (outages K1; follow-ups K13, K15–K17; telephony K5, K14) --------
+# ---- the domain apps' selectors: outages K1, inspections K4 K12, follow-ups K13 K15–K17, telephony K5 K14
 
 
 def _k1(company, month: f.Month, as_of: datetime) -> f.Figure:
@@ -97,6 +96,24 @@ def _k1(company, month: f.Month, as_of: datetime) -> f.Figure:
         month=month,
         as_of=as_of,
     )
+
+
+def _k4(company, month: f.Month, as_of: datetime) -> f.Figure:
+    """K4 counts the year so far: households served from 1 January to the month's end (or now)."""
+    from kefu.inspections.selectors import k4_inputs
+
+    year_start = f.Month(month.year, 1, month.tz).start
+    x = k4_inputs(company_id=company.pk, start=year_start, end=min(month.end, as_of))
+    return f.household_inspection(x.served, active_households=x.active_households, nobody_home=x.nobody_home)
+
+
+def _k12(company, month: f.Month, as_of: datetime) -> f.Figure:
+    """K12 百尊安检服务 (C12: appliances inspected once a year): the appliance-ledger rows of the
+    inspections programme due in the month, each with the time the appliances were inspected."""
+    from kefu.inspections.selectors import k12_inputs
+
+    rows = k12_inputs(company_id=company.pk, start=month.start, end=month.end)
+    return f.within_limit("K12", [f.Deadline(ref, due, done) for ref, due, done in rows], as_of=as_of)
 
 
 def _k13(company, month: f.Month, as_of: datetime) -> f.Figure:
@@ -148,6 +165,8 @@ def _k5(company, month: f.Month, as_of: datetime) -> f.Figure:
 
 DOMAIN_SOURCES = {
     "K1": _k1,
+    "K4": _k4,
+    "K12": _k12,
     "K5": _k5,
     "K13": _k13,
     "K14": _k14,

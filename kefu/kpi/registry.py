@@ -149,8 +149,13 @@ INDICATORS: tuple[Indicator, ...] = (
         _("百尊安检服务"),
         "B/A*100%；B：成功于规定天数内提供服务的次数；A：预约服务的总次数",
         f.within_limit,
-        _within(_("燃气具安检（每年一次，承诺C12）。")),
-        "field",
+        _within(
+            _(
+                "燃气具安检（每年一次，承诺C12）：入户安检计划中燃气具台账当月到期的记录，到期日内完成安检为按时。"
+            )
+        ),
+        "inspections",
+        version=2,  # v1 counted the C12 clocks of appliance-inspection work orders
     ),
     Indicator(
         "K13",

@@ -28,6 +28,7 @@ OUTCOME_LABELS = {
     f.Outcome.PENDING.value: gettext_lazy("进行中（未到期，不计）"),
     f.Outcome.EXCLUDED.value: gettext_lazy("排除（不计）"),
     f.COUNTED: gettext_lazy("计入"),
+    f.NOBODY_HOME: gettext_lazy("上门无人（计入）"),
 }
 METHOD_LABELS = {
     "primary": "",

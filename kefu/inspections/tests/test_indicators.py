@@ -59,3 +59,21 @@ def test_k12_inputs_hand_computed(sample, company_x):
         k12_inputs(company_id=company_x.pk, start=L(2026, 12, 1), end=L(2027, 1, 1))[0][0] == "A001/2026-A1"
     )
     assert k12_inputs(company_id=company_x.pk, start=L(2026, 3, 1), end=L(2026, 4, 1)) == []
+
+
+def test_kpi_counts_k4_and_k12_from_these_records(sample, company_x):
+    """The indicator app takes these inputs as they are: K4 for March (the year so far) = 3 of 6
+    households = 50.00 %, A002 listed apart as nobody home; K12 for December = A001 inspected by its
+    due day, A002 not = 1 / 2 = 50.00 %."""
+    from decimal import Decimal
+
+    from kefu.kpi import formulas as f
+    from kefu.kpi.inputs import compute
+    from kefu.kpi.registry import indicator
+
+    k4 = compute(company_x.pk, indicator("K4"), f.Month(2026, 3), as_of=L(2026, 4, 10))
+    assert (k4.numerator, k4.denominator, k4.value) == (3, 6, Decimal("50.00"))
+    assert k4.records == {"met": ("A001", "A003"), "nobody_home": ("A002",)}
+    k12 = compute(company_x.pk, indicator("K12"), f.Month(2026, 12), as_of=L(2027, 1, 10))
+    assert (k12.numerator, k12.denominator) == (1, 2)
+    assert k12.records["met"] == ("A001/2026-A1",) and k12.records["missed"] == ("A002/2026-A1",)

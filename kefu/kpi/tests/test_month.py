@@ -31,7 +31,7 @@ def test_k6_and_k8_from_the_clocks(march, company_x):
     assert (figures["K8"].value, figures["K8"].denominator) == (Decimal("100.00"), 1)
     assert figures["K7"].value is None and figures["K7"].method == "primary"
     assert figures["K1"].value is None and figures["K1"].method == "primary"  # no active customers
-    assert figures["K4"].value is None and figures["K4"].method == "no_source"
+    assert figures["K4"].value is None and figures["K4"].method == "primary"  # no active households
 
 
 def test_the_records_behind_k6(march, company_x):
