@@ -18,7 +18,7 @@ from fractions import Fraction
 from kefu.kpi import formulas as f
 from kefu.kpi.registry import Indicator
 from kefu.sla.models import Clock, ClockKind
-from kefu.sla.selectors import clocks_started_between, clocks_with_ids
+from kefu.sla.selectors import clock_facts_started_between, clocks_with_ids
 from kefu.sla.states import ClockState
 
 NO_SOURCE = "no_source"
@@ -34,12 +34,6 @@ class ClockSource:
     sub_kind: str = ""
     clock_kind: str = ""
 
-    def takes(self, clock: Clock) -> bool:
-        c = clock.commitment
-        return (not self.sub_kind or c.ticket_sub_kind == self.sub_kind) and (
-            not self.clock_kind or c.clock_kind == self.clock_kind
-        )
-
 
 CLOCK_SOURCES: dict[str, ClockSource] = {
     "K2": ClockSource("C1"),  # notice ≥ 48 h before a planned interruption
@@ -53,27 +47,38 @@ CLOCK_SOURCES: dict[str, ClockSource] = {
 }
 
 
-def deadline_of(clock: Clock) -> f.Deadline:
+def deadline_from(ref: str, state: str, due_at: datetime | None, met_at: datetime | None) -> f.Deadline:
     """One clock as a record of a "within the limit" indicator: a stopped clock brings its own
     verdict (met, or met after the breach), a cancelled one is excluded, an open one its due time
     (none while paused)."""
-    ref = str(clock.pk)
-    if clock.state == ClockState.MET:
-        return f.Deadline(ref, clock.due_at, clock.met_at, verdict=f.Outcome.MET)
-    if clock.state in (ClockState.MET_AFTER_BREACH, ClockState.BREACHED):
-        return f.Deadline(ref, clock.due_at, clock.met_at, verdict=f.Outcome.MISSED)
-    if clock.state == ClockState.CANCELLED:
-        return f.Deadline(ref, clock.due_at, excluded=CANCELLED)
-    return f.Deadline(ref, clock.due_at if clock.state == ClockState.RUNNING else None)
+    if state == ClockState.MET:
+        return f.Deadline(ref, due_at, met_at, verdict=f.Outcome.MET)
+    if state in (ClockState.MET_AFTER_BREACH, ClockState.BREACHED):
+        return f.Deadline(ref, due_at, met_at, verdict=f.Outcome.MISSED)
+    if state == ClockState.CANCELLED:
+        return f.Deadline(ref, due_at, excluded=CANCELLED)
+    return f.Deadline(ref, due_at if state == ClockState.RUNNING else None)
 
 
-def source_clocks(company_id: int, code: str, month: f.Month) -> list[Clock]:
-    """The clocks behind a clock-counted indicator for one company and month ([] for others)."""
+def deadline_of(clock: Clock) -> f.Deadline:
+    """`deadline_from` for a Clock row."""
+    return deadline_from(str(clock.pk), clock.state, clock.due_at, clock.met_at)
+
+
+def source_deadlines(company_id: int, code: str, month: f.Month) -> list[f.Deadline]:
+    """The records behind a clock-counted indicator for one company and month ([] for others)."""
     source = CLOCK_SOURCES.get(code)
     if source is None:
         return []
-    clocks = clocks_started_between(company_id, spec_id=source.spec_id, start=month.start, end=month.end)
-    return [c for c in clocks if source.takes(c)]
+    rows = clock_facts_started_between(
+        company_id,
+        spec_id=source.spec_id,
+        start=month.start,
+        end=month.end,
+        clock_kind=source.clock_kind,
+        sub_kind=source.sub_kind,
+    )
+    return [deadline_from(str(pk), state, due, met) for pk, state, due, met in rows.iterator(chunk_size=5000)]
 
 
 def clocks_by_ids(company_id: int, refs) -> list[Clock]:
@@ -179,8 +184,9 @@ DOMAIN_SOURCES = {
 def compute(company_id: int, indicator: Indicator, month: f.Month, *, as_of: datetime) -> f.Figure:
     """The indicator's figure for one company and month, taken at `as_of`."""
     if indicator.code in CLOCK_SOURCES:
-        deadlines = [deadline_of(c) for c in source_clocks(company_id, indicator.code, month)]
-        return f.within_limit(indicator.code, deadlines, as_of=as_of)
+        return f.within_limit(
+            indicator.code, source_deadlines(company_id, indicator.code, month), as_of=as_of
+        )
     if indicator.code in DOMAIN_SOURCES:
         from kefu.accounts.models import Company
 
