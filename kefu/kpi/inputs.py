@@ -47,7 +47,9 @@ CLOCK_SOURCES: dict[str, ClockSource] = {
 }
 
 
-def deadline_from(ref: str, state: str, due_at: datetime | None, met_at: datetime | None) -> f.Deadline:
+def deadline_from(
+    ref: str, state: str, due_at: datetime | None, met_at: datetime | None = None
+) -> f.Deadline:
     """One clock as a record of a "within the limit" indicator: a stopped clock brings its own
     verdict (met, or met after the breach), a cancelled one is excluded, an open one its due time
     (none while paused)."""
@@ -78,7 +80,7 @@ def source_deadlines(company_id: int, code: str, month: f.Month) -> list[f.Deadl
         clock_kind=source.clock_kind,
         sub_kind=source.sub_kind,
     )
-    return [deadline_from(str(pk), state, due, met) for pk, state, due, met in rows.iterator(chunk_size=5000)]
+    return [deadline_from(str(pk), state, due) for pk, state, due in rows.iterator(chunk_size=5000)]
 
 
 def clocks_by_ids(company_id: int, refs) -> list[Clock]:
