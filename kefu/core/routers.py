@@ -1,4 +1,4 @@
-"""Read replicas: a database router sending read-only screens' reads to a replica (issue 20).
+"""Read replicas: a database router sending read-only screens' reads to a replica.
 
 With `KEFU_REPLICA_DATABASE_URL` set, settings add a database alias `replica` (a streaming
 replica of the primary). Writes always go to the primary (`default`). Reads go to the replica only

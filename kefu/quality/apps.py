@@ -16,7 +16,7 @@ class QualityConfig(AppConfig):
 
         # Every written reply of a work order is checked (L2); docs/events.md.
         subscribe(TicketReplied, services.on_ticket_replied, catch_up=services.replies_not_submitted)
-        # Every call and chat transcript stored by telephony is checked (L1–L5).
+        # Every call and chat transcript stored by telephony is checked (L1, L2, L3, L4, L5).
         subscribe(
             TranscriptAvailable,
             services.on_transcript_available,

@@ -539,7 +539,7 @@ def _turns_of(segments, text: str) -> list[dict]:
 
 def transcript_from_telephony(transcript_id: int) -> Transcript | None:
     """Submit one telephony transcript (a call's, from the PBX or the ASR adapter; a chat's text) for
-    the service-language checks (L1–L5): the answering agent, who hung up first (L5), the call's
+    the service-language checks (L1, L2, L3, L4, L5): the answering agent, who hung up first (L5), the call's
     start. Idempotent per telephony transcript (external id `telephony:<id>`)."""
     from kefu.telephony.models import Transcript as TelTranscript
 
@@ -570,7 +570,7 @@ def transcript_from_telephony(transcript_id: int) -> Transcript | None:
 
 def on_transcript_available(event) -> None:
     """Listener of kefu.telephony.facts.TranscriptAvailable: check the call's or chat's language
-    (L1–L5). Catch-up: telephony_transcripts_not_submitted."""
+    (L1, L2, L3, L4, L5). Catch-up: telephony_transcripts_not_submitted."""
     transcript_from_telephony(event.transcript_id)
 
 

@@ -1,5 +1,5 @@
 """scripts/partition-events.sql against a copy of the test database, where pg_partman is installed
-(issue 20; docs/operator-guide.md §7a). Skipped elsewhere, with the reason."""
+(docs/operator-guide.md §7a). Skipped elsewhere, with the reason."""
 
 from __future__ import annotations
 

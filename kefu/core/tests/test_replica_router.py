@@ -1,4 +1,4 @@
-"""The replica router (kefu.core.routers, issue 20): reads to a second PostgreSQL database configured
+"""The replica router (kefu.core.routers): reads to a second PostgreSQL database configured
 as the replica, writes to the primary.
 
 The replica here is a copy of the test database (CREATE DATABASE … TEMPLATE) made after the rows

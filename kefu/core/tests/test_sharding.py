@@ -1,4 +1,4 @@
-"""Every table would shard by company (issue 20; docs/operator-guide.md "Growing past one server").
+"""Every table would shard by company (docs/operator-guide.md "Growing past one server").
 
 A group like China Resources Gas (≈ 60 million customers) runs kefu on a distributed PostgreSQL
 (Citus) whose business tables are distributed by `company_id`. That only works when:

@@ -1,4 +1,4 @@
-"""Importing customers from a billing export (C-import, S2 audit; streaming: issue 20).
+"""Importing customers from a billing export (C-import, S2 audit; streaming: docs/import.md).
 
 Validate everything first, then write everything in one transaction: a file with any bad line
 writes nothing, and a database failure half-way rolls the whole import back. A dry run stops

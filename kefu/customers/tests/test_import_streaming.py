@@ -1,4 +1,4 @@
-"""The streaming import at size (issue 20): all-or-nothing over 50,000 lines, idempotent over
+"""The streaming import at size (operator guide §7a): all-or-nothing over 50,000 lines, idempotent over
 several batches, and memory bounded whatever the file's length."""
 
 from __future__ import annotations

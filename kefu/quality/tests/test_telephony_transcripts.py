@@ -1,4 +1,4 @@
-"""Every call and chat transcript stored by telephony (TranscriptAvailable) is checked (L1–L5),
+"""Every call and chat transcript stored by telephony (TranscriptAvailable) is checked (L1, L2, L3, L4, L5),
 with the catch-up that submits what a lost listener missed (docs/events.md)."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Two workers on Redis never run the same sweep batch twice (issue 20).
+"""Two workers on Redis never run the same sweep batch twice.
 
 A real huey consumer on Redis with two worker threads takes two sweep jobs off the queue; a barrier
 makes both sweeps start at the same moment over the same due clocks, in batches of 7. Each clock is
