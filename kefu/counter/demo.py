@@ -13,11 +13,13 @@ from django.utils import timezone
 from kefu.accounts.models import User
 from kefu.core.demo import DemoRun, SimulatedClock
 from kefu.counter import services
-from kefu.counter.models import BusinessType, Outcome, Window
+from kefu.counter.models import BusinessType, Outcome, QueueTicket, Window
 
 
 def build_demo_counter(company, *, seed: int = 7) -> int:
     """Seed the hall and play a morning; returns the numbers taken."""
+    if QueueTicket.objects.filter(hall__company=company).exists():
+        return 0  # the demo's morning was played already: a second `kefu demo` adds nothing
     rng = random.Random(seed)
     users = {u.username: u for u in User.objects.filter(company=company, is_active=True)}
     clerk, lead = users.get("clerk"), users.get("team_lead")

@@ -38,6 +38,7 @@ def file_db(tmp_path):
         connection.ensure_connection()
         dst = sqlite3.connect(path)
         connection.connection.backup(dst)
+        dst.execute("PRAGMA journal_mode=WAL")  # as the product's database is, before any thread opens it
         dst.close()
         settings_dict = connections.settings["default"]
         swaps.append(settings_dict["NAME"])
@@ -61,6 +62,7 @@ def _parallel(n: int, fn) -> list:
 
     def run(i: int) -> None:
         try:
+            connection.ensure_connection()  # open (and set up) each thread's connection before the race
             barrier.wait(timeout=60)
             results[i] = fn(i)
         except Exception as exc:  # noqa: BLE001 - asserted by the test

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from io import StringIO
 
 import pytest
@@ -194,6 +195,9 @@ def test_demo_command_makes_a_few_days_of_work_orders_with_clocks():
     assert snaps.count() == Customer.objects.filter(company=company).count()
     assert snaps.filter(arrears__gt=0).exists() and snaps.exclude(last_purchase_at=None).exists()
     assert all(s.updated_at < timezone.now() for s in snaps)
-    assert f"工单 {tickets.count()} 张" in out.getvalue()
+    # The tickets step reports the work orders it made; later steps (inspections' hazards, the
+    # counter, the portal) add their own, so the company may hold more by the end.
+    made = int(re.search(r"工单 (\d+) 张", out.getvalue()).group(1))
+    assert 20 <= made <= tickets.count()
     call_command("demo", customers=50, no_progress=True, stdout=StringIO())  # again: no second set
     assert Ticket.objects.filter(company=company).count() == tickets.count()
