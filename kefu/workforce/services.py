@@ -284,7 +284,6 @@ def roster_check(roster: Roster) -> tuple[list, dict[int, list[str]]]:
     return shortfalls, problems
 
 
-@transaction.atomic
 def _duty_changed(company_id: int) -> None:
     """The company's published shifts changed: new DutyStamp (other processes' `on_duty` caches
     reload within selectors.DUTY_RECHECK_S) and this process's cache forgotten now and at commit."""
@@ -297,6 +296,7 @@ def _duty_changed(company_id: int) -> None:
     transaction.on_commit(duty_cache_forget)
 
 
+@transaction.atomic
 def roster_publish(*, roster: Roster, by) -> Roster:
     """The team head publishes the roster (W1): refused while a shift is under its minimum staffing
     or a person's month breaks a labour-law limit. The team is notified."""
