@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from decimal import ROUND_HALF_UP, Decimal
-from fractions import Fraction
+from decimal import Decimal
 
 from django.db.models import Q
 from django.utils import timezone
@@ -139,47 +138,31 @@ class Result:
     months: int
 
 
-#: Indicators whose value is 1 − numerator / denominator (kefu.kpi.formulas k1, k5).
-_COMPLEMENTS = frozenset({"K1", "K5"})
-
-
 def results(*, company, year: int) -> list[Result]:
-    """Last year's results (C17): the figures of the year's closed months (kefu.kpi), each indicator's
-    numerators and denominators summed over the months. Empty until the company has closed a month of
-    that year: results are published after the year's report."""
+    """Last year's results (C17): the figures of the year's closed months (kefu.kpi), each indicator
+    rolled up over the months by kpi's own rule (`formulas.rolled_up`: the seed's formula over the
+    summed numerators and denominators). Empty until the company has closed a month of that year:
+    results are published after the year's report."""
+    from kefu.kpi import formulas as f
     from kefu.kpi.models import MonthReport
     from kefu.kpi.registry import BY_CODE
+    from kefu.kpi.selectors import figure_from_snapshot
 
     latest: dict[int, MonthReport] = {}
     for r in MonthReport.objects.filter(company=company, year=year).order_by("month", "version"):
         latest[r.month] = r
-    sums: dict[str, list] = {}
+    per_code: dict[str, list[f.Figure]] = {}
     for report in latest.values():
-        for fig in report.figures:
-            if fig.get("value") is None:
-                continue
-            num, den = Fraction(fig["numerator"]), Fraction(fig["denominator"])
-            if not den:
-                continue
-            acc = sums.setdefault(fig["code"], [Fraction(0), Fraction(0), 0])
-            acc[0] += num
-            acc[1] += den
-            acc[2] += 1
+        for snap in report.figures:
+            fig = figure_from_snapshot(snap)
+            if fig.has_data and fig.denominator:
+                per_code.setdefault(fig.code, []).append(fig)
     out = []
-    for code, (num, den, months) in sorted(sums.items(), key=lambda kv: int(kv[0][1:])):
+    for code, figures in sorted(per_code.items(), key=lambda kv: int(kv[0][1:])):
         ind = BY_CODE.get(code)
-        if ind is None or not den:
-            continue
-        if ind.unit != "%":
-            ratio = num / den  # K15, K16: the mean score
-        elif code in _COMPLEMENTS:
-            ratio = (1 - num / den) * 100  # K1, K5: 1 − lost / possible
-        else:
-            ratio = num / den * 100
-        value = (Decimal(ratio.numerator) / Decimal(ratio.denominator)).quantize(
-            Decimal("0.01"), rounding=ROUND_HALF_UP
-        )
-        out.append(Result(code, str(ind.name), value, ind.unit, months))
+        if ind is not None:
+            total = f.rolled_up(code, figures)
+            out.append(Result(code, str(ind.name), total.value, ind.unit, len(figures)))
     return out
 
 
