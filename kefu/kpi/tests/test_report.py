@@ -218,3 +218,14 @@ class TestApi:
         assert client.login(username=lead_x.username, password=TEST_PASSWORD)
         refused = client.put("/api/v1/kpi/targets/2026/K6", {"target": "90"}, content_type="application/json")
         assert refused.status_code == 403
+
+
+def test_portal_results_equal_the_closed_months_rolled_up(march, company_x, manager_x):
+    """The portal's C17 results read the closed months through kpi's own roll-up: K6 1/3 = 33.33 %."""
+    from kefu.portal.selectors import results
+
+    assert results(company=company_x, year=2026) == []  # nothing closed yet: nothing published
+    with time_machine.travel(LATER, tick=False):
+        month_close(by=manager_x, month=MARCH, now=LATER)
+    k6 = next(r for r in results(company=company_x, year=2026) if r.code == "K6")
+    assert (k6.value, k6.months) == (Decimal("33.33"), 1)
