@@ -89,6 +89,34 @@ def test_lone_surrogate_in_a_token_name(api, supervisor_x):
     _is_4xx_with_message(r)
 
 
+@pytest.mark.parametrize(
+    "path, body, field",
+    [
+        ("/api/v1/accounts/tokens", b'{"name": "a\\u0000b"}', "name"),
+        (
+            "/api/v1/field/jobs/1/complete",
+            b'{"client_id": "c\\u0000", "cause": "x", "measures": "y"}',
+            "client_id",
+        ),
+        ("/api/v1/field/jobs/1/complete", b'{"lines": [{"code": "\\u0000"}]}', "lines.code"),
+    ],
+)
+def test_nul_anywhere_in_a_body_is_refused_by_name(api, supervisor_x, path, body, field):
+    """PostgreSQL cannot store NUL: the parser refuses it before any view runs, and nothing is kept."""
+    client = api(supervisor_x)
+    tokens = ApiToken.objects.count()
+    r = client.post(path, body, content_type="application/json")
+    assert r.status_code == 400, r.content[:300]
+    assert json.loads(r.content)["field"] == field
+    assert ApiToken.objects.count() == tokens
+
+
+def test_nul_in_a_query_string_is_refused(api, supervisor_x):
+    r = api(supervisor_x).get("/api/v1/tickets/", {"q": "a\x00b"})
+    assert r.status_code == 400
+    assert json.loads(r.content)["field"] == "q"
+
+
 @pytest.mark.parametrize("year", ["-1", "0", "10000", "99999999999"])
 def test_calendar_override_year_out_of_range(api, admin_x, year):
     r = api(admin_x).get("/api/v1/sla/overrides", {"year": year})
