@@ -10,7 +10,7 @@ from ninja import Router, Schema
 
 from kefu.accounts.roles import Perm
 from kefu.accounts.scoping import assert_perm
-from kefu.kpi import report, selectors, services
+from kefu.kpi import formulas, report, selectors, services
 
 router = Router(tags=["kpi"])
 
@@ -76,7 +76,7 @@ def _figure(line: selectors.Line) -> FigureOut:
         numerator=str(fig.numerator),
         denominator=str(fig.denominator),
         method=fig.method,
-        records={k: len(v) for k, v in fig.records.items()},
+        records=formulas.record_counts(fig),
     )
 
 

@@ -12,7 +12,7 @@ A figure with nothing to count is "无数据" (`value is None`), never 0 % or 10
 from __future__ import annotations
 
 import calendar
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -78,7 +78,7 @@ class Figure:
     value: Decimal | None
     numerator: Fraction
     denominator: Fraction
-    records: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    records: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     method: str = "primary"
 
     @property
@@ -154,9 +154,46 @@ def within_limit(code: str, records: Iterable[Deadline], *, as_of: datetime) -> 
     by_outcome: dict[str, list[str]] = {o.value: [] for o in Outcome}
     for record in records:
         by_outcome[deadline_outcome(record, as_of=as_of)].append(record.ref)
-    met, missed = len(by_outcome[Outcome.MET]), len(by_outcome[Outcome.MISSED])
     listed = {k: tuple(v) for k, v in by_outcome.items()}
-    return _share(code, met, met + missed, records=listed)
+    return counted_within(code, {k: len(v) for k, v in listed.items()}, listed)
+
+
+def counted_within(code: str, counts: Mapping[str, int], records: Mapping[str, tuple[str, ...]]) -> Figure:
+    """`within_limit` from the number of records of each outcome (counted where they are stored)."""
+    met, missed = counts.get(Outcome.MET, 0), counts.get(Outcome.MISSED, 0)
+    return _share(code, met, met + missed, records=records)
+
+
+class LazyRecords(Mapping[str, tuple[str, ...]]):
+    """The references behind a figure whose records were counted where they are stored: the count of
+    each outcome is known at once, the references are read, once, only when somebody opens them (the
+    records page, a month's closing). `load` returns outcome → references."""
+
+    def __init__(self, counts: Mapping[str, int], load: Callable[[], Mapping[str, Sequence[str]]]):
+        self.counts = {o.value: int(counts.get(o.value, 0)) for o in Outcome}
+        self._load = load
+        self._refs: dict[str, tuple[str, ...]] | None = None
+
+    def _loaded(self) -> dict[str, tuple[str, ...]]:
+        if self._refs is None:
+            got = self._load()
+            self._refs = {k: tuple(got.get(k, ())) for k in self.counts}
+        return self._refs
+
+    def __getitem__(self, outcome: str) -> tuple[str, ...]:
+        return self._loaded()[outcome]
+
+    def __iter__(self):
+        return iter(self.counts)
+
+    def __len__(self) -> int:
+        return len(self.counts)
+
+
+def record_counts(figure: Figure) -> dict[str, int]:
+    """How many records of each outcome are behind a figure, without reading lazy references."""
+    counts = getattr(figure.records, "counts", None)
+    return dict(counts) if counts is not None else {k: len(v) for k, v in figure.records.items()}
 
 
 # --- K1 continuous supply, K5 emergency hotline ---------------------------------------------
