@@ -25,6 +25,11 @@ urlpatterns = [
     path("outages/", include("kefu.outages.urls")),
     # Erlang C staffing on the roster page: telephony data sized by workforce's maths (kefu/views.py)
     path("workforce/rosters/<int:roster_id>/staffing/", views.roster_staffing, name="roster_staffing"),
+    path(
+        "workforce/rosters/propose-from-forecast/",
+        views.roster_propose_from_forecast,
+        name="roster_propose_from_forecast",
+    ),
     path("workforce/", include("kefu.workforce.urls")),
     path("quality/", include("kefu.quality.urls")),
     path("counter/", include("kefu.counter.urls")),

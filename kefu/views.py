@@ -12,6 +12,7 @@ from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_POST
 
 from kefu.accounts.roles import Perm, Role, role_allows
 from kefu.core.health import health_report
@@ -239,3 +240,50 @@ def roster_staffing(request: HttpRequest, roster_id: int) -> HttpResponse:
             "has_data": any(i.calls for i in forecast.intervals),
         },
     )
+
+
+def hotline_demand(company, month, *, target_sl: float = 0.8) -> dict:
+    """W1: the hotline agents Erlang C requires per half-hour of every day of `month` (the first of
+    the month), from the call forecast of the telephony records — the roster solver's demand."""
+    from kefu.telephony.selectors import call_forecast
+    from kefu.workforce.erlang import demand_from
+    from kefu.workforce.services import month_facts
+
+    days, _holidays, _standard = month_facts(company, month)
+    return demand_from((call_forecast(company=company, day=d) for d in days), target_sl=target_sl)
+
+
+@login_required
+@require_POST
+def roster_propose_from_forecast(request: HttpRequest) -> HttpResponse:
+    """POST: a roster proposal whose hotline staffing follows the call forecast (Erlang C for the
+    service level asked, e.g. 80 % answered within the hotlines' 3 rings), the hard rules first."""
+    from datetime import date as date_type
+
+    from django.contrib import messages
+    from django.shortcuts import redirect
+    from django.utils.translation import gettext as _t
+
+    from kefu.accounts.models import Team
+    from kefu.accounts.refusals import refused_with_message
+    from kefu.core.errors import DomainError
+    from kefu.workforce import services
+
+    try:
+        team = Team.objects.filter(
+            company=request.user.company, pk=int(request.POST.get("team") or 0)
+        ).first()
+        if team is None:
+            raise DomainError(_t("请选择班组。"), field="team")
+        month = date_type.fromisoformat((request.POST.get("month", "") + "-01")[:10])
+        target_sl = min(0.99, max(0.5, int(request.POST.get("sl") or 80) / 100))
+        demand = hotline_demand(team.company, month, target_sl=target_sl)
+        if not demand:
+            raise DomainError(_t("近四周没有话务记录，无法按话务预测排班。"), code="no_forecast")
+        roster = services.roster_propose(team=team, month=month, by=request.user, demand=demand)
+        messages.success(request, _t("已按话务预测生成排班建议：%(n)s") % {"n": roster.solver_note})
+    except DomainError as exc:
+        refused_with_message(request, exc)
+    except ValueError:
+        messages.error(request, _t("提交的数据有误。"))
+    return redirect("workforce:rosters")

@@ -115,17 +115,33 @@ def roster(request, roster_id: Id):
     return _roster_out(selectors.roster_get(request.user, roster_id), full=True)
 
 
+class DemandIn(Schema):
+    """Hotline agents wanted on duty in one half-hour (e.g. from a workforce-management tool)."""
+
+    day: date
+    minute: int = Field(..., ge=0, le=1410, multiple_of=30, description="当地时间，半小时起点距 0 点的分钟数")
+    agents: int = Field(..., ge=0, le=500)
+
+
 class ProposeIn(Schema):
     team: Id
     month: date
+    demand: list[DemandIn] = Field(default_factory=list, max_length=31 * 48)
 
 
-@router.post("/rosters", response=RosterOut, summary="由求解器生成某班组某月的排班建议（草稿）")
+@router.post(
+    "/rosters",
+    response=RosterOut,
+    summary="由求解器生成某班组某月的排班建议（草稿，可附每半小时热线坐席需求）",
+)
 def propose(request, payload: ProposeIn):
     team = Team.objects.filter(company_id=request.user.company_id, pk=payload.team).first()
     if team is None:
         raise NotFound(_("未找到该班组。"))
-    return _roster_out(services.roster_propose(team=team, month=payload.month, by=request.user), full=True)
+    demand = {(d.day, d.minute): d.agents for d in payload.demand} or None
+    return _roster_out(
+        services.roster_propose(team=team, month=payload.month, by=request.user, demand=demand), full=True
+    )
 
 
 @router.post("/rosters/{roster_id}/publish", response=RosterOut, summary="班长发布排班表")

@@ -17,7 +17,9 @@ rings of 5 s), optionally also keeping occupancy A / N at or below a ceiling.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date
 
 
 def erlang_b(agents: int, traffic: float) -> float:
@@ -86,3 +88,23 @@ def agents_required(
             return Staffing(calls, aht_s, traffic, n, sl, erlang_c(n, traffic))
         n += 1
     raise ValueError("no staffing within the limit")
+
+
+def demand_from(forecasts: Iterable, *, target_sl: float = 0.8) -> dict[tuple[date, int], int]:
+    """The agents Erlang C requires in each half-hour of each forecast day: (local day, local minute
+    of the half-hour's start) → agents, the roster solver's demand (W1). A forecast is
+    kefu.telephony.selectors.CallForecast (`intervals` with an aware local `start`, `calls` and
+    `aht_s`; the day's `aht_s` for a half-hour without ended calls; `target_s`). Half-hours with no
+    calls or no handle time known ask for nobody."""
+    out: dict[tuple[date, int], int] = {}
+    for forecast in forecasts:
+        for interval in forecast.intervals:
+            aht = interval.aht_s or forecast.aht_s
+            if not aht or interval.calls <= 0:
+                continue
+            need = agents_required(
+                calls=interval.calls, aht_s=aht, target_sl=target_sl, target_s=forecast.target_s
+            )
+            start = interval.start
+            out[start.date(), start.hour * 60 + start.minute] = need.agents
+    return out

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import calendar as pycal
 import secrets
+from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -32,6 +34,7 @@ from kefu.workforce.models import (
     Roster,
     RosterChange,
     ShiftPattern,
+    Skill,
     StaffingNeed,
     SwapRequest,
     Violation,
@@ -178,9 +181,18 @@ def _roster_for_write(*, team, month: date, by) -> Roster:
 
 
 @transaction.atomic
-def roster_propose(*, team, month: date, by, time_limit: float = 50.0) -> Roster:
+def roster_propose(
+    *,
+    team,
+    month: date,
+    by,
+    time_limit: float | None = None,
+    demand: Mapping[tuple[date, int], int] | None = None,
+) -> Roster:
     """Generate a draft roster for a team's month with the solver (W1): minimum staffing and the
-    labour-law hard limits; approved leave is respected. Replaces an earlier draft's assignments."""
+    labour-law hard limits; approved leave is respected. Replaces an earlier draft's assignments.
+    `demand` (hotline agents per half-hour from the call forecast, erlang.demand_from) is covered as
+    far as the hard rules allow; the half-hours left short are recorded in the proposal's note."""
     roster = _roster_for_write(team=team, month=month, by=by)
     roster = Roster.objects.select_for_update().get(pk=roster.pk)
     if roster.status == RosterStatus.PUBLISHED:
@@ -216,7 +228,9 @@ def roster_propose(*, team, month: date, by, time_limit: float = 50.0) -> Roster
         needs=needs,
         standard_hours=standard,
         holidays=holidays,
-        time_limit=time_limit,
+        demand=demand,
+        demand_job=Skill.HOTLINE,
+        time_limit=time_limit or settings.KEFU_ROSTER_SOLVER_SECONDS,
     )
     if not result.feasible:
         raise DomainError(
@@ -234,7 +248,12 @@ def roster_propose(*, team, month: date, by, time_limit: float = 50.0) -> Roster
         roster=roster,
         by=by,
         kind="proposal",
-        detail=_("自动排班：%(n)s 个班次，用时 %(s)s 秒") % {"n": len(result.shifts), "s": result.seconds},
+        detail=_("自动排班：%(n)s 个班次，用时 %(s)s 秒") % {"n": len(result.shifts), "s": result.seconds}
+        + (
+            _("；按话务预测（Erlang C）安排热线坐席，%(k)s 个半小时人次未能满足") % {"k": result.demand_short}
+            if demand
+            else ""
+        ),
     )
     return roster
 

@@ -7,13 +7,16 @@ Pure: no database, no clock. Hard rules (a proposal that breaks one is never ret
 - hours ≤ standard hours of the month (working days of kefu/sla's calendar × 8) + 36 h overtime
   (第四十一条; exempt 24 h duty hours count towards neither);
 - minimum staffing of every shift with every job on every day, holidays included (C8: 24 h hotline).
-Soft: spread hours and holiday duty evenly (minimise the largest deviation from the standard).
+Soft, in this order: cover the forecast demand (agents per half-hour that Erlang C requires from the
+call forecast, kefu/workforce/erlang.py `demand_from`) as far as the hard rules allow, reporting any
+shortfall; then spread hours and holiday duty evenly (minimise the largest deviation from the standard).
 Why CP-SAT: docs/decisions.md.
 """
 
 from __future__ import annotations
 
 import time as _time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -43,10 +46,17 @@ class Proposal:
     seconds: float
     shifts: list[tuple[int, date, int]] = field(default_factory=list)  # person id, day, pattern id
     note: str = ""
+    demand_short: int = 0  # agent half-hours of the forecast demand left uncovered
 
 
 def _start(day: date, p: Pattern) -> datetime:
     return datetime(day.year, day.month, day.day) + timedelta(minutes=p.start_minutes)
+
+
+def _covers(day: date, p: Pattern, instant: datetime) -> bool:
+    """Whether pattern `p` worked on `day` is on duty at the (local, naive) `instant`."""
+    start = _start(day, p)
+    return start <= instant < start + timedelta(hours=p.hours)
 
 
 def propose(
@@ -57,10 +67,14 @@ def propose(
     needs: dict[tuple[int, str], int],
     standard_hours: int,
     holidays: frozenset[date] = frozenset(),
+    demand: Mapping[tuple[date, int], int] | None = None,
+    demand_job: str = "hotline",
     time_limit: float = 50.0,
     workers: int = 2,
 ) -> Proposal:
-    """A month's roster meeting the hard rules, or `feasible=False` with the solver's status."""
+    """A month's roster meeting the hard rules, or `feasible=False` with the solver's status.
+    `demand` maps (day, local minute of a half-hour's start) to the people of `demand_job` wanted on
+    duty then (a soft rule: the roster covers what the hard rules allow)."""
     from ortools.sat.python import cp_model
 
     began = _time.monotonic()
@@ -133,6 +147,26 @@ def propose(
                 >= need
             )
 
+    # The forecast demand: the people of `demand_job` on duty in each half-hour, short[] what is missing.
+    shorts = []
+    day_index = {d: di for di, d in enumerate(days)}
+    for (day, minute), wanted in sorted((demand or {}).items()):
+        if wanted <= 0 or day not in day_index:
+            continue
+        instant = datetime(day.year, day.month, day.day) + timedelta(minutes=minute)
+        span = max(1, max((p.hours for p in usable), default=0) // 24 + 1)  # earlier days still on duty
+        on_duty = [
+            x[pi, di, ki]
+            for di in range(max(0, day_index[day] - span), day_index[day] + 1)
+            for ki, pat in enumerate(usable)
+            if _covers(days[di], pat, instant)
+            for pi, person in enumerate(people)
+            if person.job == demand_job and (pi, di, ki) in x
+        ]
+        short = model.NewIntVar(0, wanted, f"short{day_index[day]}_{minute}")
+        model.Add(sum(on_duty) + short >= wanted)
+        shorts.append(short)
+
     # Fairness: minimise the largest deviation of anyone's hours from the standard, and the spread
     # of holiday duties.
     dev = model.NewIntVar(0, 24 * len(days), "dev")
@@ -149,7 +183,9 @@ def propose(
         model.Add(standard_hours - hours <= dev)
         if holiday_idx:
             model.Add(sum(worked[pi, di] for di in holiday_idx) <= hol_max)
-    model.Minimize(dev * 10 + hol_max)
+    fairness = dev * 10 + hol_max
+    worst_fairness = 10 * 24 * len(days) + len(days)  # covering one more half-hour outweighs it all
+    model.Minimize(sum(shorts) * (worst_fairness + 1) + fairness)
 
     solver = cp_model.CpSolver()
     solver.parameters.max_time_in_seconds = time_limit
@@ -164,7 +200,11 @@ def propose(
         for (pi, di, ki), var in x.items()
         if solver.BooleanValue(var)
     ]
-    return Proposal(True, name, seconds, shifts, note=f"{name}; max deviation {solver.Value(dev)} h")
+    short = sum(solver.Value(v) for v in shorts)
+    note = f"{name}; max deviation {solver.Value(dev)} h" + (
+        f"; demand short {short} agent-half-hours" if demand else ""
+    )
+    return Proposal(True, name, seconds, shifts, note=note, demand_short=short)
 
 
 def local_span(day: date, start_minutes: int, hours: int, tz: ZoneInfo) -> tuple[datetime, datetime]:
