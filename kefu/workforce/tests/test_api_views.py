@@ -71,6 +71,27 @@ def test_propose_publish_by_the_head_only(client, team_x, head_x, patterns, staf
     assert r.status_code == 200 and r.json()["status"] == "published"
 
 
+def test_propose_with_a_demand_by_api(client, team_x, head_x, patterns, staff, settings):
+    """W1: an integration's own demand per half-hour; a minute that is not a half-hour's start is a 422."""
+    settings.KEFU_ROSTER_SOLVER_SECONDS = 10
+    login(client, head_x)
+    bad = {
+        "team": team_x.pk,
+        "month": "2026-11-01",
+        "demand": [{"day": "2026-11-03", "minute": 615, "agents": 3}],
+    }
+    r = post(client, "/api/v1/workforce/rosters", bad)
+    assert r.status_code == 422 and r.json()["detail"]
+    good = {
+        "team": team_x.pk,
+        "month": "2026-11-01",
+        "demand": [{"day": "2026-11-03", "minute": 600, "agents": 3}],
+    }
+    r = post(client, "/api/v1/workforce/rosters", good)
+    assert r.status_code == 200, r.content
+    assert "demand short" in r.json()["solver_note"] and r.json()["shortfalls"] == 0
+
+
 def test_leave_and_swap_by_api(client, roster, staff, head_x):
     with time_machine.travel(datetime(2026, 10, 15, 9, tzinfo=SH), tick=False):
         r = post(
