@@ -68,8 +68,17 @@ def _refuse_nul(value, where: str = "") -> None:
             _refuse_nul(item, where)
 
 
+def _without_nul(value):
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, list):
+        return [_without_nul(v) for v in value]
+    return value
+
+
 class _Parser(Parser):
-    """JSON bodies, query strings and form fields, each checked once for NUL characters."""
+    """NUL characters, once for every operation: refused in what is stored (JSON bodies, form
+    fields), dropped from query strings (a search or a filter stores nothing)."""
 
     def parse_body(self, request):
         data = super().parse_body(request)
@@ -78,6 +87,8 @@ class _Parser(Parser):
 
     def parse_querydict(self, data, list_fields, request):
         result = super().parse_querydict(data, list_fields, request)
+        if data is request.GET:
+            return {k: _without_nul(v) for k, v in result.items()}
         _refuse_nul(result)
         return result
 

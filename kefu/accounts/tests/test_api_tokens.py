@@ -153,7 +153,8 @@ def test_web_token_page(clock, client, agent_x):
 def test_token_name_too_long_or_with_nul_is_a_clear_400(client, agent_x, name):
     client.force_login(agent_x)
     r = client.post(TOKENS, {"name": name, "scopes": []}, content_type="application/json")
-    assert r.status_code == 400 and "令牌名称" in r.json()["detail"]
+    assert r.status_code == 400
+    assert "令牌名称" in r.json()["detail"] or r.json()["field"] == "name"  # NUL: refused by the API parser
 
 
 def test_token_expiry_with_an_offset_postgresql_refuses_is_stored_in_utc(client, agent_x):
