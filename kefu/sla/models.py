@@ -338,6 +338,14 @@ class Clock(models.Model):
             models.Index(fields=["state", "due_at"], name="sla_clock_state_due_idx"),
             models.Index(fields=["state", "warn_at"], name="sla_clock_state_warn_idx"),
             models.Index(fields=["state", "escalation_level", "escalate_at"], name="sla_clock_escalate_idx"),
+            # a company's clocks started in a month: the indicators (K2, K3, K6–K11) and clock reports
+            models.Index(fields=["company", "started_at"], name="sla_clock_co_started_idx"),
+            # a company's open clocks (few among millions): wallboard, supervisor's screens
+            models.Index(
+                fields=["company", "state", "due_at"],
+                condition=Q(state__in=["running", "paused", "breached"]),
+                name="sla_clock_co_open_idx",
+            ),
         ]
         constraints = [
             models.UniqueConstraint(
