@@ -122,9 +122,7 @@ def main(argv: list[str] | None = None) -> int:
                 )
                 issued[i].append(pay.receipt_no)
                 if not args.no_pdf:
-                    pdf_bytes[i] += len(
-                        receipt_pdf(pay, company_name=company.name, clerk_name=clerks[i].full_name)
-                    )
+                    pdf_bytes[i] += len(receipt_pdf(pay))
             db_cpu[i] = _pid_cpu_seconds(pid) - db_before
         except Exception as exc:  # noqa: BLE001 - reported in the JSON
             errors.append(repr(exc))

@@ -53,7 +53,9 @@ def _lock_series(cur, company_id: int, series: str, period: str) -> int:
     created at 0 the first time). `SET last = last` takes PostgreSQL's row lock in one statement on
     both databases (SQLite holds its write lock from BEGIN IMMEDIATE anyway)."""
     table = connection.ops.quote_name(NumberCounter._meta.db_table)
-    sql = f"UPDATE {table} SET last = last WHERE company_id = %s AND series = %s AND period = %s RETURNING last"
+    sql = (
+        f"UPDATE {table} SET last = last WHERE company_id = %s AND series = %s AND period = %s RETURNING last"
+    )
     cur.execute(sql, [company_id, series, period])
     row = cur.fetchone()
     if row is None:

@@ -187,6 +187,8 @@ def payment_take(
                 tendered=paid,
                 change=change,
                 clerk=by,
+                company_name=hall.company.name,
+                clerk_name=by.full_name or by.username,
                 at=now,
                 day=day,
                 billing_status=BillingStatus.PENDING if to_billing else BillingStatus.NONE,

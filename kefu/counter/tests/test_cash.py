@@ -37,7 +37,7 @@ def test_charge_by_the_price_list_with_change_and_a_receipt(clerk_x, hall_x):
         _pay(clerk_x, hall_x, ("NOT-THERE", 1))
     card = _pay(clerk_x, hall_x, ("ALARM", 1), method="card")
     assert card.receipt_no.endswith("-000002") and card.change == 0  # the refused ones took no number
-    pdf = receipt_pdf(p, company_name=p.company.name, clerk_name="孙丽华")
+    pdf = receipt_pdf(p)
     assert pdf.startswith(b"%PDF") and len(pdf) > 1000
 
 
@@ -98,6 +98,21 @@ def test_receipt_numbers_given_in_a_group_are_those_stored(clerk_x, hall_x):
     assert given == dict(pair.values_list("pk", "receipt_no"))
     assert given == {first.pk: f"SJ{year}-000004", second.pk: f"SJ{year}-000005"}
     assert receipts_number(company_id=hall_x.company_id, year=year) == {}
+
+
+def test_the_receipt_keeps_the_names_it_was_issued_with(clerk_x, hall_x):
+    """P12: the receipt is drawn from the payment row on each download; a later rename of the
+    company or the clerk does not change what it shows."""
+    from kefu.counter.models import Payment
+
+    p = _pay(clerk_x, hall_x, ("IC-CARD", 1))
+    issued = (hall_x.company.name, clerk_x.full_name or clerk_x.username)
+    assert (p.company_name, p.clerk_name) == issued
+    type(hall_x.company).objects.filter(pk=hall_x.company_id).update(name="改名后的燃气公司")
+    type(clerk_x).objects.filter(pk=clerk_x.pk).update(full_name="改名后的营业员")
+    again = Payment.objects.select_related("company", "price_list").get(pk=p.pk)
+    assert (again.company_name, again.clerk_name) == issued
+    assert receipt_pdf(again).startswith(b"%PDF")
 
 
 def test_idempotent_payment(clerk_x, hall_x):
