@@ -4,10 +4,13 @@
 
 Each clerk is a thread with its own database connection, released together by a barrier, taking
 payments through the real service (`kefu.counter.services.payment_take`: the price list in force,
-the gapless receipt number bumped in the payment's transaction, the lines, the audit row) and, unless
-`--no-pdf`, drawing each receipt's PDF (`kefu.counter.pdf.receipt_pdf`) as the counter prints it.
+the lines, the audit row, then the gapless receipt number under the year's locked series) and, unless
+`--no-pdf`, printing each receipt: its PDF drawn from the stored row (`kefu.counter.pdf.receipt_pdf`)
+as the receipt's download draws it.
 Afterwards the receipt numbers of the run are checked: consecutive, none twice. Prints one JSON
-object. Use a scratch database: KEFU_DATABASE_URL=postgres://postgres@127.0.0.1:5432/kefu_bench_counter
+object, with the CPU per receipt of this process (all clerks) and, on a local PostgreSQL, of the
+clerks' server processes — figures that hold on a loaded machine, unlike the wall time.
+Use a scratch database: KEFU_DATABASE_URL=postgres://postgres@127.0.0.1:5432/kefu_bench_counter
 (migrate first), or KEFU_VAR_DIR=/tmp/kefu-bench-counter for SQLite.
 """
 
@@ -57,6 +60,27 @@ def _company(clerks: int):
     return company, hall, users
 
 
+def _backend_pid() -> int | None:
+    """This thread's PostgreSQL server process (None on SQLite)."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cur:
+        cur.execute("SELECT pg_backend_pid()")
+        return cur.fetchone()[0]
+
+
+def _pid_cpu_seconds(pid: int | None) -> float:
+    """User + system CPU of a local process (the database server's backend), 0 if unknown."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError, TypeError):
+        return 0.0
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--clerks", type=int, default=8)
@@ -81,9 +105,12 @@ def main(argv: list[str] | None = None) -> int:
     issued: list[list[str]] = [[] for _ in clerks]
     errors: list[str] = []
     pdf_bytes = [0] * args.clerks
+    db_cpu = [0.0] * args.clerks
 
     def clerk(i: int) -> None:
         try:
+            pid = _backend_pid()
+            db_before = _pid_cpu_seconds(pid)
             barrier.wait(timeout=120)
             for k in range(per[i]):
                 pay = payment_take(
@@ -95,10 +122,10 @@ def main(argv: list[str] | None = None) -> int:
                     account_no=f"{i:02d}{k:06d}",
                 )
                 issued[i].append(pay.receipt_no)
-                if not args.no_pdf:
-                    pdf_bytes[i] += len(
-                        receipt_pdf(pay, company_name=company.name, clerk_name=clerks[i].full_name)
-                    )
+                if not args.no_pdf:  # the print: drawn from the stored row, as the download is
+                    stored = Payment.objects.select_related("company", "price_list").get(pk=pay.pk)
+                    pdf_bytes[i] += len(receipt_pdf(stored))
+            db_cpu[i] = _pid_cpu_seconds(pid) - db_before
         except Exception as exc:  # noqa: BLE001 - reported in the JSON
             errors.append(repr(exc))
         finally:
@@ -108,10 +135,10 @@ def main(argv: list[str] | None = None) -> int:
     for t in threads:
         t.start()
     barrier.wait(timeout=120)
-    t0 = time.perf_counter()
+    t0, cpu0 = time.perf_counter(), time.process_time()
     for t in threads:
         t.join()
-    elapsed = time.perf_counter() - t0
+    elapsed, cpu = time.perf_counter() - t0, time.process_time() - cpu0
 
     numbers = [n for lst in issued for n in lst]
     seqs = sorted(int(n.rsplit("-", 1)[1]) for n in numbers)
@@ -125,6 +152,9 @@ def main(argv: list[str] | None = None) -> int:
         "pdf": not args.no_pdf,
         "seconds": round(elapsed, 3),
         "per_second": round(len(numbers) / elapsed, 1) if elapsed else 0,
+        "app_cpu_ms_per_receipt": round(cpu * 1000 / len(numbers), 2) if numbers else None,
+        "db_cpu_ms_per_receipt": round(sum(db_cpu) * 1000 / len(numbers), 2) if numbers else None,
+        "load_average": [round(x, 2) for x in os.getloadavg()],
         "duplicates": len(numbers) - len(set(numbers)),
         "gaps": gaps,
         "stored_match": stored == set(numbers),

@@ -15,7 +15,9 @@ SMS code) and gives each a fault report. gunicorn serves on 127.0.0.1 (a free po
 2. load: `--users` threads, each a customer with its own connection, request pages in a loop for
    `--seconds`; any answer but 200 (or a dropped connection) is an error.
 
-Every request also writes its access-log row (S2), so the figure includes that write. The per-address
+Every request also writes its access-log row (S2), so the figure includes that write. Each phase
+also reports the CPU per request of gunicorn (master and workers) and, on a local PostgreSQL, of its
+server processes. The per-address
 rate limit is raised for the run (all users come from 127.0.0.1). Prints one JSON object.
 
 Use a scratch database: KEFU_VAR_DIR=/tmp/kefu-portal-bench for SQLite, or
@@ -35,7 +37,7 @@ import sys
 import threading
 import time
 
-from bench.lookup import ROOT, _free_port, percentile, summary
+from bench.lookup import ROOT, _free_port, _process_cpu_seconds, _tree_cpu_seconds, percentile, summary
 
 PAGES = ("home", "orders", "order", "outages", "commitments", "leak", "api_tickets")
 
@@ -170,7 +172,8 @@ def _server(port: int, workers: int, threads: int) -> subprocess.Popen:
 def measure_latency(port: int, sessions, requests: int, seed: int) -> dict:
     rnd = random.Random(seed)
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    for token, tid in sessions[:20]:  # warm-up: every page once
+    warm = sessions[:20]
+    for token, tid in warm:  # warm-up: every page once
         for page in PAGES:
             _get(conn, page, token, tid)
     times: dict[str, list[float]] = {p: [] for p in PAGES}
@@ -184,7 +187,12 @@ def measure_latency(port: int, sessions, requests: int, seed: int) -> dict:
         errors += status != 200
     conn.close()
     every = [x for v in times.values() for x in v]
-    return {"pages": {p: summary(v) for p, v in times.items()}, "all": summary(every), "errors": errors}
+    return {
+        "pages": {p: summary(v) for p, v in times.items()},
+        "all": summary(every),
+        "errors": errors,
+        "warmup_requests": len(warm) * len(PAGES),
+    }
 
 
 def measure_load(port: int, sessions, users: int, seconds: float) -> dict:
@@ -241,6 +249,37 @@ def measure_load(port: int, sessions, users: int, seconds: float) -> dict:
     }
 
 
+def _db_backends_cpu() -> dict[int, float]:
+    """CPU seconds of each server process of this PostgreSQL database but ours (gunicorn's
+    connections; persistent, KEFU_DB_CONN_MAX_AGE), empty on SQLite or a remote server."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return {}
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        pids = [r[0] for r in cur.fetchall()]
+    return {pid: cpu for pid in pids if (cpu := _process_cpu_seconds(pid)) is not None}
+
+
+def _cpu_per_request(server_pid: int, phase, *args) -> dict:
+    """Run one phase and add the CPU per request of gunicorn (master and workers) and of their
+    database server processes — figures that hold on a loaded machine, unlike the latencies."""
+    app0, db0 = _tree_cpu_seconds(server_pid), _db_backends_cpu()
+    out = phase(*args)
+    app1, db1 = _tree_cpu_seconds(server_pid), _db_backends_cpu()
+    n = out.get("requests") or sum(p["n"] for p in out["pages"].values()) + out["warmup_requests"]
+    if app0 is not None and app1 is not None and n:
+        out["server_cpu_ms_per_request"] = round((app1 - app0) * 1000 / n, 2)
+    if db1 and n:
+        out["db_cpu_ms_per_request"] = round(
+            sum(c - db0.get(pid, 0.0) for pid, c in db1.items()) * 1000 / n, 2
+        )
+    return out
+
+
 def run(
     *,
     customers: int,
@@ -260,8 +299,12 @@ def run(
     port = _free_port()
     server = _server(port, workers, threads)
     try:
-        latency = measure_latency(port, sessions, requests, seed)
-        load = measure_load(port, sessions, users, seconds) if users and seconds else None
+        latency = _cpu_per_request(server.pid, measure_latency, port, sessions, requests, seed)
+        load = (
+            _cpu_per_request(server.pid, measure_load, port, sessions, users, seconds)
+            if users and seconds
+            else None
+        )
     finally:
         server.send_signal(signal.SIGTERM)
         try:

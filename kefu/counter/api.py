@@ -326,7 +326,7 @@ def payment_get(request, payment_id: int):
 @router.get("/payments/{int:payment_id}/receipt.pdf", response={200: None, **ERRORS}, summary="收据（PDF）")
 def payment_receipt(request, payment_id: int):
     p = _payment(request, payment_id)
-    data = receipt_pdf(p, company_name=p.company.name, clerk_name=_name(p.clerk) or "")
+    data = receipt_pdf(p)
     resp = HttpResponse(data, content_type="application/pdf")
     resp["Content-Disposition"] = f'inline; filename="{p.receipt_no}.pdf"'
     return resp

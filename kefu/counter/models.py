@@ -296,7 +296,9 @@ class BillingStatus(models.TextChoices):
 class Payment(models.Model):
     """A payment at the counter with its receipt (P12; 004 第四条10: by the price list, always a
     receipt). `receipt_no` SJ2026-000001 is gapless per company and year; it is given right after the
-    payment commits, by `kefu.counter.numbering.receipts_number` (empty only in between)."""
+    payment commits, by `kefu.counter.numbering.receipts_number` (empty only in between). The
+    company's and the clerk's names are kept as issued, so the receipt drawn on every download
+    (`kefu.counter.pdf`) shows what the customer was handed, even after a rename."""
 
     company = models.ForeignKey(Company, verbose_name=_("公司"), on_delete=models.PROTECT, related_name="+")
     hall = models.ForeignKey(Hall, verbose_name=_("营业厅"), on_delete=models.PROTECT, related_name="+")
@@ -315,6 +317,8 @@ class Payment(models.Model):
     clerk = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("收款人"), on_delete=models.PROTECT, related_name="+"
     )
+    company_name = models.CharField(_("收据抬头"), max_length=100, blank=True)
+    clerk_name = models.CharField(_("收据上的收款人"), max_length=150, blank=True)
     at = models.DateTimeField(_("收款时间"), default=timezone.now)
     day = models.DateField(_("营业日"))
     refunded = models.DecimalField(_("已退款（元）"), max_digits=12, decimal_places=2, default=0)

@@ -18,7 +18,6 @@ concurrent caller inserted it first (the same pattern as the work-order number, 
 from __future__ import annotations
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Case, Value, When
 
 from kefu.counter.models import NumberCounter, Payment
 
@@ -49,43 +48,59 @@ def _bump(company_id: int, series: str, period: str) -> int | None:
     return row[0] if row else None
 
 
-def _lock_series(company_id: int, series: str, period: str) -> NumberCounter:
-    """The series' row, locked until the transaction ends (created at 0 the first time)."""
-    qs = NumberCounter.objects.select_for_update()
-    row = qs.filter(company_id=company_id, series=series, period=period).first()
+def _lock_series(cur, company_id: int, series: str, period: str) -> int:
+    """Lock the series' row until the transaction ends and return its last number (the row is
+    created at 0 the first time). `SET last = last` takes PostgreSQL's row lock in one statement on
+    both databases (SQLite holds its write lock from BEGIN IMMEDIATE anyway)."""
+    table = connection.ops.quote_name(NumberCounter._meta.db_table)
+    sql = (
+        f"UPDATE {table} SET last = last WHERE company_id = %s AND series = %s AND period = %s RETURNING last"
+    )
+    cur.execute(sql, [company_id, series, period])
+    row = cur.fetchone()
     if row is None:
         try:
             with transaction.atomic():
                 NumberCounter.objects.create(company_id=company_id, series=series, period=period, last=0)
         except IntegrityError:
             pass
-        row = qs.get(company_id=company_id, series=series, period=period)
-    return row
+        cur.execute(sql, [company_id, series, period])
+        row = cur.fetchone()
+    return row[0]
 
 
 RECEIPT_BATCH = 1000
 
 
-def receipts_number(*, company_id: int, year: int) -> int:
+def receipts_number(*, company_id: int, year: int) -> dict[int, str]:
     """Give receipt numbers SJ<year>-<seq> to the company's committed payments of `year` that have
-    none, in id order, in one transaction; returns how many were numbered (P12)."""
-    with transaction.atomic():
-        counter = _lock_series(company_id, "receipt", str(year))
-        ids = list(
-            Payment.objects.filter(company_id=company_id, receipt_no__isnull=True, day__year=year)
-            .order_by("id")
-            .values_list("pk", flat=True)[:RECEIPT_BATCH]
+    none, in id order, in one transaction (P12); returns the numbers given, by payment id, so a
+    caller whose payment is among them need not read it back. Plain SQL: this runs after every
+    payment, and the ORM's query building was a fifth of a receipt's CPU."""
+    payments = connection.ops.quote_name(Payment._meta.db_table)
+    counters = connection.ops.quote_name(NumberCounter._meta.db_table)
+    with transaction.atomic(), connection.cursor() as cur:
+        last = _lock_series(cur, company_id, "receipt", str(year))
+        cur.execute(
+            f"SELECT id FROM {payments} WHERE company_id = %s AND receipt_no IS NULL "
+            "AND day >= %s AND day <= %s ORDER BY id LIMIT %s",
+            [company_id, f"{year:04d}-01-01", f"{year:04d}-12-31", RECEIPT_BATCH],
         )
+        ids = [r[0] for r in cur.fetchall()]
         if not ids:
-            return 0
-        first = counter.last + 1
-        Payment.objects.filter(pk__in=ids).update(
-            receipt_no=Case(
-                *(When(pk=pk, then=Value(f"SJ{year}-{first + i:06d}")) for i, pk in enumerate(ids))
-            )
+            return {}
+        given = {pk: f"SJ{year}-{last + 1 + i:06d}" for i, pk in enumerate(ids)}
+        cases = " ".join("WHEN %s THEN %s" for _ in ids)
+        cur.execute(
+            f"UPDATE {payments} SET receipt_no = CASE id {cases} END "
+            f"WHERE id IN ({', '.join('%s' for _ in ids)})",
+            [v for pair in given.items() for v in pair] + ids,
         )
-        NumberCounter.objects.filter(pk=counter.pk).update(last=counter.last + len(ids))
-    return len(ids)
+        cur.execute(
+            f"UPDATE {counters} SET last = %s WHERE company_id = %s AND series = %s AND period = %s",
+            [last + len(ids), company_id, "receipt", str(year)],
+        )
+    return given
 
 
 def receipts_number_pending() -> int:
@@ -93,6 +108,6 @@ def receipts_number_pending() -> int:
     done = 0
     pending = Payment.objects.filter(receipt_no__isnull=True).values_list("company_id", "day").distinct()
     for company_id, year in sorted({(c, d.year) for c, d in pending}):
-        while n := receipts_number(company_id=company_id, year=year):
+        while n := len(receipts_number(company_id=company_id, year=year)):
             done += n
     return done

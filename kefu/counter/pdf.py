@@ -1,6 +1,6 @@
-"""The receipt (收据, P12; 004 第四条10 "开具票据"): a small page drawn from the payment row, so a
-reprint is always the same receipt. reportlab with its built-in CID font STSong-Light (no font file,
-as kefu.outages.pdf)."""
+"""The receipt (收据, P12; 004 第四条10 "开具票据"): a small page drawn on each download from the
+payment row, which keeps the company's and the clerk's names as issued, so a reprint is always the
+same receipt. reportlab with its built-in CID font STSong-Light (no font file, as kefu.outages.pdf)."""
 
 from __future__ import annotations
 
@@ -58,9 +58,11 @@ def amount_in_words(amount) -> str:
     return out
 
 
-def receipt_pdf(payment, *, company_name: str, clerk_name: str) -> bytes:
-    """The receipt of one payment: number, time, payer and account, the lines by the price list
-    version, the total in figures and in words, what was tendered and the change."""
+def receipt_pdf(payment) -> bytes:
+    """The receipt of one payment, drawn from its row on every download (P12): the company and clerk
+    as issued, number, time, payer and account, the lines by the price list version, the total in
+    figures and in words, what was tendered and the change."""
+    company_name, clerk_name = payment.company_name, payment.clerk_name
     tz = ZoneInfo(payment.company.time_zone or "Asia/Shanghai")
     buf = io.BytesIO()
     c = Canvas(buf, pagesize=PAGE)

@@ -359,7 +359,7 @@ def receipt(request: HttpRequest, pk: int) -> HttpResponse:
     if not (role_allows(request.user, Perm.COUNTER_SERVE) or role_allows(request.user, Perm.COUNTER_MANAGE)):
         raise PermissionDenied
     p = _payment(request, pk)
-    data = receipt_pdf(p, company_name=p.company.name, clerk_name=p.clerk.full_name or p.clerk.username)
+    data = receipt_pdf(p)
     resp = HttpResponse(data, content_type="application/pdf")
     resp["Content-Disposition"] = f'inline; filename="{p.receipt_no}.pdf"'
     return resp

@@ -91,12 +91,12 @@ def can_rate(ticket: Ticket) -> bool:
 
 
 def interruptions(*, account: PortalAccount) -> list:
-    """Current and planned interruptions that include the customer's address (kefu.outages)."""
-    from kefu.customers.models import Customer
+    """Current and planned interruptions that include the customer's address (kefu.outages). The
+    address is the customer's as loaded with the session (`session_for_token` joins it), so a page
+    reads no customer row again."""
     from kefu.outages.selectors import outages_for_premise
 
-    premise_id = Customer.objects.filter(pk=account.customer_id).values_list("premise_id", flat=True).first()
-    return outages_for_premise(company_ids=[account.company_id], premise_id=premise_id)
+    return outages_for_premise(company_ids=[account.company_id], premise_id=account.customer.premise_id)
 
 
 def open_slots(

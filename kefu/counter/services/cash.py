@@ -31,7 +31,7 @@ from kefu.counter.models import (
     RefundStatus,
 )
 from kefu.counter.numbering import next_number, receipts_number
-from kefu.counter.selectors import balance_figures, price_list_current
+from kefu.counter.selectors import balance_figures, price_items_current
 from kefu.counter.services.common import audit, local_day, require
 from kefu.customers.models import Customer
 
@@ -101,8 +101,9 @@ def payment_take(
 ) -> Payment:
     """Charge by today's price list and issue the receipt (P12; 003 6.2.1 "收您XX元，找您XX元").
 
-    The receipt number (SJ<year>-<seq>) is taken in the payment's transaction, so it is gapless and
-    never shared under any number of concurrent clerks (kefu.counter.numbering). A repeated request
+    The receipt number (SJ<year>-<seq>) is given right after the payment commits, under the year's
+    row-locked series, so it is gapless and never shared under any number of concurrent clerks
+    (kefu.counter.numbering). A repeated request
     with the same `idempotency_key` returns the first payment. Cash needs `tendered` ≥ the total and
     records the change. A payment whose items go to billing is passed on after the commit."""
     company_id = require(by, Perm.COUNTER_SERVE)
@@ -121,12 +122,13 @@ def payment_take(
         raise NotFound(_("没有这个营业厅。")) from None
     now = timezone.now()
     day = local_day(hall.company, now)
-    pl = price_list_current(company_id=company_id, day=day)
-    if pl is None:
+    in_force = price_items_current(company_id=company_id, day=day)
+    if not in_force:
         raise DomainError(_("还没有生效的收费标准，不能收费。"), field="lines")
+    pl = in_force[0].price_list
     if _closed(company_id, by, day):
         raise Conflict(_("今天已经日结，不能再收费。"))
-    items = {i.code: i for i in pl.items.all()}
+    items = {i.code: i for i in in_force}
     priced = []
     for code, qty in lines:
         item = items.get(str(code))
@@ -172,7 +174,7 @@ def payment_take(
     try:
         with transaction.atomic():
             p = Payment.objects.create(
-                company_id=company_id,
+                company=hall.company,
                 hall=hall,
                 receipt_no=None,
                 price_list=pl,
@@ -185,6 +187,8 @@ def payment_take(
                 tendered=paid,
                 change=change,
                 clerk=by,
+                company_name=hall.company.name,
+                clerk_name=by.full_name or by.username,
                 at=now,
                 day=day,
                 billing_status=BillingStatus.PENDING if to_billing else BillingStatus.NONE,
@@ -203,8 +207,10 @@ def payment_take(
         raise
     # The receipt number, once the payment is committed (kefu.counter.numbering): gapless, and one
     # numbering commit serves every clerk who paid meanwhile.
-    receipts_number(company_id=company_id, year=day.year)
-    p.receipt_no = Payment.objects.filter(pk=p.pk).values_list("receipt_no", flat=True).get()
+    given = receipts_number(company_id=company_id, year=day.year)
+    p.receipt_no = (
+        given.get(p.pk) or Payment.objects.filter(pk=p.pk).values_list("receipt_no", flat=True).get()
+    )
     if to_billing:
         transaction.on_commit(lambda: billing_push(payment_id=p.pk))
     return p

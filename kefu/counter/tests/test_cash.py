@@ -37,7 +37,7 @@ def test_charge_by_the_price_list_with_change_and_a_receipt(clerk_x, hall_x):
         _pay(clerk_x, hall_x, ("NOT-THERE", 1))
     card = _pay(clerk_x, hall_x, ("ALARM", 1), method="card")
     assert card.receipt_no.endswith("-000002") and card.change == 0  # the refused ones took no number
-    pdf = receipt_pdf(p, company_name=p.company.name, clerk_name="孙丽华")
+    pdf = receipt_pdf(p)
     assert pdf.startswith(b"%PDF") and len(pdf) > 1000
 
 
@@ -62,6 +62,57 @@ def test_a_new_price_list_version_applies_from_its_date_and_old_receipts_keep_th
     assert old.total == Decimal("50.00") and old.lines.get().unit_amount == Decimal("50.00")
     with pytest.raises(DomainError):  # duplicate codes
         services.price_list_publish(by=supervisor_x, effective_from=today, items=items * 2)
+
+
+def test_price_items_in_one_query_equal_the_items_of_the_version_in_force(supervisor_x, hall_x):
+    """P12: the payment's one-query read of the price list (items with their version joined) gives
+    what the version in force and its items give, before, on and after a new version's date."""
+    today = timezone.localdate()
+    items = [{"code": "TRANSFER", "name": "过户手续费", "amount": "60.00"}]
+    services.price_list_publish(by=supervisor_x, effective_from=today + timedelta(days=3), items=items)
+    for day in (date(1990, 1, 1), today, today + timedelta(days=3), today + timedelta(days=30)):
+        pl = selectors.price_list_current(company_id=hall_x.company_id, day=day)
+        joined = selectors.price_items_current(company_id=hall_x.company_id, day=day)
+        assert {i.price_list for i in joined} == ({pl} if pl else set())
+        assert sorted(i.pk for i in joined) == sorted(pl.items.values_list("pk", flat=True) if pl else [])
+
+
+def test_receipt_numbers_given_in_a_group_are_those_stored(clerk_x, hall_x):
+    """P12: the numbers `receipts_number` returns (the caller reads no row back) are the stored ones,
+    consecutive after the series' last number; a second call finds nothing left to number."""
+    from kefu.counter.models import Payment
+    from kefu.counter.numbering import receipts_number
+
+    first = _pay(clerk_x, hall_x, ("IC-CARD", 1))
+    year = first.day.year
+    Payment.objects.filter(pk=first.pk).update(receipt_no=None)  # as if its process died unnumbered
+    second = _pay(clerk_x, hall_x, ("IC-CARD", 1))  # numbers both, in id order
+    pair = Payment.objects.filter(pk__in=[first.pk, second.pk])
+    assert second.receipt_no == f"SJ{year}-000003"
+    assert dict(pair.values_list("pk", "receipt_no")) == {
+        first.pk: f"SJ{year}-000002",
+        second.pk: f"SJ{year}-000003",
+    }
+    pair.update(receipt_no=None)
+    given = receipts_number(company_id=hall_x.company_id, year=year)
+    assert given == dict(pair.values_list("pk", "receipt_no"))
+    assert given == {first.pk: f"SJ{year}-000004", second.pk: f"SJ{year}-000005"}
+    assert receipts_number(company_id=hall_x.company_id, year=year) == {}
+
+
+def test_the_receipt_keeps_the_names_it_was_issued_with(clerk_x, hall_x):
+    """P12: the receipt is drawn from the payment row on each download; a later rename of the
+    company or the clerk does not change what it shows."""
+    from kefu.counter.models import Payment
+
+    p = _pay(clerk_x, hall_x, ("IC-CARD", 1))
+    issued = (hall_x.company.name, clerk_x.full_name or clerk_x.username)
+    assert (p.company_name, p.clerk_name) == issued
+    type(hall_x.company).objects.filter(pk=hall_x.company_id).update(name="改名后的燃气公司")
+    type(clerk_x).objects.filter(pk=clerk_x.pk).update(full_name="改名后的营业员")
+    again = Payment.objects.select_related("company", "price_list").get(pk=p.pk)
+    assert (again.company_name, again.clerk_name) == issued
+    assert receipt_pdf(again).startswith(b"%PDF")
 
 
 def test_idempotent_payment(clerk_x, hall_x):
