@@ -254,3 +254,21 @@ def test_balance_day_is_the_local_day():
     from datetime import timezone as tz
 
     assert local_day(C(), datetime(2026, 12, 3, 16, 30, tzinfo=tz.utc)) == date(2026, 12, 4)
+
+
+def test_the_worker_finishes_what_a_crash_left(clerk_x, hall_x, settings):
+    """P12: a payment whose process died before numbering, and one billing never received, are done
+    by the worker's minute job."""
+    from kefu.counter.models import Payment
+    from kefu.counter.tasks import counter_sweeps_periodic
+
+    settings.KEFU_COUNTER_BILLING = "record"
+    RecordingBilling.sent.clear()
+    RecordingBilling.fail = True
+    p = _pay(clerk_x, hall_x, ("IC-CARD", 1))
+    Payment.objects.filter(pk=p.pk).update(receipt_no=None)  # as if its process died unnumbered
+    RecordingBilling.fail = False
+    assert counter_sweeps_periodic.call_local() == {"numbered": 1, "sent_to_billing": 1}
+    p.refresh_from_db()
+    assert p.receipt_no and p.billing_status == BillingStatus.SENT
+    assert counter_sweeps_periodic.call_local() == {"numbered": 0, "sent_to_billing": 0}
