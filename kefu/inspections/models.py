@@ -136,8 +136,9 @@ class LedgerEntry(models.Model):
 class CoverageCount(models.Model):
     """Household ledger rows per programme, community, district, category and status (C5): the
     coverage selector sums these few thousand rows instead of counting a million. Kept by database
-    triggers on `LedgerEntry` (migration 0002, SQLite and PostgreSQL), so every write — services, imports, bulk
-    updates, deletes — moves it in the same transaction; a test holds it equal to the counted one."""
+    triggers on `LedgerEntry` (migration 0002, SQLite and PostgreSQL), so every write — services,
+    imports, bulk updates, deletes — moves it in the same transaction; a test holds it equal to the
+    counted one. A SQLite migration that rebuilds the ledger table drops its triggers: recreate them."""
 
     # no constraint: deleting a programme removes its ledger rows, whose triggers empty these
     programme = models.ForeignKey(
