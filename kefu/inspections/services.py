@@ -359,8 +359,7 @@ class VisitInput:
 
 def is_inspector_of(user, entry: LedgerEntry) -> bool:
     """The user is the inspector of the entry's batch (the phone's rule)."""
-    tech = technician_of(user)
-    return bool(tech and entry.batch_id and entry.batch.inspector_id == tech.pk)
+    return _inspects(technician_of(user), entry)
 
 
 def _entry_locked(entry_id, company_id: int) -> LedgerEntry:
@@ -432,34 +431,25 @@ def visit_submit(*, by, entry_id: int, data: VisitInput) -> tuple[Visit, bool]:
     if existing is not None:
         return _replayed(existing, entry_id)
     _need(by, Perm.FIELD_WORK)
-    seen = (
-        LedgerEntry.objects.filter(pk=_int(entry_id), company_id=by.company_id)
-        .select_related("batch")
-        .first()
-    )
-    if seen is None or not is_inspector_of(by, seen):  # before any validation: nothing told to strangers
-        raise NotFound(_("没有找到该安检户，或您无权查看。"), code="not_found")
-    now = timezone.now()
-    at = _visit_time(data, now)
+    tech = technician_of(by)
     settings = settings_for(by.company)
-    checklist, reading = _clean_visit(data, settings)
-    types = {}
-    if data.hazards:
-        types = {t.code: t for t in HazardType.objects.filter(company_id=by.company_id)}
-        for h in data.hazards:
-            if h.type_code not in types:
-                raise DomainError(_("未知的隐患：%(c)s") % {"c": h.type_code}, field="hazards")
     try:
         with transaction.atomic():
-            entry = _entry_locked(entry_id, by.company_id)
-            if not is_inspector_of(by, entry):
+            entry = _entry_locked(_int(entry_id), by.company_id) if tech is not None else None
+            if entry is None or not _inspects(
+                tech, entry
+            ):  # before any validation: nothing told to strangers
                 raise NotFound(_("没有找到该安检户，或您无权查看。"), code="not_found")
+            now = timezone.now()
+            at = _visit_time(data, now)
+            checklist, reading = _clean_visit(data, settings)
+            types = _hazard_types(by.company_id, data.hazards)
             if entry.status == EntryStatus.CANCELLED:
                 raise Conflict(_("该户已不在安检计划中。"), code="cancelled")
             visit = Visit.objects.create(
                 company_id=by.company_id,
                 entry=entry,
-                inspector=technician_of(by),
+                inspector=tech,
                 actor=by,
                 client_id=client_id,
                 at=at,
@@ -486,6 +476,21 @@ def visit_submit(*, by, entry_id: int, data: VisitInput) -> tuple[Visit, bool]:
             raise
         return _replayed(existing, entry_id)
     return visit, True
+
+
+def _inspects(tech: Technician | None, entry: LedgerEntry) -> bool:
+    return bool(tech and entry.batch_id and entry.batch.inspector_id == tech.pk)
+
+
+def _hazard_types(company_id: int, hazards: list[HazardInput]) -> dict[str, HazardType]:
+    """The catalogue entries of the hazards reported (P14); an unknown code is refused."""
+    if not hazards:
+        return {}
+    types = {t.code: t for t in HazardType.objects.filter(company_id=company_id)}
+    for h in hazards:
+        if h.type_code not in types:
+            raise DomainError(_("未知的隐患：%(c)s") % {"c": h.type_code}, field="hazards")
+    return types
 
 
 def _replayed(existing: Visit, entry_id) -> tuple[Visit, bool]:
