@@ -302,7 +302,8 @@ def visits(company, lead, *, n: int, clients: int, workers: int) -> dict:
         warm.close()
         threads = [threading.Thread(target=client, args=(c,)) for c in range(clients)]
         pids = _children(server.pid)
-        backends = _database_backends()  # the workers' persistent connections, after the warm-up
+        # the workers' persistent PostgreSQL connections, after the warm-up (SQLite: in the workers)
+        backends = _database_backends() if connection.vendor == "postgresql" else []
         cpu0, db0 = _cpu_seconds(pids), _cpu_seconds(backends)
         t0 = time.perf_counter()
         for t in threads:
