@@ -158,41 +158,48 @@ def programme_frequencies(company, year: int) -> tuple[dict[str, int], str]:
 
 
 def _insert_periods(
-    prog: Programme, cat_id: int, freq: int, *, kind: str, not_before: date | None, customer_id: int | None
+    prog: Programme, freqs: dict[int, int], *, kind: str, not_before: date | None, customer_id: int | None
 ) -> None:
-    """INSERT … SELECT the ledger rows of one category for every period (ON CONFLICT DO NOTHING:
-    rerunning adds only what is missing). Active customers only; a period that ended before the
-    customer opened (or before `not_before`, for a sync) is not owed."""
-    table = LedgerEntry._meta.db_table
-    cust = Customer._meta.db_table
-    prem = "customers_premise"
-    appl = Appliance._meta.db_table
-    for p in rules.periods(prog.year, freq):
-        if not_before is not None and p.end < not_before:
-            continue
-        params: list = [prog.company_id, prog.pk, kind, p.index, p.count, p.start, p.end, EntryStatus.DUE]
-        where = ["c.company_id = %s", "c.category_id = %s", "c.status = 'active'"]
-        params += [prog.company_id, cat_id]
-        where.append("(c.opened_on IS NULL OR c.opened_on <= %s)")
-        params.append(p.end)
-        if customer_id is not None:
-            where.append("c.id = %s")
-            params.append(customer_id)
-        if kind == LedgerKind.APPLIANCE:
-            where.append(f"EXISTS (SELECT 1 FROM {appl} a WHERE a.customer_id = c.id AND a.is_active)")
-        sql = (
-            f"INSERT INTO {table} (company_id, programme_id, customer_id, kind, period, periods,"
-            " period_start, due_on, category, district, community, building, status, no_access_visits,"
-            " ladder_step, status_note)"
-            f" SELECT %s, %s, c.id, %s, %s, %s, %s, %s, cat.code, COALESCE(p.district, ''),"
-            " COALESCE(p.community, ''), COALESCE(p.building, ''), %s, 0, '', ''"
-            f" FROM {cust} c JOIN customers_customercategory cat ON cat.id = c.category_id"
-            f" LEFT JOIN {prem} p ON p.id = c.premise_id"
-            f" WHERE {' AND '.join(where)}"
-            " ON CONFLICT DO NOTHING"
-        )
-        with connection.cursor() as cur:
-            cur.execute(sql, params)
+    """INSERT … SELECT the ledger rows of the categories in `freqs` (id → times a year) for every
+    period, in one statement: one pass over the customers however many categories and periods (ON
+    CONFLICT DO NOTHING: rerunning adds only what is missing). Active customers only; a period that
+    ended before the customer opened (or before `not_before`, for a sync) is not owed (C5, C12)."""
+    owed = [
+        (cat_id, p)
+        for cat_id, freq in freqs.items()
+        for p in rules.periods(prog.year, freq)
+        if not_before is None or p.end >= not_before
+    ]
+    if not owed:
+        return
+    plan = " UNION ALL ".join(
+        ["SELECT %s AS category_id, %s AS period, %s AS periods, %s AS period_start, %s AS due_on"]
+        * len(owed)
+    )
+    params: list = [prog.company_id, prog.pk, kind, EntryStatus.DUE]
+    params += [x for cat_id, p in owed for x in (cat_id, p.index, p.count, p.start, p.end)]
+    where = ["c.company_id = %s", "c.status = 'active'", "(c.opened_on IS NULL OR c.opened_on <= v.due_on)"]
+    params.append(prog.company_id)
+    if customer_id is not None:
+        where.append("c.id = %s")
+        params.append(customer_id)
+    if kind == LedgerKind.APPLIANCE:
+        appl = Appliance._meta.db_table
+        where.append(f"EXISTS (SELECT 1 FROM {appl} a WHERE a.customer_id = c.id AND a.is_active)")
+    sql = (
+        f"INSERT INTO {LedgerEntry._meta.db_table} (company_id, programme_id, customer_id, kind, period,"
+        " periods, period_start, due_on, category, district, community, building, status,"
+        " no_access_visits, ladder_step, status_note)"
+        " SELECT %s, %s, c.id, %s, v.period, v.periods, v.period_start, v.due_on, cat.code,"
+        " COALESCE(p.district, ''), COALESCE(p.community, ''), COALESCE(p.building, ''), %s, 0, '', ''"
+        f" FROM ({plan}) v JOIN {Customer._meta.db_table} c ON c.category_id = v.category_id"
+        " JOIN customers_customercategory cat ON cat.id = c.category_id"
+        " LEFT JOIN customers_premise p ON p.id = c.premise_id"
+        f" WHERE {' AND '.join(where)}"
+        " ON CONFLICT DO NOTHING"
+    )
+    with connection.cursor() as cur:
+        cur.execute(sql, params)
 
 
 def programme_generate(*, by, year: int) -> Programme:
@@ -207,11 +214,11 @@ def programme_generate(*, by, year: int) -> Programme:
             company=company, year=year, defaults={"frequencies": freqs, "source": source}
         )
         prog.frequencies, prog.source = freqs, source
-        for cat in CustomerCategory.objects.filter(company=company):
-            _insert_periods(
-                prog, cat.pk, freqs[cat.code], kind=LedgerKind.HOUSEHOLD, not_before=None, customer_id=None
-            )
-            _insert_periods(prog, cat.pk, 1, kind=LedgerKind.APPLIANCE, not_before=None, customer_id=None)
+        cats = list(CustomerCategory.objects.filter(company=company))
+        household = {cat.pk: freqs[cat.code] for cat in cats}
+        _insert_periods(prog, household, kind=LedgerKind.HOUSEHOLD, not_before=None, customer_id=None)
+        appliance = {cat.pk: 1 for cat in cats}
+        _insert_periods(prog, appliance, kind=LedgerKind.APPLIANCE, not_before=None, customer_id=None)
         prog.generated_at = prog.synced_at = timezone.now()
         prog.save()
         audit_record(action=Action.CREATED, obj=prog, actor=by, detail={"year": year, "source": source})
@@ -249,16 +256,12 @@ def ledger_sync(*, company_id: int, year: int, today: date, customer_id: int | N
                 periods=freqs[cat.code],
                 due_on__gte=today,
             ).update(status=EntryStatus.DUE, status_note="", category=cat.code)
+            household = {cat.pk: freqs[cat.code]}
             _insert_periods(
-                prog,
-                cat.pk,
-                freqs[cat.code],
-                kind=LedgerKind.HOUSEHOLD,
-                not_before=today,
-                customer_id=customer_id,
+                prog, household, kind=LedgerKind.HOUSEHOLD, not_before=today, customer_id=customer_id
             )
             _insert_periods(
-                prog, cat.pk, 1, kind=LedgerKind.APPLIANCE, not_before=today, customer_id=customer_id
+                prog, {cat.pk: 1}, kind=LedgerKind.APPLIANCE, not_before=today, customer_id=customer_id
             )
         Programme.objects.filter(pk=prog.pk).update(synced_at=timezone.now())
     return out
