@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
+import os
 import resource
 import sys
 import threading
@@ -32,6 +33,7 @@ from bench.tickets_data import setup_django, summary
 
 CODE = "bench-insp"
 CHUNK = 100_000
+COMMUNITIES = 2000
 YEAR = 2026
 
 
@@ -61,6 +63,8 @@ def fill(company, n: int) -> float:
     if have >= n:
         return 0.0
     cats = dict(CustomerCategory.objects.filter(company=company).values_list("code", "id"))
+    community = f"'基准' || (i % {COMMUNITIES}) || '小区'"
+    building = f"((i / {COMMUNITIES}) % 30 + 1)"
     t0 = time.perf_counter()
     for start in range(have, n, CHUNK):
         stop = min(n, start + CHUNK)
@@ -69,10 +73,10 @@ def fill(company, n: int) -> float:
             cur.execute(
                 f"{series} INSERT INTO customers_premise (company_id, district, street, community, building,"
                 " unit, room, address, supply_zone)"
-                f" SELECT {company.pk}, '泰山区', '', '基准' || (i % 2000) || '小区',"
-                " '' || ((i / 2000) % 30 + 1),"
+                f" SELECT {company.pk}, '泰山区', '', {community},"
+                f" '' || {building},"
                 " '1', '' || i,"
-                " '基准' || (i % 2000) || '小区' || ((i / 2000) % 30 + 1) || '号楼' || i, ''"
+                f" {community} || {building} || '号楼' || i, ''"
                 " FROM s"
             )
             cur.execute(
@@ -90,21 +94,38 @@ def fill(company, n: int) -> float:
                 f" 'active', {first} + (i - {start}), '',"
                 " '2025-01-01 00:00:00', '2025-01-01 00:00:00', 1 FROM s"
             )
-    return time.perf_counter() - t0
+    seconds = time.perf_counter() - t0
+    with connection.cursor() as cur:  # a bulk load leaves no statistics (autovacuum may be off)
+        cur.execute("ANALYZE customers_customer")
+        cur.execute("ANALYZE customers_premise")
+    return seconds
 
 
 def generate(company, lead) -> dict:
+    from django.db import connection
+
     from kefu.inspections.models import Batch, Hazard, LadderStep, LedgerEntry, Programme, Visit
     from kefu.inspections.services import programme_generate
 
-    # time the whole year from scratch: the previous run's records first (they protect the ledger)
-    for model in (Hazard, LadderStep, Visit, Batch):
+    # time the whole year from scratch: the previous run's records first (they protect the ledger);
+    # the ledger in one statement (Django's cascade would load its million rows into Python)
+    for model in (Hazard, LadderStep, Visit):
         model.objects.filter(company=company).delete()
+    with connection.cursor() as cur:
+        cur.execute(f"DELETE FROM {LedgerEntry._meta.db_table} WHERE company_id = %s", [company.pk])
+    Batch.objects.filter(company=company).delete()
     Programme.objects.filter(company=company, year=YEAR).delete()
+    # from scratch: not into the last run's dead rows (not inside a test's transaction)
+    if connection.vendor == "postgresql" and not connection.in_atomic_block:
+        with connection.cursor() as cur:
+            cur.execute("ANALYZE customers_customer")  # a bulk load leaves none (autovacuum may be off)
+            cur.execute("ANALYZE customers_premise")
+            cur.execute(f"VACUUM {LedgerEntry._meta.db_table}")
     tracemalloc.start()
-    t0 = time.perf_counter()
+    t0, cpu0, db0 = time.perf_counter(), time.process_time(), _backend_cpu()
     programme_generate(by=lead, year=YEAR)
     seconds = time.perf_counter() - t0
+    cpu, db_cpu = time.process_time() - cpu0, _backend_cpu() - db0
     _cur, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     return {
@@ -112,6 +133,9 @@ def generate(company, lead) -> dict:
         "rows": LedgerEntry.objects.filter(company=company).count(),
         "python_peak_mb": round(peak / 2**20, 2),
         "max_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "cpu_seconds": round(cpu, 2),
+        "db_cpu_seconds": round(db_cpu, 2),
+        "load_1m": os.getloadavg()[0],
         "target_seconds": 60,
     }
 
@@ -126,11 +150,33 @@ def coverage(company, queries: int) -> dict:
     ).filter(customer__account_no__endswith="7").update(status="inspected")
     ms = []
     rows = 0
+    cpu0, db0 = time.process_time(), _backend_cpu()
     for _ in range(queries):
         t0 = time.perf_counter()
         rows = len(cov(company_id=company.pk, year=YEAR, by="community", today=date(YEAR, 6, 30)))
         ms.append((time.perf_counter() - t0) * 1000)
-    return {"groups": rows, "latency": summary(ms), "target_p99_ms": 300}
+    return {
+        "groups": rows,
+        "latency": summary(ms),
+        "cpu_ms_per_query": round((time.process_time() - cpu0) * 1000 / queries, 2) if queries else 0.0,
+        "db_cpu_ms_per_query": round((_backend_cpu() - db0) * 1000 / queries, 2) if queries else 0.0,
+        "load_1m": os.getloadavg()[0],
+        "target_p99_ms": 300,
+    }
+
+
+def _backend_cpu() -> float:
+    """CPU seconds of this connection's PostgreSQL backend (a local server; /proc), 0 on SQLite
+    (the database work is in this process there, counted by `time.process_time`)."""
+    from django.db import connection
+
+    from bench.tickets_create import _cpu_seconds
+
+    if connection.vendor != "postgresql":
+        return 0.0
+    with connection.cursor() as cur:
+        cur.execute("SELECT pg_backend_pid()")
+        return _cpu_seconds([cur.fetchone()[0]])
 
 
 def _min_customer(company) -> int:
@@ -139,21 +185,55 @@ def _min_customer(company) -> int:
     return Customer.objects.filter(company=company).order_by("id").values_list("id", flat=True).first() or 0
 
 
+def _plan(lead, tech, share: int, *, today: date, taken: set[str]) -> list[int]:
+    """`share` due households for one inspector: batches of whole communities not yet given to
+    another client, as many as it takes (one holds ~45 households at 100,000 customers, ~450 at
+    1,000,000 — one community a client was why a run at 100,000 sent 350 of 2,000 visits)."""
+    from kefu.inspections.models import LedgerEntry
+    from kefu.inspections.services import batch_create
+
+    ids: list[int] = []
+    for k in range(COMMUNITIES):
+        community = f"基准{(1000 + k) % COMMUNITIES}小区"
+        if len(ids) >= share:
+            break
+        if community in taken:
+            continue
+        taken.add(community)
+        b = batch_create(
+            by=lead,
+            year=YEAR,
+            community=community,
+            buildings=[],
+            inspector_id=tech.pk,
+            first_day=today,
+            last_day=today + timedelta(days=1),
+        )
+        ids += LedgerEntry.objects.filter(batch=b, kind="household", status="due").values_list(
+            "id", flat=True
+        )
+    if len(ids) < share:
+        raise RuntimeError(
+            f"only {len(ids)} due households left for {share} planned visits: use more customers"
+        )
+    return ids[:share]
+
+
 def visits(company, lead, *, n: int, clients: int, workers: int) -> dict:
     from django.db import connection
 
-    from bench.tickets_create import _children, _cpu_seconds, start_gunicorn, stop
+    from bench.tickets_create import _children, _cpu_seconds, _database_backends, start_gunicorn, stop
     from kefu.accounts.models import ApiToken, User
     from kefu.accounts.services import token_create
     from kefu.field.models import Technician
     from kefu.inspections import rules
-    from kefu.inspections.models import LedgerEntry, Visit
-    from kefu.inspections.services import batch_create, hazard_types_seed, local_today
+    from kefu.inspections.models import Visit
+    from kefu.inspections.services import hazard_types_seed, local_today
 
     hazard_types_seed(company)
-    per = -(-n // clients)
     today = local_today(company)
     plans, tokens = [], []
+    taken: set[str] = set()
     for c in range(clients):
         u = User.objects.filter(username=f"bench-insp-{c}").first()
         if u is None:
@@ -163,22 +243,13 @@ def visits(company, lead, *, n: int, clients: int, workers: int) -> dict:
         tech, _ = Technician.objects.get_or_create(
             company=company, user=u, defaults={"skills": ["inspection"]}
         )
-        b = batch_create(
-            by=lead,
-            year=YEAR,
-            community=f"基准{1000 + c}小区",
-            buildings=[],
-            inspector_id=tech.pk,
-            first_day=today,
-            last_day=today + timedelta(days=1),
-        )
-        ids = list(LedgerEntry.objects.filter(batch=b, status="due").values_list("id", flat=True)[:per])
+        share = n // clients + (c < n % clients)
+        plans.append(_plan(lead, tech, share, today=today, taken=taken))
         ApiToken.objects.filter(user=u, name="bench-insp").delete()
         _row, raw = token_create(
             user=u, name="bench-insp", scopes=[ApiToken.Scope.READ, ApiToken.Scope.WRITE]
         )
         tokens.append(raw)
-        plans.append(ids)
     checklist = {x["code"]: "pass" for x in rules.DEFAULT_CHECKLIST}
     before = Visit.objects.filter(company=company).count()
     connection.close()
@@ -192,37 +263,42 @@ def visits(company, lead, *, n: int, clients: int, workers: int) -> dict:
             conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
             h = {"Authorization": f"Bearer {tokens[c]}", "Content-Type": "application/json"}
             mine = []
-            for i, entry_id in enumerate(plans[c]):
-                body = {
-                    "client_id": uuid.uuid4().hex,
-                    "outcome": "done",
-                    "checklist": checklist,
-                    "signed_by": "张",
-                }
-                if i % 10 == 3:
-                    body = {"client_id": body["client_id"], "outcome": "nobody_home", "door_notice": True}
-                t0 = time.perf_counter()
-                try:
-                    conn.request(
-                        "POST",
-                        f"/api/v1/inspections/entries/{entry_id}/visits",
-                        body=json.dumps(body).encode(),
-                        headers=h,
-                    )
-                    resp = conn.getresponse()
-                    data = resp.read()
-                    if resp.status != 201:
+            try:
+                for i, entry_id in enumerate(plans[c]):
+                    body = {
+                        "client_id": uuid.uuid4().hex,
+                        "outcome": "done",
+                        "checklist": checklist,
+                        "signed_by": "张",
+                    }
+                    if i % 10 == 3:
+                        body = {"client_id": body["client_id"], "outcome": "nobody_home", "door_notice": True}
+                    t0 = time.perf_counter()
+                    try:
+                        conn.request(
+                            "POST",
+                            f"/api/v1/inspections/entries/{entry_id}/visits",
+                            body=json.dumps(body).encode(),
+                            headers=h,
+                        )
+                        resp = conn.getresponse()
+                        data = resp.read()
+                        if resp.status != 201:
+                            with lock:
+                                errors.append(f"{resp.status}: {data[:160]!r}")
+                    except (OSError, http.client.HTTPException) as exc:
                         with lock:
-                            errors.append(f"{resp.status}: {data[:160]!r}")
-                except (OSError, http.client.HTTPException) as exc:
-                    with lock:
-                        errors.append(repr(exc))
-                    conn.close()
-                    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-                mine.append((time.perf_counter() - t0) * 1000)
-            conn.close()
-            with lock:
-                latencies.extend(mine)
+                            errors.append(repr(exc))
+                        conn.close()
+                        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+                    mine.append((time.perf_counter() - t0) * 1000)
+            except Exception as exc:  # noqa: BLE001 — a dead client thread must not go unnoticed
+                with lock:
+                    errors.append(f"client {c} stopped: {exc!r}")
+            finally:
+                conn.close()
+                with lock:
+                    latencies.extend(mine)
 
         warm = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
         for _ in range(workers * 2):
@@ -233,24 +309,31 @@ def visits(company, lead, *, n: int, clients: int, workers: int) -> dict:
         warm.close()
         threads = [threading.Thread(target=client, args=(c,)) for c in range(clients)]
         pids = _children(server.pid)
-        cpu0 = _cpu_seconds(pids)
+        # the workers' persistent PostgreSQL connections, after the warm-up (SQLite: in the workers)
+        backends = _database_backends() if connection.vendor == "postgresql" else []
+        cpu0, db0 = _cpu_seconds(pids), _cpu_seconds(backends)
         t0 = time.perf_counter()
         for t in threads:
             t.start()
         for t in threads:
             t.join()
         wall = time.perf_counter() - t0
-        cpu = _cpu_seconds(pids) - cpu0
+        cpu, db_cpu = _cpu_seconds(pids) - cpu0, _cpu_seconds(backends) - db0
     finally:
         stop(server)
     k = len(latencies)
+    if k != n:  # a benchmark that silently does less than it says is a bug
+        raise RuntimeError(f"sent {k} of {n} planned visits; errors: {errors[:3]}")
     return {
+        "planned": n,
         "requests": k,
         "clients": clients,
         "gunicorn_workers": workers,
         "per_second": round(k / wall, 1) if wall else 0.0,
         "latency": summary(latencies) if latencies else {},
         "worker_cpu_ms_per_request": round(cpu * 1000 / k, 2) if k else 0.0,
+        "db_cpu_ms_per_request": round(db_cpu * 1000 / k, 2) if k else 0.0,
+        "load_1m": os.getloadavg()[0],
         "recorded": Visit.objects.filter(company=company).count() - before,
         "errors": len(errors),
         "error_samples": errors[:3],

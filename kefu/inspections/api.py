@@ -57,7 +57,8 @@ def entry_out(e: LedgerEntry, contact: dict | None = None) -> dict:
     return out
 
 
-def visit_out(v: Visit) -> dict:
+def visit_out(v: Visit, hazards: list[str] | None = None) -> dict:
+    """A visit; `hazards` (their numbers) when the caller knows them, else they are read."""
     return {
         "id": v.pk,
         "entry_id": v.entry_id,
@@ -69,7 +70,7 @@ def visit_out(v: Visit) -> dict:
         "reason": v.reason,
         "checklist": v.checklist,
         "meter_reading": str(v.meter_reading) if v.meter_reading is not None else None,
-        "hazards": [h.number for h in v.hazards.all()],
+        "hazards": [h.number for h in v.hazards.all()] if hazards is None else hazards,
     }
 
 
@@ -241,7 +242,8 @@ def submit_visit(request: HttpRequest, entry_id: int, payload: VisitIn):
     visit, created = services.visit_submit(
         by=request.user, entry_id=entry_id, data=services.VisitInput(**data)
     )
-    return (201 if created else 200), visit_out(visit)
+    # a visit just recorded without hazards has none to read back
+    return (201 if created else 200), visit_out(visit, [] if created and not data["hazards"] else None)
 
 
 @router.post(

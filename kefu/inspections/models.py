@@ -8,6 +8,7 @@
 - `Batch`: inspectors' planned days in a community and buildings (the notice PDF is made from it).
 - `Visit`: the inspector's record from the phone, applied once per client id (offline replay).
 - `LadderStep`: the no-access ladder's steps done for a ledger row (append-only).
+- `CoverageCount`: household rows per community, district, category and status (kept by triggers).
 - `Appliance`: a registered gas appliance (C12 ledger).
 - `HazardType`, `Hazard`, `HazardEvent`: the catalogue, a hazard found, its lifecycle log.
 Every time is UTC.
@@ -96,9 +97,11 @@ class Batch(models.Model):
 class LedgerEntry(models.Model):
     """One household (or its appliances) owed one inspection in one period (C5, C12)."""
 
-    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="+")
-    programme = models.ForeignKey(Programme, on_delete=models.CASCADE, related_name="entries")
-    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="+")
+    # no single-column indexes: the composite ones below start with each (a million rows a year
+    # pay for every index at generation)
+    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="+", db_index=False)
+    programme = models.ForeignKey(Programme, on_delete=models.CASCADE, related_name="entries", db_index=False)
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="+", db_index=False)
     kind = models.CharField(
         _("类别"), max_length=10, choices=LedgerKind.choices, default=LedgerKind.HOUSEHOLD
     )
@@ -129,6 +132,31 @@ class LedgerEntry(models.Model):
             models.Index(fields=["company", "kind", "done_at"], name="insp_entry_done"),
             models.Index(fields=["company", "kind", "due_on"], name="insp_entry_due"),
             models.Index(fields=["customer", "programme"], name="insp_entry_customer"),
+        ]
+
+
+class CoverageCount(models.Model):
+    """Household ledger rows per programme, community, district, category and status (C5): the
+    coverage selector sums these few thousand rows instead of counting a million. Kept by database
+    triggers on `LedgerEntry` (migration 0002, SQLite and PostgreSQL), so every write — services,
+    imports, bulk updates, deletes — moves it in the same transaction; a test holds it equal to the
+    counted one. A SQLite migration that rebuilds the ledger table drops its triggers: recreate them."""
+
+    # no constraint: deleting a programme removes its ledger rows, whose triggers empty these
+    programme = models.ForeignKey(
+        Programme, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    community = models.CharField(max_length=60)
+    district = models.CharField(max_length=30)
+    category = models.CharField(max_length=32)
+    status = models.CharField(max_length=12)
+    n = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["programme", "community", "district", "category", "status"], name="insp_coverage_key"
+            )
         ]
 
 

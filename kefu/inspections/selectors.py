@@ -8,14 +8,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import Count, Q
+from django.db.models import Count, Q, Sum
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from kefu.customers.models import Customer, Phone
 from kefu.customers.privacy import assigned_data_view, show_address, show_name, show_phone
 from kefu.field.services import technician_of
 from kefu.inspections import rules
-from kefu.inspections.models import Batch, Hazard, LedgerEntry, Programme, Visit
+from kefu.inspections.models import Batch, CoverageCount, Hazard, LedgerEntry, Programme, Visit
 from kefu.inspections.services import local_today, tz_of
 from kefu.inspections.states import (
     INSPECTED,
@@ -47,26 +48,48 @@ def coverage(
     *, company_id: int, year: int, by: str = "community", today: date | None = None
 ) -> list[CoverageRow]:
     """Coverage of the year's household programme against its target (C5), by community, district
-    or category, with the date each group finishes at its pace so far. One grouped query over the
-    ledger's (programme, kind, community, status) index."""
-    prog = Programme.objects.filter(company_id=company_id, year=year).first()
+    or category, with the date each group finishes at its pace so far. Sums the kept counts
+    (`CoverageCount`, a few rows per community) rather than counting the ledger's rows."""
+    prog = Programme.objects.filter(company_id=company_id, year=year).select_related("company").first()
     if prog is None:
         return []
     col = GROUPS.get(by, "community")
-    today = today or local_today(prog.company)
-    served = list(SERVED)
-    rows = (
-        LedgerEntry.objects.filter(programme=prog, kind=LedgerKind.HOUSEHOLD)
-        .exclude(status=EntryStatus.CANCELLED)
+    kept = CoverageCount.objects.filter(programme=prog)
+    rows = _tally(kept, col, lambda only: Coalesce(Sum("n", filter=only), 0))
+    return _coverage_rows(rows, col, year=year, today=today or local_today(prog.company))
+
+
+def coverage_counted(
+    *, company_id: int, year: int, by: str = "community", today: date | None = None
+) -> list[CoverageRow]:
+    """The same coverage (C5) counted row by row over the ledger: what the kept counts must equal
+    (the tests hold them to it; an operator can compare the two)."""
+    prog = Programme.objects.filter(company_id=company_id, year=year).select_related("company").first()
+    if prog is None:
+        return []
+    col = GROUPS.get(by, "community")
+    ledger_rows = LedgerEntry.objects.filter(programme=prog, kind=LedgerKind.HOUSEHOLD)
+    rows = _tally(ledger_rows, col, lambda only: Count("id", filter=only))
+    return _coverage_rows(rows, col, year=year, today=today or local_today(prog.company))
+
+
+def _tally(qs, col: str, measure) -> list[dict]:
+    """Owed (cancelled excluded), served (nobody home included, as K4 counts), inspected inside
+    and with hazards, per group (C5); `measure(filter)` counts ledger rows or sums kept counts."""
+    return list(
+        qs.exclude(status=EntryStatus.CANCELLED)
         .values(col)
         .annotate(
-            target=Count("id"),
-            served=Count("id", filter=Q(status__in=served)),
-            inspected=Count("id", filter=Q(status__in=list(INSPECTED))),
-            hazards=Count("id", filter=Q(status=EntryStatus.HAZARD)),
+            target=measure(None),
+            served=measure(Q(status__in=list(SERVED))),
+            inspected=measure(Q(status__in=list(INSPECTED))),
+            hazards=measure(Q(status=EntryStatus.HAZARD)),
         )
         .order_by(col)
     )
+
+
+def _coverage_rows(rows: list[dict], col: str, *, year: int, today: date) -> list[CoverageRow]:
     start = date(year, 1, 1)
     return [
         CoverageRow(

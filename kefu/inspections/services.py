@@ -27,6 +27,7 @@ from django.utils.translation import gettext as _
 from kefu.accounts.audit import Action, audit_record
 from kefu.accounts.models import User
 from kefu.accounts.roles import Perm, Role, role_allows
+from kefu.core.caching import ProcessCache
 from kefu.core.errors import Conflict, DomainError, Forbidden, NotFound
 from kefu.customers.models import Customer, CustomerCategory
 from kefu.field.models import Technician
@@ -96,19 +97,28 @@ def local_today(company, now: datetime | None = None) -> date:
     return (now or timezone.now()).astimezone(tz_of(company)).date()
 
 
+#: Each company's settings (read by every visit): a change in this process is seen at once, in
+#: another server process within a minute (kefu.core.caching). Shared: never modify the value.
+settings_cache: ProcessCache[InspectionSettings] = ProcessCache("inspections.settings", max_age=60)
+
+
 def settings_for(company) -> InspectionSettings:
     """The company's inspection settings, made with the defaults on first use (checklist, ladder,
     deadlines by severity, the company's hotline for booking)."""
-    obj, created = InspectionSettings.objects.get_or_create(
-        company=company,
-        defaults={
-            "checklist": [dict(x) for x in rules.DEFAULT_CHECKLIST],
-            "ladder": [{**x, "kind": str(x["kind"])} for x in rules.DEFAULT_LADDER],
-            "deadline_days": dict(rules.DEFAULT_DEADLINE_DAYS),
-            "hotline": getattr(company, "hotline", "") or "",
-        },
-    )
-    return obj
+
+    def load() -> InspectionSettings:
+        obj, _created = InspectionSettings.objects.get_or_create(
+            company=company,
+            defaults={
+                "checklist": [dict(x) for x in rules.DEFAULT_CHECKLIST],
+                "ladder": [{**x, "kind": str(x["kind"])} for x in rules.DEFAULT_LADDER],
+                "deadline_days": dict(rules.DEFAULT_DEADLINE_DAYS),
+                "hotline": getattr(company, "hotline", "") or "",
+            },
+        )
+        return obj
+
+    return settings_cache.get(company.pk, load)
 
 
 def hazard_types_seed(company) -> int:
@@ -148,41 +158,48 @@ def programme_frequencies(company, year: int) -> tuple[dict[str, int], str]:
 
 
 def _insert_periods(
-    prog: Programme, cat_id: int, freq: int, *, kind: str, not_before: date | None, customer_id: int | None
+    prog: Programme, freqs: dict[int, int], *, kind: str, not_before: date | None, customer_id: int | None
 ) -> None:
-    """INSERT … SELECT the ledger rows of one category for every period (ON CONFLICT DO NOTHING:
-    rerunning adds only what is missing). Active customers only; a period that ended before the
-    customer opened (or before `not_before`, for a sync) is not owed."""
-    table = LedgerEntry._meta.db_table
-    cust = Customer._meta.db_table
-    prem = "customers_premise"
-    appl = Appliance._meta.db_table
-    for p in rules.periods(prog.year, freq):
-        if not_before is not None and p.end < not_before:
-            continue
-        params: list = [prog.company_id, prog.pk, kind, p.index, p.count, p.start, p.end, EntryStatus.DUE]
-        where = ["c.company_id = %s", "c.category_id = %s", "c.status = 'active'"]
-        params += [prog.company_id, cat_id]
-        where.append("(c.opened_on IS NULL OR c.opened_on <= %s)")
-        params.append(p.end)
-        if customer_id is not None:
-            where.append("c.id = %s")
-            params.append(customer_id)
-        if kind == LedgerKind.APPLIANCE:
-            where.append(f"EXISTS (SELECT 1 FROM {appl} a WHERE a.customer_id = c.id AND a.is_active)")
-        sql = (
-            f"INSERT INTO {table} (company_id, programme_id, customer_id, kind, period, periods,"
-            " period_start, due_on, category, district, community, building, status, no_access_visits,"
-            " ladder_step, status_note)"
-            f" SELECT %s, %s, c.id, %s, %s, %s, %s, %s, cat.code, COALESCE(p.district, ''),"
-            " COALESCE(p.community, ''), COALESCE(p.building, ''), %s, 0, '', ''"
-            f" FROM {cust} c JOIN customers_customercategory cat ON cat.id = c.category_id"
-            f" LEFT JOIN {prem} p ON p.id = c.premise_id"
-            f" WHERE {' AND '.join(where)}"
-            " ON CONFLICT DO NOTHING"
-        )
-        with connection.cursor() as cur:
-            cur.execute(sql, params)
+    """INSERT … SELECT the ledger rows of the categories in `freqs` (id → times a year) for every
+    period, in one statement: one pass over the customers however many categories and periods (ON
+    CONFLICT DO NOTHING: rerunning adds only what is missing). Active customers only; a period that
+    ended before the customer opened (or before `not_before`, for a sync) is not owed (C5, C12)."""
+    owed = [
+        (cat_id, p)
+        for cat_id, freq in freqs.items()
+        for p in rules.periods(prog.year, freq)
+        if not_before is None or p.end >= not_before
+    ]
+    if not owed:
+        return
+    plan = " UNION ALL ".join(
+        ["SELECT %s AS category_id, %s AS period, %s AS periods, %s AS period_start, %s AS due_on"]
+        * len(owed)
+    )
+    params: list = [prog.company_id, prog.pk, kind, EntryStatus.DUE]
+    params += [x for cat_id, p in owed for x in (cat_id, p.index, p.count, p.start, p.end)]
+    where = ["c.company_id = %s", "c.status = 'active'", "(c.opened_on IS NULL OR c.opened_on <= v.due_on)"]
+    params.append(prog.company_id)
+    if customer_id is not None:
+        where.append("c.id = %s")
+        params.append(customer_id)
+    if kind == LedgerKind.APPLIANCE:
+        appl = Appliance._meta.db_table
+        where.append(f"EXISTS (SELECT 1 FROM {appl} a WHERE a.customer_id = c.id AND a.is_active)")
+    sql = (
+        f"INSERT INTO {LedgerEntry._meta.db_table} (company_id, programme_id, customer_id, kind, period,"
+        " periods, period_start, due_on, category, district, community, building, status,"
+        " no_access_visits, ladder_step, status_note)"
+        " SELECT %s, %s, c.id, %s, v.period, v.periods, v.period_start, v.due_on, cat.code,"
+        " COALESCE(p.district, ''), COALESCE(p.community, ''), COALESCE(p.building, ''), %s, 0, '', ''"
+        f" FROM ({plan}) v JOIN {Customer._meta.db_table} c ON c.category_id = v.category_id"
+        " JOIN customers_customercategory cat ON cat.id = c.category_id"
+        " LEFT JOIN customers_premise p ON p.id = c.premise_id"
+        f" WHERE {' AND '.join(where)}"
+        " ON CONFLICT DO NOTHING"
+    )
+    with connection.cursor() as cur:
+        cur.execute(sql, params)
 
 
 def programme_generate(*, by, year: int) -> Programme:
@@ -197,11 +214,11 @@ def programme_generate(*, by, year: int) -> Programme:
             company=company, year=year, defaults={"frequencies": freqs, "source": source}
         )
         prog.frequencies, prog.source = freqs, source
-        for cat in CustomerCategory.objects.filter(company=company):
-            _insert_periods(
-                prog, cat.pk, freqs[cat.code], kind=LedgerKind.HOUSEHOLD, not_before=None, customer_id=None
-            )
-            _insert_periods(prog, cat.pk, 1, kind=LedgerKind.APPLIANCE, not_before=None, customer_id=None)
+        cats = list(CustomerCategory.objects.filter(company=company))
+        household = {cat.pk: freqs[cat.code] for cat in cats}
+        _insert_periods(prog, household, kind=LedgerKind.HOUSEHOLD, not_before=None, customer_id=None)
+        appliance = {cat.pk: 1 for cat in cats}
+        _insert_periods(prog, appliance, kind=LedgerKind.APPLIANCE, not_before=None, customer_id=None)
         prog.generated_at = prog.synced_at = timezone.now()
         prog.save()
         audit_record(action=Action.CREATED, obj=prog, actor=by, detail={"year": year, "source": source})
@@ -239,16 +256,12 @@ def ledger_sync(*, company_id: int, year: int, today: date, customer_id: int | N
                 periods=freqs[cat.code],
                 due_on__gte=today,
             ).update(status=EntryStatus.DUE, status_note="", category=cat.code)
+            household = {cat.pk: freqs[cat.code]}
             _insert_periods(
-                prog,
-                cat.pk,
-                freqs[cat.code],
-                kind=LedgerKind.HOUSEHOLD,
-                not_before=today,
-                customer_id=customer_id,
+                prog, household, kind=LedgerKind.HOUSEHOLD, not_before=today, customer_id=customer_id
             )
             _insert_periods(
-                prog, cat.pk, 1, kind=LedgerKind.APPLIANCE, not_before=today, customer_id=customer_id
+                prog, {cat.pk: 1}, kind=LedgerKind.APPLIANCE, not_before=today, customer_id=customer_id
             )
         Programme.objects.filter(pk=prog.pk).update(synced_at=timezone.now())
     return out
@@ -359,15 +372,14 @@ class VisitInput:
 
 def is_inspector_of(user, entry: LedgerEntry) -> bool:
     """The user is the inspector of the entry's batch (the phone's rule)."""
-    tech = technician_of(user)
-    return bool(tech and entry.batch_id and entry.batch.inspector_id == tech.pk)
+    return _inspects(technician_of(user), entry)
 
 
 def _entry_locked(entry_id, company_id: int) -> LedgerEntry:
     try:
         return (
             LedgerEntry.objects.select_for_update(of=("self",))
-            .select_related("batch", "customer", "programme")
+            .select_related("batch__inspector", "customer", "programme")
             .get(pk=int(entry_id), company_id=company_id)
         )
     except (LedgerEntry.DoesNotExist, ValueError, TypeError, OverflowError):
@@ -432,34 +444,23 @@ def visit_submit(*, by, entry_id: int, data: VisitInput) -> tuple[Visit, bool]:
     if existing is not None:
         return _replayed(existing, entry_id)
     _need(by, Perm.FIELD_WORK)
-    seen = (
-        LedgerEntry.objects.filter(pk=_int(entry_id), company_id=by.company_id)
-        .select_related("batch")
-        .first()
-    )
-    if seen is None or not is_inspector_of(by, seen):  # before any validation: nothing told to strangers
-        raise NotFound(_("没有找到该安检户，或您无权查看。"), code="not_found")
-    now = timezone.now()
-    at = _visit_time(data, now)
     settings = settings_for(by.company)
-    checklist, reading = _clean_visit(data, settings)
-    types = {}
-    if data.hazards:
-        types = {t.code: t for t in HazardType.objects.filter(company_id=by.company_id)}
-        for h in data.hazards:
-            if h.type_code not in types:
-                raise DomainError(_("未知的隐患：%(c)s") % {"c": h.type_code}, field="hazards")
     try:
         with transaction.atomic():
-            entry = _entry_locked(entry_id, by.company_id)
-            if not is_inspector_of(by, entry):
+            entry = _entry_locked(_int(entry_id), by.company_id)
+            tech = _batch_inspector(by, entry)
+            if tech is None:  # before any validation: nothing told to strangers
                 raise NotFound(_("没有找到该安检户，或您无权查看。"), code="not_found")
+            now = timezone.now()
+            at = _visit_time(data, now)
+            checklist, reading = _clean_visit(data, settings)
+            types = _hazard_types(by.company_id, data.hazards)
             if entry.status == EntryStatus.CANCELLED:
                 raise Conflict(_("该户已不在安检计划中。"), code="cancelled")
             visit = Visit.objects.create(
                 company_id=by.company_id,
                 entry=entry,
-                inspector=technician_of(by),
+                inspector=tech,
                 actor=by,
                 client_id=client_id,
                 at=at,
@@ -486,6 +487,28 @@ def visit_submit(*, by, entry_id: int, data: VisitInput) -> tuple[Visit, bool]:
             raise
         return _replayed(existing, entry_id)
     return visit, True
+
+
+def _inspects(tech: Technician | None, entry: LedgerEntry) -> bool:
+    return bool(tech and entry.batch_id and entry.batch.inspector_id == tech.pk)
+
+
+def _batch_inspector(user, entry: LedgerEntry) -> Technician | None:
+    """The technician of the entry's batch when it is this user, active (what `is_inspector_of`
+    asks, read from the batch loaded with the entry instead of a query of its own)."""
+    tech = entry.batch.inspector if entry.batch_id else None
+    return tech if tech is not None and tech.user_id == user.pk and tech.is_active else None
+
+
+def _hazard_types(company_id: int, hazards: list[HazardInput]) -> dict[str, HazardType]:
+    """The catalogue entries of the hazards reported (P14); an unknown code is refused."""
+    if not hazards:
+        return {}
+    types = {t.code: t for t in HazardType.objects.filter(company_id=company_id)}
+    for h in hazards:
+        if h.type_code not in types:
+            raise DomainError(_("未知的隐患：%(c)s") % {"c": h.type_code}, field="hazards")
+    return types
 
 
 def _replayed(existing: Visit, entry_id) -> tuple[Visit, bool]:
