@@ -74,6 +74,8 @@ NO_COMPANY_ALLOWED: dict[str, str] = {
     "telephony.CallTransfer": _child("telephony.Call"),
     "telephony.CallTicket": _child("telephony.Call"),
     "telephony.ChatMessage": _child("telephony.ChatSession"),
+    "inspections.CoverageCount": _child("inspections.Programme")
+    + " (kept by triggers on inspections.LedgerEntry: the triggers copy it from the ledger row)",
     "outages.AffectedPremise": _child("outages.Outage"),
     "outages.Notice": _child("outages.Outage"),
     "outages.RestorationStep": _child("outages.Outage"),
