@@ -187,7 +187,7 @@ def run(*, requests: int, clients: int, workers: int, clocks: bool = True) -> di
     lock = threading.Lock()
     sent = [0]
     try:
-        warm = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        warm = http.client.HTTPConnection("127.0.0.1", port, timeout=180)  # workers start slowly under load
         for _ in range(workers * 2):
             warm.request("GET", "/api/v1/field/my-day", headers={"Authorization": f"Bearer {tokens[0]}"})
             warm.getresponse().read()
