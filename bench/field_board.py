@@ -13,11 +13,49 @@ Use a scratch database (KEFU_DATABASE_URL=postgres://…/kefu_bench_field, or KE
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
+import os
 import sys
 import time
 
+from bench.tickets_create import _cpu_seconds
 from bench.tickets_data import setup_django, summary
+
+
+def _backend_pid() -> int | None:
+    """This process's PostgreSQL server process (its CPU is read from /proc), None on SQLite."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cur:
+        cur.execute("SELECT pg_backend_pid()")
+        return cur.fetchone()[0]
+
+
+def _measure(fn, times: int) -> tuple[list[float], dict]:
+    """Wall milliseconds of each call, and the CPU per call: this process (process_time) and, on
+    PostgreSQL, the server process of its connection; and the queries of one call."""
+    from django.db import connection
+
+    queries = []  # counted by a wrapper: a request resets connection.queries at its start
+    with connection.execute_wrapper(lambda execute, sql, *a: queries.append(sql) or execute(sql, *a)):
+        fn()
+    pid = _backend_pid()
+    pids = [pid] if pid else []
+    wall: list[float] = []
+    cpu0, db0 = time.process_time(), _cpu_seconds(pids)
+    for _ in range(times):
+        t = time.perf_counter()
+        fn()
+        wall.append((time.perf_counter() - t) * 1000)
+    cpu, db = time.process_time() - cpu0, _cpu_seconds(pids) - db0
+    return wall, {
+        "queries": len(queries),
+        "python_cpu_ms": round(cpu * 1000 / times, 2),
+        "database_cpu_ms": round(db * 1000 / times, 2) if pids else None,
+    }
 
 
 def run(*, jobs: int, crews: int, refreshes: int, rankings: int) -> dict:
@@ -37,40 +75,39 @@ def run(*, jobs: int, crews: int, refreshes: int, rankings: int) -> dict:
     client.force_login(dispatcher)
     r = client.get("/field/board/partial/")
     assert r.status_code == 200, r.status_code
-    refresh_ms = []
-    for _ in range(refreshes):
-        t = time.perf_counter()
-        r = client.get("/field/board/partial/")
-        refresh_ms.append((time.perf_counter() - t) * 1000)
-        assert r.status_code == 200
-    selector_ms = []
-    for _ in range(max(1, refreshes // 2)):
-        t = time.perf_counter()
-        board(user=dispatcher)
-        selector_ms.append((time.perf_counter() - t) * 1000)
+
+    def refresh():
+        resp = client.get("/field/board/partial/")
+        assert resp.status_code == 200, resp.status_code
+        return resp
+
+    refresh_ms, refresh_cpu = _measure(refresh, refreshes)
+    selector_ms, selector_cpu = _measure(lambda: board(user=dispatcher), max(1, refreshes // 2))
     emergencies = list(
         FieldJob.objects.filter(
             company=company, is_emergency=True, state__in=list(OPEN_STATES)
         ).select_related("premise", "company")[:50]
     )
-    rank_ms = []
-    best = None
-    for i in range(rankings):
-        job = emergencies[i % len(emergencies)]
-        t = time.perf_counter()
-        ranked = rank_for_job(job=job, now=timezone.now())
-        rank_ms.append((time.perf_counter() - t) * 1000)
-        best = best or (ranked[0].reason if ranked else "")
+    turn = itertools.count()
+
+    def rank():
+        return rank_for_job(job=emergencies[next(turn) % len(emergencies)], now=timezone.now())
+
+    ranked = rank()
+    best = ranked[0].reason if ranked else ""
+    rank_ms, rank_cpu = _measure(rank, rankings)
+    r = refresh()
     return {
         "benchmark": "field_board",
         "database": connection.vendor,
         "open_jobs": FieldJob.objects.filter(company=company, state__in=list(OPEN_STATES)).count(),
         "crews": len(crew_rows),
         "fill_seconds": round(fill_seconds, 1),
-        "board_refresh": summary(refresh_ms),
-        "board_selector": summary(selector_ms),
+        "load": " ".join(f"{x:.1f}" for x in os.getloadavg()),
+        "board_refresh": {**summary(refresh_ms), **refresh_cpu},
+        "board_selector": {**summary(selector_ms), **selector_cpu},
         "board_bytes": len(r.content),
-        "ranking": summary(rank_ms),
+        "ranking": {**summary(rank_ms), **rank_cpu},
         "ranking_example": best,
         "targets": {"board_refresh_p99_ms": 150, "ranking_p99_ms": 30},
     }

@@ -73,31 +73,44 @@ def event_counts(event: JobEvent) -> bool:
     return event.review in COUNTING
 
 
-def emit_for_event(event_id: int) -> bool:
-    """Emit the clock events of one recorded field event on its work order (idempotent: stopped
-    clocks stay stopped). Returns whether it emitted."""
-    event = (
+def _event_with_work_order(event_id: int) -> JobEvent | None:
+    return (
         JobEvent.objects.select_related(
+            "job__company",
+            "job__ticket__company",
             "job__ticket__kind",
             "job__ticket__sub_kind",
             "job__ticket__customer__category",
-            "job__ticket__company",
             "job__ticket__assigned_department",
         )
         .filter(pk=event_id)
         .first()
     )
+
+
+def emit_for_event(event_id: int, event: JobEvent | None = None) -> bool:
+    """Emit the clock events of one recorded field event on its work order (idempotent: stopped
+    clocks stay stopped). `event` is the committed row with its job and work order when the caller
+    holds it (the request that recorded it), else it is read. Returns whether it emitted."""
+    if event is None or event.pk != event_id:
+        event = _event_with_work_order(event_id)
     if event is None or not event_counts(event):
         return False
-    ticket = event.job.ticket
-    attachment = ClockAttachment.objects.filter(subject_type=SUBJECT_TYPE, subject_id=str(ticket.pk)).first()
+    job = event.job
+    ticket = job.ticket
+    attachment = (
+        ClockAttachment.objects.select_related("commitment_set")
+        .filter(subject_type=SUBJECT_TYPE, subject_id=str(ticket.pk))
+        .first()
+    )
     if attachment is None:
         return False  # the work order's own catch-up attaches its clocks first; ours comes next
     attrs = ticket_attrs(ticket)
+    company = job.company if job.company_id == ticket.company_id else ticket.company  # loaded once
     with transaction.atomic():
         for clock_event in EVENT_CLOCKS.get(event.kind, ()):
             clocks_on_event(
-                company=ticket.company,
+                company=company,
                 subject_type=SUBJECT_TYPE,
                 subject_id=str(ticket.pk),
                 event=clock_event,
@@ -193,7 +206,7 @@ def on_job_cancelled(event: FieldJobCancelled) -> None:
 def on_field_arrived(event: FieldArrived) -> None:
     """A countable arrival stops the on-site clocks (C8–C12). Catch-up: field_events_with_clocks_behind."""
     if event.counts:
-        emit_for_event(event.event_id)
+        emit_for_event(event.event_id, event.event)
 
 
 def on_arrival_reviewed(event: FieldArrivalReviewed) -> None:
@@ -205,7 +218,7 @@ def on_arrival_reviewed(event: FieldArrivalReviewed) -> None:
 def on_field_completed(event: FieldCompleted) -> None:
     """处理完成 / 修复 stop the handling and repair clocks (C3, C4).
     Catch-up: field_events_with_clocks_behind."""
-    emit_for_event(event.event_id)
+    emit_for_event(event.event_id, event.event)
 
 
 def on_ticket_created(event: TicketCreated) -> None:

@@ -3,7 +3,8 @@ inside their transaction; kefu/field/clocks.py maps them to commitment clock eve
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from kefu.core.events import Event
 
@@ -11,11 +12,14 @@ from kefu.core.events import Event
 @dataclass(frozen=True)
 class FieldArrived(Event):
     """An arrival on site was recorded with its evidence (C8). `counts` is False while it waits
-    for a supervisor's review (an exception) — it then stops no clock."""
+    for a supervisor's review (an exception) — it then stops no clock. `event` is the committed
+    JobEvent with its job and work order when the publisher holds them (the clock listener saves
+    reloading them); listeners must accept None."""
 
     job_id: int
     event_id: int
     counts: bool
+    event: Any = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -29,11 +33,13 @@ class FieldArrivalReviewed(Event):
 
 @dataclass(frozen=True)
 class FieldCompleted(Event):
-    """处理完成 (`resolved` False) or 修复 (`resolved` True) was recorded on a job (C4)."""
+    """处理完成 (`resolved` False) or 修复 (`resolved` True) was recorded on a job (C4). `event` as
+    in FieldArrived."""
 
     job_id: int
     event_id: int
     resolved: bool
+    event: Any = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)

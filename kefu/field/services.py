@@ -91,10 +91,20 @@ def settings_for(company) -> FieldSettings:
 
 
 def _job_locked(job_id, company_id: int) -> FieldJob:
+    """The job, locked, with what its services and the clock listener read (one query: the company
+    for the audit row, the work order with its kind and department for the clock events)."""
     try:
         return (
             FieldJob.objects.select_for_update(of=("self",))
-            .select_related("ticket", "ticket__kind", "premise", "crew", "technician")
+            .select_related(
+                "company",
+                "ticket",
+                "ticket__kind",
+                "ticket__assigned_department",
+                "premise",
+                "crew",
+                "technician",
+            )
             .get(pk=int(job_id), company_id=company_id)
         )
     except (FieldJob.DoesNotExist, ValueError, TypeError, OverflowError):
@@ -116,7 +126,10 @@ def is_assigned(user, job: FieldJob) -> bool:
         return False
     if job.technician_id == tech.pk:
         return True
-    return bool(job.crew_id) and job.crew.members.filter(pk=tech.pk).exists()
+    return (
+        bool(job.crew_id)
+        and Crew.members.through.objects.filter(crew_id=job.crew_id, technician_id=tech.pk).exists()
+    )
 
 
 # ---- technicians, crews, duty, catalogue ---------------------------------------------------------
@@ -496,7 +509,6 @@ def _local(dt: datetime) -> str:
 
 
 def _event_row(job: FieldJob, by, data: EventInput, client_id: str, reason: str, now: datetime) -> JobEvent:
-    fs = settings_for(job.company_id)
     has_position = data.lat is not None and data.lng is not None
     if has_position:
         _check_position(data.lat, data.lng, data.accuracy)
@@ -517,6 +529,7 @@ def _event_row(job: FieldJob, by, data: EventInput, client_id: str, reason: str,
             raise DomainError(_("客户确认码不对。"), field="code", code="bad_code")
         if source == ArrivalSource.METER_CODE and not _meter_matches(job, data.code):
             raise DomainError(_("扫描的表号不是该客户的燃气表。"), field="code", code="bad_code")
+        fs = settings_for(job.company_id)  # the thresholds: read for arrivals only
         flags = rules.arrival_flags(
             source=source,
             now=now,
@@ -583,11 +596,15 @@ def _apply_event(job: FieldJob, event: JobEvent, by) -> None:
 
             Premise.objects.filter(pk=premise.pk, lat__isnull=True).update(lat=event.lat, lng=event.lng)
         _ticket_in_progress(job, by)
-        publish(FieldArrived(job_id=job.pk, event_id=event.pk, counts=not event.flags))
+        publish(FieldArrived(job_id=job.pk, event_id=event.pk, counts=not event.flags, event=event))
     elif event.kind in (EventKind.HANDLED, EventKind.RESOLVED):
         job.finished_at = event.at
         fields.append("finished_at")
-        publish(FieldCompleted(job_id=job.pk, event_id=event.pk, resolved=event.kind == EventKind.RESOLVED))
+        publish(
+            FieldCompleted(
+                job_id=job.pk, event_id=event.pk, resolved=event.kind == EventKind.RESOLVED, event=event
+            )
+        )
     job.version += 1
     job.save(update_fields=fields)
     audit_record(
