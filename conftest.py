@@ -79,6 +79,23 @@ def _empty_django_cache():
 
 
 @pytest.fixture(autouse=True)
+def _default_language():
+    """A request in English (LocaleMiddleware) leaves English active in the thread after it: every
+    test starts, and ends, in the default language (labels compared as text depend on it)."""
+    from django.utils import translation
+
+    translation.activate(settings_language())
+    yield
+    translation.activate(settings_language())
+
+
+def settings_language() -> str:
+    from django.conf import settings
+
+    return settings.LANGUAGE_CODE
+
+
+@pytest.fixture(autouse=True)
 def _fresh_process_caches():
     """Per-process caches (kefu.core.caching) are keyed by row ids, which rolled-back tests reuse: every
     test starts with them empty."""
