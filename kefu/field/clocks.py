@@ -197,6 +197,15 @@ def on_ticket_settled(event: TicketStateChanged) -> None:
         onsite_clocks_settle(event.ticket_id)
 
 
+def on_ticket_cancelled(event: TicketStateChanged) -> None:
+    """A work order cancelled as a whole calls off its visits nobody has reached yet.
+    Catch-up: kefu.field.services.cancelled_tickets_with_open_jobs."""
+    from kefu.field.services import jobs_cancel_with_ticket
+
+    if event.target == TicketState.CANCELLED:
+        jobs_cancel_with_ticket(event.ticket_id)
+
+
 def on_job_cancelled(event: FieldJobCancelled) -> None:
     """A visit called off (the work order may be resolved already). Catch-up:
     tickets_with_onsite_clocks_unsettled."""
@@ -301,8 +310,14 @@ def emergency_warnings(*, now: datetime, limit: int = 200) -> int:
 
 
 def field_catch_up(*, now: datetime | None = None, limit: int = 200) -> dict:
-    """Redo what lost listeners missed: emergency jobs and pages, clock events of recorded facts."""
-    from kefu.field.services import emergency_job_open, tickets_without_field_jobs
+    """Redo what lost listeners missed: emergency jobs and pages, visits of cancelled work orders,
+    clock events of recorded facts."""
+    from kefu.field.services import (
+        cancelled_tickets_with_open_jobs,
+        emergency_job_open,
+        jobs_cancel_with_ticket,
+        tickets_without_field_jobs,
+    )
 
     now = now or timezone.now()
     jobs = events = 0
@@ -317,6 +332,11 @@ def field_catch_up(*, now: datetime | None = None, limit: int = 200) -> dict:
             events += emit_for_event(event_id)
         except Exception:
             logger.exception("emitting the clock events of field event %s failed", event_id)
+    for ticket_id in cancelled_tickets_with_open_jobs(now=now, limit=limit):
+        try:
+            jobs += jobs_cancel_with_ticket(ticket_id)
+        except Exception:
+            logger.exception("calling off the visits of cancelled work order %s failed", ticket_id)
     for ticket_id in tickets_with_onsite_clocks_unsettled(now=now, limit=limit):
         try:
             events += bool(onsite_clocks_settle(ticket_id))
@@ -330,7 +350,7 @@ def field_catch_up(*, now: datetime | None = None, limit: int = 200) -> dict:
 def register() -> None:
     """Subscribe the listeners (FieldConfig.ready)."""
     from kefu.core.events import subscribe
-    from kefu.field.services import tickets_without_field_jobs
+    from kefu.field.services import cancelled_tickets_with_open_jobs, tickets_without_field_jobs
 
     subscribe(FieldArrived, on_field_arrived, catch_up=field_events_with_clocks_behind)
     subscribe(FieldArrivalReviewed, on_arrival_reviewed, catch_up=field_events_with_clocks_behind)
@@ -338,3 +358,4 @@ def register() -> None:
     subscribe(TicketCreated, on_ticket_created, catch_up=tickets_without_field_jobs)
     subscribe(TicketStateChanged, on_ticket_settled, catch_up=tickets_with_onsite_clocks_unsettled)
     subscribe(FieldJobCancelled, on_job_cancelled, catch_up=tickets_with_onsite_clocks_unsettled)
+    subscribe(TicketStateChanged, on_ticket_cancelled, catch_up=cancelled_tickets_with_open_jobs)

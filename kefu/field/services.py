@@ -779,13 +779,54 @@ def job_cancel(*, by, job_id: int, reason: str) -> FieldJob:
             raise Conflict(
                 _("派工单当前为“%(s)s”，不能取消。") % {"s": JobState(job.state).label}, code="bad_state"
             )
-        job.state, job.cancel_reason, job.finished_at = JobState.CANCELLED, reason, timezone.now()
-        job.version += 1
-        job.save(update_fields=["state", "cancel_reason", "finished_at", "version"])
-        Page.objects.filter(job=job, acknowledged_at__isnull=True).update(acknowledged_at=job.finished_at)
-        audit_record(action="field.cancelled", obj=job, actor=by, detail={"reason": reason})
-        publish(FieldJobCancelled(job_id=job.pk, ticket_id=job.ticket_id))
+        _call_off(job, reason, by=by)
     return job
+
+
+def _call_off(job: FieldJob, reason: str, *, by) -> None:
+    """Cancel one locked visit: its pages stop, audited (`by` None: the system), FieldJobCancelled."""
+    job.state, job.cancel_reason, job.finished_at = JobState.CANCELLED, reason, timezone.now()
+    job.version += 1
+    job.save(update_fields=["state", "cancel_reason", "finished_at", "version"])
+    Page.objects.filter(job=job, acknowledged_at__isnull=True).update(acknowledged_at=job.finished_at)
+    audit_record(action="field.cancelled", obj=job, actor=by, detail={"reason": reason})
+    publish(FieldJobCancelled(job_id=job.pk, ticket_id=job.ticket_id))
+
+
+def jobs_cancel_with_ticket(ticket_id: int) -> int:
+    """A work order cancelled as a whole (duplicate, invalid, withdrawn by the customer) calls off
+    the visits nobody has reached yet, with the order's reason, as the system: no crew drives to a
+    cancelled order and its pages stop (C8–C12). A visit already on site goes on. Idempotent;
+    returns how many were called off."""
+    from kefu.tickets.states import CancelReason, TicketState
+
+    ticket = Ticket.objects.filter(pk=ticket_id, state=TicketState.CANCELLED).values("cancel_reason").first()
+    if ticket is None:
+        return 0
+    why = dict(CancelReason.choices).get(ticket["cancel_reason"], ticket["cancel_reason"])
+    reason = _("工单已取消：%(r)s") % {"r": why}
+    with transaction.atomic():
+        jobs = list(FieldJob.objects.select_for_update().filter(ticket_id=ticket_id, state__in=CANCELLABLE))
+        for job in jobs:
+            _call_off(job, reason, by=None)
+    return len(jobs)
+
+
+def cancelled_tickets_with_open_jobs(*, now, limit: int = 200) -> list[int]:
+    """Work orders cancelled in the last week whose visits are still open — the catch-up of
+    kefu.field.clocks.on_ticket_cancelled."""
+    from kefu.tickets.states import TicketState
+
+    return list(
+        Ticket.objects.filter(
+            state=TicketState.CANCELLED,
+            updated_at__gte=now - timedelta(days=7),
+            field_jobs__state__in=CANCELLABLE,
+        )
+        .distinct()
+        .order_by("id")
+        .values_list("id", flat=True)[:limit]
+    )
 
 
 def job_add_photo(*, by, job_id: int, stage: str, upload) -> JobPhoto:

@@ -159,3 +159,56 @@ def test_call_off_from_the_job_page_and_the_api(
         f"/api/v1/field/jobs/{other.pk}/cancel", {"reason": "再取消"}, content_type="application/json"
     )
     assert r.status_code == 409
+
+
+def _cancel(ticket, agent, at, capture=None):
+    """Cancel the work order as a duplicate; `capture` None: its listeners are lost."""
+    from contextlib import nullcontext
+
+    from kefu.tickets.services import ticket_transition
+
+    ticket.refresh_from_db()
+    with time_machine.travel(at, tick=False), capture(execute=True) if capture else nullcontext():
+        return ticket_transition(
+            ticket_id=ticket.pk,
+            by=agent,
+            to="cancelled",
+            version=ticket.version,
+            reason="同一漏气重复报警",
+            cancel_reason="duplicate",
+        )
+
+
+def test_cancelling_the_work_order_calls_off_its_visits(
+    published, make_ticket, agent_x, django_capture_on_commit_callbacks
+):
+    """A duplicate leak report cancelled by its owner: the crew paged for it is stood down (its visit
+    called off with the order's reason, pages acknowledged), audited as the system's."""
+    from kefu.accounts.models import AuditEvent
+    from kefu.field.models import Page
+
+    cap = django_capture_on_commit_callbacks
+    ticket = _leak(make_ticket, cap, L(2026, 3, 2, 10, 0))
+    job = FieldJob.objects.get(ticket=ticket)
+    _cancel(ticket, agent_x, L(2026, 3, 2, 10, 3), cap)
+    job.refresh_from_db()
+    assert job.state == "cancelled" and job.cancel_reason == "工单已取消：重复工单"
+    assert not Page.objects.filter(job=job, acknowledged_at__isnull=True).exists()
+    assert AuditEvent.objects.filter(
+        action="field.cancelled", object_id=str(job.pk), actor__isnull=True
+    ).exists()
+
+
+def test_a_lost_cancellation_is_caught_up(
+    published, make_ticket, agent_x, django_capture_on_commit_callbacks
+):
+    from kefu.field.services import cancelled_tickets_with_open_jobs
+
+    ticket = _leak(make_ticket, django_capture_on_commit_callbacks, L(2026, 3, 2, 10, 0))
+    _cancel(ticket, agent_x, L(2026, 3, 2, 10, 3))
+    assert FieldJob.objects.get(ticket=ticket).state != "cancelled"
+    with time_machine.travel(L(2026, 3, 2, 10, 4), tick=False):
+        assert cancelled_tickets_with_open_jobs(now=L(2026, 3, 2, 10, 4)) == [ticket.pk]
+        assert field_catch_up()["jobs"] == 1
+        assert field_catch_up()["jobs"] == 0
+    assert FieldJob.objects.get(ticket=ticket).state == "cancelled"
