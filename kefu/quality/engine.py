@@ -27,6 +27,7 @@ from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import NamedTuple
 
 import regex
 from django.utils.translation import gettext as _
@@ -56,8 +57,10 @@ class SpecError(ValueError):
     """A rule's definition cannot be used (message in Chinese for the editor)."""
 
 
-@dataclass(frozen=True)
-class Turn:
+class Turn(NamedTuple):
+    """One turn of a transcript (a tuple: a transcript of thousands of turns is built per check, and
+    a frozen dataclass's constructor cost more than matching it)."""
+
     speaker: str
     text: str
     start_ms: int | None = None
@@ -462,11 +465,16 @@ def _silent(tr: Transcript, texts: list[str], silence_ms: int) -> bool:
 
 
 def _evaluate_rule(spec: RuleSpec, book: RuleBook, tr: Transcript, prep: _Prepared) -> list[Hit]:
-    idx = _anchor_turns(spec, prep, _scope(spec, prep))
+    if spec.kind == "hangup":
+        return [_hit(spec, tr, None, None)] if tr.hangup_by == "agent" else []
+    if spec.kind == "overlap":
+        return _overlaps(spec, tr)
     phrase_based = bool(spec.any or spec.all) and spec.kind in ("forbidden", "required", "silence", "noise")
     if phrase_based:  # the condition can only hold where the automaton found one of the rule's phrases
         where = prep.turns_of.get(spec.code)
-        idx = [i for i in idx if i in where] if where else []
+        idx = [i for i in _anchor_turns(spec, prep, _scope(spec, prep)) if i in where] if where else []
+    else:
+        idx = _anchor_turns(spec, prep, _scope(spec, prep))
     if spec.kind == "forbidden":
         out = []
         for i in idx:
@@ -491,10 +499,6 @@ def _evaluate_rule(spec: RuleSpec, book: RuleBook, tr: Transcript, prep: _Prepar
         if (tr.noisy or any(t.noise for t in tr.turns)) and not _holds_somewhere(spec, book, prep, idx):
             return [_hit(spec, tr, None, None, missing=True)]
         return []
-    if spec.kind == "hangup":
-        return [_hit(spec, tr, None, None)] if tr.hangup_by == "agent" else []
-    if spec.kind == "overlap":
-        return _overlaps(spec, tr)
     if spec.kind == "rate":
         return _rate(spec, tr, prep.texts, idx)
     return []
