@@ -319,7 +319,10 @@ def _prepare(tr: Transcript, index: PhraseIndex, texts: list[str] | None = None)
     """Normalise every turn (one OpenCC call for the whole transcript) and run the automaton once
     over the joined text; matches are then given back to their turns."""
     if texts is None:
-        joined = normalize(SEP.join(t.text.replace(SEP, " ") for t in tr.turns))
+        raw = SEP.join([t.text for t in tr.turns])
+        if raw.count(SEP) != len(tr.turns) - 1:  # a turn's own SEP would split it: made a space
+            raw = SEP.join([t.text.replace(SEP, " ") for t in tr.turns])
+        joined = normalize(raw)
         texts = joined.split(SEP) if tr.turns else []
         if len(texts) != len(tr.turns):  # cannot happen (SEP is kept by normalize) — be safe
             texts = [normalize(t.text) for t in tr.turns]
@@ -455,12 +458,14 @@ def _holds_somewhere(spec: RuleSpec, book: RuleBook, prep: _Prepared, idx: list[
 
 def _silent(tr: Transcript, texts: list[str], silence_ms: int) -> bool:
     """A silent call: the customer says nothing, or nothing for more than silence_ms from the start."""
-    said = [t for t, text in zip(tr.turns, texts, strict=True) if t.speaker == "customer" and text]
-    if not said:
+    first = next(
+        (t for t, text in zip(tr.turns, texts, strict=True) if t.speaker == "customer" and text), None
+    )
+    if first is None:
         return True
-    if silence_ms and said[0].start_ms is not None:
+    if silence_ms and first.start_ms is not None:
         start = min((t.start_ms for t in tr.turns if t.start_ms is not None), default=0)
-        return said[0].start_ms - start > silence_ms
+        return first.start_ms - start > silence_ms
     return False
 
 
