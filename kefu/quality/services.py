@@ -439,8 +439,11 @@ def _scores_write(results: dict[int, engine.Result], now: datetime) -> None:
             cur.execute(
                 f"UPDATE {table} SET status = %s, score = v.column2, hit_count = v.column3,"
                 f" checked_at = %s, claimed_until = NULL, error = ''"
-                f" FROM (VALUES {values}) AS v WHERE {table}.id = v.column1",
-                params,
+                # the id list lets PostgreSQL find the rows by primary key; joined on the VALUES
+                # alone it may scan the whole table for every batch
+                f" FROM (VALUES {values}) AS v WHERE {table}.id IN ({', '.join(['%s'] * len(chunk))})"
+                f" AND {table}.id = v.column1",
+                [*params, *(pk for pk, _res in chunk)],
             )
 
 
