@@ -27,6 +27,7 @@ from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import NamedTuple
 
 import regex
 from django.utils.translation import gettext as _
@@ -56,8 +57,10 @@ class SpecError(ValueError):
     """A rule's definition cannot be used (message in Chinese for the editor)."""
 
 
-@dataclass(frozen=True)
-class Turn:
+class Turn(NamedTuple):
+    """One turn of a transcript (a tuple: a transcript of thousands of turns is built per check, and
+    a frozen dataclass's constructor cost more than matching it)."""
+
     speaker: str
     text: str
     start_ms: int | None = None
@@ -316,7 +319,10 @@ def _prepare(tr: Transcript, index: PhraseIndex, texts: list[str] | None = None)
     """Normalise every turn (one OpenCC call for the whole transcript) and run the automaton once
     over the joined text; matches are then given back to their turns."""
     if texts is None:
-        joined = normalize(SEP.join(t.text.replace(SEP, " ") for t in tr.turns))
+        raw = SEP.join([t.text for t in tr.turns])
+        if raw.count(SEP) != len(tr.turns) - 1:  # a turn's own SEP would split it: made a space
+            raw = SEP.join([t.text.replace(SEP, " ") for t in tr.turns])
+        joined = normalize(raw)
         texts = joined.split(SEP) if tr.turns else []
         if len(texts) != len(tr.turns):  # cannot happen (SEP is kept by normalize) — be safe
             texts = [normalize(t.text) for t in tr.turns]
@@ -452,21 +458,28 @@ def _holds_somewhere(spec: RuleSpec, book: RuleBook, prep: _Prepared, idx: list[
 
 def _silent(tr: Transcript, texts: list[str], silence_ms: int) -> bool:
     """A silent call: the customer says nothing, or nothing for more than silence_ms from the start."""
-    said = [t for t, text in zip(tr.turns, texts, strict=True) if t.speaker == "customer" and text]
-    if not said:
+    first = next(
+        (t for t, text in zip(tr.turns, texts, strict=True) if t.speaker == "customer" and text), None
+    )
+    if first is None:
         return True
-    if silence_ms and said[0].start_ms is not None:
+    if silence_ms and first.start_ms is not None:
         start = min((t.start_ms for t in tr.turns if t.start_ms is not None), default=0)
-        return said[0].start_ms - start > silence_ms
+        return first.start_ms - start > silence_ms
     return False
 
 
 def _evaluate_rule(spec: RuleSpec, book: RuleBook, tr: Transcript, prep: _Prepared) -> list[Hit]:
-    idx = _anchor_turns(spec, prep, _scope(spec, prep))
+    if spec.kind == "hangup":
+        return [_hit(spec, tr, None, None)] if tr.hangup_by == "agent" else []
+    if spec.kind == "overlap":
+        return _overlaps(spec, tr)
     phrase_based = bool(spec.any or spec.all) and spec.kind in ("forbidden", "required", "silence", "noise")
     if phrase_based:  # the condition can only hold where the automaton found one of the rule's phrases
         where = prep.turns_of.get(spec.code)
-        idx = [i for i in idx if i in where] if where else []
+        idx = [i for i in _anchor_turns(spec, prep, _scope(spec, prep)) if i in where] if where else []
+    else:
+        idx = _anchor_turns(spec, prep, _scope(spec, prep))
     if spec.kind == "forbidden":
         out = []
         for i in idx:
@@ -491,10 +504,6 @@ def _evaluate_rule(spec: RuleSpec, book: RuleBook, tr: Transcript, prep: _Prepar
         if (tr.noisy or any(t.noise for t in tr.turns)) and not _holds_somewhere(spec, book, prep, idx):
             return [_hit(spec, tr, None, None, missing=True)]
         return []
-    if spec.kind == "hangup":
-        return [_hit(spec, tr, None, None)] if tr.hangup_by == "agent" else []
-    if spec.kind == "overlap":
-        return _overlaps(spec, tr)
     if spec.kind == "rate":
         return _rate(spec, tr, prep.texts, idx)
     return []

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import logging
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import CharField, Exists, Max, OuterRef, Q, Sum, Value
 from django.db.models.functions import Cast, Concat
 from django.utils import timezone
@@ -338,10 +338,44 @@ def _rulebook(company_id: int, source: str) -> tuple[engine.RuleBook, dict[str, 
     return _books[key]
 
 
-def to_engine(tr: Transcript, company_short: str) -> engine.Transcript:
+class _Claimed(NamedTuple):
+    """What the check reads of one claimed transcript: plain values of one query (with the company's
+    short name), no model instances — a batch is 500 transcripts."""
+
+    pk: int
+    company_id: int
+    source: str
+    turns: list
+    customer_surname: str
+    hangup_by: str
+    noisy: bool
+    agent_id: int | None
+    occurred_at: datetime
+    company_short: str
+
+
+_CLAIMED_FIELDS = (
+    "pk",
+    "company_id",
+    "source",
+    "turns",
+    "customer_surname",
+    "hangup_by",
+    "noisy",
+    "agent_id",
+    "occurred_at",
+    "company__short_name",
+)
+
+
+def to_engine(tr: Transcript | _Claimed, company_short: str) -> engine.Transcript:
+    """A stored transcript (a model or a claimed row) as the engine's pure Transcript."""
+    Turn = engine.Turn
     turns = tuple(
-        engine.Turn(t["speaker"], t.get("text", ""), t.get("start_ms"), t.get("end_ms"), bool(t.get("noise")))
-        for t in tr.turns
+        [
+            Turn(t["speaker"], t.get("text", ""), t.get("start_ms"), t.get("end_ms"), bool(t.get("noise")))
+            for t in tr.turns
+        ]
     )
     return engine.Transcript(
         turns, company=company_short, surname=tr.customer_surname, hangup_by=tr.hangup_by, noisy=tr.noisy
@@ -349,7 +383,9 @@ def to_engine(tr: Transcript, company_short: str) -> engine.Transcript:
 
 
 def _claim(ids: list[int] | None, limit: int) -> list[int]:
-    """Claim pending transcripts (or ones whose claim expired) with a conditional UPDATE."""
+    """Claim pending transcripts (or ones whose claim expired): one conditional UPDATE … RETURNING
+    (PostgreSQL, SQLite ≥ 3.35) over the oldest candidates gives exactly the rows this claim took
+    (another worker may have taken some between the two statements)."""
     now = timezone.now()
     free = Q(status=CheckStatus.PENDING) & (Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
     qs = Transcript.objects.filter(free)
@@ -358,23 +394,67 @@ def _claim(ids: list[int] | None, limit: int) -> list[int]:
     candidates = list(qs.order_by("received_at", "id").values_list("pk", flat=True)[:limit])
     if not candidates:
         return []
-    with transaction.atomic():
-        Transcript.objects.filter(free, pk__in=candidates).update(claimed_until=now + CLAIM_FOR)
-        # only what this claim took (another worker may have taken some rows between the two queries)
-        return list(
-            Transcript.objects.filter(
-                pk__in=candidates, status=CheckStatus.PENDING, claimed_until=now + CLAIM_FOR
-            ).values_list("pk", flat=True)
+    table = connection.ops.quote_name(Transcript._meta.db_table)
+    adapt = connection.ops.adapt_datetimefield_value
+    marks = ", ".join(["%s"] * len(candidates))
+    with connection.cursor() as cur:
+        cur.execute(
+            f"UPDATE {table} SET claimed_until = %s WHERE id IN ({marks}) AND status = %s"
+            " AND (claimed_until IS NULL OR claimed_until < %s) RETURNING id",
+            [adapt(now + CLAIM_FOR), *candidates, CheckStatus.PENDING, adapt(now)],
         )
+        return [r[0] for r in cur.fetchall()]
+
+
+def _finding_row(tr: _Claimed, rule: Rule, h: engine.Hit) -> dict:
+    return {
+        "company_id": tr.company_id,
+        "transcript_id": tr.pk,
+        "rule_id": rule.pk,
+        "rule_version": rule.version,
+        "turn": h.turn,
+        "start": h.start,
+        "end": h.end,
+        "at_ms": h.at_ms,
+        "phrase": h.phrase[:200],
+        "missing": h.missing,
+        "severity": h.severity,
+        "agent_id_copy": tr.agent_id,
+        "occurred_at": tr.occurred_at,
+    }
+
+
+def _scores_write(results: dict[int, engine.Result], now: datetime) -> None:
+    """Mark a batch checked with its scores: one UPDATE … FROM (VALUES …) per 500 transcripts
+    (PostgreSQL, SQLite ≥ 3.33) instead of one UPDATE per distinct score."""
+    table = connection.ops.quote_name(Transcript._meta.db_table)
+    items = list(results.items())
+    with connection.cursor() as cur:
+        for i in range(0, len(items), 500):
+            chunk = items[i : i + 500]
+            values = ", ".join(["(%s, %s, %s)"] * len(chunk))
+            params: list[Any] = [CheckStatus.CHECKED, connection.ops.adapt_datetimefield_value(now)]
+            for pk, res in chunk:
+                params += [pk, res.score, len(res.hits)]
+            cur.execute(
+                f"UPDATE {table} SET status = %s, score = v.column2, hit_count = v.column3,"
+                f" checked_at = %s, claimed_until = NULL, error = ''"
+                # the id list lets PostgreSQL find the rows by primary key; joined on the VALUES
+                # alone it may scan the whole table for every batch
+                f" FROM (VALUES {values}) AS v WHERE {table}.id IN ({', '.join(['%s'] * len(chunk))})"
+                f" AND {table}.id = v.column1",
+                [*params, *(pk for pk, _res in chunk)],
+            )
 
 
 def check_pending(*, ids: list[int] | None = None, limit: int = 500) -> int:
-    """Check up to `limit` pending transcripts (all of `ids` when given): the worker's job. Returns
-    how many were checked."""
+    """Check up to `limit` pending transcripts (all of `ids` when given): the worker's job (L1, L2,
+    L3, L4, L5). Per batch: the claim, one read, the rule book once per company and source, the
+    findings by COPY and the scores by one UPDATE. Returns how many were checked."""
     claimed = _claim(ids, limit)
     if not claimed:
         return 0
-    rows = list(Transcript.objects.filter(pk__in=claimed).select_related("company"))
+    rows = [_Claimed(*r) for r in Transcript.objects.filter(pk__in=claimed).values_list(*_CLAIMED_FIELDS)]
     findings: list[dict] = []
     results: dict[int, engine.Result] = {}
     books: dict[tuple[int, str], tuple[engine.RuleBook, dict[str, Rule]]] = {}
@@ -384,47 +464,18 @@ def check_pending(*, ids: list[int] | None = None, limit: int = 500) -> int:
             books[key] = _rulebook(tr.company_id, tr.source)
         book, by_code = books[key]
         try:
-            res = engine.evaluate(book, to_engine(tr, tr.company.short_name))
+            res = engine.evaluate(book, to_engine(tr, tr.company_short))
         except Exception as exc:  # one bad transcript must not stop the others
             log.exception("check of transcript %s failed", tr.pk)
             Transcript.objects.filter(pk=tr.pk).update(status=CheckStatus.FAILED, error=str(exc)[:300])
             continue
         results[tr.pk] = res
-        for h in res.hits:
-            rule = by_code[h.rule]
-            findings.append(
-                {
-                    "company_id": tr.company_id,
-                    "transcript_id": tr.pk,
-                    "rule_id": rule.pk,
-                    "rule_version": rule.version,
-                    "turn": h.turn,
-                    "start": h.start,
-                    "end": h.end,
-                    "at_ms": h.at_ms,
-                    "phrase": h.phrase[:200],
-                    "missing": h.missing,
-                    "severity": h.severity,
-                    "agent_id_copy": tr.agent_id,
-                    "occurred_at": tr.occurred_at,
-                }
-            )
+        findings.extend(_finding_row(tr, by_code[h.rule], h) for h in res.hits)
     now = timezone.now()
     with transaction.atomic():
         Finding.objects.filter(transcript_id__in=list(results)).delete()  # a re-check replaces its own
         bulk_insert(Finding, findings)  # COPY on PostgreSQL
-        by_score: dict[tuple[int, int], list[int]] = {}
-        for pk, res in results.items():
-            by_score.setdefault((res.score, len(res.hits)), []).append(pk)
-        for (sc, n), pks in by_score.items():
-            Transcript.objects.filter(pk__in=pks).update(
-                status=CheckStatus.CHECKED,
-                score=sc,
-                hit_count=n,
-                checked_at=now,
-                claimed_until=None,
-                error="",
-            )
+        _scores_write(results, now)
     return len(results)
 
 

@@ -174,3 +174,46 @@ def test_lost_reply_listener_is_caught_up(make_ticket, agent_x, django_capture_o
         tr.findings.values_list("rule__code", flat=True)
     )
     assert sweep(time_budget=10)["replies_submitted"] == 0
+
+
+def test_batch_writes_what_the_engine_finds_for_each_transcript(company_x, agent_x):
+    """The worker's batch path (values read, claim by UPDATE … RETURNING, scores by one UPDATE …
+    FROM VALUES, findings by COPY) stores for each transcript exactly the straightforward result:
+    engine.evaluate on the stored model, its score, hit count and findings (L1, L2, L3, L4, L5)."""
+    calls = [GOOD_CALL, BAD_CALL, GOOD_CALL[:2], BAD_CALL[1:], GOOD_CALL + BAD_CALL]
+    made = [
+        services.transcript_submit(
+            company=company_x,
+            source="call",
+            external_id=f"B{n}",
+            turns=t,
+            agent=agent_x,
+            customer_surname="王",
+            hangup_by="agent" if n % 2 else "customer",
+            check_now=False,
+        )[0]
+        for n, t in enumerate(calls)
+    ]
+    other, _ = services.transcript_submit(
+        company=company_x, source="call", external_id="taken", turns=BAD_CALL, check_now=False
+    )
+    Transcript.objects.filter(pk=other.pk).update(claimed_until=timezone.now() + timedelta(minutes=1))
+    assert services.check_pending(limit=100) == len(made)  # the row another worker holds is left
+    for tr in made:
+        tr.refresh_from_db()
+        book, by_code = services._rulebook(company_x.pk, tr.source)
+        want = services.engine.evaluate(book, services.to_engine(tr, company_x.short_name))
+        got = list(
+            Finding.objects.filter(transcript=tr)
+            .order_by("pk")
+            .values_list(
+                "rule__code", "turn", "start", "end", "phrase", "missing", "severity", "agent_id_copy"
+            )
+        )
+        assert got == [
+            (h.rule, h.turn, h.start, h.end, h.phrase, h.missing, h.severity, agent_x.pk) for h in want.hits
+        ]
+        assert (tr.status, tr.score, tr.hit_count) == (CheckStatus.CHECKED, want.score, len(want.hits))
+        assert tr.claimed_until is None and tr.checked_at is not None and tr.error == ""
+    assert len({tr.score for tr in made}) > 1  # several scores written by the one UPDATE
+    assert Transcript.objects.get(pk=other.pk).status == CheckStatus.PENDING
