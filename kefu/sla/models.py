@@ -338,8 +338,8 @@ class Clock(models.Model):
             models.Index(fields=["state", "due_at"], name="sla_clock_state_due_idx"),
             models.Index(fields=["state", "warn_at"], name="sla_clock_state_warn_idx"),
             models.Index(fields=["state", "escalation_level", "escalate_at"], name="sla_clock_escalate_idx"),
-            # a company's clocks started in a month: the indicators (K2, K3, K6–K11) and clock reports
-            models.Index(fields=["company", "started_at"], name="sla_clock_co_started_idx"),
+            # the clocks of one commitment started in a month: the indicators (K2, K3, K6–K11)
+            models.Index(fields=["commitment", "started_at"], name="sla_clock_cmt_started_idx"),
             # a company's open clocks (few among millions): wallboard, supervisor's screens
             models.Index(
                 fields=["company", "state", "due_at"],
