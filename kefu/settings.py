@@ -286,6 +286,8 @@ KEFU_WECHAT = {
 }
 #: Portal requests per client address per minute (kefu.portal.rules; a benchmark on loopback raises it).
 KEFU_PORTAL_REQUESTS_PER_MINUTE = int(os.environ.get("KEFU_PORTAL_REQUESTS_PER_MINUTE", "120"))
+# The address customers reach kefu at (e.g. https://kefu.example-gas.cn), for links in SMS; empty: none.
+KEFU_PUBLIC_URL = os.environ.get("KEFU_PUBLIC_URL", "")
 # The roster solver's time budget (W1): the best roster found within it is proposed.
 KEFU_ROSTER_SOLVER_SECONDS = float(os.environ.get("KEFU_ROSTER_SOLVER_SECONDS", "50"))
 KEFU_HEALTH_SWEEP_MAX_AGE = int(os.environ.get("KEFU_HEALTH_SWEEP_MAX_AGE", "300"))  # seconds

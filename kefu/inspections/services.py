@@ -15,13 +15,14 @@ transaction each, checking company and role.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
 
 from django.db import IntegrityError, connection, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from kefu.accounts.audit import Action, audit_record
@@ -61,6 +62,8 @@ from kefu.inspections.states import (
 
 FUTURE_TOLERANCE = timedelta(minutes=5)
 OFFLINE_MAX_AGE = timedelta(hours=24)
+
+logger = logging.getLogger("kefu.inspections")
 
 
 # ---- helpers -----------------------------------------------------------------------------------
@@ -543,17 +546,66 @@ def _apply_visit(entry: LedgerEntry, visit: Visit, by, settings: InspectionSetti
             by=by,
         )
         if visit.door_notice:
-            LadderStep.objects.create(
+            step = LadderStep.objects.create(
                 company_id=entry.company_id,
                 entry=entry,
                 kind=StepKind.NOTICE,
                 visit=visit,
-                note=_("已留门贴，短信预约链接已发送"),
+                note=_("已留门贴"),
                 at=visit.at,
                 by=by,
             )
+            transaction.on_commit(lambda: notice_sms_send(step.pk))
     entry.ladder_step = ladder_state(entry, settings).next_code if entry.no_access_visits else ""
     entry.save(update_fields=["status", "done_at", "no_access_visits", "ladder_step"])
+
+
+def notice_sms_send(step_id: int) -> bool:
+    """P14 no-access ladder: with the door notice, an SMS to the household's mobile asking it to
+    book the inspection (the hotline; the portal's address when KEFU_PUBLIC_URL is set), through the
+    SMS gateway adapter (kefu.outages.sms). The step's note records what was done — sent to which
+    (masked) number and the gateway's message id, or why not — never more. Returns whether sent."""
+    from django.conf import settings as django_settings
+
+    from kefu.customers.masking import mask_phone
+    from kefu.customers.models import Phone
+    from kefu.outages.sms import Outgoing, SendResult, gateway
+
+    step = LadderStep.objects.select_related("entry__customer__company").filter(pk=step_id).first()
+    if step is None:
+        return False
+    customer = step.entry.customer
+    phone = (
+        Phone.objects.filter(customer=customer, kind=Phone.Kind.MOBILE)
+        .order_by("-is_primary", "pk")
+        .values_list("number", flat=True)
+        .first()
+    )
+    if not phone:
+        LadderStep.objects.filter(pk=step.pk).update(note=_("已留门贴；无手机号，未发短信"))
+        return False
+    company = customer.company
+    base = getattr(django_settings, "KEFU_PUBLIC_URL", "").rstrip("/")
+    link = f" {base}/portal/c/{company.code}/" if base else ""
+    with translation.override(django_settings.LANGUAGE_CODE):  # the customer reads Chinese
+        text = _("【%(c)s】您好，今天上门安全检查时家中无人。请拨打 %(h)s 预约上门时间%(l)s。") % {
+            "c": company.short_name or company.name,
+            "h": company.hotline or "",
+            "l": link,
+        }
+    try:
+        result = gateway().send([Outgoing(ref=step.pk, phone=phone, text=text, message_id=f"i{step.pk}")])
+    except Exception as exc:  # noqa: BLE001 - the visit stands; the note says the SMS did not go
+        logger.warning("inspection notice SMS %s failed", step.pk, exc_info=True)
+        result = [SendResult(step.pk, "", False, error=type(exc).__name__)]
+    sent = bool(result and result[0].ok)
+    note = (
+        _("已留门贴，短信预约已发送至 %(p)s（%(m)s）") % {"p": mask_phone(phone), "m": result[0].message_id}
+        if sent
+        else _("已留门贴；短信发送失败：%(e)s") % {"e": (result[0].error if result else "")[:80]}
+    )
+    LadderStep.objects.filter(pk=step.pk).update(note=note[:200])
+    return sent
 
 
 def ladder_state(entry: LedgerEntry, settings: InspectionSettings | None = None) -> rules.LadderState:
