@@ -71,6 +71,7 @@ def visit_out(v: Visit, hazards: list[str] | None = None) -> dict:
         "checklist": v.checklist,
         "meter_reading": str(v.meter_reading) if v.meter_reading is not None else None,
         "hazards": [h.number for h in v.hazards.all()] if hazards is None else hazards,
+        "has_signature": bool(v.signature),
     }
 
 
@@ -229,6 +230,9 @@ class VisitIn(Schema):
     signed_by: str = Field("", max_length=50)
     appliances_checked: bool = False
     hazards: list[HazardIn] = Field(default_factory=list, max_length=20)
+    signature_png: str = Field(
+        "", max_length=300_000, description="手写签名：PNG 的 data URL 或 base64（≤ 200 KB）"
+    )
 
 
 @router.post(
@@ -252,6 +256,27 @@ def submit_visit(request: HttpRequest, entry_id: int, payload: VisitIn):
 def upload_photo(request: HttpRequest, visit_id: int, file: File[UploadedFile], label: str = ""):
     p = services.visit_add_photo(by=request.user, visit_id=visit_id, label=label, upload=file)
     return 201, {"id": p.pk, "label": p.label}
+
+
+@router.get(
+    "/visits/{visit_id}/signature",
+    response={200: None, **ERRORS},
+    summary="客户手写签名（PNG，每次查看留痕）",
+)
+def visit_signature(request: HttpRequest, visit_id: int):
+    """The customer's drawn signature of a visit (C5 evidence): planners and above, audited."""
+    from django.http import FileResponse
+
+    from kefu.accounts.audit import audit_record
+
+    assert_perm(request.user, Perm.INSPECTION_PLAN)
+    visit = (
+        Visit.objects.filter(pk=visit_id, company_id=request.user.company_id).exclude(signature="").first()
+    )
+    if visit is None:
+        raise NotFound(_("没有这次安检的手写签名。"))
+    audit_record(action="inspections.signature_viewed", obj=visit, actor=request.user)
+    return FileResponse(visit.signature.open("rb"), content_type="image/png")
 
 
 class LadderIn(Schema):

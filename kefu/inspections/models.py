@@ -195,6 +195,12 @@ class Visit(models.Model):
     meter_reading = models.DecimalField(_("表读数"), max_digits=12, decimal_places=2, null=True, blank=True)
     advice_given = models.BooleanField(_("已进行安全宣传"), default=False)
     signed_by = models.CharField(_("客户签名"), max_length=50, blank=True)
+    signature = models.FileField(
+        _("客户手写签名"),
+        upload_to="inspections/signatures/%Y/%m/",
+        blank=True,
+        help_text=_("手机上手写的签名（PNG）"),
+    )
     appliances_checked = models.BooleanField(_("已检燃气具"), default=False)
     imported = models.BooleanField(_("导入"), default=False)
 

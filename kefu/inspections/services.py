@@ -16,11 +16,13 @@ transaction each, checking company and role.
 from __future__ import annotations
 
 import logging
+import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
 
+from django.core.files.base import ContentFile
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -371,6 +373,35 @@ class VisitInput:
     signed_by: str = ""
     appliances_checked: bool = False
     hazards: list[HazardInput] = field(default_factory=list)
+    signature_png: str = ""  # the signature drawn on the phone: a PNG as a data URL or base64
+
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+MAX_SIGNATURE_BYTES = 200 * 1024
+
+
+def signature_png(value: str) -> bytes | None:
+    """The customer's drawn signature (C5 visit record) as PNG bytes: a data URL or plain base64 of
+    a PNG image no larger than 200 KB; None when none was drawn. Anything else is refused."""
+    import base64
+    import binascii
+
+    value = (value or "").strip()
+    if not value:
+        return None
+    if value.startswith("data:"):
+        head, _sep, value = value.partition(",")
+        if head != "data:image/png;base64":
+            raise DomainError(_("手写签名须为 PNG 图片。"), field="signature_png")
+    try:
+        raw = base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError):
+        raise DomainError(_("手写签名的数据已损坏。"), field="signature_png") from None
+    if len(raw) > MAX_SIGNATURE_BYTES:
+        raise DomainError(_("手写签名不能超过 200 KB。"), field="signature_png")
+    if not raw.startswith(PNG_MAGIC) or raw[12:16] != b"IHDR":
+        raise DomainError(_("手写签名须为 PNG 图片。"), field="signature_png")
+    return raw
 
 
 def is_inspector_of(user, entry: LedgerEntry) -> bool:
@@ -457,6 +488,7 @@ def visit_submit(*, by, entry_id: int, data: VisitInput) -> tuple[Visit, bool]:
             now = timezone.now()
             at = _visit_time(data, now)
             checklist, reading = _clean_visit(data, settings)
+            drawn = signature_png(data.signature_png) if data.outcome == Outcome.DONE else None
             types = _hazard_types(by.company_id, data.hazards)
             if entry.status == EntryStatus.CANCELLED:
                 raise Conflict(_("该户已不在安检计划中。"), code="cancelled")
@@ -479,6 +511,8 @@ def visit_submit(*, by, entry_id: int, data: VisitInput) -> tuple[Visit, bool]:
                 signed_by=_text(data.signed_by, field="signed_by", label=_("客户签名"), limit=50),
                 appliances_checked=bool(data.appliances_checked),
             )
+            if drawn:
+                visit.signature.save(f"{visit.pk}-{uuid.uuid4().hex[:12]}.png", ContentFile(drawn), save=True)
             _apply_visit(entry, visit, by, settings)
             for h in data.hazards:
                 _hazard_open(

@@ -187,3 +187,47 @@ def test_import_all_or_nothing_with_line_report(tmp_path, planner_x, households,
     assert Hazard.objects.get().state == "rectified"
     again = import_records(by=planner_x, path=good, year=2025)
     assert (again.written, again.skipped) == (0, 4) and Visit.objects.count() == 4
+
+
+PNG_1PX = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg=="
+
+
+@pytest.mark.parametrize(
+    "drawn, field",
+    [
+        ("data:image/jpeg;base64," + PNG_1PX, "signature_png"),  # not a PNG data URL
+        ("not base64 at all!", "signature_png"),
+        ("R0lGODlhAQABAAAAACw=", "signature_png"),  # a GIF
+        ("data:image/png;base64," + "A" * 280_000, "signature_png"),  # over 200 KB decoded
+    ],
+)
+def test_a_bad_signature_is_a_clear_400_and_nothing_is_kept(client, batch, inspector, entry_of, drawn, field):
+    client.force_login(inspector.user)
+    r = post(
+        client, f"/api/v1/inspections/entries/{entry_of('A001').pk}/visits", {**VISIT, "signature_png": drawn}
+    )
+    assert r.status_code == 400 and r.json()["field"] == field and r.json()["detail"]
+    assert Visit.objects.count() == 0
+
+
+def test_the_drawn_signature_is_kept_and_shown_to_planners_only_logged(
+    client, batch, inspector, planner_x, entry_of, agent_y
+):
+    """C5 evidence: the PNG is stored with the visit; planners may open it (audited); the inspector's
+    role may not; another company's user gets a 404."""
+    client.force_login(inspector.user)
+    r = post(
+        client,
+        f"/api/v1/inspections/entries/{entry_of('A001').pk}/visits",
+        {**VISIT, "signature_png": "data:image/png;base64," + PNG_1PX},
+    )
+    assert r.status_code == 201 and r.json()["has_signature"] is True
+    url = f"/api/v1/inspections/visits/{r.json()['id']}/signature"
+    assert client.get(url).status_code == 403
+    client.force_login(agent_y)
+    assert client.get(url).status_code in (403, 404)
+    client.force_login(planner_x)
+    got = client.get(url)
+    assert got.status_code == 200 and got["Content-Type"] == "image/png"
+    assert b"".join(got.streaming_content).startswith(b"\x89PNG")
+    assert AuditEvent.objects.filter(action="inspections.signature_viewed", actor=planner_x).count() == 1

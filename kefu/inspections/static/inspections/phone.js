@@ -47,12 +47,36 @@
     f.querySelectorAll("input[name=hazard]:checked").forEach(function (h) {
       hazards.push({ type_code: h.value, description: f.elements.hazard_note.value || "", shut_off: f.elements.shut_off.checked });
     });
+    var pad = f.querySelector("canvas[data-signature]");
     enqueue(id, {
       outcome: "done", label: f.getAttribute("data-label"), checklist: checklist, hazards: hazards,
       meter_reading: f.elements.meter_reading.value || null, advice_given: f.elements.advice_given.checked,
-      signed_by: f.elements.signed_by.value, appliances_checked: f.elements.appliances_checked.checked
+      signed_by: f.elements.signed_by.value, appliances_checked: f.elements.appliances_checked.checked,
+      signature_png: pad && pad.getAttribute("data-drawn") ? pad.toDataURL("image/png") : ""
     });
     f.hidden = true;
+  });
+  // The customer's handwritten signature: drawn with a finger on the canvas, sent as a PNG with the
+  // visit (and queued with it when offline).
+  function point(c, ev) {
+    var r = c.getBoundingClientRect();
+    return [(ev.clientX - r.left) * c.width / r.width, (ev.clientY - r.top) * c.height / r.height];
+  }
+  document.addEventListener("pointerdown", function (ev) {
+    var c = ev.target;
+    if (!c.hasAttribute || !c.hasAttribute("data-signature")) return;
+    var g = c.getContext("2d"), p = point(c, ev);
+    g.lineWidth = 3; g.lineCap = "round"; g.beginPath(); g.moveTo(p[0], p[1]);
+    c.setPointerCapture(ev.pointerId);
+    function move(e) { var q = point(c, e); g.lineTo(q[0], q[1]); g.stroke(); c.setAttribute("data-drawn", "1"); }
+    function up() { c.removeEventListener("pointermove", move); c.removeEventListener("pointerup", up); }
+    c.addEventListener("pointermove", move); c.addEventListener("pointerup", up);
+  });
+  document.addEventListener("click", function (ev) {
+    var b = ev.target.closest && ev.target.closest("[data-signature-clear]");
+    if (!b) return;
+    var c = b.parentNode.querySelector("canvas[data-signature]");
+    c.getContext("2d").clearRect(0, 0, c.width, c.height); c.removeAttribute("data-drawn");
   });
   document.addEventListener("DOMContentLoaded", function () {
     var root = document.getElementById("insp-phone");
