@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.db import connection
+from django.test import override_settings
 from django.utils import timezone
 
 from kefu.core.checkpoints import ENV_BLOCK, ENV_FIFO
@@ -231,15 +232,14 @@ def test_worker_killed_mid_import_restarts_and_the_run_fails_with_its_file_delet
     from kefu.customers.tests.test_import import HEADER, LINES
 
     media = tmp_path / "media"
-    settings.MEDIA_ROOT, old_media = media, settings.MEDIA_ROOT
-    try:
+    # override_settings, not an assignment: the storage caches its location until setting_changed
+    # says otherwise (an earlier test in this process that saved a file would have fixed it)
+    with override_settings(MEDIA_ROOT=media):
         run = ImportRun(
             company=company_x, original_name="客户.csv", created_at=timezone.now() - timedelta(minutes=5)
         )
         run.file.save("客户.csv", ContentFile(("\n".join([HEADER, *LINES * 50]) + "\n").encode()), save=False)
         run.save()
-    finally:
-        settings.MEDIA_ROOT = old_media
     stored = media / run.file.name
     assert stored.exists()
     _publish_database(tmp_path)
